@@ -1,0 +1,115 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import pg from "pg";
+import * as schema from "./schema.js";
+
+export { schema };
+export type Schema = typeof schema;
+/** One type for both drivers: code above this package never knows which one it has. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface DbHandle {
+  db: Db;
+  driver: "pglite" | "pg";
+  /** Runs raw SQL and returns rows; for statements drizzle's builder cannot express (SKIP LOCKED CTEs). */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+  /** The pg pool, when driver is "pg" (for LISTEN/NOTIFY and the Socket.IO adapter). */
+  pool?: pg.Pool;
+}
+
+export interface CreateDbOptions {
+  /** postgres://… — when absent, an embedded PGlite database is used. */
+  url?: string;
+  /** PGlite data directory; `memory://` keeps it in memory (tests). */
+  dataDir?: string;
+  /** Apply migrations before returning (default true). */
+  migrate?: boolean;
+  poolSize?: number;
+  /** Called for pool-level errors (a restarted PostgreSQL) instead of crashing the process. */
+  onPoolError?: (err: Error) => void;
+}
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../drizzle");
+
+// Arbitrary constant shared by every server: only one process migrates at a time.
+const MIGRATION_LOCK_KEY = 7_346_921_105;
+
+export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
+  const shouldMigrate = options.migrate ?? true;
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      // A dead server must not hang requests forever.
+      connectionTimeoutMillis: 10_000,
+    });
+    pool.on("error", (err) => options.onPoolError?.(err));
+    const db = drizzlePg(pool, { schema }) as unknown as Db;
+    if (shouldMigrate) await migrateWithLock(pool);
+    return {
+      db,
+      driver: "pg",
+      pool,
+      async query<T>(text: string, params: unknown[] = []) {
+        const res = await pool.query(text, params);
+        return res.rows as T[];
+      },
+      close: () => pool.end(),
+    };
+  }
+
+  const dataDir = options.dataDir ?? defaultDataDir();
+  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  if (shouldMigrate) {
+    await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+  }
+  return {
+    db,
+    driver: "pglite",
+    async query<T>(text: string, params: unknown[] = []) {
+      const res = await client.query(text, params);
+      return res.rows as T[];
+    },
+    close: () => client.close(),
+  };
+}
+
+async function migrateWithLock(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    try {
+      await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** `<cwd>/.data/pglite` unless the app's config names another directory. */
+export function defaultDataDir(base: string = path.join(process.cwd(), ".data")): string {
+  return path.resolve(base, "pglite");
+}
+
+/** A cheap liveness probe for health endpoints. */
+export async function pingDb(handle: DbHandle): Promise<boolean> {
+  try {
+    await handle.db.execute(sql`select 1`);
+    return true;
+  } catch {
+    return false;
+  }
+}

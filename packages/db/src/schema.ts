@@ -1,0 +1,328 @@
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+/**
+ * Every tenant-owned table carries `org_id`; the query layer (./queries) scopes every
+ * read and write by it. Timestamps are timestamptz; ids are uuids except the audit log's.
+ */
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+const orgRef = () =>
+  uuid("org_id")
+    .notNull()
+    .references(() => organizations.id, { onDelete: "cascade" });
+
+export const roleEnum = pgEnum("role", ["owner", "admin", "member", "viewer"]);
+export const studyStateEnum = pgEnum("study_state", ["running", "stopped", "completed", "failed"]);
+export const trialStateEnum = pgEnum("trial_state", ["waiting", "running", "complete", "pruned", "failed"]);
+export const leaseKindEnum = pgEnum("lease_kind", ["ask", "agent"]);
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    /** Bumped on sign-out-everywhere, password change and disable: older sessions stop working. */
+    sessionVersion: integer("session_version").notNull().default(0),
+    disabledAt: timestamp("disabled_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`)],
+);
+
+export const organizations = pgTable(
+  "organizations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("organizations_slug_key").on(t.slug)],
+);
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    orgId: orgRef(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: roleEnum("role").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index("memberships_user_idx").on(t.userId)],
+);
+
+export const invitations = pgTable(
+  "invitations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    /** sha256 of the secret in the invite link; the link itself is shown once. */
+    tokenHash: text("token_hash").notNull(),
+    role: roleEnum("role").notNull(),
+    email: text("email"),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    acceptedAt: timestamp("accepted_at", { withTimezone: true }),
+    acceptedBy: uuid("accepted_by").references(() => users.id, { onDelete: "set null" }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("invitations_token_hash_key").on(t.tokenHash), index("invitations_org_idx").on(t.orgId)],
+);
+
+export const projects = pgTable(
+  "projects",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    description: text("description"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("projects_org_slug_key").on(t.orgId, t.slug)],
+);
+
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** First characters of the token, safe to show (`agl_ab12…`). */
+    prefix: text("prefix").notNull(),
+    /** sha256 of the whole token; the token itself is never stored. */
+    tokenHash: text("token_hash").notNull(),
+    scopes: text("scopes").array().notNull(),
+    projectId: uuid("project_id").references(() => projects.id, { onDelete: "cascade" }),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("api_tokens_hash_key").on(t.tokenHash), index("api_tokens_org_idx").on(t.orgId)],
+);
+
+export const studies = pgTable(
+  "studies",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** The validated study spec (defaults filled), as @autoglm/protocol's ZStudySpec. */
+    spec: jsonb("spec").notNull(),
+    state: studyStateEnum("state").notNull().default("running"),
+    direction: text("direction").notNull(),
+    metric: text("metric").notNull(),
+    /** Next trial number to hand out; incremented in the same statement that inserts a trial. */
+    nextTrialNumber: integer("next_trial_number").notNull().default(0),
+    bestTrialId: uuid("best_trial_id"),
+    bestValue: doublePrecision("best_value"),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    stoppedAt: timestamp("stopped_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("studies_org_project_idx").on(t.orgId, t.projectId, t.createdAt),
+    index("studies_state_idx").on(t.state),
+  ],
+);
+
+export const agents = pgTable(
+  "agents",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    name: text("name").notNull(),
+    host: text("host").notNull(),
+    cpuCores: integer("cpu_cores").notNull().default(0),
+    memoryMb: integer("memory_mb").notNull().default(0),
+    /** [{index, model, memoryMb}] as read from nvidia-smi. */
+    gpus: jsonb("gpus").notNull().default(sql`'[]'::jsonb`),
+    labels: jsonb("labels").notNull().default(sql`'{}'::jsonb`),
+    tokenId: uuid("token_id").references(() => apiTokens.id, { onDelete: "set null" }),
+    isOnline: boolean("is_online").notNull().default(false),
+    lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("agents_org_name_key").on(t.orgId, t.name)],
+);
+
+export const trials = pgTable(
+  "trials",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    studyId: uuid("study_id")
+      .notNull()
+      .references(() => studies.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    state: trialStateEnum("state").notNull().default("waiting"),
+    params: jsonb("params").notNull(),
+    value: doublePrecision("value"),
+    /** Multi-objective values, when the study has several objectives. */
+    values: jsonb("values"),
+    /** Attempts made so far (0 until first leased). */
+    attempt: integer("attempt").notNull().default(0),
+    leaseKind: leaseKindEnum("lease_kind"),
+    leaseToken: uuid("lease_token"),
+    leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true }),
+    agentId: uuid("agent_id").references(() => agents.id, { onDelete: "set null" }),
+    /** UPPER_SNAKE reason for failed / pruned / stopped trials, e.g. LEASE_EXPIRED. */
+    endCode: text("end_code"),
+    endReason: text("end_reason"),
+    lastStep: integer("last_step"),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("trials_study_number_key").on(t.studyId, t.number),
+    index("trials_study_state_idx").on(t.studyId, t.state),
+    index("trials_org_idx").on(t.orgId),
+    // The lease sweeper scans running trials by expiry.
+    index("trials_lease_expiry_idx").on(t.leaseExpiresAt).where(sql`${t.state} = 'running'`),
+    // The scheduler takes the oldest waiting trial.
+    index("trials_waiting_idx").on(t.createdAt).where(sql`${t.state} = 'waiting'`),
+  ],
+);
+
+/** Intermediate values reported during a trial; (trial, step) is unique so replays are idempotent. */
+export const trialValues = pgTable(
+  "trial_values",
+  {
+    trialId: uuid("trial_id")
+      .notNull()
+      .references(() => trials.id, { onDelete: "cascade" }),
+    orgId: orgRef(),
+    step: integer("step").notNull(),
+    value: doublePrecision("value").notNull(),
+    metrics: jsonb("metrics"),
+    attempt: integer("attempt").notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.trialId, t.step] })],
+);
+
+/** One row per attempt of a trial: who ran it and why it ended. */
+export const trialAttempts = pgTable(
+  "trial_attempts",
+  {
+    trialId: uuid("trial_id")
+      .notNull()
+      .references(() => trials.id, { onDelete: "cascade" }),
+    orgId: orgRef(),
+    attempt: integer("attempt").notNull(),
+    leaseKind: leaseKindEnum("lease_kind").notNull(),
+    agentId: uuid("agent_id").references(() => agents.id, { onDelete: "set null" }),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+    endCode: text("end_code"),
+    endReason: text("end_reason"),
+  },
+  (t) => [primaryKey({ columns: [t.trialId, t.attempt] })],
+);
+
+export const models = pgTable(
+  "models",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    projectId: uuid("project_id").references(() => projects.id, { onDelete: "set null" }),
+    name: text("name").notNull(),
+    description: text("description"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("models_org_name_key").on(t.orgId, t.name)],
+);
+
+export const modelVersions = pgTable(
+  "model_versions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    modelId: uuid("model_id")
+      .notNull()
+      .references(() => models.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    studyId: uuid("study_id").references(() => studies.id, { onDelete: "set null" }),
+    trialId: uuid("trial_id").references(() => trials.id, { onDelete: "set null" }),
+    artifactUri: text("artifact_uri").notNull(),
+    metrics: jsonb("metrics").notNull().default(sql`'{}'::jsonb`),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("model_versions_model_version_key").on(t.modelId, t.version)],
+);
+
+export const deployments = pgTable(
+  "deployments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    modelVersionId: uuid("model_version_id")
+      .notNull()
+      .references(() => modelVersions.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    status: text("status").notNull().default("pending"),
+    endpoint: text("endpoint"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("deployments_org_name_key").on(t.orgId, t.name)],
+);
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
+    actorUserId: uuid("actor_user_id").references(() => users.id, { onDelete: "set null" }),
+    actorTokenId: uuid("actor_token_id").references(() => apiTokens.id, { onDelete: "set null" }),
+    /** `namespace.verb`, e.g. `study.create`, `token.revoke`, `membership.update`. */
+    action: text("action").notNull(),
+    targetType: text("target_type").notNull(),
+    targetId: text("target_id"),
+    details: jsonb("details").notNull().default(sql`'{}'::jsonb`),
+    createdAt: createdAt(),
+  },
+  (t) => [index("audit_log_org_created_idx").on(t.orgId, t.createdAt)],
+);
+
+/** Fixed-window counters for sign-in and token rate limits, shared by all server replicas. */
+export const rateLimits = pgTable(
+  "rate_limits",
+  {
+    key: text("key").notNull(),
+    windowStart: timestamp("window_start", { withTimezone: true }).notNull(),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
+);

@@ -1,0 +1,217 @@
+import { z } from "zod";
+
+/**
+ * The study spec: one schema for the dashboard form, the tRPC API and the CLI's YAML.
+ * Errors carry zod paths (`space.lr.low`), which `formatSpecIssues` turns into sentences
+ * that name the field.
+ */
+
+// Mirrors @autoglm/optimizer's SAMPLER_NAMES / PRUNER_NAMES; protocol imports nothing of
+// ours, so the lists are repeated here and a test in the api package checks they agree.
+export const SAMPLER_NAMES = ["auto", "random", "grid", "tpe", "gp", "cmaes", "nsga2"] as const;
+export const PRUNER_NAMES = [
+  "none",
+  "median",
+  "percentile",
+  "successive_halving",
+  "asha",
+  "hyperband",
+  "patience",
+  "threshold",
+] as const;
+
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+const ZChoice = z.union([z.string().max(200), z.number().finite(), z.boolean()]);
+const ZWhen = z.record(z.string(), z.union([ZChoice, z.array(ZChoice).min(1).max(100)]));
+
+const ZFloatParam = z
+  .object({
+    type: z.literal("float"),
+    low: z.number().finite(),
+    high: z.number().finite(),
+    log: z.boolean().optional(),
+    step: z.number().finite().positive().optional(),
+    when: ZWhen.optional(),
+  })
+  .strict();
+
+const ZIntParam = z
+  .object({
+    type: z.literal("int"),
+    low: z.number().int(),
+    high: z.number().int(),
+    log: z.boolean().optional(),
+    step: z.number().int().positive().optional(),
+    when: ZWhen.optional(),
+  })
+  .strict();
+
+const ZCategoricalParam = z
+  .object({
+    type: z.literal("categorical"),
+    choices: z.array(ZChoice).min(1, "needs at least one choice").max(1000),
+    when: ZWhen.optional(),
+  })
+  .strict();
+
+export const ZParamSpec = z.discriminatedUnion("type", [ZFloatParam, ZIntParam, ZCategoricalParam], {
+  errorMap: (issue, ctx) =>
+    issue.code === "invalid_union_discriminator"
+      ? { message: "type must be one of float, int, categorical" }
+      : { message: ctx.defaultError },
+});
+export type TParamSpec = z.infer<typeof ZParamSpec>;
+
+export const ZSpace = z
+  .record(z.string(), ZParamSpec)
+  .superRefine((space, ctx) => {
+    const names = Object.keys(space);
+    if (names.length === 0) ctx.addIssue({ code: "custom", message: "needs at least one parameter" });
+    if (names.length > 200) ctx.addIssue({ code: "custom", message: "has more than 200 parameters" });
+    for (const [name, p] of Object.entries(space)) {
+      if (!PARAM_NAME.test(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "parameter names must start with a letter or _ and use only letters, digits, _ . -",
+        });
+      }
+      if (p.type !== "categorical") {
+        if (p.low > p.high) ctx.addIssue({ code: "custom", path: [name, "low"], message: "must not be greater than high" });
+        if (p.log && p.low <= 0) ctx.addIssue({ code: "custom", path: [name, "low"], message: "must be > 0 when log is true" });
+        if (p.log && p.step !== undefined) ctx.addIssue({ code: "custom", path: [name, "step"], message: "cannot be combined with log" });
+        if (p.step !== undefined && p.step > p.high - p.low && p.high > p.low) {
+          ctx.addIssue({ code: "custom", path: [name, "step"], message: "is larger than the range high - low" });
+        }
+      } else if (new Set(p.choices.map((c) => JSON.stringify(c))).size !== p.choices.length) {
+        ctx.addIssue({ code: "custom", path: [name, "choices"], message: "must not repeat a choice" });
+      }
+      for (const [dep, expected] of Object.entries(p.when ?? {})) {
+        const parent = space[dep];
+        if (dep === name) {
+          ctx.addIssue({ code: "custom", path: [name, "when", dep], message: "a parameter cannot depend on itself" });
+          continue;
+        }
+        if (!parent) {
+          ctx.addIssue({ code: "custom", path: [name, "when", dep], message: `refers to unknown parameter "${dep}"` });
+          continue;
+        }
+        if (parent.type === "categorical") {
+          const wanted = Array.isArray(expected) ? expected : [expected];
+          for (const v of wanted) {
+            if (!parent.choices.some((c) => c === v)) {
+              ctx.addIssue({
+                code: "custom",
+                path: [name, "when", dep],
+                message: `${JSON.stringify(v)} is not one of ${dep}'s choices`,
+              });
+            }
+          }
+        }
+      }
+    }
+  });
+export type TSpace = z.infer<typeof ZSpace>;
+
+export const ZObjective = z
+  .object({
+    metric: z.string().min(1).max(100),
+    direction: z.enum(["minimize", "maximize"]),
+  })
+  .strict();
+
+export const ZSamplerConfig = z
+  .object({
+    name: z.enum(SAMPLER_NAMES),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  })
+  // Sampler-specific options (n_startup_trials, multivariate, ...) are validated by the optimizer.
+  .catchall(z.union([z.string().max(200), z.number().finite(), z.boolean(), z.array(z.number().finite()).max(100)]));
+
+export const ZPrunerConfig = z
+  .object({ name: z.enum(PRUNER_NAMES) })
+  .catchall(z.union([z.string().max(200), z.number().finite(), z.boolean()]));
+
+export const ZBudget = z
+  .object({
+    max_trials: z.number().int().min(1).max(100_000).default(100),
+    max_parallel: z.number().int().min(1).max(1000).default(4),
+    timeout_minutes: z.number().positive().max(60 * 24 * 365).optional(),
+    max_attempts: z.number().int().min(1).max(20).default(3),
+    max_failures: z.number().int().min(1).max(100_000).optional(),
+    /** How long a trial handed out by `ask` stays leased without a report (minutes). */
+    lease_minutes: z.number().positive().max(24 * 60).default(10),
+  })
+  .strict();
+
+export const ZResources = z
+  .object({
+    gpus: z.number().int().min(0).max(64).default(0),
+    memory_gb: z.number().positive().max(100_000).optional(),
+    labels: z.record(z.string().max(100), z.string().max(200)).optional(),
+  })
+  .strict();
+
+export const ZRunSection = z
+  .object({
+    command: z.string().min(1).max(10_000).optional(),
+    builtin: z
+      .object({ trainer: z.enum(["mlp", "glm"]), dataset: z.string().min(1).max(200) })
+      .strict()
+      .optional(),
+    workdir: z.string().max(1000).optional(),
+    resources: ZResources.default({}),
+    timeout_minutes: z.number().positive().max(60 * 24 * 30).optional(),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(10_000)).optional(),
+  })
+  .strict()
+  .refine((r) => Boolean(r.command) !== Boolean(r.builtin), {
+    message: "needs exactly one of command or builtin",
+  });
+
+export const ZStudySpec = z
+  .object({
+    name: z.string().trim().min(1, "is required").max(120),
+    description: z.string().max(2000).optional(),
+    objective: ZObjective,
+    space: ZSpace,
+    sampler: ZSamplerConfig.default({ name: "random" }),
+    pruner: ZPrunerConfig.default({ name: "none" }),
+    budget: ZBudget.default({}),
+    run: ZRunSection.optional(),
+  })
+  .strict();
+
+/** What a user writes (defaults optional). */
+export type TStudySpecInput = z.input<typeof ZStudySpec>;
+/** What the platform stores (defaults filled in). */
+export type TStudySpec = z.output<typeof ZStudySpec>;
+
+export interface TSpecIssue {
+  path: string;
+  message: string;
+}
+
+/** Turns zod issues into `{path, message}` pairs whose path names the field (`space.lr.low`). */
+export function formatSpecIssues(error: z.ZodError): TSpecIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.length ? issue.path.join(".") : "(spec)",
+    message: issue.message,
+  }));
+}
+
+/** One sentence per issue, e.g. `space.lr.low: must be > 0 when log is true`. */
+export function describeSpecError(error: z.ZodError): string {
+  return formatSpecIssues(error)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join("; ");
+}
+
+export type TParseSpecResult = { ok: true; spec: TStudySpec } | { ok: false; issues: TSpecIssue[]; message: string };
+
+export function parseStudySpec(input: unknown): TParseSpecResult {
+  const result = ZStudySpec.safeParse(input);
+  if (result.success) return { ok: true, spec: result.data };
+  return { ok: false, issues: formatSpecIssues(result.error), message: describeSpecError(result.error) };
+}

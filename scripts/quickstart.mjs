@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// `npm start`: from a fresh clone to a running platform in one command. Installs
+// dependencies, builds, then starts the server, which migrates the embedded database,
+// seeds the demo team and study, and prints the dashboard URL and the demo sign-in.
+import { spawn, spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensurePnpm } from "./lib/pnpm.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const pnpm = ensurePnpm(root);
+const t0 = Date.now();
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
+
+function run(title, args) {
+  console.log(`\n▸ ${title}`);
+  const r = spawnSync(pnpm[0], [...pnpm.slice(1), ...args], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`\n✗ ${title} failed (exit ${r.status}). Fix the error above and run \`npm start\` again.`);
+    process.exit(r.status ?? 1);
+  }
+  console.log(`  done (${elapsed()})`);
+}
+
+run("Installing dependencies", ["install", "--frozen-lockfile"]);
+// The server and what it imports; the native module (built-in trainers) builds with `pnpm build`.
+run("Building the platform", ["exec", "turbo", "run", "build", "--filter=@autoglm/server...", "--filter=@autoglm/agent..."]);
+
+console.log(`\n▸ Starting Open-AutoGLM (first start migrates and seeds the embedded database)`);
+const server = spawn(process.execPath, [path.join(root, "apps/server/dist/main.js"), "--seed-demo", "--with-agent"], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, AUTOGLM_STARTUP_T0: String(t0) },
+});
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
+server.on("exit", (code) => process.exit(code ?? 0));

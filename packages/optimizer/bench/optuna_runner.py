@@ -1,0 +1,236 @@
+"""Optuna side of `pnpm bench:optimizer`. Reads a job (JSON) on stdin, prints results (JSON) on stdout.
+
+Same functions (functions.json), budgets and seeds as the TypeScript side; each run records the
+best value after every trial so the 50- and 100-trial budgets come from one run (neither side's
+samplers look at the total budget).
+"""
+import json
+import math
+import sys
+import time
+import warnings
+
+import optuna
+
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+warnings.filterwarnings("ignore")
+
+HERE = __file__.rsplit("/", 1)[0]
+SPEC = json.load(open(f"{HERE}/functions.json"))
+
+
+def xs(p, d):
+    return [p[f"x{i}"] for i in range(d)]
+
+
+def branin(p):
+    x0, x1 = xs(p, 2)
+    a, b, c, r, s, t = 1, 5.1 / (4 * math.pi**2), 5 / math.pi, 6, 10, 1 / (8 * math.pi)
+    return a * (x1 - b * x0**2 + c * x0 - r) ** 2 + s * (1 - t) * math.cos(x0) + s
+
+
+def hartmann6(p):
+    x = xs(p, 6)
+    k = SPEC["functions"]["hartmann6"]["constants"]
+    y = 0.0
+    for i in range(4):
+        e = sum(k["A"][i][j] * (x[j] - k["P"][i][j]) ** 2 for j in range(6))
+        y -= k["alpha"][i] * math.exp(-e)
+    return y
+
+
+def rosenbrock4(p):
+    x = xs(p, 4)
+    return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(3))
+
+
+def ackley5(p):
+    x = xs(p, 5)
+    m2 = sum(v * v for v in x) / 5
+    mc = sum(math.cos(2 * math.pi * v) for v in x) / 5
+    return -20 * math.exp(-0.2 * math.sqrt(m2)) - math.exp(mc) + 20 + math.e
+
+
+def styblinski_tang8(p):
+    return sum((v**4 - 16 * v**2 + 5 * v) / 2 for v in xs(p, 8))
+
+
+def six_hump_camel(p):
+    x0, x1 = xs(p, 2)
+    return (4 - 2.1 * x0**2 + x0**4 / 3) * x0**2 + x0 * x1 + (-4 + 4 * x1**2) * x1**2
+
+
+def mixed(p):
+    shift = {"a": 0, "b": 0.3, "c": -0.2}[p["kind"]]
+    base = {"a": 0.5, "b": 0, "c": 0.25}[p["kind"]]
+    return base + (math.log2(p["n"]) - 3) ** 2 / 4 + 10 * (p["u"] - shift) ** 2 + 5 * (p["v"] - shift / 2) ** 2
+
+
+def conditional(p):
+    if p["opt"] == "sgd":
+        return 0.2 + (math.log10(p["lr"]) + 2) ** 2 + 20 * (p["momentum"] - 0.9) ** 2
+    return (math.log10(p["lr"]) + 3) ** 2 + 400 * (p["beta2"] - 0.995) ** 2
+
+
+FUNCS = {f.__name__: f for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional]}
+
+
+def topo(space):
+    order, seen = [], set()
+
+    def visit(n):
+        if n in seen:
+            return
+        seen.add(n)
+        for parent in space[n].get("when", {}):
+            visit(parent)
+        order.append(n)
+
+    for n in space:
+        visit(n)
+    return order
+
+
+def suggest(trial, space):
+    p = {}
+    for name in topo(space):
+        s = space[name]
+        ok = True
+        for parent, v in s.get("when", {}).items():
+            vals = v if isinstance(v, list) else [v]
+            if parent not in p or p[parent] not in vals:
+                ok = False
+        if not ok:
+            continue
+        if s["type"] == "float":
+            p[name] = trial.suggest_float(name, s["low"], s["high"], log=bool(s.get("log")), step=s.get("step"))
+        elif s["type"] == "int":
+            p[name] = trial.suggest_int(name, s["low"], s["high"], log=bool(s.get("log")), step=s.get("step", 1))
+        else:
+            p[name] = trial.suggest_categorical(name, s["choices"])
+    return p
+
+
+def make_sampler(name, seed):
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    if name == "gp":
+        return optuna.samplers.GPSampler(seed=seed)
+    if name == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    raise ValueError(name)
+
+
+def run_regret(job):
+    out = {}
+    for sname in job["samplers"]:
+        out[sname] = {}
+        for fname in job["functions"]:
+            f = SPEC["functions"][fname]
+            fn = FUNCS[fname]
+            runs = []
+            t0 = time.time()
+            for seed in job["seeds"]:
+                study = optuna.create_study(sampler=make_sampler(sname, seed))
+                best, curve = math.inf, []
+                for _ in range(job["budget"]):
+                    t = study.ask()
+                    y = fn(suggest(t, f["space"]))
+                    study.tell(t, y)
+                    best = min(best, y)
+                    curve.append(best - f["minimum"])
+                runs.append(curve)
+            out[sname][fname] = {"curves": runs, "seconds": time.time() - t0}
+            print(f"optuna {sname} {fname} {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
+    return out
+
+
+def run_timing(job):
+    """Seconds per ask() when the study already holds N finished trials (hartmann6, random history)."""
+    import random
+
+    f = SPEC["functions"]["hartmann6"]
+    out = {}
+    for sname in job["samplers"]:
+        out[sname] = {}
+        for n in job["sizes"]:
+            rng = random.Random(n)
+            study = optuna.create_study(sampler=make_sampler(sname, 0))
+            dists = {k: optuna.distributions.FloatDistribution(v["low"], v["high"]) for k, v in f["space"].items()}
+            trials = []
+            for _ in range(n):
+                params = {k: rng.uniform(v["low"], v["high"]) for k, v in f["space"].items()}
+                trials.append(optuna.trial.create_trial(params=params, distributions=dists, value=hartmann6(params)))
+            study.add_trials(trials)
+            reps = job["reps"].get(sname, 3)
+            # Warm-up ask (lazy imports such as torch, first-call caches), then measure.
+            t = study.ask()
+            suggest(t, f["space"])
+            study.tell(t, state=optuna.trial.TrialState.FAIL)
+            w0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(reps):
+                t = study.ask()
+                suggest(t, f["space"])
+                # Discard the trial (failed) so the history stays at n finished trials.
+                study.tell(t, state=optuna.trial.TrialState.FAIL)
+            out[sname][str(n)] = {"wall": (time.perf_counter() - w0) / reps, "cpu": (time.process_time() - c0) / reps}
+            print(f"optuna timing {sname} n={n} {out[sname][str(n)]}", file=sys.stderr, flush=True)
+    return out
+
+
+def run_pruners(job):
+    """Learning-curve task: TPE + each pruner, every step reported, steps counted."""
+    import numpy as np
+
+    task = SPEC["learning_curve_task"]
+    steps = task["steps"]
+    out = {}
+    for pname in job["pruners"]:
+        runs = []
+        for seed in job["seeds"]:
+            pruner = {
+                "none": optuna.pruners.NopPruner(),
+                "median": optuna.pruners.MedianPruner(),
+                "successive_halving": optuna.pruners.SuccessiveHalvingPruner(),
+                "hyperband": optuna.pruners.HyperbandPruner(min_resource=1, max_resource=steps),
+            }[pname]
+            study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
+            noise = np.random.default_rng(seed)
+            used, best = 0, math.inf
+            for _ in range(job["trials"]):
+                t = study.ask()
+                p = suggest(t, task["space"])
+                final = 0.1 + 0.3 * (math.log10(p["lr"]) + 2) ** 2 + 0.05 * (math.log2(p["width"]) - 7) ** 2
+                rate = 0.02 + 0.3 * math.sqrt(p["lr"])
+                pruned = False
+                v = None
+                for s in range(1, steps + 1):
+                    v = final + (2.5 - final) * math.exp(-rate * s) + noise.normal(0, 0.01)
+                    used += 1
+                    t.report(v, s)
+                    if t.should_prune():
+                        pruned = True
+                        break
+                if pruned:
+                    study.tell(t, state=optuna.trial.TrialState.PRUNED)
+                else:
+                    study.tell(t, v)
+                    best = min(best, v)
+            runs.append({"best": best, "steps": used})
+        out[pname] = runs
+        print(f"optuna pruner {pname} done", file=sys.stderr, flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    job = json.load(sys.stdin)
+    res = {"version": optuna.__version__}
+    if "regret" in job:
+        res["regret"] = run_regret(job["regret"])
+    if "pruners" in job:
+        res["pruners"] = run_pruners(job["pruners"])
+    if "timing" in job:
+        res["timing"] = run_timing(job["timing"])
+    json.dump(res, sys.stdout)

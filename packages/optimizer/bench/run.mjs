@@ -1,0 +1,423 @@
+#!/usr/bin/env node
+// `pnpm bench:optimizer`: our samplers and pruners against Optuna's, side by side, in one run.
+//
+//   node bench/run.mjs            full run (10 seeds, budgets 50 and 100, timings at 100/1000/2000)
+//   node bench/run.mjs --quick    smoke run (2 seeds, 3 functions, timings at 100/1000), minutes
+//   --no-optuna                   our side only (no Python)
+//   --no-write                    print, do not touch BENCHMARKS.md
+//   --max-minutes=M               start no new Optuna cell after M minutes; missing cells show "-"
+//   --resume=ID                   continue run ID (cells already computed are kept, bench/.cache/ID)
+//
+// Every cell (side x sampler x function) is stored under bench/.cache/<run id>/ as it
+// finishes, so an interrupted run resumes where it stopped. Optuna's cells run in one
+// Python worker beside our (single-threaded) side: two processes for the two cores.
+//
+// The 50-trial figure is the best-so-far after 50 trials of the 100-trial run: no sampler on
+// either side looks at the total budget, so it equals a separate 50-trial run.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createOptimizer } from "../dist/index.js";
+import { CURVE, FUNCTIONS } from "./functions.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, "..", "..", "..");
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has("--quick");
+const WITH_OPTUNA = !args.has("--no-optuna");
+// Re-measure only the ask() timings (both sides) and replace that table in BENCHMARKS.md.
+const ONLY_TIMING = args.has("--only-timing");
+const argValue = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const MAX_MINUTES = Number(argValue("max-minutes") ?? Infinity);
+const RUN_ID = argValue("resume") ?? `run-${new Date().toISOString().replace(/[:.]/g, "-")}${QUICK ? "-quick" : ""}`;
+const CACHE = join(dirname(fileURLToPath(import.meta.url)), ".cache", RUN_ID);
+mkdirSync(CACHE, { recursive: true });
+const SEEDS = QUICK ? [0, 1] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const BUDGETS = [50, 100];
+const FUNCS = QUICK ? FUNCTIONS.filter((f) => ["branin", "hartmann6", "mixed"].includes(f.name)) : FUNCTIONS;
+const OURS = ["random", "tpe", "gp", "cmaes", "auto"];
+const THEIRS = QUICK ? ["tpe", "gp"] : ["random", "tpe", "gp", "cmaes"];
+const SIZES = QUICK ? [100, 1000] : [100, 1000, 2000];
+const PRUNERS = ["none", "median", "successive_halving", "asha", "hyperband"];
+const OPTUNA_PRUNERS = ["none", "median", "successive_halving", "hyperband"];
+
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+// ---------- Python side ----------
+function ensureVenv() {
+  const venv = join(HERE, ".venv");
+  const py = join(venv, "bin", "python");
+  const req = readFileSync(join(HERE, "requirements.txt"), "utf8");
+  const stamp = join(venv, ".requirements.sha1");
+  const sha = createHash("sha1").update(req).digest("hex");
+  if (existsSync(py) && existsSync(stamp) && readFileSync(stamp, "utf8") === sha) return py;
+  log("creating bench/.venv and installing requirements.txt (torch is large; first run takes minutes)");
+  if (!existsSync(py)) execFileSync("python3", ["-m", "venv", venv], { stdio: "inherit" });
+  execFileSync(py, ["-m", "pip", "install", "-q", "-r", join(HERE, "requirements.txt")], { stdio: "inherit" });
+  writeFileSync(stamp, sha);
+  return py;
+}
+
+/** Runs one Optuna job in a Python process. */
+function runOptuna(py, job) {
+  const r = spawnSync(py, [join(HERE, "optuna_runner.py")], {
+    input: JSON.stringify(job),
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+    stdio: ["pipe", "pipe", "inherit"],
+    // One thread, like our side: the machine has 2 cores and timings should be comparable.
+    env: { ...process.env, OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
+  });
+  if (r.status !== 0) throw new Error(`optuna_runner.py exited with ${r.status}`);
+  return JSON.parse(r.stdout);
+}
+
+/** A cell's result from the run's cache, or computed (sync or async) and stored. */
+async function cached(key, compute) {
+  const path = join(CACHE, `${key.replace(/[^a-z0-9_.-]/gi, "_")}.json`);
+  if (existsSync(path)) return JSON.parse(readFileSync(path, "utf8"));
+  const value = await compute();
+  writeFileSync(path, JSON.stringify(value));
+  return value;
+}
+const tick = () => new Promise((r) => setImmediate(r));
+
+// ---------- our side ----------
+function runOurs(fn, sampler, seed, budget) {
+  const opt = createOptimizer({ space: fn.space, direction: "minimize", sampler: { name: sampler, seed } });
+  let best = Infinity;
+  const curve = [];
+  for (let i = 0; i < budget; i++) {
+    const t = opt.ask();
+    const y = fn.fn(t.params);
+    opt.tell(t.id, y);
+    best = Math.min(best, y);
+    curve.push(best - fn.minimum);
+  }
+  return curve;
+}
+
+function hartmann() {
+  return FUNCTIONS.find((f) => f.name === "hartmann6");
+}
+
+/** mulberry32, for the synthetic histories and the curve task's noise. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Seconds per ask() (wall and CPU) after a warm-up ask; CPU time is what the tables show. */
+function timeOurs(sampler, n, reps) {
+  const f = hartmann();
+  const rnd = prng(n);
+  const opt = createOptimizer({ space: f.space, sampler: { name: sampler, seed: 0 } });
+  for (let i = 0; i < n; i++) {
+    const p = Object.fromEntries(Object.entries(f.space).map(([k, s]) => [k, s.low + (s.high - s.low) * rnd()]));
+    opt.addTrial({ id: i, params: p, state: "complete", value: f.fn(p) });
+  }
+  opt.tell(opt.ask().id, null, "failed");
+  const w0 = performance.now();
+  const c0 = process.cpuUsage();
+  for (let r = 0; r < reps; r++) opt.tell(opt.ask().id, null, "failed");
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - w0) / reps / 1000, cpu: (c.user + c.system) / 1e6 / reps };
+}
+
+function curveTask(pruner, seed, trials) {
+  const opt = createOptimizer({ space: CURVE.space, sampler: { name: "tpe", seed }, pruner: { name: pruner } });
+  const rnd = prng(seed + 1);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+  let used = 0;
+  let best = Infinity;
+  for (let i = 0; i < trials; i++) {
+    const t = opt.ask();
+    const { lr, width } = t.params;
+    const final = 0.1 + 0.3 * (Math.log10(lr) + 2) ** 2 + 0.05 * (Math.log2(width) - 7) ** 2;
+    const rate = 0.02 + 0.3 * Math.sqrt(lr);
+    let v = 0;
+    let pruned = false;
+    for (let s = 1; s <= CURVE.steps; s++) {
+      v = final + (2.5 - final) * Math.exp(-rate * s) + 0.01 * gauss();
+      used++;
+      if (opt.report(t.id, s, v).prune) {
+        pruned = true;
+        break;
+      }
+    }
+    if (pruned) opt.tell(t.id, null, "pruned");
+    else {
+      opt.tell(t.id, v);
+      best = Math.min(best, v);
+    }
+  }
+  return { best, steps: used };
+}
+
+// ---------- statistics and formatting ----------
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = q * (s.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+};
+const fmt = (x) => (x === 0 ? "0" : Math.abs(x) >= 0.01 && Math.abs(x) < 1000 ? x.toPrecision(3) : x.toExponential(2));
+const cell = (xs) => `${fmt(quantile(xs, 0.5))} [${fmt(quantile(xs, 0.25))}, ${fmt(quantile(xs, 0.75))}]`;
+const ms = (s) => (s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(s < 0.01 ? 2 : 1)} ms`);
+
+// ---------- main ----------
+const started = Date.now();
+// The run's first start (a resumed run reports the whole span, not the last session).
+const metaPath = join(CACHE, "meta.json");
+if (!existsSync(metaPath)) writeFileSync(metaPath, JSON.stringify({ started }));
+const firstStarted = JSON.parse(readFileSync(metaPath, "utf8")).started;
+const results = { ours: {}, theirs: {}, timing: { ours: {}, theirs: {} }, pruners: { ours: {}, theirs: {} } };
+log(`run ${RUN_ID} (cache ${CACHE})`);
+
+// Optuna's cells go through one worker, cheapest first (the GP's regret cells last: on this
+// box they take minutes each), so a deadline cuts the fewest.
+let optunaVersion = null;
+const optunaJobs = [];
+if (WITH_OPTUNA) {
+  for (const s of THEIRS.filter((x) => x !== "gp"))
+    for (const f of ONLY_TIMING ? [] : FUNCS) optunaJobs.push({ key: `optuna-regret-${s}-${f.name}`, job: { regret: { samplers: [s], functions: [f.name], seeds: SEEDS, budget: Math.max(...BUDGETS) } }, put: (r) => ((results.theirs[s] ??= {})[f.name] = r.regret[s][f.name].curves) });
+  for (const p of ONLY_TIMING ? [] : OPTUNA_PRUNERS) optunaJobs.push({ key: `optuna-pruner-${p}`, job: { pruners: { pruners: [p], seeds: SEEDS, trials: 100 } }, put: (r) => (results.pruners.theirs[p] = r.pruners[p]) });
+  for (const s of ["tpe", "cmaes", "gp"])
+    optunaJobs.push({ key: `optuna-timing-${s}`, job: { timing: { samplers: [s], sizes: SIZES, reps: { tpe: 10, gp: 2, cmaes: 5 } } }, put: (r) => (results.timing.theirs[s] = r.timing[s]) });
+  if (THEIRS.includes("gp"))
+    for (const f of ONLY_TIMING ? [] : FUNCS) optunaJobs.push({ key: `optuna-regret-gp-${f.name}`, job: { regret: { samplers: ["gp"], functions: [f.name], seeds: SEEDS, budget: Math.max(...BUDGETS) } }, put: (r) => ((results.theirs.gp ??= {})[f.name] = r.regret.gp[f.name].curves) });
+}
+// Optuna's queue runs in a child Node process (this same script with --optuna-worker), so
+// our synchronous side does not stall it; both write cells into the run's cache.
+const skipped = [];
+if (args.has("--optuna-worker")) {
+  const py = ensureVenv();
+  // --cells=a,b: only the jobs whose key contains one of these (a second worker on other cells).
+  const only = argValue("cells")?.split(",");
+  for (const j of optunaJobs) {
+    if (only && !only.some((c) => j.key.includes(c))) continue;
+    if (existsSync(join(CACHE, `${j.key}.json`))) continue;
+    if ((Date.now() - started) / 60000 > MAX_MINUTES) continue;
+    const t0 = Date.now();
+    await cached(j.key, () => runOptuna(py, j.job));
+    log(`${j.key} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+  }
+  process.exit(0);
+}
+// --no-new-optuna: report with the Optuna cells already in this run's cache, start none.
+const optunaDone = !WITH_OPTUNA
+  ? Promise.resolve()
+  : new Promise((resolve, reject) => {
+      if (args.has("--no-new-optuna")) return resolve();
+      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2).filter((a) => !a.startsWith("--resume=")), `--resume=${RUN_ID}`, "--optuna-worker"], {
+        stdio: ["ignore", "inherit", "inherit"],
+      });
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`optuna worker exited with ${code}`))));
+    }).then(() => {
+      for (const j of optunaJobs) {
+        const path = join(CACHE, `${j.key}.json`);
+        if (!existsSync(path)) {
+          skipped.push(j.key);
+          continue;
+        }
+        const r = JSON.parse(readFileSync(path, "utf8"));
+        optunaVersion = r.version;
+        j.put(r);
+      }
+    });
+
+const REPS = { tpe: 20, gp: 3, cmaes: 10, auto: 3 };
+for (const s of ["tpe", "gp", "cmaes", "auto"]) {
+  results.timing.ours[s] = {};
+  for (const n of SIZES) {
+    results.timing.ours[s][n] = await cached(`ours-timing-${s}-${n}`, () => timeOurs(s, n, REPS[s]));
+    log(`ours timing ${s} n=${n} cpu ${ms(results.timing.ours[s][n].cpu)} wall ${ms(results.timing.ours[s][n].wall)}`);
+    await tick();
+  }
+}
+for (const s of ONLY_TIMING ? [] : OURS) {
+  results.ours[s] = {};
+  for (const f of FUNCS) {
+    const t0 = Date.now();
+    results.ours[s][f.name] = await cached(`ours-regret-${s}-${f.name}`, () => SEEDS.map((seed) => runOurs(f, s, seed, Math.max(...BUDGETS))));
+    log(`ours ${s} ${f.name} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    await tick();
+  }
+}
+for (const p of ONLY_TIMING ? [] : PRUNERS) {
+  results.pruners.ours[p] = await cached(`ours-pruner-${p}`, () => SEEDS.map((seed) => curveTask(p, seed, 100)));
+  log(`ours pruner ${p}`);
+  await tick();
+}
+await optunaDone;
+if (skipped.length) log(`not run before the deadline: ${skipped.join(", ")} (resume with --resume=${RUN_ID})`);
+
+// ---------- report ----------
+const at = (curves, b) => curves.map((c) => c[b - 1]);
+const median = (xs) => quantile(xs, 0.5);
+const date = new Date().toISOString().slice(0, 10);
+const machine = `the 2-core dev box (${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} cores, Node ${process.version}${optunaVersion ? `, Optuna ${optunaVersion} in bench/.venv` : ""})`;
+
+function timingLines() {
+  const out = [];
+  const ours = results.timing.ours;
+  const theirs = results.timing.theirs;
+  out.push("### Time per ask() with N finished trials (hartmann6, random history)", "");
+  out.push(
+    `Measured ${date} on ${machine}, both sides single-threaded, after one warm-up ask. CPU time of the process per ask (wall time in parentheses): the box is shared with other builds, and CPU time is what stays comparable under that load.`,
+    "",
+  );
+  const tcols = [...Object.keys(ours).map((s) => `ours ${s}`), ...Object.keys(theirs).map((s) => `Optuna ${s}`)];
+  out.push(`| N | ${tcols.join(" | ")} |`, `|---|${tcols.map(() => "---").join("|")}|`);
+  const c = (t) => (t === undefined ? "-" : `${ms(t.cpu)} (${ms(t.wall)})`);
+  for (const n of SIZES) out.push(`| ${n} | ${[...Object.keys(ours).map((s) => c(ours[s][n])), ...Object.keys(theirs).map((s) => c(theirs[s][String(n)]))].join(" | ")} |`);
+  out.push("", "`ours auto` hands over from the GP/TPE portfolio to CMA-ES after 500 trials, hence its flat cost.", "");
+  const t1000 = ours.tpe?.[1000]?.cpu;
+  const o1000 = theirs.tpe?.["1000"]?.cpu;
+  if (t1000 !== undefined && o1000 !== undefined)
+    out.push(`- Goal: tpe ask() at 1,000 trials ≤ 1/10 of Optuna TPE's: ${ms(t1000)} vs ${ms(o1000)} (${(o1000 / t1000).toFixed(1)}x faster) ${t1000 * 10 <= o1000 ? "**met**" : "**not met**"}`);
+  if (ours.gp?.[1000]) out.push(`- Goal: gp ask() at 1,000 trials under 1 s: ${ms(ours.gp[1000].cpu)} CPU (${ms(ours.gp[1000].wall)} wall) ${ours.gp[1000].cpu < 1 ? "**met**" : "**not met**"}`);
+  out.push("");
+  return out;
+}
+
+const lines = [];
+if (ONLY_TIMING) {
+  const block = timingLines().join("\n");
+  console.log(block);
+  if (!args.has("--no-write")) {
+    const path = join(ROOT, "BENCHMARKS.md");
+    const doc = existsSync(path) ? readFileSync(path, "utf8") : "";
+    const start = doc.search(/^## Optimizer\s*$/m);
+    if (start < 0) throw new Error("no ## Optimizer section in BENCHMARKS.md yet: run the full benchmark first");
+    const sectionEnd = (() => {
+      const rest = doc.slice(start + 1);
+      const k = rest.search(/^## /m);
+      return k >= 0 ? start + 1 + k : doc.length;
+    })();
+    const sec = doc.slice(start, sectionEnd);
+    const ts = sec.search(/^### Time per ask\(\)/m);
+    let newSec;
+    if (ts >= 0) {
+      const after = sec.slice(ts + 1);
+      const k = after.search(/^### /m);
+      newSec = sec.slice(0, ts) + block + "\n" + (k >= 0 ? after.slice(k) : "");
+    } else newSec = `${sec.trimEnd()}\n\n${block}\n`;
+    writeFileSync(path, doc.slice(0, start) + newSec + doc.slice(sectionEnd));
+    log(`replaced the timing table in ${path}`);
+  }
+  process.exit(0);
+}
+lines.push("## Optimizer", "");
+lines.push(
+  `Run ${date} (${RUN_ID}) with \`pnpm bench:optimizer${QUICK ? " --quick" : ""}\` on ${machine}; ${SEEDS.length} seeds per cell, ` +
+    `functions from \`bench/functions.json\` (copy of shared/bench/functions.json); ${((Date.now() - firstStarted) / 60000).toFixed(0)} min from the run's start to this report.`,
+  "",
+);
+lines.push("Simple regret (best value found - known minimum): median [25th, 75th percentile] over seeds. Lower is better.", "");
+for (const b of BUDGETS) {
+  lines.push(`### Regret after ${b} trials`, "");
+  const cols = [...OURS.map((s) => `ours ${s}`), ...Object.keys(results.theirs).map((s) => `Optuna ${s}`)];
+  lines.push(`| function | ${cols.join(" | ")} |`, `|---|${cols.map(() => "---").join("|")}|`);
+  for (const f of FUNCS) {
+    const row = [
+      ...OURS.map((s) => cell(at(results.ours[s][f.name], b))),
+      ...Object.keys(results.theirs).map((s) => (results.theirs[s][f.name] ? cell(at(results.theirs[s][f.name], b)) : "- (not run)")),
+    ];
+    lines.push(`| ${f.name} | ${row.join(" | ")} |`);
+  }
+  lines.push("");
+}
+
+// Goals.
+const goals = [];
+if (WITH_OPTUNA) {
+  const B = 100;
+  let autoVsTpe = 0;
+  let autoVsBest = 0;
+  let tpeVsTpe = 0;
+  const detail = [];
+  for (const f of FUNCS) {
+    const a = median(at(results.ours.auto[f.name], B));
+    const ourTpe = median(at(results.ours.tpe[f.name], B));
+    const theirs = Object.fromEntries(Object.keys(results.theirs).filter((s) => results.theirs[s][f.name]).map((s) => [s, median(at(results.theirs[s][f.name], B))]));
+    const missing = THEIRS.filter((s) => !(s in theirs));
+    if (!("tpe" in theirs)) {
+      detail.push(`| ${f.name} | ${fmt(a)} | - | - | ${fmt(ourTpe)} |`);
+      continue;
+    }
+    const bestName = Object.keys(theirs).reduce((x, y) => (theirs[y] < theirs[x] ? y : x));
+    const okT = a <= theirs.tpe;
+    const okB = a <= theirs[bestName];
+    const okTpe = ourTpe <= theirs.tpe;
+    autoVsTpe += okT;
+    autoVsBest += okB;
+    tpeVsTpe += okTpe;
+    const note = missing.length ? `, ${missing.join("/")} not run` : "";
+    detail.push(`| ${f.name} | ${fmt(a)} | ${fmt(theirs.tpe)} ${okT ? "✓" : "✗"} | ${fmt(theirs[bestName])} (${bestName}${note}) ${okB ? "✓" : "✗"} | ${fmt(ourTpe)} ${okTpe ? "✓" : "✗"} |`);
+  }
+  lines.push("### Goals (issue 4), median regret at 100 trials", "");
+  lines.push("| function | ours auto | Optuna TPE: auto no worse? | best Optuna sampler: auto no worse? | ours tpe vs Optuna TPE |", "|---|---|---|---|---|", ...detail, "");
+  goals.push(`- auto no worse than Optuna TPE on every function: ${autoVsTpe}/${FUNCS.length} ${autoVsTpe === FUNCS.length ? "**met**" : "**not met**"}`);
+  goals.push(`- auto no worse than the best Optuna sampler on at least 2/3: ${autoVsBest}/${FUNCS.length} ${autoVsBest * 3 >= FUNCS.length * 2 ? "**met**" : "**not met**"}`);
+  goals.push(`- tpe no worse than Optuna TPE on every function: ${tpeVsTpe}/${FUNCS.length} ${tpeVsTpe === FUNCS.length ? "**met**" : "**not met**"}`);
+}
+
+lines.push(...timingLines());
+
+lines.push("### Pruners on the learning-curve task (100 trials of TPE, 100 steps each)", "");
+lines.push("Best final value among trials that ran to step 100 and total steps computed, median over seeds; the no-pruning run is the reference.", "");
+lines.push("| pruner | ours best | ours steps (share) | Optuna best | Optuna steps (share) |", "|---|---|---|---|---|");
+const ref = median(results.pruners.ours.none.map((r) => r.best));
+const refSteps = median(results.pruners.ours.none.map((r) => r.steps));
+const pgoal = [];
+for (const p of PRUNERS) {
+  const o = results.pruners.ours[p];
+  const th = results.pruners.theirs?.[p];
+  const best = median(o.map((r) => r.best));
+  const steps = median(o.map((r) => r.steps));
+  const thSteps = th ? median(th.map((r) => r.steps)) : null;
+  const thRef = results.pruners.theirs?.none ? median(results.pruners.theirs.none.map((r) => r.steps)) : null;
+  lines.push(
+    `| ${p} | ${fmt(best)} | ${steps} (${((100 * steps) / refSteps).toFixed(0)}%) | ${th ? fmt(median(th.map((r) => r.best))) : "-"} | ${th ? `${thSteps} (${((100 * thSteps) / thRef).toFixed(0)}%)` : "-"} |`,
+  );
+  if (p === "asha" || p === "hyperband") {
+    const ok = best <= ref * 1.05 && steps <= 0.4 * refSteps;
+    pgoal.push(`${p}: best ${fmt(best)} vs ${fmt(ref)} (${(((best - ref) / ref) * 100).toFixed(1)}%), ${((100 * steps) / refSteps).toFixed(0)}% of the steps ${ok ? "**met**" : "**not met**"}`);
+  }
+}
+lines.push("");
+goals.push(`- ASHA/Hyperband within 5% of the no-pruning best with ≤ 40% of its steps: ${pgoal.join("; ")}`);
+if (skipped.length) goals.push(`- Optuna cells not run before the --max-minutes deadline (shown as "-"): ${skipped.join(", ")}; \`node bench/run.mjs --resume=${RUN_ID}\` completes them.`);
+if (goals.length) lines.push("### Goal summary (timing goals: see the timing table)", "", ...goals, "");
+
+const section = lines.join("\n");
+console.log(section);
+writeFileSync(join(HERE, "last-run.json"), JSON.stringify({ date, quick: QUICK, seeds: SEEDS, optunaVersion, timing: results.timing, pruners: results.pruners, regret100: Object.fromEntries(Object.entries({ ...Object.fromEntries(Object.entries(results.ours).map(([s, v]) => [`ours ${s}`, v])), ...Object.fromEntries(Object.entries(results.theirs).map(([s, v]) => [`optuna ${s}`, v])) }).map(([s, v]) => [s, Object.fromEntries(Object.entries(v).map(([f, c]) => [f, c.map((x) => x[x.length - 1])]))])) }, null, 1));
+
+if (!args.has("--no-write")) {
+  // Replace only our section of BENCHMARKS.md (other packages write theirs).
+  const path = join(ROOT, "BENCHMARKS.md");
+  let doc = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
+  const notes = existsSync(join(HERE, "NOTES.md")) ? `\n${readFileSync(join(HERE, "NOTES.md"), "utf8").trim()}\n` : "";
+  const block = `${section}${notes}\n`;
+  const start = doc.search(/^## Optimizer\s*$/m);
+  if (start >= 0) {
+    const rest = doc.slice(start + 1);
+    const next = rest.search(/^## /m);
+    doc = doc.slice(0, start) + block + (next >= 0 ? rest.slice(next) : "");
+  } else doc = `${doc.trimEnd()}\n\n${block}`;
+  writeFileSync(path, doc);
+  log(`wrote ${path}`);
+}

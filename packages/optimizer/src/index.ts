@@ -1,0 +1,29 @@
+export { OptimizerError, type TOptimizerErrorCode } from "./errors.js";
+export {
+  validateSpace,
+  type TSpace,
+  type Space,
+  type TParamSpec,
+  type ParamSpec,
+  type TParams,
+  type TParamValue,
+  type TWhen,
+  type TFloatParam,
+  type TIntParam,
+  type TCategoricalParam,
+} from "./space.js";
+export * from "./config.js";
+export type { TTrialState } from "./trial.js";
+export {
+  createOptimizer,
+  restoreOptimizer,
+  type Optimizer,
+  type TOptimizerConfig,
+  type TAskedTrial,
+  type THistoryTrial,
+  type TBest,
+  type TValue,
+  type TSerializedOptimizer,
+} from "./optimizer.js";
+export { countGridPoints } from "./samplers/grid.js";
+export { chooseAuto, type TAutoChoice } from "./samplers/auto.js";

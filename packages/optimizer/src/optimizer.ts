@@ -1,0 +1,293 @@
+import { SAMPLER_NAMES, type TDirection, type TPrunerConfig, type TSamplerConfig } from "./config.js";
+import { OptimizerError } from "./errors.js";
+import { computeImportance } from "./importance.js";
+import { createPruner } from "./pruners.js";
+import { hashSeed, Rng } from "./rng.js";
+import { createSampler } from "./samplers/index.js";
+import { checkParams, compileSpace, type CompiledSpace, type TParams, type TSpace } from "./space.js";
+import type { Pruner, Sampler, TrialView, TTrialState } from "./trial.js";
+
+export interface TOptimizerConfig {
+  space: TSpace;
+  /** One direction, or one per objective for multi-objective studies. Default "minimize". */
+  direction?: TDirection | TDirection[];
+  /** Default { name: "auto" } with a random seed (kept in serialize()). */
+  sampler?: TSamplerConfig;
+  /** Default { name: "none" }. */
+  pruner?: TPrunerConfig;
+}
+
+export type TValue = number | number[];
+
+export interface TAskedTrial {
+  id: number;
+  params: TParams;
+}
+
+export interface THistoryTrial {
+  id: number;
+  params: TParams;
+  state: TTrialState;
+  value?: TValue | null;
+  intermediate?: Array<[number, number]>;
+}
+
+export interface TBest {
+  id: number;
+  params: TParams;
+  value: TValue;
+}
+
+export interface TSerializedOptimizer {
+  version: 1;
+  config: { space: TSpace; direction: TDirection | TDirection[]; sampler: TSamplerConfig; pruner: TPrunerConfig };
+  trials: THistoryTrial[];
+}
+
+export interface Optimizer {
+  ask(options?: { id?: number }): TAskedTrial;
+  report(id: number, step: number, value: number): { prune: boolean };
+  tell(id: number, value: TValue | null, state?: "complete" | "pruned" | "failed"): void;
+  addTrial(trial: THistoryTrial): void;
+  best(): TBest | null;
+  /** Pareto-optimal complete trials (the single best one for single-objective studies). */
+  bestTrials(): TBest[];
+  importance(): Record<string, number>;
+  trials(): THistoryTrial[];
+  serialize(): TSerializedOptimizer;
+}
+
+const STATES: readonly TTrialState[] = ["running", "complete", "pruned", "failed"];
+
+function badValue(msg: string): never {
+  throw new OptimizerError("INVALID_VALUE", msg);
+}
+
+class OptimizerImpl implements Optimizer {
+  private readonly space: CompiledSpace;
+  private readonly signs: Array<1 | -1>;
+  private readonly sampler: Sampler;
+  private readonly pruner: Pruner;
+  private readonly seed: number;
+  private readonly byId = new Map<number, TrialView>();
+  private sorted: TrialView[] | null = [];
+  private readonly cfg: TSerializedOptimizer["config"];
+
+  constructor(config: TOptimizerConfig) {
+    if (typeof config !== "object" || config === null) throw new OptimizerError("INVALID_CONFIG", "config: must be an object");
+    this.space = compileSpace(config.space);
+    const direction = config.direction ?? "minimize";
+    const dirs = Array.isArray(direction) ? direction : [direction];
+    if (dirs.length === 0) throw new OptimizerError("INVALID_CONFIG", "direction: must list at least one objective");
+    dirs.forEach((d, i) => {
+      if (d !== "minimize" && d !== "maximize")
+        throw new OptimizerError("INVALID_CONFIG", `direction${Array.isArray(direction) ? `[${i}]` : ""}: must be "minimize" or "maximize" (got ${JSON.stringify(d)})`);
+    });
+    this.signs = dirs.map((d) => (d === "minimize" ? 1 : -1));
+    const samplerCfg = config.sampler ?? { name: "auto" };
+    if (typeof samplerCfg !== "object" || samplerCfg === null || !(SAMPLER_NAMES as readonly string[]).includes(samplerCfg.name))
+      throw new OptimizerError("INVALID_CONFIG", `sampler.name: must be one of ${SAMPLER_NAMES.join(", ")} (got ${JSON.stringify((samplerCfg as { name?: unknown })?.name)})`);
+    const seed = samplerCfg.seed;
+    if (seed !== undefined && !(typeof seed === "number" && Number.isSafeInteger(seed)))
+      throw new OptimizerError("INVALID_CONFIG", "sampler.seed: must be an integer");
+    // No seed: draw one, and keep it so serialize()/restore reproduce the same proposals.
+    this.seed = seed ?? Math.floor(Math.random() * 2 ** 31);
+    this.sampler = createSampler({ ...samplerCfg, seed: this.seed }, this.space, dirs.length);
+    const prunerCfg = config.pruner ?? { name: "none" };
+    this.pruner = createPruner(prunerCfg);
+    if (dirs.length > 1 && prunerCfg.name !== "none")
+      throw new OptimizerError("INVALID_CONFIG", "pruner: pruning needs a single objective; use { name: \"none\" } for multi-objective studies");
+    this.cfg = {
+      space: structuredClone(config.space),
+      direction: Array.isArray(direction) ? [...direction] : direction,
+      sampler: { ...structuredClone(samplerCfg), seed: this.seed },
+      pruner: structuredClone(prunerCfg),
+    };
+  }
+
+  private view(): TrialView[] {
+    if (this.sorted === null) this.sorted = [...this.byId.values()].sort((a, b) => a.id - b.id);
+    return this.sorted;
+  }
+
+  private nextId(): number {
+    let m = -1;
+    for (const id of this.byId.keys()) if (id > m) m = id;
+    return m + 1;
+  }
+
+  private checkId(id: unknown, at: string): number {
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) throw new OptimizerError("INVALID_PARAMS", `${at}: id must be a non-negative integer`);
+    if (this.byId.has(id)) throw new OptimizerError("DUPLICATE_TRIAL", `${at}: trial ${id} already exists`);
+    return id;
+  }
+
+  private running(id: unknown, at: string): TrialView {
+    const t = typeof id === "number" ? this.byId.get(id) : undefined;
+    if (t === undefined) throw new OptimizerError("UNKNOWN_TRIAL", `${at}: trial ${String(id)} does not exist`);
+    if (t.state !== "running") throw new OptimizerError("TRIAL_FINISHED", `${at}: trial ${t.id} is already ${t.state}`);
+    return t;
+  }
+
+  /** Validates a value and returns the minimize-oriented losses. */
+  private toLoss(value: unknown, at: string): number[] {
+    const n = this.signs.length;
+    let arr: unknown[];
+    if (typeof value === "number") arr = [value];
+    else if (Array.isArray(value)) arr = value;
+    else return badValue(`${at}: value must be ${n === 1 ? "a number" : `an array of ${n} numbers`}`);
+    if (arr.length !== n) badValue(`${at}: expected ${n} objective value${n === 1 ? "" : "s"}, got ${arr.length}`);
+    return arr.map((v, i) => {
+      if (typeof v !== "number" || !Number.isFinite(v)) badValue(`${at}: value${n > 1 ? `[${i}]` : ""} must be a finite number (got ${String(v)})`);
+      return (v as number) * this.signs[i]!;
+    });
+  }
+
+  private fromLoss(loss: number[]): TValue {
+    const raw = loss.map((v, i) => v * this.signs[i]!);
+    return this.signs.length === 1 ? raw[0]! : raw;
+  }
+
+  private insert(t: TrialView): void {
+    this.byId.set(t.id, t);
+    this.sorted = null;
+  }
+
+  ask(options?: { id?: number }): TAskedTrial {
+    const id = options?.id === undefined ? this.nextId() : this.checkId(options.id, "ask");
+    const nKnown = this.byId.size;
+    const params = this.sampler.sample({
+      space: this.space,
+      nObjectives: this.signs.length,
+      trials: this.view(),
+      rng: new Rng(hashSeed(this.seed, nKnown)),
+      seed: this.seed,
+      nKnown,
+    });
+    this.insert({ id, params, state: "running", loss: null, intermediate: [] });
+    return { id, params: { ...params } };
+  }
+
+  report(id: number, step: number, value: number): { prune: boolean } {
+    const t = this.running(id, "report");
+    if (this.signs.length > 1) throw new OptimizerError("INVALID_STATE", "report: intermediate values need a single-objective study");
+    if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) badValue(`report(trial ${id}): step must be a non-negative integer (got ${String(step)})`);
+    if (typeof value !== "number" || !Number.isFinite(value)) badValue(`report(trial ${id}, step ${step}): value must be a finite number (got ${String(value)})`);
+    const loss = value * this.signs[0]!;
+    const iv = t.intermediate;
+    let i = iv.length;
+    while (i > 0 && iv[i - 1]![0] > step) i--;
+    if (i > 0 && iv[i - 1]![0] === step) iv[i - 1] = [step, loss];
+    else iv.splice(i, 0, [step, loss]);
+    return { prune: this.pruner.shouldPrune({ trial: t, step, trials: this.view(), sign: this.signs[0]! }) };
+  }
+
+  tell(id: number, value: TValue | null, state: "complete" | "pruned" | "failed" = "complete"): void {
+    const t = this.running(id, "tell");
+    const at = `tell(trial ${id})`;
+    let loss: number[] | null = null;
+    if (state === "complete") {
+      if (value === null || value === undefined) badValue(`${at}: a complete trial needs a value (tell it "failed" otherwise)`);
+      loss = this.toLoss(value, at);
+    } else if (state === "pruned") {
+      if (value !== null && value !== undefined) loss = this.toLoss(value, at);
+    } else if (state === "failed") {
+      if (value !== null && value !== undefined) badValue(`${at}: a failed trial takes no value (pass null)`);
+    } else {
+      throw new OptimizerError("INVALID_STATE", `${at}: state must be "complete", "pruned" or "failed" (got ${JSON.stringify(state)})`);
+    }
+    t.state = state;
+    t.loss = loss;
+  }
+
+  addTrial(trial: THistoryTrial): void {
+    if (typeof trial !== "object" || trial === null) throw new OptimizerError("INVALID_PARAMS", "addTrial: trial must be an object");
+    const id = this.checkId(trial.id, "addTrial");
+    const at = `addTrial(trial ${id})`;
+    const params = checkParams(this.space, trial.params, at);
+    if (!STATES.includes(trial.state)) throw new OptimizerError("INVALID_STATE", `${at}: state must be one of ${STATES.join(", ")} (got ${JSON.stringify(trial.state)})`);
+    const v = trial.value ?? null;
+    let loss: number[] | null = null;
+    if (trial.state === "complete") {
+      if (v === null) badValue(`${at}: a complete trial needs a value`);
+      loss = this.toLoss(v, at);
+    } else if (trial.state === "pruned" && v !== null) loss = this.toLoss(v, at);
+    else if (v !== null && trial.state !== "pruned") badValue(`${at}: a ${trial.state} trial takes no value`);
+    const steps = new Map<number, number>();
+    if (trial.intermediate !== undefined) {
+      if (!Array.isArray(trial.intermediate)) badValue(`${at}: intermediate must be an array of [step, value]`);
+      if (trial.intermediate.length > 0 && this.signs.length > 1) badValue(`${at}: intermediate values need a single-objective study`);
+      for (const pair of trial.intermediate) {
+        if (!Array.isArray(pair) || pair.length !== 2) badValue(`${at}: intermediate entries must be [step, value]`);
+        const [s, x] = pair;
+        if (typeof s !== "number" || !Number.isSafeInteger(s) || s < 0) badValue(`${at}: intermediate step must be a non-negative integer (got ${String(s)})`);
+        if (typeof x !== "number" || !Number.isFinite(x)) badValue(`${at}: intermediate value at step ${s} must be a finite number`);
+        steps.set(s, x * this.signs[0]!);
+      }
+    }
+    const intermediate = [...steps.entries()].sort((a, b) => a[0] - b[0]);
+    this.insert({ id, params, state: trial.state, loss, intermediate });
+  }
+
+  bestTrials(): TBest[] {
+    const done = this.view().filter((t) => t.state === "complete" && t.loss !== null);
+    if (done.length === 0) return [];
+    let front: TrialView[];
+    if (this.signs.length === 1) {
+      let b = done[0]!;
+      for (const t of done) if (t.loss![0]! < b.loss![0]!) b = t;
+      front = [b];
+    } else {
+      front = done.filter((a) => !done.some((b) => dominates(b.loss!, a.loss!)));
+    }
+    return front.map((t) => ({ id: t.id, params: { ...t.params }, value: this.fromLoss(t.loss!) }));
+  }
+
+  best(): TBest | null {
+    // Multi-objective: the Pareto-optimal trial that is best on the first objective.
+    const front = this.bestTrials();
+    if (front.length === 0) return null;
+    const first = (b: TBest): number => (Array.isArray(b.value) ? b.value[0]! : b.value) * this.signs[0]!;
+    return front.reduce((a, b) => (first(b) < first(a) ? b : a));
+  }
+
+  importance(): Record<string, number> {
+    return computeImportance(this.space, this.view(), hashSeed(this.seed, 0x1a9));
+  }
+
+  trials(): THistoryTrial[] {
+    return this.view().map((t) => ({
+      id: t.id,
+      params: { ...t.params },
+      state: t.state,
+      value: t.loss === null ? null : this.fromLoss(t.loss),
+      intermediate: t.intermediate.map(([s, v]) => [s, v * this.signs[0]!] as [number, number]),
+    }));
+  }
+
+  serialize(): TSerializedOptimizer {
+    return { version: 1, config: structuredClone(this.cfg), trials: this.trials() };
+  }
+}
+
+function dominates(a: number[], b: number[]): boolean {
+  let strictly = false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]! > b[i]!) return false;
+    if (a[i]! < b[i]!) strictly = true;
+  }
+  return strictly;
+}
+
+export function createOptimizer(config: TOptimizerConfig): Optimizer {
+  return new OptimizerImpl(config);
+}
+
+export function restoreOptimizer(state: unknown): Optimizer {
+  const s = state as TSerializedOptimizer;
+  if (typeof s !== "object" || s === null || s.version !== 1 || typeof s.config !== "object" || !Array.isArray(s.trials))
+    throw new OptimizerError("INVALID_STATE", "restoreOptimizer: not a serialized optimizer (version 1)");
+  const opt = createOptimizer(s.config);
+  for (const t of s.trials) opt.addTrial(t);
+  return opt;
+}

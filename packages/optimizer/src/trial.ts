@@ -1,0 +1,47 @@
+import type { CompiledSpace, TParams } from "./space.js";
+import type { Rng } from "./rng.js";
+
+export type TTrialState = "running" | "complete" | "pruned" | "failed";
+
+/** What samplers and pruners see of a trial. Values are oriented so that smaller is better. */
+export interface TrialView {
+  id: number;
+  params: TParams;
+  state: TTrialState;
+  /** Per objective, minimize-oriented; null unless the trial completed with a value. */
+  loss: number[] | null;
+  /** [step, minimize-oriented value], ascending by step. */
+  intermediate: Array<[number, number]>;
+}
+
+export interface SampleContext {
+  space: CompiledSpace;
+  nObjectives: number;
+  /** Every known trial (pending ones included), ascending by id. */
+  trials: readonly TrialView[];
+  rng: Rng;
+  /** The study seed and the number of known trials, for samplers that derive sub-seeds. */
+  seed: number;
+  nKnown: number;
+}
+
+export interface Sampler {
+  sample(ctx: SampleContext): TParams;
+}
+
+export interface PruneContext {
+  trial: TrialView;
+  step: number;
+  trials: readonly TrialView[];
+  /** +1 when the study minimizes, -1 when it maximizes (to turn losses back into metric units). */
+  sign: 1 | -1;
+}
+
+export interface Pruner {
+  shouldPrune(ctx: PruneContext): boolean;
+}
+
+/** The last reported intermediate loss, or null. */
+export function lastIntermediate(t: TrialView): [number, number] | null {
+  return t.intermediate.length > 0 ? t.intermediate[t.intermediate.length - 1]! : null;
+}

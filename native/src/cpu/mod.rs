@@ -1,0 +1,2 @@
+pub mod kernels;
+pub mod gradcheck;

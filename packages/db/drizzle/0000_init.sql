@@ -11,6 +11,7 @@ CREATE TABLE "agents" (
 	"memory_mb" integer DEFAULT 0 NOT NULL,
 	"gpus" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"labels" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"max_trials" integer DEFAULT 1 NOT NULL,
 	"token_id" uuid,
 	"is_online" boolean DEFAULT false NOT NULL,
 	"last_heartbeat_at" timestamp with time zone,
@@ -148,6 +149,7 @@ CREATE TABLE "trial_attempts" (
 	"ended_at" timestamp with time zone,
 	"end_code" text,
 	"end_reason" text,
+	"log_tail" text,
 	CONSTRAINT "trial_attempts_trial_id_attempt_pk" PRIMARY KEY("trial_id","attempt")
 );
 --> statement-breakpoint
@@ -243,9 +245,11 @@ CREATE UNIQUE INDEX "organizations_slug_key" ON "organizations" USING btree ("sl
 CREATE UNIQUE INDEX "projects_org_slug_key" ON "projects" USING btree ("org_id","slug");--> statement-breakpoint
 CREATE INDEX "studies_org_project_idx" ON "studies" USING btree ("org_id","project_id","created_at");--> statement-breakpoint
 CREATE INDEX "studies_state_idx" ON "studies" USING btree ("state");--> statement-breakpoint
+CREATE UNIQUE INDEX "trial_attempts_one_open_key" ON "trial_attempts" USING btree ("trial_id") WHERE "trial_attempts"."ended_at" is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "trials_study_number_key" ON "trials" USING btree ("study_id","number");--> statement-breakpoint
 CREATE INDEX "trials_study_state_idx" ON "trials" USING btree ("study_id","state");--> statement-breakpoint
 CREATE INDEX "trials_org_idx" ON "trials" USING btree ("org_id");--> statement-breakpoint
 CREATE INDEX "trials_lease_expiry_idx" ON "trials" USING btree ("lease_expires_at") WHERE "trials"."state" = 'running';--> statement-breakpoint
 CREATE INDEX "trials_waiting_idx" ON "trials" USING btree ("created_at") WHERE "trials"."state" = 'waiting';--> statement-breakpoint
+CREATE INDEX "trials_agent_running_idx" ON "trials" USING btree ("agent_id") WHERE "trials"."state" = 'running';--> statement-breakpoint
 CREATE UNIQUE INDEX "users_email_key" ON "users" USING btree (lower("email"));

@@ -168,6 +168,8 @@ export const agents = pgTable(
     /** [{index, model, memoryMb}] as read from nvidia-smi. */
     gpus: jsonb("gpus").notNull().default(sql`'[]'::jsonb`),
     labels: jsonb("labels").notNull().default(sql`'{}'::jsonb`),
+    /** How many trials the agent runs at once (its GPU count by default, at least 1). */
+    maxTrials: integer("max_trials").notNull().default(1),
     tokenId: uuid("token_id").references(() => apiTokens.id, { onDelete: "set null" }),
     isOnline: boolean("is_online").notNull().default(false),
     lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true }),
@@ -213,6 +215,8 @@ export const trials = pgTable(
     index("trials_lease_expiry_idx").on(t.leaseExpiresAt).where(sql`${t.state} = 'running'`),
     // The scheduler takes the oldest waiting trial.
     index("trials_waiting_idx").on(t.createdAt).where(sql`${t.state} = 'waiting'`),
+    // Leasing sums the resources of the trials an agent is running.
+    index("trials_agent_running_idx").on(t.agentId).where(sql`${t.state} = 'running'`),
   ],
 );
 
@@ -248,8 +252,14 @@ export const trialAttempts = pgTable(
     endedAt: timestamp("ended_at", { withTimezone: true }),
     endCode: text("end_code"),
     endReason: text("end_reason"),
+    /** The end of the attempt's log (bounded and redacted by the agent). */
+    logTail: text("log_tail"),
   },
-  (t) => [primaryKey({ columns: [t.trialId, t.attempt] })],
+  (t) => [
+    primaryKey({ columns: [t.trialId, t.attempt] }),
+    // R6: at most one open (un-ended) attempt per trial, whatever a buggy caller does.
+    uniqueIndex("trial_attempts_one_open_key").on(t.trialId).where(sql`${t.endedAt} is null`),
+  ],
 );
 
 export const models = pgTable(

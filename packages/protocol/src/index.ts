@@ -1,1 +1,3 @@
 export * from "./study-spec.js";
+export * from "./metric-line.js";
+export * from "./events/index.js";

@@ -1,0 +1,51 @@
+import { createHash, randomInt } from "node:crypto";
+import { crc32 } from "node:zlib";
+
+/**
+ * API tokens: `agl_` + 32 random base62 characters (190 bits) + a 6-character base62
+ * CRC32 of the random part. The checksum lets the server (and secret scanners) reject a
+ * typo without touching the database, as GitHub's tokens do. Only sha256(token) is stored.
+ */
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+export const TOKEN_PREFIX = "agl_";
+const RANDOM_LEN = 32;
+const CHECKSUM_LEN = 6;
+export const TOKEN_LENGTH = TOKEN_PREFIX.length + RANDOM_LEN + CHECKSUM_LEN;
+const TOKEN_RE = new RegExp(`^${TOKEN_PREFIX}[0-9A-Za-z]{${RANDOM_LEN + CHECKSUM_LEN}}$`);
+
+function base62(n: number, width: number): string {
+  let out = "";
+  let v = n >>> 0;
+  for (let i = 0; i < width; i++) {
+    out = ALPHABET[v % 62]! + out;
+    v = Math.floor(v / 62);
+  }
+  return out;
+}
+
+function checksumOf(random: string): string {
+  return base62(crc32(random), CHECKSUM_LEN);
+}
+
+export function generateApiToken(): { token: string; prefix: string; hash: string } {
+  let random = "";
+  for (let i = 0; i < RANDOM_LEN; i++) random += ALPHABET[randomInt(62)]!;
+  const token = `${TOKEN_PREFIX}${random}${checksumOf(random)}`;
+  return { token, prefix: tokenDisplayPrefix(token), hash: sha256Hex(token) };
+}
+
+/** True when the string has the token shape AND its checksum matches (no I/O). */
+export function isWellFormedApiToken(token: string): boolean {
+  if (!TOKEN_RE.test(token)) return false;
+  const random = token.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + RANDOM_LEN);
+  return token.slice(TOKEN_PREFIX.length + RANDOM_LEN) === checksumOf(random);
+}
+
+/** What the UI may show: `agl_` and the first 4 random characters. */
+export function tokenDisplayPrefix(token: string): string {
+  return token.slice(0, TOKEN_PREFIX.length + 4);
+}
+
+export function sha256Hex(s: string): string {
+  return createHash("sha256").update(s).digest("hex");
+}

@@ -1,0 +1,201 @@
+import type { DbHandle } from "@autoglm/db/client";
+import {
+  findTokenByHash,
+  findUserById,
+  hitRateLimit,
+  pruneRateLimits,
+  touchTokenLastUsed,
+  windowStartOf,
+} from "@autoglm/db/queries";
+import { AppError, sanitizeError } from "./errors.js";
+import type { TEventSink } from "./events.js";
+import { isWellFormedApiToken, sha256Hex } from "./auth/api-token.js";
+import { verifySessionUser, type TAuthenticatedUser } from "./auth/credentials.js";
+
+export interface TApiOptions {
+  /**
+   * Origins allowed to send cookie-authenticated mutations (S5), e.g. the dashboard's own
+   * `http://localhost:3000`. Bearer-token calls are not cookie-borne and are exempt.
+   */
+  allowedOrigins: string[];
+  /** Wall clock; tests shift it. */
+  now: () => Date;
+  /** Overrides the spec's `budget.lease_minutes` for ask-leases (ms); tests shrink it. */
+  askLeaseMs?: number | undefined;
+  /** `api_tokens.last_used_at` is written at most this often per token (ms). Default 60 s. */
+  tokenTouchThrottleMs: number;
+  /** How long an invitation link stays valid (ms). Default 7 days. */
+  inviteTtlMs: number;
+  /**
+   * Per-token request budget (S6c), counted in `rate_limits` so replicas share it: at most
+   * `limit` requests per fixed `windowMs`. Default 3,000 per 10 s (300 req/s sustained): far
+   * above an ask/tell loop or a CLI, below a runaway script. Load tests raise it; null: off.
+   */
+  tokenRateLimit: { limit: number; windowMs: number } | null;
+  /** Called for unexpected (500) errors with a sanitized error (S10: no params, no headers): log it. */
+  onInternalError?: ((info: { path: string; error: ReturnType<typeof sanitizeError> }) => void) | undefined;
+}
+
+export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptions {
+  return {
+    allowedOrigins: partial.allowedOrigins ?? [],
+    now: partial.now ?? (() => new Date()),
+    askLeaseMs: partial.askLeaseMs,
+    tokenTouchThrottleMs: partial.tokenTouchThrottleMs ?? 60_000,
+    inviteTtlMs: partial.inviteTtlMs ?? 7 * 24 * 3600_000,
+    tokenRateLimit: partial.tokenRateLimit === undefined ? { limit: 3000, windowMs: 10_000 } : partial.tokenRateLimit,
+    onInternalError: partial.onInternalError,
+  };
+}
+
+export interface TApiDeps {
+  db: DbHandle;
+  events: TEventSink;
+  options?: Partial<TApiOptions>;
+}
+
+export interface TTokenPrincipal {
+  id: string;
+  orgId: string;
+  scopes: string[];
+  projectId: string | null;
+}
+
+export type TPrincipal =
+  | { kind: "session"; user: TAuthenticatedUser }
+  | { kind: "token"; user: TAuthenticatedUser; token: TTokenPrincipal };
+
+/** What the HTTP layer saw; null for in-process callers (server code using createCaller). */
+export interface TRequestInfo {
+  origin: string | null;
+  contentType: string | null;
+}
+
+export interface Context {
+  db: DbHandle;
+  events: TEventSink;
+  options: TApiOptions;
+  principal: TPrincipal | null;
+  /** Set when credentials were presented but are not valid; every procedure then refuses. */
+  authError: AppError | null;
+  /** `x-autoglm-org`: the team a session acts in. */
+  orgHeader: string | null;
+  req: TRequestInfo | null;
+}
+
+/** The session the web app decoded from the next-auth JWT (the API re-checks it per request). */
+export interface TSessionClaims {
+  userId: string;
+  sessionVersion: number;
+}
+
+export type THeaderGetter = (name: string) => string | null;
+
+/**
+ * Resolves who is calling. Never throws: bad credentials become `authError`, which the
+ * procedure chain raises with the proper code (so even context failures are typed errors).
+ */
+export async function createContext(
+  deps: TApiDeps,
+  input: {
+    header: THeaderGetter;
+    getSession?: (() => Promise<TSessionClaims | null>) | undefined;
+    /** False for in-process callers: no CSRF checks apply. Default true. */
+    isHttp?: boolean;
+  },
+): Promise<Context> {
+  const options = resolveApiOptions(deps.options);
+  const ctx: Context = {
+    db: deps.db,
+    events: deps.events,
+    options,
+    principal: null,
+    authError: null,
+    orgHeader: input.header("x-autoglm-org"),
+    req: input.isHttp === false ? null : { origin: input.header("origin"), contentType: input.header("content-type") },
+  };
+  const authorization = input.header("authorization");
+  try {
+    if (authorization) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!m) {
+        ctx.authError = new AppError("TOKEN_INVALID", { userMessage: "The Authorization header must be `Bearer agl_…`." });
+      } else {
+        const r = await resolveApiToken(deps.db, m[1]!, options);
+        if (r instanceof AppError) ctx.authError = r;
+        else ctx.principal = r;
+      }
+    } else if (input.getSession) {
+      const claims = await input.getSession();
+      if (claims) {
+        const user = await verifySessionUser(deps.db, claims);
+        if (user) ctx.principal = { kind: "session", user };
+        else {
+          ctx.authError = new AppError("SESSION_ENDED", {
+            userMessage: "Your session has ended (signed out, password changed or account deactivated). Sign in again.",
+          });
+        }
+      }
+    }
+  } catch (error) {
+    options.onInternalError?.({ path: "(context)", error: sanitizeError(error) });
+    ctx.authError = new AppError("INTERNAL", { userMessage: "Something went wrong on our side; please retry." });
+  }
+  return ctx;
+}
+
+/**
+ * Bearer token → principal (S3). The checksum is verified first, so a typo never reaches
+ * the database; then the sha256 is looked up; revoked, expired and deactivated-owner tokens
+ * are refused at once. `last_used_at` is written at most once per throttle window.
+ */
+export async function resolveApiToken(
+  db: DbHandle,
+  raw: string,
+  options: Pick<TApiOptions, "now" | "tokenTouchThrottleMs"> & Partial<Pick<TApiOptions, "tokenRateLimit">>,
+): Promise<TPrincipal | AppError> {
+  if (!isWellFormedApiToken(raw)) {
+    return new AppError("TOKEN_INVALID", {
+      userMessage: "This API token is malformed (its checksum does not match); copy it again from the dashboard.",
+    });
+  }
+  const row = await findTokenByHash(db.db, sha256Hex(raw));
+  if (!row) return new AppError("TOKEN_INVALID", { userMessage: "This API token is not valid." });
+  const now = options.now();
+  if (row.revokedAt) return new AppError("TOKEN_INVALID", { userMessage: "This API token was revoked." });
+  if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
+    return new AppError("TOKEN_INVALID", { userMessage: "This API token has expired; create a new one in the dashboard." });
+  }
+  const user = await findUserById(db.db, row.userId);
+  if (!user || user.disabledAt) return new AppError("TOKEN_INVALID", { userMessage: "This API token is not valid." });
+  if (options.tokenRateLimit) {
+    const { limit, windowMs } = options.tokenRateLimit;
+    const windowStart = windowStartOf(now, windowMs);
+    const used = await hitRateLimit(db.db, { key: `token:${row.id}`, windowStart });
+    // Old windows are garbage; about one request in 1,000 sweeps them.
+    if (Math.random() < 0.001) await pruneRateLimits(db.db, new Date(windowStart.getTime() - 15 * 60_000));
+    if (used > limit) {
+      const seconds = Math.max(1, Math.ceil((windowStart.getTime() + windowMs - now.getTime()) / 1000));
+      return new AppError("RATE_LIMITED", {
+        userMessage: `This API token made more than ${limit} requests in ${Math.round(windowMs / 1000)} s; retry in ${seconds} s.`,
+      });
+    }
+  }
+  await touchTokenLastUsed(db.db, { id: row.id, now, throttleMs: options.tokenTouchThrottleMs });
+  return {
+    kind: "token",
+    user: { id: user.id, email: user.email, name: user.name, sessionVersion: user.sessionVersion },
+    token: { id: row.id, orgId: row.orgId, scopes: row.scopes, projectId: row.projectId },
+  };
+}
+
+export function headerGetterOf(headers: Headers): THeaderGetter {
+  return (name) => headers.get(name);
+}
+
+export function nodeHeaderGetter(headers: Record<string, string | string[] | undefined>): THeaderGetter {
+  return (name) => {
+    const v = headers[name.toLowerCase()];
+    return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+  };
+}

@@ -1,0 +1,37 @@
+// @autoglm/api — the tRPC router, its context and the domain functions the web/server need.
+export { appRouter, type AppRouter, type RouterInputs, type RouterOutputs } from "./router.js";
+export {
+  createContext,
+  resolveApiToken,
+  resolveApiOptions,
+  headerGetterOf,
+  nodeHeaderGetter,
+  type Context,
+  type TApiDeps,
+  type TApiOptions,
+  type TPrincipal,
+  type TSessionClaims,
+} from "./context.js";
+export {
+  createStandaloneHandler,
+  handleTrpcFetch,
+  createFetchContext,
+  createCaller,
+  createServerCaller,
+  MAX_BODY_BYTES,
+} from "./http.js";
+export { publicProcedure, protectedProcedure, orgProcedure, router, describeZodIssues } from "./trpc.js";
+export { AppError, APP_CODES, toAppError, type TAppCode } from "./errors.js";
+export { type TEventSink, type TDomainEvent, nullEvents, createMemoryEvents } from "./events.js";
+export { hashPassword, verifyPassword } from "./auth/password.js";
+export {
+  authenticateCredentials,
+  checkSignInLimit,
+  verifySessionUser,
+  DEFAULT_SIGN_IN_LIMITS,
+  type TSignInLimits,
+  type TAuthenticatedUser,
+} from "./auth/credentials.js";
+export { generateApiToken, isWellFormedApiToken, sha256Hex, TOKEN_PREFIX } from "./auth/api-token.js";
+export { seedDemoAll } from "./seed.js";
+export { sweepExpiredAskLeases } from "@autoglm/scheduler";

@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { disableUser, findUserById, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { protectedProcedure } from "../../trpc.js";
+import { AppError } from "../../errors.js";
+import { verifyPassword } from "../../auth/password.js";
+import { zOk } from "../shared.js";
+
+export const ZDeactivateInput = z.object({ password: z.string().min(1, "is required").max(1000) }).strict();
+
+/** Sets disabled_at: the user's sessions and API tokens stop working on their next request. */
+export const deactivateAccount = protectedProcedure({ tokens: "none" })
+  .input(ZDeactivateInput)
+  .output(zOk)
+  .mutation(async ({ ctx, input }) => {
+    const user = await findUserById(ctx.db.db, ctx.principal.user.id);
+    if (!user || !(await verifyPassword(user.passwordHash, input.password))) {
+      throw new AppError("INVALID_CREDENTIALS", { userMessage: "Your password is wrong." });
+    }
+    await withTransaction(ctx.db.db, async (tx) => {
+      await disableUser(tx, user.id, ctx.options.now());
+      await writeAudit(tx, { orgId: null, actor: ctx.actor, action: "user.deactivate", targetType: "user", targetId: user.id });
+    });
+    return { ok: true as const };
+  });

@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { countTrialsByState, getStudy as getStudyRow, getTrial, type DbOrTx, type TenantScope, type TStudyRow } from "@autoglm/db/queries";
+import type { TStudySpec } from "@autoglm/protocol";
+import { orgProcedure } from "../../trpc.js";
+import { notFound } from "../../errors.js";
+import { iso, paramsOut, zId, zParams, zStudyState } from "../shared.js";
+
+export const ZStudyIdInput = z.object({ studyId: zId }).strict();
+export const ZBest = z.object({ trialId: z.string(), number: z.number().int(), value: z.number(), params: zParams }).nullable();
+export const ZGetStudyOutput = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  name: z.string(),
+  state: zStudyState,
+  spec: z.custom<TStudySpec>((v) => typeof v === "object" && v !== null),
+  counts: z.object({ waiting: z.number(), running: z.number(), complete: z.number(), pruned: z.number(), failed: z.number() }),
+  best: ZBest,
+  createdAt: z.string(),
+  stoppedAt: z.string().nullable(),
+});
+
+export async function loadStudyOrNotFound(db: DbOrTx, scope: TenantScope, studyId: string): Promise<TStudyRow> {
+  const study = await getStudyRow(db, scope, studyId);
+  if (!study) throw notFound("Study");
+  return study;
+}
+
+export async function bestOf(db: DbOrTx, scope: TenantScope, study: TStudyRow): Promise<z.infer<typeof ZBest>> {
+  if (!study.bestTrialId || study.bestValue === null) return null;
+  const t = await getTrial(db, scope, study.bestTrialId);
+  if (!t) return null;
+  return { trialId: t.id, number: t.number, value: study.bestValue, params: paramsOut(t.params) };
+}
+
+export const getStudy = orgProcedure("viewer")
+  .input(ZStudyIdInput)
+  .output(ZGetStudyOutput)
+  .query(async ({ ctx, input }) => {
+    const study = await loadStudyOrNotFound(ctx.db.db, ctx.scope, input.studyId);
+    const counts = (await countTrialsByState(ctx.db.db, [study.id])).get(study.id)!;
+    return {
+      id: study.id,
+      projectId: study.projectId,
+      name: study.name,
+      state: study.state,
+      spec: study.spec as TStudySpec,
+      counts,
+      best: await bestOf(ctx.db.db, ctx.scope, study),
+      createdAt: iso(study.createdAt),
+      stoppedAt: iso(study.stoppedAt),
+    };
+  });

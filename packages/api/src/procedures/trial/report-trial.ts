@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { reportTrial as reportTrialDomain } from "@autoglm/scheduler";
+import { orgProcedure } from "../../trpc.js";
+import { zId } from "../shared.js";
+
+export const ZReportInput = z
+  .object({
+    trialId: zId,
+    step: z.number().int("must be a whole number").min(0, "must be >= 0").max(2_147_483_647),
+    value: z.number().finite("must be a finite number"),
+  })
+  .strict();
+export const ZReportOutput = z.object({ prune: z.boolean() });
+
+export const reportTrial = orgProcedure("member")
+  .input(ZReportInput)
+  .output(ZReportOutput)
+  .mutation(async ({ ctx, input }) => {
+    const r = await reportTrialDomain(
+      { db: ctx.db.db, now: ctx.options.now, config: { askLeaseMs: ctx.options.askLeaseMs } },
+      { scope: ctx.scope, trialId: input.trialId, step: input.step, value: input.value },
+    );
+    for (const e of r.events) ctx.events.publish(e);
+    return { prune: r.prune };
+  });

@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { tellTrial as tellTrialDomain } from "@autoglm/scheduler";
+import { orgProcedure } from "../../trpc.js";
+import { zId, zOk, zText } from "../shared.js";
+
+export const ZTellInput = z
+  .object({
+    trialId: zId,
+    value: z.number().finite("must be a finite number").optional(),
+    state: z.enum(["complete", "failed", "pruned"]).optional(),
+    reason: zText(1000).optional(),
+  })
+  .strict();
+
+export const tellTrial = orgProcedure("member")
+  .input(ZTellInput)
+  .output(zOk)
+  .mutation(async ({ ctx, input }) => {
+    const r = await tellTrialDomain(
+      { db: ctx.db.db, now: ctx.options.now },
+      { scope: ctx.scope, trialId: input.trialId, value: input.value, state: input.state, reason: input.reason, actor: ctx.actor },
+    );
+    for (const e of r.events) ctx.events.publish(e);
+    return { ok: true as const };
+  });

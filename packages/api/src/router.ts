@@ -1,0 +1,76 @@
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { router } from "./trpc.js";
+import { signUp } from "./procedures/auth/sign-up.js";
+import { getMe } from "./procedures/auth/get-me.js";
+import { changePassword } from "./procedures/auth/change-password.js";
+import { signOutEverywhere } from "./procedures/auth/sign-out-everywhere.js";
+import { deactivateAccount } from "./procedures/auth/deactivate-account.js";
+import { listOrgs } from "./procedures/org/list-orgs.js";
+import { createOrg } from "./procedures/org/create-org.js";
+import { listMembers } from "./procedures/org/list-members.js";
+import { updateMember } from "./procedures/org/update-member.js";
+import { removeMember } from "./procedures/org/remove-member.js";
+import { createInvite } from "./procedures/org/create-invite.js";
+import { listInvitations } from "./procedures/org/list-invitations.js";
+import { revokeInvite } from "./procedures/org/revoke-invite.js";
+import { getInviteInfo } from "./procedures/org/get-invite-info.js";
+import { acceptInvite } from "./procedures/org/accept-invite.js";
+import { listProjects } from "./procedures/project/list-projects.js";
+import { createProject } from "./procedures/project/create-project.js";
+import { getProject } from "./procedures/project/get-project.js";
+import { createStudy } from "./procedures/study/create-study.js";
+import { listStudies } from "./procedures/study/list-studies.js";
+import { getStudy } from "./procedures/study/get-study.js";
+import { getBest } from "./procedures/study/get-best.js";
+import { getHistory } from "./procedures/study/get-history.js";
+import { stopStudy } from "./procedures/study/stop-study.js";
+import { deleteStudy } from "./procedures/study/delete-study.js";
+import { listTrials } from "./procedures/trial/list-trials.js";
+import { getTrial } from "./procedures/trial/get-trial.js";
+import { askTrial } from "./procedures/trial/ask-trial.js";
+import { reportTrial } from "./procedures/trial/report-trial.js";
+import { tellTrial } from "./procedures/trial/tell-trial.js";
+import { createToken } from "./procedures/token/create-token.js";
+import { listTokens } from "./procedures/token/list-tokens.js";
+import { revokeToken } from "./procedures/token/revoke-token.js";
+import { listAudit } from "./procedures/audit/list-audit.js";
+
+/** The wire names are CONTRACT.md's; the files are verb-noun. */
+export const appRouter = router({
+  auth: router({
+    signUp,
+    me: getMe,
+    changePassword,
+    signOutEverywhere,
+    deactivate: deactivateAccount,
+  }),
+  org: router({
+    list: listOrgs,
+    create: createOrg,
+    members: listMembers,
+    updateMember,
+    removeMember,
+    invite: createInvite,
+    invitations: listInvitations,
+    revokeInvite,
+    inviteInfo: getInviteInfo,
+    acceptInvite,
+  }),
+  project: router({ list: listProjects, create: createProject, get: getProject }),
+  study: router({
+    create: createStudy,
+    list: listStudies,
+    get: getStudy,
+    best: getBest,
+    history: getHistory,
+    stop: stopStudy,
+    delete: deleteStudy,
+  }),
+  trial: router({ list: listTrials, get: getTrial, ask: askTrial, report: reportTrial, tell: tellTrial }),
+  token: router({ create: createToken, list: listTokens, revoke: revokeToken }),
+  audit: router({ list: listAudit }),
+});
+
+export type AppRouter = typeof appRouter;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -1,0 +1,54 @@
+import { randomId, SPEC, type Team } from "./fixture.js";
+
+/** One case per procedure (S1, S5, S7 share it); a procedure without one fails S1. */
+export type Kind =
+  | "public" // no credentials needed
+  | "self" // acts on the caller's own account, no team
+  | "team"; // needs a team (orgProcedure)
+
+export interface Case {
+  kind: Kind;
+  /** Input naming the OTHER team's objects (t = victim team). */
+  input: (t: Team) => unknown;
+  /** Same shape with ids that exist nowhere. */
+  missing?: () => unknown;
+}
+
+const none = () => undefined;
+export const cases: Record<string, Case> = {
+  "auth.signUp": { kind: "public", input: () => ({ email: `x${randomId().slice(0, 8)}@x.test`, password: "short", name: "X" }) },
+  "auth.me": { kind: "self", input: none },
+  "auth.changePassword": { kind: "self", input: () => ({ currentPassword: "wrong-password", newPassword: "new-password-123" }) },
+  "auth.signOutEverywhere": { kind: "self", input: none },
+  "auth.deactivate": { kind: "self", input: () => ({ password: "wrong-password" }) },
+  "org.list": { kind: "self", input: none },
+  "org.create": { kind: "self", input: () => ({ name: "" }) },
+  "org.members": { kind: "team", input: none },
+  "org.updateMember": { kind: "team", input: (t) => ({ userId: t.ownerId, role: "viewer" }), missing: () => ({ userId: randomId(), role: "viewer" }) },
+  "org.removeMember": { kind: "team", input: (t) => ({ userId: t.ownerId }), missing: () => ({ userId: randomId() }) },
+  "org.invite": { kind: "team", input: () => ({ role: "member" }) },
+  "org.invitations": { kind: "team", input: none },
+  "org.revokeInvite": { kind: "team", input: (t) => ({ id: t.inviteId }), missing: () => ({ id: randomId() }) },
+  "org.inviteInfo": { kind: "public", input: () => ({ secret: "not-a-secret" }) },
+  "org.acceptInvite": { kind: "self", input: () => ({ secret: "not-a-secret" }) },
+  "project.list": { kind: "team", input: none },
+  "project.create": { kind: "team", input: () => ({ name: `p-${randomId().slice(0, 6)}` }) },
+  "project.get": { kind: "team", input: (t) => ({ projectId: t.projectId }), missing: () => ({ projectId: randomId() }) },
+  "study.create": { kind: "team", input: (t) => ({ projectId: t.projectId, spec: SPEC }), missing: () => ({ projectId: randomId(), spec: SPEC }) },
+  "study.list": { kind: "team", input: (t) => ({ projectId: t.projectId }), missing: () => ({ projectId: randomId() }) },
+  "study.get": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "study.best": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "study.history": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "study.stop": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "study.delete": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "trial.list": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "trial.get": { kind: "team", input: (t) => ({ trialId: t.completeTrialId }), missing: () => ({ trialId: randomId() }) },
+  "trial.ask": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "trial.report": { kind: "team", input: (t) => ({ trialId: t.runningTrialId, step: 1, value: 1 }), missing: () => ({ trialId: randomId(), step: 1, value: 1 }) },
+  "trial.tell": { kind: "team", input: (t) => ({ trialId: t.runningTrialId, value: 0.5 }), missing: () => ({ trialId: randomId(), value: 0.5 }) },
+  "token.create": { kind: "team", input: (t) => ({ name: "x", scopes: ["read"], projectId: t.projectId }), missing: () => ({ name: "x", scopes: ["read"], projectId: randomId() }) },
+  "token.list": { kind: "team", input: none },
+  "token.revoke": { kind: "team", input: (t) => ({ id: t.tokenId }), missing: () => ({ id: randomId() }) },
+  "audit.list": { kind: "team", input: none },
+};
+

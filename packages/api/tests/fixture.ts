@@ -1,0 +1,185 @@
+import { randomUUID } from "node:crypto";
+import { createTestDb, type TestDb } from "@autoglm/db/testing";
+import { findUserById } from "@autoglm/db/queries";
+import {
+  createMemoryEvents,
+  createServerCaller,
+  type TApiDeps,
+  type TApiOptions,
+} from "../src/index.js";
+
+export const PW = "correct-horse-battery";
+export const ORIGIN = "http://app.test";
+
+export const SPEC = {
+  name: "quad",
+  objective: { metric: "loss", direction: "minimize" as const },
+  space: { x: { type: "float" as const, low: -5, high: 10 }, act: { type: "categorical" as const, choices: ["relu", "tanh"] } },
+  sampler: { name: "random" as const, seed: 7 },
+  budget: { max_trials: 50, max_parallel: 4 },
+};
+
+export type Caller = Awaited<ReturnType<typeof createServerCaller>>;
+
+/** Every table, counted in one statement: what "no rows changed" is checked against. */
+export const TABLES = [
+  "users",
+  "organizations",
+  "memberships",
+  "invitations",
+  "projects",
+  "api_tokens",
+  "studies",
+  "trials",
+  "trial_values",
+  "trial_attempts",
+  "audit_log",
+  "agents",
+] as const;
+
+export async function rowCounts(db: TestDb): Promise<Record<string, number>> {
+  const sql = `select ${TABLES.map((t) => `(select count(*)::int from ${t}) as ${t}`).join(", ")}`;
+  const [row] = await db.query<Record<string, number>>(sql);
+  return Object.fromEntries(Object.entries(row!).map(([k, v]) => [k, Number(v)]));
+}
+
+/**
+ * A content fingerprint of every table but rate_limits, minus api_tokens.last_used_at (reads
+ * may touch those two: the token's use and its request counter). S5's "0 GET procedures with
+ * side effects" compares it.
+ */
+export async function contentHash(db: TestDb): Promise<string> {
+  const parts: string[] = [];
+  for (const t of TABLES) {
+    const expr = t === "api_tokens" ? `(to_jsonb(x) - 'last_used_at')::text` : `x::text`;
+    const [r] = await db.query<{ h: string | null }>(`select md5(string_agg(${expr}, '|' order by x::text)) as h from ${t} x`);
+    parts.push(`${t}:${r?.h ?? "-"}`);
+  }
+  return parts.join(";");
+}
+
+export interface Team {
+  orgId: string;
+  ownerId: string;
+  ownerEmail: string;
+  projectId: string;
+  studyId: string;
+  runningTrialId: string;
+  completeTrialId: string;
+  tokenId: string;
+  /** read+write token of the owner */
+  token: string;
+  inviteId: string;
+}
+
+export interface World {
+  db: TestDb;
+  deps: TApiDeps & { events: ReturnType<typeof createMemoryEvents> };
+  A: Team;
+  B: Team;
+  /** Team A's viewer and member (real users who joined by invitation). */
+  viewerA: { userId: string; email: string };
+  memberA: { userId: string; email: string };
+  tokens: { agentOnlyA: string; readOnlyA: string; expiredA: string; revokedA: string };
+  as(userId: string, orgId?: string | null): Promise<Caller>;
+  withToken(token: string): Promise<Caller>;
+  anon(): Promise<Caller>;
+  close(): Promise<void>;
+}
+
+export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<World> {
+  const db = await createTestDb();
+  const events = createMemoryEvents();
+  const deps = { db, events, options: { allowedOrigins: [ORIGIN], ...options } };
+  const anon = () => createServerCaller(deps, {});
+  /** A session as the web app would pass it, with the user's CURRENT session version. */
+  const as = async (userId: string, orgId?: string | null) => {
+    const u = await findUserById(db.db, userId);
+    return createServerCaller(deps, {
+      session: { userId, sessionVersion: u?.sessionVersion ?? 0 },
+      ...(orgId ? { orgId } : {}),
+    });
+  };
+  const withToken = (token: string) => createServerCaller(deps, { token });
+
+  async function team(tag: string): Promise<Team> {
+    const email = `owner-${tag}@x.test`;
+    const { userId, orgId } = await (await anon()).auth.signUp({ email, password: PW, name: `Owner ${tag}`, teamName: `Team ${tag}` });
+    const o = await as(userId, orgId);
+    const project = await o.project.create({ name: `Project ${tag}` });
+    const study = await o.study.create({ projectId: project.id, spec: SPEC });
+    const t = await o.token.create({ name: `tok-${tag}`, scopes: ["read", "write"] });
+    const tc = await withToken(t.token);
+    const done = await tc.trial.ask({ studyId: study.id });
+    await tc.trial.report({ trialId: done.trialId, step: 0, value: 3 });
+    await tc.trial.tell({ trialId: done.trialId, value: 1.5 });
+    const running = await tc.trial.ask({ studyId: study.id });
+    await tc.trial.report({ trialId: running.trialId, step: 0, value: 2 });
+    const inv = await o.org.invite({ role: "viewer" });
+    return {
+      orgId,
+      ownerId: userId,
+      ownerEmail: email,
+      projectId: project.id,
+      studyId: study.id,
+      runningTrialId: running.trialId,
+      completeTrialId: done.trialId,
+      tokenId: t.id,
+      token: t.token,
+      inviteId: inv.id,
+    };
+  }
+
+  const A = await team("a");
+  const B = await team("b");
+  const ownerA = await as(A.ownerId, A.orgId);
+  async function join(role: "viewer" | "member", tag: string) {
+    const email = `${tag}@x.test`;
+    const u = await (await anon()).auth.signUp({ email, password: PW, name: tag });
+    const inv = await ownerA.org.invite({ role });
+    await (await as(u.userId)).org.acceptInvite({ secret: inv.url.split("/").pop()! });
+    return { userId: u.userId, email };
+  }
+  const viewerA = await join("viewer", "viewer-a");
+  const memberA = await join("member", "member-a");
+  const agentOnlyA = (await ownerA.token.create({ name: "agent", scopes: ["agent"] })).token;
+  const readOnlyA = (await ownerA.token.create({ name: "ro", scopes: ["read"] })).token;
+  const expiredA = (await ownerA.token.create({ name: "exp", scopes: ["read", "write"], expiresInDays: 1 })).token;
+  await db.query(`update api_tokens set expires_at = now() - interval '1 minute' where name = 'exp'`);
+  const rev = await ownerA.token.create({ name: "rev", scopes: ["read", "write"] });
+  await ownerA.token.revoke({ id: rev.id });
+  return {
+    db,
+    deps,
+    A,
+    B,
+    viewerA,
+    memberA,
+    tokens: { agentOnlyA, readOnlyA, expiredA, revokedA: rev.token },
+    as,
+    withToken,
+    anon,
+    close: () => db.drop(),
+  };
+}
+
+export function randomId(): string {
+  return randomUUID();
+}
+
+/** Runs a call and returns what a client would see: ok + data, or the error's code and message. */
+export async function outcome(fn: () => Promise<unknown>): Promise<{ ok: true; data: unknown } | { ok: false; code: string; message: string; appCode?: string }> {
+  try {
+    return { ok: true, data: await fn() };
+  } catch (err) {
+    const e = err as { code?: string; message?: string; appCode?: string };
+    return { ok: false, code: String(e.code), message: String(e.message), appCode: e.appCode };
+  }
+}
+
+/** Calls `router.a.b` by its dotted path on a caller. */
+export function callPath(caller: Caller, path: string, input: unknown): Promise<unknown> {
+  const [ns, name] = path.split(".");
+  const fn = (caller as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>)[ns!]![name!]!;
+  return fn(input);
+}

@@ -1,0 +1,35 @@
+import { and, eq, sql } from "drizzle-orm";
+import { rateLimits } from "../schema.js";
+import type { DbOrTx } from "./scope.js";
+
+/** Fixed window start for `now`: every replica computes the same key, so the counter is shared. */
+export function windowStartOf(now: Date, windowMs: number): Date {
+  return new Date(Math.floor(now.getTime() / windowMs) * windowMs);
+}
+
+export async function readRateLimit(db: DbOrTx, input: { key: string; windowStart: Date }): Promise<number> {
+  const rows = await db
+    .select({ count: rateLimits.count })
+    .from(rateLimits)
+    .where(and(eq(rateLimits.key, input.key), eq(rateLimits.windowStart, input.windowStart)))
+    .limit(1);
+  return rows[0]?.count ?? 0;
+}
+
+/** Atomically adds one to the window's counter and returns the new count. */
+export async function hitRateLimit(db: DbOrTx, input: { key: string; windowStart: Date }): Promise<number> {
+  const rows = await db
+    .insert(rateLimits)
+    .values({ key: input.key, windowStart: input.windowStart, count: 1 })
+    .onConflictDoUpdate({
+      target: [rateLimits.key, rateLimits.windowStart],
+      set: { count: sql`${rateLimits.count} + 1` },
+    })
+    .returning({ count: rateLimits.count });
+  return rows[0]?.count ?? 1;
+}
+
+/** Old windows are garbage; called opportunistically. */
+export async function pruneRateLimits(db: DbOrTx, before: Date): Promise<void> {
+  await db.delete(rateLimits).where(sql`${rateLimits.windowStart} < ${before}`);
+}

@@ -1,0 +1,218 @@
+import { and, asc, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { trialAttempts, trials, trialValues } from "../schema.js";
+import type { DbOrTx, TenantScope } from "./scope.js";
+
+export type TTrialRow = typeof trials.$inferSelect;
+export type TTrialState = TTrialRow["state"];
+
+/** Trials are visible when their study is: org always, project for restricted tokens. */
+function trialScopeWhere(scope: TenantScope): SQL | undefined {
+  return and(
+    eq(trials.orgId, scope.orgId),
+    scope.projectId
+      ? sql`exists (select 1 from studies s where s.id = "trials"."study_id" and s.project_id = ${scope.projectId})`
+      : undefined,
+  );
+}
+
+export async function getTrial(db: DbOrTx, scope: TenantScope, trialId: string): Promise<TTrialRow | null> {
+  const rows = await db
+    .select()
+    .from(trials)
+    .where(and(trialScopeWhere(scope), eq(trials.id, trialId)))
+    .limit(1);
+  return rows[0] ?? null;
+}
+
+export async function lockTrial(db: DbOrTx, scope: TenantScope, trialId: string): Promise<TTrialRow | null> {
+  const rows = await db
+    .select()
+    .from(trials)
+    .where(and(trialScopeWhere(scope), eq(trials.id, trialId)))
+    .for("update");
+  return rows[0] ?? null;
+}
+
+/**
+ * Every trial of a study, with its intermediate values when asked for: what the optimizer
+ * is rebuilt from. Samplers need only params and values (one row per trial); the pruner
+ * needs the curves, which can be 100x more rows, so `withIntermediate` is opt-in.
+ */
+export async function loadStudyHistory(db: DbOrTx, studyId: string, opts: { withIntermediate?: boolean } = {}) {
+  const rows = await db.select().from(trials).where(eq(trials.studyId, studyId)).orderBy(asc(trials.number));
+  if (opts.withIntermediate === false) return rows.map((t) => ({ trial: t, intermediate: [] as Array<[number, number]> }));
+  const values = await db
+    .select({ trialId: trialValues.trialId, step: trialValues.step, value: trialValues.value })
+    .from(trialValues)
+    .innerJoin(trials, eq(trials.id, trialValues.trialId))
+    .where(eq(trials.studyId, studyId))
+    .orderBy(asc(trialValues.step));
+  const byTrial = new Map<string, Array<[number, number]>>();
+  for (const v of values) {
+    let list = byTrial.get(v.trialId);
+    if (!list) byTrial.set(v.trialId, (list = []));
+    list.push([v.step, v.value]);
+  }
+  return rows.map((t) => ({ trial: t, intermediate: byTrial.get(t.id) ?? [] }));
+}
+
+export async function countInFlight(db: DbOrTx, studyId: string): Promise<{ inFlight: number; total: number }> {
+  const rows = await db
+    .select({
+      inFlight: sql<number>`count(*) filter (where ${trials.state} in ('waiting','running'))::int`,
+      total: sql<number>`count(*)::int`,
+    })
+    .from(trials)
+    .where(eq(trials.studyId, studyId));
+  return { inFlight: Number(rows[0]?.inFlight ?? 0), total: Number(rows[0]?.total ?? 0) };
+}
+
+export async function insertTrial(
+  db: DbOrTx,
+  input: Pick<TTrialRow, "orgId" | "studyId" | "number" | "state" | "params"> &
+    Partial<Pick<TTrialRow, "attempt" | "leaseKind" | "leaseToken" | "leaseExpiresAt" | "startedAt">>,
+): Promise<TTrialRow> {
+  const [row] = await db.insert(trials).values(input).returning();
+  if (!row) throw new Error("trial insert returned nothing");
+  return row;
+}
+
+export async function updateTrial(
+  db: DbOrTx,
+  trialId: string,
+  patch: Partial<
+    Pick<
+      TTrialRow,
+      "state" | "value" | "leaseExpiresAt" | "leaseToken" | "leaseKind" | "endCode" | "endReason" | "lastStep" | "finishedAt"
+    >
+  >,
+): Promise<void> {
+  await db
+    .update(trials)
+    .set({ ...patch, updatedAt: new Date() })
+    .where(eq(trials.id, trialId));
+}
+
+export async function insertAttempt(
+  db: DbOrTx,
+  input: { trialId: string; orgId: string; attempt: number; leaseKind: "ask" | "agent"; startedAt: Date },
+): Promise<void> {
+  await db.insert(trialAttempts).values(input);
+}
+
+export async function endOpenAttempt(
+  db: DbOrTx,
+  input: { trialId: string; endedAt: Date; endCode: string | null; endReason: string | null },
+): Promise<void> {
+  await db
+    .update(trialAttempts)
+    .set({ endedAt: input.endedAt, endCode: input.endCode, endReason: input.endReason })
+    .where(and(eq(trialAttempts.trialId, input.trialId), sql`${trialAttempts.endedAt} is null`));
+}
+
+/** Idempotent per (trial, step): a replayed report overwrites with the same value. */
+export async function upsertTrialValue(
+  db: DbOrTx,
+  input: { trialId: string; orgId: string; step: number; value: number; attempt: number },
+): Promise<void> {
+  await db
+    .insert(trialValues)
+    .values(input)
+    .onConflictDoUpdate({ target: [trialValues.trialId, trialValues.step], set: { value: input.value } });
+}
+
+export async function listTrialValues(db: DbOrTx, trialId: string) {
+  return db
+    .select({ step: trialValues.step, value: trialValues.value })
+    .from(trialValues)
+    .where(eq(trialValues.trialId, trialId))
+    .orderBy(asc(trialValues.step));
+}
+
+export async function listTrialAttempts(db: DbOrTx, trialId: string) {
+  return db.select().from(trialAttempts).where(eq(trialAttempts.trialId, trialId)).orderBy(asc(trialAttempts.attempt));
+}
+
+export type TTrialSortKey = "number" | "value" | "state" | "startedAt" | "finishedAt" | "duration";
+
+export async function listTrials(
+  db: DbOrTx,
+  scope: TenantScope,
+  input: {
+    studyId: string;
+    state?: TTrialState | undefined;
+    sort?: { by: TTrialSortKey; dir: "asc" | "desc" } | undefined;
+    limit: number;
+    offset: number;
+    paramFilter?: Record<string, string | number | boolean> | undefined;
+  },
+) {
+  const by = input.sort?.by ?? "number";
+  const dirFn = (input.sort?.dir ?? "asc") === "asc" ? asc : desc;
+  const col: SQL | typeof trials.number =
+    by === "number"
+      ? trials.number
+      : by === "value"
+        ? sql`${trials.value}`
+        : by === "state"
+          ? sql`${trials.state}`
+          : by === "startedAt"
+            ? sql`${trials.startedAt}`
+            : by === "finishedAt"
+              ? sql`${trials.finishedAt}`
+              : sql`(${trials.finishedAt} - ${trials.startedAt})`;
+  const rows = await db
+    .select()
+    .from(trials)
+    .where(
+      and(
+        trialScopeWhere(scope),
+        eq(trials.studyId, input.studyId),
+        input.state ? eq(trials.state, input.state) : undefined,
+        input.paramFilter && Object.keys(input.paramFilter).length
+          ? sql`${trials.params} @> ${JSON.stringify(input.paramFilter)}::jsonb`
+          : undefined,
+      ),
+    )
+    // Nulls last whatever the direction, then number as a stable tiebreak for the cursor.
+    .orderBy(sql`${col} is null`, dirFn(col), asc(trials.number))
+    .limit(input.limit + 1)
+    .offset(input.offset);
+  return { rows: rows.slice(0, input.limit), hasMore: rows.length > input.limit };
+}
+
+/** Finished trials in finish order: the optimization-history chart. */
+export async function listFinishedTrials(db: DbOrTx, scope: TenantScope, studyId: string) {
+  return db
+    .select({
+      id: trials.id,
+      number: trials.number,
+      value: trials.value,
+      state: trials.state,
+      finishedAt: trials.finishedAt,
+    })
+    .from(trials)
+    .where(
+      and(trialScopeWhere(scope), eq(trials.studyId, studyId), inArray(trials.state, ["complete", "pruned", "failed"])),
+    )
+    .orderBy(asc(trials.finishedAt), asc(trials.number))
+    .limit(100_000);
+}
+
+/** Running ask-trials whose lease ran out, locked for the sweeper; SKIP LOCKED lets replicas share the sweep. */
+export async function lockExpiredAskTrials(db: DbOrTx, now: Date, limit = 500) {
+  return db
+    .select()
+    .from(trials)
+    .where(and(eq(trials.state, "running"), eq(trials.leaseKind, "ask"), lt(trials.leaseExpiresAt, now)))
+    .limit(limit)
+    .for("update", { skipLocked: true });
+}
+
+/** Running/waiting trials of a study (stop). */
+export async function listInFlightTrials(db: DbOrTx, studyId: string) {
+  return db
+    .select()
+    .from(trials)
+    .where(and(eq(trials.studyId, studyId), inArray(trials.state, ["waiting", "running"])));
+}

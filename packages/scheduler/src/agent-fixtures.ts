@@ -1,0 +1,127 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { DbHandle } from "@autoglm/db/client";
+import { AGENT_SCOPE, ZStudySpec, type TStudySpecInput } from "@autoglm/protocol";
+import { hashToken } from "./agent-token.js";
+
+/**
+ * Seeding for run-loop tests and the scheduler benchmark: a team with a user and a project,
+ * an agent-scoped API token (stored hashed, as the api does), and studies with a `run`
+ * section. Plain SQL through DbHandle, so it works on PGlite and PostgreSQL alike.
+ */
+export interface TeamFixture {
+  orgId: string;
+  userId: string;
+  projectId: string;
+}
+
+export async function seedTeam(handle: DbHandle, name = "team"): Promise<TeamFixture> {
+  const suffix = randomUUID().slice(0, 8);
+  const [user] = await handle.query<{ id: string }>(
+    `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, 'x') RETURNING id`,
+    [`${name}-${suffix}@example.test`, name],
+  );
+  const [org] = await handle.query<{ id: string }>(
+    `INSERT INTO organizations (name, slug) VALUES ($1, $2) RETURNING id`,
+    [name, `${name}-${suffix}`],
+  );
+  await handle.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner')`, [org!.id, user!.id]);
+  const [project] = await handle.query<{ id: string }>(
+    `INSERT INTO projects (org_id, name, slug) VALUES ($1, 'default', $2) RETURNING id`,
+    [org!.id, `default-${suffix}`],
+  );
+  return { orgId: String(org!.id), userId: String(user!.id), projectId: String(project!.id) };
+}
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Creates an API token (default scope `agent`) and returns the plaintext once. */
+export async function seedToken(
+  handle: DbHandle,
+  team: TeamFixture,
+  options: { scopes?: string[]; expiresAt?: Date | null; revoked?: boolean } = {},
+): Promise<string> {
+  const bytes = randomBytes(40);
+  let body = "";
+  for (const b of bytes) body += ALPHABET[b % ALPHABET.length];
+  const token = `agl_${body}`;
+  await handle.query(
+    `INSERT INTO api_tokens (org_id, user_id, name, prefix, token_hash, scopes, expires_at, revoked_at)
+     VALUES ($1, $2, 'agent', $3, $4, string_to_array($5, ','), $6, $7)`,
+    [
+      team.orgId,
+      team.userId,
+      token.slice(0, 8),
+      hashToken(token),
+      (options.scopes ?? [AGENT_SCOPE]).join(","),
+      options.expiresAt ?? null,
+      options.revoked ? new Date() : null,
+    ],
+  );
+  return token;
+}
+
+/** A running study with a `run` section; `spec` overrides the defaults (minimize `loss`). */
+export async function seedRunStudy(
+  handle: DbHandle,
+  team: TeamFixture,
+  spec: Partial<TStudySpecInput> & { run: NonNullable<TStudySpecInput["run"]> },
+): Promise<string> {
+  const full = ZStudySpec.parse({
+    name: `study-${randomUUID().slice(0, 6)}`,
+    objective: { metric: "loss", direction: "minimize" },
+    space: { x: { type: "float", low: 0, high: 1 } },
+    ...spec,
+  });
+  const [row] = await handle.query<{ id: string }>(
+    `INSERT INTO studies (org_id, project_id, name, spec, direction, metric, created_by)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) RETURNING id`,
+    [team.orgId, team.projectId, full.name, JSON.stringify(full), full.objective.direction, full.objective.metric, team.userId],
+  );
+  return String(row!.id);
+}
+
+/** Inserts `count` waiting trials directly (lease tests that bypass the sampler). */
+export async function seedWaitingTrials(
+  handle: DbHandle,
+  team: TeamFixture,
+  studyId: string,
+  count: number,
+  params: (i: number) => Record<string, unknown> = (i) => ({ x: (i % 100) / 100 }),
+): Promise<void> {
+  const items = Array.from({ length: count }, (_, i) => ({ n: i, p: params(i) }));
+  for (let i = 0; i < items.length; i += 500) {
+    const chunk = items.slice(i, i + 500);
+    await handle.query(
+      `WITH n AS (
+         UPDATE studies SET next_trial_number = next_trial_number + $3 WHERE id = $2
+         RETURNING next_trial_number - $3 AS base
+       )
+       INSERT INTO trials (org_id, study_id, number, state, params, created_at)
+       SELECT $1, $2, n.base + x.i, 'waiting', x.p, now() + x.i * interval '1 microsecond'
+       FROM n, jsonb_to_recordset($4::jsonb) AS x(i int, p jsonb)`,
+      [team.orgId, studyId, chunk.length, JSON.stringify(chunk.map((c, j) => ({ i: j, p: c.p })))],
+    );
+  }
+}
+
+/** Registers an agent row directly (lease tests without a socket). */
+export async function seedAgent(
+  handle: DbHandle,
+  team: TeamFixture,
+  options: { name?: string; gpus?: number; maxTrials?: number; memoryMb?: number; labels?: Record<string, string> } = {},
+): Promise<string> {
+  const gpus = Array.from({ length: options.gpus ?? 0 }, (_, i) => ({ index: i, model: "Test GPU", memoryMb: 16_000 }));
+  const [row] = await handle.query<{ id: string }>(
+    `INSERT INTO agents (org_id, name, host, cpu_cores, memory_mb, gpus, labels, max_trials, is_online, last_heartbeat_at)
+     VALUES ($1, $2, 'localhost', 4, $3, $4::jsonb, $5::jsonb, $6, true, now()) RETURNING id`,
+    [
+      team.orgId,
+      options.name ?? `agent-${randomUUID().slice(0, 8)}`,
+      options.memoryMb ?? 64_000,
+      JSON.stringify(gpus),
+      JSON.stringify(options.labels ?? {}),
+      options.maxTrials ?? 1,
+    ],
+  );
+  return String(row!.id);
+}

@@ -1,0 +1,166 @@
+import type { DbHandle } from "@autoglm/db/client";
+import { createOptimizer, type Optimizer, type TOptimizerConfig } from "@autoglm/optimizer";
+import { type AgentLogger, type Clock, num, silentLogger, systemClock } from "./agent-types.js";
+
+/** snake_case spec options (`n_startup_trials`) → the optimizer's camelCase (`nStartupTrials`). */
+function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  return out;
+}
+
+export function optimizerConfigFromSpec(spec: Record<string, unknown>): TOptimizerConfig {
+  const objective = spec.objective as { direction: "minimize" | "maximize" };
+  return {
+    space: spec.space as TOptimizerConfig["space"],
+    direction: objective.direction,
+    sampler: camelKeys((spec.sampler as Record<string, unknown>) ?? { name: "random" }) as unknown as TOptimizerConfig["sampler"],
+    pruner: camelKeys((spec.pruner as Record<string, unknown>) ?? { name: "none" }) as unknown as TOptimizerConfig["pruner"],
+  };
+}
+
+interface Entry {
+  opt: Optimizer;
+  loadedAt: number;
+  known: Set<number>;
+}
+
+/**
+ * One in-memory optimizer per study, rebuilt from Postgres (the truth) when older than
+ * `refreshMs`: the pruner sees every server's reports within that bound, and a report costs
+ * no history query on the hot path. Trial ids in the optimizer are trial numbers; waiting
+ * trials count as running so parallel suggestions differ (constant liar).
+ */
+export class StudyOptimizers {
+  private readonly cache = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<Entry | null>>();
+  private readonly logger: AgentLogger;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly db: DbHandle,
+    private readonly options: { refreshMs: number; logger?: AgentLogger; clock?: Clock },
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  invalidate(studyId: string): void {
+    this.cache.delete(studyId);
+  }
+
+  async get(studyId: string): Promise<Entry | null> {
+    const hit = this.cache.get(studyId);
+    if (hit && this.clock.now() - hit.loadedAt < this.options.refreshMs) return hit;
+    let p = this.loading.get(studyId);
+    if (!p) {
+      p = this.load(studyId).finally(() => this.loading.delete(studyId));
+      this.loading.set(studyId, p);
+    }
+    return p;
+  }
+
+  private async load(studyId: string): Promise<Entry | null> {
+    const [study] = await this.db.query<{ spec: Record<string, unknown> }>(`SELECT spec FROM studies WHERE id = $1`, [studyId]);
+    if (!study) return null;
+    let opt: Optimizer;
+    try {
+      opt = createOptimizer(optimizerConfigFromSpec(study.spec));
+    } catch (err) {
+      this.logger.error("study optimizer could not be built", { studyId, error: String(err) });
+      return null;
+    }
+    const trials = await this.db.query<{ number: unknown; params: Record<string, unknown>; state: string; value: unknown }>(
+      `SELECT number, params, state, value FROM trials WHERE study_id = $1 ORDER BY number`,
+      [studyId],
+    );
+    const values = await this.db.query<{ number: unknown; step: unknown; value: unknown }>(
+      `SELECT t.number, v.step, v.value FROM trial_values v JOIN trials t ON t.id = v.trial_id
+       WHERE t.study_id = $1 ORDER BY t.number, v.step`,
+      [studyId],
+    );
+    const inter = new Map<number, Array<[number, number]>>();
+    for (const v of values) {
+      const n = num(v.number);
+      let arr = inter.get(n);
+      if (!arr) inter.set(n, (arr = []));
+      arr.push([num(v.step), num(v.value)]);
+    }
+    const known = new Set<number>();
+    for (const t of trials) {
+      const n = num(t.number);
+      let state = t.state === "waiting" ? "running" : t.state;
+      const value = t.value === null || t.value === undefined ? null : num(t.value);
+      if (state === "complete" && value === null) state = "failed";
+      try {
+        opt.addTrial({
+          id: n,
+          params: t.params as never,
+          state: state as "running" | "complete" | "pruned" | "failed",
+          value: state === "complete" || state === "pruned" ? value : null,
+          intermediate: inter.get(n) ?? [],
+        });
+        known.add(n);
+      } catch (err) {
+        this.logger.warn("trial skipped when rebuilding the optimizer", { studyId, number: n, error: String(err) });
+      }
+    }
+    const entry = { opt, loadedAt: this.clock.now(), known };
+    this.cache.set(studyId, entry);
+    return entry;
+  }
+
+  /** Parameters for a new trial of the study. */
+  async ask(studyId: string): Promise<{ id: number; params: Record<string, unknown> } | null> {
+    const e = await this.get(studyId);
+    if (!e) return null;
+    const asked = e.opt.ask();
+    e.known.add(asked.id);
+    return asked;
+  }
+
+  private readonly pruners = new Map<string, { name: string; at: number }>();
+
+  /** The study's pruner name, cached like the optimizer (one small query, no history). */
+  private async prunerName(studyId: string): Promise<string | null> {
+    const hit = this.pruners.get(studyId);
+    if (hit && this.clock.now() - hit.at < this.options.refreshMs * 5) return hit.name;
+    const [row] = await this.db.query<{ name: string | null }>(`SELECT spec #>> '{pruner,name}' AS name FROM studies WHERE id = $1`, [studyId]);
+    if (!row) return null;
+    const name = row.name ?? "none";
+    this.pruners.set(studyId, { name, at: this.clock.now() });
+    return name;
+  }
+
+  /** Feeds an intermediate value to the study's pruner; true when the trial should stop. */
+  async report(studyId: string, trial: { number: number; params: Record<string, unknown> }, step: number, value: number): Promise<boolean> {
+    // No pruner, no decision: skip rebuilding the study's history (L2 ingest stays cheap).
+    const pruner = await this.prunerName(studyId);
+    if (pruner === null || pruner === "none") return false;
+    const e = await this.get(studyId);
+    if (!e) return false;
+    try {
+      if (!e.known.has(trial.number)) {
+        e.opt.addTrial({ id: trial.number, params: trial.params as never, state: "running", intermediate: [] });
+        e.known.add(trial.number);
+      }
+      return e.opt.report(trial.number, step, value).prune;
+    } catch (err) {
+      // A finished or unknown trial in a stale cache: no prune decision, and rebuild next time.
+      this.logger.warn("pruner skipped a report", { studyId, number: trial.number, error: String(err) });
+      this.invalidate(studyId);
+      return false;
+    }
+  }
+
+  /** Keeps the cached optimizer in step with a finished trial (best effort; the DB is the truth). */
+  tell(studyId: string, number: number, state: "complete" | "pruned" | "failed", value: number | null): void {
+    const e = this.cache.get(studyId);
+    if (!e || !e.known.has(number)) return;
+    try {
+      e.opt.tell(number, state === "failed" ? null : value, state);
+    } catch {
+      this.invalidate(studyId);
+    }
+  }
+}

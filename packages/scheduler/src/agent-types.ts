@@ -1,0 +1,89 @@
+import type { DbHandle } from "@autoglm/db/client";
+import {
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_SWEEP_MS,
+} from "@autoglm/protocol";
+
+/** Structured logger; fields never carry tokens (S10). */
+export interface AgentLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: AgentLogger = { info() {}, warn() {}, error() {} };
+
+/** Wall-clock source for in-process timing; lease expiries use the database's now(). */
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** The domain events of CONTRACT.md "Live updates" (the server forwards them to browsers). */
+export interface RunLoopDomainEvent {
+  type: "trial.updated" | "study.updated" | "study.deleted";
+  orgId: string;
+  studyId: string;
+  trialId?: string;
+}
+export type PublishEvent = (event: RunLoopDomainEvent) => void;
+
+export interface RunLoopConfig {
+  /** Agent heartbeat period H (ms). */
+  heartbeatMs: number;
+  /** Lease TTL T (ms); renewed by heartbeats, metric reports and completions. */
+  leaseTtlMs: number;
+  /** How often expired agent leases are swept (ms). */
+  sweepMs: number;
+  /** How often the scheduler tops up studies and offers trials to idle agents (ms). */
+  tickMs: number;
+  /** How long the server waits for an agent to acknowledge a lease (ms). */
+  ackTimeoutMs: number;
+  /** How old a cached study optimizer may get before it is rebuilt from the database (ms). */
+  optimizerRefreshMs: number;
+  /**
+   * No lease is swept for this long after the loop starts, so agents of a restarted server
+   * reconnect and re-adopt their trials (R4) instead of losing them. Default 2T.
+   */
+  startupGraceMs: number;
+  /** How often a connected agent's token is re-checked (revoked / expired → disconnected). */
+  tokenRecheckMs: number;
+}
+
+export const DEFAULT_RUN_LOOP_CONFIG: RunLoopConfig = {
+  heartbeatMs: DEFAULT_HEARTBEAT_MS,
+  leaseTtlMs: DEFAULT_LEASE_TTL_MS,
+  sweepMs: DEFAULT_SWEEP_MS,
+  // 1 s keeps "a new waiting trial reaches an idle agent" under a second without an event.
+  tickMs: 1_000,
+  ackTimeoutMs: DEFAULT_ACK_TIMEOUT_MS,
+  optimizerRefreshMs: 2_000,
+  startupGraceMs: 2 * DEFAULT_LEASE_TTL_MS,
+  tokenRecheckMs: 60_000,
+};
+
+export function runLoopConfig(partial: Partial<RunLoopConfig> = {}): RunLoopConfig {
+  const cfg = { ...DEFAULT_RUN_LOOP_CONFIG };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (cfg as Record<string, number>)[k] = v as number;
+  if (partial.startupGraceMs === undefined) cfg.startupGraceMs = 2 * cfg.leaseTtlMs;
+  return cfg;
+}
+
+export interface RunLoopDeps {
+  db: DbHandle;
+  logger?: AgentLogger;
+  clock?: Clock;
+  config?: Partial<RunLoopConfig>;
+  publish?: PublishEvent;
+}
+
+/** Numeric columns come back as strings from pg and numbers from PGlite; normalise. */
+export function num(v: unknown): number {
+  return typeof v === "number" ? v : Number(v);
+}
+
+export function isoOf(v: unknown): string {
+  return v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
+}

@@ -1,0 +1,51 @@
+import { createOptimizer, type Optimizer, type TOptimizerConfig, type TParams } from "@autoglm/optimizer";
+import type { TStudySpec } from "@autoglm/protocol";
+
+/** snake_case spec options (`n_startup_trials`) → the optimizer's camelCase (`nStartupTrials`). */
+function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  return out;
+}
+
+export function askOptimizerConfig(spec: TStudySpec): TOptimizerConfig {
+  return {
+    space: spec.space as TOptimizerConfig["space"],
+    direction: spec.objective.direction,
+    // A study without a seed still gets a fixed one (0) so the stored spec replays the same.
+    sampler: camelKeys({ seed: 0, ...spec.sampler }) as unknown as TOptimizerConfig["sampler"],
+    pruner: camelKeys({ ...spec.pruner }) as unknown as TOptimizerConfig["pruner"],
+  };
+}
+
+export interface THistoryRow {
+  trial: {
+    number: number;
+    state: "waiting" | "running" | "complete" | "pruned" | "failed";
+    params: unknown;
+    value: number | null;
+  };
+  intermediate: Array<[number, number]>;
+}
+
+/**
+ * Rebuilds the study's optimizer from Postgres (the truth) on every ask: a few ms for
+ * hundreds of trials with the random sampler, and no cache to invalidate across replicas.
+ * Trial ids in the optimizer are trial numbers; waiting trials count as running so
+ * parallel suggestions differ (constant liar).
+ */
+export function rebuildOptimizer(spec: TStudySpec, history: THistoryRow[], skipNumber?: number): Optimizer {
+  const opt = createOptimizer(askOptimizerConfig(spec));
+  for (const h of history) {
+    if (h.trial.number === skipNumber) continue;
+    const state = h.trial.state === "waiting" ? "running" : h.trial.state;
+    opt.addTrial({
+      id: h.trial.number,
+      params: h.trial.params as TParams,
+      state,
+      value: state === "complete" ? h.trial.value : state === "pruned" ? h.trial.value : null,
+      intermediate: h.intermediate,
+    });
+  }
+  return opt;
+}

@@ -1,0 +1,56 @@
+import type { Db } from "@autoglm/db/client";
+
+/** A domain event for CONTRACT.md "Live updates"; the api publishes it through ctx.events. */
+export interface TDomainEvent {
+  type: "trial.updated" | "study.updated" | "study.deleted";
+  orgId: string;
+  studyId: string;
+  trialId?: string;
+}
+
+export interface TAskTellConfig {
+  /**
+   * Overrides the study's `budget.lease_minutes` for ask-leases (ms). Tests shrink it to ~1 s
+   * instead of faking time; production leaves it unset (the spec's 10 min default wins).
+   */
+  askLeaseMs?: number;
+}
+
+export interface TAskTellDeps {
+  db: Db;
+  /** Wall clock (lease expiry, finished_at); tests pass a fixed or shifted one. */
+  now?: () => Date;
+  config?: TAskTellConfig;
+}
+
+export interface TActor {
+  userId: string | null;
+  tokenId?: string | null;
+}
+
+export type TSchedulerErrorCode =
+  | "NOT_FOUND"
+  | "STUDY_NOT_RUNNING"
+  | "STUDY_BUDGET_EXHAUSTED"
+  | "MAX_PARALLEL_REACHED"
+  | "TRIAL_NOT_RUNNING"
+  | "TRIAL_LEASED_TO_AGENT"
+  | "VALUE_REQUIRED"
+  | "INVALID_SPEC";
+
+/** The scheduler's one error type; the api maps `code` to tRPC codes in one place. */
+export class SchedulerError extends Error {
+  readonly userMessage: string;
+  constructor(
+    readonly code: TSchedulerErrorCode,
+    userMessage: string,
+  ) {
+    super(`${code}: ${userMessage}`);
+    this.name = "SchedulerError";
+    this.userMessage = userMessage;
+  }
+}
+
+export function nowOf(deps: TAskTellDeps): Date {
+  return deps.now ? deps.now() : new Date();
+}

@@ -1,0 +1,16 @@
+// The run loop's agent side (issue 3). Engineer A's index.ts re-exports this barrel.
+export * from "./agent-types.js";
+export * from "./agent-token.js";
+export * from "./agent-optimizer.js";
+export * from "./agent-register.js";
+export * from "./agent-metrics.js";
+export * from "./agent-complete.js";
+export * from "./agent-gateway.js";
+export * from "./lease-trial.js";
+export * from "./heartbeat.js";
+export * from "./expire-leases.js";
+export * from "./prune.js";
+export * from "./retry.js";
+export * from "./scheduler-loop.js";
+export * from "./agent-fixtures.js";
+export * from "./agent-list.js";

@@ -1,0 +1,19 @@
+// @autoglm/scheduler — the trial lifecycle.
+// Ask/tell (API users evaluate trials themselves):
+export { askTrial, askLeaseMs, type TAskedTrialResult } from "./ask-trial.js";
+export { reportTrial } from "./report-trial.js";
+export { tellTrial, completeStudyIfDone, type TTellState } from "./tell-trial.js";
+export { stopStudy } from "./stop-study.js";
+export { sweepExpiredAskLeases } from "./sweep-ask-leases.js";
+export { rebuildOptimizer, askOptimizerConfig } from "./ask-optimizer.js";
+export { seedDemoStudy, DEMO_STUDY_SPEC, branin } from "./seed-demo-study.js";
+export {
+  SchedulerError,
+  type TSchedulerErrorCode,
+  type TDomainEvent,
+  type TAskTellDeps,
+  type TAskTellConfig,
+  type TActor,
+} from "./ask-types.js";
+// Agent leasing (issue 3) exports are added below by the agent work.
+export * from "./index-agents.js";

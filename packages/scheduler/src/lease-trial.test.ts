@@ -1,0 +1,206 @@
+import { createDb, type DbHandle } from "@autoglm/db/client";
+import { createTestDb, type TestDb } from "@autoglm/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedAgent, seedRunStudy, seedTeam, seedWaitingTrials, type TeamFixture } from "./agent-fixtures.js";
+import { expireAgentLeases } from "./expire-leases.js";
+import { recordHeartbeat } from "./heartbeat.js";
+import { leaseTrial } from "./lease-trial.js";
+import { endAttempt } from "./retry.js";
+
+const TTL = 15_000;
+let db: TestDb;
+let team: TeamFixture;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  team = await seedTeam(db, "lease");
+}, 60_000);
+afterAll(async () => {
+  await db.drop();
+});
+
+const run = { command: "true" };
+
+async function openAttemptsOverOne(h: DbHandle): Promise<number> {
+  const rows = await h.query<{ n: unknown }>(
+    `SELECT count(*) AS n FROM (SELECT trial_id FROM trial_attempts WHERE ended_at IS NULL GROUP BY trial_id HAVING count(*) > 1) x`,
+  );
+  return Number(rows[0]!.n);
+}
+
+describe("leaseTrial", () => {
+  it("leases the oldest waiting trial with a token, an expiry and an open attempt", async () => {
+    const studyId = await seedRunStudy(db, team, { run });
+    await seedWaitingTrials(db, team, studyId, 3);
+    const agentId = await seedAgent(db, team, { maxTrials: 5 });
+    const a = await leaseTrial(db, { agentId, leaseTtlMs: TTL });
+    const b = await leaseTrial(db, { agentId, leaseTtlMs: TTL });
+    expect(a?.number).toBe(0);
+    expect(b?.number).toBe(1);
+    expect(a?.attempt).toBe(1);
+    expect(a?.leaseToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a?.leaseToken).not.toBe(b?.leaseToken);
+    expect(new Date(a!.leaseExpiresAt).getTime()).toBeGreaterThan(Date.now() + TTL - 5_000);
+    const [att] = await db.query<{ n: unknown }>(`SELECT count(*) AS n FROM trial_attempts WHERE trial_id = $1 AND ended_at IS NULL`, [a!.trialId]);
+    expect(Number(att!.n)).toBe(1);
+    await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyId]);
+  });
+
+  it("never leases another team's trial (S8)", async () => {
+    const other = await seedTeam(db, "other");
+    const studyB = await seedRunStudy(db, other, { run });
+    await seedWaitingTrials(db, other, studyB, 5);
+    const agentA = await seedAgent(db, team, { maxTrials: 10 });
+    expect(await leaseTrial(db, { agentId: agentA, leaseTtlMs: TTL })).toBeNull();
+    const agentB = await seedAgent(db, other, { maxTrials: 10 });
+    const l = await leaseTrial(db, { agentId: agentB, leaseTtlMs: TTL });
+    expect(l?.orgId).toBe(other.orgId);
+    await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyB]);
+  });
+
+  it("matches free GPUs, labels, memory and the agent's trial slots", async () => {
+    const t = await seedTeam(db, "fit");
+    const gpuStudy = await seedRunStudy(db, t, { run: { command: "true", resources: { gpus: 1, labels: { zone: "a" } } } });
+    await seedWaitingTrials(db, t, gpuStudy, 5);
+    const noGpu = await seedAgent(db, t, { maxTrials: 4, labels: { zone: "a" } });
+    expect(await leaseTrial(db, { agentId: noGpu, leaseTtlMs: TTL })).toBeNull();
+    const wrongLabel = await seedAgent(db, t, { gpus: 2, maxTrials: 4, labels: { zone: "b" } });
+    expect(await leaseTrial(db, { agentId: wrongLabel, leaseTtlMs: TTL })).toBeNull();
+    const twoGpus = await seedAgent(db, t, { gpus: 2, maxTrials: 4, labels: { zone: "a", extra: "x" } });
+    expect(await leaseTrial(db, { agentId: twoGpus, leaseTtlMs: TTL })).not.toBeNull();
+    expect(await leaseTrial(db, { agentId: twoGpus, leaseTtlMs: TTL })).not.toBeNull();
+    // Both GPUs are taken: a third one-GPU trial must wait.
+    expect(await leaseTrial(db, { agentId: twoGpus, leaseTtlMs: TTL })).toBeNull();
+
+    const memStudy = await seedRunStudy(db, t, { run: { command: "true", resources: { memory_gb: 40 } } });
+    await seedWaitingTrials(db, t, memStudy, 3);
+    await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [gpuStudy]);
+    const small = await seedAgent(db, t, { maxTrials: 4, memoryMb: 32_000 });
+    expect(await leaseTrial(db, { agentId: small, leaseTtlMs: TTL })).toBeNull();
+    const big = await seedAgent(db, t, { maxTrials: 4, memoryMb: 100_000 });
+    expect(await leaseTrial(db, { agentId: big, leaseTtlMs: TTL })).not.toBeNull();
+    expect(await leaseTrial(db, { agentId: big, leaseTtlMs: TTL })).not.toBeNull();
+    expect(await leaseTrial(db, { agentId: big, leaseTtlMs: TTL })).toBeNull(); // 3 × 40 GB > 100 GB
+
+    const cpuStudy = await seedRunStudy(db, t, { run });
+    await seedWaitingTrials(db, t, cpuStudy, 3);
+    await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [memStudy]);
+    const oneSlot = await seedAgent(db, t, { maxTrials: 1 });
+    expect(await leaseTrial(db, { agentId: oneSlot, leaseTtlMs: TTL })).not.toBeNull();
+    expect(await leaseTrial(db, { agentId: oneSlot, leaseTtlMs: TTL })).toBeNull();
+    await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [cpuStudy]);
+  });
+
+  it("fences on the lease token: a stale token renews, reports and completes nothing (R2)", async () => {
+    const t = await seedTeam(db, "fence");
+    const studyId = await seedRunStudy(db, t, { run, budget: { max_attempts: 3 } });
+    await seedWaitingTrials(db, t, studyId, 1);
+    const a1 = await seedAgent(db, t, { name: "zombie" });
+    const a2 = await seedAgent(db, t, { name: "healthy" });
+    const first = (await leaseTrial(db, { agentId: a1, leaseTtlMs: 50 }))!;
+    await new Promise((r) => setTimeout(r, 120));
+    const swept = await expireAgentLeases(db);
+    expect(swept.map((s) => [s.trialId, s.state])).toEqual([[first.trialId, "waiting"]]);
+    const second = (await leaseTrial(db, { agentId: a2, leaseTtlMs: TTL }))!;
+    expect(second.trialId).toBe(first.trialId);
+    expect(second.attempt).toBe(2);
+    // The zombie wakes up: its heartbeat is stale and its completion changes nothing.
+    const hb = await recordHeartbeat(db, {
+      agentId: a1,
+      running: [{ trialId: first.trialId, attempt: 1, leaseToken: first.leaseToken }],
+      leaseTtlMs: TTL,
+    });
+    expect(hb.stale).toEqual([first.trialId]);
+    const late = await endAttempt(db, {
+      trialId: first.trialId,
+      leaseToken: first.leaseToken,
+      mode: "complete",
+      code: "COMPLETED",
+      reason: "late",
+      value: 1,
+    });
+    expect(late).toBeNull();
+    const [row] = await db.query<Record<string, unknown>>(`SELECT state, attempt, agent_id, value FROM trials WHERE id = $1`, [first.trialId]);
+    expect(row).toMatchObject({ state: "running", attempt: 2, agent_id: a2, value: null });
+    const attempts = await db.query<Record<string, unknown>>(
+      `SELECT attempt, end_code FROM trial_attempts WHERE trial_id = $1 ORDER BY attempt`,
+      [first.trialId],
+    );
+    expect(attempts).toEqual([
+      { attempt: 1, end_code: "AGENT_LOST" },
+      { attempt: 2, end_code: null },
+    ]);
+  });
+
+  it("bounds retries by max_attempts and does not spend one for a hand-back (R10, R11)", async () => {
+    const t = await seedTeam(db, "retry");
+    const studyId = await seedRunStudy(db, t, { run, budget: { max_attempts: 3 } });
+    await seedWaitingTrials(db, t, studyId, 1);
+    const agentId = await seedAgent(db, t, {});
+    const states: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const l = await leaseTrial(db, { agentId, leaseTtlMs: TTL });
+      if (!l) break;
+      const handback = i === 1;
+      const e = await endAttempt(db, {
+        trialId: l.trialId,
+        leaseToken: l.leaseToken,
+        mode: "retry",
+        code: handback ? "AGENT_SHUTDOWN" : "USER_COMMAND_EXIT_NONZERO",
+        reason: handback ? "agent shutting down" : "the command exited with code 1",
+      });
+      states.push(e!.state);
+    }
+    // exit 1, hand-back (free), exit 1, exit 1 → failed after exactly 3 spent attempts.
+    expect(states).toEqual(["waiting", "waiting", "waiting", "failed"]);
+    const [row] = await db.query<Record<string, unknown>>(`SELECT state, end_code, end_reason FROM trials WHERE study_id = $1`, [studyId]);
+    expect(row!.state).toBe("failed");
+    expect(row!.end_code).toBe("USER_COMMAND_EXIT_NONZERO");
+    expect(String(row!.end_reason)).toContain("gave up after 3 of 3 attempts");
+    expect(await leaseTrial(db, { agentId, leaseTtlMs: TTL })).toBeNull();
+  });
+});
+
+describe("R6 double-lease race", () => {
+  // Two "server replicas" (two connection pools on the real server; one PGlite otherwise)
+  // fire concurrent lease calls, one per distinct agent, over a queue of waiting trials.
+  const isPg = Boolean(process.env.DATABASE_URL);
+  const TRIALS = isPg ? 1000 : 300;
+  const CALLS_PER_REPLICA = isPg ? 500 : 150;
+  const ROUNDS = isPg ? 10 : 3;
+
+  it(`${ROUNDS} rounds × 2 replicas × ${CALLS_PER_REPLICA} concurrent leases: 0 trials with > 1 active attempt`, async () => {
+    const t = await seedTeam(db, "race");
+    const studyId = await seedRunStudy(db, t, { run, budget: { max_attempts: 20, max_trials: TRIALS } });
+    await seedWaitingTrials(db, t, studyId, TRIALS);
+    const agents: string[] = [];
+    for (let i = 0; i < CALLS_PER_REPLICA * 2; i++) agents.push(await seedAgent(db, t, { name: `race-${i}`, maxTrials: 1 }));
+    const replicas: DbHandle[] = db.url
+      ? [await createDb({ url: db.url, migrate: false, poolSize: 10 }), await createDb({ url: db.url, migrate: false, poolSize: 10 })]
+      : [db, db];
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const calls = agents.map((agentId, i) => leaseTrial(replicas[i % 2]!, { agentId, leaseTtlMs: TTL }));
+        const results = await Promise.all(calls);
+        const leased = results.filter((r) => r !== null);
+        const ids = leased.map((r) => r!.trialId);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(leased.length).toBe(Math.min(TRIALS, agents.length));
+        expect(await openAttemptsOverOne(db)).toBe(0);
+        const [running] = await db.query<{ n: unknown }>(
+          `SELECT count(*) AS n FROM trials WHERE study_id = $1 AND state = 'running'`,
+          [studyId],
+        );
+        expect(Number(running!.n)).toBe(leased.length);
+        // Hand everything back (no attempt spent) for the next round.
+        await Promise.all(
+          leased.map((l, i) =>
+            endAttempt(replicas[i % 2]!, { trialId: l!.trialId, leaseToken: l!.leaseToken, mode: "retry", code: "LEASE_NOT_DELIVERED", reason: "round over" }),
+          ),
+        );
+      }
+    } finally {
+      if (db.url) await Promise.all(replicas.map((r) => r.close()));
+    }
+  }, 180_000);
+});

@@ -1,0 +1,68 @@
+import {
+  getStudy,
+  loadStudyHistory,
+  lockTrial,
+  type TenantScope,
+  updateTrial,
+  upsertTrialValue,
+  withTransaction,
+} from "@autoglm/db/queries";
+import type { TStudySpec } from "@autoglm/protocol";
+import { rebuildOptimizer } from "./ask-optimizer.js";
+import { askLeaseMs } from "./ask-trial.js";
+import { nowOf, SchedulerError, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
+
+/**
+ * Stores an intermediate value (idempotent per (trial, step)), renews the ask-lease and asks
+ * the study's pruner whether to stop. The trial stays running: like Optuna, the program
+ * decides to stop and tells `pruned`.
+ */
+export async function reportTrial(
+  deps: TAskTellDeps,
+  input: { scope: TenantScope; trialId: string; step: number; value: number },
+): Promise<{ prune: boolean; leaseExpiresAt: Date; events: TDomainEvent[] }> {
+  const now = nowOf(deps);
+  return withTransaction(deps.db, async (tx) => {
+    const trial = await lockTrial(tx, input.scope, input.trialId);
+    if (!trial) throw new SchedulerError("NOT_FOUND", "Trial not found.");
+    if (trial.state !== "running") {
+      throw new SchedulerError(
+        "TRIAL_NOT_RUNNING",
+        `Trial ${trial.number} is ${trial.state}${trial.endCode ? ` (${trial.endCode})` : ""}; it takes no more reports.`,
+      );
+    }
+    if (trial.leaseKind !== "ask") {
+      throw new SchedulerError("TRIAL_LEASED_TO_AGENT", `Trial ${trial.number} is run by an agent; it reports through the agent.`);
+    }
+    const study = await getStudy(tx, input.scope, trial.studyId);
+    if (!study) throw new SchedulerError("NOT_FOUND", "Trial not found.");
+    const spec = study.spec as TStudySpec;
+    let prune = false;
+    if ((spec.pruner?.name ?? "none") !== "none") {
+      const history = await loadStudyHistory(tx, study.id);
+      const mine = history.find((h) => h.trial.id === trial.id);
+      // Feed this trial without the step being reported, then report it: a replayed step
+      // gives the same answer as the first time.
+      if (mine) mine.intermediate = mine.intermediate.filter(([s]) => s !== input.step);
+      const opt = rebuildOptimizer(spec, history);
+      prune = opt.report(trial.number, input.step, input.value).prune;
+    }
+    await upsertTrialValue(tx, {
+      trialId: trial.id,
+      orgId: trial.orgId,
+      step: input.step,
+      value: input.value,
+      attempt: trial.attempt,
+    });
+    const leaseExpiresAt = new Date(now.getTime() + askLeaseMs(deps, spec));
+    await updateTrial(tx, trial.id, {
+      leaseExpiresAt,
+      lastStep: Math.max(trial.lastStep ?? -1, input.step),
+    });
+    return {
+      prune,
+      leaseExpiresAt,
+      events: [{ type: "trial.updated", orgId: trial.orgId, studyId: trial.studyId, trialId: trial.id }],
+    };
+  });
+}

@@ -1,0 +1,81 @@
+import type { DbHandle } from "@autoglm/db/client";
+import { findStudyByName, insertStudy, listTrials, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { parseStudySpec, type TStudySpecInput } from "@autoglm/protocol";
+import { askTrial } from "./ask-trial.js";
+import { reportTrial } from "./report-trial.js";
+import { tellTrial } from "./tell-trial.js";
+
+export const DEMO_STUDY_SPEC: TStudySpecInput = {
+  name: "branin-demo",
+  description: "The Branin function (minimum 0.397887 at three points), seeded at first start.",
+  objective: { metric: "loss", direction: "minimize" },
+  space: {
+    x1: { type: "float", low: -5, high: 10 },
+    x2: { type: "float", low: 0, high: 15 },
+  },
+  sampler: { name: "random", seed: 0 },
+  pruner: { name: "none" },
+  budget: { max_trials: 100, max_parallel: 4 },
+};
+
+/** Branin-Hoo: global minimum 0.397887 at (-π, 12.275), (π, 2.275), (9.42478, 2.475). */
+export function branin(x1: number, x2: number): number {
+  const b = 5.1 / (4 * Math.PI * Math.PI);
+  const c = 5 / Math.PI;
+  const t = 1 / (8 * Math.PI);
+  return (x2 - b * x1 * x1 + c * x1 - 6) ** 2 + 10 * (1 - t) * Math.cos(x1) + 10;
+}
+
+/**
+ * Creates the running "branin-demo" study in the demo project and evaluates trials through
+ * the real ask → report → tell path until `trials` have finished, so the dashboard shows a
+ * history chart at first start. Idempotent: an existing study is topped up, never duplicated.
+ */
+export async function seedDemoStudy(
+  handle: DbHandle,
+  input: { orgId: string; projectId: string; userId: string; trials?: number },
+): Promise<{ studyId: string; created: boolean }> {
+  const scope = { orgId: input.orgId };
+  const want = input.trials ?? 20;
+  let created = false;
+  let study = await findStudyByName(handle.db, scope, { projectId: input.projectId, name: "branin-demo" });
+  if (!study) {
+    const parsed = parseStudySpec(DEMO_STUDY_SPEC);
+    if (!parsed.ok) throw new Error(`demo spec is invalid: ${parsed.message}`);
+    const spec = parsed.spec;
+    study = await withTransaction(handle.db, async (tx) => {
+      const row = await insertStudy(tx, scope, {
+        projectId: input.projectId,
+        name: spec.name,
+        spec,
+        direction: spec.objective.direction,
+        metric: spec.objective.metric,
+        createdBy: input.userId,
+      });
+      await writeAudit(tx, {
+        orgId: input.orgId,
+        actor: { userId: input.userId },
+        action: "study.create",
+        targetType: "study",
+        targetId: row.id,
+        details: { name: spec.name, seeded: true },
+      });
+      return row;
+    });
+    created = true;
+  }
+  if (study.state !== "running") return { studyId: study.id, created };
+  const done = await listTrials(handle.db, scope, { studyId: study.id, state: "complete", limit: want, offset: 0 });
+  const deps = { db: handle.db };
+  const actor = { userId: input.userId };
+  for (let i = done.rows.length; i < want; i++) {
+    const t = await askTrial(deps, { scope, studyId: study.id, actor });
+    const final = branin(Number(t.params.x1), Number(t.params.x2));
+    // A few intermediate values converging on the final one, so the trial page has a curve.
+    for (let step = 0; step < 5; step++) {
+      await reportTrial(deps, { scope, trialId: t.trialId, step, value: final * (1 + (4 - step) * 0.25) });
+    }
+    await tellTrial(deps, { scope, trialId: t.trialId, value: final, actor });
+  }
+  return { studyId: study.id, created };
+}

@@ -1,0 +1,72 @@
+/**
+ * A trial's environment is built from nothing (S8): only these variables of the agent's own
+ * environment pass through (no tokens, no DATABASE_URL, no AUTH_SECRET), then the study's
+ * `run.env`, then the AUTOGLM_* variables and CUDA_VISIBLE_DEVICES, which `run.env` cannot
+ * override.
+ */
+export const DEFAULT_ENV_ALLOWLIST = [
+  "PATH",
+  "HOME",
+  "LANG",
+  "LANGUAGE",
+  "TZ",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "TMPDIR",
+  "TERM",
+  "LD_LIBRARY_PATH",
+  "CUDA_HOME",
+  "CUDA_PATH",
+  "VIRTUAL_ENV",
+  "CONDA_PREFIX",
+  "PYTHONPATH",
+];
+
+export interface TrialEnvInput {
+  agentEnv: NodeJS.ProcessEnv;
+  allowlist?: string[];
+  studyEnv?: Record<string, string>;
+  params: Record<string, unknown>;
+  trialId: string;
+  studyId: string;
+  attempt: number;
+  number: number;
+  outputDir: string;
+  resumeFrom: string | null;
+  gpus: number[];
+  /** Set when the trial runs as another user (its HOME is the output dir). */
+  home?: string;
+}
+
+export function buildTrialEnv(input: TrialEnvInput): Record<string, string> {
+  const allow = new Set([...DEFAULT_ENV_ALLOWLIST, ...(input.allowlist ?? [])]);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input.agentEnv)) {
+    if (v === undefined) continue;
+    if (allow.has(k) || k.startsWith("LC_")) env[k] = v;
+  }
+  for (const [k, v] of Object.entries(input.studyEnv ?? {})) {
+    if (k.startsWith("AUTOGLM_") || k === "CUDA_VISIBLE_DEVICES") continue;
+    env[k] = v;
+  }
+  if (input.home) env.HOME = input.home;
+  env.PYTHONUNBUFFERED = "1";
+  env.AUTOGLM_PARAMS = JSON.stringify(input.params);
+  env.AUTOGLM_TRIAL_ID = input.trialId;
+  env.AUTOGLM_STUDY_ID = input.studyId;
+  env.AUTOGLM_ATTEMPT = String(input.attempt);
+  env.AUTOGLM_TRIAL_NUMBER = String(input.number);
+  env.AUTOGLM_OUTPUT_DIR = input.outputDir;
+  if (input.resumeFrom) env.AUTOGLM_RESUME_FROM = input.resumeFrom;
+  // Always set: an empty list hides every GPU from a trial that asked for none.
+  env.CUDA_VISIBLE_DEVICES = input.gpus.join(",");
+  return env;
+}
+
+/** Redacts API tokens (`agl_…`) and any extra secret from log text (S10). */
+export function redact(text: string, secrets: string[] = []): string {
+  let out = text.replace(/agl_[A-Za-z0-9_-]{6,}/g, "agl_[REDACTED]");
+  for (const s of secrets) if (s.length >= 8) out = out.split(s).join("[REDACTED]");
+  return out;
+}

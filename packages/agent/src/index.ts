@@ -1,0 +1,5 @@
+export { startAgent, randomAgentName, type AgentOptions, type RunningAgent, type RunningTrialInfo, type AgentLogger } from "./agent.js";
+export { renderCommand, formatValue } from "./command.js";
+export { buildTrialEnv, redact, DEFAULT_ENV_ALLOWLIST } from "./env.js";
+export { detectGpus, parseNvidiaSmi, describeMachine } from "./system.js";
+export { PRUNE_MARKER, type StopReason } from "./trial-runner.js";

@@ -1,0 +1,264 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { parseMetricLine, type TMetricValues, type TTrialComplete, type TTrialLease, type TTrialEndCode } from "@autoglm/protocol";
+import { renderCommand } from "./command.js";
+import { buildTrialEnv, redact } from "./env.js";
+import { LogBuffer } from "./log-buffer.js";
+
+export type StopReason = "prune" | "stop" | "stale" | "timeout" | "shutdown";
+
+/** The file `should_prune()` of the Python helper looks for in AUTOGLM_OUTPUT_DIR. */
+export const PRUNE_MARKER = ".autoglm_prune";
+
+export interface TrialRunContext {
+  workDir: string;
+  agentEnv: NodeJS.ProcessEnv;
+  envAllowlist: string[];
+  gpus: number[];
+  killGraceMs: number;
+  logLimitBytes: number;
+  metricFlushMs: number;
+  runAs: { uid: number; gid: number } | null;
+  secrets: string[];
+  /** The agent's current directory: the default workdir and the base of relative ones. */
+  cwd: string;
+  onPoints(run: TrialRun, points: Array<{ step: number; metrics: TMetricValues }>): void;
+  onExit(run: TrialRun, outcome: Omit<TTrialComplete, "v" | "seq" | "trialId" | "attempt" | "leaseToken"> | null): void;
+  log(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * One attempt of one trial: a process group running the rendered command, its stdout parsed
+ * for metric lines, everything else kept as a bounded log, stopped by SIGTERM to the group
+ * and SIGKILL after the grace period.
+ */
+export class TrialRun {
+  readonly outputDir: string;
+  readonly resumeFrom: string | null;
+  stopReason: StopReason | null = null;
+  stopRequestedAt: number | null = null;
+  sigtermAt: number | null = null;
+  sigkillAt: number | null = null;
+  exited = false;
+  private child: ChildProcess | null = null;
+  private readonly log: LogBuffer;
+  private pending: Array<{ step: number; metrics: TMetricValues }> = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private killTimer: NodeJS.Timeout | null = null;
+  private timeoutTimer: NodeJS.Timeout | null = null;
+  private final: TMetricValues | undefined;
+  private lastMetrics: TMetricValues = {};
+  private lastStep: number | undefined;
+
+  constructor(
+    readonly lease: TTrialLease,
+    private readonly ctx: TrialRunContext,
+  ) {
+    this.log = new LogBuffer(ctx.logLimitBytes);
+    const trialDir = path.join(ctx.workDir, "trials", lease.trialId);
+    this.outputDir = path.join(trialDir, `attempt-${lease.attempt}`);
+    this.resumeFrom = findCheckpoint(trialDir, lease.attempt);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get gpus(): number[] {
+    return this.ctx.gpus;
+  }
+
+  start(): void {
+    const l = this.lease;
+    try {
+      mkdirSync(this.outputDir, { recursive: true });
+      if (this.ctx.runAs) {
+        chownSync(this.outputDir, this.ctx.runAs.uid, this.ctx.runAs.gid);
+      }
+    } catch (err) {
+      return this.failToStart(`could not create the output directory: ${String(err)}`);
+    }
+    const command = renderCommand(l.run.command, l.params);
+    const workdir = l.run.workdir ? path.resolve(this.ctx.cwd, l.run.workdir) : this.ctx.cwd;
+    if (!existsSync(workdir)) return this.failToStart(`the working directory ${workdir} does not exist on this agent`);
+    const env = buildTrialEnv({
+      agentEnv: this.ctx.agentEnv,
+      allowlist: this.ctx.envAllowlist,
+      studyEnv: l.run.env,
+      params: l.params,
+      trialId: l.trialId,
+      studyId: l.studyId,
+      attempt: l.attempt,
+      number: l.number,
+      outputDir: this.outputDir,
+      resumeFrom: this.resumeFrom,
+      gpus: this.ctx.gpus,
+      ...(this.ctx.runAs ? { home: this.outputDir } : {}),
+    });
+    let child: ChildProcess;
+    try {
+      child = spawn("/bin/sh", ["-c", command], {
+        cwd: workdir,
+        env,
+        // Its own process group, so SIGTERM/SIGKILL reach the command's children too.
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        ...(this.ctx.runAs ? { uid: this.ctx.runAs.uid, gid: this.ctx.runAs.gid } : {}),
+      });
+    } catch (err) {
+      return this.failToStart(`could not start the command: ${String(err)}`);
+    }
+    this.child = child;
+    child.on("error", (err) => this.log.push(redact(`[agent] process error: ${String(err)}`, this.ctx.secrets)));
+    createInterface({ input: child.stdout!, crlfDelay: Infinity }).on("line", (line) => this.onStdout(line));
+    createInterface({ input: child.stderr!, crlfDelay: Infinity }).on("line", (line) =>
+      this.log.push(redact(line, this.ctx.secrets)),
+    );
+    child.on("close", (code, signal) => this.onClose(code, signal));
+    if (l.run.timeoutMinutes) {
+      this.timeoutTimer = setTimeout(() => this.stop("timeout"), l.run.timeoutMinutes * 60_000);
+    }
+  }
+
+  private failToStart(reason: string): void {
+    this.exited = true;
+    this.ctx.onExit(this, {
+      outcome: "failed",
+      code: "USER_COMMAND_SPAWN_FAILED",
+      reason,
+      exitCode: null,
+      signal: null,
+      logTail: reason,
+    });
+  }
+
+  private onStdout(line: string): void {
+    const p = parseMetricLine(line);
+    switch (p.kind) {
+      case "log":
+        this.log.push(redact(line, this.ctx.secrets));
+        return;
+      case "invalid":
+        this.log.push(redact(`[agent] ignored a malformed metric line (${p.error}): ${line}`, this.ctx.secrets));
+        return;
+      case "final":
+        this.final = { ...(this.final ?? {}), ...p.metrics };
+        Object.assign(this.lastMetrics, p.metrics);
+        return;
+      case "step":
+        Object.assign(this.lastMetrics, p.metrics);
+        this.lastStep = this.lastStep === undefined ? p.step : Math.max(this.lastStep, p.step);
+        this.pending.push({ step: p.step, metrics: p.metrics });
+        if (this.pending.length >= 500) this.flush();
+        else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), this.ctx.metricFlushMs);
+    }
+  }
+
+  /** Hands buffered points to the agent's outbox (ordered, acked, retried there). */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.pending.length === 0) return;
+    const points = this.pending;
+    this.pending = [];
+    this.ctx.onPoints(this, points);
+  }
+
+  /** SIGTERM to the process group now, SIGKILL after the grace; the first reason wins. */
+  stop(reason: StopReason, graceMs = this.ctx.killGraceMs): void {
+    if (this.exited) return;
+    if (!this.stopReason) {
+      this.stopReason = reason;
+      this.stopRequestedAt = Date.now();
+    }
+    if (reason === "prune") {
+      try {
+        writeFileSync(path.join(this.outputDir, PRUNE_MARKER), "pruned\n");
+      } catch {
+        /* best effort: the signal is what counts */
+      }
+    }
+    if (this.sigtermAt === null) {
+      this.signal("SIGTERM");
+      this.sigtermAt = Date.now();
+    }
+    const delay = Math.max(0, this.sigtermAt + graceMs - Date.now());
+    if (this.killTimer) clearTimeout(this.killTimer);
+    this.killTimer = setTimeout(() => {
+      if (!this.exited) {
+        this.sigkillAt = Date.now();
+        this.signal("SIGKILL");
+      }
+    }, delay);
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (!pid) return;
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  private onClose(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exited = true;
+    for (const t of [this.killTimer, this.timeoutTimer]) if (t) clearTimeout(t);
+    // Whatever is still in the group (a child that ignored the shell's exit) goes now.
+    this.signal("SIGKILL");
+    this.flush();
+    const common = {
+      exitCode: code,
+      signal: signal ?? null,
+      logTail: this.log.text(),
+      ...(this.final ? { final: this.final } : {}),
+      ...(Object.keys(this.lastMetrics).length ? { lastMetrics: this.lastMetrics } : {}),
+      ...(this.lastStep !== undefined ? { lastStep: this.lastStep } : {}),
+    };
+    const failed = (c: TTrialEndCode, reason: string) => ({ ...common, outcome: "failed" as const, code: c, reason });
+    switch (this.stopReason) {
+      case "prune":
+        return this.ctx.onExit(this, { ...common, outcome: "pruned", reason: "pruned by the study's pruner" });
+      case "stop":
+        return this.ctx.onExit(this, { ...common, outcome: "stopped", reason: "stopped on request" });
+      case "stale":
+        // The server refuses this report unless it ended the attempt itself (prune or stop
+        // racing the heartbeat): then it keeps the log tail and acknowledges a duplicate.
+        return this.ctx.onExit(this, { ...common, outcome: "stopped", reason: "the server no longer leases this trial to this agent" });
+      case "shutdown":
+        return this.ctx.onExit(this, { ...common, outcome: "handback", reason: "the agent shut down and handed the trial back" });
+      case "timeout":
+        return this.ctx.onExit(
+          this,
+          failed("USER_TIMEOUT", `the command ran longer than run.timeout_minutes (${this.lease.run.timeoutMinutes} min)`),
+        );
+    }
+    if (code === 0) return this.ctx.onExit(this, { ...common, outcome: "complete" });
+    const last = this.log.lastLines(1)[0];
+    const why = signal ? `the command was killed by ${signal}` : `the command exited with code ${code}`;
+    this.ctx.onExit(this, failed("USER_COMMAND_EXIT_NONZERO", last ? `${why}: ${last.slice(0, 500)}` : why));
+  }
+}
+
+/**
+ * The newest earlier attempt's output directory that holds anything besides the agent's own
+ * marker files: the command wrote a checkpoint there, so AUTOGLM_RESUME_FROM points at it.
+ */
+function findCheckpoint(trialDir: string, attempt: number): string | null {
+  for (let a = attempt - 1; a >= 1; a--) {
+    const dir = path.join(trialDir, `attempt-${a}`);
+    try {
+      if (readdirSync(dir).some((f) => f !== PRUNE_MARKER)) return dir;
+    } catch {
+      /* that attempt ran on another machine or wrote nothing */
+    }
+  }
+  return null;
+}

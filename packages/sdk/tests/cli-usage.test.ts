@@ -1,0 +1,102 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli, run } from "./helpers/run.js";
+
+// Usage errors are decided before any request: no server needed. Exit 2, one line, no stack.
+let dir: string;
+let env: Record<string, string>;
+let port: number;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "autoglm-usage-"));
+  // A port that was free a moment ago: if a command wrongly made a request, it would fail
+  // with "cannot reach", not with the usage error the test expects.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  env = { AUTOGLM_CONFIG: join(dir, "config.json"), AUTOGLM_SERVER: `http://127.0.0.1:${port}`, AUTOGLM_TOKEN: "agl_unused" };
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("autoglm usage errors", () => {
+  it("--help lists the commands and exits 0", async () => {
+    const r = await cli(["--help"], env);
+    expect(r.code).toBe(0);
+    for (const c of ["login", "study", "trial", "agent"]) expect(r.stdout).toContain(c);
+  });
+
+  it.each([
+    [["bogus"], /unknown command 'bogus'/],
+    [["study", "create", "-f", "x.yaml"], /required option '-p, --project <project>' not specified/],
+    [["trial", "report", "T", "--step", "-1", "--value", "1"], /"-1" is not a whole number/],
+    [["trial", "report", "T", "--step", "1", "--value", "NaN"], /"NaN" is not a finite number/],
+    [["trial", "tell", "T"], /exactly one of --value V, --failed \[reason\], --pruned/],
+    [["trial", "tell", "T", "--value", "1", "--pruned"], /exactly one of/],
+    [["study", "list", "--state", "sleeping"], /Allowed choices are running, stopped, completed, failed/],
+    [["login", "--server", "http://127.0.0.1:9"], /login needs --server URL and --token T/],
+  ])("autoglm %j → exit 2", async (args, message) => {
+    const r = await cli(args, { ...env, AUTOGLM_SERVER: undefined, AUTOGLM_TOKEN: undefined });
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack
+  });
+
+  it("a token pasted in the wrong place is not echoed back", async () => {
+    const token = "agl_Abcd1234567890abcdefghijklmnopqrstuv";
+    for (const args of [["study", token], ["--server", token, "study", "list"], ["trial", "ask"]]) {
+      const r = await cli(args, { ...env, AUTOGLM_TOKEN: token });
+      expect(r.stdout + r.stderr).not.toContain(token);
+    }
+    const r = await cli(["study", token], env);
+    expect(r.stderr).toContain("agl_Abcd…");
+  });
+
+  it("a missing spec file is named", async () => {
+    const r = await cli(["study", "create", "-f", join(dir, "nope.yaml"), "--project", "demo"], env);
+    expect(r.stderr).toContain(`cannot read ${join(dir, "nope.yaml")}: ENOENT`);
+    expect(r.code).toBe(2);
+  });
+
+  it("an invalid spec fails locally, before any request", async () => {
+    const file = join(dir, "bad.yaml");
+    await writeFile(
+      file,
+      "name: bad\nobjective: {metric: loss, direction: minimize}\nspace:\n  lr: {type: float, low: 0, high: 0.1, log: true}\n",
+    );
+    const r = await cli(["study", "create", "-f", file, "--project", "demo"], env);
+    expect(r.stderr.trim()).toBe("autoglm: error: space.lr.low: must be > 0 when log is true [INVALID_SPEC]");
+    expect(r.code).toBe(1);
+  });
+
+  it("an unreachable server is one readable line, exit 1; AUTOGLM_DEBUG=1 adds the stack", async () => {
+    const r = await cli(["study", "list"], env);
+    expect(r.stderr.trim()).toBe(`autoglm: error: cannot reach http://127.0.0.1:${port}: connection refused [UNREACHABLE]`);
+    expect(r.code).toBe(1);
+    const d = await cli(["study", "list"], { ...env, AUTOGLM_DEBUG: "1" });
+    expect(d.stderr).toMatch(/\n\s+at /);
+  });
+
+  it("with nothing configured, says how to log in", async () => {
+    const r = await cli(["study", "list"], { AUTOGLM_CONFIG: join(dir, "none.json") });
+    expect(r.stderr).toContain("no server and token configured: run `autoglm login --server URL --token T`");
+    expect(r.code).toBe(1);
+  });
+
+  it("the built SDK loads no server package at run time (api, db, scheduler)", async () => {
+    const r = await run(process.execPath, ["scripts/check-imports.mjs"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("`agent` is a labelled stub until @autoglm/agent ships", async () => {
+    const r = await cli(["agent", "start", "--gpus", "1"], env);
+    expect(r.stderr).toContain("agent support arrives with the run-loop");
+    expect(r.code).toBe(1);
+  });
+});

@@ -1,0 +1,73 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+/** The repository root (apps/server/dist/env.js → ../../..). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+const ZBool = z
+  .union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no", ""])])
+  .transform((v) => v === true || v === "1" || v === "true" || v === "yes");
+
+/**
+ * Every setting the server reads, in one place (STYLE 7). Values come from the environment,
+ * overridden by `startServer(options)` so tests never mutate `process.env`.
+ */
+export const ZServerEnv = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  /** postgres://… — when unset, an embedded PGlite database lives in AUTOGLM_DATA_DIR. */
+  DATABASE_URL: z.string().url().optional(),
+  AUTOGLM_DATA_DIR: z.string().min(1).default(path.join(REPO_ROOT, ".data")),
+  /** Signs session cookies. Generated once and kept in the data dir when unset; never logged. */
+  AUTH_SECRET: z.string().min(32, "AUTH_SECRET must be at least 32 characters").optional(),
+  /** The origin browsers use; Socket.IO and mutations from any other Origin are refused (S5). */
+  PUBLIC_URL: z.string().url().optional(),
+  /** Extra origins allowed besides PUBLIC_URL (comma-separated), e.g. a reverse proxy's. */
+  ALLOWED_ORIGINS: z.string().default(""),
+  /**
+   * How often expired ask-leases are failed with LEASE_EXPIRED. 5 s matches the sweep
+   * interval in RELIABILITY.md; a lease is minutes long, so this bounds the lateness to 5 s.
+   */
+  ASK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
+  /**
+   * Overrides every study's `budget.lease_minutes` for ask-leases (ms). Unset in production;
+   * tests and demos shrink it to see LEASE_EXPIRED without waiting 10 minutes.
+   */
+  ASK_LEASE_MS: z.coerce.number().int().min(100).optional(),
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  AUTOGLM_QUIET: ZBool.default(false),
+});
+export type TServerEnv = z.infer<typeof ZServerEnv>;
+
+export function loadEnv(overrides: Partial<Record<keyof TServerEnv, unknown>> = {}, source = process.env): TServerEnv {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ZServerEnv.shape)) {
+    const v = source[key];
+    if (v !== undefined && v !== "") raw[key] = v;
+  }
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) raw[k] = v;
+  const parsed = ZServerEnv.safeParse(raw);
+  if (!parsed.success) {
+    // Names the variable, never echoes its value (it may be a secret).
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid server configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/** AUTH_SECRET from the environment, else the one persisted in the data dir, else a new one. */
+export function resolveAuthSecret(env: TServerEnv): string {
+  if (env.AUTH_SECRET) return env.AUTH_SECRET;
+  const file = path.join(env.AUTOGLM_DATA_DIR, "auth-secret");
+  if (existsSync(file)) {
+    const saved = readFileSync(file, "utf8").trim();
+    if (saved.length >= 32) return saved;
+  }
+  mkdirSync(env.AUTOGLM_DATA_DIR, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, secret + "\n", { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// `node apps/server/dist/main.js [--dev] [--seed-demo] [--with-agent]`: the whole platform.
+import type { DbHandle } from "@autoglm/db/client";
+import { seedDemoAll } from "@autoglm/api";
+import { startServer } from "./server.js";
+
+const args = new Set(process.argv.slice(2));
+const dev = args.has("--dev");
+const t0 = Number(process.env.AUTOGLM_STARTUP_T0) || Date.now();
+
+async function main(): Promise<void> {
+  const server = await startServer({ dev });
+  const lines = [`Open-AutoGLM is running at ${server.url}`];
+  if (args.has("--seed-demo")) {
+    const seeded = await seedDemo(server.platform.db);
+    if (seeded) lines.push(`Demo sign-in: ${seeded.email} / ${seeded.password}`);
+  }
+  console.log(`\n${lines.join("\n")}\n(ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; Ctrl+C stops it)`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: shutting down…`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/**
+ * The demo account, team, project and a running study with finished trials (idempotent:
+ * a second start finds them). The password is fixed and printed: it is a local demo.
+ */
+const DEMO_PASSWORD = "autoglm-demo";
+
+async function seedDemo(db: DbHandle): Promise<{ email: string; password: string } | null> {
+  try {
+    const seeded = await seedDemoAll(db, { password: DEMO_PASSWORD });
+    return { email: seeded.email, password: DEMO_PASSWORD };
+  } catch (err) {
+    console.error(`demo seed failed: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,120 @@
+import type { Server as HttpServer } from "node:http";
+import { Server, type Socket } from "socket.io";
+import { z } from "zod";
+import { isAllowedOrigin } from "./origin.js";
+import { decodeSessionCookie } from "./session.js";
+
+/** The domain events the api publishes (CONTRACT "Live updates"). */
+export interface DomainEvent {
+  type: "trial.updated" | "study.updated" | "study.deleted";
+  orgId: string;
+  studyId: string;
+  trialId?: string;
+}
+
+export interface SocketDeps {
+  allowedOrigins: Set<string>;
+  authSecret: string;
+  secureCookies: boolean;
+  /** Re-checks the JWT's sessionVersion and disabled_at against the database (S4). */
+  verifySession(claims: { userId: string; sessionVersion: number }): Promise<boolean>;
+  /** Whether the user may watch a room: a member of the org, or of the study's org. */
+  canJoin(userId: string, room: { kind: "study" | "org"; id: string }): Promise<boolean>;
+  subscribe(listener: (event: DomainEvent) => void): () => void;
+  log(message: string): void;
+}
+
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const ZRoom = z.string().regex(new RegExp(`^(study|org):${UUID}$`, "i"), "room must be study:<uuid> or org:<uuid>");
+const ZJoin = z.object({ room: ZRoom });
+
+export type JoinAck = { ok: true } | { ok: false; error: string };
+
+/**
+ * Socket.IO for the dashboard: a doorbell, not a data channel (STYLE 9). The browser
+ * joins `study:<id>` / `org:<id>` rooms after a membership check and re-fetches over tRPC
+ * when a domain event rings.
+ */
+export function attachSocketServer(http: HttpServer, deps: SocketDeps): { io: Server; close(): Promise<void> } {
+  const io = new Server(http, {
+    path: "/socket.io",
+    // S7: a 2 MB message drops only that socket.
+    maxHttpBufferSize: 1_000_000,
+    serveClient: false,
+    // Other upgrade requests (next dev's hot reload) belong to their own handler.
+    destroyUpgrade: false,
+    pingInterval: 10_000,
+    pingTimeout: 5_000,
+    // S5: refuse handshakes (polling and websocket upgrade) from any other origin. Without an
+    // Origin header the request is not from a browser page and still needs the cookie below.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      if (origin !== undefined && !isAllowedOrigin(deps.allowedOrigins, origin)) {
+        callback("origin not allowed", false);
+        return;
+      }
+      callback(null, true);
+    },
+  });
+
+  io.use(async (socket, next) => {
+    try {
+      const claims = await decodeSessionCookie(socket.handshake.headers.cookie, deps.authSecret, deps.secureCookies);
+      if (!claims || !(await deps.verifySession(claims))) {
+        next(new Error("unauthorized"));
+        return;
+      }
+      socket.data.userId = claims.userId;
+      socket.data.sessionVersion = claims.sessionVersion;
+      next();
+    } catch {
+      next(new Error("unauthorized"));
+    }
+  });
+
+  io.on("connection", (socket: Socket) => {
+    socket.on("room:join", async (payload: unknown, ack?: (r: JoinAck) => void) => {
+      const reply = typeof ack === "function" ? ack : () => {};
+      const parsed = ZJoin.safeParse(payload);
+      if (!parsed.success) return reply({ ok: false, error: "room must be study:<uuid> or org:<uuid>" });
+      const [kind, id] = parsed.data.room.toLowerCase().split(":") as ["study" | "org", string];
+      try {
+        const userId = socket.data.userId as string;
+        const stillValid = await deps.verifySession({ userId, sessionVersion: socket.data.sessionVersion as number });
+        if (!stillValid) {
+          reply({ ok: false, error: "Your session has ended. Sign in again." });
+          socket.disconnect(true);
+          return;
+        }
+        // A room you may not see answers like one that does not exist (S1).
+        if (!(await deps.canJoin(userId, { kind, id }))) return reply({ ok: false, error: "not found" });
+        await socket.join(`${kind}:${id}`);
+        reply({ ok: true });
+      } catch {
+        reply({ ok: false, error: "could not join the room" });
+      }
+    });
+    socket.on("room:leave", async (payload: unknown, ack?: (r: JoinAck) => void) => {
+      const parsed = ZJoin.safeParse(payload);
+      if (parsed.success) await socket.leave(parsed.data.room.toLowerCase());
+      if (typeof ack === "function") ack({ ok: true });
+    });
+  });
+
+  const unsubscribe = deps.subscribe((event) => {
+    // One emit to the union of both rooms: a socket in both gets it once.
+    io.to(`study:${event.studyId}`).to(`org:${event.orgId}`).emit(event.type, event);
+  });
+
+  return {
+    io,
+    close: () =>
+      new Promise<void>((resolve) => {
+        unsubscribe();
+        io.disconnectSockets(true);
+        // io.close() also closes the http server; the caller owns that, so close engine only.
+        io.engine.close();
+        resolve();
+      }),
+  };
+}

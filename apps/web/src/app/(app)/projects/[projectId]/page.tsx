@@ -1,0 +1,116 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useParams } from "next/navigation";
+import { useState } from "react";
+import { Empty, ErrorNote, Loading, SkeletonRows, StateBadge } from "@/components/ui";
+import { formatDate, formatValue } from "@/lib/format";
+import { useTRPC } from "@/lib/trpc";
+import { useOrg } from "../../app-shell";
+
+const STATES = ["", "running", "stopped", "completed", "failed"] as const;
+
+export default function ProjectPage() {
+  const { projectId } = useParams<{ projectId: string }>();
+  const trpc = useTRPC();
+  const { canWrite } = useOrg();
+  const [state, setState] = useState<(typeof STATES)[number]>("");
+  const project = useQuery(trpc.project.get.queryOptions({ projectId }));
+  const studies = useQuery(trpc.study.list.queryOptions({ projectId, ...(state ? { state } : {}) }));
+
+  if (project.isPending) return <Loading />;
+  if (project.error) return <ErrorNote error={project.error} />;
+
+  return (
+    <>
+      <div className="crumbs">
+        <Link href="/projects">Projects</Link> /
+      </div>
+      <div className="page-head">
+        <div>
+          <h1>{project.data.name}</h1>
+          <div className="sub">{project.data.description || "Studies in this project."}</div>
+        </div>
+        {canWrite ? (
+          <Link href={`/projects/${projectId}/studies/new`} className="btn btn-primary" data-testid="new-study">
+            New study
+          </Link>
+        ) : null}
+      </div>
+      <div className="card">
+        <div className="card-head">
+          <h2>Studies</h2>
+          <div className="toolbar">
+            <label htmlFor="state-filter" className="muted" style={{ margin: 0, fontWeight: 400 }}>
+              State
+            </label>
+            <select id="state-filter" value={state} onChange={(e) => setState(e.target.value as (typeof STATES)[number])}>
+              {STATES.map((s) => (
+                <option key={s} value={s}>
+                  {s || "all"}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        {studies.isPending ? (
+          <SkeletonRows />
+        ) : studies.error ? (
+          <div className="card-body">
+            <ErrorNote error={studies.error} />
+          </div>
+        ) : studies.data.length === 0 ? (
+          <Empty
+            title={state ? `No ${state} studies` : "No studies yet"}
+            action={
+              canWrite && !state ? (
+                <Link href={`/projects/${projectId}/studies/new`} className="btn btn-primary">
+                  Create a study
+                </Link>
+              ) : null
+            }
+          >
+            A study searches a space of hyperparameters for the best value of one metric.
+          </Empty>
+        ) : (
+          <div className="table-wrap">
+            <table data-testid="study-table">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>State</th>
+                  <th>Objective</th>
+                  <th>Sampler</th>
+                  <th className="num">Trials</th>
+                  <th className="num">Best</th>
+                  <th>Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {studies.data.map((s) => (
+                  <tr key={s.id} data-testid="study-row">
+                    <td>
+                      <Link href={`/studies/${s.id}`}>{s.name}</Link>
+                    </td>
+                    <td>
+                      <StateBadge state={s.state} />
+                    </td>
+                    <td>
+                      {s.direction} <span className="mono">{s.metric}</span>
+                    </td>
+                    <td>{s.sampler}</td>
+                    <td className="num">
+                      {s.completeCount} / {s.trialCount}
+                    </td>
+                    <td className="num">{formatValue(s.bestValue)}</td>
+                    <td>{formatDate(s.createdAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,57 @@
+"use client";
+import Link from "next/link";
+import { useSearchParams } from "next/navigation";
+import { useState } from "react";
+import { safeCallback, signInWithPassword } from "@/lib/auth-client";
+
+export function SignInForm() {
+  const params = useSearchParams();
+  const callbackUrl = safeCallback(params.get("callbackUrl"));
+  const initialError = params.get("error") === "RateLimited" ? "Too many sign-in attempts. Wait a few minutes and try again." : null;
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string | null>(initialError);
+  const [pending, setPending] = useState(false);
+
+  return (
+    <div className="card card-body">
+      <h1>Sign in</h1>
+      <p className="sub">Welcome back. Sign in to your team&apos;s studies.</p>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setPending(true);
+          setError(null);
+          const result = await signInWithPassword(email.trim(), password);
+          if (result.ok) {
+            // A full navigation so the server layout sees the new session cookie.
+            window.location.assign(callbackUrl);
+            return;
+          }
+          setPending(false);
+          setError(result.message);
+        }}
+      >
+        <div className="field">
+          <label htmlFor="email">Email</label>
+          <input id="email" name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+        </div>
+        <div className="field">
+          <label htmlFor="password">Password</label>
+          <input id="password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        </div>
+        {error ? (
+          <div className="notice notice-error field" role="alert" data-testid="signin-error">
+            {error}
+          </div>
+        ) : null}
+        <button type="submit" className="btn-primary w-full" disabled={pending} data-testid="signin-submit">
+          {pending ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      <div className="foot">
+        New here? <Link href={`/signup${callbackUrl !== "/projects" ? `?callbackUrl=${encodeURIComponent(callbackUrl)}` : ""}`}>Create an account</Link>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,58 @@
+"use client";
+// next-auth's REST endpoints called directly (no next-auth/react in the bundle), so a 429
+// from the server's sign-in rate limit (S6) reaches the form as a sentence.
+
+export type SignInResult = { ok: true } | { ok: false; message: string };
+
+async function csrfToken(): Promise<string> {
+  const res = await fetch("/api/auth/csrf", { credentials: "same-origin", cache: "no-store" });
+  const data = (await res.json()) as { csrfToken?: string };
+  if (!data.csrfToken) throw new Error("Could not start sign-in. Reload the page and try again.");
+  return data.csrfToken;
+}
+
+export async function signInWithPassword(email: string, password: string): Promise<SignInResult> {
+  try {
+    const body = new URLSearchParams({ email, password, csrfToken: await csrfToken(), json: "true", callbackUrl: "/" });
+    const res = await fetch("/api/auth/callback/credentials", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
+    if (res.status === 429) {
+      const data = (await res.json().catch(() => ({}))) as { message?: string };
+      return { ok: false, message: data.message ?? "Too many sign-in attempts. Wait a few minutes and try again." };
+    }
+    const data = (await res.json().catch(() => ({}))) as { url?: string };
+    const error = data.url ? new URL(data.url, window.location.origin).searchParams.get("error") : "unknown";
+    if (!res.ok || error) {
+      if (error === "CredentialsSignin") return { ok: false, message: "Wrong email or password." };
+      return { ok: false, message: "Sign-in failed. Try again." };
+    }
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, message: err instanceof Error && err.message.length < 200 ? err.message : "Sign-in failed. Try again." };
+  }
+}
+
+export async function signOut(): Promise<void> {
+  try {
+    const body = new URLSearchParams({ csrfToken: await csrfToken(), json: "true", callbackUrl: "/signin" });
+    await fetch("/api/auth/signout", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
+  } finally {
+    window.localStorage.removeItem("autoglm.org");
+    window.location.assign("/signin");
+  }
+}
+
+/** Only same-site paths: an open redirect through callbackUrl is refused. */
+export function safeCallback(raw: string | null | undefined, fallback = "/projects"): string {
+  if (!raw || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\")) return fallback;
+  return raw;
+}

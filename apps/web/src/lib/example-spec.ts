@@ -1,0 +1,19 @@
+/** The documented example (issue 2, README): what the YAML editor starts with. */
+export const EXAMPLE_STUDY_YAML = `name: branin-demo
+objective: {metric: loss, direction: minimize}
+space:
+  x: {type: float, low: -5, high: 10}
+  lr: {type: float, low: 1.0e-5, high: 1.0e-1, log: true}
+  layers: {type: int, low: 1, high: 8}
+  width: {type: int, low: 16, high: 1024, log: true}
+  act: {type: categorical, choices: [relu, gelu, tanh]}
+  optimizer: {type: categorical, choices: [sgd, adamw]}
+  dropout: {type: float, low: 0.0, high: 0.5, step: 0.05}
+  momentum: {type: float, low: 0.5, high: 0.99, when: {optimizer: sgd}}   # conditional
+sampler: {name: random, seed: 0}          # later: tpe, gp, cmaes, grid, auto
+pruner: {name: none}                       # later: median, asha, hyperband
+budget: {max_trials: 100, max_parallel: 4, timeout_minutes: 60}
+run:                                       # used by agents (a later issue)
+  command: python3 train.py --lr {lr} --layers {layers}
+  resources: {gpus: 1}
+`;

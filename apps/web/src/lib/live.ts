@@ -1,0 +1,58 @@
+"use client";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
+import { io, type Socket } from "socket.io-client";
+import { useTRPC } from "./trpc";
+
+export interface LiveEvent {
+  type: "trial.updated" | "study.updated" | "study.deleted";
+  orgId: string;
+  studyId: string;
+  trialId?: string;
+}
+
+/**
+ * Joins `study:<id>` over Socket.IO and re-fetches the study's queries when an event rings.
+ * The socket is a doorbell; the data always comes from tRPC (Postgres). Bursts of events
+ * (an ask/tell loop tells many trials a second) are coalesced into one refetch per 300 ms.
+ */
+export function useLiveStudy(studyId: string, onDeleted?: () => void): { connected: boolean } {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [connected, setConnected] = useState(false);
+  const onDeletedRef = useRef(onDeleted);
+  onDeletedRef.current = onDeleted;
+
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const refresh = () => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        void queryClient.invalidateQueries(trpc.study.pathFilter());
+        void queryClient.invalidateQueries(trpc.trial.pathFilter());
+      }, 300);
+    };
+    const socket: Socket = io({ path: "/socket.io", withCredentials: true, transports: ["websocket", "polling"] });
+    const join = () => {
+      socket.emit("room:join", { room: `study:${studyId}` }, (ack: { ok: boolean }) => {
+        setConnected(Boolean(ack?.ok));
+        // Anything that happened while we were away.
+        if (ack?.ok) refresh();
+      });
+    };
+    socket.on("connect", join);
+    socket.on("disconnect", () => setConnected(false));
+    socket.on("connect_error", () => setConnected(false));
+    socket.on("trial.updated", refresh);
+    socket.on("study.updated", refresh);
+    socket.on("study.deleted", () => onDeletedRef.current?.());
+    return () => {
+      if (timer) clearTimeout(timer);
+      socket.removeAllListeners();
+      socket.disconnect();
+    };
+  }, [studyId, queryClient, trpc]);
+
+  return { connected };
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { EXAMPLE_STUDY_YAML } from "./example-spec";
+import { checkYaml, issuesFromMessage } from "./spec-validate";
+import { safeCallback } from "./auth-client";
+import { formatDuration, formatValue } from "./format";
+
+describe("study spec validation in the editor", () => {
+  it("accepts the documented example", () => {
+    expect(checkYaml(EXAMPLE_STUDY_YAML)).toMatchObject({ ok: true });
+  });
+
+  it("names the field for a log-scale float with low <= 0", () => {
+    const r = checkYaml(EXAMPLE_STUDY_YAML.replace("lr: {type: float, low: 1.0e-5", "lr: {type: float, low: 0"));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues).toContainEqual({ path: "space.lr.low", message: "must be > 0 when log is true" });
+  });
+
+  it("reports a YAML syntax error with its line", () => {
+    const r = checkYaml("name: x\nspace: {a: [\n");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]!.path).toMatch(/^line \d+|\(yaml\)$/);
+  });
+
+  it("rejects a document that is not a mapping", () => {
+    expect(checkYaml("- 1\n- 2\n")).toMatchObject({ ok: false, issues: [{ path: "(spec)" }] });
+  });
+
+  it("splits a server userMessage back into field issues", () => {
+    expect(issuesFromMessage("space.lr.low: must be > 0 when log is true; budget.max_trials: Number must be greater than or equal to 1")).toEqual([
+      { path: "space.lr.low", message: "must be > 0 when log is true" },
+      { path: "budget.max_trials", message: "Number must be greater than or equal to 1" },
+    ]);
+    expect(issuesFromMessage("You do not have permission.")).toEqual([]);
+  });
+});
+
+describe("sign-in callback URLs", () => {
+  it("keeps same-site paths and refuses open redirects", () => {
+    expect(safeCallback("/studies/1")).toBe("/studies/1");
+    expect(safeCallback("https://evil.test/")).toBe("/projects");
+    expect(safeCallback("//evil.test")).toBe("/projects");
+    expect(safeCallback("/\\evil.test")).toBe("/projects");
+    expect(safeCallback(null)).toBe("/projects");
+  });
+});
+
+describe("number formatting", () => {
+  it("shows values compactly", () => {
+    expect(formatValue(null)).toBe("—");
+    expect(formatValue(0.123456789)).toBe("0.123457");
+    expect(formatValue(1e-7)).toBe("1.0000e-7");
+    expect(formatDuration("2026-01-01T00:00:00Z", "2026-01-01T00:00:01.500Z")).toBe("1.5 s");
+  });
+});
+
+describe("trial table parameter filter", () => {
+  it("turns name=value pairs into the API's equality filter", async () => {
+    const { parseParamFilter } = await import("./param-filter");
+    expect(parseParamFilter("act=relu, layers=3 log=true")).toEqual({ act: "relu", layers: 3, log: true });
+    expect(parseParamFilter("relu")).toBeNull();
+    expect(parseParamFilter("  ")).toBeNull();
+  });
+});

@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createTestDb, type TestDb } from "@autoglm/db/testing";
+import { chromium, type Browser } from "playwright-core";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const resultsDir = path.join(repoRoot, "test-results");
+const CHROMIUM = "/usr/bin/chromium";
+
+export interface Platform {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
+/**
+ * Starts the real server process (`apps/server/dist/main.js`) on a free loopback port with
+ * a database of its own: a fresh PostgreSQL database when DATABASE_URL is set, else an
+ * embedded PGlite directory. Its output goes to test-results/logs (scanned for secrets).
+ */
+export async function startPlatform(name: string): Promise<Platform> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(path.join(tmpdir(), "autoglm-e2e-"));
+  let testDb: TestDb | undefined;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    PUBLIC_URL: url,
+    AUTOGLM_DATA_DIR: dataDir,
+    AUTH_SECRET: "e2e-only-secret-0123456789abcdef0123456789abcdef",
+  };
+  if (process.env.DATABASE_URL) {
+    testDb = await createTestDb();
+    env.DATABASE_URL = testDb.url;
+  } else {
+    delete env.DATABASE_URL;
+  }
+  mkdirSync(path.join(resultsDir, "logs"), { recursive: true });
+  const log = createWriteStream(path.join(resultsDir, "logs", `e2e-server-${name}.log`));
+  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, "apps/server/dist/main.js")], {
+    cwd: repoRoot,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}; see test-results/logs`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error("server did not become healthy within 90 s");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      log.end();
+      rmSync(dataDir, { recursive: true, force: true });
+      if (testDb) await testDb.drop().catch(() => undefined);
+    },
+  };
+}
+
+/** Debian's Chromium, never a downloaded browser. Returns null (with the reason printed) when absent outside CI. */
+export async function launchBrowser(): Promise<Browser | null> {
+  if (!existsSync(CHROMIUM)) {
+    if (process.env.CI) throw new Error(`${CHROMIUM} is missing; .ci/run installs it with apt-get`);
+    console.warn(`SKIP browser tests: ${CHROMIUM} not installed (apt-get install -y chromium)`);
+    return null;
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+  });
+}

@@ -56,6 +56,7 @@ describe("dashboard study flow", () => {
     await page.click('[data-testid="new-project"]');
     await page.fill('[data-testid="project-name"]', "vision");
     await page.click('[data-testid="create-project"]');
+    await page.click('[data-testid="project-row"] a:has-text("vision")', { timeout: 30_000 });
     await page.waitForURL(/\/projects\/[0-9a-f-]{36}/, { timeout: 30_000 });
     const projectId = /\/projects\/([0-9a-f-]{36})/.exec(page.url())![1]!;
 
@@ -76,7 +77,7 @@ describe("dashboard study flow", () => {
     await page.fill('[data-testid="token-name"]', "e2e-loop");
     await page.check('[data-testid="scope-write"]');
     await page.click('[data-testid="create-token"]');
-    const token = await page.inputValue('[data-testid="secret-reveal-value"]', { timeout: 30_000 });
+    const token = await page.inputValue('[data-testid="token-reveal-value"]', { timeout: 30_000 });
     expect(token).toMatch(/^agl_[A-Za-z0-9]{38}$/);
 
     // Watch the study page while a program runs the loop.
@@ -104,8 +105,9 @@ describe("dashboard study flow", () => {
         timeout: 20_000,
       })
       .toBeCloseTo(best, 3);
-    const points = await page.getAttribute('[data-testid="history-chart"]', "data-points");
-    expect(Number(points)).toBe(8);
+    await expect
+      .poll(async () => Number(await page.getAttribute('[data-testid="history-chart"]', "data-points")), { timeout: 20_000 })
+      .toBe(8);
     expect(await page.locator('[data-testid="history-chart"] svg').count()).toBeGreaterThan(0);
 
     mkdirSync(resultsDir, { recursive: true });

@@ -63,7 +63,9 @@ function testPackages() {
 }
 
 /** Counts from vitest, node:test and cargo summaries. */
-function countResults(output) {
+function countResults(raw) {
+  // vitest colours its summary even into a pipe; counts are read from the plain text.
+  const output = raw.replace(/\x1b\[[0-9;]*m/g, "");
   let passed = 0;
   let failed = 0;
   let skipped = 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `node apps/server/dist/main.js [--dev] [--seed-demo] [--with-agent]`: the whole platform.
 import type { DbHandle } from "@autoglm/db/client";
-import { seedDemoAll } from "@autoglm/api";
+import { issueLocalAgentToken, seedDemoAll } from "@autoglm/api";
 import { startServer } from "./server.js";
+import { startLocalAgent, type LocalAgent } from "./local-agent.js";
 
 const args = new Set(process.argv.slice(2));
 const dev = args.has("--dev");
@@ -11,9 +12,20 @@ const t0 = Number(process.env.AUTOGLM_STARTUP_T0) || Date.now();
 async function main(): Promise<void> {
   const server = await startServer({ dev });
   const lines = [`Open-AutoGLM is running at ${server.url}`];
+  let seeded: Awaited<ReturnType<typeof seedDemo>> = null;
   if (args.has("--seed-demo")) {
-    const seeded = await seedDemo(server.platform.db);
+    seeded = await seedDemo(server.platform.db);
     if (seeded) lines.push(`Demo sign-in: ${seeded.email} / ${seeded.password}`);
+  }
+  let agent: LocalAgent | null = null;
+  if (args.has("--with-agent")) {
+    if (!seeded) {
+      lines.push("(--with-agent needs --seed-demo: the local agent joins the demo team)");
+    } else {
+      const token = await issueLocalAgentToken(server.platform.db, seeded);
+      agent = startLocalAgent({ server: `http://127.0.0.1:${server.port}`, token, log: (l) => console.log(l) });
+      lines.push(`A local agent ("local-agent") runs the demo study's trials; see ${server.url}/agents`);
+    }
   }
   console.log(`\n${lines.join("\n")}\n(ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; Ctrl+C stops it)`);
 
@@ -22,9 +34,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: shutting down…`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
-    server.close().then(
+    Promise.resolve(agent?.stop())
+      .then(() => server.close())
+      .then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -42,10 +56,10 @@ async function main(): Promise<void> {
  */
 const DEMO_PASSWORD = "autoglm-demo";
 
-async function seedDemo(db: DbHandle): Promise<{ email: string; password: string } | null> {
+async function seedDemo(db: DbHandle): Promise<{ email: string; password: string; orgId: string; userId: string } | null> {
   try {
     const seeded = await seedDemoAll(db, { password: DEMO_PASSWORD });
-    return { email: seeded.email, password: DEMO_PASSWORD };
+    return { email: seeded.email, password: DEMO_PASSWORD, orgId: seeded.orgId, userId: seeded.userId };
   } catch (err) {
     console.error(`demo seed failed: ${err instanceof Error ? err.message : String(err)}`);
     return null;

@@ -25,6 +25,14 @@ export interface PlatformHandle {
     /** Overrides the studies' ask-lease length (ms); unset in production. */
     askLeaseMs?: number | undefined;
   };
+  /**
+   * The agent gateway of this process: the api's `trial.stop` / `study.stop` tell running
+   * agents through it at once instead of at their next heartbeat.
+   */
+  runLoop?: {
+    stopTrial(input: { orgId: string; trialId: string; reason?: string }): Promise<unknown>;
+    stopStudyTrials(input: { orgId: string; studyId: string; reason?: string }): Promise<unknown>;
+  };
   /** Unexpected (500) errors of the api; gets path and error, never secrets. */
   onInternalError(info: { path: string; error: unknown }): void;
 }

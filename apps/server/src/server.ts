@@ -10,6 +10,7 @@ import { emailFromSignInBody, readBody, replayRequest, sendJson } from "./sign-i
 import { attachSocketServer } from "./socket.js";
 import type { Server as SocketIOServer } from "socket.io";
 import { createPlatformServices } from "./services.js";
+import { attachAgentGateway, SchedulerLoop, type AgentLogger, type RunLoopConfig } from "@autoglm/scheduler";
 
 // `next` is CommonJS (`module.exports = createServer`); under NodeNext its types say `.default`.
 const createNext = ((nextModule as unknown as { default?: unknown }).default ?? nextModule) as typeof nextModule.default;
@@ -34,6 +35,8 @@ export interface StartServerOptions {
   log?: (line: string) => void;
   /** Environment to read settings from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Run-loop timings (heartbeat, lease TTL, sweep); tests shrink them. */
+  runLoop?: Partial<RunLoopConfig>;
 }
 
 export interface RunningServer {
@@ -137,11 +140,25 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     log,
   });
 
+  // The run loop (issue 3): agents connect to the `/agents` namespace with an agent-scope
+  // token; the scheduler keeps studies with a `run` section fed and sweeps expired leases.
+  const runLog = runLogger(log);
+  const agentGateway = attachAgentGateway(socket.io, {
+    db,
+    logger: runLog,
+    publish: services.events.publish,
+    ...(options.runLoop ? { config: options.runLoop } : {}),
+  });
+  const schedulerLoop = new SchedulerLoop({ db, gateway: agentGateway, logger: runLog, publish: services.events.publish }).start();
+  platform.runLoop = agentGateway;
+
   const webDir = options.webDir ?? path.join(REPO_ROOT, "apps/web");
   const app = createNext({ dev, dir: webDir, hostname: displayHost, port, quiet: !dev });
   try {
     await app.prepare();
   } catch (err) {
+    await schedulerLoop.stop();
+    await agentGateway.close();
     await socket.close();
     await new Promise<void>((r) => http.close(() => r()));
     if (ownsDb) await db.close();
@@ -236,6 +253,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   async function close(): Promise<void> {
     closing ??= (async () => {
       clearInterval(sweeper);
+      await schedulerLoop.stop();
+      await agentGateway.close();
       await socket.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
@@ -253,4 +272,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
 
   return { url: publicUrl, port, platform, io: socket.io, close };
+}
+
+/** Run-loop lines go to the server log; fields are ids and counts, never tokens (S10). */
+function runLogger(log: (line: string) => void): AgentLogger {
+  const line = (level: string, message: string, fields?: Record<string, unknown>) =>
+    log(`[run-loop] ${level} ${message}${fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ""}`);
+  return {
+    info: (m, f) => line("info", m, f),
+    warn: (m, f) => line("warn", m, f),
+    error: (m, f) => line("error", m, f),
+  };
 }

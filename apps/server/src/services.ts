@@ -1,7 +1,5 @@
-import { createHash } from "node:crypto";
 import type { DbHandle } from "@autoglm/db/client";
-import { readRateLimit, windowStartOf } from "@autoglm/db/queries";
-import { DEFAULT_SIGN_IN_LIMITS, verifySessionUser } from "@autoglm/api";
+import { checkSignInLimit, verifySessionUser } from "@autoglm/api";
 import { sweepExpiredAskLeases } from "@autoglm/scheduler";
 import { createLocalEvents, type PlatformEvents } from "./platform.js";
 
@@ -19,7 +17,6 @@ export interface PlatformServices {
 
 export function createPlatformServices(db: DbHandle, onListenerError: (err: unknown) => void): PlatformServices {
   const events = createLocalEvents(onListenerError);
-  const limits = DEFAULT_SIGN_IN_LIMITS;
   return {
     events,
     async verifySession(claims) {
@@ -37,24 +34,10 @@ export function createPlatformServices(db: DbHandle, onListenerError: (err: unkn
       return rows.length > 0;
     },
     /**
-     * Read-only twin of the check inside the api's `authenticateCredentials` (same keys, same
-     * window): 10 failures per account or 30 per IP in 15 min (S6). The api counts failures;
-     * this only decides whether to answer 429 before next-auth runs, because next-auth's
-     * credentials callback cannot.
+     * The api's own read-only S6 check (same keys and window as `authenticateCredentials`):
+     * next-auth's credentials callback cannot answer 429, so the server asks first.
      */
-    async checkSignInLimit({ email, ip }) {
-      const now = new Date();
-      const windowStart = windowStartOf(now, limits.windowMs);
-      const retryAfterSeconds = Math.max(1, Math.ceil((windowStart.getTime() + limits.windowMs - now.getTime()) / 1000));
-      const normalized = (email ?? "").trim().toLowerCase().slice(0, 320);
-      const [account, perIp] = await Promise.all([
-        normalized
-          ? readRateLimit(db.db, { key: `signin:acct:${createHash("sha256").update(normalized).digest("hex")}`, windowStart })
-          : Promise.resolve(0),
-        readRateLimit(db.db, { key: `signin:ip:${ip}`, windowStart }),
-      ]);
-      return { limited: account >= limits.perAccount || perIp >= limits.perIp, retryAfterSeconds };
-    },
+    checkSignInLimit: ({ email, ip }) => checkSignInLimit(db, { email, ip }),
     async sweep() {
       const { expired, events: swept } = await sweepExpiredAskLeases({ db: db.db });
       for (const e of swept) events.publish(e);

@@ -151,7 +151,7 @@ export class SchedulerLoop {
               (SELECT count(*) FROM trials t WHERE t.study_id = s.id AND t.state IN ('waiting', 'running')) AS active,
               (SELECT count(*) FROM trials t WHERE t.study_id = s.id AND t.state = 'failed') AS failed
        FROM studies s
-       WHERE s.state = 'running' AND s.spec #>> '{run,command}' IS NOT NULL`,
+       WHERE s.state = 'running' AND s.spec -> 'run' IS NOT NULL`,
     );
     let inserted = 0;
     for (const s of studies) {

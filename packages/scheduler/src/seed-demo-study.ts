@@ -14,8 +14,10 @@ export const DEMO_STUDY_SPEC: TStudySpecInput = {
     x2: { type: "float", low: 0, high: 15 },
   },
   sampler: { name: "random", seed: 0 },
-  pruner: { name: "none" },
-  budget: { max_trials: 100, max_parallel: 4 },
+  pruner: { name: "median" },
+  budget: { max_trials: 100, max_parallel: 2 },
+  // Run by the local agent that `npm start` launches (its working directory is the repo).
+  run: { command: "node examples/demo/branin-curve.mjs", resources: { gpus: 0 }, timeout_minutes: 5 },
 };
 
 /** Branin-Hoo: global minimum 0.397887 at (-π, 12.275), (π, 2.275), (9.42478, 2.475). */

@@ -13,6 +13,8 @@ const CHROMIUM = "/usr/bin/chromium";
 
 export interface Platform {
   url: string;
+  /** What the process printed so far (stdout and stderr). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -32,7 +34,7 @@ async function freePort(): Promise<number> {
  * a database of its own: a fresh PostgreSQL database when DATABASE_URL is set, else an
  * embedded PGlite directory. Its output goes to test-results/logs (scanned for secrets).
  */
-export async function startPlatform(name: string): Promise<Platform> {
+export async function startPlatform(name: string, args: string[] = []): Promise<Platform> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), "autoglm-e2e-"));
@@ -54,13 +56,19 @@ export async function startPlatform(name: string): Promise<Platform> {
   }
   mkdirSync(path.join(resultsDir, "logs"), { recursive: true });
   const log = createWriteStream(path.join(resultsDir, "logs", `e2e-server-${name}.log`));
-  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, "apps/server/dist/main.js")], {
+  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, "apps/server/dist/main.js"), ...args], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  let printed = "";
+  const keep = (chunk: Buffer) => {
+    if (printed.length < 1_000_000) printed += chunk.toString("utf8");
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
 
   const deadline = Date.now() + 90_000;
   for (;;) {
@@ -77,6 +85,7 @@ export async function startPlatform(name: string): Promise<Platform> {
 
   return {
     url,
+    output: () => printed,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));

@@ -1,0 +1,55 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, startPlatform, type Platform } from "./harness.js";
+
+// What `npm start` gives a newcomer: the seeded demo account, and a local agent that runs
+// the demo study's trials (issue 3: "the seeded demo study runs on it").
+
+let platform: Platform;
+let browser: Browser | null;
+let page: Page;
+
+beforeAll(async () => {
+  platform = await startPlatform("quickstart", ["--seed-demo", "--with-agent"]);
+  browser = await launchBrowser();
+  if (browser) page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+});
+
+describe("npm start", () => {
+  it("prints the demo sign-in, and its local agent runs the demo study's trials", async (ctx) => {
+    await expect.poll(() => platform.output(), { timeout: 30_000 }).toContain("Demo sign-in: demo@autoglm.dev / autoglm-demo");
+    expect(platform.output()).not.toMatch(/agl_[A-Za-z0-9]{20,}/);
+    if (!browser) return ctx.skip();
+
+    await page.goto(`${platform.url}/signin`);
+    await page.fill("#email", "demo@autoglm.dev");
+    await page.fill("#password", "autoglm-demo");
+    await page.click('[data-testid="signin-submit"]');
+    await page.waitForURL((u) => !u.pathname.startsWith("/signin"), { timeout: 30_000 });
+
+    await page.goto(`${platform.url}/agents`);
+    const agent = page.locator('[data-testid="agent-row"][data-agent-name="local-agent"]');
+    await expect.poll(() => agent.getAttribute("data-online"), { timeout: 30_000 }).toBe("true");
+
+    // The seed finished 20 trials by ask/tell; anything numbered 20+ ran on the agent.
+    await page.goto(`${platform.url}/projects`);
+    await page.click('[data-testid="project-row"] a:has-text("demo")');
+    await page.click('a:has-text("branin-demo")');
+    await page.waitForURL(/\/studies\/[0-9a-f-]{36}/);
+    const agentRun = page.locator('[data-testid="trial-row"][data-state="complete"], [data-testid="trial-row"][data-state="pruned"]');
+    await expect
+      .poll(
+        async () => {
+          const numbers = await agentRun.evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-trial-number"))));
+          return numbers.filter((n) => n >= 20).length;
+        },
+        { timeout: 60_000, interval: 1_000 },
+      )
+      .toBeGreaterThanOrEqual(3);
+  });
+});

@@ -10,13 +10,16 @@ const dev = args.has("--dev");
 const t0 = Number(process.env.AUTOGLM_STARTUP_T0) || Date.now();
 
 async function main(): Promise<void> {
-  const server = await startServer({ dev });
+  const demo: { seeded: Awaited<ReturnType<typeof seedDemo>> } = { seeded: null };
+  const server = await startServer({
+    dev,
+    beforeRunLoop: async (db) => {
+      if (args.has("--seed-demo")) demo.seeded = await seedDemo(db);
+    },
+  });
+  const { seeded } = demo;
   const lines = [`Open-AutoGLM is running at ${server.url}`];
-  let seeded: Awaited<ReturnType<typeof seedDemo>> = null;
-  if (args.has("--seed-demo")) {
-    seeded = await seedDemo(server.platform.db);
-    if (seeded) lines.push(`Demo sign-in: ${seeded.email} / ${seeded.password}`);
-  }
+  if (seeded) lines.push(`Demo sign-in: ${seeded.email} / ${seeded.password}`);
   let agent: LocalAgent | null = null;
   if (args.has("--with-agent")) {
     if (!seeded) {

@@ -10,6 +10,7 @@ import { emailFromSignInBody, readBody, replayRequest, sendJson } from "./sign-i
 import { attachSocketServer } from "./socket.js";
 import type { Server as SocketIOServer } from "socket.io";
 import { createPlatformServices } from "./services.js";
+import { attachClusterAdapter } from "./cluster-adapter.js";
 import { attachAgentGateway, SchedulerLoop, type AgentLogger, type RunLoopConfig } from "@autoglm/scheduler";
 
 // `next` is CommonJS (`module.exports = createServer`); under NodeNext its types say `.default`.
@@ -35,6 +36,11 @@ export interface StartServerOptions {
   log?: (line: string) => void;
   /** Environment to read settings from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Runs once the database is migrated and before the scheduler starts (the demo seed: its
+   * ask/tell trials must not race the scheduler for the study's parallel slots).
+   */
+  beforeRunLoop?: (db: DbHandle) => Promise<void>;
   /** Run-loop timings (heartbeat, lease TTL, sweep); tests shrink them. */
   runLoop?: Partial<RunLoopConfig>;
 }
@@ -85,6 +91,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       // A restarted PostgreSQL must not crash the process (R5); the pool reconnects.
       onPoolError: (err) => log(`database pool error: ${err.message}`),
     }));
+
+  await options.beforeRunLoop?.(db);
 
   const services = createPlatformServices(db, (err) => log(`event listener failed: ${String(err)}`));
 
@@ -140,6 +148,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     log,
   });
 
+  const cluster = await attachClusterAdapter(socket.io, { databaseUrl: env.DATABASE_URL, log });
+
   // The run loop (issue 3): agents connect to the `/agents` namespace with an agent-scope
   // token; the scheduler keeps studies with a `run` section fed and sweeps expired leases.
   const runLog = runLogger(log);
@@ -160,6 +170,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     await schedulerLoop.stop();
     await agentGateway.close();
     await socket.close();
+    await cluster?.close();
     await new Promise<void>((r) => http.close(() => r()));
     if (ownsDb) await db.close();
     setPlatform(undefined);
@@ -265,6 +276,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         }, 2_000).unref();
       });
       await app.close().catch(() => {});
+      await cluster?.close().catch(() => {});
       setPlatform(undefined);
       if (ownsDb) await db.close();
     })();

@@ -48,10 +48,22 @@ export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptio
   };
 }
 
+/**
+ * The run loop's hooks (issue 3): exactly the shapes of `@autoglm/scheduler`'s
+ * `AgentGateway.stopTrial` / `stopStudyTrials`, so the host passes the gateway object itself.
+ * Absent where no gateway runs in this process: agent trials are then ended in the database
+ * and their agents learn it from their next heartbeat (a stale lease) instead of at once.
+ */
+export interface TRunLoopHooks {
+  stopTrial(input: { orgId: string; trialId: string; reason?: string }): Promise<unknown>;
+  stopStudyTrials(input: { orgId: string; studyId: string; reason?: string }): Promise<unknown>;
+}
+
 export interface TApiDeps {
   db: DbHandle;
   events: TEventSink;
   options?: Partial<TApiOptions>;
+  runLoop?: TRunLoopHooks | undefined;
 }
 
 export interface TTokenPrincipal {
@@ -75,6 +87,7 @@ export interface Context {
   db: DbHandle;
   events: TEventSink;
   options: TApiOptions;
+  runLoop: TRunLoopHooks | null;
   principal: TPrincipal | null;
   /** Set when credentials were presented but are not valid; every procedure then refuses. */
   authError: AppError | null;
@@ -109,6 +122,7 @@ export async function createContext(
     db: deps.db,
     events: deps.events,
     options,
+    runLoop: deps.runLoop ?? null,
     principal: null,
     authError: null,
     orgHeader: input.header("x-autoglm-org"),

@@ -9,6 +9,7 @@ export {
   type Context,
   type TApiDeps,
   type TApiOptions,
+  type TRunLoopHooks,
   type TPrincipal,
   type TSessionClaims,
 } from "./context.js";
@@ -33,5 +34,5 @@ export {
   type TAuthenticatedUser,
 } from "./auth/credentials.js";
 export { generateApiToken, isWellFormedApiToken, sha256Hex, TOKEN_PREFIX } from "./auth/api-token.js";
-export { seedDemoAll } from "./seed.js";
+export { seedDemoAll, issueLocalAgentToken, LOCAL_AGENT_TOKEN_NAME } from "./seed.js";
 export { sweepExpiredAskLeases } from "@autoglm/scheduler";

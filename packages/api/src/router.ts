@@ -30,6 +30,8 @@ import { getTrial } from "./procedures/trial/get-trial.js";
 import { askTrial } from "./procedures/trial/ask-trial.js";
 import { reportTrial } from "./procedures/trial/report-trial.js";
 import { tellTrial } from "./procedures/trial/tell-trial.js";
+import { stopTrial } from "./procedures/trial/stop-trial.js";
+import { listAgents } from "./procedures/agent/list-agents.js";
 import { createToken } from "./procedures/token/create-token.js";
 import { listTokens } from "./procedures/token/list-tokens.js";
 import { revokeToken } from "./procedures/token/revoke-token.js";
@@ -66,7 +68,8 @@ export const appRouter = router({
     stop: stopStudy,
     delete: deleteStudy,
   }),
-  trial: router({ list: listTrials, get: getTrial, ask: askTrial, report: reportTrial, tell: tellTrial }),
+  trial: router({ list: listTrials, get: getTrial, ask: askTrial, report: reportTrial, tell: tellTrial, stop: stopTrial }),
+  agent: router({ list: listAgents }),
   token: router({ create: createToken, list: listTokens, revoke: revokeToken }),
   audit: router({ list: listAudit }),
 });

@@ -46,6 +46,8 @@ export const cases: Record<string, Case> = {
   "trial.ask": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "trial.report": { kind: "team", input: (t) => ({ trialId: t.runningTrialId, step: 1, value: 1 }), missing: () => ({ trialId: randomId(), step: 1, value: 1 }) },
   "trial.tell": { kind: "team", input: (t) => ({ trialId: t.runningTrialId, value: 0.5 }), missing: () => ({ trialId: randomId(), value: 0.5 }) },
+  "trial.stop": { kind: "team", input: (t) => ({ trialId: t.runningTrialId }), missing: () => ({ trialId: randomId() }) },
+  "agent.list": { kind: "team", input: none },
   "token.create": { kind: "team", input: (t) => ({ name: "x", scopes: ["read"], projectId: t.projectId }), missing: () => ({ name: "x", scopes: ["read"], projectId: randomId() }) },
   "token.list": { kind: "team", input: none },
   "token.revoke": { kind: "team", input: (t) => ({ id: t.tokenId }), missing: () => ({ id: randomId() }) },

@@ -67,6 +67,8 @@ export interface Team {
   runningTrialId: string;
   completeTrialId: string;
   tokenId: string;
+  /** An agent of the team (registered directly, online): agent.list must never show it to the other team. */
+  agentName: string;
   /** read+write token of the owner */
   token: string;
   inviteId: string;
@@ -116,6 +118,12 @@ export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<Wor
     const running = await tc.trial.ask({ studyId: study.id });
     await tc.trial.report({ trialId: running.trialId, step: 0, value: 2 });
     const inv = await o.org.invite({ role: "viewer" });
+    const agentName = `gpu-box-${tag}-${randomId().slice(0, 6)}`;
+    await db.query(
+      `insert into agents (org_id, name, host, cpu_cores, memory_mb, gpus, labels, is_online, last_heartbeat_at)
+       values ($1, $2, $3, 8, 32000, '[{"index":0,"model":"Test GPU","memoryMb":16000}]'::jsonb, '{"pool":"a"}'::jsonb, true, now())`,
+      [orgId, agentName, `host-${tag}.internal`],
+    );
     return {
       orgId,
       ownerId: userId,
@@ -125,6 +133,7 @@ export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<Wor
       runningTrialId: running.trialId,
       completeTrialId: done.trialId,
       tokenId: t.id,
+      agentName,
       token: t.token,
       inviteId: inv.id,
     };

@@ -23,12 +23,12 @@ afterAll(async () => {
 
 /** Every id, name and email of a team: none may appear in what the other team reads. */
 function secretsOf(t: Team): string[] {
-  return [t.orgId, t.projectId, t.studyId, t.runningTrialId, t.completeTrialId, t.tokenId, t.inviteId, t.ownerEmail, ...(t === w.A ? ["Team a", "Project a"] : ["Team b", "Project b"])];
+  return [t.orgId, t.projectId, t.studyId, t.runningTrialId, t.completeTrialId, t.tokenId, t.inviteId, t.ownerEmail, t.agentName, ...(t === w.A ? ["Team a", "Project a"] : ["Team b", "Project b"])];
 }
 
 describe("S1 cross-tenant matrix", () => {
   it("has a case for every procedure of appRouter (and no stale cases)", () => {
-    expect(paths.length).toBeGreaterThanOrEqual(34);
+    expect(paths.length).toBeGreaterThanOrEqual(36);
     expect(paths.filter((p) => !cases[p])).toEqual([]);
     expect(Object.keys(cases).filter((p) => !procedures[p])).toEqual([]);
   });

@@ -273,12 +273,13 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
 
   study
     .command("stop")
-    .description("stop a study (trials it handed out by ask are marked failed)")
+    .description("stop a study: no more trials; running ones are stopped (agents end their processes) and marked failed")
     .argument("<study>", "study id")
+    .option("--json", "print {ok}")
     .action(
-      withClient(async (client, studyId: string) => {
+      withClient(async (client, studyId: string, opts: { json?: boolean }) => {
         await client.studies.stop(studyId);
-        io.stdout(`stopped ${studyId}\n`);
+        io.stdout(opts.json ? json({ ok: true }) : `stopped ${studyId}\n`);
       }),
     );
 
@@ -352,15 +353,44 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
       },
     );
 
-  // -- agent: delegated to @autoglm/agent when installed
+  trial
+    .command("stop")
+    .description("stop a running or queued trial (an agent's process gets SIGTERM); it ends failed, USER_STOPPED")
+    .argument("<trial>", "trial id")
+    .option("--json", "print {ok}")
+    .action(
+      withClient(async (client, trialId: string, opts: { json?: boolean }) => {
+        await client.trials.stop(trialId);
+        io.stdout(opts.json ? json({ ok: true }) : `stopped trial ${trialId}\n`);
+      }),
+    );
+
+  // -- agent: `list` is ours (a read over the API); `start` belongs to @autoglm/agent.
   program
     .command("agent")
-    .description("run a GPU agent (provided by @autoglm/agent; arrives with the run-loop issue)")
+    .description("`agent list`: the team's agents; `agent start --server URL --token T`: run this machine as an agent")
     .argument("[args...]")
     .allowUnknownOption(true)
     .helpOption(false)
-    .action(async (args: string[]) => {
-      exitCode = await delegateToAgent(args, io);
+    .action(async (args: string[], _opts: unknown, cmd: Command) => {
+      if (args[0] === "list") {
+        const rest = args.slice(1);
+        const unknown = rest.filter((a) => a !== "--json");
+        if (unknown.length > 0) {
+          throw new CommanderError(EXIT_USAGE, "autoglm.usage", `autoglm: agent list takes only --json (got ${unknown.join(" ")})`);
+        }
+        await withClient(async (client, _cmd: Command) => {
+          printAgents(await client.agents.list(), rest.includes("--json"), io);
+        })(cmd);
+        return;
+      }
+      // The program-level --server/--token were parsed off the command line; the agent
+      // reads them from its own argv, so hand them back (in-process: never on a ps line).
+      const flags = cmd.optsWithGlobals<GlobalFlags>();
+      const forwarded = [...args];
+      if (flags.server !== undefined) forwarded.push("--server", flags.server);
+      if (flags.token !== undefined) forwarded.push("--token", flags.token);
+      exitCode = await delegateToAgent(forwarded, io);
     });
 
   try {
@@ -382,6 +412,53 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
     if (debug) io.stderr(redactTokens(`${(err as Error)?.stack ?? String(err)}\n`));
     return EXIT_FAILURE;
   }
+}
+
+type AgentRow = Awaited<ReturnType<AutoglmClient["agents"]["list"]>>[number];
+
+function formatMb(mb: number): string {
+  if (!mb) return "-";
+  return mb >= 1024 ? `${Math.round(mb / 1024)}G` : `${mb}M`;
+}
+
+/** Seconds/minutes/hours since an ISO time, like the dashboard's "12 s ago". */
+function ago(iso: string | null, now = Date.now()): string {
+  if (!iso) return "never";
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (!Number.isFinite(s)) return "-";
+  return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : s < 86400 ? `${Math.round(s / 3600)}h ago` : `${Math.round(s / 86400)}d ago`;
+}
+
+function printAgents(rows: AgentRow[], asJson: boolean, io: CliIo): void {
+  if (asJson) return void io.stdout(json(rows));
+  if (rows.length === 0) {
+    io.stdout("no agents; start one with: autoglm agent start --server URL --token T (a token with the agent scope)\n");
+    return;
+  }
+  io.stdout(
+    renderTable(
+      ["NAME", "STATUS", "HOST", "CPU", "MEM", "GPUS", "LABELS", "HEARTBEAT", "RUNNING"],
+      rows.map((a) => [
+        a.name,
+        a.isOnline ? "online" : "offline",
+        a.host,
+        String(a.cpuCores),
+        formatMb(a.memoryMb),
+        a.gpus.length === 0
+          ? "-"
+          : `${a.gpusInUse}/${a.gpus.length} ` +
+            a.gpus
+              .map((g) => `${g.model} ${formatMb(g.memoryMb)}${g.utilizationPct !== null ? ` ${Math.round(g.utilizationPct)}%` : ""}`)
+              .join(", "),
+        Object.entries(a.labels)
+          .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+          .map(([k, v]) => `${k}=${v}`)
+          .join(",") || "-",
+        ago(a.lastHeartbeatAt),
+        a.running.map((t) => `${t.studyName}#${t.number}`).join(",") || "-",
+      ]),
+    ),
+  );
 }
 
 /**

@@ -15,6 +15,7 @@ export type StudyDetail = RouterOutputs["study"]["get"];
 export type StudyBest = RouterOutputs["study"]["best"];
 export type AskedTrial = RouterOutputs["trial"]["ask"];
 export type ProjectSummary = RouterOutputs["project"]["list"][number];
+export type AgentSummary = RouterOutputs["agent"]["list"][number];
 export type TrialState = "complete" | "failed" | "pruned";
 
 export interface ClientOptions {
@@ -251,6 +252,17 @@ export function createClient(options: ClientOptions) {
     prune: (trialId: string) => call(() => trpc.trial.tell.mutate({ trialId, state: "pruned" })),
     list: (input: RouterInputs["trial"]["list"]) => call(() => trpc.trial.list.query(input)),
     get: (trialId: string) => call(() => trpc.trial.get.query({ trialId })),
+    /**
+     * A user's stop: the trial ends failed (USER_STOPPED, "stopped by a user"). An agent's
+     * process is told to stop (SIGTERM, then SIGKILL); an ask/tell program's next report or
+     * tell gets TRIAL_NOT_RUNNING. Stopping an already-stopped trial is a no-op.
+     */
+    stop: (trialId: string) => call(() => trpc.trial.stop.mutate({ trialId })),
+  };
+
+  const agents = {
+    /** The team's agents: liveness, GPUs, labels, last heartbeat and the trials each runs. */
+    list: () => call(() => trpc.agent.list.query()),
   };
 
   /**
@@ -353,6 +365,7 @@ export function createClient(options: ClientOptions) {
     projects,
     studies,
     trials,
+    agents,
     optimize,
   };
 }

@@ -4,6 +4,7 @@ export {
   isUuid,
   normalizeServer,
   TrialPruned,
+  type AgentSummary,
   type AskedTrial,
   type AutoglmClient,
   type ClientOptions,

@@ -56,3 +56,46 @@ export function useLiveStudy(studyId: string, onDeleted?: () => void): { connect
 
   return { connected };
 }
+
+/**
+ * Joins the team's room `org:<id>` and calls `onEvent` (coalesced to one call per 300 ms)
+ * whenever any of its trials or studies changes: the Agents page refetches then. Returns
+ * whether the doorbell is connected; callers keep a slow poll as the fallback for what rings
+ * no bell (an agent's heartbeat, an agent going silent).
+ */
+export function useLiveOrg(orgId: string | null, onEvent: () => void): { connected: boolean } {
+  const [connected, setConnected] = useState(false);
+  const onEventRef = useRef(onEvent);
+  onEventRef.current = onEvent;
+
+  useEffect(() => {
+    if (!orgId) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ring = () => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        onEventRef.current();
+      }, 300);
+    };
+    const socket: Socket = io({ path: "/socket.io", withCredentials: true, transports: ["websocket", "polling"] });
+    socket.on("connect", () => {
+      socket.emit("room:join", { room: `org:${orgId}` }, (ack: { ok: boolean }) => {
+        setConnected(Boolean(ack?.ok));
+        if (ack?.ok) ring();
+      });
+    });
+    socket.on("disconnect", () => setConnected(false));
+    socket.on("connect_error", () => setConnected(false));
+    socket.on("trial.updated", ring);
+    socket.on("study.updated", ring);
+    socket.on("study.deleted", ring);
+    return () => {
+      if (timer) clearTimeout(timer);
+      socket.removeAllListeners();
+      socket.disconnect();
+    };
+  }, [orgId]);
+
+  return { connected };
+}

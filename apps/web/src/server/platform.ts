@@ -16,6 +16,15 @@ export interface PlatformHandle {
   config: { authSecret: string; publicUrl: string; secureCookies: boolean; allowedOrigins: string[]; askLeaseMs?: number | undefined };
   /** Unexpected (500) errors of the api; gets path and error, never secrets. */
   onInternalError(info: { path: string; error: unknown }): void;
+  /**
+   * The run loop's agent gateway (`attachAgentGateway` of @autoglm/scheduler), when this
+   * process runs one: `trial.stop` / `study.stop` then reach the agents at once instead of at
+   * their next heartbeat. Same shape as the api's `TApiDeps.runLoop`.
+   */
+  runLoop?: {
+    stopTrial(input: { orgId: string; trialId: string; reason?: string }): Promise<unknown>;
+    stopStudyTrials(input: { orgId: string; studyId: string; reason?: string }): Promise<unknown>;
+  };
 }
 
 export function getPlatform(): PlatformHandle {

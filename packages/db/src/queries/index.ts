@@ -10,5 +10,6 @@ export * from "./studies.js";
 export * from "./trials.js";
 export * from "./tokens.js";
 export * from "./audit.js";
+export * from "./agents.js";
 export * from "./rate-limits.js";
 export { withTransaction } from "./tx.js";

@@ -130,3 +130,21 @@ export async function findStudyByName(db: DbOrTx, scope: TenantScope, input: { p
     .limit(1);
   return rows[0] ?? null;
 }
+
+/**
+ * Names of the studies among `studyIds` that the scope can see (the Agents page labels an
+ * agent's running trials with them). Ids outside the scope are simply absent from the map,
+ * so a project-restricted token never learns another project's study names.
+ */
+export async function findStudyNames(
+  db: DbOrTx,
+  scope: TenantScope,
+  studyIds: string[],
+): Promise<Map<string, { name: string; projectId: string }>> {
+  if (studyIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: studies.id, name: studies.name, projectId: studies.projectId })
+    .from(studies)
+    .where(and(studyScopeWhere(scope), inArray(studies.id, [...new Set(studyIds)])));
+  return new Map(rows.map((r) => [r.id, { name: r.name, projectId: r.projectId }]));
+}

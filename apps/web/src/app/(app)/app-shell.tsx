@@ -32,6 +32,7 @@ export function useOrg(): OrgContextValue {
 
 const NAV = [
   { href: "/projects", label: "Projects" },
+  { href: "/agents", label: "Agents" },
   { href: "/settings/tokens", label: "API tokens" },
   { href: "/settings/members", label: "Members" },
   { href: "/settings/audit", label: "Audit", adminOnly: true },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { getTrial as getTrialRow, listTrialAttempts, listTrialValues } from "@autoglm/db/queries";
+import { findAgentNames, getTrial as getTrialRow, listTrialAttempts, listTrialValues } from "@autoglm/db/queries";
 import { orgProcedure } from "../../trpc.js";
 import { notFound } from "../../errors.js";
 import { iso, zId } from "../shared.js";
@@ -14,10 +14,14 @@ export const ZGetTrialOutput = ZTrialItem.extend({
       attempt: z.number().int(),
       leaseKind: z.enum(["ask", "agent"]),
       agentId: z.string().nullable(),
+      /** The agent's name (null for ask/tell attempts, or an agent since removed). */
+      agentName: z.string().nullable(),
       startedAt: z.string(),
       endedAt: z.string().nullable(),
       endCode: z.string().nullable(),
       endReason: z.string().nullable(),
+      /** The end of the attempt's log, bounded and redacted by the agent; null for ask/tell. */
+      logTail: z.string().nullable(),
     }),
   ),
 });
@@ -29,6 +33,11 @@ export const getTrial = orgProcedure("viewer")
     const t = await getTrialRow(ctx.db.db, ctx.scope, input.trialId);
     if (!t) throw notFound("Trial");
     const [values, attempts] = await Promise.all([listTrialValues(ctx.db.db, t.id), listTrialAttempts(ctx.db.db, t.id)]);
+    const agentNames = await findAgentNames(
+      ctx.db.db,
+      ctx.scope,
+      attempts.flatMap((a) => (a.agentId ? [a.agentId] : [])),
+    );
     return {
       ...trialOut(t),
       studyId: t.studyId,
@@ -37,10 +46,12 @@ export const getTrial = orgProcedure("viewer")
         attempt: a.attempt,
         leaseKind: a.leaseKind,
         agentId: a.agentId,
+        agentName: a.agentId ? (agentNames.get(a.agentId) ?? null) : null,
         startedAt: iso(a.startedAt),
         endedAt: iso(a.endedAt),
         endCode: a.endCode,
         endReason: a.endReason,
+        logTail: a.logTail,
       })),
     };
   });

@@ -4,6 +4,7 @@ import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
+import { StopTrialButton } from "@/components/stop-trial-button";
 import { ConfirmButton, Empty, ErrorNote, Loading, SkeletonRows, StateBadge } from "@/components/ui";
 import { durationMs, formatDate, formatDuration, formatParam, formatValue } from "@/lib/format";
 import { useLiveStudy } from "@/lib/live";
@@ -87,7 +88,7 @@ export default function StudyPage() {
         {canWrite ? (
           <div className="row">
             {s.state === "running" ? (
-              <ConfirmButton label="Stop" confirmLabel="Stop study" question="Running trials will be marked failed." onConfirm={() => stop.mutate({ studyId })} pending={stop.isPending} testId="stop-study" />
+              <ConfirmButton label="Stop" confirmLabel="Stop study" question="Running trials will be stopped (agents end their processes) and marked failed." onConfirm={() => stop.mutate({ studyId })} pending={stop.isPending} testId="stop-study" />
             ) : null}
             <ConfirmButton label="Delete" confirmLabel="Delete study" question="Delete this study and all its trials?" onConfirm={() => del.mutate({ studyId })} pending={del.isPending} testId="delete-study" />
           </div>
@@ -168,12 +169,12 @@ export default function StudyPage() {
         </div>
       </div>
 
-      <TrialTable studyId={studyId} bestTrialId={s.best?.trialId} />
+      <TrialTable studyId={studyId} bestTrialId={s.best?.trialId} canStop={canWrite} />
     </>
   );
 }
 
-function TrialTable({ studyId, bestTrialId }: { studyId: string; bestTrialId: string | undefined }) {
+function TrialTable({ studyId, bestTrialId, canStop }: { studyId: string; bestTrialId: string | undefined; canStop: boolean }) {
   const trpc = useTRPC();
   const router = useRouter();
   const [sortBy, setSortBy] = useState<SortBy>("number");
@@ -268,6 +269,7 @@ function TrialTable({ studyId, bestTrialId }: { studyId: string; bestTrialId: st
                 {sortHeader("duration", "Duration", true)}
                 <th>Parameters</th>
                 <th>Finished</th>
+                {canStop ? <th aria-label="Actions" /> : null}
               </tr>
             </thead>
             <tbody>
@@ -295,6 +297,11 @@ function TrialTable({ studyId, bestTrialId }: { studyId: string; bestTrialId: st
                     {paramNames.filter((k) => k in (t.params as Record<string, unknown>)).map((k) => `${k}=${formatParam((t.params as Record<string, unknown>)[k])}`).join("  ")}
                   </td>
                   <td className="muted">{formatDate(t.finishedAt)}</td>
+                  {canStop ? (
+                    <td onClick={(e) => e.stopPropagation()} style={{ whiteSpace: "nowrap" }}>
+                      {t.state === "running" || t.state === "waiting" ? <StopTrialButton trialId={t.id} number={t.number} compact /> : null}
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>

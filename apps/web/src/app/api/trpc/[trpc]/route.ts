@@ -11,6 +11,8 @@ async function handler(req: NextRequest): Promise<Response> {
   return handleTrpcFetch(req, {
     db: platform.db,
     events: platform.events,
+    // Read per request: apps/server sets it after the gateway is attached.
+    runLoop: platform.runLoop,
     options: {
       allowedOrigins: platform.config.allowedOrigins,
       askLeaseMs: platform.config.askLeaseMs,

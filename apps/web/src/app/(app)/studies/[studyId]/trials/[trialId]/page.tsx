@@ -3,10 +3,13 @@ import { useQuery } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useParams } from "next/navigation";
+import { useEffect, useRef } from "react";
+import { StopTrialButton } from "@/components/stop-trial-button";
 import { Empty, ErrorNote, Loading, StateBadge } from "@/components/ui";
 import { formatDate, formatDuration, formatParam, formatValue } from "@/lib/format";
 import { useLiveStudy } from "@/lib/live";
 import { useTRPC } from "@/lib/trpc";
+import { useOrg } from "../../../../app-shell";
 
 const IntermediateChart = dynamic(() => import("@/components/intermediate-chart").then((m) => m.IntermediateChart), {
   ssr: false,
@@ -16,6 +19,7 @@ const IntermediateChart = dynamic(() => import("@/components/intermediate-chart"
 export default function TrialPage() {
   const { studyId, trialId } = useParams<{ studyId: string; trialId: string }>();
   const trpc = useTRPC();
+  const { canWrite } = useOrg();
   useLiveStudy(studyId);
   const trial = useQuery(trpc.trial.get.queryOptions({ trialId }));
   const study = useQuery(trpc.study.get.queryOptions({ studyId }));
@@ -45,9 +49,12 @@ export default function TrialPage() {
             ) : null}
           </div>
         </div>
-        <Link href={`/studies/${studyId}`} className="btn">
-          Back to study
-        </Link>
+        <div className="row">
+          {canWrite && (t.state === "running" || t.state === "waiting") ? <StopTrialButton trialId={t.id} number={t.number} /> : null}
+          <Link href={`/studies/${studyId}`} className="btn">
+            Back to study
+          </Link>
+        </div>
       </div>
       <div className="stats">
         <div className="stat">
@@ -114,13 +121,21 @@ export default function TrialPage() {
               </thead>
               <tbody>
                 {t.attempts.map((a) => (
-                  <tr key={a.attempt}>
+                  <tr key={a.attempt} data-testid="attempt-row" data-attempt={a.attempt} data-end-code={a.endCode ?? ""}>
                     <td className="num">{a.attempt}</td>
                     <td>{a.leaseKind}</td>
-                    <td className="mono">{a.agentId ? a.agentId.slice(0, 8) : "—"}</td>
+                    <td className={a.agentName ? undefined : "mono"}>
+                      {a.agentName ? (
+                        <Link href="/agents">{a.agentName}</Link>
+                      ) : a.agentId ? (
+                        a.agentId.slice(0, 8)
+                      ) : (
+                        "—"
+                      )}
+                    </td>
                     <td>{formatDate(a.startedAt)}</td>
                     <td>{formatDate(a.endedAt)}</td>
-                    <td>
+                    <td data-testid="attempt-outcome">
                       {a.endCode ? <span className="mono">{a.endCode}</span> : a.endedAt ? "ok" : "running"}
                       {a.endReason ? <span className="muted"> — {a.endReason}</span> : null}
                     </td>
@@ -131,6 +146,46 @@ export default function TrialPage() {
           </div>
         )}
       </div>
+      {t.attempts.some((a) => a.logTail) ? (
+        <div className="card section">
+          <div className="card-head">
+            <h2>Log</h2>
+            <span className="muted">the end of each attempt&apos;s output (bounded, secrets redacted by the agent)</span>
+          </div>
+          <div className="card-body stack">
+            {t.attempts
+              .filter((a) => a.logTail)
+              .map((a) => (
+                <div key={a.attempt}>
+                  <div className="muted" style={{ fontSize: 12.5, marginBottom: 4 }}>
+                    Attempt {a.attempt}
+                    {a.agentName ? ` on ${a.agentName}` : ""}
+                    {a.endCode ? ` · ${a.endCode}` : a.endedAt ? "" : " · running"}
+                  </div>
+                  <LogTail attempt={a.attempt} text={a.logTail ?? ""} />
+                </div>
+              ))}
+          </div>
+        </div>
+      ) : null}
     </>
+  );
+}
+
+/** An attempt's log tail, scrolled to its end (the newest lines are what one looks for). */
+function LogTail({ attempt, text }: { attempt: number; text: string }) {
+  const ref = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    if (ref.current) ref.current.scrollTop = ref.current.scrollHeight;
+  }, [text]);
+  return (
+    <pre
+      ref={ref}
+      data-testid="attempt-log"
+      data-attempt={attempt}
+      style={{ background: "#0f172a", color: "#e2e8f0", padding: 12, borderRadius: 6, maxHeight: 360, overflow: "auto", whiteSpace: "pre-wrap", wordBreak: "break-all", margin: 0 }}
+    >
+      {text}
+    </pre>
   );
 }

@@ -13,6 +13,10 @@ const CHROMIUM = "/usr/bin/chromium";
 
 export interface Platform {
   url: string;
+  /** The PostgreSQL database it uses (undefined on PGlite). */
+  databaseUrl: string | undefined;
+  /** The server process (fault tests kill it). */
+  child: ChildProcess;
   /** What the process printed so far (stdout and stderr). */
   output(): string;
   stop(): Promise<void>;
@@ -34,7 +38,11 @@ async function freePort(): Promise<number> {
  * a database of its own: a fresh PostgreSQL database when DATABASE_URL is set, else an
  * embedded PGlite directory. Its output goes to test-results/logs (scanned for secrets).
  */
-export async function startPlatform(name: string, args: string[] = []): Promise<Platform> {
+export async function startPlatform(
+  name: string,
+  args: string[] = [],
+  shared: { databaseUrl?: string | undefined } = {},
+): Promise<Platform> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), "autoglm-e2e-"));
@@ -48,7 +56,10 @@ export async function startPlatform(name: string, args: string[] = []): Promise<
     AUTOGLM_DATA_DIR: dataDir,
     AUTH_SECRET: "e2e-only-secret-0123456789abcdef0123456789abcdef",
   };
-  if (process.env.DATABASE_URL) {
+  if (shared.databaseUrl) {
+    // Another replica's database: this process is a second server on it.
+    env.DATABASE_URL = shared.databaseUrl;
+  } else if (process.env.DATABASE_URL) {
     testDb = await createTestDb();
     env.DATABASE_URL = testDb.url;
   } else {
@@ -85,6 +96,8 @@ export async function startPlatform(name: string, args: string[] = []): Promise<
 
   return {
     url,
+    databaseUrl: env.DATABASE_URL,
+    child,
     output: () => printed,
     async stop() {
       if (child.exitCode === null) {

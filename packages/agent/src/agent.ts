@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import {
@@ -25,7 +25,7 @@ import {
   type TTrialComplete,
 } from "@autoglm/protocol";
 import { describeMachine, detectGpus } from "./system.js";
-import { TrialRun, type StopReason } from "./trial-runner.js";
+import { FENCED_MARKER, TrialRun, type StopReason } from "./trial-runner.js";
 
 export interface AgentLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -114,6 +114,8 @@ interface TrialSlot {
   outbox: Promise<void>;
   /** Completion acknowledged (or fenced): the slot can be freed. */
   done: boolean;
+  /** How the process ended, once it has (the queued completion's outcome). */
+  outcome?: TTrialComplete["outcome"] | "none";
 }
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
@@ -249,6 +251,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
   }
 
+  /** This attempt's results were refused: a later attempt here must not resume from its checkpoint (FENCED_MARKER). */
+  function markFenced(run: TrialRun): void {
+    try {
+      writeFileSync(path.join(run.outputDir, FENCED_MARKER), "the server no longer leased this attempt\n");
+    } catch {
+      /* no output directory (the process never started) */
+    }
+  }
+
   function staleTrial(run: TrialRun, via: string): void {
     const slot = slots.get(run.lease.trialId);
     if (!slot || slot.run !== run) return;
@@ -258,6 +269,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     events.emit("stale", run.lease.trialId, via);
     // An exited run's completion is already queued; the server's answer releases the slot.
     if (run.exited) return;
+    // Still running, yet the server ended it without asking us (lease lapsed while we were cut
+    // off, or a lease it never saw us accept): fenced.
+    markFenced(run);
     // Another agent holds the trial now (R2): stop ours at once, report nothing.
     run.stop("stale", Math.min(killGraceMs, 2_000));
   }
@@ -265,6 +279,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   function onExit(run: TrialRun, outcome: Omit<TTrialComplete, "v" | "seq" | "trialId" | "attempt" | "leaseToken"> | null): void {
     const slot = slots.get(run.lease.trialId);
     if (!slot || slot.run !== run) return;
+    slot.outcome = outcome?.outcome ?? "none";
     events.emit("trial-exit", { trialId: run.lease.trialId, outcome: outcome?.outcome ?? "stale", run });
     announceReady();
     if (!outcome) return release(slot);
@@ -272,6 +287,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     enqueue(slot, { event: "trial:complete", payload }, (ack) => {
       const parsed = ZCompleteAck.safeParse(ack);
       if (parsed.success && !parsed.data.ok) {
+        if (parsed.data.error.code === "STALE_LEASE") markFenced(run);
         logger.warn("completion refused", { trialId: run.lease.trialId, error: parsed.data.error });
       }
       release(slot);
@@ -305,8 +321,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       return reply({ ok: true, accepted: false, reason: "the agent is still running another attempt of this trial" });
     }
     // The old attempt's process is gone and the server has re-leased the trial, so it has
-    // settled that attempt: drop our pending report of it.
-    if (existing) release(existing);
+    // settled that attempt: drop our pending report of it. Had the server accepted a
+    // complete / pruned / stopped report, it would never re-lease the trial: it refused it
+    // (the lease lapsed meanwhile), so that attempt is fenced and not resumed from (R8).
+    if (existing) {
+      if (!existing.done && (existing.outcome === "complete" || existing.outcome === "pruned" || existing.outcome === "stopped")) {
+        markFenced(existing.run);
+      }
+      release(existing);
+    }
     if (busySlots() >= maxTrials) return reply({ ok: true, accepted: false, reason: "no free trial slot" });
     const free = freeGpus();
     if (free.length < lease.run.resources.gpus) return reply({ ok: true, accepted: false, reason: "not enough free GPUs" });

@@ -21,6 +21,11 @@ export const DEFAULT_ENV_ALLOWLIST = [
   "VIRTUAL_ENV",
   "CONDA_PREFIX",
   "PYTHONPATH",
+  // @autoglm/native's knobs for builtin trials (device choice, host memory cap, CPU threads).
+  "AUTOGLM_DEVICE",
+  "AUTOGLM_MAX_MEMORY_MB",
+  "AUTOGLM_QUIET",
+  "RAYON_NUM_THREADS",
 ];
 
 export interface TrialEnvInput {

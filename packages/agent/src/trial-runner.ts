@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { parseMetricLine, type TMetricValues, type TTrialComplete, type TTrialLease, type TTrialEndCode } from "@autoglm/protocol";
 import { renderCommand } from "./command.js";
 import { buildTrialEnv, redact } from "./env.js";
@@ -9,8 +10,28 @@ import { LogBuffer } from "./log-buffer.js";
 
 export type StopReason = "prune" | "stop" | "stale" | "timeout" | "shutdown";
 
+/**
+ * dist/builtin-runner.js: beside this module when running from dist, or in ../dist when this
+ * module runs from src (vitest); `pnpm --filter @autoglm/agent build` produces it.
+ */
+export function builtinRunnerPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const sibling = path.join(here, "builtin-runner.js");
+  return existsSync(sibling) ? sibling : path.resolve(here, "../dist/builtin-runner.js");
+}
+
 /** The file `should_prune()` of the Python helper looks for in AUTOGLM_OUTPUT_DIR. */
 export const PRUNE_MARKER = ".autoglm_prune";
+
+/**
+ * Written by the agent into an attempt's output directory once the server has told it that
+ * the attempt no longer holds the lease (R3/R8: its lease lapsed while the network was cut,
+ * or the lease was never confirmed). The server refused that attempt's points, so its
+ * checkpoint can be AHEAD of what the server stored: resuming from it skipped those steps,
+ * and an attempt that had already reached its last step resumed, printed nothing and was
+ * failed USER_NO_OBJECTIVE (found by R8). A fenced directory is never resumed from.
+ */
+export const FENCED_MARKER = ".autoglm_fenced";
 
 export interface TrialRunContext {
   workDir: string;
@@ -80,7 +101,8 @@ export class TrialRun {
     } catch (err) {
       return this.failToStart(`could not create the output directory: ${String(err)}`);
     }
-    const command = renderCommand(l.run.command, l.params);
+    const builtin = l.run.builtin;
+    const command = builtin ? null : renderCommand(l.run.command ?? "", l.params);
     const workdir = l.run.workdir ? path.resolve(this.ctx.cwd, l.run.workdir) : this.ctx.cwd;
     if (!existsSync(workdir)) return this.failToStart(`the working directory ${workdir} does not exist on this agent`);
     const env = buildTrialEnv({
@@ -97,9 +119,17 @@ export class TrialRun {
       gpus: this.ctx.gpus,
       ...(this.ctx.runAs ? { home: this.outputDir } : {}),
     });
+    if (builtin) {
+      // Set after run.env, which cannot override AUTOGLM_* (buildTrialEnv drops those keys).
+      env.AUTOGLM_BUILTIN = JSON.stringify(builtin);
+      env.AUTOGLM_OBJECTIVE = JSON.stringify(l.objective);
+    }
     let child: ChildProcess;
     try {
-      child = spawn("/bin/sh", ["-c", command], {
+      // A builtin trial is a Node child process (dist/builtin-runner.js), started exactly like a
+      // command: same group, signals, timeout and log handling; a native crash ends only it.
+      const [file, args] = command === null ? [process.execPath, [builtinRunnerPath()]] : ["/bin/sh", ["-c", command]];
+      child = spawn(file, args, {
         cwd: workdir,
         env,
         // Its own process group, so SIGTERM/SIGKILL reach the command's children too.
@@ -237,7 +267,7 @@ export class TrialRun {
       case "timeout":
         return this.ctx.onExit(
           this,
-          failed("USER_TIMEOUT", `the command ran longer than run.timeout_minutes (${this.lease.run.timeoutMinutes} min)`),
+          failed("USER_TIMEOUT", `the ${this.lease.run.builtin ? "builtin trainer" : "command"} ran longer than run.timeout_minutes (${this.lease.run.timeoutMinutes} min)`),
         );
     }
     if (code === 0) return this.ctx.onExit(this, { ...common, outcome: "complete" });
@@ -255,7 +285,9 @@ function findCheckpoint(trialDir: string, attempt: number): string | null {
   for (let a = attempt - 1; a >= 1; a--) {
     const dir = path.join(trialDir, `attempt-${a}`);
     try {
-      if (readdirSync(dir).some((f) => f !== PRUNE_MARKER)) return dir;
+      const files = readdirSync(dir);
+      if (files.includes(FENCED_MARKER)) continue;
+      if (files.some((f) => f !== PRUNE_MARKER)) return dir;
     } catch {
       /* that attempt ran on another machine or wrote nothing */
     }

@@ -15,7 +15,7 @@ export interface TestDb extends DbHandle {
 
 const TEMPLATE = "autoglm_test_template";
 
-export async function createTestDb(options: { url?: string } = {}): Promise<TestDb> {
+export async function createTestDb(options: { url?: string; poolSize?: number } = {}): Promise<TestDb> {
   const baseUrl = options.url ?? process.env.DATABASE_URL;
   if (!baseUrl) {
     const handle = await createDb({ dataDir: "memory://" });
@@ -36,7 +36,7 @@ export async function createTestDb(options: { url?: string } = {}): Promise<Test
     }
   });
   const url = withDatabase(baseUrl, name);
-  const handle = await createDb({ url, migrate: false, poolSize: 5 });
+  const handle = await createDb({ url, migrate: false, poolSize: options.poolSize ?? 5 });
   return {
     ...handle,
     url,

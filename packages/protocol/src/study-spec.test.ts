@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { mapBuiltinParams } from "./builtin.js";
+import { ZTrialLease } from "./events/schemas.js";
 import { parseStudySpec } from "./study-spec.js";
 
 const valid = {
@@ -62,12 +64,123 @@ describe("study spec", () => {
     expect(messageFor((s) => (s.objective.direction = "down"))).toContain("objective.direction");
     expect(messageFor((s) => (s.name = " "))).toBe("name: is required");
     expect(messageFor((s) => (s.space = {}))).toBe("space: needs at least one parameter");
-    expect(messageFor((s) => (s.run = { resources: {} }))).toBe("run: needs exactly one of command or builtin");
+    expect(messageFor((s) => (s.run = { resources: {} }))).toBe(
+      "run.command: is required unless run.builtin is given: give exactly one of run.command or run.builtin",
+    );
     expect(messageFor((s) => (s.extra = 1))).toContain("Unrecognized key");
   });
 
   it("rejects non-finite numbers", () => {
     expect(messageFor((s) => (s.space.x.high = Number.POSITIVE_INFINITY))).toContain("space.x.high");
     expect(messageFor((s) => (s.space.x.low = Number.NaN))).toContain("space.x.low");
+  });
+});
+
+describe("run.builtin", () => {
+  const builtinSpec = (run: unknown, objective = { metric: "val_accuracy", direction: "maximize" }) => ({
+    name: "digits-mlp",
+    objective,
+    space: { lr: { type: "float", low: 1e-4, high: 1e-1, log: true }, hidden: { type: "int", low: 8, high: 64 } },
+    run,
+  });
+
+  it("accepts a builtin trainer instead of a command", () => {
+    const r = parseStudySpec(builtinSpec({ builtin: { trainer: "mlp", dataset: "digits", epochs: 3, params: { batch_size: 64 } } }));
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.spec.run?.builtin).toEqual({ trainer: "mlp", dataset: "digits", epochs: 3, params: { batch_size: 64 } });
+      expect(r.spec.run?.command).toBeUndefined();
+      expect(r.spec.run?.resources.gpus).toBe(0);
+    }
+    const glm = parseStudySpec(
+      builtinSpec({ builtin: { trainer: "glm", dataset: "diabetes", epochs: 5 } }, { metric: "val_loss", direction: "minimize" }),
+    );
+    expect(glm.ok).toBe(true);
+    const lm = parseStudySpec(
+      builtinSpec({ builtin: { trainer: "glm", dataset: "shakespeare", steps: 50 } }, { metric: "val_bpb", direction: "minimize" }),
+    );
+    expect(lm.ok).toBe(true);
+  });
+
+  it("names the field when both or neither of command and builtin are given", () => {
+    const both = parseStudySpec(builtinSpec({ command: "python3 train.py", builtin: { trainer: "mlp", dataset: "digits" } }));
+    expect(both.ok).toBe(false);
+    if (!both.ok) {
+      expect(both.issues).toEqual([
+        { path: "run.builtin", message: "cannot be combined with run.command: give exactly one of run.command or run.builtin" },
+      ]);
+    }
+    const neither = parseStudySpec(builtinSpec({ resources: { gpus: 1 } }));
+    expect(neither.ok).toBe(false);
+    if (!neither.ok) expect(neither.issues.map((i) => i.path)).toEqual(["run.command"]);
+  });
+
+  it("rejects unknown trainers, datasets and fields by their path", () => {
+    const msg = (run: unknown, objective?: { metric: string; direction: string }) => {
+      const r = parseStudySpec(builtinSpec(run, objective as never));
+      if (r.ok) throw new Error("expected the spec to be rejected");
+      return r.message;
+    };
+    expect(msg({ builtin: { trainer: "xgboost", dataset: "digits" } })).toBe("run.builtin.trainer: must be one of mlp, glm");
+    expect(msg({ builtin: { trainer: "mlp", dataset: "mnist" } })).toBe(
+      "run.builtin.dataset: must be one of digits, diabetes, shakespeare",
+    );
+    expect(msg({ builtin: { trainer: "mlp", dataset: "shakespeare" } })).toBe(
+      "run.builtin.dataset: shakespeare is a text corpus; only trainer glm trains on it",
+    );
+    expect(msg({ builtin: { trainer: "mlp", dataset: "digits", epochs: 0 } })).toContain("run.builtin.epochs");
+    expect(msg({ builtin: { trainer: "mlp", dataset: "digits", steps: 10 } })).toBe(
+      "run.builtin.steps: applies to a text dataset only; use epochs",
+    );
+    expect(msg({ builtin: { trainer: "glm", dataset: "shakespeare", epochs: 2 } }, { metric: "val_loss", direction: "minimize" })).toBe(
+      "run.builtin.epochs: does not apply to a text dataset; use steps",
+    );
+    expect(msg({ builtin: { trainer: "mlp", dataset: "digits", layers: 2 } })).toContain("run.builtin: Unrecognized key(s) in object: 'layers'");
+  });
+
+  it("requires the objective to be a metric the builtin trainer reports", () => {
+    const r = parseStudySpec(builtinSpec({ builtin: { trainer: "mlp", dataset: "diabetes" } }));
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.message).toBe(
+        'objective.metric: run.builtin (mlp on diabetes) reports loss, val_loss, val_rmse, val_r2; "val_accuracy" is not one of them',
+      );
+    }
+  });
+
+  it("maps parameters by name and aliases, and lists the ones it ignores", () => {
+    const m = mapBuiltinParams("mlp", { lr: 0.01, hidden: 31.6, layers: "2", batch_size: 64, act: "gelu", momentum: 0.9, foo: "x" });
+    expect(m.config).toEqual({ lr: 0.01, width: 32, layers: 2, batchSize: 64, activation: "gelu" });
+    expect(m.ignored).toEqual(["momentum", "foo"]);
+    expect(m.invalid).toEqual([]);
+    const g = mapBuiltinParams("linear", { alpha: 0.001, learning_rate: 0.05, hidden: 8 });
+    expect(g.config).toEqual({ lr: 0.05, weightDecay: 0.001 });
+    expect(g.ignored).toEqual(["hidden"]);
+    const lm = mapBuiltinParams("lm", { n_embd: 64, block_size: 32, heads: 4, warmup_steps: 5, activation: 3 });
+    expect(lm.config).toEqual({ width: 64, context: 32, heads: 4, warmup: 5 });
+    expect(lm.ignored).toEqual(["activation"]);
+    expect(mapBuiltinParams("mlp", { lr: "fast", activation: 1 }).invalid).toEqual([
+      { name: "lr", reason: 'must be a number, got "fast"' },
+      { name: "activation", reason: "must be a string, got 1" },
+    ]);
+  });
+
+  it("carries builtin in a trial lease, exactly one of command and builtin", () => {
+    const lease = {
+      v: 1,
+      trialId: "00000000-0000-4000-8000-000000000001",
+      attempt: 1,
+      leaseToken: "00000000-0000-4000-8000-000000000002",
+      studyId: "00000000-0000-4000-8000-000000000003",
+      number: 0,
+      leaseExpiresAt: new Date().toISOString(),
+      params: { lr: 0.01 },
+      objective: { metric: "val_accuracy", direction: "maximize" },
+      run: { builtin: { trainer: "mlp", dataset: "digits", epochs: 2 }, resources: { gpus: 0 } },
+    };
+    expect(ZTrialLease.safeParse(lease).success).toBe(true);
+    expect(ZTrialLease.safeParse({ ...lease, run: { ...lease.run, command: "true" } }).success).toBe(false);
+    expect(ZTrialLease.safeParse({ ...lease, run: { resources: { gpus: 0 } } }).success).toBe(false);
+    expect(ZTrialLease.safeParse({ ...lease, run: { command: "true", resources: { gpus: 0 } } }).success).toBe(true);
   });
 });

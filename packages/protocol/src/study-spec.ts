@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BUILTIN_DATASET_NAMES, BUILTIN_TRAINERS, builtinKind, builtinMetrics, type TBuiltinDataset } from "./builtin.js";
 
 /**
  * The study spec: one schema for the dashboard form, the tRPC API and the CLI's YAML.
@@ -153,21 +154,71 @@ export const ZResources = z
   })
   .strict();
 
+const ZFixedValue = z.union([z.string().max(200), z.number().finite(), z.boolean()]);
+
+/**
+ * `run.builtin`: a trial trained by @autoglm/native's built-in trainers instead of a command
+ * (see ./builtin.ts for what each trainer/dataset pair trains and which parameters it takes).
+ */
+export const ZBuiltinRun = z
+  .object({
+    trainer: z.enum(BUILTIN_TRAINERS, {
+      errorMap: () => ({ message: `must be one of ${BUILTIN_TRAINERS.join(", ")}` }),
+    }),
+    dataset: z.enum(BUILTIN_DATASET_NAMES as [TBuiltinDataset, ...TBuiltinDataset[]], {
+      errorMap: () => ({ message: `must be one of ${BUILTIN_DATASET_NAMES.join(", ")}` }),
+    }),
+    /** Tabular trainers: passes over the training set (a parameter named `epochs` overrides it). */
+    epochs: z.number().int().min(1).max(10_000).optional(),
+    /** Text (glm language model): optimizer steps (a parameter named `steps` overrides it). */
+    steps: z.number().int().min(1).max(1_000_000).optional(),
+    /** Share of the dataset held out for val_* metrics (default 0.2 tabular, 0.1 text). */
+    val_fraction: z.number().gt(0).max(0.5).optional(),
+    /** Seed of the train/validation split and of the model's initialisation. */
+    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    /** Fixed hyperparameters, by the same names as the space's (the trial's parameters win). */
+    params: z.record(z.string().max(64), ZFixedValue).optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const kind = builtinKind(b.trainer, b.dataset);
+    if (kind === null) {
+      ctx.addIssue({ code: "custom", path: ["dataset"], message: `${b.dataset} is a text corpus; only trainer glm trains on it` });
+      return;
+    }
+    if (kind === "lm" && b.epochs !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["epochs"], message: "does not apply to a text dataset; use steps" });
+    }
+    if (kind !== "lm" && b.steps !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["steps"], message: "applies to a text dataset only; use epochs" });
+    }
+  });
+export type TBuiltinRun = z.output<typeof ZBuiltinRun>;
+
 export const ZRunSection = z
   .object({
     command: z.string().min(1).max(10_000).optional(),
-    builtin: z
-      .object({ trainer: z.enum(["mlp", "glm"]), dataset: z.string().min(1).max(200) })
-      .strict()
-      .optional(),
+    builtin: ZBuiltinRun.optional(),
     workdir: z.string().max(1000).optional(),
     resources: ZResources.default({}),
     timeout_minutes: z.number().positive().max(60 * 24 * 30).optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(10_000)).optional(),
   })
   .strict()
-  .refine((r) => Boolean(r.command) !== Boolean(r.builtin), {
-    message: "needs exactly one of command or builtin",
+  .superRefine((r, ctx) => {
+    if (r.command !== undefined && r.builtin !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["builtin"],
+        message: "cannot be combined with run.command: give exactly one of run.command or run.builtin",
+      });
+    } else if (r.command === undefined && r.builtin === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["command"],
+        message: "is required unless run.builtin is given: give exactly one of run.command or run.builtin",
+      });
+    }
   });
 
 export const ZStudySpec = z
@@ -181,7 +232,19 @@ export const ZStudySpec = z
     budget: ZBudget.default({}),
     run: ZRunSection.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    const b = spec.run?.builtin;
+    if (!b || builtinKind(b.trainer, b.dataset) === null) return;
+    const metrics = builtinMetrics(b.trainer, b.dataset);
+    if (!metrics.includes(spec.objective.metric)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["objective", "metric"],
+        message: `run.builtin (${b.trainer} on ${b.dataset}) reports ${metrics.join(", ")}; "${spec.objective.metric}" is not one of them`,
+      });
+    }
+  });
 
 /** What a user writes (defaults optional). */
 export type TStudySpecInput = z.input<typeof ZStudySpec>;

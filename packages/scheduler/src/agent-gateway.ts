@@ -271,7 +271,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   function leasePayload(l: LeasedTrial): TTrialLease {
     const spec = l.spec as {
       objective: { metric: string; direction: "minimize" | "maximize" };
-      run: { command: string; workdir?: string; env?: Record<string, string>; timeout_minutes?: number; resources?: { gpus?: number; memory_gb?: number; labels?: Record<string, string> } };
+      run: { command?: string; builtin?: NonNullable<TTrialLease["run"]["builtin"]>; workdir?: string; env?: Record<string, string>; timeout_minutes?: number; resources?: { gpus?: number; memory_gb?: number; labels?: Record<string, string> } };
     };
     const res = spec.run.resources ?? {};
     return {
@@ -285,7 +285,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       params: l.params as TTrialLease["params"],
       objective: { metric: spec.objective.metric, direction: spec.objective.direction },
       run: {
-        command: spec.run.command,
+        ...(spec.run.builtin ? { builtin: spec.run.builtin } : { command: spec.run.command }),
         ...(spec.run.workdir ? { workdir: spec.run.workdir } : {}),
         ...(spec.run.env ? { env: spec.run.env } : {}),
         ...(spec.run.timeout_minutes ? { timeoutMinutes: spec.run.timeout_minutes } : {}),

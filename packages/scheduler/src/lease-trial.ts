@@ -17,7 +17,7 @@ export interface LeasedTrial {
  * Leases the oldest waiting trial that fits the agent, in ONE statement (STYLE 8):
  *
  *  - `pick` takes one waiting trial of the agent's own org (S8: never another team's), of a
- *    running study with a `run.command`, whose `run.resources` fit what the agent has left:
+ *    running study with a `run.command` or `run.builtin`, whose `run.resources` fit what the agent has left:
  *    free trial slots, free GPUs (GPU count minus the GPUs its running trials asked for),
  *    memory, and labels (`agents.labels @> resources.labels`). `FOR UPDATE SKIP LOCKED` lets
  *    concurrent leasers pass each other instead of queueing or taking the same row (R6).
@@ -50,7 +50,7 @@ fit AS MATERIALIZED (
   FROM studies s CROSS JOIN ag CROSS JOIN used
   WHERE s.org_id = ag.org_id
     AND s.state = 'running'
-    AND s.spec #>> '{run,command}' IS NOT NULL
+    AND (s.spec #>> '{run,command}' IS NOT NULL OR s.spec #> '{run,builtin}' IS NOT NULL)
     AND used.n < ag.max_trials
     AND coalesce((s.spec #>> '{run,resources,gpus}')::int, 0) <= ag.gpu_count - used.gpus
     AND (s.spec #>> '{run,resources,memory_gb}' IS NULL

@@ -26,11 +26,13 @@ const { values } = parseArgs({
     trials: { type: "string", default: "5000" },
     driver: { type: "string", default: "both" },
     warmup: { type: "string", default: "500" },
+    pool: { type: "string", default: "10" },
   },
 });
 const AGENTS = Number(values.agents);
 const TRIALS = Number(values.trials);
 const WARMUP = Number(values.warmup);
+const POOL = Number(values.pool);
 const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
 
 const pct = (arr, p) => {
@@ -40,7 +42,7 @@ const pct = (arr, p) => {
 };
 
 async function run(driver) {
-  const db = await createTestDb(driver === "pg" ? { url: PG_URL } : {});
+  const db = await createTestDb(driver === "pg" ? { url: PG_URL, poolSize: POOL } : {});
   if (driver === "pglite") delete process.env.DATABASE_URL;
   const http = createServer();
   const io = new Server(http, { serveClient: false, maxHttpBufferSize: 1_000_000 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZMetricValues } from "../metric-line.js";
+import { ZBuiltinRun } from "../study-spec.js";
 import { PROTOCOL_VERSION, TRIAL_END_CODES, type TTrialEndCode } from "./constants.js";
 
 /**
@@ -128,13 +129,18 @@ export const ZTrialLease = ZLeaseRef.extend({
   objective: z.object({ metric: z.string(), direction: z.enum(["minimize", "maximize"]) }).strict(),
   run: z
     .object({
-      command: z.string().min(1).max(10_000),
+      /** Exactly one of command and builtin (the study spec's run.command / run.builtin). */
+      command: z.string().min(1).max(10_000).optional(),
+      builtin: ZBuiltinRun.optional(),
       workdir: z.string().max(1000).optional(),
       env: z.record(z.string(), z.string()).optional(),
       timeoutMinutes: z.number().positive().optional(),
       resources: ZRunResources,
     })
-    .strict(),
+    .strict()
+    .refine((r) => (r.command === undefined) !== (r.builtin === undefined), {
+      message: "needs exactly one of command or builtin",
+    }),
 }).strict();
 export type TTrialLease = z.infer<typeof ZTrialLease>;
 

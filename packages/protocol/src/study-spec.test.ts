@@ -44,7 +44,7 @@ describe("study spec", () => {
   it("defaults sampler and pruner when omitted", () => {
     const { sampler, pruner, ...rest } = valid;
     const r = parseStudySpec(rest);
-    expect(r.ok && r.spec.sampler.name).toBe("random");
+    expect(r.ok && r.spec.sampler.name).toBe("auto");
     expect(r.ok && r.spec.pruner.name).toBe("none");
   });
 

@@ -227,7 +227,8 @@ export const ZStudySpec = z
     description: z.string().max(2000).optional(),
     objective: ZObjective,
     space: ZSpace,
-    sampler: ZSamplerConfig.default({ name: "random" }),
+    // `auto` picks GP, TPE or CMA-ES per study and phase (issue 4: the default that must win).
+    sampler: ZSamplerConfig.default({ name: "auto" }),
     pruner: ZPrunerConfig.default({ name: "none" }),
     budget: ZBudget.default({}),
     run: ZRunSection.optional(),

@@ -94,9 +94,12 @@ describe("autoglm usage errors", () => {
     expect(r.code).toBe(0);
   });
 
-  it("`agent` is a labelled stub until @autoglm/agent ships", async () => {
-    const r = await cli(["agent", "start", "--gpus", "1"], env);
-    expect(r.stderr).toContain("agent support arrives with the run-loop");
-    expect(r.code).toBe(1);
+  it("`agent start` runs @autoglm/agent and names a bad flag or a missing token", async () => {
+    const bad = await cli(["agent", "start", "--gpus", "1"], env);
+    expect(bad.stderr).toContain("--gpus");
+    expect(bad.code).toBe(2);
+    const noToken = await cli(["agent", "start", "--server", "http://127.0.0.1:9"], { ...env, AUTOGLM_TOKEN: "" });
+    expect(noToken.stderr).toContain("a token with the agent scope is required");
+    expect(noToken.code).toBe(2);
   });
 });

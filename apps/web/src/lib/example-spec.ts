@@ -10,10 +10,10 @@ space:
   optimizer: {type: categorical, choices: [sgd, adamw]}
   dropout: {type: float, low: 0.0, high: 0.5, step: 0.05}
   momentum: {type: float, low: 0.5, high: 0.99, when: {optimizer: sgd}}   # conditional
-sampler: {name: random, seed: 0}          # later: tpe, gp, cmaes, grid, auto
-pruner: {name: none}                       # later: median, asha, hyperband
+sampler: {name: auto, seed: 0}            # auto (default), tpe, gp, cmaes, grid, random, nsga2
+pruner: {name: median}                     # none, median, percentile, asha, hyperband, patience, threshold
 budget: {max_trials: 100, max_parallel: 4, timeout_minutes: 60}
-run:                                       # used by agents (a later issue)
-  command: python3 train.py --lr {lr} --layers {layers}
+run:                                       # run by the team's agents; leave out for ask/tell
+  command: python3 train.py --lr {lr} --layers {layers}  # or builtin: {trainer: mlp, dataset: digits}
   resources: {gpus: 1}
 `;

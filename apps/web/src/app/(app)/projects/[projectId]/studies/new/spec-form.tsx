@@ -1,5 +1,5 @@
 "use client";
-import type { TSpecIssue } from "@autoglm/protocol";
+import { SAMPLER_NAMES, type TSpecIssue } from "@autoglm/protocol";
 import type { SpecCheck } from "@/lib/spec-validate";
 
 export interface FormParam {
@@ -98,7 +98,7 @@ export function specToForm(check: SpecCheck | { ok: false }): FormState {
     name: str(name) || "my-study",
     metric: str(objective?.metric) || "loss",
     direction: objective?.direction === "maximize" ? "maximize" : "minimize",
-    sampler: str(sampler?.name) || "random",
+    sampler: str(sampler?.name) || "auto",
     seed: str(sampler?.seed),
     maxTrials: str(budget?.max_trials ?? 100),
     maxParallel: str(budget?.max_parallel ?? 4),
@@ -250,9 +250,13 @@ export function SpecForm({ form, onChange, issues }: { form: FormState; onChange
           <div className="field" style={{ flex: 1 }}>
             <label htmlFor="f-sampler">Sampler</label>
             <select id="f-sampler" value={form.sampler} onChange={(e) => set("sampler", e.target.value)}>
-              <option value="random">random</option>
+              {SAMPLER_NAMES.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
             </select>
-            <div className="help">More samplers (TPE, GP, CMA-ES) arrive with the optimizer work.</div>
+            <div className="help">auto picks GP, TPE or CMA-ES for the space and the study&apos;s phase; the pruner and run section are edited in YAML.</div>
           </div>
           <div style={{ width: 140 }}>{field("sampler.seed", "Seed", form.seed, "seed", { placeholder: "random" })}</div>
         </div>

@@ -13,6 +13,7 @@ const CHROMIUM = "/usr/bin/chromium";
 
 export interface Platform {
   url: string;
+  port: number;
   /** The PostgreSQL database it uses (undefined on PGlite). */
   databaseUrl: string | undefined;
   /** The server process (fault tests kill it). */
@@ -41,9 +42,9 @@ async function freePort(): Promise<number> {
 export async function startPlatform(
   name: string,
   args: string[] = [],
-  shared: { databaseUrl?: string | undefined } = {},
+  shared: { databaseUrl?: string | undefined; port?: number } = {},
 ): Promise<Platform> {
-  const port = await freePort();
+  const port = shared.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), "autoglm-e2e-"));
   let testDb: TestDb | undefined;
@@ -96,11 +97,12 @@ export async function startPlatform(
 
   return {
     url,
+    port,
     databaseUrl: env.DATABASE_URL,
     child,
     output: () => printed,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);

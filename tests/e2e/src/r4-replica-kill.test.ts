@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createDb, type DbHandle } from "@autoglm/db/client";
+import { seedRunStudy, seedTeam, seedToken } from "@autoglm/scheduler/agents";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRoundRobinProxy } from "./rr-proxy.js";
+import { repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
+
+// R4 (RELIABILITY.md), scaled down: two server replicas behind a round-robin balancer,
+// one of them killed with SIGKILL mid-study and restarted, twice. Nothing may be lost or
+// run twice, and trials whose agent stayed alive are re-adopted by the surviving replica
+// rather than restarted (every trial ends with exactly one attempt).
+
+const enabled = Boolean(process.env.DATABASE_URL);
+const TRIALS = 20;
+let a: Platform;
+let b: Platform | undefined;
+let proxy: Awaited<ReturnType<typeof startRoundRobinProxy>>;
+let db: DbHandle;
+const agents: ChildProcess[] = [];
+const workDir = mkdtempSync(path.join(tmpdir(), "autoglm-r4-"));
+
+beforeAll(async () => {
+  if (!enabled) return;
+  a = await startPlatform("r4-a");
+  b = await startPlatform("r4-b", [], { databaseUrl: a.databaseUrl });
+  proxy = await startRoundRobinProxy([a.port, b.port]);
+  db = await createDb({ url: a.databaseUrl, migrate: false, poolSize: 2 });
+}, 180_000);
+
+afterAll(async () => {
+  for (const p of agents) p.kill("SIGKILL");
+  await proxy?.close();
+  await b?.stop();
+  await a?.stop();
+  await db?.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
+  it("loses nothing, runs nothing twice, and re-adopts running trials", async () => {
+    const team = await seedTeam(db, "r4");
+    const token = await seedToken(db, team);
+    const studyId = await seedRunStudy(db, team, {
+      space: { x1: { type: "float", low: -5, high: 10 }, x2: { type: "float", low: 0, high: 15 } },
+      sampler: { name: "random", seed: 4 },
+      budget: { max_trials: TRIALS, max_parallel: 4 },
+      run: { command: "node examples/demo/branin-curve.mjs", env: { DEMO_STEP_MS: "700" } },
+    });
+
+    mkdirSync(path.join(resultsDir, "logs"), { recursive: true });
+    // Four one-slot agents: the balancer spreads them over both replicas, so each kill cuts some off.
+    const names = ["r4-agent-1", "r4-agent-2", "r4-agent-3", "r4-agent-4"];
+    for (const name of names) {
+      const log = createWriteStream(path.join(resultsDir, "logs", `e2e-${name}.log`));
+      const child = spawn(
+        process.execPath,
+        [path.join(repoRoot, "packages/agent/dist/cli.js"), "--server", `http://127.0.0.1:${proxy.port}`, "--name", name, "--max-trials", "1", "--no-gpus", "--reconnect-max-ms", "1000", "--work-dir", path.join(workDir, name)],
+        { cwd: repoRoot, env: { ...process.env, AUTOGLM_TOKEN: token, DATABASE_URL: "" }, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      child.stdout?.pipe(log);
+      child.stderr?.pipe(log);
+      agents.push(child);
+    }
+
+    const count = async (state: string) =>
+      (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM trials WHERE study_id = $1 AND state = $2", [studyId, state]))[0]!.n;
+    const waitFor = async (cond: () => Promise<boolean>, ms: number, what: string) => {
+      const end = Date.now() + ms;
+      while (!(await cond())) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+
+    const replicaLogs: string[] = [];
+    for (let kill = 0; kill < 2; kill++) {
+      await waitFor(async () => (await count("running")) >= 2, 60_000, "running trials");
+      const port = b!.port;
+      b!.child.kill("SIGKILL");
+      await new Promise((r) => setTimeout(r, 2_000));
+      replicaLogs.push(b!.output());
+      await b!.stop();
+      b = await startPlatform(`r4-b-${kill + 1}`, [], { databaseUrl: a.databaseUrl, port });
+    }
+
+    await waitFor(async () => (await count("complete")) === TRIALS, 180_000, `${TRIALS} complete trials`);
+
+    const trials = await db.query<{ n: number; failed: number }>(
+      "SELECT count(*)::int AS n, count(*) FILTER (WHERE state <> 'complete')::int AS failed FROM trials WHERE study_id = $1",
+      [studyId],
+    );
+    expect(trials[0]).toEqual({ n: TRIALS, failed: 0 });
+    // Exactly one attempt per trial: none re-leased (re-adopted instead), none run twice.
+    const attempts = await db.query<{ number: number; n: number }>(
+      `SELECT t.number, count(a.*)::int AS n FROM trials t JOIN trial_attempts a ON a.trial_id = t.id
+       WHERE t.study_id = $1 GROUP BY t.number HAVING count(a.*) <> 1`,
+      [studyId],
+    );
+    expect(attempts).toEqual([]);
+    const values = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM trials WHERE study_id = $1 AND state = 'complete' AND value IS NOT NULL",
+      [studyId],
+    );
+    expect(values[0]!.n).toBe(TRIALS);
+
+    // The kills really cut agents off, and their running trials were re-adopted on reconnect.
+    const agentLogs = names.map((n) => readFileSync(path.join(resultsDir, "logs", `e2e-${n}.log`), "utf8")).join("\n");
+    expect(agentLogs.match(/\[agent\] disconnected/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    const serverLogs = [a.output(), ...replicaLogs, b!.output()].join("\n");
+    const adopted = [...serverLogs.matchAll(/"adopted":(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(adopted).toBeGreaterThanOrEqual(1);
+  }, 300_000);
+});

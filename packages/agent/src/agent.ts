@@ -472,7 +472,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     // A middleware refusal (token check failed, database down) stops Socket.IO's own retries;
     // an agent reconnects forever, with backoff.
     if (!socket.active && !stopping) {
-      const wait = Math.min(30_000, 1_000 * 2 ** Math.min(5, connectErrors));
+      // "unavailable" is the server's own trouble (its database is down, R5), not ours: retry
+      // at the normal reconnect pace. The 30 s cap once made an agent whose connection dropped
+      // during a database outage come back up to 30 s after the database did — long after its
+      // leases (T = 15 s) had lapsed. A refused token ("unauthorized") still backs off to 30 s.
+      const cap = err.message === "unavailable" ? (options.reconnectDelayMaxMs ?? 5_000) : 30_000;
+      const wait = Math.min(cap, 1_000 * 2 ** Math.min(5, connectErrors));
       setTimeout(() => {
         if (!stopping && !socket.connected) socket.connect();
       }, wait);

@@ -28,7 +28,10 @@ export function startLocalAgent(input: { server: string; token: string; log: (li
       stdio: ["ignore", "pipe", "pipe"],
     });
     const forward = (chunk: Buffer) => {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) input.log(`[local-agent] ${line}`);
+      // Each trial is on the dashboard; the console keeps what needs attention.
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (line.trim() && !line.includes("trial started")) input.log(`[local-agent] ${line}`);
+      }
     };
     child.stdout?.on("data", forward);
     child.stderr?.on("data", forward);

@@ -123,7 +123,6 @@ export class SchedulerLoop {
         // are not announced to this one.
         const full = this.ticks++ % 5 === 0;
         if (this.gateway) await this.gateway.offerAll({ onlyHungry: !full });
-        if (inserted > 0) this.logger.info("trials queued", { count: inserted });
       } catch (err) {
         this.logger.error("scheduler tick failed", { error: String(err) });
       } finally {

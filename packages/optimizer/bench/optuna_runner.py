@@ -165,10 +165,12 @@ def run_timing(job):
                 trials.append(optuna.trial.create_trial(params=params, distributions=dists, value=hartmann6(params)))
             study.add_trials(trials)
             reps = job["reps"].get(sname, 3)
-            # Warm-up ask (lazy imports such as torch, first-call caches), then measure.
-            t = study.ask()
-            suggest(t, f["space"])
-            study.tell(t, state=optuna.trial.TrialState.FAIL)
+            # Warm-up asks (lazy imports such as torch, first-call caches; as many as on our
+            # side, see WARMUP in run.mjs), then measure.
+            for _ in range(job.get("warmup", {}).get(sname, 1)):
+                t = study.ask()
+                suggest(t, f["space"])
+                study.tell(t, state=optuna.trial.TrialState.FAIL)
             w0, c0 = time.perf_counter(), time.process_time()
             for _ in range(reps):
                 t = study.ask()

@@ -110,6 +110,12 @@ interface THalvingOptions {
   minEarlyStoppingRate?: number;
   /** Trials needed at a rung before any is promoted. Default 0. */
   bootstrapCount?: number;
+  /**
+   * Promote by each trial's forecast final value (learning-curve extrapolation) rather than
+   * its value at the rung, and never stop a trial forecast to beat the best finished one.
+   * Default true for asha, false for successive_halving (Optuna's rule).
+   */
+  forecast?: boolean;
 }
 export interface TSuccessiveHalvingPrunerConfig extends THalvingOptions {
   name: "successive_halving";
@@ -124,6 +130,8 @@ export interface THyperbandPrunerConfig {
   maxResource?: number | "auto";
   reductionFactor?: number;
   bootstrapCount?: number;
+  /** As for asha; default true. */
+  forecast?: boolean;
 }
 export interface TPatiencePrunerConfig {
   name: "patience";

@@ -150,7 +150,10 @@ class OptimizerImpl implements Optimizer {
 
   private insert(t: TrialView): void {
     this.byId.set(t.id, t);
-    this.sorted = null;
+    // The usual case, a new largest id, keeps the view sorted without a sort (a fresh array:
+    // a view handed out earlier stays as it was).
+    const s = this.sorted;
+    this.sorted = s !== null && (s.length === 0 || s[s.length - 1]!.id < t.id) ? [...s, t] : null;
   }
 
   ask(options?: { id?: number }): TAskedTrial {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createOptimizer, type TPrunerConfig } from "./index.js";
+import { createOptimizer, restoreOptimizer, type TPrunerConfig } from "./index.js";
+import { forecastCurve } from "./pruners.js";
 
 const space = { x: { type: "float", low: 0, high: 1 } } as const;
 
@@ -42,20 +43,74 @@ describe("median / percentile", () => {
 describe("successive halving / ASHA", () => {
   // Rungs at steps 1, 3, 9 (eta 3). Nine finished trials with values 1..9 at every step.
   const finished = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((v) => flat(v, 9));
-  it.each<TPrunerConfig["name"]>(["asha", "successive_halving"])("%s keeps the top third at each rung", (name) => {
-    expect(firstPrunedStep({ name } as TPrunerConfig, finished, flat(0.5, 9))).toBeNull();
+  const classic: TPrunerConfig[] = [{ name: "asha", forecast: false }, { name: "successive_halving" }];
+  it.each(classic)("%o keeps the top third at each rung", (cfg) => {
+    expect(firstPrunedStep(cfg, finished, flat(0.5, 9))).toBeNull();
     // Rank 4 of 10 at rung 1: not in the top 3 -> pruned at step 1.
-    expect(firstPrunedStep({ name } as TPrunerConfig, finished, flat(3.5, 9))).toBe(1);
+    expect(firstPrunedStep(cfg, finished, flat(3.5, 9))).toBe(1);
     // Good early, bad later: passes rung 1, fails rung 3.
-    expect(firstPrunedStep({ name } as TPrunerConfig, finished, [0.5, 5, 5, 5, 5, 5, 5, 5, 5])).toBe(3);
+    expect(firstPrunedStep(cfg, finished, [0.5, 5, 5, 5, 5, 5, 5, 5, 5])).toBe(3);
   });
   it("lets only the best through while fewer than eta trials reached a rung", () => {
-    expect(firstPrunedStep({ name: "asha" }, [flat(1, 9)], flat(2, 9))).toBe(1);
-    expect(firstPrunedStep({ name: "asha" }, [flat(1, 9)], flat(0.5, 9))).toBeNull();
+    expect(firstPrunedStep({ name: "asha", forecast: false }, [flat(1, 9)], flat(2, 9))).toBe(1);
+    expect(firstPrunedStep({ name: "asha", forecast: false }, [flat(1, 9)], flat(0.5, 9))).toBeNull();
   });
   it("honours minResource and bootstrapCount", () => {
-    expect(firstPrunedStep({ name: "asha", minResource: 3 }, finished, flat(3.5, 9))).toBe(3);
-    expect(firstPrunedStep({ name: "asha", bootstrapCount: 20 }, finished, flat(0.1, 9))).toBe(1);
+    expect(firstPrunedStep({ name: "asha", forecast: false, minResource: 3 }, finished, flat(3.5, 9))).toBe(3);
+    expect(firstPrunedStep({ name: "asha", forecast: false, bootstrapCount: 20 }, finished, flat(0.1, 9))).toBe(1);
+  });
+});
+
+describe("asha with forecasts (the default)", () => {
+  const curve = (a: number, b: number, c: number, n: number): number[] => Array.from({ length: n }, (_, i) => a + b * Math.exp(-c * (i + 1)));
+
+  it("forecastCurve extrapolates exponential and power-law curves to the horizon", () => {
+    const exp = curve(0.3, 2, 0.1, 20).map((v, i) => [i + 1, v] as const);
+    expect(forecastCurve(exp, 200)).toBeCloseTo(0.3 + 2 * Math.exp(-20), 2);
+    const pow = Array.from({ length: 50 }, (_, i) => [i + 1, 0.2 + 3 * Math.pow(i + 2, -0.5)] as const);
+    expect(forecastCurve(pow, 1000)).toBeCloseTo(0.2 + 3 * Math.pow(1001, -0.5), 2);
+    expect(forecastCurve(exp.slice(0, 4), 200)).toBeNull();
+  });
+
+  // Six finished fast-but-mediocre curves (final ~0.4 at step 30), then a probe.
+  const fast = Array.from({ length: 6 }, (_, k) => curve(0.4 + 0.01 * k, 2.1, 0.3, 30));
+  it("keeps a slow curve that ends better, which the value at the rung would stop", () => {
+    const slowBetter = curve(0.1, 2.4, 0.08, 30);
+    expect(firstPrunedStep({ name: "asha", forecast: false }, fast, slowBetter)).toBe(1);
+    expect(firstPrunedStep({ name: "asha" }, fast, slowBetter)).toBeNull();
+  });
+
+  it("still stops a slow curve that ends worse, at the first rung it can be fitted on", () => {
+    expect(firstPrunedStep({ name: "asha" }, fast, curve(1.0, 1.5, 0.08, 30))).toBe(9);
+  });
+
+  it("decides the same after serialize/restore in the middle of a study", () => {
+    const cspace = { lr: { type: "float", low: 1e-4, high: 1, log: true } } as const;
+    const run = (restoreAt: number): boolean[] => {
+      let opt = createOptimizer({ space: cspace, sampler: { name: "tpe", seed: 4 }, pruner: { name: "asha" } });
+      const decisions: boolean[] = [];
+      for (let i = 0; i < 30; i++) {
+        if (i === restoreAt) opt = restoreOptimizer(JSON.parse(JSON.stringify(opt.serialize())));
+        const t = opt.ask();
+        const lr = t.params.lr as number;
+        const final = 0.1 + 0.3 * (Math.log10(lr) + 2) ** 2;
+        let pruned = false;
+        for (let s = 1; s <= 30 && !pruned; s++) {
+          pruned = opt.report(t.id, s, final + 2 * Math.exp(-(0.02 + 0.3 * Math.sqrt(lr)) * s)).prune;
+          decisions.push(pruned);
+        }
+        if (pruned) opt.tell(t.id, null, "pruned");
+        else opt.tell(t.id, final);
+      }
+      return decisions;
+    };
+    const straight = run(-1);
+    expect(straight.some((d) => d)).toBe(true);
+    expect(run(17)).toEqual(straight);
+  });
+
+  it("rejects a non-boolean forecast option", () => {
+    expect(() => createOptimizer({ space, pruner: { name: "asha", forecast: "yes" } as unknown as TPrunerConfig })).toThrow(/forecast/);
   });
 });
 

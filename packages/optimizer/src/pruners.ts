@@ -21,6 +21,13 @@ function optNum(cfg: Record<string, unknown>, key: string, def: number | undefin
   return v as number;
 }
 
+function optBool(cfg: Record<string, unknown>, key: string, def: boolean): boolean {
+  const v = cfg[key];
+  if (v === undefined) return def;
+  if (typeof v !== "boolean") bad(`pruner.${key}: must be a boolean`);
+  return v as boolean;
+}
+
 /** The trial's value at `step`: the value reported at the largest step <= `step`. */
 function valueAtOrBefore(t: TrialView, step: number): number | null {
   let out: number | null = null;
@@ -71,6 +78,102 @@ class PercentilePruner implements Pruner {
 }
 
 /**
+ * Forecast of a learning curve's value at step `horizon` from its reports so far: the
+ * better-fitting (least squares) of two saturating families that the learning-curve
+ * literature uses for loss curves (Domhan et al. 2015; Swersky et al. 2014, "freeze-thaw"),
+ * both with an asymptote a and a decaying part:
+ *   exponential  v(s) = a + b exp(-c s)
+ *   power law    v(s) = a + b (s + 1)^-c
+ * c is searched on a fixed log grid, a and b solved exactly for each c. Neither family is
+ * privileged: a curve decaying like a power law (most deep-learning loss curves) gets the
+ * power-law forecast, which stays higher than an exponential one would. Null with fewer than
+ * 5 reports (three parameters need at least two points of slack to be fitted at all).
+ */
+export function forecastCurve(points: ReadonlyArray<readonly [number, number]>, horizon: number): number | null {
+  return forecastWithError(points, horizon)?.value ?? null;
+}
+
+/**
+ * forecastCurve with the standard error of the forecast (se: the prediction error of the
+ * linear part (a, b) at the chosen rate, sigma^2 (1/n + (phi(H) - mean phi)^2 / Sxx)) and the
+ * noise of one report (noise: sigma = sqrt(SSE / (n - 3)), the residual spread). It leaves
+ * out the uncertainty of the rate itself, so se is a lower bound on the real error; it grows
+ * as intended when the prefix is short or noisy.
+ */
+export function forecastWithError(points: ReadonlyArray<readonly [number, number]>, horizon: number): { value: number; se: number; noise: number } | null {
+  const n = points.length;
+  if (n < 5) return null;
+  let seBest = 0;
+  let noiseBest = 0;
+  /** Least-squares a, b for a fixed basis phi: [sse, forecast at the horizon, its standard error]. */
+  const fit = (phi: (s: number) => number): [number, number, number, number] => {
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let sxy = 0;
+    let syy = 0;
+    for (const [st, v] of points) {
+      const x = phi(st);
+      sx += x;
+      sy += v;
+      sxx += x * x;
+      sxy += x * v;
+      syy += v * v;
+    }
+    const vx = sxx - (sx * sx) / n;
+    if (!(vx > 1e-12 * Math.max(1, sxx))) return [Infinity, NaN, NaN, NaN]; // the basis is flat over the prefix
+    const b = (sxy - (sx * sy) / n) / vx;
+    const a = (sy - b * sx) / n;
+    const sse = Math.max(0, syy - a * sy - b * sxy);
+    const xh = phi(horizon);
+    const se = Math.sqrt((sse / (n - 3)) * (1 / n + (xh - sx / n) ** 2 / vx));
+    return [sse, a + b * xh, se, Math.sqrt(sse / (n - 3))];
+  };
+  let bestSse = Infinity;
+  let best: number | null = null;
+  // A log grid over c, then golden-section refinement between the best point's neighbours.
+  const family = (basis: (c: number) => (s: number) => number, lo: number, hi: number, steps: number): void => {
+    const at = (k: number): number => Math.log(lo) + ((Math.log(hi) - Math.log(lo)) * k) / steps;
+    let kBest = -1;
+    let sseBest = Infinity;
+    for (let k = 0; k <= steps; k++) {
+      const [sse] = fit(basis(Math.exp(at(k))));
+      if (sse < sseBest) {
+        sseBest = sse;
+        kBest = k;
+      }
+    }
+    if (kBest < 0) return;
+    let a = at(Math.max(0, kBest - 1));
+    let b = at(Math.min(steps, kBest + 1));
+    const g = (Math.sqrt(5) - 1) / 2;
+    for (let it = 0; it < 24; it++) {
+      const x1 = b - g * (b - a);
+      const x2 = a + g * (b - a);
+      if (fit(basis(Math.exp(x1)))[0] <= fit(basis(Math.exp(x2)))[0]) b = x2;
+      else a = x1;
+    }
+    for (const x of [0.5 * (a + b), at(kBest)]) {
+      const [sse, f, se, noise] = fit(basis(Math.exp(x)));
+      if (sse < bestSse) {
+        bestSse = sse;
+        best = f;
+        seBest = se;
+        noiseBest = noise;
+      }
+    }
+  };
+  // Rates from a tenth of an e-fold over the whole horizon (a near-line) to one e-fold per
+  // step; power-law exponents from 0.05 (almost flat) to 3.
+  family((c) => (st) => Math.exp(-c * st), 0.1 / horizon, 1, 40);
+  family((c) => (st) => Math.pow(st + 1, -c), 0.05, 3, 30);
+  return best === null ? null : { value: best, se: seBest, noise: noiseBest };
+}
+
+/** One-sided 95% normal quantile: a trial continues while its forecast could beat the best at that level. */
+const Z_95 = 1.645;
+
+/**
  * Asynchronous successive halving (ASHA, Li et al. 2018). Rung r sits at step
  * minResource * eta^(minEarlyStoppingRate + r); a trial crossing a rung continues only
  * while it is in the top 1/eta of every trial that crossed that rung so far. A trial's
@@ -85,6 +188,8 @@ class HalvingPruner implements Pruner {
     private readonly bootstrap: number,
     /** Restricts the competitors (Hyperband brackets). */
     private readonly sameGroup: (a: TrialView, b: TrialView) => boolean = () => true,
+    /** Promote by forecast final value instead of the value at the rung (see shouldPrune). */
+    private readonly forecast = false,
   ) {}
 
   private resolveMin(trials: readonly TrialView[]): number | null {
@@ -94,7 +199,83 @@ class HalvingPruner implements Pruner {
     return Math.max(1, Math.floor(first.intermediate[first.intermediate.length - 1]![0] / 100));
   }
 
-  shouldPrune({ trial, step, trials }: PruneContext): boolean {
+  shouldPrune(ctx: PruneContext): boolean {
+    return this.forecast ? this.shouldPruneForecast(ctx) : this.shouldPruneAtRung(ctx);
+  }
+
+  /**
+   * Curve-aware variant. Ranking trials by their value at a rung assumes the curves do not
+   * cross after it; when a slower configuration ends better (a smaller learning rate, a
+   * bigger model) the classic rule stops exactly the trials worth finishing, and the sampler,
+   * fed by the survivors, then concentrates on the fast-but-worse ones. Here each trial's rung
+   * value is the forecast of its final value (forecastCurve, from its reports up to the rung
+   * step, to the last step a finished trial reached), and a trial continues if either
+   * - its forecast is in the top 1/eta of the forecasts made at that rung (ASHA's rule on
+   *   forecasts), or
+   * - its final report could beat the best final value finished so far: the predictive-
+   *   termination rule of Domhan et al. 2015 at a one-sided 95% level, with the final report
+   *   predicted as forecast +- sqrt(se^2 + noise^2). The report noise belongs in it because the
+   *   best so far is itself a noisy report (the luckiest of several), and a trial that may
+   *   well become the new best is not stopped, however many others are also good (quantile
+   *   rules prune 2 of 3 trials at every rung even when all of them are near the optimum).
+   * Rungs whose prefix is too short to fit (fewer than 5 reports) pass everyone, and before
+   * any trial has finished there is no horizon, so nothing is pruned.
+   */
+  private shouldPruneForecast({ trial, step, trials }: PruneContext): boolean {
+    const minR = this.resolveMin(trials);
+    if (minR === null) return false;
+    let horizon = -Infinity;
+    let incumbent = Infinity;
+    for (const t of trials) {
+      if (t.state !== "complete" || t.intermediate.length === 0) continue;
+      horizon = Math.max(horizon, t.intermediate[t.intermediate.length - 1]![0]);
+      const final = t.loss?.[0] ?? t.intermediate[t.intermediate.length - 1]![1];
+      if (final < incumbent) incumbent = final;
+    }
+    if (!(horizon > step)) return false;
+    const prevSteps = trial.intermediate.filter(([s]) => s < step);
+    const prevStep = prevSteps.length > 0 ? prevSteps[prevSteps.length - 1]![0] : -Infinity;
+    for (let r = 0; ; r++) {
+      const rungStep = minR * Math.pow(this.eta, this.mesr + r);
+      if (rungStep > step) return false;
+      if (rungStep <= prevStep) continue;
+      const fc = this.forecastAt(trial, rungStep, horizon);
+      if (fc === null) continue;
+      const mine = fc.value;
+      if (mine - Z_95 * Math.hypot(fc.se, fc.noise) <= incumbent) continue;
+      const competing: number[] = [];
+      for (const t of trials) {
+        if (!this.sameGroup(trial, t)) continue;
+        if (t.id === trial.id) {
+          competing.push(mine);
+          continue;
+        }
+        if (t.intermediate.length === 0 || t.intermediate[t.intermediate.length - 1]![0] < rungStep) continue;
+        const f = this.forecastAt(t, rungStep, horizon);
+        if (f !== null) competing.push(f.value);
+      }
+      if (competing.length <= this.bootstrap) return true;
+      competing.sort((a, b) => a - b);
+      let k = Math.floor(competing.length / this.eta) - 1;
+      if (k < 0) k = 0;
+      if (!(mine <= competing[k]!)) return true;
+    }
+  }
+
+  /** Forecasts keyed by trial, rung and horizon: a trial's prefix up to a passed rung never changes. */
+  private readonly forecasts = new Map<string, { value: number; se: number; noise: number } | null>();
+  private forecastAt(t: TrialView, rungStep: number, horizon: number): { value: number; se: number; noise: number } | null {
+    const key = `${t.id}:${rungStep}:${horizon}`;
+    const hit = this.forecasts.get(key);
+    if (hit !== undefined) return hit;
+    const prefix = t.intermediate.filter(([s]) => s <= rungStep);
+    const f = forecastWithError(prefix, horizon);
+    // Only cache once the trial is past the rung (its prefix is then final).
+    if (t.intermediate[t.intermediate.length - 1]![0] > rungStep || t.state !== "running") this.forecasts.set(key, f);
+    return f;
+  }
+
+  private shouldPruneAtRung({ trial, step, trials }: PruneContext): boolean {
     const minR = this.resolveMin(trials);
     if (minR === null) return false;
     const prevSteps = trial.intermediate.filter(([s]) => s < step);
@@ -135,7 +316,9 @@ class HyperbandPruner implements Pruner {
     private readonly maxResource: number | "auto",
     private readonly eta: number,
     private readonly bootstrap: number,
+    private readonly forecast: boolean,
   ) {}
+  private cache: { maxR: number; b: { pruners: HalvingPruner[]; bracketOf: (t: TrialView) => number } } | null = null;
   private brackets(trials: readonly TrialView[]): { pruners: HalvingPruner[]; bracketOf: (t: TrialView) => number } | null {
     let maxR = this.maxResource;
     if (maxR === "auto") {
@@ -143,6 +326,7 @@ class HyperbandPruner implements Pruner {
       if (!first) return null;
       maxR = first.intermediate[first.intermediate.length - 1]![0];
     }
+    if (this.cache?.maxR === maxR) return this.cache.b;
     const sMax = Math.max(0, Math.floor(Math.log(maxR / this.minResource) / Math.log(this.eta) + 1e-9));
     // Bracket i starts halving at rung i (i = 0 is the most aggressive, s = sMax halvings).
     const weights: number[] = [];
@@ -157,8 +341,9 @@ class HyperbandPruner implements Pruner {
       return weights.length - 1;
     };
     const same = (a: TrialView, b: TrialView): boolean => bracketOf(a) === bracketOf(b);
-    const pruners = weights.map((_, i) => new HalvingPruner(this.minResource, this.eta, i, this.bootstrap, same));
-    return { pruners, bracketOf };
+    const pruners = weights.map((_, i) => new HalvingPruner(this.minResource, this.eta, i, this.bootstrap, same, this.forecast));
+    this.cache = { maxR, b: { pruners, bracketOf } };
+    return this.cache.b;
   }
   shouldPrune(ctx: PruneContext): boolean {
     const b = this.brackets(ctx.trials);
@@ -216,9 +401,9 @@ export function createPruner(config: unknown, at = "pruner"): Pruner {
     none: [],
     median: ["nStartupTrials", "nWarmupSteps", "intervalSteps", "nMinTrials"],
     percentile: ["percentile", "nStartupTrials", "nWarmupSteps", "intervalSteps", "nMinTrials"],
-    successive_halving: ["minResource", "reductionFactor", "minEarlyStoppingRate", "bootstrapCount"],
-    asha: ["minResource", "reductionFactor", "minEarlyStoppingRate", "bootstrapCount"],
-    hyperband: ["minResource", "maxResource", "reductionFactor", "bootstrapCount"],
+    successive_halving: ["minResource", "reductionFactor", "minEarlyStoppingRate", "bootstrapCount", "forecast"],
+    asha: ["minResource", "reductionFactor", "minEarlyStoppingRate", "bootstrapCount", "forecast"],
+    hyperband: ["minResource", "maxResource", "reductionFactor", "bootstrapCount", "forecast"],
     patience: ["patience", "minDelta", "wrapped"],
     threshold: ["lower", "upper", "nWarmupSteps", "intervalSteps"],
   };
@@ -248,14 +433,16 @@ export function createPruner(config: unknown, at = "pruner"): Pruner {
       if (mr !== undefined && mr !== "auto" && !(typeof mr === "number" && Number.isInteger(mr) && mr >= 1))
         bad(`${at}.minResource: must be "auto" or an integer >= 1`);
       const eta = optInt(cfg, "reductionFactor", 3, 2);
-      return new HalvingPruner(mr ?? 1, eta, optInt(cfg, "minEarlyStoppingRate", 0, 0), optInt(cfg, "bootstrapCount", 0, 0));
+      // successive_halving is Optuna's rule as is; asha (and hyperband) promote by forecast by default.
+      const forecast = optBool(cfg, "forecast", cfg.name === "asha");
+      return new HalvingPruner(mr ?? 1, eta, optInt(cfg, "minEarlyStoppingRate", 0, 0), optInt(cfg, "bootstrapCount", 0, 0), () => true, forecast);
     }
     case "hyperband": {
       const minR = optInt(cfg, "minResource", 1, 1);
       const maxR = cfg.maxResource;
       if (maxR !== undefined && maxR !== "auto" && !(typeof maxR === "number" && Number.isInteger(maxR) && maxR >= minR))
         bad(`${at}.maxResource: must be "auto" or an integer >= minResource`);
-      return new HyperbandPruner(minR, maxR ?? "auto", optInt(cfg, "reductionFactor", 3, 2), optInt(cfg, "bootstrapCount", 0, 0));
+      return new HyperbandPruner(minR, maxR ?? "auto", optInt(cfg, "reductionFactor", 3, 2), optInt(cfg, "bootstrapCount", 0, 0), optBool(cfg, "forecast", true));
     }
     case "patience": {
       if (typeof cfg.patience !== "number" || !Number.isInteger(cfg.patience) || cfg.patience < 0)

@@ -12,6 +12,11 @@ export interface TrialView {
   loss: number[] | null;
   /** [step, minimize-oriented value], ascending by step. */
   intermediate: Array<[number, number]>;
+  /**
+   * Samplers' cache of the params' model coordinates, per group of dims (tpe.ts coordsOf).
+   * Derived from params, which never change once a trial exists; never serialized.
+   */
+  coords?: Map<string, Float64Array>;
 }
 
 export interface SampleContext {

@@ -184,3 +184,18 @@ describe("run.builtin", () => {
     expect(ZTrialLease.safeParse({ ...lease, run: { command: "true", resources: { gpus: 0 } } }).success).toBe(true);
   });
 });
+
+describe("pruner options", () => {
+  const base = {
+    name: "p",
+    objective: { metric: "loss", direction: "minimize" },
+    space: { x: { type: "float", low: 0, high: 1 } },
+  };
+  it("accepts patience wrapping another pruner, and names a bad wrapped pruner", () => {
+    const ok = parseStudySpec({ ...base, pruner: { name: "patience", patience: 3, wrapped: { name: "median", n_startup_trials: 5 } } });
+    expect(ok.ok).toBe(true);
+    const bad = parseStudySpec({ ...base, pruner: { name: "patience", patience: 3, wrapped: { name: "nope" } } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.message).toContain("pruner.wrapped");
+  });
+});

@@ -130,9 +130,11 @@ export const ZSamplerConfig = z
   // Sampler-specific options (n_startup_trials, multivariate, ...) are validated by the optimizer.
   .catchall(z.union([z.string().max(200), z.number().finite(), z.boolean(), z.array(z.number().finite()).max(100)]));
 
+const ZPrunerOption = z.union([z.string().max(200), z.number().finite(), z.boolean()]);
 export const ZPrunerConfig = z
   .object({ name: z.enum(PRUNER_NAMES) })
-  .catchall(z.union([z.string().max(200), z.number().finite(), z.boolean()]));
+  // `patience` wraps another pruner (`wrapped: {name: median, ...}`); one level is enough.
+  .catchall(z.union([ZPrunerOption, z.object({ name: z.enum(PRUNER_NAMES) }).catchall(ZPrunerOption)]));
 
 export const ZBudget = z
   .object({

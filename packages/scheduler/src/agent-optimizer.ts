@@ -1,22 +1,12 @@
 import type { DbHandle } from "@autoglm/db/client";
 import { createOptimizer, type Optimizer, type TOptimizerConfig } from "@autoglm/optimizer";
+import type { TStudySpec } from "@autoglm/protocol";
 import { type AgentLogger, type Clock, num, silentLogger, systemClock } from "./agent-types.js";
+import { askOptimizerConfig } from "./ask-optimizer.js";
 
-/** snake_case spec options (`n_startup_trials`) → the optimizer's camelCase (`nStartupTrials`). */
-function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
-  return out;
-}
-
+/** The stored spec was parsed at creation (defaults filled in); one mapping serves ask/tell and agents. */
 export function optimizerConfigFromSpec(spec: Record<string, unknown>): TOptimizerConfig {
-  const objective = spec.objective as { direction: "minimize" | "maximize" };
-  return {
-    space: spec.space as TOptimizerConfig["space"],
-    direction: objective.direction,
-    sampler: camelKeys((spec.sampler as Record<string, unknown>) ?? { name: "random" }) as unknown as TOptimizerConfig["sampler"],
-    pruner: camelKeys((spec.pruner as Record<string, unknown>) ?? { name: "none" }) as unknown as TOptimizerConfig["pruner"],
-  };
+  return askOptimizerConfig(spec as unknown as TStudySpec);
 }
 
 interface Entry {

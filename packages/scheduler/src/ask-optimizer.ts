@@ -1,10 +1,16 @@
 import { createOptimizer, type Optimizer, type TOptimizerConfig, type TParams } from "@autoglm/optimizer";
 import type { TStudySpec } from "@autoglm/protocol";
 
-/** snake_case spec options (`n_startup_trials`) → the optimizer's camelCase (`nStartupTrials`). */
+/**
+ * snake_case spec options (`n_startup_trials`) → the optimizer's camelCase (`nStartupTrials`),
+ * nested configs included (`patience` wraps another pruner).
+ */
 function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  for (const [k, v] of Object.entries(o)) {
+    const nested = v !== null && typeof v === "object" && !Array.isArray(v);
+    out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = nested ? camelKeys(v as Record<string, unknown>) : v;
+  }
   return out;
 }
 

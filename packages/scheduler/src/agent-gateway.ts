@@ -409,8 +409,15 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       // A full round also lifts `paused`: the agent's "ready" doorbell may have been lost, and
       // an agent that is still busy just declines once more.
       if (!options.onlyHungry) for (const e of agents.values()) e.paused = false;
-      const ids = [...agents.entries()].filter(([, e]) => !(options.onlyHungry && e.starved)).map(([id]) => id);
-      const counts = await Promise.all(ids.map((id) => offer(id)));
+      let candidates = [...agents.entries()].filter(([, e]) => !(options.onlyHungry && e.starved));
+      if (candidates.length > 0) {
+        // Only teams with queued work: 1,000 idle agents would otherwise cost 1,000 lease
+        // queries a round, in a burst that delays every heartbeat behind it (L4).
+        const rows = await db.query<{ org_id: string }>(`SELECT DISTINCT org_id FROM trials WHERE state = 'waiting'`);
+        const busyOrgs = new Set(rows.map((r) => String(r.org_id)));
+        candidates = candidates.filter(([, e]) => busyOrgs.has(e.orgId));
+      }
+      const counts = await Promise.all(candidates.map(([id]) => offer(id)));
       return counts.reduce((a, b) => a + b, 0);
     },
     queueChanged() {

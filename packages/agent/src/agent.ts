@@ -24,7 +24,7 @@ import {
   type TSignalAck,
   type TTrialComplete,
 } from "@autoglm/protocol";
-import { describeMachine, detectGpus } from "./system.js";
+import { describeMachine, detectGpus, readGpuUse } from "./system.js";
 import { FENCED_MARKER, TrialRun, type StopReason } from "./trial-runner.js";
 
 export interface AgentLogger {
@@ -437,9 +437,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       if (!socket.connected || !registeredNow) return;
       try {
         const sent = runningRefs();
+        // Only real GPUs are asked about (offered ones in tests have no nvidia-smi behind them).
+        const gpuUse = gpus.length > 0 && !options.gpus ? await readGpuUse(options.nvidiaSmi) : [];
         const ack = await socket
           .timeout(Math.min(ackTimeoutMs, heartbeatMs * 2))
-          .emitWithAck("agent:heartbeat", { v: PROTOCOL_VERSION, seq: heartbeatSeq++, running: sent });
+          .emitWithAck("agent:heartbeat", {
+            v: PROTOCOL_VERSION,
+            seq: heartbeatSeq++,
+            running: sent,
+            ...(gpuUse.length > 0 ? { gpuUse } : {}),
+          });
         const parsed = ZHeartbeatAck.safeParse(ack);
         if (parsed.success && parsed.data.ok) killStale(parsed.data.stale, sent, "heartbeat");
       } catch {

@@ -212,7 +212,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
           return ackError("UNAUTHORIZED", "the agent's token was revoked or has expired");
         }
       }
-      const r = await recordHeartbeat(db, { agentId, running: msg.running, leaseTtlMs: config.leaseTtlMs });
+      const r = await recordHeartbeat(db, { agentId, running: msg.running, leaseTtlMs: config.leaseTtlMs, gpuUse: msg.gpuUse });
       for (const e of r.ended) afterEnd(e, { signalAgent: false });
       return { ok: true, stale: r.stale };
     });

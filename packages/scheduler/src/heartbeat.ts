@@ -1,5 +1,5 @@
 import type { DbHandle } from "@autoglm/db/client";
-import type { TLeaseRef } from "@autoglm/protocol";
+import type { TGpuUse, TLeaseRef } from "@autoglm/protocol";
 import { endAttempt, type EndedAttempt } from "./retry.js";
 
 /**
@@ -10,7 +10,15 @@ import { endAttempt, type EndedAttempt } from "./retry.js";
  */
 const HEARTBEAT_SQL = `
 WITH a AS (
-  UPDATE agents SET last_heartbeat_at = now(), is_online = true WHERE id = $1 RETURNING id
+  UPDATE agents
+  SET last_heartbeat_at = now(), is_online = true,
+      -- Merge the GPUs' current use (by index) into the registered list; absent = unchanged.
+      gpus = CASE WHEN $4::jsonb IS NULL THEN gpus ELSE (
+        SELECT coalesce(jsonb_agg(g || coalesce(
+                 (SELECT u - 'index' FROM jsonb_array_elements($4::jsonb) u WHERE u->'index' = g->'index' LIMIT 1),
+                 '{}'::jsonb) ORDER BY (g->>'index')::int), '[]'::jsonb)
+        FROM jsonb_array_elements(gpus) g) END
+  WHERE id = $1 RETURNING id
 ),
 x AS (
   SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(trial_id uuid, lease_token uuid)
@@ -29,13 +37,14 @@ SELECT (SELECT count(*) FROM a)::int AS agents, (SELECT coalesce(json_agg(r.id),
 
 export async function recordHeartbeat(
   handle: DbHandle,
-  input: { agentId: string; running: TLeaseRef[]; leaseTtlMs: number },
+  input: { agentId: string; running: TLeaseRef[]; leaseTtlMs: number; gpuUse?: TGpuUse[] | undefined },
 ): Promise<{ found: boolean; stale: string[]; ended: EndedAttempt[] }> {
   const held = input.running.map((r) => ({ trial_id: r.trialId, lease_token: r.leaseToken }));
   const rows = await handle.query<{ agents: number | string; renewed: unknown }>(HEARTBEAT_SQL, [
     input.agentId,
     JSON.stringify(held),
     Math.round(input.leaseTtlMs),
+    input.gpuUse && input.gpuUse.length > 0 ? JSON.stringify(input.gpuUse) : null,
   ]);
   const row = rows[0];
   const renewedRaw = typeof row?.renewed === "string" ? JSON.parse(row.renewed) : row?.renewed;

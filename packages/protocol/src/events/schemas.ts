@@ -25,6 +25,16 @@ export const ZGpu = z
   .strict();
 export type TGpu = z.infer<typeof ZGpu>;
 
+/** What nvidia-smi says a GPU is doing right now (sent with heartbeats, shown on the Agents page). */
+export const ZGpuUse = z
+  .object({
+    index: z.number().int().min(0).max(1023),
+    utilizationPct: z.number().min(0).max(100),
+    memoryUsedMb: z.number().int().min(0).max(10_000_000),
+  })
+  .strict();
+export type TGpuUse = z.infer<typeof ZGpuUse>;
+
 /** Names one attempt of one trial and proves the sender holds its lease (STYLE 8). */
 export const ZLeaseRef = z
   .object({
@@ -60,6 +70,7 @@ export const ZAgentHeartbeat = z
     v: ZV,
     seq: z.number().int().min(0),
     running: z.array(ZLeaseRef).max(1000),
+    gpuUse: z.array(ZGpuUse).max(64).optional(),
   })
   .strict();
 export type TAgentHeartbeat = z.infer<typeof ZAgentHeartbeat>;

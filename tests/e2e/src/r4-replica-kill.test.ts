@@ -14,6 +14,7 @@ import { repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js
 // rather than restarted (every trial ends with exactly one attempt).
 
 const enabled = Boolean(process.env.DATABASE_URL);
+if (!enabled) console.log(`${path.basename(import.meta.url)}: skipped — two server processes need a shared PostgreSQL (set DATABASE_URL); PGlite is single-process`);
 const TRIALS = 20;
 let a: Platform;
 let b: Platform | undefined;

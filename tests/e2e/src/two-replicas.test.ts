@@ -13,6 +13,7 @@ import { launchBrowser, repoRoot, resultsDir, startPlatform, type Platform } fro
 // page on A must fill in live (Socket.IO Postgres adapter) and no trial may run twice.
 
 const enabled = Boolean(process.env.DATABASE_URL);
+if (!enabled) console.log(`${path.basename(import.meta.url)}: skipped — two server processes need a shared PostgreSQL (set DATABASE_URL); PGlite is single-process`);
 let a: Platform;
 let b: Platform;
 let browser: Browser | null = null;

@@ -103,6 +103,13 @@ interface Connected {
   starved: boolean;
   /** The agent said it is shutting down (ready with 0 free slots): never offered anything again on this connection. */
   draining: boolean;
+  /**
+   * Trials this agent runs, as far as this process knows: leases it delivered, minus ends,
+   * reset from the agent's own list at every heartbeat (so any drift lasts at most H). A full
+   * agent is not offered work at all — the lease statement is the scheduler's hot path (L1).
+   * The database stays the authority: this only saves queries that would find no capacity.
+   */
+  running: Set<string>;
 }
 
 type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents>;
@@ -186,7 +193,17 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       if (socket.data.agentId) return ackError("OUT_OF_ORDER", "this connection is already registered");
       const r = await registerAgent(db, { orgId, tokenId: socket.data.tokenId ?? null, msg, leaseTtlMs: config.leaseTtlMs });
       socket.data.agentId = r.agentId;
-      agents.set(r.agentId, { socket, orgId, maxTrials: msg.maxTrials, paused: false, lastSeen: now(), starved: false, draining: false });
+      const adopted = msg.running.map((x) => x.trialId).filter((id) => !r.stale.includes(id));
+      agents.set(r.agentId, {
+        socket,
+        orgId,
+        maxTrials: msg.maxTrials,
+        paused: false,
+        lastSeen: now(),
+        starved: false,
+        draining: false,
+        running: new Set(adopted),
+      });
       await socket.join(`agent:${r.agentId}`);
       for (const e of r.lost) afterEnd(e, { signalAgent: false });
       logger.info("agent registered", { agentId: r.agentId, name: msg.name, gpus: msg.gpus.length, adopted: msg.running.length - r.stale.length });
@@ -213,6 +230,8 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
         }
       }
       const r = await recordHeartbeat(db, { agentId, running: msg.running, leaseTtlMs: config.leaseTtlMs, gpuUse: msg.gpuUse });
+      const entry = agents.get(agentId);
+      if (entry) entry.running = new Set(msg.running.map((x) => x.trialId).filter((id) => !r.stale.includes(id)));
       for (const e of r.ended) afterEnd(e, { signalAgent: false });
       return { ok: true, stale: r.stale };
     });
@@ -305,7 +324,8 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
     // Not heard from for a lease TTL: the agent is paused or cut off (its own leases are
     // being swept right now); a lease would only wait for the ack timeout and come back.
     if (now() - entry.lastSeen > config.leaseTtlMs) return 0;
-    for (let i = 0; i <= entry.maxTrials; i++) {
+    const free = entry.maxTrials - entry.running.size;
+    for (let i = 0; i < free; i++) {
       if (agents.get(agentId) !== entry || closed || !entry.socket.connected || entry.paused || entry.draining) break;
       const lease = await leaseTrial(db, { agentId, leaseTtlMs: config.leaseTtlMs });
       if (!lease) {
@@ -345,6 +365,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
         break;
       }
       delivered++;
+      entry.running.add(lease.trialId);
       deps.publish?.({ type: "trial.updated", orgId: lease.orgId, studyId: lease.studyId, trialId: lease.trialId });
     }
     return delivered;
@@ -377,6 +398,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   }
 
   function afterEnd(e: EndedAttempt, options: { signalAgent?: boolean } = {}): void {
+    if (e.agentId) agents.get(e.agentId)?.running.delete(e.trialId);
     if (e.state === "waiting") for (const a of agents.values()) a.starved = false;
     if (e.state !== "waiting") optimizers.tell(e.studyId, e.number, e.state, e.value);
     deps.publish?.({ type: "trial.updated", orgId: e.orgId, studyId: e.studyId, trialId: e.trialId });

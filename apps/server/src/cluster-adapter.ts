@@ -17,6 +17,32 @@ export async function attachClusterAdapter(
   const pool = new pg.Pool({ connectionString: input.databaseUrl, max: 3 });
   // R5: a PostgreSQL restart must not crash the process; the adapter re-listens.
   pool.on("error", (err) => input.log(`socket.io adapter pool error: ${err.message}`));
+  // The adapter keeps one client checked out for LISTEN and attaches no "error" listener to
+  // it: when PostgreSQL goes away that error would be an uncaught exception. Handled here,
+  // the client's "end" still fires and the adapter re-LISTENs on a fresh connection.
+  //
+  // LISTEN/NOTIFY keeps nothing for a listener that is reconnecting, so doorbells rung on
+  // other replicas during the gap are lost; once connections come back after a loss, this
+  // replica's browsers are told to refetch ("resync") — a few times, since the adapter
+  // re-LISTENs 1–3 s after it notices — instead of showing a stale page until the next event.
+  let lostAt = 0;
+  let resyncTimers: NodeJS.Timeout[] = [];
+  pool.on("connect", (client) => {
+    client.on("error", (err) => {
+      lostAt = Date.now();
+      input.log(`socket.io adapter connection lost: ${err.message}`);
+    });
+    if (lostAt && resyncTimers.length === 0) {
+      resyncTimers = [1_000, 2_500, 4_000].map((ms) =>
+        setTimeout(() => {
+          io.local.emit("resync");
+          if (resyncTimers.length > 0 && ms === 4_000) resyncTimers = [];
+        }, ms),
+      );
+      for (const t of resyncTimers) t.unref();
+      lostAt = 0;
+    }
+  });
   // Payloads over NOTIFY's 8 kB limit go through this table (the adapter's own schema).
   await pool.query(
     "CREATE TABLE IF NOT EXISTS socket_io_attachments (id bigserial UNIQUE, created_at timestamptz DEFAULT now(), payload bytea)",
@@ -24,6 +50,7 @@ export async function attachClusterAdapter(
   io.adapter(createAdapter(pool, { errorHandler: (err: Error) => input.log(`socket.io adapter error: ${err.message}`) }));
   return {
     async close() {
+      for (const t of resyncTimers) clearTimeout(t);
       // Stop each namespace's adapter (its heartbeats and LISTEN) before the pool goes away.
       for (const nsp of io._nsps.values()) await Promise.resolve(nsp.adapter.close?.()).catch(() => undefined);
       await pool.end();

@@ -46,6 +46,8 @@ export function useLiveStudy(studyId: string, onDeleted?: () => void): { connect
     socket.on("connect_error", () => setConnected(false));
     socket.on("trial.updated", refresh);
     socket.on("study.updated", refresh);
+    // The server lost its cross-process listener for a moment: doorbells may have been missed.
+    socket.on("resync", refresh);
     socket.on("study.deleted", () => onDeletedRef.current?.());
     return () => {
       if (timer) clearTimeout(timer);
@@ -89,6 +91,7 @@ export function useLiveOrg(orgId: string | null, onEvent: () => void): { connect
     socket.on("connect_error", () => setConnected(false));
     socket.on("trial.updated", ring);
     socket.on("study.updated", ring);
+    socket.on("resync", ring);
     socket.on("study.deleted", ring);
     return () => {
       if (timer) clearTimeout(timer);

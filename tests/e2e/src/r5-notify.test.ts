@@ -6,6 +6,7 @@ import { createClient } from "@autoglm/sdk";
 import type { Browser, Page } from "playwright-core";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTokenInUi, signUp } from "./ui-flows.js";
 import { launchBrowser, startPlatform, type Platform } from "./harness.js";
 
 // R5's last clause (RELIABILITY.md): after a PostgreSQL crash, the API is healthy again
@@ -73,17 +74,8 @@ async function retry<T>(fn: () => Promise<T>, ms: number): Promise<T> {
 describe.skipIf(!cluster)("R5: live updates across replicas survive a PostgreSQL crash", () => {
   it("is healthy ≤ 15 s after PostgreSQL is back, and a doorbell rung on B reaches A ≤ 5 s", async (ctx) => {
     if (!browser) return ctx.skip();
-    await page.goto(`${a.url}/signup`);
-    await page.fill("#email", `r5-${Date.now()}@example.com`);
-    await page.fill("#name", "R5 Person");
-    await page.fill("#password", "correct horse battery staple");
-    await page.fill("#teamName", "R5 Team");
-    await page.click('[data-testid="signup-submit"]');
-    await page.waitForURL((u) => !u.pathname.startsWith("/signup"), { timeout: 30_000 });
-    await page.goto(`${a.url}/settings/tokens`);
-    await page.fill('[data-testid="token-name"]', "r5");
-    await page.click('[data-testid="create-token"]');
-    const token = await page.inputValue('[data-testid="token-reveal-value"]', { timeout: 30_000 });
+    await signUp(page, a.url, { email: `r5-${Date.now()}@example.com`, name: "R5 Person", team: "R5 Team" });
+    const token = await createTokenInUi(page, a.url, { name: "r5" });
 
     const client = createClient({ server: b.url, token });
     const project = await client.projects.create({ name: "r5" });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { createClient } from "@autoglm/sdk";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTokenInUi, signUp } from "./ui-flows.js";
 import { launchBrowser, repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
 
 // Issue 3's done-means through the product itself: the real server process and two agent
@@ -53,18 +54,8 @@ afterAll(async () => {
 describe("run loop through the product", () => {
   it("two agents run a Python learning-curve study; the dashboard shows the best value and both agents", async (ctx) => {
     if (!browser) return ctx.skip();
-    await page.goto(`${platform.url}/signup`);
-    await page.fill("#email", `runner-${Date.now()}@example.com`);
-    await page.fill("#name", "Runner");
-    await page.fill("#password", "correct horse battery staple");
-    await page.fill("#teamName", "GPU Team");
-    await page.click('[data-testid="signup-submit"]');
-    await page.waitForURL((u) => !u.pathname.startsWith("/signup"), { timeout: 30_000 });
-    await page.goto(`${platform.url}/settings/tokens`);
-    await page.fill('[data-testid="token-name"]', "runner");
-    await page.check('[data-testid="scope-agent"]');
-    await page.click('[data-testid="create-token"]');
-    const token = await page.inputValue('[data-testid="token-reveal-value"]', { timeout: 30_000 });
+    await signUp(page, platform.url, { email: `runner-${Date.now()}@example.com`, name: "Runner", team: "GPU Team" });
+    const token = await createTokenInUi(page, platform.url, { name: "runner", agent: true });
 
     const script = path.join(dir, "train.py");
     writeFileSync(script, TRAIN_PY, { mode: 0o644 });

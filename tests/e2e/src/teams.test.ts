@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signUp } from "./ui-flows.js";
 import { launchBrowser, startPlatform, type Platform } from "./harness.js";
 
 // Issue 2's team flows in the browser: an owner invites a teammate as a viewer by a link,
@@ -21,24 +22,18 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function signUp(name: string, team: string): Promise<Page> {
+async function newPerson(name: string, team: string): Promise<Page> {
   const context = await browser!.newContext({ viewport: { width: 1300, height: 900 } });
   contexts.push(context);
   const page = await context.newPage();
-  await page.goto(`${platform.url}/signup`);
-  await page.fill("#email", `${name.toLowerCase()}-${Date.now()}@example.com`);
-  await page.fill("#name", name);
-  await page.fill("#password", "correct horse battery staple");
-  await page.fill("#teamName", team);
-  await page.click('[data-testid="signup-submit"]');
-  await page.waitForURL((u) => !u.pathname.startsWith("/signup"), { timeout: 30_000 });
+  await signUp(page, platform.url, { email: `${name.toLowerCase()}-${Date.now()}@example.com`, name, team });
   return page;
 }
 
 describe("teams", () => {
   it("invites a viewer by link, who switches teams and cannot change the owner's team", async (ctx) => {
     if (!browser) return ctx.skip();
-    const owner = await signUp("Olivia", "Vision Lab");
+    const owner = await newPerson("Olivia", "Vision Lab");
     await owner.goto(`${platform.url}/projects`);
     await owner.click('[data-testid="new-project"]');
     await owner.fill('[data-testid="project-name"]', "detector");
@@ -51,7 +46,7 @@ describe("teams", () => {
     const link = await owner.inputValue('[data-testid="invite-reveal-value"]', { timeout: 30_000 });
     expect(link).toMatch(/\/invite\/[A-Za-z0-9_-]+$/);
 
-    const mate = await signUp("Marco", "Marco's Team");
+    const mate = await newPerson("Marco", "Marco's Team");
     await mate.goto(link);
     await mate.click('[data-testid="accept-invite"]');
     await mate.waitForURL(/\/projects$/, { timeout: 30_000 });

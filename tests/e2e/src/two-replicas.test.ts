@@ -6,6 +6,7 @@ import { createClient } from "@autoglm/sdk";
 import type { Browser, Page } from "playwright-core";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTokenInUi, signUp } from "./ui-flows.js";
 import { launchBrowser, repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
 
 // Two server processes on one PostgreSQL (issue 3): the agents talk to replica B, the
@@ -54,19 +55,8 @@ function startAgent(server: string, token: string, name: string): ChildProcess {
 describe.skipIf(!enabled)("two server replicas on one PostgreSQL", () => {
   it("shows trials finished through replica B live on replica A, each run exactly once", async (ctx) => {
     if (!browser) return ctx.skip();
-    await page.goto(`${a.url}/signup`);
-    await page.fill("#email", `replicas-${Date.now()}@example.com`);
-    await page.fill("#name", "Replica Person");
-    await page.fill("#password", "correct horse battery staple");
-    await page.fill("#teamName", "Replica Team");
-    await page.click('[data-testid="signup-submit"]');
-    await page.waitForURL((u) => !u.pathname.startsWith("/signup"), { timeout: 30_000 });
-
-    await page.goto(`${a.url}/settings/tokens`);
-    await page.fill('[data-testid="token-name"]', "replicas");
-    await page.check('[data-testid="scope-agent"]');
-    await page.click('[data-testid="create-token"]');
-    const token = await page.inputValue('[data-testid="token-reveal-value"]', { timeout: 30_000 });
+    await signUp(page, a.url, { email: `replicas-${Date.now()}@example.com`, name: "Replica Person", team: "Replica Team" });
+    const token = await createTokenInUi(page, a.url, { name: "replicas", agent: true });
 
     // Everything programmatic goes through B.
     const client = createClient({ server: b.url, token });

@@ -90,6 +90,16 @@ function countResults(raw) {
   return { passed, failed, skipped, found };
 }
 
+/** The failed tests' names and first error lines from a vitest / node:test run, bounded. */
+function failureExcerpt(raw) {
+  const lines = raw.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+  const start = lines.findIndex((l) => /Failed Tests \d+/.test(l));
+  const picked = start >= 0
+    ? lines.slice(start, start + 40)
+    : lines.filter((l) => /^\s*(FAIL|×|✖|not ok)\b|Error:/.test(l)).slice(0, 30);
+  return picked.length ? picked.join("\n") : lines.slice(-25).join("\n");
+}
+
 function runPackageTests({ name, dir }) {
   return new Promise((resolve) => {
     const started = Date.now();
@@ -153,6 +163,12 @@ for (const r of results) {
 }
 passed += scanned.length ? 0 : 1;
 failed += scanned.length ? 1 : 0;
+// CI shows only the tail of what ran: repeat each failure's headline there.
+for (const r of results) {
+  if (r.code === 0) continue;
+  console.log(`\n--- ${r.name}: what failed (full log: test-results/logs) ---`);
+  console.log(failureExcerpt(r.output));
+}
 console.log(`total time ${Math.round((Date.now() - t0) / 1000)} s`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -11,10 +11,12 @@ RUN pnpm install --frozen-lockfile \
  && pnpm deploy --filter=@autoglm/agent --prod /out
 
 FROM nvidia/cuda:13.0.0-runtime-ubuntu24.04
-RUN apt-get update && apt-get install -y --no-install-recommends nodejs python3 && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs python3 tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /out /app
 # Trials run as this unprivileged user even if the agent is started as root (S8).
 RUN useradd --uid 10002 --create-home trial
-ENTRYPOINT ["node", "dist/cli.js"]
+# tini as PID 1: a trial command's processes that outlive their shell are reparented to PID 1,
+# and Node as PID 1 would never reap them (zombies pile up over thousands of trials).
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/cli.js"]
 CMD ["--server", "http://open-autoglm:3000"]

@@ -12,19 +12,11 @@ import {
   startRunLoopServer,
   startTestAgent,
   studyCounts,
+  isAlive,
   waitFor,
   writeScript,
   type RunLoopServer,
 } from "./testing/harness.js";
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const HELPER_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../python");
 let srv: RunLoopServer;

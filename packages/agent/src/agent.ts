@@ -100,10 +100,12 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/** One line per event, timestamped: an agent's log is read after the fact, beside the server's. */
+const line = (m: string, f?: Record<string, unknown>) => `${new Date().toISOString()} [agent] ${m}${f ? ` ${JSON.stringify(f)}` : ""}`;
 const consoleLogger: AgentLogger = {
-  info: (m, f) => console.log(`[agent] ${m}${f ? ` ${JSON.stringify(f)}` : ""}`),
-  warn: (m, f) => console.warn(`[agent] ${m}${f ? ` ${JSON.stringify(f)}` : ""}`),
-  error: (m, f) => console.error(`[agent] ${m}${f ? ` ${JSON.stringify(f)}` : ""}`),
+  info: (m, f) => console.log(line(m, f)),
+  warn: (m, f) => console.warn(line(m, f)),
+  error: (m, f) => console.error(line(m, f)),
 };
 
 type Outbound = { event: "trial:metric" | "trial:complete"; payload: Record<string, unknown> };
@@ -272,6 +274,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     // Still running, yet the server ended it without asking us (lease lapsed while we were cut
     // off, or a lease it never saw us accept): fenced.
     markFenced(run);
+    logger.warn("the server no longer leases this trial to us; stopping it", { trialId: run.lease.trialId, attempt: run.lease.attempt, via });
     // Another agent holds the trial now (R2): stop ours at once, report nothing.
     run.stop("stale", Math.min(killGraceMs, 2_000));
   }

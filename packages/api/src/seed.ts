@@ -1,6 +1,6 @@
 import type { DbHandle } from "@autoglm/db/client";
 import { seedDemo, DEMO_EMAIL } from "@autoglm/db/seed";
-import { insertToken, listTokens, revokeToken, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { deleteTokensNamed, insertToken, withTransaction, writeAudit } from "@autoglm/db/queries";
 import { seedDemoStudy } from "@autoglm/scheduler";
 import { hashPassword } from "./auth/password.js";
 import { generateApiToken } from "./auth/api-token.js";
@@ -20,18 +20,15 @@ export const LOCAL_AGENT_TOKEN_NAME = "local agent (npm start)";
 
 /**
  * A fresh agent-scope token for the local agent `npm start` launches. Only hashes are
- * stored, so each start issues a new one and revokes the previous start's token: at most
- * one is ever live, and it expires in a day if the process dies without cleaning up.
+ * stored, so each start issues a new one and deletes the previous start's: at most one is
+ * ever live (the old one stops working at once), the token list does not grow by one per
+ * start, and a token left by a crashed process expires in a day.
  */
 export async function issueLocalAgentToken(handle: DbHandle, input: { orgId: string; userId: string }): Promise<string> {
   const { token, prefix, hash } = generateApiToken();
   const now = new Date();
   await withTransaction(handle.db, async (tx) => {
-    for (const old of await listTokens(tx, { orgId: input.orgId, userId: input.userId })) {
-      if (old.name === LOCAL_AGENT_TOKEN_NAME && !old.revokedAt) {
-        await revokeToken(tx, { orgId: input.orgId, id: old.id, at: now });
-      }
-    }
+    const replaced = await deleteTokensNamed(tx, { orgId: input.orgId, userId: input.userId, name: LOCAL_AGENT_TOKEN_NAME });
     const row = await insertToken(tx, {
       orgId: input.orgId,
       userId: input.userId,
@@ -48,7 +45,7 @@ export async function issueLocalAgentToken(handle: DbHandle, input: { orgId: str
       action: "token.create",
       targetType: "token",
       targetId: row.id,
-      details: { name: LOCAL_AGENT_TOKEN_NAME, scopes: ["agent"], prefix },
+      details: { name: LOCAL_AGENT_TOKEN_NAME, scopes: ["agent"], prefix, replaced },
     });
   });
   return token;

@@ -198,6 +198,23 @@ describe("S10 error sentences do not echo values", () => {
     expect(sentence).toBe("scopes.0: must be one of read, write, agent");
     expect(sentence).not.toContain(secret);
   });
+
+  it("npm start's local-agent token: each start replaces the last (the old one stops working, the list holds one)", async () => {
+    const { issueLocalAgentToken, LOCAL_AGENT_TOKEN_NAME } = await import("../src/index.js");
+    const first = await issueLocalAgentToken(w.db, { orgId: w.A.orgId, userId: w.A.ownerId });
+    const second = await issueLocalAgentToken(w.db, { orgId: w.A.orgId, userId: w.A.ownerId });
+    const third = await issueLocalAgentToken(w.db, { orgId: w.A.orgId, userId: w.A.ownerId });
+    const owner = await w.as(w.A.ownerId, w.A.orgId);
+    const local = (await owner.token.list()).filter((t) => t.name === LOCAL_AGENT_TOKEN_NAME);
+    expect(local).toHaveLength(1);
+    expect(local[0]!.prefix).toBe(third.slice(0, 8));
+    expect(local[0]!.scopes).toEqual(["agent"]);
+    for (const old of [first, second]) {
+      const r = await resolveApiToken(w.db, old, resolveApiOptions());
+      expect(r).toBeInstanceOf(AppError);
+    }
+    expect(await resolveApiToken(w.db, third, resolveApiOptions())).not.toBeInstanceOf(AppError);
+  });
 });
 
 describe("S6c per-token request budget", () => {

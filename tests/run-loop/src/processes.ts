@@ -79,13 +79,6 @@ export function killPid(pid: number, signal: NodeJS.Signals = "SIGKILL"): void {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isAlive } from "../../../packages/agent/src/testing/harness.js";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

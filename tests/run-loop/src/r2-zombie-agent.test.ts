@@ -80,10 +80,12 @@ it("a paused agent's trial is re-leased ≤ 2T; after SIGCONT its late reports a
   expect(trial).toMatchObject({ attempt: 2 });
   // Late metrics of attempt 1 stored after the re-lease: 0 (attempt-1 rows can only shrink as attempt 2 overwrites).
   expect(Number(valuesAfter!.n)).toBeLessThanOrEqual(Number(valuesBefore!.n) + 3 /* points acked in the ≤ T before the pause was noticed */);
-  // RELIABILITY.md asks ≤ H with H = 5 s in production; the shrunken H of this test (250 ms)
-  // is below the reconnect + re-register round trip on a loaded 2-core box, so the bound
-  // checked here is the production one scaled to what a reconnect costs (≤ 2.5 s).
-  expect(killMs).toBeLessThanOrEqual(2_500);
+  // RELIABILITY.md asks ≤ H (5 s in production). The agent's pause watchdog reconnects at
+  // once on waking and the re-registration names the trial stale: ~50 ms here. The bound is
+  // 4H of this test's shrunken H, room for a loaded 2-core box (the watchdog alone ticks
+  // every 100 ms). It once read 1.3-1.9 s: the exited child was a zombie waiting for PID 1
+  // to reap it (see isAlive), which a container's PID 1 may never do.
+  expect(killMs).toBeLessThanOrEqual(4 * H);
   await waitFor(async () => (await studyCounts(srv.db, studyId)).complete === 1, 30_000, "completed by the healthy agent");
   const attempts = await srv.db.query<{ attempt: number; end_code: string }>(
     `SELECT attempt, end_code FROM trial_attempts WHERE trial_id = $1 ORDER BY attempt`,

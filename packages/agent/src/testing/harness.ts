@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -141,4 +141,25 @@ export async function studyCounts(db: TestDb, studyId: string): Promise<StudyCou
 
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Whether a process still runs. A trial's process that outlives its shell is reparented to
+ * PID 1 when it exits, and stays a zombie until PID 1 reaps it — promptly under a real init,
+ * possibly never in a container whose PID 1 does not reap — so an exited process is dead
+ * here even before it is reaped (kill(pid, 0) still succeeds on a zombie).
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false; // gone between the two checks
+  }
 }

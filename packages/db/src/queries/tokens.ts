@@ -79,6 +79,18 @@ export async function revokeToken(
   return rows.length > 0;
 }
 
+/** Deletes a user's tokens of one name (the server's own, re-issued at each start); returns their ids. */
+export async function deleteTokensNamed(
+  db: DbOrTx,
+  input: { orgId: string; userId: string; name: string },
+): Promise<string[]> {
+  const rows = await db
+    .delete(apiTokens)
+    .where(and(eq(apiTokens.orgId, input.orgId), eq(apiTokens.userId, input.userId), eq(apiTokens.name, input.name)))
+    .returning({ id: apiTokens.id });
+  return rows.map((r) => r.id);
+}
+
 /**
  * Records use, at most once per `throttleMs` per token: the WHERE makes the write a no-op
  * inside the window, so a busy token costs one UPDATE a minute, not one per request.

@@ -85,6 +85,12 @@ describe("dashboard study flow", () => {
     await page.waitForSelector('[data-testid="live-indicator"][data-connected="true"]', { timeout: 30_000 });
     expect(await page.locator('[data-testid="trial-row"]').count()).toBe(0);
 
+    // The project's study list, open in another tab, follows along too.
+    const listPage = await page.context().newPage();
+    await listPage.goto(`${platform.url}/projects/${projectId}`);
+    await listPage.waitForSelector('[data-testid="study-trials"]', { timeout: 30_000 });
+    expect((await listPage.textContent('[data-testid="study-trials"]'))?.trim()).toBe("0 / 0");
+
     const client = createClient({ server: platform.url, token });
     const values: number[] = [];
     for (let i = 0; i < 8; i++) {
@@ -109,6 +115,8 @@ describe("dashboard study flow", () => {
       .poll(async () => Number(await page.getAttribute('[data-testid="history-chart"]', "data-points")), { timeout: 20_000 })
       .toBe(8);
     expect(await page.locator('[data-testid="history-chart"] svg').count()).toBeGreaterThan(0);
+    await expect.poll(async () => (await listPage.textContent('[data-testid="study-trials"]'))?.trim(), { timeout: 20_000 }).toBe("8 / 8");
+    await listPage.close();
 
     mkdirSync(resultsDir, { recursive: true });
     await page.screenshot({ path: path.join(resultsDir, "study-page.png"), fullPage: true });

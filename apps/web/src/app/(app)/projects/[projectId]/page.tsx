@@ -1,10 +1,11 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useState } from "react";
 import { Empty, ErrorNote, Loading, SkeletonRows, StateBadge } from "@/components/ui";
 import { formatDate, formatValue } from "@/lib/format";
+import { useLiveOrg } from "@/lib/live";
 import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../../app-shell";
 
@@ -13,10 +14,14 @@ const STATES = ["", "running", "stopped", "completed", "failed"] as const;
 export default function ProjectPage() {
   const { projectId } = useParams<{ projectId: string }>();
   const trpc = useTRPC();
-  const { canWrite } = useOrg();
+  const queryClient = useQueryClient();
+  const { org, canWrite } = useOrg();
   const [state, setState] = useState<(typeof STATES)[number]>("");
   const project = useQuery(trpc.project.get.queryOptions({ projectId }));
   const studies = useQuery(trpc.study.list.queryOptions({ projectId, ...(state ? { state } : {}) }));
+  // Trial counts, best values and states move while agents and ask/tell loops run: the team's
+  // doorbell (coalesced) re-reads the list instead of waiting for a focus or a reload.
+  useLiveOrg(org.id, () => void queryClient.invalidateQueries(trpc.study.list.pathFilter()));
 
   if (project.isPending) return <Loading />;
   if (project.error) return <ErrorNote error={project.error} />;
@@ -99,10 +104,10 @@ export default function ProjectPage() {
                       {s.direction} <span className="mono">{s.metric}</span>
                     </td>
                     <td>{s.sampler}</td>
-                    <td className="num">
+                    <td className="num" data-testid="study-trials">
                       {s.completeCount} / {s.trialCount}
                     </td>
-                    <td className="num">{formatValue(s.bestValue)}</td>
+                    <td className="num" data-testid="study-best">{formatValue(s.bestValue)}</td>
                     <td>{formatDate(s.createdAt)}</td>
                   </tr>
                 ))}

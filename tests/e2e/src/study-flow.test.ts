@@ -116,6 +116,11 @@ describe("dashboard study flow", () => {
       .toBe(8);
     expect(await page.locator('[data-testid="history-chart"] svg').count()).toBeGreaterThan(0);
     await expect.poll(async () => (await listPage.textContent('[data-testid="study-trials"]'))?.trim(), { timeout: 20_000 }).toBe("8 / 8");
+    // And the projects list counts a study a program creates.
+    await listPage.goto(`${platform.url}/projects`);
+    await expect.poll(async () => await listPage.textContent('[data-testid="project-study-count"]'), { timeout: 20_000 }).toMatch(/^\s*1 study/);
+    await client.studies.create({ projectId, yaml: SPEC_YAML.replace("name: e2e-quadratic", "name: e2e-second") });
+    await expect.poll(async () => await listPage.textContent('[data-testid="project-study-count"]'), { timeout: 20_000 }).toMatch(/^\s*2 studies/);
     await listPage.close();
 
     mkdirSync(resultsDir, { recursive: true });

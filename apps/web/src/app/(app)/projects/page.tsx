@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { Empty, ErrorNote, SkeletonRows } from "@/components/ui";
 import { formatDate } from "@/lib/format";
+import { useLiveOrg } from "@/lib/live";
 import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../app-shell";
 
@@ -12,6 +13,9 @@ export default function ProjectsPage() {
   const { org, canWrite } = useOrg();
   const projects = useQuery(trpc.project.list.queryOptions());
   const [creating, setCreating] = useState(false);
+  const queryClient = useQueryClient();
+  // Study counts change as teammates and programs create or delete studies.
+  useLiveOrg(org.id, () => void queryClient.invalidateQueries(trpc.project.list.pathFilter()));
 
   return (
     <>
@@ -57,7 +61,7 @@ export default function ProjectsPage() {
                   </Link>
                   <div className="meta">{p.description || "No description"}</div>
                 </div>
-                <div className="meta">
+                <div className="meta" data-testid="project-study-count">
                   {p.studyCount} {p.studyCount === 1 ? "study" : "studies"} · created {formatDate(p.createdAt)}
                 </div>
               </li>

@@ -9,22 +9,22 @@ use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
 pub const VOCAB: usize = 256;
-const PER_LAYER: usize = 12;
+pub(crate) const PER_LAYER: usize = 12;
 // Tensor offsets inside a layer.
-const LN1W: usize = 0;
-const LN1B: usize = 1;
-const QKVW: usize = 2;
-const QKVB: usize = 3;
-const PROJW: usize = 4;
-const PROJB: usize = 5;
-const LN2W: usize = 6;
-const LN2B: usize = 7;
-const FCW: usize = 8;
-const FCB: usize = 9;
-const FCPW: usize = 10;
-const FCPB: usize = 11;
-const WTE: usize = 0;
-const WPE: usize = 1;
+pub(crate) const LN1W: usize = 0;
+pub(crate) const LN1B: usize = 1;
+pub(crate) const QKVW: usize = 2;
+pub(crate) const QKVB: usize = 3;
+pub(crate) const PROJW: usize = 4;
+pub(crate) const PROJB: usize = 5;
+pub(crate) const LN2W: usize = 6;
+pub(crate) const LN2B: usize = 7;
+pub(crate) const FCW: usize = 8;
+pub(crate) const FCB: usize = 9;
+pub(crate) const FCPW: usize = 10;
+pub(crate) const FCPB: usize = 11;
+pub(crate) const WTE: usize = 0;
+pub(crate) const WPE: usize = 1;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

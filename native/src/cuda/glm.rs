@@ -11,21 +11,8 @@ use crate::rng::Rng;
 use crate::train::GlmStepper;
 use cudarc::driver::{CudaSlice, LaunchConfig, PushKernelArg};
 
-const PER_LAYER: usize = 12;
-const LN1W: usize = 0;
-const LN1B: usize = 1;
-const QKVW: usize = 2;
-const QKVB: usize = 3;
-const PROJW: usize = 4;
-const PROJB: usize = 5;
-const LN2W: usize = 6;
-const LN2B: usize = 7;
-const FCW: usize = 8;
-const FCB: usize = 9;
-const FCPW: usize = 10;
-const FCPB: usize = 11;
-const WTE: usize = 0;
-const WPE: usize = 1;
+// The tensor layout is the CPU model's: one definition, so weights move between the paths.
+use crate::glm::{FCB, FCPB, FCPW, FCW, LN1B, LN1W, LN2B, LN2W, PER_LAYER, PROJB, PROJW, QKVB, QKVW, WPE, WTE};
 
 macro_rules! launch {
   ($gpu:expr, $name:literal, $cfg:expr, $($arg:expr),+ $(,)?) => {{

@@ -340,6 +340,43 @@ describe("R2 logic: a stale lease kills the child", () => {
   });
 });
 
+describe("processes that leave the trial's process group", () => {
+  /** Starts `sleep 300` in a session of its own that writes its pid to the output dir; the command then ends. */
+  async function runEscaping(name: string, redirect: string) {
+    const team = await makeTeam(srv, name);
+    const studyId = await seedRunStudy(srv.db, team, {
+      budget: { max_trials: 1, max_parallel: 1 },
+      run: {
+        command: `setsid sh -c 'echo $$ > "$AUTOGLM_OUTPUT_DIR/escaped.pid"; exec sleep 300' ${redirect} & sleep 0.3; echo '{"autoglm": 1, "final": {"loss": 0.5}}'`,
+      },
+    });
+    const a = await agent(team, `${name}-agent`, { maxTrials: 1, killGraceMs: 1_000 });
+    const t = await waitFor(() => a.trials()[0], 10_000, "running");
+    const pidFile = path.join(dir, "work", "trials", t.trialId, "attempt-1", "escaped.pid");
+    const pid = Number(readFileSync(await waitFor(() => existsSync(pidFile) && pidFile, 5_000, "escaped pid"), "utf8"));
+    expect(pid).toBeGreaterThan(1);
+    return { studyId, pid, a };
+  }
+
+  it("kills a process that started its own session and closed its output, when the trial ends", async () => {
+    const { studyId, pid, a } = await runEscaping("escape-quiet", "</dev/null >/dev/null 2>&1");
+    await waitFor(async () => (await studyCounts(srv.db, studyId)).complete === 1, 10_000, "trial complete");
+    await waitFor(() => !isAlive(pid), 3_000, "escaped process gone");
+    await waitFor(() => a.trials().length === 0, 5_000, "slot released");
+  });
+
+  it("ends a trial whose leftover process holds its output open: grace, then kill", async () => {
+    const { studyId, pid } = await runEscaping("escape-holding", "</dev/null");
+    const started = Date.now();
+    // Without the sweep the trial stays open until the leftover exits (300 s).
+    await waitFor(async () => (await studyCounts(srv.db, studyId)).complete === 1, 10_000, "trial complete");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(isAlive(pid)).toBe(false);
+    const [row] = await srv.db.query<{ value: number }>(`SELECT value FROM trials WHERE study_id = $1`, [studyId]);
+    expect(Number(row!.value)).toBe(0.5);
+  });
+});
+
 describe("stopping from the dashboard", () => {
   it("a user stop reaches the agent: SIGTERM, trial failed USER_STOPPED, the agent goes on", async () => {
     const team = await makeTeam(srv, "stop");

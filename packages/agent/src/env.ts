@@ -1,3 +1,5 @@
+import { RUN_COOKIE_ENV } from "./process-sweep.js";
+
 /**
  * A trial's environment is built from nothing (S8): only these variables of the agent's own
  * environment pass through (no tokens, no DATABASE_URL, no AUTH_SECRET), then the study's
@@ -42,6 +44,8 @@ export interface TrialEnvInput {
   gpus: number[];
   /** Set when the trial runs as another user (its HOME is the output dir). */
   home?: string;
+  /** Marks the attempt's processes so leftovers can be found (process-sweep.ts). */
+  cookie?: string;
 }
 
 export function buildTrialEnv(input: TrialEnvInput): Record<string, string> {
@@ -64,6 +68,7 @@ export function buildTrialEnv(input: TrialEnvInput): Record<string, string> {
   env.AUTOGLM_TRIAL_NUMBER = String(input.number);
   env.AUTOGLM_OUTPUT_DIR = input.outputDir;
   if (input.resumeFrom) env.AUTOGLM_RESUME_FROM = input.resumeFrom;
+  if (input.cookie) env[RUN_COOKIE_ENV] = input.cookie;
   // Always set: an empty list hides every GPU from a trial that asked for none.
   env.CUDA_VISIBLE_DEVICES = input.gpus.join(",");
   return env;

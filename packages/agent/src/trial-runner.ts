@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -7,6 +8,7 @@ import { parseMetricLine, type TMetricValues, type TTrialComplete, type TTrialLe
 import { renderCommand } from "./command.js";
 import { buildTrialEnv, redact } from "./env.js";
 import { LogBuffer } from "./log-buffer.js";
+import { signalByCookie } from "./process-sweep.js";
 
 export type StopReason = "prune" | "stop" | "stale" | "timeout" | "shutdown";
 
@@ -69,6 +71,9 @@ export class TrialRun {
   private flushTimer: NodeJS.Timeout | null = null;
   private killTimer: NodeJS.Timeout | null = null;
   private timeoutTimer: NodeJS.Timeout | null = null;
+  private exitTimer: NodeJS.Timeout | null = null;
+  /** In the environment of every process of this attempt (process-sweep.ts). */
+  private readonly cookie = randomUUID();
   private final: TMetricValues | undefined;
   private lastMetrics: TMetricValues = {};
   private lastStep: number | undefined;
@@ -117,6 +122,7 @@ export class TrialRun {
       outputDir: this.outputDir,
       resumeFrom: this.resumeFrom,
       gpus: this.ctx.gpus,
+      cookie: this.cookie,
       ...(this.ctx.runAs ? { home: this.outputDir } : {}),
     });
     if (builtin) {
@@ -147,6 +153,13 @@ export class TrialRun {
       this.log.push(redact(line, this.ctx.secrets)),
     );
     child.on("close", (code, signal) => this.onClose(code, signal));
+    // The trial ends when its output closes, not when the command exits. A process the command
+    // left running (in the background, or in its own session) that still holds stdout or stderr
+    // would keep the trial open for as long as it runs: it gets the grace period to finish,
+    // then the attempt's processes are killed, which closes the output.
+    child.on("exit", () => {
+      if (!this.exited) this.exitTimer = setTimeout(() => this.signal("SIGKILL"), this.ctx.killGraceMs);
+    });
     if (l.run.timeoutMinutes) {
       this.timeoutTimer = setTimeout(() => this.stop("timeout"), l.run.timeoutMinutes * 60_000);
     }
@@ -224,6 +237,7 @@ export class TrialRun {
     }, delay);
   }
 
+  /** To the process group, then to the attempt's processes that left it (setsid, daemons). */
   private signal(sig: NodeJS.Signals): void {
     const pid = this.child?.pid;
     if (!pid) return;
@@ -236,12 +250,14 @@ export class TrialRun {
         /* already gone */
       }
     }
+    const escaped = signalByCookie(this.cookie, sig);
+    if (escaped.length > 0) this.log.push(`[agent] sent ${sig} to ${escaped.length} process(es) of this trial outside its process group (pid ${escaped.join(", ")})`);
   }
 
   private onClose(code: number | null, signal: NodeJS.Signals | null): void {
     this.exited = true;
-    for (const t of [this.killTimer, this.timeoutTimer]) if (t) clearTimeout(t);
-    // Whatever is still in the group (a child that ignored the shell's exit) goes now.
+    for (const t of [this.killTimer, this.timeoutTimer, this.exitTimer]) if (t) clearTimeout(t);
+    // Whatever is still in the group (a child that ignored the shell's exit), or left it, goes now.
     this.signal("SIGKILL");
     this.flush();
     const common = {

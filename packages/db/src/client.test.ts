@@ -30,4 +30,19 @@ describe(`migrated database (${process.env.DATABASE_URL ? "postgres" : "pglite"}
     const rows = await t.query<{ n: number }>("SELECT $1::int + 1 AS n", [41]);
     expect(rows[0]?.n).toBe(42);
   });
+
+  it("runs a named statement again with new parameters (prepared once per connection on PostgreSQL)", async () => {
+    const one = await createTestDb({ poolSize: 1 });
+    try {
+      const text = "SELECT $1::int * 2 AS n";
+      expect((await one.query<{ n: number }>(text, [2], "double"))[0]?.n).toBe(4);
+      expect((await one.query<{ n: number }>(text, [21], "double"))[0]?.n).toBe(42);
+      if (one.driver === "pg") {
+        const prepared = await one.query<{ name: string; calls: string }>("SELECT name FROM pg_prepared_statements");
+        expect(prepared.map((r) => r.name)).toEqual(["double"]);
+      }
+    } finally {
+      await one.drop();
+    }
+  });
 });

@@ -19,8 +19,13 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export interface DbHandle {
   db: Db;
   driver: "pglite" | "pg";
-  /** Runs raw SQL and returns rows; for statements drizzle's builder cannot express (SKIP LOCKED CTEs). */
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Runs raw SQL and returns rows; for statements drizzle's builder cannot express (SKIP LOCKED
+   * CTEs). `name` (a constant, one per statement text) makes it a named prepared statement on
+   * PostgreSQL: each pooled connection parses it once and, after a few runs, reuses its plan.
+   * Planning the scheduler's hot statements took more PostgreSQL time than running them (L1).
+   */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[], name?: string): Promise<T[]>;
   close(): Promise<void>;
   /** The pg pool, when driver is "pg" (for LISTEN/NOTIFY and the Socket.IO adapter). */
   pool?: pg.Pool;
@@ -59,8 +64,8 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       db,
       driver: "pg",
       pool,
-      async query<T>(text: string, params: unknown[] = []) {
-        const res = await pool.query(text, params);
+      async query<T>(text: string, params: unknown[] = [], name?: string) {
+        const res = await pool.query(name ? { name, text, values: params } : { text, values: params });
         return res.rows as T[];
       },
       close: () => pool.end(),

@@ -23,6 +23,7 @@ export async function completeAgentTrial(
     `SELECT t.state, t.lease_token, t.attempt, t.agent_id, t.lease_kind, s.metric
      FROM trials t JOIN studies s ON s.id = t.study_id WHERE t.id = $1`,
     [m.trialId],
+    "complete_lookup",
   );
   const holds =
     trial &&

@@ -72,7 +72,7 @@ export async function recordAgentMetrics(
     input.agentId,
     JSON.stringify(points),
     Math.round(input.leaseTtlMs),
-  ]);
+  ], "agent_metrics");
   const r = rows[0];
   if (!r) return { held: false, stored: 0, studyId: "", orgId: "", number: -1, params: {}, metric: "", objective: [] };
   const objRaw = typeof r.objective === "string" ? JSON.parse(r.objective) : r.objective;

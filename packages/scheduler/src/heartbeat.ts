@@ -45,7 +45,7 @@ export async function recordHeartbeat(
     JSON.stringify(held),
     Math.round(input.leaseTtlMs),
     input.gpuUse && input.gpuUse.length > 0 ? JSON.stringify(input.gpuUse) : null,
-  ]);
+  ], "heartbeat");
   const row = rows[0];
   const renewedRaw = typeof row?.renewed === "string" ? JSON.parse(row.renewed) : row?.renewed;
   const renewed = new Set<string>((renewedRaw as string[] | null) ?? []);

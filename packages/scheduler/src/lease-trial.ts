@@ -98,7 +98,7 @@ export async function leaseTrial(
   handle: DbHandle,
   input: { agentId: string; leaseTtlMs: number },
 ): Promise<LeasedTrial | null> {
-  const rows = await handle.query<Record<string, unknown>>(LEASE_SQL, [input.agentId, Math.round(input.leaseTtlMs)]);
+  const rows = await handle.query<Record<string, unknown>>(LEASE_SQL, [input.agentId, Math.round(input.leaseTtlMs)], "lease_trial");
   const r = rows[0];
   if (!r) return null;
   return {

@@ -134,7 +134,7 @@ export async function endAttempt(handle: DbHandle, input: EndAttemptInput): Prom
     input.value ?? null,
     input.lastStep ?? null,
     input.logTail ?? null,
-  ]);
+  ], "end_attempt");
   const r = rows[0];
   if (!r) return null;
   return {

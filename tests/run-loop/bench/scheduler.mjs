@@ -3,8 +3,11 @@
 // Socket.IO + agent gateway + scheduler loop) and N simulated agents (one socket each,
 // speaking the real protocol). Each agent takes a lease, reports 10 metric points in one
 // batch, completes, and is leased the next trial. Prints leases/s, lease latency
-// (agent idle → lease received) p50/p99 after warm-up, metric points/s, metric ack p99 and RSS.
-//   node bench/scheduler.mjs [--agents 200] [--trials 5000] [--driver pglite|pg|both]
+// (agent idle, i.e. sending its completion → next lease received) p50/p99 after warm-up, metric points/s, metric ack p99 and RSS.
+//   node bench/scheduler.mjs [--agents 200] [--trials 5000] [--driver pglite|pg|both] [--trial-ms 0]
+// --trial-ms T: each simulated trial "trains" T ms between its lease and its metrics, so the
+// offered load is about agents / T leases per second instead of as fast as the server goes
+// (lease latency at a given rate, rather than the queueing delay of a saturated closed loop).
 // pg uses DATABASE_URL (default postgres://postgres:postgres@127.0.0.1:5432/postgres).
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
@@ -27,12 +30,15 @@ const { values } = parseArgs({
     driver: { type: "string", default: "both" },
     warmup: { type: "string", default: "500" },
     pool: { type: "string", default: "10" },
+    "trial-ms": { type: "string", default: "0" },
   },
 });
 const AGENTS = Number(values.agents);
 const TRIALS = Number(values.trials);
 const WARMUP = Number(values.warmup);
 const POOL = Number(values.pool);
+const TRIAL_MS = Number(values["trial-ms"]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
 
 const pct = (arr, p) => {
@@ -80,15 +86,20 @@ async function run(driver) {
       if (!firstLeaseAt) firstLeaseAt = now;
       leased++;
       if (leased > WARMUP && idleSince) latencies.push(now - idleSince);
+      idleSince = 0;
       const ref = { trialId: lease.trialId, attempt: lease.attempt, leaseToken: lease.leaseToken };
       const pts = Array.from({ length: 10 }, (_, step) => ({ step, metrics: { loss: 1 / (step + 1) } }));
-      const t0 = performance.now();
-      s.timeout(10_000).emitWithAck("trial:metric", { v: 1, ...ref, seq: 0, points: pts }).then((mack) => {
+      let t0 = 0;
+      (TRIAL_MS > 0 ? sleep(TRIAL_MS) : Promise.resolve()).then(() => {
+        t0 = performance.now();
+        return s.timeout(10_000).emitWithAck("trial:metric", { v: 1, ...ref, seq: 0, points: pts });
+      }).then((mack) => {
         if (leased > WARMUP) metricAcks.push(performance.now() - t0);
         if (mack.ok) points += pts.length;
+        // Idle from here: the server may lease the next trial before this ack comes back.
+        idleSince = performance.now();
         return s.timeout(10_000).emitWithAck("trial:complete", { v: 1, ...ref, seq: 1, outcome: "complete", final: { loss: 0.1 }, exitCode: 0, signal: null });
       }).then(() => {
-        idleSince = performance.now();
         completed++;
         if (completed === TRIALS) finish();
       }).catch((err) => console.error("agent error", err.message));
@@ -109,6 +120,7 @@ async function run(driver) {
   const [row] = await db.query(`SELECT count(*) FILTER (WHERE state = 'complete') AS complete, count(*) AS total FROM trials WHERE study_id = $1`, [studyId]);
   const result = {
     driver,
+    trialMs: TRIAL_MS,
     agents: AGENTS,
     trials: TRIALS,
     completeInDb: Number(row.complete),
@@ -136,9 +148,9 @@ for (const d of drivers) {
   results.push(r);
   console.log(JSON.stringify(r));
 }
-console.log("\n| driver | agents | trials | s | leases/s | lease p50 ms | lease p99 ms | metric pts/s | metric ack p99 ms | RSS MB |");
-console.log("|---|---|---|---|---|---|---|---|---|---|");
+console.log("\n| driver | trial ms | agents | trials | s | leases/s | lease p50 ms | lease p99 ms | metric pts/s | metric ack p99 ms | RSS MB |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
-  console.log(`| ${r.driver} | ${r.agents} | ${r.trials} | ${r.seconds} | ${r.leasesPerSec} | ${r.leaseLatencyP50ms} | ${r.leaseLatencyP99ms} | ${r.metricPointsPerSec} | ${r.metricAckP99ms} | ${r.rssMb} |`);
+  console.log(`| ${r.driver} | ${r.trialMs} | ${r.agents} | ${r.trials} | ${r.seconds} | ${r.leasesPerSec} | ${r.leaseLatencyP50ms} | ${r.leaseLatencyP99ms} | ${r.metricPointsPerSec} | ${r.metricAckP99ms} | ${r.rssMb} |`);
 }
 process.exit(0);

@@ -91,6 +91,9 @@ async function cached(key, compute) {
   if (existsSync(path)) return JSON.parse(readFileSync(path, "utf8"));
   const value = await compute();
   writeFileSync(path, JSON.stringify(value));
+  // When the run's last cell was computed: the run's length, whenever its report is regenerated.
+  const meta = join(CACHE, "meta.json");
+  if (existsSync(meta)) writeFileSync(meta, JSON.stringify({ ...JSON.parse(readFileSync(meta, "utf8")), lastCell: Date.now() }));
   return value;
 }
 const tick = () => new Promise((r) => setImmediate(r));
@@ -206,6 +209,7 @@ const started = Date.now();
 const metaPath = join(CACHE, "meta.json");
 if (!existsSync(metaPath)) writeFileSync(metaPath, JSON.stringify({ started }));
 const firstStarted = JSON.parse(readFileSync(metaPath, "utf8")).started;
+const lastCell = () => JSON.parse(readFileSync(metaPath, "utf8")).lastCell ?? Date.now();
 const results = { ours: {}, theirs: {}, timing: { ours: {}, theirs: {} }, pruners: { ours: {}, theirs: {} }, check: { ours: {}, theirs: {} }, prunerCheck: {} };
 const CHECK_SEED_LIST = [...Array(CHECK_SEEDS).keys()];
 log(`run ${RUN_ID} (cache ${CACHE})`);
@@ -363,7 +367,7 @@ if (ONLY_TIMING) {
 lines.push("## Optimizer", "");
 lines.push(
   `Run ${date} (${RUN_ID}) with \`pnpm bench:optimizer${QUICK ? " --quick" : ""}\` on ${machine}; ${SEEDS.length} seeds per cell, ` +
-    `functions from \`bench/functions.json\` (copy of shared/bench/functions.json); ${((Date.now() - firstStarted) / 60000).toFixed(0)} min from the run's start to this report.`,
+    `functions from \`bench/functions.json\` (copy of shared/bench/functions.json); ${((lastCell() - firstStarted) / 60000).toFixed(0)} min from the run's start to its last computed cell.`,
   "",
 );
 lines.push("Simple regret (best value found - known minimum): median [25th, 75th percentile] over seeds. Lower is better.", "");

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createDb, type DbHandle } from "@autoglm/db/client";
+import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { seedRunStudy, seedTeam, seedToken } from "@autoglm/scheduler/agents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRoundRobinProxy } from "./rr-proxy.js";
@@ -12,31 +12,36 @@ import { repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js
 // one of them killed with SIGKILL mid-study and restarted, twice. Nothing may be lost or
 // run twice, and trials whose agent stayed alive are re-adopted by the surviving replica
 // rather than restarted (every trial ends with exactly one attempt).
+//
+// Each kill goes to a replica that is serving an agent in the middle of a trial: a fixed
+// victim made the test depend on timing (CI, 2026-11-23: the first kill came before that
+// replica's agents had started anything, they all moved to the other replica, and the
+// second kill cut nobody off, so nothing was there to re-adopt).
 
 const enabled = Boolean(process.env.DATABASE_URL);
 if (!enabled) console.log(`${path.basename(import.meta.url)}: skipped — two server processes need a shared PostgreSQL (set DATABASE_URL); PGlite is single-process`);
 const TRIALS = 20;
-let a: Platform;
-let b: Platform | undefined;
+/** The two replicas; a killed one is replaced in place by its restart (same port). */
+const replicas: Platform[] = [];
 let proxy: Awaited<ReturnType<typeof startRoundRobinProxy>>;
-let db: DbHandle;
+/** The database both replicas share; the test owns it, so either replica may be killed. */
+let db: TestDb;
 const agents: ChildProcess[] = [];
 const workDir = mkdtempSync(path.join(tmpdir(), "autoglm-r4-"));
 
 beforeAll(async () => {
   if (!enabled) return;
-  a = await startPlatform("r4-a");
-  b = await startPlatform("r4-b", [], { databaseUrl: a.databaseUrl });
-  proxy = await startRoundRobinProxy([a.port, b.port]);
-  db = await createDb({ url: a.databaseUrl, migrate: false, poolSize: 2 });
+  db = await createTestDb({ poolSize: 2 });
+  replicas.push(await startPlatform("r4-a", [], { databaseUrl: db.url }));
+  replicas.push(await startPlatform("r4-b", [], { databaseUrl: db.url }));
+  proxy = await startRoundRobinProxy(replicas.map((r) => r.port));
 }, 180_000);
 
 afterAll(async () => {
   for (const p of agents) p.kill("SIGKILL");
   await proxy?.close();
-  await b?.stop();
-  await a?.stop();
-  await db?.close();
+  for (const r of replicas) await r.stop();
+  await db?.drop();
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -76,15 +81,35 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
       }
     };
 
+    // The agents a replica serves: those that registered with it (an agent leaves a replica
+    // only when the replica dies, and its restart starts with an empty log).
+    const servedBy = (r: Platform) => new Set([...r.output().matchAll(/agent registered \{"agentId":"([0-9a-f-]{36})"/g)].map((m) => m[1]!));
     const replicaLogs: string[] = [];
     for (let kill = 0; kill < 2; kill++) {
-      await waitFor(async () => (await count("running")) >= 2, 60_000, "running trials");
-      const port = b!.port;
-      b!.child.kill("SIGKILL");
+      // A victim whose agent is mid-trial: started (a value is stored) and with at least
+      // ~1.4 s to go (at most 2 of 5 steps of 700 ms), so the trial is still running when the
+      // agent reconnects (within 1 s) and presents it.
+      let victim = -1;
+      await waitFor(
+        async () => {
+          const rows = await db.query<{ agent_id: string }>(
+            `SELECT t.agent_id FROM trials t WHERE t.study_id = $1 AND t.state = 'running' AND t.agent_id IS NOT NULL
+               AND (SELECT count(*) FROM trial_values v WHERE v.trial_id = t.id) BETWEEN 1 AND 2`,
+            [studyId],
+          );
+          const busy = new Set(rows.map((r) => String(r.agent_id)));
+          victim = replicas.findIndex((r) => [...servedBy(r)].some((id) => busy.has(id)));
+          return victim >= 0;
+        },
+        60_000,
+        "an agent in the middle of a trial",
+      );
+      const old = replicas[victim]!;
+      old.child.kill("SIGKILL");
       await new Promise((r) => setTimeout(r, 2_000));
-      replicaLogs.push(b!.output());
-      await b!.stop();
-      b = await startPlatform(`r4-b-${kill + 1}`, [], { databaseUrl: a.databaseUrl, port });
+      replicaLogs.push(old.output());
+      await old.stop();
+      replicas[victim] = await startPlatform(`r4-${victim === 0 ? "a" : "b"}-${kill + 1}`, [], { databaseUrl: db.url, port: old.port });
     }
 
     await waitFor(async () => (await count("complete")) === TRIALS, 180_000, `${TRIALS} complete trials`);
@@ -120,7 +145,7 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
     // The kills really cut agents off, and their running trials were re-adopted on reconnect.
     const agentLogs = names.map((n) => readFileSync(path.join(resultsDir, "logs", `e2e-${n}.log`), "utf8")).join("\n");
     expect(agentLogs.match(/\[agent\] disconnected/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
-    const serverLogs = [a.output(), ...replicaLogs, b!.output()].join("\n");
+    const serverLogs = [...replicaLogs, ...replicas.map((r) => r.output())].join("\n");
     const adopted = [...serverLogs.matchAll(/"adopted":(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     expect(adopted).toBeGreaterThanOrEqual(1);
   }, 300_000);

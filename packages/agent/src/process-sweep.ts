@@ -18,6 +18,7 @@ export const RUN_COOKIE_ENV = "AUTOGLM_RUN_COOKIE";
 export function signalByCookie(cookie: string, signal: NodeJS.Signals = "SIGKILL"): number[] {
   if (process.platform !== "linux") return [];
   const needle = Buffer.from(`${RUN_COOKIE_ENV}=${cookie}\0`);
+  const inner = Buffer.concat([Buffer.from([0]), needle]);
   let entries: string[];
   try {
     entries = readdirSync("/proc");
@@ -36,7 +37,7 @@ export function signalByCookie(cookie: string, signal: NodeJS.Signals = "SIGKILL
     }
     // environ is NUL-separated; the needle ends in NUL, so a longer cookie cannot match. The
     // first variable has no NUL before it, hence the two checks.
-    if (!(environ.subarray(0, needle.length).equals(needle) || environ.includes(Buffer.concat([Buffer.from([0]), needle])))) continue;
+    if (!(environ.subarray(0, needle.length).equals(needle) || environ.includes(inner))) continue;
     try {
       process.kill(pid, signal);
       hit.push(pid);

@@ -17,7 +17,7 @@
 // either side looks at the total budget, so it equals a separate 50-trial run.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -91,9 +91,6 @@ async function cached(key, compute) {
   if (existsSync(path)) return JSON.parse(readFileSync(path, "utf8"));
   const value = await compute();
   writeFileSync(path, JSON.stringify(value));
-  // When the run's last cell was computed: the run's length, whenever its report is regenerated.
-  const meta = join(CACHE, "meta.json");
-  if (existsSync(meta)) writeFileSync(meta, JSON.stringify({ ...JSON.parse(readFileSync(meta, "utf8")), lastCell: Date.now() }));
   return value;
 }
 const tick = () => new Promise((r) => setImmediate(r));
@@ -209,7 +206,8 @@ const started = Date.now();
 const metaPath = join(CACHE, "meta.json");
 if (!existsSync(metaPath)) writeFileSync(metaPath, JSON.stringify({ started }));
 const firstStarted = JSON.parse(readFileSync(metaPath, "utf8")).started;
-const lastCell = () => JSON.parse(readFileSync(metaPath, "utf8")).lastCell ?? Date.now();
+/** When the run's newest cell was written: the run's length, however often its report is regenerated. */
+const lastCell = () => Math.max(firstStarted, ...readdirSync(CACHE).filter((f) => f !== "meta.json").map((f) => statSync(join(CACHE, f)).mtimeMs));
 const results = { ours: {}, theirs: {}, timing: { ours: {}, theirs: {} }, pruners: { ours: {}, theirs: {} }, check: { ours: {}, theirs: {} }, prunerCheck: {} };
 const CHECK_SEED_LIST = [...Array(CHECK_SEEDS).keys()];
 log(`run ${RUN_ID} (cache ${CACHE})`);

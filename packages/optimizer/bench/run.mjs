@@ -50,7 +50,7 @@ const PRUNERS = ["none", "median", "successive_halving", "asha", "hyperband"];
 const CHECK_SEEDS = Number(argValue("check-seeds") ?? (QUICK ? 0 : 1000));
 // The pruner goal's check on our side: none, asha and hyperband over seeds 0..N-1 (Optuna's
 // pruners report through Python at every step, too slow for a hundred seeds here).
-const PRUNER_CHECK_SEEDS = QUICK ? 0 : CHECK_SEEDS ? 100 : 0;
+const PRUNER_CHECK_SEEDS = QUICK ? 0 : CHECK_SEEDS ? 200 : 0;
 const CHECKED_PRUNERS = ["none", "asha", "hyperband"];
 const OPTUNA_PRUNERS = ["none", "median", "successive_halving", "hyperband"];
 

@@ -111,8 +111,9 @@ interface THalvingOptions {
   /** Trials needed at a rung before any is promoted. Default 0. */
   bootstrapCount?: number;
   /**
-   * Promote by each trial's forecast final value (learning-curve extrapolation) rather than
-   * its value at the rung, and never stop a trial forecast to beat the best finished one.
+   * Promote by each trial's estimated final value (its curve's extrapolation, combined with
+   * a model of the finished trials' final values over the params) rather than its value at
+   * the rung, and never stop a trial estimated to possibly beat the best finished one.
    * Default true for asha, false for successive_halving (Optuna's rule).
    */
   forecast?: boolean;

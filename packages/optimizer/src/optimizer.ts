@@ -182,7 +182,7 @@ class OptimizerImpl implements Optimizer {
     while (i > 0 && iv[i - 1]![0] > step) i--;
     if (i > 0 && iv[i - 1]![0] === step) iv[i - 1] = [step, loss];
     else iv.splice(i, 0, [step, loss]);
-    return { prune: this.pruner.shouldPrune({ trial: t, step, trials: this.view(), sign: this.signs[0]! }) };
+    return { prune: this.pruner.shouldPrune({ trial: t, step, trials: this.view(), sign: this.signs[0]!, space: this.space }) };
   }
 
   tell(id: number, value: TValue | null, state: "complete" | "pruned" | "failed" = "complete"): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createOptimizer, restoreOptimizer, type TPrunerConfig } from "./index.js";
-import { forecastCurve } from "./pruners.js";
+import { forecastCurve, forecastWithError } from "./pruners.js";
 
 const space = { x: { type: "float", low: 0, high: 1 } } as const;
 
@@ -109,8 +109,87 @@ describe("asha with forecasts (the default)", () => {
     expect(run(17)).toEqual(straight);
   });
 
+  it("states an error that covers the final value even from a short, noisy prefix", () => {
+    // mulberry32 + Box-Muller: seeded report noise of 0.01 on a slow curve (true final 0.116).
+    const prng = (seed: number) => {
+      let a = seed >>> 0;
+      return () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+    };
+    const truth = 0.1 + 2.4 * Math.exp(-0.05 * 100);
+    for (const n of [9, 27]) {
+      let covered = 0;
+      for (let k = 0; k < 100; k++) {
+        const r = prng(k + 1);
+        const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+        const pts = Array.from({ length: n }, (_, i) => [i + 1, 0.1 + 2.4 * Math.exp(-0.05 * (i + 1)) + 0.01 * gauss()] as const);
+        const f = forecastWithError(pts, 100)!;
+        if (Math.abs(f.value - truth) <= 2 * f.se) covered++;
+      }
+      // The rate's uncertainty is part of se: without it, +-2 se covered 8% (9 steps) and 28% (27).
+      expect(covered).toBeGreaterThanOrEqual(60);
+    }
+  });
+
   it("rejects a non-boolean forecast option", () => {
     expect(() => createOptimizer({ space, pruner: { name: "asha", forecast: "yes" } as unknown as TPrunerConfig })).toThrow(/forecast/);
+  });
+});
+
+describe("asha with the model of finished trials", () => {
+  // Twelve finished trials whose final value depends on x (best at x = 0.2), curves of 30 steps.
+  const curveOf = (x: number, n = 30): number[] => Array.from({ length: n }, (_, i) => 0.1 + 2 * (x - 0.2) ** 2 + 2 * Math.exp(-0.3 * (i + 1)));
+  const study = () => {
+    const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 }, pruner: { name: "asha" } });
+    for (let i = 0; i < 12; i++) {
+      const x = i / 11;
+      const c = curveOf(x);
+      opt.addTrial({ id: i, params: { x }, state: "complete", value: c[c.length - 1]!, intermediate: c.map((v, s) => [s + 1, v]) });
+    }
+    return opt;
+  };
+  const firstPruned = (opt: ReturnType<typeof study>, id: number, x: number, probe: number[]): number | null => {
+    opt.addTrial({ id, params: { x }, state: "running" });
+    for (let s = 0; s < probe.length; s++) if (opt.report(id, s + 1, probe[s]!).prune) return s + 1;
+    return null;
+  };
+
+  it("stops a configuration the finished trials rule out at the first rung, before its curve can be fitted", () => {
+    expect(firstPruned(study(), 100, 0.95, curveOf(0.95))).toBe(1);
+    expect(firstPruned(study(), 100, 0.2, curveOf(0.2))).toBeNull();
+  });
+
+  it("lets a trial whose reports lead every other trial's through, whatever the model says of its params", () => {
+    expect(firstPruned(study(), 100, 0.95, curveOf(0.2).map((v) => v - 0.5))).toBeNull();
+  });
+
+  it("hyperband: stops such a configuration at the first report in every bracket, not only the most aggressive", () => {
+    const hb = () => {
+      const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 }, pruner: { name: "hyperband" } });
+      for (let i = 0; i < 12; i++) {
+        const c = curveOf(i / 11);
+        opt.addTrial({ id: i, params: { x: i / 11 }, state: "complete", value: c[c.length - 1]!, intermediate: c.map((v, s) => [s + 1, v]) });
+      }
+      return opt;
+    };
+    // 40 ids spread over the four brackets (30 steps: rungs from 1, 3, 9 and 27).
+    const steps = Array.from({ length: 40 }, (_, k) => firstPruned(hb(), 100 + k, 0.95, curveOf(0.95)));
+    expect(new Set(steps)).toEqual(new Set([1]));
+    expect(Array.from({ length: 40 }, (_, k) => firstPruned(hb(), 100 + k, 0.2, curveOf(0.2))).every((s) => s === null)).toBe(true);
+  });
+
+  it("does not use the model before ten trials finished", () => {
+    const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 }, pruner: { name: "asha" } });
+    for (let i = 0; i < 9; i++) {
+      const c = curveOf(i / 8);
+      opt.addTrial({ id: i, params: { x: i / 8 }, state: "complete", value: c[c.length - 1]!, intermediate: c.map((v, s) => [s + 1, v]) });
+    }
+    expect(firstPruned(opt, 100, 0.95, curveOf(0.95)) ?? Infinity).toBeGreaterThan(3);
   });
 });
 

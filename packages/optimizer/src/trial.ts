@@ -40,6 +40,8 @@ export interface PruneContext {
   trials: readonly TrialView[];
   /** +1 when the study minimizes, -1 when it maximizes (to turn losses back into metric units). */
   sign: 1 | -1;
+  /** The study's space, for pruners that relate a trial's params to finished trials'. */
+  space?: CompiledSpace;
 }
 
 export interface Pruner {

@@ -153,6 +153,16 @@ export function fitKernel(data: GpData): KernelParams {
   return { invLs2, scale: Math.exp(x[dim]!), noise: MIN_NOISE + Math.exp(x[dim + 1]!) };
 }
 
+/** fitKernel on at most maxFit points of data: the best (by ys) and most recent (by ids). */
+export function fitKernelBounded(data: GpData, ys: number[], ids: number[], maxFit: number): KernelParams {
+  if (data.n <= maxFit) return fitKernel(data);
+  const { dim, x, y, isCat } = data;
+  const sub = subsetIndices(ys, ids, maxFit);
+  const fx = new Float64Array(sub.length * dim);
+  sub.forEach((i, k) => fx.set(x.subarray(i * dim, (i + 1) * dim), k * dim));
+  return fitKernel({ x: fx, y: Float64Array.from(sub, (i) => y[i]!), n: sub.length, dim, isCat });
+}
+
 export class Posterior {
   private readonly l: Float64Array;
   private readonly alpha: Float64Array;
@@ -279,7 +289,8 @@ export function observations(trials: readonly TrialView[]): { t: TrialView; y: n
   return out;
 }
 
-function subsetIndices(ys: number[], ids: number[], max: number): number[] {
+/** At most `max` indices: the best half by value, then the most recent. */
+export function subsetIndices(ys: number[], ids: number[], max: number): number[] {
   const n = ys.length;
   if (n <= max) return [...Array(n).keys()];
   const byValue = [...Array(n).keys()].sort((a, b) => ys[a]! - ys[b]! || ids[a]! - ids[b]!);
@@ -344,15 +355,7 @@ export function proposeGp(
   obs.forEach((ob, i) => encode(space, ob.t.params, x, i * dim));
   const y = Float64Array.from(raw, (v) => (v - mu) / sdY);
   const full: GpData = { x, y, n, dim, isCat };
-  // Fit the kernel on a bounded subset: the best and most recent of the conditioning set.
-  let fitData = full;
-  if (n > o.maxFitPoints) {
-    const sub = subsetIndices(raw, obs.map((q) => q.t.id), o.maxFitPoints);
-    const fx = new Float64Array(sub.length * dim);
-    sub.forEach((i, k) => fx.set(x.subarray(i * dim, (i + 1) * dim), k * dim));
-    fitData = { x: fx, y: Float64Array.from(sub, (i) => y[i]!), n: sub.length, dim, isCat };
-  }
-  const params = fitKernel(fitData);
+  const params = fitKernelBounded(full, raw, obs.map((q) => q.t.id), o.maxFitPoints);
   let post = new Posterior(full, params);
   let best = Infinity;
   for (let i = 0; i < n; i++) best = Math.min(best, y[i]!);

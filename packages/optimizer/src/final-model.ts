@@ -19,6 +19,15 @@ export function finalLoss(t: TrialView): number | null {
 }
 
 /**
+ * Fits shared across optimizer instances, most recent last: the ask/tell API rebuilds a
+ * study's optimizer for every report, and the fit (10-200 ms) depends only on the data, so
+ * a rebuilt optimizer reuses it. Keyed by the exact inputs of the fit; a Posterior's
+ * scratch buffers are safe to share on one thread.
+ */
+const recentFits = new Map<string, Posterior>();
+const RECENT_FITS = 16;
+
+/**
  * What the finished trials say about a configuration's final loss before (or while) it
  * runs: a Gaussian process over the params (the GP sampler's Matern-5/2 kernel and
  * maximum-a-posteriori fit) on the finished trials' final losses, standardized linearly so
@@ -27,7 +36,7 @@ export function finalLoss(t: TrialView): number | null {
  * where it ends; configurations near finished ones end near them.
  * The fit is redone only when the set of finished trials changes, on at most the GP
  * sampler's maxPoints trials (best half and most recent), so a decision stays cheap in a
- * long study. Deterministic: the same trials give the same model.
+ * long study, and a rebuilt optimizer reuses a recent fit of the same data. Deterministic: the same trials give the same model.
  */
 export class FinalValueModel {
   private key = "";
@@ -69,8 +78,16 @@ export class FinalValueModel {
     pick.forEach((d, i) => encode(space, d.t.params, x, i * dim));
     const isCat = space.dims.map((d) => d.type === "categorical");
     const y = Float64Array.from(pick, (d) => (d.y - this.mu) / this.sd);
-    const data = { x, y, n, dim, isCat };
-    this.post = new Posterior(data, fitKernelBounded(data, Array.from(y), pick.map((d) => d.t.id), GP_DEFAULTS.maxFitPoints));
+    const ids = pick.map((d) => d.t.id);
+    const fitKey = `${isCat.join()}|${ids.join()}|${x.join()}|${y.join()}`;
+    let post = recentFits.get(fitKey);
+    if (post === undefined) {
+      const data = { x, y, n, dim, isCat };
+      post = new Posterior(data, fitKernelBounded(data, Array.from(y), ids, GP_DEFAULTS.maxFitPoints));
+      if (recentFits.size >= RECENT_FITS) recentFits.delete(recentFits.keys().next().value!);
+    } else recentFits.delete(fitKey);
+    recentFits.set(fitKey, post);
+    this.post = post;
     this.space = space;
     return true;
   }

@@ -59,3 +59,64 @@ export const FUNCTIONS = Object.entries(spec.functions).map(([name, f]) => ({
 }));
 
 export const CURVE = spec.learning_curve_task;
+
+/**
+ * A learning-curve task for the pruners: `curve(params)` gives the noise-free value at each
+ * step; reports add N(0, noise). CURVE_TASK is the suite's (its formula in functions.json).
+ */
+export const CURVE_TASK = {
+  name: "suite",
+  space: CURVE.space,
+  direction: "minimize",
+  steps: CURVE.steps,
+  noise: 0.01,
+  curve: ({ lr, width }) => {
+    const final = 0.1 + 0.3 * (Math.log10(lr) + 2) ** 2 + 0.05 * (Math.log2(width) - 7) ** 2;
+    const rate = 0.02 + 0.3 * Math.sqrt(lr);
+    return (s) => final + (2.5 - final) * Math.exp(-rate * s);
+  },
+};
+
+/**
+ * Three more curve tasks, not from the shared suite: written after the pruners were
+ * designed, to check that they generalize (nothing was tuned on them). Power-law curves
+ * over three params and 200 steps; the suite's shape with five times its report noise; and
+ * an accuracy to maximize, where the fastest optimizer ends worse than the slowest.
+ */
+export const OTHER_CURVE_TASKS = [
+  {
+    name: "power-law",
+    space: {
+      lr: { type: "float", low: 1e-4, high: 1e-1, log: true },
+      wd: { type: "float", low: 1e-6, high: 1e-2, log: true },
+      dropout: { type: "float", low: 0, high: 0.5 },
+    },
+    direction: "minimize",
+    steps: 200,
+    noise: 0.02,
+    curve: (p) => {
+      const final = 0.3 + 0.2 * (Math.log10(p.lr) + 2.5) ** 2 + 0.05 * (Math.log10(p.wd) + 4) ** 2 + 0.3 * (p.dropout - 0.2) ** 2;
+      const rate = 0.02 + 20 * p.lr;
+      return (s) => final + (2 - final) / (1 + rate * s);
+    },
+  },
+  { ...CURVE_TASK, name: "suite, 5x noise", noise: 0.05 },
+  {
+    name: "accuracy",
+    space: {
+      optimizer: { type: "categorical", choices: ["sgd", "adam", "rmsprop"] },
+      lr: { type: "float", low: 1e-4, high: 1, log: true },
+      batch: { type: "int", low: 16, high: 512, log: true },
+    },
+    direction: "maximize",
+    steps: 60,
+    noise: 0.005,
+    curve: (p) => {
+      const top = { sgd: 0.95, adam: 0.92, rmsprop: 0.9 }[p.optimizer];
+      const bestLr = { sgd: -1, adam: -3, rmsprop: -2.5 }[p.optimizer];
+      const final = top - 0.08 * (Math.log10(p.lr) - bestLr) ** 2 - 0.01 * (Math.log2(p.batch) - 6) ** 2;
+      const rate = { sgd: 0.04, adam: 0.25, rmsprop: 0.15 }[p.optimizer];
+      return (s) => final - (final - 0.1) * Math.exp(-rate * s);
+    },
+  },
+];

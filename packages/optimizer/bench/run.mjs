@@ -22,7 +22,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createOptimizer } from "../dist/index.js";
-import { CURVE, FUNCTIONS } from "./functions.mjs";
+import { CURVE_TASK, FUNCTIONS, OTHER_CURVE_TASKS } from "./functions.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..", "..");
@@ -52,6 +52,8 @@ const CHECK_SEEDS = Number(argValue("check-seeds") ?? (QUICK ? 0 : 1000));
 // pruners report through Python at every step, too slow for a hundred seeds here).
 const PRUNER_CHECK_SEEDS = QUICK ? 0 : CHECK_SEEDS ? 200 : 0;
 const CHECKED_PRUNERS = ["none", "asha", "hyperband"];
+// Pruners on curve tasks other than the suite's (functions.mjs), ours only, over this many seeds.
+const OTHER_CURVE_SEEDS = QUICK ? 0 : 20;
 const OPTUNA_PRUNERS = ["none", "median", "successive_halving", "hyperband"];
 
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -154,24 +156,27 @@ function timeOurs(sampler, n, reps) {
   return { wall: (performance.now() - w0) / reps / 1000, cpu: (c.user + c.system) / 1e6 / reps };
 }
 
-function curveTask(pruner, seed, trials) {
-  const opt = createOptimizer({ space: CURVE.space, sampler: { name: "tpe", seed }, pruner: { name: pruner } });
+/**
+ * One study of `trials` TPE trials on a curve task with the given pruner. `best` is the best
+ * final report among the trials that ran to the end; `truth` the noise-free last-step value
+ * of the best such configuration: what the search found, apart from the luck of the final
+ * report's noise.
+ */
+function curveTask(pruner, seed, trials, task = CURVE_TASK) {
+  const opt = createOptimizer({ space: task.space, direction: task.direction, sampler: { name: "tpe", seed }, pruner: { name: pruner } });
   const rnd = prng(seed + 1);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+  const sign = task.direction === "maximize" ? -1 : 1;
   let used = 0;
   let best = Infinity;
-  // The noise-free value at the last step of the best completed configuration: what the
-  // search found, apart from the luck of the final report's noise.
   let truth = Infinity;
   for (let i = 0; i < trials; i++) {
     const t = opt.ask();
-    const { lr, width } = t.params;
-    const final = 0.1 + 0.3 * (Math.log10(lr) + 2) ** 2 + 0.05 * (Math.log2(width) - 7) ** 2;
-    const rate = 0.02 + 0.3 * Math.sqrt(lr);
+    const curve = task.curve(t.params);
     let v = 0;
     let pruned = false;
-    for (let s = 1; s <= CURVE.steps; s++) {
-      v = final + (2.5 - final) * Math.exp(-rate * s) + 0.01 * gauss();
+    for (let s = 1; s <= task.steps; s++) {
+      v = curve(s) + task.noise * gauss();
       used++;
       if (opt.report(t.id, s, v).prune) {
         pruned = true;
@@ -181,11 +186,11 @@ function curveTask(pruner, seed, trials) {
     if (pruned) opt.tell(t.id, null, "pruned");
     else {
       opt.tell(t.id, v);
-      best = Math.min(best, v);
-      truth = Math.min(truth, final + (2.5 - final) * Math.exp(-rate * CURVE.steps));
+      best = Math.min(best, sign * v);
+      truth = Math.min(truth, sign * curve(task.steps));
     }
   }
-  return { best, steps: used, truth };
+  return { best: sign * best, steps: used, truth: sign * truth };
 }
 
 // ---------- statistics and formatting ----------
@@ -208,7 +213,7 @@ if (!existsSync(metaPath)) writeFileSync(metaPath, JSON.stringify({ started }));
 const firstStarted = JSON.parse(readFileSync(metaPath, "utf8")).started;
 /** When the run's newest cell was written: the run's length, however often its report is regenerated. */
 const lastCell = () => Math.max(firstStarted, ...readdirSync(CACHE).filter((f) => f !== "meta.json").map((f) => statSync(join(CACHE, f)).mtimeMs));
-const results = { ours: {}, theirs: {}, timing: { ours: {}, theirs: {} }, pruners: { ours: {}, theirs: {} }, check: { ours: {}, theirs: {} }, prunerCheck: {} };
+const results = { ours: {}, theirs: {}, timing: { ours: {}, theirs: {} }, pruners: { ours: {}, theirs: {} }, check: { ours: {}, theirs: {} }, prunerCheck: {}, otherCurves: {} };
 const CHECK_SEED_LIST = [...Array(CHECK_SEEDS).keys()];
 log(`run ${RUN_ID} (cache ${CACHE})`);
 
@@ -296,6 +301,17 @@ for (const p of ONLY_TIMING || !PRUNER_CHECK_SEEDS ? [] : CHECKED_PRUNERS) {
   results.prunerCheck[p] = await cached(`ours-pruner-check-${p}-${PRUNER_CHECK_SEEDS}`, () => [...Array(PRUNER_CHECK_SEEDS).keys()].map((seed) => curveTask(p, seed, 100)));
   log(`ours pruner check ${p} ${PRUNER_CHECK_SEEDS} seeds`);
   await tick();
+}
+for (const task of ONLY_TIMING || !OTHER_CURVE_SEEDS ? [] : OTHER_CURVE_TASKS) {
+  const t0 = Date.now();
+  results.otherCurves[task.name] = {};
+  for (const p of PRUNERS) {
+    results.otherCurves[task.name][p] = await cached(`ours-other-curve-${task.name}-${p}-${OTHER_CURVE_SEEDS}`, () =>
+      [...Array(OTHER_CURVE_SEEDS).keys()].map((seed) => curveTask(p, seed, 100, task)),
+    );
+    await tick();
+  }
+  log(`ours other curve task ${task.name} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }
 for (const f of ONLY_TIMING || !CHECK_SEEDS ? [] : FUNCS) {
   const t0 = Date.now();
@@ -497,6 +513,24 @@ if (pc.none && pc.asha && pc.hyperband) {
   for (const p of CHECKED_PRUNERS) {
     const s = median(pc[p].map((r) => r.steps));
     lines.push(`| ${p} | ${fmt(median(pc[p].map((r) => r.best)))} | ${fmt(median(pc[p].map((r) => r.truth)))} | ${s} (${((100 * s) / n).toFixed(0)}%) |`);
+  }
+  lines.push("");
+}
+
+if (Object.keys(results.otherCurves).length) {
+  lines.push(
+    `On three other curve tasks (ours, ${OTHER_CURVE_SEEDS} seeds, 100 trials of TPE; bench/functions.mjs, written after the pruners were designed and not tuned on): best final value, the best finished configuration's noise-free value, and the share of the no-pruning steps. For \`accuracy\` higher is better.`,
+    "",
+  );
+  const names = Object.keys(results.otherCurves);
+  lines.push(`| pruner | ${names.map((n) => `${n}: best / noise-free / steps`).join(" | ")} |`, `|---|${names.map(() => "---").join("|")}|`);
+  for (const p of PRUNERS) {
+    const cells = names.map((n) => {
+      const runs = results.otherCurves[n][p];
+      const share = (100 * median(runs.map((r) => r.steps))) / median(results.otherCurves[n].none.map((r) => r.steps));
+      return `${fmt(median(runs.map((r) => r.best)))} / ${fmt(median(runs.map((r) => r.truth)))} / ${share.toFixed(0)}%`;
+    });
+    lines.push(`| ${p} | ${cells.join(" | ")} |`);
   }
   lines.push("");
 }

@@ -184,13 +184,15 @@ for step in range(1000):
     await waitFor(async () => (await studyCounts(srv.db, studyId)).pruned === N, 60_000, "all pruned");
     // The database says pruned at decision time; the processes die a grace period later.
     await waitFor(() => exits.length === N, 10_000, "exits");
-    const trials = await srv.db.query<{ id: string; value: unknown; end_code: string; last_step: unknown }>(
+    const trials = await srv.db.query<{ id: string; value: unknown; end_code: string; end_reason: string; last_step: unknown }>(
       `SELECT id, value, end_code, end_reason, last_step, attempt FROM trials WHERE study_id = $1`,
       [studyId],
     );
     const latencies: number[] = [];
     for (const t of trials) {
       expect(t.end_code).toBe("PRUNED");
+      // The pruner's why, in the metric's units, on the trial the dashboard shows.
+      expect(t.end_reason).toMatch(/^pruned by the study's pruner at step (\d+) \(threshold: its value at step \1, 100, is above the upper bound 50\)$/);
       expect(Number(t.value)).toBe(100); // the last intermediate value
       const out = path.join(dir, "work", "trials", t.id, "attempt-1");
       const decided = Number(readFileSync(path.join(out, "decide.txt"), "utf8")) * 1000;

@@ -24,6 +24,7 @@ export {
   type TBest,
   type TValue,
   type TSerializedOptimizer,
+  type TReportResult,
 } from "./optimizer.js";
 export { countGridPoints } from "./samplers/grid.js";
 export { chooseAuto, type TAutoChoice } from "./samplers/auto.js";

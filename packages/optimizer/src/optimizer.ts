@@ -44,9 +44,15 @@ export interface TSerializedOptimizer {
   trials: THistoryTrial[];
 }
 
+/** report()'s answer: stop the trial or not, and why (in the metric's units) when it should. */
+export interface TReportResult {
+  prune: boolean;
+  reason?: string;
+}
+
 export interface Optimizer {
   ask(options?: { id?: number }): TAskedTrial;
-  report(id: number, step: number, value: number): { prune: boolean };
+  report(id: number, step: number, value: number): TReportResult;
   tell(id: number, value: TValue | null, state?: "complete" | "pruned" | "failed"): void;
   addTrial(trial: THistoryTrial): void;
   best(): TBest | null;
@@ -171,7 +177,7 @@ class OptimizerImpl implements Optimizer {
     return { id, params: { ...params } };
   }
 
-  report(id: number, step: number, value: number): { prune: boolean } {
+  report(id: number, step: number, value: number): TReportResult {
     const t = this.running(id, "report");
     if (this.signs.length > 1) throw new OptimizerError("INVALID_STATE", "report: intermediate values need a single-objective study");
     if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) badValue(`report(trial ${id}): step must be a non-negative integer (got ${String(step)})`);
@@ -182,7 +188,8 @@ class OptimizerImpl implements Optimizer {
     while (i > 0 && iv[i - 1]![0] > step) i--;
     if (i > 0 && iv[i - 1]![0] === step) iv[i - 1] = [step, loss];
     else iv.splice(i, 0, [step, loss]);
-    return { prune: this.pruner.shouldPrune({ trial: t, step, trials: this.view(), sign: this.signs[0]!, space: this.space }) };
+    const reason = this.pruner.decide({ trial: t, step, trials: this.view(), sign: this.signs[0]!, space: this.space });
+    return reason === null ? { prune: false } : { prune: true, reason };
   }
 
   tell(id: number, value: TValue | null, state: "complete" | "pruned" | "failed" = "complete"): void {

@@ -19,6 +19,20 @@ function firstPrunedStep(pruner: TPrunerConfig, finished: number[][], probe: num
 
 const flat = (v: number, n = 10): number[] => Array(n).fill(v);
 
+/** Like firstPrunedStep, but returns what report() answered at the first prune (or the last report). */
+function firstPruneAnswer(pruner: TPrunerConfig, finished: number[][], probe: number[], direction: "minimize" | "maximize" = "minimize") {
+  const opt = createOptimizer({ space, direction, sampler: { name: "random", seed: 0 }, pruner });
+  for (const curve of finished) {
+    const t = opt.ask();
+    curve.forEach((v, s) => opt.report(t.id, s + 1, v));
+    opt.tell(t.id, curve[curve.length - 1]!);
+  }
+  const t = opt.ask();
+  let answer = opt.report(t.id, 1, probe[0]!);
+  for (let s = 1; s < probe.length && !answer.prune; s++) answer = opt.report(t.id, s + 1, probe[s]!);
+  return answer;
+}
+
 describe("median / percentile", () => {
   const finished = [1, 2, 3, 4, 5].map((v) => flat(v));
   it("prunes a trial worse than the median at the same step, not one at or below it", () => {
@@ -225,5 +239,49 @@ describe("patience and threshold", () => {
     expect(firstPrunedStep({ name: "threshold", upper: 2 }, [], [1, 1.5, 2.5])).toBe(3);
     expect(firstPrunedStep({ name: "threshold", lower: 0.5 }, [], [0.9, 0.6, 0.4], "maximize")).toBe(3);
     expect(firstPrunedStep({ name: "threshold", upper: 2, nWarmupSteps: 5 }, [], [9, 9, 9, 9, 9])).toBe(5);
+  });
+});
+
+describe("why a trial was pruned (report's reason, in the metric's units)", () => {
+  it("median: the trial's best so far against the median of the finished trials, maximize shown as is", () => {
+    const finished = [1, 2, 3, 4, 5].map((v) => flat(v));
+    expect(firstPruneAnswer({ name: "median" }, finished, flat(2.5), "maximize")).toEqual({
+      prune: true,
+      reason: "its best value so far, 2.5, is worse than the median (3) of 5 finished trials at step 1",
+    });
+    expect(firstPruneAnswer({ name: "median" }, finished, flat(3.5), "maximize")).toEqual({ prune: false });
+  });
+
+  it("successive halving: the value at the rung against the cut of the best 1/eta", () => {
+    const finished = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((v) => flat(v, 9));
+    expect(firstPruneAnswer({ name: "successive_halving" }, finished, flat(3.5, 9)).reason).toBe(
+      "its value at step 1, 3.5, is not among the best 1/3 of the 10 trials that reached that step (cut 3)",
+    );
+  });
+
+  it("asha's model: the predicted final value, which cannot beat the best finished one", () => {
+    const curveOf = (x: number): number[] => Array.from({ length: 30 }, (_, i) => 0.1 + 2 * (x - 0.2) ** 2 + 2 * Math.exp(-0.3 * (i + 1)));
+    const xs = Array.from({ length: 12 }, (_, i) => i / 11);
+    const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 }, pruner: { name: "asha" } });
+    xs.forEach((x, i) => opt.addTrial({ id: i, params: { x }, state: "complete", value: curveOf(x)[29]!, intermediate: curveOf(x).map((v, s) => [s + 1, v]) }));
+    opt.addTrial({ id: 100, params: { x: 0.95 }, state: "running" });
+    const { prune, reason } = opt.report(100, 1, curveOf(0.95)[0]!);
+    expect(prune).toBe(true);
+    const m = /^at step 1 the finished trials predict a final value of ([\d.]+) ± ([\d.]+) for it, which cannot beat the best finished value, ([\d.]+), at 95%$/.exec(reason!);
+    expect(m).not.toBeNull();
+    // x = 0.95 ends at 0.1 + 2 * 0.75^2 = 1.225; the best finished (x = 2/11) at about 0.1.
+    expect(Number(m![1])).toBeCloseTo(1.225, 1);
+    expect(Number(m![3])).toBeCloseTo(0.1 + 2 * (2 / 11 - 0.2) ** 2 + 2 * Math.exp(-9), 3);
+  });
+
+  it("hyperband names the bracket; patience and threshold say what they saw", () => {
+    const finished = Array.from({ length: 30 }, (_, i) => flat(1 + i / 10, 27));
+    expect(firstPruneAnswer({ name: "hyperband", maxResource: 27 }, finished, flat(100, 27)).reason).toMatch(/\(Hyperband bracket [1-4] of 4\)$/);
+    expect(firstPruneAnswer({ name: "patience", patience: 2 }, [], [5, 4, 3, 3, 3]).reason).toBe(
+      "no improvement larger than 0 in its last 2 reports (best 3 before them, 3 in them)",
+    );
+    expect(firstPruneAnswer({ name: "threshold", lower: 0.5 }, [], [0.9, 0.6, 0.4], "maximize").reason).toBe(
+      "its value at step 3, 0.4, is below the lower bound 0.5",
+    );
   });
 });

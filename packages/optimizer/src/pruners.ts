@@ -45,6 +45,16 @@ function bestSoFar(t: TrialView, step: number): number {
   return b;
 }
 
+/** A loss in the metric's units, to 4 significant digits. */
+function show(loss: number, sign: 1 | -1): string {
+  return String(Number((sign * loss).toPrecision(4)));
+}
+
+/** A spread (no sign), to 2 significant digits. */
+function showSpread(x: number): string {
+  return String(Number(x.toPrecision(2)));
+}
+
 function percentileOf(sorted: number[], p: number): number {
   // Linear interpolation, as numpy.percentile.
   const pos = (p / 100) * (sorted.length - 1);
@@ -62,19 +72,23 @@ class PercentilePruner implements Pruner {
     private readonly interval: number,
     private readonly nMin: number,
   ) {}
-  shouldPrune({ trial, step, trials }: PruneContext): boolean {
-    if (step < this.nWarmup) return false;
-    if ((step - this.nWarmup) % this.interval !== 0) return false;
+  decide({ trial, step, trials, sign }: PruneContext): string | null {
+    if (step < this.nWarmup) return null;
+    if ((step - this.nWarmup) % this.interval !== 0) return null;
     const done = trials.filter((t) => t.state === "complete" && t.id !== trial.id);
-    if (done.length < this.nStartup) return false;
+    if (done.length < this.nStartup) return null;
     const vals: number[] = [];
     for (const t of done) {
       const v = valueAtOrBefore(t, step);
       if (v !== null) vals.push(v);
     }
-    if (vals.length < this.nMin || vals.length === 0) return false;
+    if (vals.length < this.nMin || vals.length === 0) return null;
     vals.sort((a, b) => a - b);
-    return bestSoFar(trial, step) > percentileOf(vals, this.p);
+    const best = bestSoFar(trial, step);
+    const cut = percentileOf(vals, this.p);
+    if (!(best > cut)) return null;
+    const rule = this.p === 50 ? "the median" : `the cut that keeps the best ${this.p}%`;
+    return `its best value so far, ${show(best, sign)}, is worse than ${rule} (${show(cut, sign)}) of ${vals.length} finished trials at step ${step}`;
   }
 }
 
@@ -208,7 +222,7 @@ class HalvingPruner implements Pruner {
     private readonly bootstrap: number,
     /** Restricts the competitors (Hyperband brackets). */
     private readonly sameGroup: (a: TrialView, b: TrialView) => boolean = () => true,
-    /** Promote by forecast final value instead of the value at the rung (see shouldPrune). */
+    /** Promote by forecast final value instead of the value at the rung (see decideByEstimate). */
     private readonly forecast = false,
     /** The finished trials' model of final values (shared by Hyperband's brackets). */
     private readonly model = new FinalValueModel(),
@@ -228,8 +242,8 @@ class HalvingPruner implements Pruner {
     return Math.max(1, Math.floor(first.intermediate[first.intermediate.length - 1]![0] / 100));
   }
 
-  shouldPrune(ctx: PruneContext): boolean {
-    return this.forecast ? this.shouldPruneForecast(ctx) : this.shouldPruneAtRung(ctx);
+  decide(ctx: PruneContext): string | null {
+    return this.forecast ? this.decideByEstimate(ctx) : this.decideAtRung(ctx);
   }
 
   /**
@@ -256,10 +270,10 @@ class HalvingPruner implements Pruner {
    * brackets (predictBelowFirstRung). Before any trial has finished there is no horizon:
    * nothing is pruned.
    */
-  private shouldPruneForecast(ctx: PruneContext): boolean {
-    const { trial, step, trials } = ctx;
+  private decideByEstimate(ctx: PruneContext): string | null {
+    const { trial, step, trials, sign } = ctx;
     const minR = this.resolveMin(trials);
-    if (minR === null) return false;
+    if (minR === null) return null;
     let horizon = -Infinity;
     let incumbent = Infinity;
     for (const t of trials) {
@@ -268,19 +282,20 @@ class HalvingPruner implements Pruner {
       const final = finalLoss(t)!;
       if (final < incumbent) incumbent = final;
     }
-    if (!(horizon > step)) return false;
+    if (!(horizon > step)) return null;
     const prevSteps = trial.intermediate.filter(([s]) => s < step);
     const prevStep = prevSteps.length > 0 ? prevSteps[prevSteps.length - 1]![0] : -Infinity;
     const modelled = ctx.space !== undefined && this.model.update(ctx.space, trials);
     // Rungs below the first (r < 0) are checked only in Hyperband's later brackets.
     for (let r = this.predictBelowFirstRung && modelled ? -this.mesr : 0; ; r++) {
       const rungStep = minR * Math.pow(this.eta, this.mesr + r);
-      if (rungStep > step) return false;
+      if (rungStep > step) return null;
       if (rungStep <= prevStep) continue;
       const est = this.estimateAt(trial, rungStep, horizon, modelled);
       if (est === null) continue;
       const mine = est.value;
       if (mine - Z_95 * Math.hypot(est.se, est.noise) <= incumbent) continue;
+      const hopeless = `cannot beat the best finished value, ${show(incumbent, sign)}, at 95%`;
       if (!est.curve || r < 0) {
         // Predictive rule alone: stop it unless its value at the rung leads every other
         // trial's, in any bracket (its own reports would then contradict the estimate).
@@ -292,7 +307,8 @@ class HalvingPruner implements Pruner {
           if (v !== null && v < value) leads = false;
         }
         if (leads) continue;
-        return true;
+        const source = est.curve ? "its curve and the finished trials forecast" : "the finished trials predict";
+        return `at step ${rungStep} ${source} a final value of ${show(mine, sign)} ± ${showSpread(est.se)} for it, which ${hopeless}`;
       }
       const competing: number[] = [];
       for (const t of trials) {
@@ -305,11 +321,12 @@ class HalvingPruner implements Pruner {
         const f = this.estimateAt(t, rungStep, horizon, modelled);
         if (f !== null && f.curve) competing.push(f.value);
       }
-      if (competing.length <= this.bootstrap) return true;
+      if (competing.length <= this.bootstrap) return bootstrapReason(competing.length, rungStep, this.bootstrap);
       competing.sort((a, b) => a - b);
       let k = Math.floor(competing.length / this.eta) - 1;
       if (k < 0) k = 0;
-      if (!(mine <= competing[k]!)) return true;
+      if (!(mine <= competing[k]!))
+        return `at step ${rungStep} its forecast final value, ${show(mine, sign)} ± ${showSpread(est.se)}, is not among the best 1/${this.eta} of the ${competing.length} trials' forecasts there (cut ${show(competing[k]!, sign)}), and it ${hopeless}`;
     }
   }
 
@@ -342,14 +359,14 @@ class HalvingPruner implements Pruner {
     return f;
   }
 
-  private shouldPruneAtRung({ trial, step, trials }: PruneContext): boolean {
+  private decideAtRung({ trial, step, trials, sign }: PruneContext): string | null {
     const minR = this.resolveMin(trials);
-    if (minR === null) return false;
+    if (minR === null) return null;
     const prevSteps = trial.intermediate.filter(([s]) => s < step);
     const prevStep = prevSteps.length > 0 ? prevSteps[prevSteps.length - 1]![0] : -Infinity;
     for (let r = 0; ; r++) {
       const rungStep = minR * Math.pow(this.eta, this.mesr + r);
-      if (rungStep > step) return false;
+      if (rungStep > step) return null;
       if (rungStep <= prevStep) continue; // passed earlier
       const value = valueAtFirstCross(trial, rungStep)!;
       const competing: number[] = [];
@@ -358,13 +375,18 @@ class HalvingPruner implements Pruner {
         const v = t.id === trial.id ? value : valueAtFirstCross(t, rungStep);
         if (v !== null) competing.push(v);
       }
-      if (competing.length <= this.bootstrap) return true;
+      if (competing.length <= this.bootstrap) return bootstrapReason(competing.length, rungStep, this.bootstrap);
       competing.sort((a, b) => a - b);
       let k = Math.floor(competing.length / this.eta) - 1;
       if (k < 0) k = 0; // fewer than eta trials: only the best so far continues
-      if (!(value <= competing[k]!)) return true;
+      if (!(value <= competing[k]!))
+        return `its value at step ${rungStep}, ${show(value, sign)}, is not among the best 1/${this.eta} of the ${competing.length} trials that reached that step (cut ${show(competing[k]!, sign)})`;
     }
   }
+}
+
+function bootstrapReason(n: number, rungStep: number, bootstrap: number): string {
+  return `only ${n} trial${n === 1 ? "" : "s"} reached step ${rungStep} so far, and bootstrapCount ${bootstrap} stops trials there until more than ${bootstrap} have`;
 }
 
 function valueAtFirstCross(t: TrialView, rungStep: number): number | null {
@@ -415,10 +437,12 @@ class HyperbandPruner implements Pruner {
     this.cache = { maxR, b: { pruners, bracketOf } };
     return this.cache.b;
   }
-  shouldPrune(ctx: PruneContext): boolean {
+  decide(ctx: PruneContext): string | null {
     const b = this.brackets(ctx.trials);
-    if (b === null) return false;
-    return b.pruners[b.bracketOf(ctx.trial)]!.shouldPrune(ctx);
+    if (b === null) return null;
+    const i = b.bracketOf(ctx.trial);
+    const why = b.pruners[i]!.decide(ctx);
+    return why === null ? null : `${why} (Hyperband bracket ${i + 1} of ${b.pruners.length})`;
   }
 }
 
@@ -429,14 +453,17 @@ class PatiencePruner implements Pruner {
     private readonly minDelta: number,
     private readonly wrapped: Pruner | null,
   ) {}
-  shouldPrune(ctx: PruneContext): boolean {
+  decide(ctx: PruneContext): string | null {
     const vals = ctx.trial.intermediate.filter(([s]) => s <= ctx.step).map(([, v]) => v);
-    if (vals.length <= this.patience) return false;
+    if (vals.length <= this.patience) return null;
     // Best before the last `patience` reports vs best within them: no gain > minDelta -> stale.
     const before = Math.min(...vals.slice(0, vals.length - this.patience));
     const after = this.patience === 0 ? vals[vals.length - 1]! : Math.min(...vals.slice(vals.length - this.patience));
-    if (before - after > this.minDelta) return false;
-    return this.wrapped === null ? true : this.wrapped.shouldPrune(ctx);
+    if (before - after > this.minDelta) return null;
+    const stale = `no improvement larger than ${this.minDelta} in its last ${this.patience} reports (best ${show(before, ctx.sign)} before them, ${show(after, ctx.sign)} in them)`;
+    if (this.wrapped === null) return stale;
+    const why = this.wrapped.decide(ctx);
+    return why === null ? null : `${stale}, and ${why}`;
   }
 }
 
@@ -447,18 +474,20 @@ class ThresholdPruner implements Pruner {
     private readonly nWarmup: number,
     private readonly interval: number,
   ) {}
-  shouldPrune({ trial, step, sign }: PruneContext): boolean {
-    if (step < this.nWarmup || (step - this.nWarmup) % this.interval !== 0) return false;
+  decide({ trial, step, sign }: PruneContext): string | null {
+    if (step < this.nWarmup || (step - this.nWarmup) % this.interval !== 0) return null;
     const last = trial.intermediate.find(([s]) => s === step);
-    if (!last) return false;
+    if (!last) return null;
     const v = sign * last[1];
-    return v < this.lower || v > this.upper;
+    if (v < this.lower) return `its value at step ${step}, ${show(last[1], sign)}, is below the lower bound ${this.lower}`;
+    if (v > this.upper) return `its value at step ${step}, ${show(last[1], sign)}, is above the upper bound ${this.upper}`;
+    return null;
   }
 }
 
 class NonePruner implements Pruner {
-  shouldPrune(): boolean {
-    return false;
+  decide(): null {
+    return null;
   }
 }
 

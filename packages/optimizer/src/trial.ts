@@ -45,7 +45,8 @@ export interface PruneContext {
 }
 
 export interface Pruner {
-  shouldPrune(ctx: PruneContext): boolean;
+  /** Why the trial should stop at this report (one sentence, in the metric's units), or null to let it go on. */
+  decide(ctx: PruneContext): string | null;
 }
 
 /** The last reported intermediate loss, or null. */

@@ -255,8 +255,9 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       if (!r.held) return ackError("STALE_LEASE", "this attempt no longer holds the trial's lease");
       let prune = false;
       for (const [step, value] of r.objective) {
-        if (await optimizers.report(r.studyId, { number: r.number, params: r.params }, step, value)) {
-          const e = await pruneTrial(db, { trialId: msg.trialId, leaseToken: msg.leaseToken, value, step });
+        const why = await optimizers.report(r.studyId, { number: r.number, params: r.params }, step, value);
+        if (why !== null) {
+          const e = await pruneTrial(db, { trialId: msg.trialId, leaseToken: msg.leaseToken, value, step, why });
           if (e) afterEnd(e, { signalAgent: false });
           prune = true;
           break;

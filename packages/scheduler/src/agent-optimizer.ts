@@ -122,24 +122,25 @@ export class StudyOptimizers {
     return name;
   }
 
-  /** Feeds an intermediate value to the study's pruner; true when the trial should stop. */
-  async report(studyId: string, trial: { number: number; params: Record<string, unknown> }, step: number, value: number): Promise<boolean> {
+  /** Feeds an intermediate value to the study's pruner; why the trial should stop, or null. */
+  async report(studyId: string, trial: { number: number; params: Record<string, unknown> }, step: number, value: number): Promise<string | null> {
     // No pruner, no decision: skip rebuilding the study's history (L2 ingest stays cheap).
     const pruner = await this.prunerName(studyId);
-    if (pruner === null || pruner === "none") return false;
+    if (pruner === null || pruner === "none") return null;
     const e = await this.get(studyId);
-    if (!e) return false;
+    if (!e) return null;
     try {
       if (!e.known.has(trial.number)) {
         e.opt.addTrial({ id: trial.number, params: trial.params as never, state: "running", intermediate: [] });
         e.known.add(trial.number);
       }
-      return e.opt.report(trial.number, step, value).prune;
+      const r = e.opt.report(trial.number, step, value);
+      return r.prune ? `${pruner}: ${r.reason ?? "the pruner stopped it"}` : null;
     } catch (err) {
       // A finished or unknown trial in a stale cache: no prune decision, and rebuild next time.
       this.logger.warn("pruner skipped a report", { studyId, number: trial.number, error: String(err) });
       this.invalidate(studyId);
-      return false;
+      return null;
     }
   }
 

@@ -166,11 +166,16 @@ describe("reportTrial", () => {
       await tellTrial(deps(), { scope: s.scope, trialId: a.trialId, value: 1 + i * 0.1, actor });
     }
     const bad = await askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor });
-    expect((await reportTrial(deps(), { scope: s.scope, trialId: bad.trialId, step: 0, value: 100 })).prune).toBe(true);
+    expect(await reportTrial(deps(), { scope: s.scope, trialId: bad.trialId, step: 0, value: 100 })).toMatchObject({
+      prune: true,
+      reason: "median: its best value so far, 100, is worse than the median (1.1) of 3 finished trials at step 0",
+    });
     // Replaying the same step gives the same answer.
     expect((await reportTrial(deps(), { scope: s.scope, trialId: bad.trialId, step: 0, value: 100 })).prune).toBe(true);
     const good = await askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor });
-    expect((await reportTrial(deps(), { scope: s.scope, trialId: good.trialId, step: 0, value: 0.5 })).prune).toBe(false);
+    const goodAnswer = await reportTrial(deps(), { scope: s.scope, trialId: good.trialId, step: 0, value: 0.5 });
+    expect(goodAnswer.prune).toBe(false);
+    expect(goodAnswer.reason).toBeUndefined();
     await tellTrial(deps(), { scope: s.scope, trialId: bad.trialId, state: "pruned", actor });
     expect(await getTrial(db.db, s.scope, bad.trialId)).toMatchObject({ state: "pruned", value: 100, endCode: "PRUNED" });
   });

@@ -9,14 +9,15 @@ import { endAttempt, type EndedAttempt } from "./retry.js";
  */
 export function pruneTrial(
   handle: DbHandle,
-  input: { trialId: string; leaseToken: string; value: number | null; step: number | null },
+  input: { trialId: string; leaseToken: string; value: number | null; step: number | null; why?: string },
 ): Promise<EndedAttempt | null> {
+  const at = input.step === null ? "pruned by the study's pruner" : `pruned by the study's pruner at step ${input.step}`;
   return endAttempt(handle, {
     trialId: input.trialId,
     leaseToken: input.leaseToken,
     mode: "pruned",
     code: "PRUNED",
-    reason: input.step === null ? "pruned by the study's pruner" : `pruned by the study's pruner at step ${input.step}`,
+    reason: input.why ? `${at} (${input.why})` : at,
     value: input.value,
     lastStep: input.step,
   });

@@ -20,7 +20,7 @@ import { nowOf, SchedulerError, type TAskTellDeps, type TDomainEvent } from "./a
 export async function reportTrial(
   deps: TAskTellDeps,
   input: { scope: TenantScope; trialId: string; step: number; value: number },
-): Promise<{ prune: boolean; leaseExpiresAt: Date; events: TDomainEvent[] }> {
+): Promise<{ prune: boolean; reason?: string; leaseExpiresAt: Date; events: TDomainEvent[] }> {
   const now = nowOf(deps);
   return withTransaction(deps.db, async (tx) => {
     const trial = await lockTrial(tx, input.scope, input.trialId);
@@ -38,6 +38,7 @@ export async function reportTrial(
     if (!study) throw new SchedulerError("NOT_FOUND", "Trial not found.");
     const spec = study.spec as TStudySpec;
     let prune = false;
+    let reason: string | undefined;
     if ((spec.pruner?.name ?? "none") !== "none") {
       const history = await loadStudyHistory(tx, study.id);
       const mine = history.find((h) => h.trial.id === trial.id);
@@ -45,7 +46,9 @@ export async function reportTrial(
       // gives the same answer as the first time.
       if (mine) mine.intermediate = mine.intermediate.filter(([s]) => s !== input.step);
       const opt = rebuildOptimizer(spec, history);
-      prune = opt.report(trial.number, input.step, input.value).prune;
+      const r = opt.report(trial.number, input.step, input.value);
+      prune = r.prune;
+      if (r.prune) reason = `${spec.pruner!.name}: ${r.reason ?? "the pruner stopped it"}`;
     }
     await upsertTrialValue(tx, {
       trialId: trial.id,
@@ -61,6 +64,7 @@ export async function reportTrial(
     });
     return {
       prune,
+      ...(reason === undefined ? {} : { reason }),
       leaseExpiresAt,
       events: [{ type: "trial.updated", orgId: trial.orgId, studyId: trial.studyId, trialId: trial.id }],
     };

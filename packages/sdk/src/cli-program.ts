@@ -313,28 +313,28 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
     .argument("<trial>", "trial id")
     .requiredOption("--step <n>", "step (integer ≥ 0)", parseStep)
     .requiredOption("--value <v>", "intermediate value (finite number)", parseFinite)
-    .option("--json", "print {prune}")
+    .option("--json", "print {prune, reason}: reason says why, when prune is true")
     .action(
       withClient(async (client, trialId: string, opts: { step: number; value: number; json?: boolean }) => {
-        const { prune } = await client.trials.report(trialId, opts.step, opts.value);
-        io.stdout(opts.json ? json({ prune }) : prune ? "prune\n" : "continue\n");
+        const r = await client.trials.report(trialId, opts.step, opts.value);
+        io.stdout(opts.json ? json(r) : r.prune ? "prune\n" : "continue\n");
       }),
     );
 
   trial
     .command("tell")
-    .description("finish a trial: --value V (complete), --failed [reason] or --pruned")
+    .description("finish a trial: --value V (complete), --failed [reason] or --pruned [reason]")
     .argument("<trial>", "trial id")
     .option("--value <v>", "the objective value (finite number)", parseFinite)
     .option("--failed [reason]", "mark the trial failed, with an optional reason")
-    .option("--pruned", "mark the trial pruned")
+    .option("--pruned [reason]", "mark the trial pruned, with an optional reason (e.g. the one `report --json` gave)")
     .option("--json", "print {ok}")
     .action(
-      async (trialId: string, opts: { value?: number; failed?: string | boolean; pruned?: boolean; json?: boolean }, cmd: Command) => {
+      async (trialId: string, opts: { value?: number; failed?: string | boolean; pruned?: string | boolean; json?: boolean }, cmd: Command) => {
         // Checked before the config is read: a wrong command line is exit 2 whatever the setup.
-        const chosen = [opts.value !== undefined, opts.failed !== undefined, opts.pruned === true].filter(Boolean).length;
+        const chosen = [opts.value !== undefined, opts.failed !== undefined, opts.pruned !== undefined].filter(Boolean).length;
         if (chosen !== 1) {
-          throw new CommanderError(EXIT_USAGE, "autoglm.usage", "autoglm: trial tell needs exactly one of --value V, --failed [reason], --pruned");
+          throw new CommanderError(EXIT_USAGE, "autoglm.usage", "autoglm: trial tell needs exactly one of --value V, --failed [reason], --pruned [reason]");
         }
         await withClient(async (client, _cmd: Command) => {
           let state: string;
@@ -345,7 +345,7 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
             await client.trials.fail(trialId, typeof opts.failed === "string" ? opts.failed : undefined);
             state = "failed";
           } else {
-            await client.trials.prune(trialId);
+            await client.trials.prune(trialId, typeof opts.pruned === "string" ? opts.pruned : undefined);
             state = "pruned";
           }
           io.stdout(opts.json ? json({ ok: true }) : `trial ${trialId} ${state}\n`);

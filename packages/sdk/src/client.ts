@@ -77,13 +77,15 @@ export interface OptimizeTrial {
   report(step: number, value: number): Promise<boolean>;
   /** Whether the last report asked to prune. */
   readonly shouldPrune: boolean;
+  /** The pruner's reason when the last report asked to prune (in the metric's units). */
+  readonly pruneReason: string | undefined;
 }
 
 export interface OptimizeOptions {
   /** How many trials this loop runs (it stops earlier when the study ends). */
   nTrials: number;
   /** Called after each intermediate report, e.g. for progress output. */
-  onReport?: (event: { trialId: string; number: number; step: number; value: number; prune: boolean }) => void;
+  onReport?: (event: { trialId: string; number: number; step: number; value: number; prune: boolean; reason?: string }) => void;
   /** Called after each trial ends. */
   onTrialEnd?: (result: OptimizeTrialResult) => void;
   /**
@@ -231,7 +233,10 @@ export function createClient(options: ClientOptions) {
         await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), opts.signal);
       }
     },
-    /** Reports an intermediate value; `{ prune: true }` means stop evaluating this trial. */
+    /**
+     * Reports an intermediate value; `{ prune: true }` means stop evaluating this trial, and
+     * `reason` says why (the pruner's rule, in the metric's units).
+     */
     report: async (trialId: string, step: number, value: number) => {
       // JSON has no NaN/Infinity (they would arrive as null): say so here, in words.
       assertFinite(value, "value");
@@ -248,8 +253,9 @@ export function createClient(options: ClientOptions) {
     /** Ends the trial as failed (the sampler learns nothing from it). */
     fail: (trialId: string, reason?: string) =>
       call(() => trpc.trial.tell.mutate({ trialId, state: "failed", ...(reason ? { reason } : {}) })),
-    /** Ends the trial as pruned, keeping its last reported value. */
-    prune: (trialId: string) => call(() => trpc.trial.tell.mutate({ trialId, state: "pruned" })),
+    /** Ends the trial as pruned, keeping its last reported value; `reason` is shown with it. */
+    prune: (trialId: string, reason?: string) =>
+      call(() => trpc.trial.tell.mutate({ trialId, state: "pruned", ...(reason ? { reason: reason.slice(0, 1000) } : {}) })),
     list: (input: RouterInputs["trial"]["list"]) => call(() => trpc.trial.list.query(input)),
     get: (trialId: string) => call(() => trpc.trial.get.query({ trialId })),
     /**
@@ -298,6 +304,7 @@ export function createClient(options: ClientOptions) {
         throw err;
       }
       let shouldPrune = false;
+      let pruneReason: string | undefined;
       const trial: OptimizeTrial = {
         id: asked.trialId,
         number: asked.number,
@@ -305,10 +312,14 @@ export function createClient(options: ClientOptions) {
         get shouldPrune() {
           return shouldPrune;
         },
+        get pruneReason() {
+          return pruneReason;
+        },
         async report(step, value) {
-          const { prune } = await trials.report(asked.trialId, step, value);
+          const { prune, reason } = await trials.report(asked.trialId, step, value);
           shouldPrune = prune;
-          opts.onReport?.({ trialId: asked.trialId, number: asked.number, step, value, prune });
+          pruneReason = reason;
+          opts.onReport?.({ trialId: asked.trialId, number: asked.number, step, value, prune, ...(reason === undefined ? {} : { reason }) });
           return prune;
         },
       };
@@ -326,8 +337,10 @@ export function createClient(options: ClientOptions) {
         }
       } catch (err) {
         if (err instanceof TrialPruned) {
-          await trials.prune(asked.trialId);
-          result = { ...base, state: "pruned", value: null };
+          // The pruner's why when it asked; else the objective's own message, if it gave one.
+          const reason = shouldPrune && pruneReason ? pruneReason : err.message !== "pruned" ? err.message : undefined;
+          await trials.prune(asked.trialId, reason);
+          result = { ...base, state: "pruned", value: null, ...(reason === undefined ? {} : { reason }) };
         } else if (err instanceof AutoglmError && (isStudyEnded(err) || err.code === "TRIAL_NOT_RUNNING")) {
           // The platform refused a report or tell because the trial is already over on its
           // side (the study was stopped, or the lease expired and the sweeper failed it):

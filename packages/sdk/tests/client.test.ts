@@ -93,6 +93,33 @@ describe("the TypeScript client against the real router", () => {
     expect(failed.items.map((t: { endReason: string | null }) => t.endReason)).toContain("objective threw: diverged");
   });
 
+  it("optimize: a trial stopped on the pruner's word ends pruned with the pruner's reason", async () => {
+    const client = createClient({ server: srv.url, token: srv.token });
+    const { id } = await client.studies.create({
+      projectId: srv.projectId,
+      spec: { ...SPEC, name: "pruned-with-reason", pruner: { name: "median", n_startup_trials: 2 } },
+    });
+    const seen: Array<string | undefined> = [];
+    const run = await client.optimize(
+      id,
+      async (trial) => {
+        // The first two trials finish at 1; the third reports 5, worse than their median.
+        const value = trial.number < 2 ? 1 : 5;
+        if (await trial.report(0, value)) {
+          seen.push(trial.pruneReason);
+          throw new TrialPruned();
+        }
+        return value;
+      },
+      { nTrials: 3 },
+    );
+    expect(run.trials.map((t) => t.state)).toEqual(["complete", "complete", "pruned"]);
+    const why = "median: its best value so far, 5, is worse than the median (1) of 2 finished trials at step 0";
+    expect(seen).toEqual([why]);
+    expect(run.trials[2]!.reason).toBe(why);
+    expect((await client.trials.get(run.trials[2]!.trialId)).endReason).toBe(why);
+  });
+
   it("errors are AutoglmError with the server's sentence and code", async () => {
     const bad = createClient({ server: srv.url, token: "agl_notarealtoken000000000000000000000000" });
     const auth = await bad.studies.list().catch((e: unknown) => e);

@@ -50,10 +50,15 @@ describe("pruning and lease expiry, as a user of the SDK sees them", () => {
     expect(bad.stdout).toBe("prune\n");
     // Reports are idempotent per step: the same answer again, as JSON.
     const json = await cli(["trial", "report", trialId, "--step", "1", "--value", "0.9", "--json"], env);
-    expect(JSON.parse(json.stdout)).toEqual({ prune: true });
-    const tell = await cli(["trial", "tell", trialId, "--pruned"], env);
+    const answer = JSON.parse(json.stdout) as { prune: boolean; reason: string };
+    expect(answer).toEqual({ prune: true, reason: expect.any(String) });
+    // Why, in the metric's units: its best so far against the median of the finished trials.
+    expect(answer.reason).toMatch(/^median: its best value so far, 0\.9, is worse than the median \(0\.\d+\) of \d+ finished trials at step 1$/);
+    const tell = await cli(["trial", "tell", trialId, "--pruned", answer.reason], env);
     expect(tell.code).toBe(0);
-    expect((await srv.client.trials.get(trialId)).state).toBe("pruned");
+    const ended = await srv.client.trials.get(trialId);
+    expect(ended.state).toBe("pruned");
+    expect(ended.endReason).toBe(answer.reason);
   });
 
   it("a trial whose program went away expires with LEASE_EXPIRED; a late report says so; the study goes on", async () => {

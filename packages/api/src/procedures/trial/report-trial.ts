@@ -10,7 +10,8 @@ export const ZReportInput = z
     value: z.number().finite("must be a finite number"),
   })
   .strict();
-export const ZReportOutput = z.object({ prune: z.boolean() });
+/** `reason`, when prune is true: the pruner's why, in the metric's units. */
+export const ZReportOutput = z.object({ prune: z.boolean(), reason: z.string().optional() });
 
 export const reportTrial = orgProcedure("member")
   .input(ZReportInput)
@@ -21,5 +22,5 @@ export const reportTrial = orgProcedure("member")
       { scope: ctx.scope, trialId: input.trialId, step: input.step, value: input.value },
     );
     for (const e of r.events) ctx.events.publish(e);
-    return { prune: r.prune };
+    return r.reason === undefined ? { prune: r.prune } : { prune: r.prune, reason: r.reason };
   });

@@ -287,7 +287,7 @@ function TrialTable({ studyId, bestTrialId, canStop }: { studyId: string; bestTr
                       {t.number}
                     </Link>
                   </td>
-                  <td>
+                  <td title={t.endReason ?? undefined}>
                     <StateBadge state={t.state} />
                     {t.endCode && t.state === "failed" ? <span className="faint mono" style={{ marginLeft: 6, fontSize: 11 }}>{t.endCode}</span> : null}
                   </td>

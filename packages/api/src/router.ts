@@ -23,6 +23,8 @@ import { listStudies } from "./procedures/study/list-studies.js";
 import { getStudy } from "./procedures/study/get-study.js";
 import { getBest } from "./procedures/study/get-best.js";
 import { getHistory } from "./procedures/study/get-history.js";
+import { getCurves } from "./procedures/study/get-curves.js";
+import { getImportance } from "./procedures/study/get-importance.js";
 import { stopStudy } from "./procedures/study/stop-study.js";
 import { deleteStudy } from "./procedures/study/delete-study.js";
 import { listTrials } from "./procedures/trial/list-trials.js";
@@ -65,6 +67,8 @@ export const appRouter = router({
     get: getStudy,
     best: getBest,
     history: getHistory,
+    curves: getCurves,
+    importance: getImportance,
     stop: stopStudy,
     delete: deleteStudy,
   }),

@@ -122,6 +122,43 @@ describe("studies through the router", () => {
     expect(w.deps.events.events.at(-1)).toEqual({ type: "study.deleted", orgId: w.A.orgId, studyId: s.id });
   });
 
+  it("learning curves (latest trials, thinned) and parameter importance (the parameter that matters first)", async () => {
+    const owner = await w.as(w.A.ownerId, w.A.orgId);
+    const s = await owner.study.create({
+      projectId: w.A.projectId,
+      yaml: "name: insights\nobjective: {metric: loss, direction: minimize}\nspace:\n  x: {type: float, low: -1, high: 1}\n  noise: {type: float, low: 0, high: 1}\nsampler: {name: random, seed: 5}\nbudget: {max_trials: 40, max_parallel: 2}\n",
+    });
+    const tc = await w.withToken(w.A.token);
+    expect(await owner.study.importance({ studyId: s.id })).toEqual({ params: [], basedOn: 0, minTrials: 5 });
+    for (let i = 0; i < 24; i++) {
+      const a = await tc.trial.ask({ studyId: s.id });
+      const final = Number(a.params.x) ** 2; // only x matters
+      // Trial 0 reports 250 steps (thinned to ~100 points), the others 3.
+      const steps = i === 0 ? 250 : 3;
+      for (let step = 0; step < steps; step++) await tc.trial.report({ trialId: a.trialId, step, value: final + 1 / (step + 1) });
+      await tc.trial.tell({ trialId: a.trialId, value: final });
+    }
+    const running = await tc.trial.ask({ studyId: s.id });
+    await tc.trial.report({ trialId: running.trialId, step: 0, value: 9 });
+    const { curves, truncated } = await owner.study.curves({ studyId: s.id });
+    expect(truncated).toBe(false);
+    expect(curves.map((c) => c.number)).toEqual([...Array(25).keys()]);
+    expect(curves.at(-1)).toEqual({ trialId: running.trialId, number: 24, state: "running", points: [[0, 9]] });
+    const long = curves[0]!.points;
+    // Every 3rd report (a whole stride that fits 100), the first and the last.
+    expect(long.length).toBeGreaterThanOrEqual(50);
+    expect(long.length).toBeLessThanOrEqual(101);
+    expect(long[1]![0]).toBe(3);
+    expect(long[0]![0]).toBe(0);
+    expect(long.at(-1)![0]).toBe(249);
+    expect(curves[1]!.points.map(([step]) => step)).toEqual([0, 1, 2]);
+    const imp = await owner.study.importance({ studyId: s.id });
+    expect(imp.basedOn).toBe(24);
+    expect(imp.params.map((p) => p.name)).toEqual(["x", "noise"]);
+    expect(imp.params[0]!.share).toBeGreaterThan(0.8);
+    expect(imp.params.reduce((a, p) => a + p.share, 0)).toBeCloseTo(1, 6);
+  });
+
   it("a late tell after the lease was swept is refused with the reason", async () => {
     const owner = await w.as(w.A.ownerId, w.A.orgId);
     const s = await owner.study.create({ projectId: w.A.projectId, spec: { ...SPEC, name: "late" } });

@@ -115,6 +115,17 @@ describe("dashboard study flow", () => {
       .poll(async () => Number(await page.getAttribute('[data-testid="history-chart"]', "data-points")), { timeout: 20_000 })
       .toBe(8);
     expect(await page.locator('[data-testid="history-chart"] svg').count()).toBeGreaterThan(0);
+    // One learning curve per trial that reported, and the importance of each parameter.
+    await expect
+      .poll(async () => Number(await page.getAttribute('[data-testid="curves-chart"]', "data-trials")), { timeout: 20_000 })
+      .toBe(8);
+    expect(await page.locator('[data-testid="curves-chart"] .recharts-line-curve').count()).toBe(8);
+    await expect
+      .poll(async () => ((await page.getAttribute('[data-testid="importance-chart"]', "data-params")) ?? "").split(",").sort().join(","), { timeout: 20_000 })
+      .toBe("act,x,y");
+    // One labelled bar row per parameter (a zero share draws no rectangle, but keeps its row).
+    const rows = await page.locator('[data-testid="importance-chart"] .recharts-yAxis-tick-labels text').allTextContents();
+    expect(rows.sort()).toEqual(["act", "x", "y"]);
     await expect.poll(async () => (await listPage.textContent('[data-testid="study-trials"]'))?.trim(), { timeout: 20_000 }).toBe("8 / 8");
     // And the projects list counts a study a program creates.
     await listPage.goto(`${platform.url}/projects`);

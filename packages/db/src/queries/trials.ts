@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, lt, sql, type SQL } from "drizzle-orm";
 import { trialAttempts, trials, trialValues } from "../schema.js";
 import type { DbOrTx, TenantScope } from "./scope.js";
 
@@ -215,4 +215,52 @@ export async function listInFlightTrials(db: DbOrTx, studyId: string) {
     .select()
     .from(trials)
     .where(and(eq(trials.studyId, studyId), inArray(trials.state, ["waiting", "running"])));
+}
+
+/**
+ * Learning curves for the study page: the `maxTrials` highest-numbered trials that reported,
+ * each thinned to every k-th report, k the smallest stride that leaves at most `maxPoints`
+ * (its first and last kept), so the
+ * chart of a long study costs a bounded read. Ascending by trial number, then step.
+ */
+export async function listStudyCurves(
+  db: DbOrTx,
+  scope: TenantScope,
+  studyId: string,
+  opts: { maxTrials: number; maxPoints: number },
+): Promise<Array<{ trialId: string; number: number; state: TTrialState; points: Array<[number, number]> }>> {
+  const picked = await db
+    .select({ id: trials.id, number: trials.number, state: trials.state })
+    .from(trials)
+    .where(and(trialScopeWhere(scope), eq(trials.studyId, studyId), isNotNull(trials.lastStep)))
+    .orderBy(desc(trials.number))
+    .limit(opts.maxTrials);
+  if (picked.length === 0) return [];
+  const ranked = db
+    .select({
+      trialId: trialValues.trialId,
+      step: trialValues.step,
+      value: trialValues.value,
+      rn: sql<number>`row_number() over (partition by ${trialValues.trialId} order by ${trialValues.step})`.as("rn"),
+      n: sql<number>`count(*) over (partition by ${trialValues.trialId})`.as("n"),
+    })
+    .from(trialValues)
+    .where(inArray(trialValues.trialId, picked.map((p) => p.id)))
+    .as("ranked");
+  const stride = sql`greatest(1, ceil(${ranked.n}::float8 / ${opts.maxPoints})::int)`;
+  const rows = await db
+    .select({ trialId: ranked.trialId, step: ranked.step, value: ranked.value })
+    .from(ranked)
+    .where(sql`(${ranked.rn} - 1) % ${stride} = 0 or ${ranked.rn} = ${ranked.n}`)
+    .orderBy(asc(ranked.step));
+  const byTrial = new Map<string, Array<[number, number]>>();
+  for (const r of rows) {
+    let list = byTrial.get(r.trialId);
+    if (!list) byTrial.set(r.trialId, (list = []));
+    list.push([r.step, r.value]);
+  }
+  return picked
+    .map((p) => ({ trialId: p.id, number: p.number, state: p.state, points: byTrial.get(p.id) ?? [] }))
+    .filter((c) => c.points.length > 0)
+    .sort((a, b) => a.number - b.number);
 }

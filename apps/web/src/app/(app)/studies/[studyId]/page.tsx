@@ -9,10 +9,20 @@ import { ConfirmButton, Empty, ErrorNote, Loading, SkeletonRows, StateBadge } fr
 import { durationMs, formatDate, formatDuration, formatParam, formatValue } from "@/lib/format";
 import { useLiveStudy } from "@/lib/live";
 import { parseParamFilter } from "@/lib/param-filter";
+import { STATE_COLORS } from "@/lib/state-colors";
 import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../../app-shell";
 
 const HistoryChart = dynamic(() => import("@/components/history-chart").then((m) => m.HistoryChart), {
+  ssr: false,
+  loading: () => <Loading label="Loading chart…" />,
+});
+
+const CurvesChart = dynamic(() => import("@/components/curves-chart").then((m) => m.CurvesChart), {
+  ssr: false,
+  loading: () => <Loading label="Loading chart…" />,
+});
+const ImportanceChart = dynamic(() => import("@/components/importance-chart").then((m) => m.ImportanceChart), {
   ssr: false,
   loading: () => <Loading label="Loading chart…" />,
 });
@@ -169,8 +179,81 @@ export default function StudyPage() {
         </div>
       </div>
 
+      <div className="grid-2" style={{ marginBottom: 16 }}>
+        <CurvesCard studyId={studyId} />
+        <ImportanceCard studyId={studyId} />
+      </div>
+
       <TrialTable studyId={studyId} bestTrialId={s.best?.trialId} canStop={canWrite} />
     </>
+  );
+}
+
+/** Intermediate values of the latest trials, one line each, coloured by state; a click opens the trial. */
+function CurvesCard({ studyId }: { studyId: string }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const curves = useQuery(trpc.study.curves.queryOptions({ studyId }));
+  const open = (trialId: string) => router.push(`/studies/${studyId}/trials/${trialId}`);
+  const n = curves.data?.curves.length ?? 0;
+  return (
+    <div className="card">
+      <div className="card-head">
+        <h2>Learning curves</h2>
+        <span className="muted" style={{ fontSize: 12 }}>
+          {Object.entries(STATE_COLORS).map(([state, color]) => (
+            <span key={state} style={{ marginLeft: 10 }}>
+              <span style={{ display: "inline-block", width: 10, height: 3, background: color, verticalAlign: "middle", marginRight: 4 }} />
+              {state}
+            </span>
+          ))}
+        </span>
+      </div>
+      <div className="chart" data-testid="curves-chart" data-trials={n}>
+        {curves.isPending ? (
+          <Loading />
+        ) : curves.error ? (
+          <div className="card-body">
+            <ErrorNote error={curves.error} />
+          </div>
+        ) : n === 0 ? (
+          <Empty title="No intermediate values yet">Trials that report per step (epochs, iterations) draw their curve here, pruned ones in amber.</Empty>
+        ) : (
+          <CurvesChart curves={curves.data.curves} onPick={open} />
+        )}
+      </div>
+      {curves.data?.truncated ? <div className="card-body faint" style={{ fontSize: 12 }}>The latest {n} trials are shown.</div> : null}
+    </div>
+  );
+}
+
+/** Which parameters the objective depends on (fANOVA on a random forest over complete trials). */
+function ImportanceCard({ studyId }: { studyId: string }) {
+  const trpc = useTRPC();
+  const imp = useQuery(trpc.study.importance.queryOptions({ studyId }));
+  const params = imp.data?.params ?? [];
+  return (
+    <div className="card">
+      <div className="card-head">
+        <h2>Parameter importance</h2>
+        {imp.data && params.length ? <span className="muted">from {imp.data.basedOn} complete trials</span> : null}
+      </div>
+      <div className="chart" data-testid="importance-chart" data-params={params.map((p) => p.name).join(",")}>
+        {imp.isPending ? (
+          <Loading />
+        ) : imp.error ? (
+          <div className="card-body">
+            <ErrorNote error={imp.error} />
+          </div>
+        ) : params.length === 0 ? (
+          <Empty title="Not enough complete trials yet">
+            Importance needs {imp.data.minTrials} complete trials ({imp.data.basedOn} so far): each parameter's share of how much the objective varies.
+          </Empty>
+        ) : (
+          <ImportanceChart params={params} />
+        )}
+      </div>
+    </div>
   );
 }
 

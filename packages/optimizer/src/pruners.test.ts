@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createOptimizer, restoreOptimizer, type TPrunerConfig } from "./index.js";
-import { forecastCurve, forecastWithError } from "./pruners.js";
+import { forecastCurve, forecastWithError, prunerMayDecide } from "./pruners.js";
 
 const space = { x: { type: "float", low: 0, high: 1 } } as const;
 
@@ -283,5 +283,49 @@ describe("why a trial was pruned (report's reason, in the metric's units)", () =
     expect(firstPruneAnswer({ name: "threshold", lower: 0.5 }, [], [0.9, 0.6, 0.4], "maximize").reason).toBe(
       "its value at step 3, 0.4, is below the lower bound 0.5",
     );
+  });
+});
+
+describe("prunerMayDecide (lets a caller skip reading the history)", () => {
+  it("asha and hyperband only decide where a report crosses a rung step minResource * eta^k", () => {
+    const at = (cfg: TPrunerConfig) => Array.from({ length: 100 }, (_, i) => i + 1).filter((s) => prunerMayDecide(cfg, s, s - 1));
+    expect(at({ name: "asha" })).toEqual([1, 3, 9, 27, 81]);
+    expect(at({ name: "hyperband", minResource: 2 })).toEqual([2, 6, 18, 54]);
+    expect(at({ name: "asha", minResource: "auto" })).toHaveLength(100);
+    expect(at({ name: "median", nWarmupSteps: 10, intervalSteps: 30 })).toEqual([10, 40, 70, 100]);
+    expect(at({ name: "none" })).toEqual([]);
+    // A report that jumps past a rung (steps 5 then 10) crosses rung 9.
+    expect(prunerMayDecide({ name: "asha" }, 10, 5)).toBe(true);
+    expect(prunerMayDecide({ name: "asha" }, 8, 5)).toBe(false);
+  });
+
+  it.each<TPrunerConfig>([
+    { name: "asha" },
+    { name: "asha", forecast: false, minResource: 2 },
+    { name: "successive_halving", reductionFactor: 2 },
+    { name: "hyperband" },
+    { name: "median", nWarmupSteps: 3, intervalSteps: 4 },
+    { name: "threshold", upper: 1, intervalSteps: 5 },
+  ])("%o never prunes where it says it may not decide", (cfg) => {
+    const opt = createOptimizer({ space, sampler: { name: "random", seed: 3 }, pruner: cfg });
+    let pruned = 0;
+    for (let i = 0; i < 40; i++) {
+      const t = opt.ask();
+      const x = Number(t.params.x);
+      let prev = -Infinity;
+      let stopped = false;
+      // Uneven steps (1, 2, 4, 5, 7, ...) so some reports jump over rungs.
+      for (let s = 1; s <= 40 && !stopped; s += 1 + (s % 3 === 1 ? 1 : 0)) {
+        const { prune } = opt.report(t.id, s, x + 2 * Math.exp(-0.2 * s));
+        if (!prunerMayDecide(cfg, s, prev)) expect(prune).toBe(false);
+        prev = s;
+        stopped = prune;
+      }
+      if (stopped) {
+        pruned++;
+        opt.tell(t.id, null, "pruned");
+      } else opt.tell(t.id, x);
+    }
+    expect(pruned).toBeGreaterThan(0);
   });
 });

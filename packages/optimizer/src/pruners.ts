@@ -72,9 +72,12 @@ class PercentilePruner implements Pruner {
     private readonly interval: number,
     private readonly nMin: number,
   ) {}
+  mayDecide(step: number): boolean {
+    return step >= this.nWarmup && (step - this.nWarmup) % this.interval === 0;
+  }
+
   decide({ trial, step, trials, sign }: PruneContext): string | null {
-    if (step < this.nWarmup) return null;
-    if ((step - this.nWarmup) % this.interval !== 0) return null;
+    if (!this.mayDecide(step)) return null;
     const done = trials.filter((t) => t.state === "complete" && t.id !== trial.id);
     if (done.length < this.nStartup) return null;
     const vals: number[] = [];
@@ -246,6 +249,10 @@ class HalvingPruner implements Pruner {
     return this.forecast ? this.decideByEstimate(ctx) : this.decideAtRung(ctx);
   }
 
+  mayDecide(step: number, prevStep: number): boolean {
+    return this.minResource === "auto" || crossesGridStep(this.minResource, this.eta, step, prevStep);
+  }
+
   /**
    * Curve-aware variant. Ranking trials by their value at a rung assumes the curves do not
    * cross after it; when a slower configuration ends better (a smaller learning rate, a
@@ -385,6 +392,15 @@ class HalvingPruner implements Pruner {
   }
 }
 
+/**
+ * Whether (prevStep, step] holds a step minR * eta^k (k >= 0): every rung of every halving
+ * bracket, and every step where Hyperband's predictive checks run, is one of them.
+ */
+function crossesGridStep(minR: number, eta: number, step: number, prevStep: number): boolean {
+  for (let g = minR; g <= step; g *= eta) if (g > prevStep) return true;
+  return false;
+}
+
 function bootstrapReason(n: number, rungStep: number, bootstrap: number): string {
   return `only ${n} trial${n === 1 ? "" : "s"} reached step ${rungStep} so far, and bootstrapCount ${bootstrap} stops trials there until more than ${bootstrap} have`;
 }
@@ -437,6 +453,10 @@ class HyperbandPruner implements Pruner {
     this.cache = { maxR, b: { pruners, bracketOf } };
     return this.cache.b;
   }
+  mayDecide(step: number, prevStep: number): boolean {
+    return crossesGridStep(this.minResource, this.eta, step, prevStep);
+  }
+
   decide(ctx: PruneContext): string | null {
     const b = this.brackets(ctx.trials);
     if (b === null) return null;
@@ -474,8 +494,12 @@ class ThresholdPruner implements Pruner {
     private readonly nWarmup: number,
     private readonly interval: number,
   ) {}
+  mayDecide(step: number): boolean {
+    return step >= this.nWarmup && (step - this.nWarmup) % this.interval === 0;
+  }
+
   decide({ trial, step, sign }: PruneContext): string | null {
-    if (step < this.nWarmup || (step - this.nWarmup) % this.interval !== 0) return null;
+    if (!this.mayDecide(step)) return null;
     const last = trial.intermediate.find(([s]) => s === step);
     if (!last) return null;
     const v = sign * last[1];
@@ -489,6 +513,20 @@ class NonePruner implements Pruner {
   decide(): null {
     return null;
   }
+  mayDecide(): boolean {
+    return false;
+  }
+}
+
+/**
+ * Whether the configured pruner could stop a trial reporting `step` after its report at
+ * `prevStep` (-Infinity for its first), whatever the study's history: false lets a caller
+ * that rebuilds the optimizer from storage for every report skip that read (ASHA decides
+ * only where a report crosses a rung). Throws on an invalid config, like createOptimizer.
+ */
+export function prunerMayDecide(config: TPrunerConfig, step: number, prevStep: number): boolean {
+  const p = createPruner(config);
+  return p.mayDecide ? p.mayDecide(step, prevStep) : true;
 }
 
 export function createPruner(config: unknown, at = "pruner"): Pruner {

@@ -47,6 +47,12 @@ export interface PruneContext {
 export interface Pruner {
   /** Why the trial should stop at this report (one sentence, in the metric's units), or null to let it go on. */
   decide(ctx: PruneContext): string | null;
+  /**
+   * False when no history could make decide() stop the trial at `step`, its previous report
+   * being at `prevStep` (-Infinity for its first): a caller that reads the study's history
+   * only to decide can skip reading it. Absent: any step may decide.
+   */
+  mayDecide?(step: number, prevStep: number): boolean;
 }
 
 /** The last reported intermediate loss, or null. */

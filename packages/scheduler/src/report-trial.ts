@@ -1,5 +1,7 @@
+import { prunerMayDecide } from "@autoglm/optimizer";
 import {
   getStudy,
+  listTrialValues,
   loadStudyHistory,
   lockTrial,
   type TenantScope,
@@ -8,9 +10,16 @@ import {
   withTransaction,
 } from "@autoglm/db/queries";
 import type { TStudySpec } from "@autoglm/protocol";
-import { rebuildOptimizer } from "./ask-optimizer.js";
+import { askOptimizerConfig, rebuildOptimizer } from "./ask-optimizer.js";
 import { askLeaseMs } from "./ask-trial.js";
 import { nowOf, SchedulerError, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
+
+/** The trial's last reported step before `step` (-Infinity if none): where the pruner last looked. */
+async function previousStep(tx: Parameters<typeof listTrialValues>[0], trialId: string, step: number): Promise<number> {
+  let prev = -Infinity;
+  for (const v of await listTrialValues(tx, trialId)) if (v.step < step && v.step > prev) prev = v.step;
+  return prev;
+}
 
 /**
  * Stores an intermediate value (idempotent per (trial, step)), renews the ask-lease and asks
@@ -39,7 +48,9 @@ export async function reportTrial(
     const spec = study.spec as TStudySpec;
     let prune = false;
     let reason: string | undefined;
-    if ((spec.pruner?.name ?? "none") !== "none") {
+    // Most reports cross no rung of a halving pruner: then no history can stop the trial, and
+    // the whole study's curves are not read (the read is most of a report's cost).
+    if ((spec.pruner?.name ?? "none") !== "none" && prunerMayDecide(askOptimizerConfig(spec).pruner ?? { name: "none" }, input.step, await previousStep(tx, trial.id, input.step))) {
       const history = await loadStudyHistory(tx, study.id);
       const mine = history.find((h) => h.trial.id === trial.id);
       // Feed this trial without the step being reported, then report it: a replayed step

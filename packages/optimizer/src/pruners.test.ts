@@ -1,26 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createOptimizer, restoreOptimizer, type TPrunerConfig } from "./index.js";
 import { forecastCurve, forecastWithError, prunerMayDecide } from "./pruners.js";
+import { Rng } from "./rng.js";
 
 const space = { x: { type: "float", low: 0, high: 1 } } as const;
 
-/** Runs finished trials with the given curves, then feeds `probe` step by step; returns the first step pruned (or null). */
-function firstPrunedStep(pruner: TPrunerConfig, finished: number[][], probe: number[], direction: "minimize" | "maximize" = "minimize"): number | null {
-  const opt = createOptimizer({ space, direction, sampler: { name: "random", seed: 0 }, pruner });
-  for (const curve of finished) {
-    const t = opt.ask();
-    curve.forEach((v, s) => opt.report(t.id, s + 1, v));
-    opt.tell(t.id, curve[curve.length - 1]!);
-  }
-  const t = opt.ask();
-  for (let s = 0; s < probe.length; s++) if (opt.report(t.id, s + 1, probe[s]!).prune) return s + 1;
-  return null;
-}
-
-const flat = (v: number, n = 10): number[] => Array(n).fill(v);
-
-/** Like firstPrunedStep, but returns what report() answered at the first prune (or the last report). */
-function firstPruneAnswer(pruner: TPrunerConfig, finished: number[][], probe: number[], direction: "minimize" | "maximize" = "minimize") {
+/** Runs finished trials with the given curves, then feeds `probe` step by step; what report() answered at the first prune (or the last report), and its step. */
+function firstPrune(pruner: TPrunerConfig, finished: number[][], probe: number[], direction: "minimize" | "maximize" = "minimize") {
   const opt = createOptimizer({ space, direction, sampler: { name: "random", seed: 0 }, pruner });
   for (const curve of finished) {
     const t = opt.ask();
@@ -29,9 +15,20 @@ function firstPruneAnswer(pruner: TPrunerConfig, finished: number[][], probe: nu
   }
   const t = opt.ask();
   let answer = opt.report(t.id, 1, probe[0]!);
-  for (let s = 1; s < probe.length && !answer.prune; s++) answer = opt.report(t.id, s + 1, probe[s]!);
-  return answer;
+  let step = 1;
+  while (!answer.prune && step < probe.length) answer = opt.report(t.id, step + 1, probe[step++]!);
+  return { answer, step };
 }
+
+function firstPrunedStep(pruner: TPrunerConfig, finished: number[][], probe: number[], direction: "minimize" | "maximize" = "minimize"): number | null {
+  const { answer, step } = firstPrune(pruner, finished, probe, direction);
+  return answer.prune ? step : null;
+}
+
+const flat = (v: number, n = 10): number[] => Array(n).fill(v);
+
+const firstPruneAnswer = (pruner: TPrunerConfig, finished: number[][], probe: number[], direction: "minimize" | "maximize" = "minimize") =>
+  firstPrune(pruner, finished, probe, direction).answer;
 
 describe("median / percentile", () => {
   const finished = [1, 2, 3, 4, 5].map((v) => flat(v));
@@ -124,24 +121,13 @@ describe("asha with forecasts (the default)", () => {
   });
 
   it("states an error that covers the final value even from a short, noisy prefix", () => {
-    // mulberry32 + Box-Muller: seeded report noise of 0.01 on a slow curve (true final 0.116).
-    const prng = (seed: number) => {
-      let a = seed >>> 0;
-      return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
-    };
+    // Seeded report noise of 0.01 on a slow curve (true final 0.116).
     const truth = 0.1 + 2.4 * Math.exp(-0.05 * 100);
     for (const n of [9, 27]) {
       let covered = 0;
       for (let k = 0; k < 100; k++) {
-        const r = prng(k + 1);
-        const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-        const pts = Array.from({ length: n }, (_, i) => [i + 1, 0.1 + 2.4 * Math.exp(-0.05 * (i + 1)) + 0.01 * gauss()] as const);
+        const r = new Rng(k + 1);
+        const pts = Array.from({ length: n }, (_, i) => [i + 1, 0.1 + 2.4 * Math.exp(-0.05 * (i + 1)) + 0.01 * r.normal()] as const);
         const f = forecastWithError(pts, 100)!;
         if (Math.abs(f.value - truth) <= 2 * f.se) covered++;
       }

@@ -143,7 +143,7 @@ describe("studies through the router", () => {
     const { curves, truncated } = await owner.study.curves({ studyId: s.id });
     expect(truncated).toBe(false);
     expect(curves.map((c) => c.number)).toEqual([...Array(25).keys()]);
-    expect(curves.at(-1)).toEqual({ trialId: running.trialId, number: 24, state: "running", points: [[0, 9]] });
+    expect(curves.at(-1)).toEqual({ trialId: running.trialId, number: 24, state: "running", endReason: null, points: [[0, 9]] });
     const long = curves[0]!.points;
     // Every 3rd report (a whole stride that fits 100), the first and the last.
     expect(long.length).toBeGreaterThanOrEqual(50);

@@ -94,6 +94,9 @@ run:
     expect(await page.locator('[data-testid="trial-row"][data-state="failed"]').count()).toBe(0);
     const pruned = await page.locator('[data-testid="trial-row"][data-state="pruned"]').count();
     expect(pruned).toBeGreaterThan(0);
+    // Each pruned row says why on hover: the median pruner's rule, with the numbers it saw.
+    const why = await page.locator('[data-testid="trial-row"][data-state="pruned"] td[title]').first().getAttribute("title");
+    expect(why).toMatch(/^pruned by the study's pruner at step (\d+) \(median: its best value so far, [-\d.e]+, is worse than the median \([-\d.e]+\) of \d+ finished trials at step \1\)$/);
 
     const trials = await client.trials.list({ studyId: study.id, limit: 100 } as Parameters<typeof client.trials.list>[0]);
     const items = (trials as { items: { state: string; value: number | null }[] }).items;

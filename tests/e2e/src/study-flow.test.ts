@@ -120,6 +120,10 @@ describe("dashboard study flow", () => {
       .poll(async () => Number(await page.getAttribute('[data-testid="curves-chart"]', "data-trials")), { timeout: 20_000 })
       .toBe(8);
     expect(await page.locator('[data-testid="curves-chart"] .recharts-line-curve').count()).toBe(8);
+    // Hovering a line says which trial it is (its curves are straight: the box's centre is on it).
+    await page.locator('[data-testid="curves-chart"] .recharts-line-curve').first().hover();
+    await expect.poll(async () => await page.textContent('[data-testid="curve-hover"]').catch(() => null), { timeout: 5_000 }).toMatch(/^trial #\d+ · complete · step 2: /);
+    await page.mouse.move(0, 0);
     await expect
       .poll(async () => ((await page.getAttribute('[data-testid="importance-chart"]', "data-params")) ?? "").split(",").sort().join(","), { timeout: 20_000 })
       .toBe("act,x,y");

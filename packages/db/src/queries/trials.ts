@@ -228,9 +228,9 @@ export async function listStudyCurves(
   scope: TenantScope,
   studyId: string,
   opts: { maxTrials: number; maxPoints: number },
-): Promise<Array<{ trialId: string; number: number; state: TTrialState; points: Array<[number, number]> }>> {
+): Promise<Array<{ trialId: string; number: number; state: TTrialState; endReason: string | null; points: Array<[number, number]> }>> {
   const picked = await db
-    .select({ id: trials.id, number: trials.number, state: trials.state })
+    .select({ id: trials.id, number: trials.number, state: trials.state, endReason: trials.endReason })
     .from(trials)
     .where(and(trialScopeWhere(scope), eq(trials.studyId, studyId), isNotNull(trials.lastStep)))
     .orderBy(desc(trials.number))
@@ -260,7 +260,7 @@ export async function listStudyCurves(
     list.push([r.step, r.value]);
   }
   return picked
-    .map((p) => ({ trialId: p.id, number: p.number, state: p.state, points: byTrial.get(p.id) ?? [] }))
+    .map((p) => ({ trialId: p.id, number: p.number, state: p.state, endReason: p.endReason, points: byTrial.get(p.id) ?? [] }))
     .filter((c) => c.points.length > 0)
     .sort((a, b) => a.number - b.number);
 }

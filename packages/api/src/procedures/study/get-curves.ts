@@ -14,6 +14,8 @@ export const ZCurvesOutput = z.object({
       trialId: z.string(),
       number: z.number().int(),
       state: zTrialState,
+      /** Why it ended (the pruner's reason for a pruned trial), null while running or for a complete one. */
+      endReason: z.string().nullable(),
       /** [step, value], ascending by step; every k-th report, k the smallest stride leaving <= CURVES_MAX_POINTS (+ the last). */
       points: z.array(z.tuple([z.number().int(), z.number()])),
     }),

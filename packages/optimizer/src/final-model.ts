@@ -36,7 +36,8 @@ const RECENT_FITS = 16;
  * where it ends; configurations near finished ones end near them.
  * The fit is redone only when the set of finished trials changes, on at most the GP
  * sampler's maxPoints trials (best half and most recent), so a decision stays cheap in a
- * long study, and a rebuilt optimizer reuses a recent fit of the same data. Deterministic: the same trials give the same model.
+ * long study, and a rebuilt optimizer reuses a recent fit of the same data. Deterministic:
+ * the same trials give the same model.
  */
 export class FinalValueModel {
   private key = "";

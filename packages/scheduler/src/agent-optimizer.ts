@@ -2,7 +2,7 @@ import type { DbHandle } from "@autoglm/db/client";
 import { createOptimizer, type Optimizer, type TOptimizerConfig } from "@autoglm/optimizer";
 import type { TStudySpec } from "@autoglm/protocol";
 import { type AgentLogger, type Clock, num, silentLogger, systemClock } from "./agent-types.js";
-import { askOptimizerConfig } from "./ask-optimizer.js";
+import { askOptimizerConfig, pruneReason } from "./ask-optimizer.js";
 
 /** The stored spec was parsed at creation (defaults filled in); one mapping serves ask/tell and agents. */
 export function optimizerConfigFromSpec(spec: Record<string, unknown>): TOptimizerConfig {
@@ -134,8 +134,7 @@ export class StudyOptimizers {
         e.opt.addTrial({ id: trial.number, params: trial.params as never, state: "running", intermediate: [] });
         e.known.add(trial.number);
       }
-      const r = e.opt.report(trial.number, step, value);
-      return r.prune ? `${pruner}: ${r.reason ?? "the pruner stopped it"}` : null;
+      return pruneReason(pruner, e.opt.report(trial.number, step, value));
     } catch (err) {
       // A finished or unknown trial in a stale cache: no prune decision, and rebuild next time.
       this.logger.warn("pruner skipped a report", { studyId, number: trial.number, error: String(err) });

@@ -1,4 +1,4 @@
-import { createOptimizer, type Optimizer, type TOptimizerConfig, type TParams } from "@autoglm/optimizer";
+import { createOptimizer, type Optimizer, type TOptimizerConfig, type TParams, type TReportResult } from "@autoglm/optimizer";
 import type { TStudySpec } from "@autoglm/protocol";
 
 /**
@@ -22,6 +22,11 @@ export function askOptimizerConfig(spec: TStudySpec): TOptimizerConfig {
     sampler: camelKeys({ seed: 0, ...spec.sampler }) as unknown as TOptimizerConfig["sampler"],
     pruner: camelKeys({ ...spec.pruner }) as unknown as TOptimizerConfig["pruner"],
   };
+}
+
+/** The reason stored and returned for a pruner's stop, prefixed with the pruner's name; null to go on. */
+export function pruneReason(prunerName: string, r: TReportResult): string | null {
+  return r.prune ? `${prunerName}: ${r.reason ?? "the pruner stopped it"}` : null;
 }
 
 export interface THistoryRow {

@@ -10,14 +10,20 @@ import {
   withTransaction,
 } from "@autoglm/db/queries";
 import type { TStudySpec } from "@autoglm/protocol";
-import { askOptimizerConfig, rebuildOptimizer } from "./ask-optimizer.js";
+import { askOptimizerConfig, pruneReason, rebuildOptimizer } from "./ask-optimizer.js";
 import { askLeaseMs } from "./ask-trial.js";
 import { nowOf, SchedulerError, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
 
-/** The trial's last reported step before `step` (-Infinity if none): where the pruner last looked. */
-async function previousStep(tx: Parameters<typeof listTrialValues>[0], trialId: string, step: number): Promise<number> {
+/**
+ * The trial's last reported step before `step` (-Infinity if none): where the pruner last
+ * looked. In order (the usual case) it is the stored last step; a replayed or out-of-order
+ * step reads the trial's own values.
+ */
+async function previousStep(tx: Parameters<typeof listTrialValues>[0], trial: { id: string; lastStep: number | null }, step: number): Promise<number> {
+  if (trial.lastStep === null) return -Infinity;
+  if (trial.lastStep < step) return trial.lastStep;
   let prev = -Infinity;
-  for (const v of await listTrialValues(tx, trialId)) if (v.step < step && v.step > prev) prev = v.step;
+  for (const v of await listTrialValues(tx, trial.id)) if (v.step < step && v.step > prev) prev = v.step;
   return prev;
 }
 
@@ -46,20 +52,18 @@ export async function reportTrial(
     const study = await getStudy(tx, input.scope, trial.studyId);
     if (!study) throw new SchedulerError("NOT_FOUND", "Trial not found.");
     const spec = study.spec as TStudySpec;
-    let prune = false;
-    let reason: string | undefined;
+    const pruner = askOptimizerConfig(spec).pruner ?? { name: "none" };
+    let reason: string | null = null;
     // Most reports cross no rung of a halving pruner: then no history can stop the trial, and
     // the whole study's curves are not read (the read is most of a report's cost).
-    if ((spec.pruner?.name ?? "none") !== "none" && prunerMayDecide(askOptimizerConfig(spec).pruner ?? { name: "none" }, input.step, await previousStep(tx, trial.id, input.step))) {
+    if (pruner.name !== "none" && prunerMayDecide(pruner, input.step, await previousStep(tx, trial, input.step))) {
       const history = await loadStudyHistory(tx, study.id);
       const mine = history.find((h) => h.trial.id === trial.id);
       // Feed this trial without the step being reported, then report it: a replayed step
       // gives the same answer as the first time.
       if (mine) mine.intermediate = mine.intermediate.filter(([s]) => s !== input.step);
       const opt = rebuildOptimizer(spec, history);
-      const r = opt.report(trial.number, input.step, input.value);
-      prune = r.prune;
-      if (r.prune) reason = `${spec.pruner!.name}: ${r.reason ?? "the pruner stopped it"}`;
+      reason = pruneReason(pruner.name, opt.report(trial.number, input.step, input.value));
     }
     await upsertTrialValue(tx, {
       trialId: trial.id,
@@ -74,8 +78,8 @@ export async function reportTrial(
       lastStep: Math.max(trial.lastStep ?? -1, input.step),
     });
     return {
-      prune,
-      ...(reason === undefined ? {} : { reason }),
+      prune: reason !== null,
+      ...(reason === null ? {} : { reason }),
       leaseExpiresAt,
       events: [{ type: "trial.updated", orgId: trial.orgId, studyId: trial.studyId, trialId: trial.id }],
     };

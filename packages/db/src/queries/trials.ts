@@ -38,6 +38,17 @@ export async function lockTrial(db: DbOrTx, scope: TenantScope, trialId: string)
  * is rebuilt from. Samplers need only params and values (one row per trial); the pruner
  * needs the curves, which can be 100x more rows, so `withIntermediate` is opt-in.
  */
+/** [step, value] lists per trial, in the rows' order. */
+function pointsByTrial(rows: ReadonlyArray<{ trialId: string; step: number; value: number }>): Map<string, Array<[number, number]>> {
+  const byTrial = new Map<string, Array<[number, number]>>();
+  for (const r of rows) {
+    let list = byTrial.get(r.trialId);
+    if (!list) byTrial.set(r.trialId, (list = []));
+    list.push([r.step, r.value]);
+  }
+  return byTrial;
+}
+
 export async function loadStudyHistory(db: DbOrTx, studyId: string, opts: { withIntermediate?: boolean } = {}) {
   const rows = await db.select().from(trials).where(eq(trials.studyId, studyId)).orderBy(asc(trials.number));
   if (opts.withIntermediate === false) return rows.map((t) => ({ trial: t, intermediate: [] as Array<[number, number]> }));
@@ -47,12 +58,7 @@ export async function loadStudyHistory(db: DbOrTx, studyId: string, opts: { with
     .innerJoin(trials, eq(trials.id, trialValues.trialId))
     .where(eq(trials.studyId, studyId))
     .orderBy(asc(trialValues.step));
-  const byTrial = new Map<string, Array<[number, number]>>();
-  for (const v of values) {
-    let list = byTrial.get(v.trialId);
-    if (!list) byTrial.set(v.trialId, (list = []));
-    list.push([v.step, v.value]);
-  }
+  const byTrial = pointsByTrial(values);
   return rows.map((t) => ({ trial: t, intermediate: byTrial.get(t.id) ?? [] }));
 }
 
@@ -220,8 +226,8 @@ export async function listInFlightTrials(db: DbOrTx, studyId: string) {
 /**
  * Learning curves for the study page: the `maxTrials` highest-numbered trials that reported,
  * each thinned to every k-th report, k the smallest stride that leaves at most `maxPoints`
- * (its first and last kept), so the
- * chart of a long study costs a bounded read. Ascending by trial number, then step.
+ * (its first and last kept), so the chart of a long study costs a bounded read. Ascending
+ * by trial number, then step.
  */
 export async function listStudyCurves(
   db: DbOrTx,
@@ -253,12 +259,7 @@ export async function listStudyCurves(
     .from(ranked)
     .where(sql`(${ranked.rn} - 1) % ${stride} = 0 or ${ranked.rn} = ${ranked.n}`)
     .orderBy(asc(ranked.step));
-  const byTrial = new Map<string, Array<[number, number]>>();
-  for (const r of rows) {
-    let list = byTrial.get(r.trialId);
-    if (!list) byTrial.set(r.trialId, (list = []));
-    list.push([r.step, r.value]);
-  }
+  const byTrial = pointsByTrial(rows);
   return picked
     .map((p) => ({ trialId: p.id, number: p.number, state: p.state, endReason: p.endReason, points: byTrial.get(p.id) ?? [] }))
     .filter((c) => c.points.length > 0)

@@ -136,6 +136,15 @@ describe("optimizer state", () => {
     expect(opt.trials()[0]).toMatchObject({ state: "pruned", value: null, intermediate: [[0, 3], [1, 2]] });
   });
 
+  it("orders a restored curve by step, the last value given for a step winning", () => {
+    const params = createOptimizer({ space, sampler: { name: "random", seed: 2 } }).ask().params;
+    const opt = createOptimizer({ space, direction: "maximize", sampler: { name: "random", seed: 2 } });
+    opt.addTrial({ id: 0, params, state: "running", intermediate: [[2, 0.5], [0, 0.1], [2, 0.7], [1, 0.3]] });
+    expect(opt.trials()[0]!.intermediate).toEqual([[0, 0.1], [1, 0.3], [2, 0.7]]);
+    opt.addTrial({ id: 1, params, state: "running", intermediate: [[0, 0.2], [3, 0.4]] });
+    expect(opt.trials()[1]!.intermediate).toEqual([[0, 0.2], [3, 0.4]]);
+  });
+
   it("handles multi-objective values and reports the Pareto front", () => {
     const opt = createOptimizer({
       space: { x: { type: "float", low: 0, high: 1 } },

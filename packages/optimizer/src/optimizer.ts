@@ -223,19 +223,24 @@ class OptimizerImpl implements Optimizer {
       loss = this.toLoss(v, at);
     } else if (trial.state === "pruned" && v !== null) loss = this.toLoss(v, at);
     else if (v !== null && trial.state !== "pruned") badValue(`${at}: a ${trial.state} trial takes no value`);
-    const steps = new Map<number, number>();
+    let intermediate: Array<[number, number]> = [];
     if (trial.intermediate !== undefined) {
       if (!Array.isArray(trial.intermediate)) badValue(`${at}: intermediate must be an array of [step, value]`);
       if (trial.intermediate.length > 0 && this.signs.length > 1) badValue(`${at}: intermediate values need a single-objective study`);
+      // Histories come from the database in step order: keep that order when it holds (no
+      // map and sort per trial when a server rebuilds a study of 100,000 values); a repeated
+      // or out-of-order step falls back to "the last value given for a step wins".
+      let ordered = true;
       for (const pair of trial.intermediate) {
         if (!Array.isArray(pair) || pair.length !== 2) badValue(`${at}: intermediate entries must be [step, value]`);
         const [s, x] = pair;
         if (typeof s !== "number" || !Number.isSafeInteger(s) || s < 0) badValue(`${at}: intermediate step must be a non-negative integer (got ${String(s)})`);
         if (typeof x !== "number" || !Number.isFinite(x)) badValue(`${at}: intermediate value at step ${s} must be a finite number`);
-        steps.set(s, x * this.signs[0]!);
+        if (intermediate.length > 0 && s <= intermediate[intermediate.length - 1]![0]) ordered = false;
+        intermediate.push([s, x * this.signs[0]!]);
       }
+      if (!ordered) intermediate = [...new Map(intermediate).entries()].sort((a, b) => a[0] - b[0]);
     }
-    const intermediate = [...steps.entries()].sort((a, b) => a[0] - b[0]);
     this.insert({ id, params, state: trial.state, loss, intermediate });
   }
 

@@ -1,8 +1,9 @@
 import type { DbHandle } from "@autoglm/db/client";
 import { createOptimizer, type Optimizer, type TOptimizerConfig } from "@autoglm/optimizer";
 import type { TStudySpec } from "@autoglm/protocol";
-import { type AgentLogger, type Clock, num, silentLogger, systemClock } from "./agent-types.js";
+import { type AgentLogger, type Clock, silentLogger, systemClock } from "./agent-types.js";
 import { askOptimizerConfig, pruneReason } from "./ask-optimizer.js";
+import { StudyHistoryCache } from "./study-history.js";
 
 /** The stored spec was parsed at creation (defaults filled in); one mapping serves ask/tell and agents. */
 export function optimizerConfigFromSpec(spec: Record<string, unknown>): TOptimizerConfig {
@@ -26,6 +27,8 @@ export class StudyOptimizers {
   private readonly loading = new Map<string, Promise<Entry | null>>();
   private readonly logger: AgentLogger;
   private readonly clock: Clock;
+  /** Per gateway, not the process's: its refreshes and the API's calls do not evict each other. */
+  private readonly histories = new StudyHistoryCache();
 
   constructor(
     private readonly db: DbHandle,
@@ -60,35 +63,20 @@ export class StudyOptimizers {
       this.logger.error("study optimizer could not be built", { studyId, error: String(err) });
       return null;
     }
-    const trials = await this.db.query<{ number: unknown; params: Record<string, unknown>; state: string; value: unknown }>(
-      `SELECT number, params, state, value FROM trials WHERE study_id = $1 ORDER BY number`,
-      [studyId],
-    );
-    const values = await this.db.query<{ number: unknown; step: unknown; value: unknown }>(
-      `SELECT t.number, v.step, v.value FROM trial_values v JOIN trials t ON t.id = v.trial_id
-       WHERE t.study_id = $1 ORDER BY t.number, v.step`,
-      [studyId],
-    );
-    const inter = new Map<number, Array<[number, number]>>();
-    for (const v of values) {
-      const n = num(v.number);
-      let arr = inter.get(n);
-      if (!arr) inter.set(n, (arr = []));
-      arr.push([num(v.step), num(v.value)]);
-    }
+    // Finished trials' curves come from the cache; only running and newly finished ones are read.
+    const history = await this.histories.load(this.db.db, studyId);
     const known = new Set<number>();
-    for (const t of trials) {
-      const n = num(t.number);
-      let state = t.state === "waiting" ? "running" : t.state;
-      const value = t.value === null || t.value === undefined ? null : num(t.value);
-      if (state === "complete" && value === null) state = "failed";
+    for (const { trial: t, intermediate } of history) {
+      const n = t.number;
+      let state: string = t.state === "waiting" ? "running" : t.state;
+      if (state === "complete" && t.value === null) state = "failed";
       try {
         opt.addTrial({
           id: n,
           params: t.params as never,
           state: state as "running" | "complete" | "pruned" | "failed",
-          value: state === "complete" || state === "pruned" ? value : null,
-          intermediate: inter.get(n) ?? [],
+          value: state === "complete" || state === "pruned" ? t.value : null,
+          intermediate,
         });
         known.add(n);
       } catch (err) {

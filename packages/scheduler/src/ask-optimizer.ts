@@ -40,8 +40,9 @@ export interface THistoryRow {
 }
 
 /**
- * Rebuilds the study's optimizer from Postgres (the truth) on every ask: a few ms for
- * hundreds of trials with the random sampler, and no cache to invalidate across replicas.
+ * Rebuilds the study's optimizer from Postgres (the truth) on every ask and pruner decision:
+ * a few ms for hundreds of trials, and nothing to invalidate across replicas (the curves'
+ * cache, study-history.ts, checks every trial's row in the same read).
  * Trial ids in the optimizer are trial numbers; waiting trials count as running so
  * parallel suggestions differ (constant liar).
  */

@@ -16,6 +16,7 @@ import {
   listTrialAttempts,
   getTrial,
   listTrialValues,
+  loadStudyHistory,
   type TenantScope,
 } from "@autoglm/db/queries";
 import { parseStudySpec, type TStudySpecInput } from "@autoglm/protocol";
@@ -25,6 +26,7 @@ import {
   SchedulerError,
   seedDemoStudy,
   stopStudy,
+  StudyHistoryCache,
   sweepExpiredAskLeases,
   tellTrial,
 } from "./index.js";
@@ -185,6 +187,71 @@ describe("reportTrial", () => {
     const a = await askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor });
     await tellTrial(deps(), { scope: s.scope, trialId: a.trialId, value: 1, actor });
     await expect(reportTrial(deps(), { scope: s.scope, trialId: a.trialId, step: 1, value: 1 })).rejects.toMatchObject({ code: "TRIAL_NOT_RUNNING" });
+  });
+});
+
+describe("StudyHistoryCache", () => {
+  /** What a full read of the study gives, in the cache's shape. */
+  async function fullRead(studyId: string) {
+    return (await loadStudyHistory(db.db, studyId)).map((h) => ({
+      trial: { number: h.trial.number, state: h.trial.state, params: h.trial.params, value: h.trial.value },
+      intermediate: h.intermediate,
+    }));
+  }
+
+  it("gives what a full read gives as trials report, finish, and a finished one is run again", async () => {
+    const s = await study({ pruner: { name: "median", n_startup_trials: 1, n_warmup_steps: 0 } });
+    const cache = new StudyHistoryCache();
+    const d = { db: db.db, histories: cache };
+    const trials = [];
+    for (let i = 0; i < 3; i++) {
+      const a = await askTrial(d, { scope: s.scope, studyId: s.studyId, actor });
+      for (let step = 0; step < 3; step++) await reportTrial(d, { scope: s.scope, trialId: a.trialId, step, value: 2 - step * 0.5 + i });
+      trials.push(a);
+    }
+    expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s.studyId));
+    await tellTrial(d, { scope: s.scope, trialId: trials[0]!.trialId, value: 1, actor });
+    await tellTrial(d, { scope: s.scope, trialId: trials[1]!.trialId, state: "pruned", actor });
+    expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s.studyId));
+    // The finished trial 0 is run again (as a retry does) and reports a different curve: its
+    // row changes, and the cache must not serve the curve it read before.
+    await db.query(`UPDATE trials SET state = 'running', attempt = attempt + 1, value = NULL, updated_at = now() WHERE id = $1`, [trials[0]!.trialId]);
+    await db.query(`UPDATE trial_values SET value = value + 10, attempt = attempt + 1 WHERE trial_id = $1`, [trials[0]!.trialId]);
+    await db.query(`UPDATE trials SET state = 'complete', value = 11, updated_at = now() WHERE id = $1`, [trials[0]!.trialId]);
+    const again = await cache.load(db.db, s.studyId);
+    expect(again).toEqual(await fullRead(s.studyId));
+    expect(again[0]!.intermediate).toEqual([[0, 12], [1, 11.5], [2, 11]]);
+    // The cache's curves are its own: editing what it returned changes nothing it serves.
+    again[1]!.intermediate.pop();
+    expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s.studyId));
+  });
+
+  it("keeps the pruner's answers those of a full read while trials finish between reports", async () => {
+    const s = await study({ pruner: { name: "median", n_startup_trials: 1, n_warmup_steps: 0 } });
+    const d = { db: db.db, histories: new StudyHistoryCache() };
+    const first = await askTrial(d, { scope: s.scope, studyId: s.studyId, actor });
+    await reportTrial(d, { scope: s.scope, trialId: first.trialId, step: 0, value: 1 });
+    const late = await askTrial(d, { scope: s.scope, studyId: s.studyId, actor });
+    // Nothing has finished: nothing to compare with.
+    expect((await reportTrial(d, { scope: s.scope, trialId: late.trialId, step: 0, value: 5 })).prune).toBe(false);
+    await tellTrial(d, { scope: s.scope, trialId: first.trialId, value: 1, actor });
+    // Now the finished trial is the median: the cached study must include it.
+    expect(await reportTrial(d, { scope: s.scope, trialId: late.trialId, step: 1, value: 5 })).toMatchObject({ prune: true });
+  });
+
+  it("holds at most its bound of values, dropping the least recently used study", async () => {
+    const cache = new StudyHistoryCache(5);
+    const a = await study();
+    const b = await study();
+    for (const st of [a, b]) {
+      const t = await askTrial({ db: db.db, histories: cache }, { scope: st.scope, studyId: st.studyId, actor });
+      for (let step = 0; step < 3; step++) await reportTrial({ db: db.db, histories: cache }, { scope: st.scope, trialId: t.trialId, step, value: step });
+      await tellTrial({ db: db.db, histories: cache }, { scope: st.scope, trialId: t.trialId, value: 1, actor });
+    }
+    await cache.load(db.db, a.studyId);
+    await cache.load(db.db, b.studyId);
+    expect(cache.heldValues()).toBe(3);
+    expect(await cache.load(db.db, a.studyId)).toEqual(await fullRead(a.studyId));
   });
 });
 

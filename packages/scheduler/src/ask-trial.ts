@@ -3,7 +3,6 @@ import {
   countInFlight,
   insertAttempt,
   insertTrial,
-  loadStudyHistory,
   lockStudy,
   type TenantScope,
   updateStudy,
@@ -12,6 +11,7 @@ import {
 } from "@autoglm/db/queries";
 import type { TStudySpec } from "@autoglm/protocol";
 import { rebuildOptimizer } from "./ask-optimizer.js";
+import { studyHistories } from "./study-history.js";
 import { nowOf, SchedulerError, type TActor, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
 
 export interface TAskedTrialResult {
@@ -57,8 +57,9 @@ export async function askTrial(
         `The study already has ${inFlight} trials in flight (budget.max_parallel is ${spec.budget.max_parallel}); tell one before asking for another.`,
       );
     }
-    // Samplers see params and final values; only pruners need the intermediate curves.
-    const history = await loadStudyHistory(tx, study.id, { withIntermediate: false });
+    // Samplers rank pruned trials by how far and how well they got: they see the curves too
+    // (read through the cache: only running and newly finished trials' curves are read).
+    const history = await (deps.histories ?? studyHistories).load(tx, study.id);
     const opt = rebuildOptimizer(spec, history);
     const number = study.nextTrialNumber;
     const asked = opt.ask({ id: number });

@@ -1,4 +1,5 @@
 import type { Db } from "@autoglm/db/client";
+import type { StudyHistoryCache } from "./study-history.js";
 
 /** A domain event for CONTRACT.md "Live updates"; the api publishes it through ctx.events. */
 export interface TDomainEvent {
@@ -21,6 +22,8 @@ export interface TAskTellDeps {
   /** Wall clock (lease expiry, finished_at); tests pass a fixed or shifted one. */
   now?: () => Date;
   config?: TAskTellConfig;
+  /** Where study histories are read through (default: the process's one, study-history.ts). */
+  histories?: StudyHistoryCache;
 }
 
 export interface TActor {

@@ -6,6 +6,7 @@ export { tellTrial, completeStudyIfDone, type TTellState } from "./tell-trial.js
 export { stopStudy } from "./stop-study.js";
 export { sweepExpiredAskLeases } from "./sweep-ask-leases.js";
 export { rebuildOptimizer, askOptimizerConfig } from "./ask-optimizer.js";
+export { StudyHistoryCache, studyHistories } from "./study-history.js";
 export { seedDemoStudy, DEMO_STUDY_SPEC, branin } from "./seed-demo-study.js";
 export {
   SchedulerError,

@@ -2,7 +2,6 @@ import { prunerMayDecide } from "@autoglm/optimizer";
 import {
   getStudy,
   listTrialValues,
-  loadStudyHistory,
   lockTrial,
   type TenantScope,
   updateTrial,
@@ -13,6 +12,7 @@ import type { TStudySpec } from "@autoglm/protocol";
 import { askOptimizerConfig, pruneReason, rebuildOptimizer } from "./ask-optimizer.js";
 import { askLeaseMs } from "./ask-trial.js";
 import { nowOf, SchedulerError, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
+import { studyHistories } from "./study-history.js";
 
 /**
  * The trial's last reported step before `step` (-Infinity if none): where the pruner last
@@ -57,8 +57,8 @@ export async function reportTrial(
     // Most reports cross no rung of a halving pruner: then no history can stop the trial, and
     // the whole study's curves are not read (the read is most of a report's cost).
     if (pruner.name !== "none" && prunerMayDecide(pruner, input.step, await previousStep(tx, trial, input.step))) {
-      const history = await loadStudyHistory(tx, study.id);
-      const mine = history.find((h) => h.trial.id === trial.id);
+      const history = await (deps.histories ?? studyHistories).load(tx, study.id);
+      const mine = history.find((h) => h.trial.number === trial.number);
       // Feed this trial without the step being reported, then report it: a replayed step
       // gives the same answer as the first time.
       if (mine) mine.intermediate = mine.intermediate.filter(([s]) => s !== input.step);

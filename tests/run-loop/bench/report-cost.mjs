@@ -5,11 +5,14 @@
 // lock, store, decide, renew the lease). `median` decides at every step, so it reads the
 // whole study every time: it is the reference for what a report costs when the history is
 // read. `asha` reads it only where a report crosses a rung (prunerMayDecide); `none` never.
+// The history is read through the scheduler's StudyHistoryCache (finished trials' curves are
+// read once); the "uncached" rows give the reads no cache to keep (every curve read each time),
+// the code before the cache, measured in the same run.
 // pg uses DATABASE_URL (default postgres://postgres:postgres@127.0.0.1:5432/postgres).
 import { parseArgs } from "node:util";
 import { createTestDb } from "@autoglm/db/testing";
 import { parseStudySpec } from "@autoglm/protocol";
-import { askTrial, reportTrial } from "@autoglm/scheduler";
+import { askTrial, reportTrial, StudyHistoryCache } from "@autoglm/scheduler";
 import { seedTeam } from "@autoglm/scheduler/agents";
 
 const { values } = parseArgs({
@@ -32,10 +35,19 @@ const pct = (arr, p) => {
 const db = await createTestDb({ url: PG_URL, poolSize: 4 });
 const rows = [];
 try {
-  for (const pruner of ["none", "median", "asha"]) {
-    const team = await seedTeam(db, `report-${pruner}`);
+  const runs = [
+    { pruner: "none", label: "none (no read)" },
+    { pruner: "median", label: "median (decides at every step)" },
+    { pruner: "median", label: "median, uncached", uncached: true },
+    { pruner: "asha", label: "asha (reads at rung steps)" },
+    { pruner: "asha", label: "asha, uncached", uncached: true },
+  ];
+  for (const [i, { pruner, label, uncached }] of runs.entries()) {
+    // A cache that may hold nothing reads every curve on every load.
+    const histories = new StudyHistoryCache(uncached ? 0 : undefined);
+    const team = await seedTeam(db, `report-${i}`);
     const parsed = parseStudySpec({
-      name: `report-cost-${pruner}`,
+      name: `report-cost-${i}`,
       objective: { metric: "loss", direction: "minimize" },
       space: { x: { type: "float", low: 0, high: 1 }, k: { type: "int", low: 1, high: 9 } },
       sampler: { name: "random", seed: 1 },
@@ -62,16 +74,16 @@ try {
     );
     await db.query("ANALYZE trials; ANALYZE trial_values");
     const scope = { orgId: team.orgId };
-    const asked = await askTrial({ db: db.db }, { scope, studyId: study.id, actor: { userId: null } });
+    const asked = await askTrial({ db: db.db, histories }, { scope, studyId: study.id, actor: { userId: null } });
     const times = [];
     let pruned = 0;
     for (let s = 0; s < REPORTS; s++) {
       const t0 = performance.now();
-      const r = await reportTrial({ db: db.db }, { scope, trialId: asked.trialId, step: s, value: 0.2 + 1 / (s + 1) });
+      const r = await reportTrial({ db: db.db, histories }, { scope, trialId: asked.trialId, step: s, value: 0.2 + 1 / (s + 1) });
       times.push(performance.now() - t0);
       if (r.prune) pruned++;
     }
-    rows.push({ pruner, p50: pct(times, 50), p99: pct(times, 99), mean: times.reduce((a, b) => a + b, 0) / times.length, pruned });
+    rows.push({ pruner: label, p50: pct(times, 50), p99: pct(times, 99), mean: times.reduce((a, b) => a + b, 0) / times.length, pruned });
   }
 } finally {
   await db.drop();

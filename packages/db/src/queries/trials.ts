@@ -52,14 +52,52 @@ function pointsByTrial(rows: ReadonlyArray<{ trialId: string; step: number; valu
 export async function loadStudyHistory(db: DbOrTx, studyId: string, opts: { withIntermediate?: boolean } = {}) {
   const rows = await db.select().from(trials).where(eq(trials.studyId, studyId)).orderBy(asc(trials.number));
   if (opts.withIntermediate === false) return rows.map((t) => ({ trial: t, intermediate: [] as Array<[number, number]> }));
+  const byTrial = await listStudyCurvesAll(db, studyId);
+  return rows.map((t) => ({ trial: t, intermediate: byTrial.get(t.id) ?? [] }));
+}
+
+/** Every trial's [step, value] curve in a study, in step order. */
+export async function listStudyCurvesAll(db: DbOrTx, studyId: string): Promise<Map<string, Array<[number, number]>>> {
   const values = await db
     .select({ trialId: trialValues.trialId, step: trialValues.step, value: trialValues.value })
     .from(trialValues)
     .innerJoin(trials, eq(trials.id, trialValues.trialId))
     .where(eq(trials.studyId, studyId))
     .orderBy(asc(trialValues.step));
-  const byTrial = pointsByTrial(values);
-  return rows.map((t) => ({ trial: t, intermediate: byTrial.get(t.id) ?? [] }));
+  return pointsByTrial(values);
+}
+
+/**
+ * A study's trials without their curves, with what tells whether a finished trial's curve may
+ * have changed since it was last read (its state, attempt, last step and update time: every
+ * write of a trial's values also writes its row).
+ */
+export async function listStudyTrialStamps(db: DbOrTx, studyId: string) {
+  return db
+    .select({
+      id: trials.id,
+      number: trials.number,
+      state: trials.state,
+      params: trials.params,
+      value: trials.value,
+      attempt: trials.attempt,
+      lastStep: trials.lastStep,
+      updatedAt: trials.updatedAt,
+    })
+    .from(trials)
+    .where(eq(trials.studyId, studyId))
+    .orderBy(asc(trials.number));
+}
+
+/** The [step, value] curves of the given trials, in step order. */
+export async function listCurvesOf(db: DbOrTx, trialIds: readonly string[]): Promise<Map<string, Array<[number, number]>>> {
+  if (trialIds.length === 0) return new Map();
+  const rows = await db
+    .select({ trialId: trialValues.trialId, step: trialValues.step, value: trialValues.value })
+    .from(trialValues)
+    .where(inArray(trialValues.trialId, [...trialIds]))
+    .orderBy(asc(trialValues.step));
+  return pointsByTrial(rows);
 }
 
 export async function countInFlight(db: DbOrTx, studyId: string): Promise<{ inFlight: number; total: number }> {

@@ -120,3 +120,60 @@ export const OTHER_CURVE_TASKS = [
     },
   },
 ];
+
+const heldOut = JSON.parse(readFileSync(new URL("./held-out.json", import.meta.url), "utf8"));
+
+const heldOutImpl = {
+  levy6: (p) => {
+    const w = xs(p, 6).map((x) => 1 + (x - 1) / 4);
+    let y = Math.sin(Math.PI * w[0]) ** 2;
+    for (let i = 0; i < 5; i++) y += (w[i] - 1) ** 2 * (1 + 10 * Math.sin(Math.PI * w[i] + 1) ** 2);
+    return y + (w[5] - 1) ** 2 * (1 + Math.sin(2 * Math.PI * w[5]) ** 2);
+  },
+  rastrigin4: (p) => xs(p, 4).reduce((s, x) => s + x * x - 10 * Math.cos(2 * Math.PI * x), 40),
+  hartmann3: (p) => {
+    const x = xs(p, 3);
+    const { alpha, A, P } = heldOut.functions.hartmann3.constants;
+    let y = 0;
+    for (let i = 0; i < 4; i++) {
+      let e = 0;
+      for (let j = 0; j < 3; j++) e += A[i][j] * (x[j] - P[i][j]) ** 2;
+      y -= alpha[i] * Math.exp(-e);
+    }
+    return y;
+  },
+  michalewicz5: (p) => -xs(p, 5).reduce((s, x, i) => s + Math.sin(x) * Math.sin(((i + 1) * x * x) / Math.PI) ** 20, 0),
+  zakharov4: (p) => {
+    const x = xs(p, 4);
+    const s = x.reduce((a, v, i) => a + 0.5 * (i + 1) * v, 0);
+    return x.reduce((a, v) => a + v * v, 0) + s ** 2 + s ** 4;
+  },
+  dixon_price6: (p) => {
+    const x = xs(p, 6);
+    let y = (x[0] - 1) ** 2;
+    for (let i = 1; i < 6; i++) y += (i + 1) * (2 * x[i] ** 2 - x[i - 1]) ** 2;
+    return y;
+  },
+  nn_tuning: (p) => {
+    const d = 0.3 * (p.dropout - 0.2) ** 2 + 0.02 * (Math.log2(p.batch) - 6) ** 2;
+    const lr = Math.log10(p.lr);
+    if (p.arch === "mlp") return 0.15 + 0.5 * (lr + 3) ** 2 + 0.05 * (Math.log2(p.width) - 8) ** 2 + d;
+    if (p.arch === "cnn") return 0.05 + 0.5 * (lr + 2.5) ** 2 + 0.01 * (p.kernel - 5) ** 2 + d;
+    return 0.8 * (lr + 3.5) ** 2 + 0.1 * (p.heads === 4 ? 0 : 1) + 0.2 * ((p.warmup - 800) / 1000) ** 2 + d;
+  },
+  boosting: (p) => {
+    const c = 0.5 * (p.subsample - 0.8) ** 2;
+    const lr = Math.log10(p.lr);
+    if (p.booster === "gbtree") return (lr + 1.3) ** 2 + 0.02 * (p.depth - 6) ** 2 + c;
+    if (p.booster === "dart") return 0.05 + (lr + 1) ** 2 + 0.02 * (p.depth - 8) ** 2 + 2 * (p.drop_rate - 0.15) ** 2 + c;
+    return 0.3 + 0.5 * (lr + 2) ** 2 + 0.1 * (Math.log10(p.l2) + 1) ** 2 + c;
+  },
+};
+
+/** Functions outside the suite (held-out.json): a generalization check, not tuned on. */
+export const HELD_OUT_FUNCTIONS = Object.entries(heldOut.functions).map(([name, f]) => ({
+  name,
+  space: f.space,
+  minimum: f.minimum,
+  fn: heldOutImpl[name],
+}));

@@ -17,6 +17,8 @@ warnings.filterwarnings("ignore")
 
 HERE = __file__.rsplit("/", 1)[0]
 SPEC = json.load(open(f"{HERE}/functions.json"))
+# Functions outside the suite (held-out.json): run the same way, under their own names.
+SPEC["functions"].update(json.load(open(f"{HERE}/held-out.json"))["functions"])
 
 
 def xs(p, d):
@@ -72,7 +74,67 @@ def conditional(p):
     return (math.log10(p["lr"]) + 3) ** 2 + 400 * (p["beta2"] - 0.995) ** 2
 
 
-FUNCS = {f.__name__: f for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional]}
+def levy6(p):
+    w = [1 + (x - 1) / 4 for x in xs(p, 6)]
+    y = math.sin(math.pi * w[0]) ** 2
+    for i in range(5):
+        y += (w[i] - 1) ** 2 * (1 + 10 * math.sin(math.pi * w[i] + 1) ** 2)
+    return y + (w[5] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[5]) ** 2)
+
+
+def rastrigin4(p):
+    return 40 + sum(x * x - 10 * math.cos(2 * math.pi * x) for x in xs(p, 4))
+
+
+def hartmann3(p):
+    x = xs(p, 3)
+    k = SPEC["functions"]["hartmann3"]["constants"]
+    y = 0.0
+    for i in range(4):
+        e = sum(k["A"][i][j] * (x[j] - k["P"][i][j]) ** 2 for j in range(3))
+        y -= k["alpha"][i] * math.exp(-e)
+    return y
+
+
+def michalewicz5(p):
+    return -sum(math.sin(x) * math.sin((i + 1) * x * x / math.pi) ** 20 for i, x in enumerate(xs(p, 5)))
+
+
+def zakharov4(p):
+    x = xs(p, 4)
+    s = sum(0.5 * (i + 1) * v for i, v in enumerate(x))
+    return sum(v * v for v in x) + s**2 + s**4
+
+
+def dixon_price6(p):
+    x = xs(p, 6)
+    return (x[0] - 1) ** 2 + sum((i + 1) * (2 * x[i] ** 2 - x[i - 1]) ** 2 for i in range(1, 6))
+
+
+def nn_tuning(p):
+    d = 0.3 * (p["dropout"] - 0.2) ** 2 + 0.02 * (math.log2(p["batch"]) - 6) ** 2
+    lr = math.log10(p["lr"])
+    if p["arch"] == "mlp":
+        return 0.15 + 0.5 * (lr + 3) ** 2 + 0.05 * (math.log2(p["width"]) - 8) ** 2 + d
+    if p["arch"] == "cnn":
+        return 0.05 + 0.5 * (lr + 2.5) ** 2 + 0.01 * (p["kernel"] - 5) ** 2 + d
+    return 0.8 * (lr + 3.5) ** 2 + 0.1 * (0 if p["heads"] == 4 else 1) + 0.2 * ((p["warmup"] - 800) / 1000) ** 2 + d
+
+
+def boosting(p):
+    c = 0.5 * (p["subsample"] - 0.8) ** 2
+    lr = math.log10(p["lr"])
+    if p["booster"] == "gbtree":
+        return (lr + 1.3) ** 2 + 0.02 * (p["depth"] - 6) ** 2 + c
+    if p["booster"] == "dart":
+        return 0.05 + (lr + 1) ** 2 + 0.02 * (p["depth"] - 8) ** 2 + 2 * (p["drop_rate"] - 0.15) ** 2 + c
+    return 0.3 + 0.5 * (lr + 2) ** 2 + 0.1 * (math.log10(p["l2"]) + 1) ** 2 + c
+
+
+FUNCS = {
+    f.__name__: f
+    for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional, levy6, rastrigin4, hartmann3, boosting, michalewicz5, zakharov4, dixon_price6, nn_tuning]
+}
 
 
 def topo(space):

@@ -60,6 +60,7 @@ export function createSampler(config: TSamplerConfig, space: CompiledSpace, nObj
         group: boolOption(config, "group", TPE_DEFAULTS.group),
         constantLiar: boolOption(config, "constantLiar", TPE_DEFAULTS.constantLiar),
         priorWeight: TPE_DEFAULTS.priorWeight,
+        gBandwidth: TPE_DEFAULTS.gBandwidth,
       });
     case "gp":
       if (nObjectives > 1) bad("sampler: gp optimizes a single objective; use nsga2 or tpe for multi-objective studies");

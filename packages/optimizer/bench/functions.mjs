@@ -6,23 +6,24 @@ const spec = JSON.parse(readFileSync(new URL("./functions.json", import.meta.url
 
 const xs = (p, d) => Array.from({ length: d }, (_, i) => p[`x${i}`]);
 
+/** Hartmann functions: -sum_i alpha_i exp(-sum_j A_ij (x_j - P_ij)^2). */
+const hartmann = (x, { alpha, A, P }) => {
+  let y = 0;
+  for (let i = 0; i < alpha.length; i++) {
+    let e = 0;
+    for (let j = 0; j < x.length; j++) e += A[i][j] * (x[j] - P[i][j]) ** 2;
+    y -= alpha[i] * Math.exp(-e);
+  }
+  return y;
+};
+
 const impl = {
   branin: (p) => {
     const [x0, x1] = xs(p, 2);
     const a = 1, b = 5.1 / (4 * Math.PI ** 2), c = 5 / Math.PI, r = 6, s = 10, t = 1 / (8 * Math.PI);
     return a * (x1 - b * x0 ** 2 + c * x0 - r) ** 2 + s * (1 - t) * Math.cos(x0) + s;
   },
-  hartmann6: (p) => {
-    const x = xs(p, 6);
-    const { alpha, A, P } = spec.functions.hartmann6.constants;
-    let y = 0;
-    for (let i = 0; i < 4; i++) {
-      let e = 0;
-      for (let j = 0; j < 6; j++) e += A[i][j] * (x[j] - P[i][j]) ** 2;
-      y -= alpha[i] * Math.exp(-e);
-    }
-    return y;
-  },
+  hartmann6: (p) => hartmann(xs(p, 6), spec.functions.hartmann6.constants),
   rosenbrock4: (p) => {
     const x = xs(p, 4);
     let y = 0;
@@ -131,17 +132,7 @@ const heldOutImpl = {
     return y + (w[5] - 1) ** 2 * (1 + Math.sin(2 * Math.PI * w[5]) ** 2);
   },
   rastrigin4: (p) => xs(p, 4).reduce((s, x) => s + x * x - 10 * Math.cos(2 * Math.PI * x), 40),
-  hartmann3: (p) => {
-    const x = xs(p, 3);
-    const { alpha, A, P } = heldOut.functions.hartmann3.constants;
-    let y = 0;
-    for (let i = 0; i < 4; i++) {
-      let e = 0;
-      for (let j = 0; j < 3; j++) e += A[i][j] * (x[j] - P[i][j]) ** 2;
-      y -= alpha[i] * Math.exp(-e);
-    }
-    return y;
-  },
+  hartmann3: (p) => hartmann(xs(p, 3), heldOut.functions.hartmann3.constants),
   michalewicz5: (p) => -xs(p, 5).reduce((s, x, i) => s + Math.sin(x) * Math.sin(((i + 1) * x * x) / Math.PI) ** 20, 0),
   zakharov4: (p) => {
     const x = xs(p, 4);

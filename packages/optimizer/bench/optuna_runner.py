@@ -31,14 +31,17 @@ def branin(p):
     return a * (x1 - b * x0**2 + c * x0 - r) ** 2 + s * (1 - t) * math.cos(x0) + s
 
 
-def hartmann6(p):
-    x = xs(p, 6)
-    k = SPEC["functions"]["hartmann6"]["constants"]
+def hartmann(x, k):
+    """-sum_i alpha_i exp(-sum_j A_ij (x_j - P_ij)^2)"""
     y = 0.0
-    for i in range(4):
-        e = sum(k["A"][i][j] * (x[j] - k["P"][i][j]) ** 2 for j in range(6))
+    for i in range(len(k["alpha"])):
+        e = sum(k["A"][i][j] * (x[j] - k["P"][i][j]) ** 2 for j in range(len(x)))
         y -= k["alpha"][i] * math.exp(-e)
     return y
+
+
+def hartmann6(p):
+    return hartmann(xs(p, 6), SPEC["functions"]["hartmann6"]["constants"])
 
 
 def rosenbrock4(p):
@@ -87,13 +90,7 @@ def rastrigin4(p):
 
 
 def hartmann3(p):
-    x = xs(p, 3)
-    k = SPEC["functions"]["hartmann3"]["constants"]
-    y = 0.0
-    for i in range(4):
-        e = sum(k["A"][i][j] * (x[j] - k["P"][i][j]) ** 2 for j in range(3))
-        y -= k["alpha"][i] * math.exp(-e)
-    return y
+    return hartmann(xs(p, 3), SPEC["functions"]["hartmann3"]["constants"])
 
 
 def michalewicz5(p):

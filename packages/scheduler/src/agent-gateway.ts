@@ -133,6 +133,8 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   const agents = new Map<string, Connected>();
   const endListeners: Array<(ended: EndedAttempt) => void> = deps.onTrialEnded ? [deps.onTrialEnded] : [];
   const chains = new Map<string, Promise<number>>();
+  /** Per agent: trials whose lease is being offered and not yet acknowledged or taken back. */
+  const offering = new Map<string, Set<string>>();
   const now = () => (deps.clock ?? { now: () => Date.now() }).now();
   let closed = false;
 
@@ -191,7 +193,13 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
 
     on(socket, "agent:register", ZAgentRegister, false, async (msg) => {
       if (socket.data.agentId) return ackError("OUT_OF_ORDER", "this connection is already registered");
-      const r = await registerAgent(db, { orgId, tokenId: socket.data.tokenId ?? null, msg, leaseTtlMs: config.leaseTtlMs });
+      const r = await registerAgent(db, {
+        orgId,
+        tokenId: socket.data.tokenId ?? null,
+        msg,
+        leaseTtlMs: config.leaseTtlMs,
+        offering: (agentId) => offering.get(agentId) ?? new Set(),
+      });
       socket.data.agentId = r.agentId;
       const adopted = msg.running.map((x) => x.trialId).filter((id) => !r.stale.includes(id));
       agents.set(r.agentId, {
@@ -336,6 +344,8 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       let accepted = false;
       let answered = false;
       let reason = "the agent did not acknowledge the lease";
+      const inFlight = offering.get(agentId) ?? new Set<string>();
+      offering.set(agentId, inFlight.add(lease.trialId));
       try {
         const ack = await entry.socket.timeout(config.ackTimeoutMs).emitWithAck("trial:lease", leasePayload(lease));
         const parsed = ZLeaseAck.safeParse(ack);
@@ -349,27 +359,39 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       }
       if (!accepted) {
         entry.paused = true;
-        if (answered) {
-          await unleaseTrial(db, { trialId: lease.trialId, leaseToken: lease.leaseToken });
-          for (const a of agents.values()) a.starved = false;
-          for (const l of endListeners) l({ ...unleased(lease) });
-        } else {
-          const e = await endAttempt(db, {
-            trialId: lease.trialId,
-            leaseToken: lease.leaseToken,
-            mode: "retry",
-            code: "LEASE_NOT_DELIVERED",
-            reason,
-          });
-          if (e) afterEnd(e, { signalAgent: true });
+        try {
+          if (answered) {
+            await unleaseTrial(db, { trialId: lease.trialId, leaseToken: lease.leaseToken });
+            for (const a of agents.values()) a.starved = false;
+            for (const l of endListeners) l({ ...unleased(lease) });
+          } else {
+            const e = await endAttempt(db, {
+              trialId: lease.trialId,
+              leaseToken: lease.leaseToken,
+              mode: "retry",
+              code: "LEASE_NOT_DELIVERED",
+              reason,
+            });
+            if (e) afterEnd(e, { signalAgent: true });
+          }
+        } finally {
+          // Until the lease is taken back (a database outage can hold that write for
+          // seconds), a re-registering agent that does not report it never received it.
+          settled(agentId, inFlight, lease.trialId);
         }
         break;
       }
+      settled(agentId, inFlight, lease.trialId);
       delivered++;
       entry.running.add(lease.trialId);
       deps.publish?.({ type: "trial.updated", orgId: lease.orgId, studyId: lease.studyId, trialId: lease.trialId });
     }
     return delivered;
+  }
+
+  function settled(agentId: string, inFlight: Set<string>, trialId: string): void {
+    inFlight.delete(trialId);
+    if (inFlight.size === 0 && offering.get(agentId) === inFlight) offering.delete(agentId);
   }
 
   /** Leases for one agent run one at a time (lease-trial.ts explains why). */

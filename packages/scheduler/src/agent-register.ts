@@ -8,11 +8,21 @@ import { endAttempt, type EndedAttempt } from "./retry.js";
  * the agent says it still runs are renewed (re-adopted after a server restart, R4); the ones
  * it no longer holds come back as `stale`. Trials the database leases to this agent that the
  * agent does NOT report were lost with a previous process of it (kill -9 then restart):
- * they are ended as AGENT_LOST at once instead of waiting for the lease to lapse.
+ * they are ended as AGENT_LOST at once instead of waiting for the lease to lapse, except
+ * the ones this server is offering to the agent at that moment (`offering`): those leases
+ * were sent while its connection dropped and never reached it (it reconnected, it did not
+ * restart), so they end as LEASE_NOT_DELIVERED, which spends no attempt.
  */
 export async function registerAgent(
   handle: DbHandle,
-  input: { orgId: string; tokenId: string | null; msg: TAgentRegister; leaseTtlMs: number },
+  input: {
+    orgId: string;
+    tokenId: string | null;
+    msg: TAgentRegister;
+    leaseTtlMs: number;
+    /** Trials whose lease this process has offered to the agent and not yet heard back about. */
+    offering?: (agentId: string) => ReadonlySet<string>;
+  },
 ): Promise<{ agentId: string; stale: string[]; lost: EndedAttempt[] }> {
   const m = input.msg;
   const rows = await handle.query<{ id: string }>(
@@ -43,15 +53,17 @@ export async function registerAgent(
     [agentId],
   );
   const lost: EndedAttempt[] = [...ended];
+  const offering = input.offering?.(agentId);
   for (const t of held) {
     if (reported.has(String(t.id))) continue;
+    const undelivered = offering?.has(String(t.id)) ?? false;
     const e = await endAttempt(handle, {
       trialId: String(t.id),
       leaseToken: String(t.lease_token),
       agentId,
       mode: "retry",
-      code: "AGENT_LOST",
-      reason: "the agent restarted without this trial",
+      code: undelivered ? "LEASE_NOT_DELIVERED" : "AGENT_LOST",
+      reason: undelivered ? "the lease was sent as the agent's connection dropped and never reached it" : "the agent restarted without this trial",
     });
     if (e) lost.push(e);
   }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedAgent, seedRunStudy, seedTeam, seedWaitingTrials, type TeamFixture } from "./agent-fixtures.js";
 import { expireAgentLeases } from "./expire-leases.js";
 import { recordHeartbeat } from "./heartbeat.js";
+import { registerAgent } from "./agent-register.js";
 import { leaseTrial } from "./lease-trial.js";
 import { endAttempt } from "./retry.js";
 
@@ -158,6 +159,35 @@ describe("leaseTrial", () => {
     expect(row!.end_code).toBe("USER_COMMAND_EXIT_NONZERO");
     expect(String(row!.end_reason)).toContain("gave up after 3 of 3 attempts");
     expect(await leaseTrial(db, { agentId, leaseTtlMs: TTL })).toBeNull();
+  });
+});
+
+describe("registerAgent", () => {
+  it("ends a lease the agent does not report as AGENT_LOST, but one still being offered to it as LEASE_NOT_DELIVERED (no attempt spent, R10)", async () => {
+    const studyId = await seedRunStudy(db, team, { run, budget: { max_trials: 10, max_parallel: 4, max_attempts: 3 } });
+    await seedWaitingTrials(db, team, studyId, 2);
+    const name = `reconnecting-${Date.now()}`;
+    const agentId = await seedAgent(db, team, { name, maxTrials: 2 });
+    const lost = (await leaseTrial(db, { agentId, leaseTtlMs: TTL }))!;
+    const offered = (await leaseTrial(db, { agentId, leaseTtlMs: TTL }))!;
+    // The agent comes back reporting neither: the first was lost with a previous process of
+    // it; the second is the one this server was offering when the connection dropped.
+    const r = await registerAgent(db, {
+      orgId: team.orgId,
+      tokenId: null,
+      msg: { v: 1, name, host: "localhost", cpuCores: 4, memoryMb: 64_000, gpus: [], labels: {}, maxTrials: 2, running: [] },
+      leaseTtlMs: TTL,
+      offering: (id) => new Set(id === agentId ? [offered.trialId] : []),
+    });
+    expect(r.agentId).toBe(agentId);
+    const rows = await db.query<{ id: string; state: string; attempt: unknown; end_code: string; end_reason: string }>(
+      `SELECT t.id, t.state, t.attempt, a.end_code, a.end_reason FROM trials t JOIN trial_attempts a ON a.trial_id = t.id WHERE t.id = ANY($1)`,
+      [[lost.trialId, offered.trialId]],
+    );
+    const byId = new Map(rows.map((x) => [x.id, x]));
+    expect(byId.get(lost.trialId)).toMatchObject({ state: "waiting", end_code: "AGENT_LOST", end_reason: "the agent restarted without this trial" });
+    expect(byId.get(offered.trialId)).toMatchObject({ state: "waiting", end_code: "LEASE_NOT_DELIVERED" });
+    await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyId]);
   });
 });
 

@@ -33,11 +33,6 @@ export async function lockTrial(db: DbOrTx, scope: TenantScope, trialId: string)
   return rows[0] ?? null;
 }
 
-/**
- * Every trial of a study, with its intermediate values when asked for: what the optimizer
- * is rebuilt from. Samplers need only params and values (one row per trial); the pruner
- * needs the curves, which can be 100x more rows, so `withIntermediate` is opt-in.
- */
 /** [step, value] lists per trial, in the rows' order. */
 function pointsByTrial(rows: ReadonlyArray<{ trialId: string; step: number; value: number }>): Map<string, Array<[number, number]>> {
   const byTrial = new Map<string, Array<[number, number]>>();
@@ -49,6 +44,11 @@ function pointsByTrial(rows: ReadonlyArray<{ trialId: string; step: number; valu
   return byTrial;
 }
 
+/**
+ * Every trial of a study, with its intermediate values when asked for: what the optimizer
+ * is rebuilt from. Samplers need only params and values (one row per trial); the pruner
+ * needs the curves, which can be 100x more rows, so `withIntermediate` is opt-in.
+ */
 export async function loadStudyHistory(db: DbOrTx, studyId: string, opts: { withIntermediate?: boolean } = {}) {
   const rows = await db.select().from(trials).where(eq(trials.studyId, studyId)).orderBy(asc(trials.number));
   if (opts.withIntermediate === false) return rows.map((t) => ({ trial: t, intermediate: [] as Array<[number, number]> }));

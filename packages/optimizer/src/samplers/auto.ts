@@ -33,26 +33,33 @@ export type TAutoChoice = "tpe" | "gp" | "cmaes" | "nsga2";
  *   cheap however long the study runs.
  */
 export function chooseAuto(space: CompiledSpace, nObjectives: number, nKnown: number): TAutoChoice {
+  const p = pick(space, nObjectives, nKnown);
+  return p === "portfolioTpe" ? "tpe" : p;
+}
+
+/** chooseAuto, telling TPE's turns inside the GP/TPE portfolio apart (see portfolioTpe). */
+function pick(space: CompiledSpace, nObjectives: number, nKnown: number): TAutoChoice | "portfolioTpe" {
   if (nObjectives > 1) return nKnown < AUTO_MO_TPE_UNTIL ? "tpe" : "nsga2";
   const dims = space.dims.length;
   const cats = space.dims.filter((d) => d.type === "categorical");
-  if (!portfolioSpace(space)) return "tpe";
+  if (cats.length > dims - cats.length || cats.some((d) => d.size > 8) || dims > AUTO_GP_MAX_DIMS) return "tpe";
   if (nKnown >= AUTO_GP_UNTIL) return cats.length === 0 && !space.isConditional ? "cmaes" : "tpe";
   const explore = nKnown < 10 * dims;
   const tpeTurn = explore ? nKnown % 2 === 1 : nKnown % 4 === 3;
-  return tpeTurn ? "tpe" : "gp";
-}
-
-/** Spaces the GP/TPE portfolio serves: not categorical-dominated, at most AUTO_GP_MAX_DIMS params. */
-function portfolioSpace(space: CompiledSpace): boolean {
-  const dims = space.dims.length;
-  const cats = space.dims.filter((d) => d.type === "categorical");
-  return !(cats.length > dims - cats.length || cats.some((d) => d.size > 8) || dims > AUTO_GP_MAX_DIMS);
+  return tpeTurn ? "portfolioTpe" : "gp";
 }
 
 export class AutoSampler implements Sampler {
-  private readonly samplers: Record<TAutoChoice, Sampler> = {
+  private readonly samplers: Record<TAutoChoice | "portfolioTpe", Sampler> = {
     tpe: new TpeSampler(TPE_DEFAULTS),
+    /**
+     * TPE's turns inside the GP/TPE portfolio: g with Scott bandwidths like l (session 6's
+     * TPE). Its proposals are there to recombine good coordinates for the GP to refine; the
+     * GP's expected improvement explores. Measured (BENCHMARKS.md, bench/NOTES.md): with the
+     * exploring default TPE in its turns the portfolio lost on 7 of the suite's 8 functions
+     * (ackley5 7.7 against 5.8), where alone that TPE is the better one.
+     */
+    portfolioTpe: new TpeSampler({ ...TPE_DEFAULTS, gBandwidth: "scott" }),
     gp: new GpSampler(GP_DEFAULTS),
     nsga2: new Nsga2Sampler(NSGA2_DEFAULTS),
     cmaes: new CmaesSampler({ ...CMAES_DEFAULTS, startAfter: AUTO_GP_UNTIL }),
@@ -63,18 +70,7 @@ export class AutoSampler implements Sampler {
     private readonly nObjectives: number,
   ) {}
 
-  /**
-   * TPE's turns inside the GP/TPE portfolio: g with Scott bandwidths like l (session 6's
-   * TPE). Its proposals are there to recombine good coordinates for the GP to refine; the GP's
-   * expected improvement explores. Measured (BENCHMARKS.md, bench/NOTES.md): with the
-   * exploring default TPE in its turns the portfolio lost on 7 of the suite's 8 functions
-   * (ackley5 7.7 against 5.8), where alone that TPE is the better one.
-   */
-  private readonly portfolioTpe = new TpeSampler({ ...TPE_DEFAULTS, gBandwidth: "scott" });
-
   sample(ctx: SampleContext): TParams {
-    const choice = chooseAuto(this.space, this.nObjectives, ctx.nKnown);
-    const inPortfolio = choice === "tpe" && this.nObjectives === 1 && ctx.nKnown < AUTO_GP_UNTIL && portfolioSpace(this.space);
-    return (inPortfolio ? this.portfolioTpe : this.samplers[choice]).sample(ctx);
+    return this.samplers[pick(this.space, this.nObjectives, ctx.nKnown)].sample(ctx);
   }
 }

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensurePnpm } from "./lib/pnpm.mjs";
+import { QUICKSTART_BUILD_ARGS } from "./lib/quickstart-build.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const pnpm = ensurePnpm(root);
@@ -23,8 +24,7 @@ function run(title, args) {
 }
 
 run("Installing dependencies", ["install", "--frozen-lockfile"]);
-// The server and what it imports; the native module (built-in trainers) builds with `pnpm build`.
-run("Building the platform", ["exec", "turbo", "run", "build", "--filter=@autoglm/server...", "--filter=@autoglm/agent..."]);
+run("Building the platform", QUICKSTART_BUILD_ARGS);
 
 console.log(`\n▸ Starting Open-AutoGLM (first start migrates and seeds the embedded database)`);
 const server = spawn(process.execPath, [path.join(root, "apps/server/dist/main.js"), "--seed-demo", "--with-agent"], {

@@ -58,11 +58,24 @@ function testPackages() {
       dirs.push({ name: pkg.name, dir });
     }
   }
+  // The Python SDK: pytest in its own virtual environment (packages/python/scripts/test.py
+  // builds the wheel, installs it with the pinned test dependencies, runs pytest against a
+  // platform it starts).
+  const python = { name: "open-autoglm (python)", dir: path.join(root, "packages", "python"), cmd: [pythonCommand(), "scripts/test.py"] };
+  if (!only || python.name.includes(only)) dirs.push(python);
   // Browser tests need everything else to be healthy; run them last.
   return dirs.sort((a, b) => Number(a.name.includes("e2e")) - Number(b.name.includes("e2e")));
 }
 
-/** Counts from vitest, node:test and cargo summaries. */
+/** `python3` (CI and Debian), else `python`. */
+function pythonCommand() {
+  for (const cmd of ["python3", "python"]) {
+    if (spawnSync(cmd, ["--version"], { encoding: "utf8" }).status === 0) return cmd;
+  }
+  return "python3";
+}
+
+/** Counts from vitest, node:test, cargo and pytest summaries. */
 function countResults(raw) {
   // vitest colours its summary even into a pipe; counts are read from the plain text.
   const output = raw.replace(/\x1b\[[0-9;]*m/g, "");
@@ -87,23 +100,32 @@ function countResults(raw) {
     passed += Number(m[1]);
     failed += Number(m[2]);
   }
+  // pytest: "===== 3 failed, 40 passed, 4 skipped, 1 error in 95.31s (0:01:35) =====" (no "=" with -q)
+  for (const m of output.matchAll(/^(?:=+ )?((?:\d+ \w+(?:, )?)+) in [\d.]+s(?: \([\d:]+\))?(?: =+)?$/gm)) {
+    if (!/\b(passed|failed|skipped|error|errors)\b/.test(m[1])) continue;
+    found = true;
+    passed += Number(/(\d+) passed/.exec(m[1])?.[1] ?? 0);
+    failed += Number(/(\d+) failed/.exec(m[1])?.[1] ?? 0) + Number(/(\d+) errors?\b/.exec(m[1])?.[1] ?? 0);
+    skipped += Number(/(\d+) skipped/.exec(m[1])?.[1] ?? 0);
+  }
   return { passed, failed, skipped, found };
 }
 
-/** The failed tests' names and first error lines from a vitest / node:test run, bounded. */
+/** The failed tests' names and first error lines from a vitest / node:test / pytest run, bounded. */
 function failureExcerpt(raw) {
   const lines = raw.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
   const start = lines.findIndex((l) => /Failed Tests \d+/.test(l));
   const picked = start >= 0
     ? lines.slice(start, start + 40)
-    : lines.filter((l) => /^\s*(FAIL|×|✖|not ok)\b|Error:/.test(l)).slice(0, 30);
+    : lines.filter((l) => /^\s*(FAIL|FAILED|ERROR|×|✖|not ok)\b|Error:/.test(l)).slice(0, 30);
   return picked.length ? picked.join("\n") : lines.slice(-25).join("\n");
 }
 
-function runPackageTests({ name, dir }) {
+function runPackageTests({ name, dir, cmd }) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(pnpm[0], [...pnpm.slice(1), "run", "test"], { cwd: dir, env: process.env });
+    const [bin, ...binArgs] = cmd ?? [...pnpm, "run", "test"];
+    const child = spawn(bin, binArgs, { cwd: dir, env: process.env });
     let output = "";
     const onData = (chunk) => {
       output += chunk;

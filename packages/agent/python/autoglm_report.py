@@ -1,8 +1,11 @@
 """Report metrics from a training script to an Open-AutoGLM agent. No dependencies.
 
-Copy this file next to your script (or put packages/agent/python on PYTHONPATH):
+Two homes, one file: `pip install ./packages/python` and `from autoglm import report, ...`
+(this is the package's `autoglm/agent_report.py`), or copy the single file
+`packages/agent/python/autoglm_report.py` next to your script when nothing can be installed.
+A test keeps the two byte for byte identical.
 
-    from autoglm_report import report, final, should_prune, params, output_dir, resume_from
+    from autoglm_report import report, final, should_prune, params, output_dir, log_artifact
 
     p = params()                          # the trial's parameters (AUTOGLM_PARAMS)
     for epoch in range(start, 100):
@@ -11,6 +14,7 @@ Copy this file next to your script (or put packages/agent/python on PYTHONPATH):
         if should_prune():
             break                         # the study's pruner stopped this trial
     final(loss=loss)                      # optional: the objective's final value
+    log_artifact("model.pt")              # keep a file with the trial's outputs
 
 The protocol is just a line of JSON on stdout, so any language can speak it:
     {"autoglm": 1, "step": 7, "metrics": {"loss": 0.42}}
@@ -29,6 +33,7 @@ what this one wrote to its output directory).
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 
@@ -40,6 +45,7 @@ __all__ = [
     "output_dir",
     "resume_from",
     "install_sigterm_handler",
+    "log_artifact",
 ]
 
 PRUNE_MARKER = ".autoglm_prune"
@@ -110,3 +116,30 @@ def output_dir():
 def resume_from():
     """The previous attempt's output directory when it left a checkpoint, else None."""
     return os.environ.get("AUTOGLM_RESUME_FROM") or None
+
+
+def log_artifact(path, name=None):
+    """Keep a file or directory with this trial's outputs; returns where the copy is.
+
+    Copies it into the attempt's output directory (AUTOGLM_OUTPUT_DIR; the current directory
+    when not run by an agent) under `name` (default: its own name). Everything in that
+    directory is the trial's output: the next attempt finds it through AUTOGLM_RESUME_FROM,
+    and it is what the agent hands to the artifact store once the platform has one (until
+    then the files stay on the agent's machine). A file already in the directory is left as is.
+    """
+    src = os.path.abspath(os.fspath(path))
+    if not os.path.exists(src):
+        raise FileNotFoundError("log_artifact: %s does not exist" % (path,))
+    base = name if name is not None else os.path.basename(src.rstrip(os.sep))
+    if base in ("", ".", "..") or os.sep in base or (os.altsep and os.altsep in base):
+        raise ValueError("log_artifact: name must be a plain file name, got %r" % (base,))
+    dest_dir = os.path.abspath(output_dir())
+    dest = os.path.join(dest_dir, base)
+    if os.path.exists(dest) and os.path.samefile(src, dest):
+        return dest
+    os.makedirs(dest_dir, exist_ok=True)
+    if os.path.isdir(src):
+        shutil.copytree(src, dest, dirs_exist_ok=True)
+    else:
+        shutil.copy2(src, dest)
+    return dest

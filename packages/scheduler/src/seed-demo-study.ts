@@ -13,8 +13,9 @@ export const DEMO_STUDY_SPEC: TStudySpecInput = {
     x1: { type: "float", low: -5, high: 10 },
     x2: { type: "float", low: 0, high: 15 },
   },
-  sampler: { name: "random", seed: 0 },
-  pruner: { name: "median" },
+  // The defaults a newcomer should see at work: `auto` (GP, TPE or CMA-ES per phase) and ASHA.
+  sampler: { name: "auto", seed: 0 },
+  pruner: { name: "asha" },
   budget: { max_trials: 100, max_parallel: 2 },
   // Run by the local agent that `npm start` launches (its working directory is the repo).
   run: { command: "node examples/demo/branin-curve.mjs", resources: { gpus: 0 }, timeout_minutes: 5 },

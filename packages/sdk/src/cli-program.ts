@@ -5,6 +5,7 @@ import { createClient, normalizeServer, type AutoglmClient } from "./client.js";
 import { configPath, resolveConfig, writeStoredConfig } from "./config.js";
 import { AutoglmError, toAutoglmError } from "./errors.js";
 import { parseStudyYaml } from "./spec.js";
+import { parseDuration, parseFailIf, waitForStudy, type TFailIf } from "./study-wait.js";
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong. */
 export const EXIT_OK = 0;
@@ -59,6 +60,22 @@ function parseWait(raw: string): number {
   const n = Number(raw.trim());
   if (raw.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`"${raw}" is not a number of seconds ≥ 0.`);
   return n;
+}
+
+function parseCliDuration(raw: string, flag: string): number {
+  try {
+    return parseDuration(raw);
+  } catch {
+    throw new InvalidArgumentError(`"${raw}" is not a duration for ${flag}; use e.g. 90s, 30m, 2h or 1h30m.`);
+  }
+}
+
+function parseCliFailIf(raw: string): TFailIf {
+  try {
+    return parseFailIf(raw);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--fail-if /, ""));
+  }
 }
 
 // ---- output ---------------------------------------------------------------------------
@@ -180,7 +197,7 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
     });
 
   // -- study
-  const study = program.command("study").description("create, list, inspect and stop studies");
+  const study = program.command("study").description("create or apply (config as code), list, inspect, wait for and stop studies");
 
   study
     .command("create")
@@ -269,6 +286,60 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
             : "no completed trial yet\n",
         );
       }),
+    );
+
+  study
+    .command("apply")
+    .description("config as code: create the study in a YAML file, or resume the project's study of that name (same space); prints its id")
+    .requiredOption("-f, --file <path>", "study spec YAML (- for standard input)")
+    .requiredOption("-p, --project <project>", "project id or slug")
+    .option("--name <name>", "the study's name instead of the file's (e.g. one per commit in CI)")
+    .option("--json", "print {id, name, created, state, notApplied}")
+    .action(
+      withClient(async (client, opts: { file: string; project: string; name?: string; json?: boolean }) => {
+        const source = opts.file === "-" ? "<stdin>" : opts.file;
+        let text: string;
+        try {
+          text = opts.file === "-" ? await io.readStdin() : await readFile(opts.file, "utf8");
+        } catch (err) {
+          throw new AutoglmError("USAGE", `cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+        parseStudyYaml(text, source);
+        const projectId = await client.projects.resolveId(opts.project);
+        const r = await client.studies.apply({ projectId, yaml: text, ...(opts.name !== undefined ? { name: opts.name } : {}) });
+        if (opts.json) return void io.stdout(json(r));
+        io.stderr(`${r.created ? "created" : "resumed"} study "${r.name}" (${r.id})${r.created ? "" : `, ${r.state}`}\n`);
+        for (const d of r.notApplied) io.stderr(`autoglm: not applied (the stored spec is kept): ${d}\n`);
+        io.stdout(`${r.id}\n`);
+      }),
+    );
+
+  study
+    .command("wait")
+    .description("follow a study until it ends: exit 0 when it completes, 1 when it fails, is stopped or times out")
+    .argument("<study>", "study id")
+    .option("--timeout <duration>", "give up after this long (90s, 30m, 2h, 1h30m); default: no limit", (v: string) => parseCliDuration(v, "--timeout"))
+    .option("--fail-if <condition>", 'exit 1 when the completed study\'s best value meets this, e.g. "best > 0.1"', parseCliFailIf)
+    .option("--interval <duration>", "how often to poll (default 5s)", (v: string) => parseCliDuration(v, "--interval"), 5)
+    .option("--json", "print {id, state, counts, best, ok, summary, failIf} at the end")
+    .action(
+      withClient(
+        async (client, studyId: string, opts: { timeout?: number; failIf?: TFailIf; interval: number; json?: boolean }) => {
+          const r = await waitForStudy(client, studyId, {
+            ...(opts.timeout !== undefined ? { timeoutSeconds: opts.timeout } : {}),
+            ...(opts.failIf ? { failIf: opts.failIf } : {}),
+            intervalSeconds: Math.max(opts.interval, 0.05),
+            progress: (line) => io.stderr(`${line}\n`),
+          });
+          if (opts.json) {
+            const s = r.study;
+            io.stdout(json({ id: s.id, name: s.name, state: s.state, counts: s.counts, best: s.best, ok: r.ok, summary: r.summary, ...(r.failIf ? { failIf: r.failIf } : {}) }));
+          } else {
+            io.stdout(`${r.summary}\n`);
+          }
+          if (!r.ok) exitCode = EXIT_FAILURE;
+        },
+      ),
     );
 
   study

@@ -205,6 +205,26 @@ export function createClient(options: ClientOptions) {
         input.yaml !== undefined ? { projectId, yaml: input.yaml } : { projectId, spec: input.spec as TStudySpecInput };
       return call(() => trpc.study.create.mutate(body as RouterInputs["study"]["create"]));
     },
+    /**
+     * Config as code: creates the study from YAML (or a spec object), or, when the project has a
+     * study of that name with the same space and objective, returns it to be resumed
+     * (`created: false`; `notApplied` lists other differences, kept as stored). A changed space
+     * is STUDY_SPACE_CHANGED with each difference in the message. `name` replaces the spec's.
+     */
+    async apply(input: { projectId: string; yaml?: string; spec?: TStudySpecInput; name?: string; ifExists?: "resume" | "error" }) {
+      if ((input.spec === undefined) === (input.yaml === undefined)) {
+        throw new AutoglmError("USAGE", "studies.apply needs exactly one of spec or yaml");
+      }
+      if (input.yaml !== undefined) parseStudyYaml(input.yaml);
+      else validateStudySpec(input.spec);
+      const body = {
+        projectId: input.projectId,
+        ...(input.yaml !== undefined ? { yaml: input.yaml } : { spec: input.spec as TStudySpecInput }),
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.ifExists !== undefined ? { ifExists: input.ifExists } : {}),
+      };
+      return call(() => trpc.study.applySpec.mutate(body as RouterInputs["study"]["applySpec"]));
+    },
     list: (filter: RouterInputs["study"]["list"] = {}) => call(() => trpc.study.list.query(filter)),
     get: (studyId: string) => call(() => trpc.study.get.query({ studyId })),
     best: (studyId: string) => call(() => trpc.study.best.query({ studyId })),
@@ -245,6 +265,8 @@ export function createClient(options: ClientOptions) {
       }
       return call(() => trpc.trial.report.mutate({ trialId, step, value }));
     },
+    /** Extends an ask-trial's lease without a report (a long step); resolves to the new expiry. */
+    renewLease: (trialId: string) => call(() => trpc.trial.renewLease.mutate({ trialId })),
     /** Ends the trial as complete with its objective value. */
     tell: async (trialId: string, value: number) => {
       assertFinite(value, "value");

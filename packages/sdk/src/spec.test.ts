@@ -61,6 +61,14 @@ describe("parseStudyYaml", () => {
     expect(err.message).toMatch(/study\.yaml:2:\d+/);
   });
 
+  it("refuses an alias bomb (a 75,000-item list behind 99 aliases) before building it", () => {
+    const list = `[${Array(75_000).fill("1").join(",")}]`;
+    const params = Array.from({ length: 99 }, (_, i) => `  p${i + 1}: {type: categorical, choices: *a}`).join("\n");
+    const err = failure(`name: bomb\nobjective: {metric: loss, direction: minimize}\nspace:\n  p0: {type: categorical, choices: &a ${list}}\n${params}\n`);
+    expect(err.code).toBe("INVALID_YAML");
+    expect(err.message).toBe("study.yaml: invalid YAML: the document has more than 5000 keys and values; a study spec needs far fewer");
+  });
+
   it("rejects an empty file and a non-mapping", () => {
     expect(failure("").message).toBe("study.yaml is empty");
     expect(failure("- a\n- b\n").message).toContain("must be a mapping");

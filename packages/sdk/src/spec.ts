@@ -1,5 +1,4 @@
-import { parseStudySpec, type TStudySpec } from "@autoglm/protocol";
-import { parseDocument } from "yaml";
+import { parseSpecYaml, parseStudySpec, type TStudySpec } from "@autoglm/protocol";
 import { AutoglmError } from "./errors.js";
 
 /**
@@ -9,17 +8,14 @@ import { AutoglmError } from "./errors.js";
  */
 export function parseStudyYaml(text: string, source = "study spec"): TStudySpec {
   // YAML 1.2 core schema: `1.0e-5` is a number, `no` stays a string (YAML 1.1 would
-  // turn it into false and a categorical choice "no" would silently change type).
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    const pos = first.linePos?.[0];
-    const where = pos ? `${source}:${pos.line}:${pos.col}` : source;
-    // The first line of yaml's message is the sentence; the rest is a code frame.
-    const sentence = first.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    throw new AutoglmError("INVALID_YAML", `${where}: invalid YAML: ${sentence}`);
+  // turn it into false and a categorical choice "no" would silently change type). The
+  // parser bounds size, aliases and their expansion as the server does.
+  const doc = parseSpecYaml(text);
+  if (!doc.ok) {
+    const where = doc.line ? `${source}:${doc.line}:${doc.col}` : source;
+    throw new AutoglmError("INVALID_YAML", `${where}: invalid YAML: ${doc.message}`);
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  const value = doc.value;
   if (value === null || value === undefined) throw new AutoglmError("INVALID_SPEC", `${source} is empty`);
   return validateStudySpec(value, source);
 }

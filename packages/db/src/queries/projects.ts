@@ -45,6 +45,15 @@ export async function getProject(db: DbOrTx, scope: TenantScope, projectId: stri
   return rows[0] ?? null;
 }
 
+/**
+ * `SELECT … FOR UPDATE` on the project row: serialises "find a study by name, else create
+ * it" (study.applySpec) so two CI jobs applying the same file at once make one study.
+ */
+export async function lockProject(db: DbOrTx, scope: TenantScope, projectId: string): Promise<{ id: string } | null> {
+  const rows = await db.select({ id: projects.id }).from(projects).where(projectWhere(scope, projectId)).for("update");
+  return rows[0] ?? null;
+}
+
 export async function findProjectBySlug(db: DbOrTx, scope: TenantScope, slug: string) {
   const rows = await db
     .select()

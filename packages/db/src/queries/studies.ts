@@ -121,12 +121,16 @@ export async function listStudies(
   return rows.map((r) => ({ study: r, counts: counts.get(r.id)! }));
 }
 
-/** Studies of any tenant in a state (system jobs: the sweeper, the seed). */
+/**
+ * The project's study of that name; the newest when several share it (names are not unique:
+ * the dashboard may create a second "resnet-lr").
+ */
 export async function findStudyByName(db: DbOrTx, scope: TenantScope, input: { projectId: string; name: string }) {
   const rows = await db
     .select()
     .from(studies)
     .where(and(studyScopeWhere(scope), eq(studies.projectId, input.projectId), eq(studies.name, input.name)))
+    .orderBy(desc(studies.createdAt))
     .limit(1);
   return rows[0] ?? null;
 }

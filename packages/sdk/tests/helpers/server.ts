@@ -1,7 +1,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 // Test-only: the SDK's own code never imports @autoglm/api at run time (scripts/check-imports.mjs).
-import { createServerCaller, createStandaloneHandler, nullEvents, type TApiDeps } from "@autoglm/api";
+import {
+  authenticateCredentials,
+  createServerCaller,
+  createStandaloneHandler,
+  nullEvents,
+  startUserSession,
+  type TApiDeps,
+} from "@autoglm/api";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { createClient, type AutoglmClient } from "../../src/index.js";
 
@@ -32,13 +39,18 @@ export async function startTestServer(opts: { askLeaseMs?: number } = {}): Promi
   };
 
   const anonymous = await createServerCaller(deps, {});
-  const { userId, orgId } = await anonymous.auth.signUp({
+  await anonymous.auth.signUp({
     email: "sdk-tests@example.com",
     password: "correct horse battery staple",
     name: "SDK Tests",
     teamName: "SDK Team",
   });
-  const owner = await createServerCaller(deps, { session: { userId, sessionVersion: 0 }, orgId });
+  // Sign-up names no ids (it answers alike for taken emails); sign in as the dashboard would.
+  const user = await authenticateCredentials(db, { email: "sdk-tests@example.com", password: "correct horse battery staple", ip: null });
+  const { sessionId } = await startUserSession(db, { userId: user.id });
+  const me = await createServerCaller(deps, { session: { userId: user.id, sessionVersion: user.sessionVersion, sessionId } });
+  const orgId = (await me.auth.me()).orgs[0]!.id;
+  const owner = await createServerCaller(deps, { session: { userId: user.id, sessionVersion: user.sessionVersion, sessionId }, orgId });
   const project = await owner.project.create({ name: "Tuning Lab" });
   const { token } = await owner.token.create({ name: "sdk-tests", scopes: ["read", "write"] });
 

@@ -15,10 +15,10 @@ import {
   isAlive,
   waitFor,
   writeScript,
+  copyPythonHelper,
   type RunLoopServer,
 } from "./testing/harness.js";
 
-const HELPER_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../python");
 let srv: RunLoopServer;
 let dir: string;
 const agents: RunningAgent[] = [];
@@ -219,7 +219,7 @@ for step in range(1000):
       dir,
       "cooperative.py",
       `import sys, time
-sys.path.insert(0, ${JSON.stringify(HELPER_DIR)})
+sys.path.insert(0, ${JSON.stringify(copyPythonHelper(dir))})
 from autoglm_report import report, should_prune, install_sigterm_handler, params
 install_sigterm_handler()
 p = params()

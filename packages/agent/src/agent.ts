@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import {
@@ -24,8 +24,11 @@ import {
   type TSignalAck,
   type TTrialComplete,
 } from "@autoglm/protocol";
+import { builtinRunnerPath, stageBuiltinRuntime, type BuiltinRuntime } from "./builtin-runtime.js";
 import { describeMachine, detectGpus, readGpuUse } from "./system.js";
+import { AccessChecker, commandNeeds, describeNoAccess, type AccessNeed } from "./trial-access.js";
 import { FENCED_MARKER, TrialRun, type StopReason } from "./trial-runner.js";
+import { agentUser, defaultTrialUser, describeUser, type TrialUser } from "./trial-user.js";
 
 export interface AgentLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -68,8 +71,16 @@ export interface AgentOptions {
   /**
    * The user trials run as. Default: the agent's own user, except that an agent running as
    * root runs trials as `nobody` (65534) — S8: trials never run as uid 0. `null` keeps root.
+   * Another user than the agent's needs a root agent. What a trial needs (its working
+   * directory, its script, the builtin runner, the work dir) is checked to be reachable by
+   * this user at start and at each lease (trial-access.ts).
    */
-  runAs?: { uid: number; gid: number } | null;
+  runAs?: TrialUser | null;
+  /**
+   * Where the builtin trainers' runtime is staged (builtin-runtime.ts); default
+   * `<tmpdir>/autoglm-runtime-<uid>`. Must be reachable by the trial user.
+   */
+  runtimeDir?: string;
   logger?: AgentLogger;
   /** The environment trials inherit allowlisted variables from (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -130,9 +141,66 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
   const workDir = path.resolve(options.workDir ?? path.join(process.cwd(), ".autoglm-agent"));
-  mkdirSync(path.join(workDir, "trials"), { recursive: true });
-  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  const runAs = options.runAs === undefined ? (isRoot ? { uid: 65534, gid: 65534 } : null) : options.runAs;
+  const trialsDir = path.join(workDir, "trials");
+  mkdirSync(trialsDir, { recursive: true });
+  const runAs = options.runAs === undefined ? defaultTrialUser() : options.runAs;
+  const self = agentUser();
+  const otherUser = runAs !== null && (self === null || runAs.uid !== self.uid || runAs.gid !== self.gid);
+  // Output directories are chowned to the trial user inside trials/: it must be able to pass
+  // through it whatever the umask was (a 077 umask made it 0700).
+  if (otherUser && (statSync(trialsDir).mode & 0o011) !== 0o011) chmodSync(trialsDir, 0o755);
+  const checker = otherUser ? new AccessChecker(runAs!) : null;
+  const agentCwd = options.cwd ?? process.cwd();
+  let runtime: BuiltinRuntime | null = null;
+  /** The staged builtin runner, staged again if something removed it since. */
+  const builtinRunner = (): string => {
+    if (runtime && existsSync(runtime.runner)) return runtime.runner;
+    try {
+      runtime = stageBuiltinRuntime(options.runtimeDir ? { base: options.runtimeDir } : {});
+    } catch (err) {
+      // The trial's own "cannot load" error then says what is missing.
+      logger.warn("could not stage the builtin trainers' runtime", { error: String(err) });
+      const runner = builtinRunnerPath();
+      runtime = { runner, files: [runner], dir: null };
+    }
+    return runtime.runner;
+  };
+  const workDirNeed: AccessNeed = { path: trialsDir, mode: "x", what: "the agent's work dir, where trial output directories are made" };
+  const builtinNeeds = (): AccessNeed[] => {
+    builtinRunner();
+    return [
+      { path: process.execPath, mode: "x", what: "the Node.js binary that runs builtin trainers" },
+      ...(runtime?.files ?? []).map((f): AccessNeed => ({ path: f, mode: "r", what: "the builtin trainers' runtime" })),
+    ];
+  };
+  const cwdNeed = (workdir: string): AccessNeed => ({
+    path: workdir,
+    probe: ".",
+    mode: "x",
+    what: "the trial's working directory (run.workdir, else the agent's current directory)",
+  });
+  /** TrialRun asks this just before it starts a process. */
+  const accessProblem = ({ command, workdir }: { command: string | null; workdir: string }): string | null => {
+    if (!checker) return null;
+    const needs =
+      command === null
+        ? [workDirNeed, ...builtinNeeds()]
+        : [workDirNeed, cwdNeed(workdir), ...commandNeeds(command, workdir)];
+    const missing = checker.unreachable(needs, workdir);
+    return missing.length > 0 ? describeNoAccess(runAs!, missing) : null;
+  };
+  if (checker) {
+    // One warning at start naming what trials will not reach, rather than a failure per trial.
+    const missing = checker.unreachable([workDirNeed, cwdNeed(agentCwd), ...builtinNeeds()], agentCwd);
+    logger.info("trials run as another user", { user: describeUser(runAs!) });
+    if (missing.length > 0) {
+      logger.warn(`${describeNoAccess(runAs!, missing)} Trials that need these fail with AGENT_TRIAL_USER_NO_ACCESS.`, {
+        unreachable: missing.map((m) => m.path),
+      });
+    }
+  } else {
+    builtinRunner();
+  }
   let heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
 
   const events = new EventEmitter();
@@ -347,7 +415,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       metricFlushMs: options.metricFlushMs ?? 100,
       runAs,
       secrets: [options.token],
-      cwd: options.cwd ?? process.cwd(),
+      cwd: agentCwd,
+      builtinRunner,
+      accessProblem,
       onPoints,
       onExit,
       log: (m, f) => logger.info(m, f),

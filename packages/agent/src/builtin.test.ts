@@ -15,12 +15,12 @@ import {
   waitFor,
   type RunLoopServer,
 } from "./testing/harness.js";
-import { builtinRunnerPath } from "./trial-runner.js";
+import { runtimeSources } from "./builtin-runtime.js";
 
 /**
  * `run.builtin` studies on a real server (PGlite, or Postgres with DATABASE_URL) and a real
- * agent: each trial is a Node child process (dist/builtin-runner.js — build the package
- * first) training with @autoglm/native on the CPU.
+ * agent: each trial is a Node child process (the runner bundle staged by the agent — build the
+ * package first) training with @autoglm/native on the CPU.
  */
 
 let srv: RunLoopServer;
@@ -28,7 +28,9 @@ let dir: string;
 const agents: RunningAgent[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(builtinRunnerPath())) throw new Error(`${builtinRunnerPath()} is missing: run pnpm --filter @autoglm/agent build`);
+  // The bundle the agent stages for trials (builtin-runtime.ts).
+  const runner = runtimeSources().runner;
+  if (!existsSync(runner)) throw new Error(`${runner} is missing: run pnpm --filter @autoglm/agent build`);
   srv = await startRunLoopServer();
   dir = openTempDir("autoglm-builtin-");
 }, 60_000);

@@ -1,9 +1,13 @@
 import { parseArgs } from "node:util";
 import { startAgent } from "./agent.js";
+import { agentUser, parseRunAs, type TrialUser } from "./trial-user.js";
 
 const USAGE = `autoglm agent start --server URL --token agl_… [--name NAME] [--label key=value]… [--max-trials N]
-  [--work-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS] [--shutdown-grace-ms MS] [--reconnect-max-ms MS] [--no-gpus]
+  [--work-dir DIR] [--run-as USER|UID[:GID]|self] [--heartbeat-ms MS] [--kill-grace-ms MS] [--shutdown-grace-ms MS]
+  [--reconnect-max-ms MS] [--no-gpus]
 The token (scope "agent") may also be given as AUTOGLM_TOKEN, the server as AUTOGLM_SERVER.
+Trials run as the agent's user; an agent running as root runs them as nobody unless --run-as
+names another user (self: root itself, which lets a trial do anything root can).
 SIGTERM / SIGINT hand running trials back to the server before the agent exits.`;
 
 export interface AgentCliIo {
@@ -31,6 +35,7 @@ export async function runAgentCli(argv: string[], io: AgentCliIo = defaultIo): P
         label: { type: "string", multiple: true, default: [] },
         "max-trials": { type: "string" },
         "work-dir": { type: "string" },
+        "run-as": { type: "string" },
         "heartbeat-ms": { type: "string" },
         "kill-grace-ms": { type: "string" },
         "shutdown-grace-ms": { type: "string" },
@@ -75,6 +80,27 @@ export async function runAgentCli(argv: string[], io: AgentCliIo = defaultIo): P
     ints[k] = n;
   }
 
+  let runAs: TrialUser | null | undefined;
+  if (values["run-as"] !== undefined) {
+    let parsed;
+    try {
+      parsed = parseRunAs(values["run-as"]);
+    } catch (err) {
+      io.stderr(`autoglm agent: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+    const self = agentUser();
+    const target = parsed.kind === "self" ? self : parsed.user;
+    if (target && self && self.uid !== 0 && (target.uid !== self.uid || target.gid !== self.gid)) {
+      io.stderr(`autoglm agent: --run-as ${values["run-as"]} needs an agent running as root (this one runs as uid ${self.uid})\n`);
+      return 2;
+    }
+    if (target?.uid === 0) {
+      io.stderr("autoglm agent: warning: trials run as root (--run-as): a trial's command can do anything on this machine\n");
+    }
+    runAs = parsed.kind === "self" ? null : parsed.user;
+  }
+
   // The trial environment is built from an allowlist; drop the token from ours as well.
   delete process.env.AUTOGLM_TOKEN;
 
@@ -85,6 +111,7 @@ export async function runAgentCli(argv: string[], io: AgentCliIo = defaultIo): P
     labels,
     ...(ints["max-trials"] ? { maxTrials: ints["max-trials"] } : {}),
     ...(values["work-dir"] ? { workDir: values["work-dir"] } : {}),
+    ...(runAs !== undefined ? { runAs } : {}),
     ...(ints["heartbeat-ms"] ? { heartbeatMs: ints["heartbeat-ms"] } : {}),
     ...(ints["kill-grace-ms"] ? { killGraceMs: ints["kill-grace-ms"] } : {}),
     ...(ints["shutdown-grace-ms"] ? { shutdownGraceMs: ints["shutdown-grace-ms"] } : {}),

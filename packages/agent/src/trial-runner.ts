@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { parseMetricLine, type TMetricValues, type TTrialComplete, type TTrialLease, type TTrialEndCode } from "@autoglm/protocol";
 import { renderCommand } from "./command.js";
 import { buildTrialEnv, redact } from "./env.js";
@@ -11,16 +10,6 @@ import { LogBuffer } from "./log-buffer.js";
 import { signalByCookie } from "./process-sweep.js";
 
 export type StopReason = "prune" | "stop" | "stale" | "timeout" | "shutdown";
-
-/**
- * dist/builtin-runner.js: beside this module when running from dist, or in ../dist when this
- * module runs from src (vitest); `pnpm --filter @autoglm/agent build` produces it.
- */
-export function builtinRunnerPath(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const sibling = path.join(here, "builtin-runner.js");
-  return existsSync(sibling) ? sibling : path.resolve(here, "../dist/builtin-runner.js");
-}
 
 /** The file `should_prune()` of the Python helper looks for in AUTOGLM_OUTPUT_DIR. */
 export const PRUNE_MARKER = ".autoglm_prune";
@@ -47,6 +36,13 @@ export interface TrialRunContext {
   secrets: string[];
   /** The agent's current directory: the default workdir and the base of relative ones. */
   cwd: string;
+  /** The file `node` runs for a builtin trial (the staged runner: builtin-runtime.ts). */
+  builtinRunner(): string;
+  /**
+   * Why the trial user cannot run this trial (a path it cannot reach: trial-access.ts), or
+   * null. Asked just before the process starts.
+   */
+  accessProblem(input: { command: string | null; workdir: string }): string | null;
   onPoints(run: TrialRun, points: Array<{ step: number; metrics: TMetricValues }>): void;
   onExit(run: TrialRun, outcome: Omit<TTrialComplete, "v" | "seq" | "trialId" | "attempt" | "leaseToken"> | null): void;
   log(message: string, fields?: Record<string, unknown>): void;
@@ -101,6 +97,8 @@ export class TrialRun {
     try {
       mkdirSync(this.outputDir, { recursive: true });
       if (this.ctx.runAs) {
+        // The trial user passes through the trial's directory to its attempt's, whatever the umask.
+        chmodSync(path.dirname(this.outputDir), 0o755);
         chownSync(this.outputDir, this.ctx.runAs.uid, this.ctx.runAs.gid);
       }
     } catch (err) {
@@ -110,6 +108,8 @@ export class TrialRun {
     const command = builtin ? null : renderCommand(l.run.command ?? "", l.params);
     const workdir = l.run.workdir ? path.resolve(this.ctx.cwd, l.run.workdir) : this.ctx.cwd;
     if (!existsSync(workdir)) return this.failToStart(`the working directory ${workdir} does not exist on this agent`);
+    const problem = this.ctx.accessProblem({ command, workdir });
+    if (problem) return this.failToStart(problem, "AGENT_TRIAL_USER_NO_ACCESS");
     const env = buildTrialEnv({
       agentEnv: this.ctx.agentEnv,
       allowlist: this.ctx.envAllowlist,
@@ -132,9 +132,9 @@ export class TrialRun {
     }
     let child: ChildProcess;
     try {
-      // A builtin trial is a Node child process (dist/builtin-runner.js), started exactly like a
-      // command: same group, signals, timeout and log handling; a native crash ends only it.
-      const [file, args] = command === null ? [process.execPath, [builtinRunnerPath()]] : ["/bin/sh", ["-c", command]];
+      // A builtin trial is a Node child process (the staged runner bundle), started exactly like
+      // a command: same group, signals, timeout and log handling; a native crash ends only it.
+      const [file, args] = command === null ? [process.execPath, [this.ctx.builtinRunner()]] : ["/bin/sh", ["-c", command]];
       child = spawn(file, args, {
         cwd: workdir,
         env,
@@ -165,11 +165,11 @@ export class TrialRun {
     }
   }
 
-  private failToStart(reason: string): void {
+  private failToStart(reason: string, code: TTrialEndCode = "USER_COMMAND_SPAWN_FAILED"): void {
     this.exited = true;
     this.ctx.onExit(this, {
       outcome: "failed",
-      code: "USER_COMMAND_SPAWN_FAILED",
+      code,
       reason,
       exitCode: null,
       signal: null,

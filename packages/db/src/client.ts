@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -9,9 +8,11 @@ import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { makePrivateDir, tightenTree } from "./private-dir.js";
 import * as schema from "./schema.js";
 
 export { schema };
+export { makePrivateDir, tightenTree };
 export type Schema = typeof schema;
 /** One type for both drivers: code above this package never knows which one it has. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -34,7 +35,10 @@ export interface DbHandle {
 export interface CreateDbOptions {
   /** postgres://… — when absent, an embedded PGlite database is used. */
   url?: string;
-  /** PGlite data directory; `memory://` keeps it in memory (tests). */
+  /**
+   * PGlite data directory; `memory://` keeps it in memory (tests). Made 0700 with its files
+   * 0600, owned by this process's user (private-dir.ts).
+   */
   dataDir?: string;
   /** Apply migrations before returning (default true). */
   migrate?: boolean;
@@ -73,12 +77,18 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   }
 
   const dataDir = options.dataDir ?? defaultDataDir();
-  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
+  const onDisk = !dataDir.includes("://");
+  if (onDisk) {
+    makePrivateDir(dataDir);
+    tightenTree(dataDir);
+  }
   const client = await PGlite.create(dataDir);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   if (shouldMigrate) {
     await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
   }
+  // The files PGlite has just created; the directory's 0700 covers the ones it makes later.
+  if (onDisk) tightenTree(dataDir);
   return {
     db,
     driver: "pglite",

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,6 +10,20 @@ import { chromium, type Browser } from "playwright-core";
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const resultsDir = path.join(repoRoot, "test-results");
 const CHROMIUM = "/usr/bin/chromium";
+
+/**
+ * A directory for agent processes (their work dirs and current directory) that the trials
+ * they run can reach: nobody, when the tests run as root, and the checkout may sit where
+ * nobody cannot enter (a clone in a mode-0700 `mktemp -d`). It holds copies of examples/
+ * (the demo's `node examples/demo/branin-curve.mjs`) and of the Python helper.
+ */
+export function openAgentDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  cpSync(path.join(repoRoot, "examples"), path.join(dir, "examples"), { recursive: true });
+  copyFileSync(path.join(repoRoot, "packages/agent/python/autoglm_report.py"), path.join(dir, "autoglm_report.py"));
+  return dir;
+}
 
 export interface Platform {
   url: string;

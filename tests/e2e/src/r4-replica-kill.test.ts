@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { seedRunStudy, seedTeam, seedToken } from "@autoglm/scheduler/agents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRoundRobinProxy } from "./rr-proxy.js";
-import { repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
+import { openAgentDir, repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
 
 // R4 (RELIABILITY.md), scaled down: two server replicas behind a round-robin balancer,
 // one of them killed with SIGKILL mid-study and restarted, twice. Nothing may be lost or
@@ -27,7 +26,7 @@ let proxy: Awaited<ReturnType<typeof startRoundRobinProxy>>;
 /** The database both replicas share; the test owns it, so either replica may be killed. */
 let db: TestDb;
 const agents: ChildProcess[] = [];
-const workDir = mkdtempSync(path.join(tmpdir(), "autoglm-r4-"));
+const workDir = openAgentDir("autoglm-r4-");
 
 beforeAll(async () => {
   if (!enabled) return;
@@ -64,7 +63,7 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
       const child = spawn(
         process.execPath,
         [path.join(repoRoot, "packages/agent/dist/cli.js"), "--server", `http://127.0.0.1:${proxy.port}`, "--name", name, "--max-trials", "1", "--no-gpus", "--reconnect-max-ms", "1000", "--work-dir", path.join(workDir, name)],
-        { cwd: repoRoot, env: { ...process.env, AUTOGLM_TOKEN: token, DATABASE_URL: "" }, stdio: ["ignore", "pipe", "pipe"] },
+        { cwd: workDir, env: { ...process.env, AUTOGLM_TOKEN: token, DATABASE_URL: "" }, stdio: ["ignore", "pipe", "pipe"] },
       );
       child.stdout?.pipe(log);
       child.stderr?.pipe(log);

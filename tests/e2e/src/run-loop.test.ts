@@ -1,21 +1,20 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createClient } from "@autoglm/sdk";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenInUi, signUp } from "./ui-flows.js";
-import { launchBrowser, repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
+import { launchBrowser, openAgentDir, repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
 
 // Issue 3's done-means through the product itself: the real server process and two agent
 // processes run a study whose command is a Python script reporting a learning curve; every
 // trial finishes, the median pruner cuts some, and the dashboard shows the best value and
 // both agents.
 
-const HELPER_DIR = path.join(repoRoot, "packages/agent/python");
+const dir = openAgentDir("autoglm-e2e-run-");
 const TRAIN_PY = `import sys, time
-sys.path.insert(0, ${JSON.stringify(HELPER_DIR)})
+sys.path.insert(0, ${JSON.stringify(dir)})
 from autoglm_report import report, final, should_prune, install_sigterm_handler, params
 install_sigterm_handler()
 lr = params()["lr"]
@@ -35,8 +34,6 @@ let platform: Platform;
 let browser: Browser | null;
 let page: Page;
 const agents: ChildProcess[] = [];
-const dir = mkdtempSync(path.join(tmpdir(), "autoglm-e2e-run-"));
-chmodSync(dir, 0o777); // trials run as nobody when the agent runs as root
 
 beforeAll(async () => {
   platform = await startPlatform("run-loop");

@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { createClient } from "@autoglm/sdk";
 import type { Browser, Page } from "playwright-core";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenInUi, signUp } from "./ui-flows.js";
-import { launchBrowser, repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
+import { launchBrowser, openAgentDir, repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
 
 // Two server processes on one PostgreSQL (issue 3): the agents talk to replica B, the
 // browser watches replica A, and both replicas' schedulers feed the same study. The study
@@ -20,7 +19,7 @@ let b: Platform;
 let browser: Browser | null = null;
 let page: Page;
 const agents: ChildProcess[] = [];
-const workDir = mkdtempSync(path.join(tmpdir(), "autoglm-replicas-"));
+const workDir = openAgentDir("autoglm-replicas-");
 
 beforeAll(async () => {
   if (!enabled) return;
@@ -42,7 +41,7 @@ function startAgent(server: string, token: string, name: string): ChildProcess {
   mkdirSync(path.join(resultsDir, "logs"), { recursive: true });
   const log = createWriteStream(path.join(resultsDir, "logs", `e2e-agent-${name}.log`));
   const child = spawn(process.execPath, [path.join(repoRoot, "packages/agent/dist/cli.js"), "--server", server, "--name", name, "--max-trials", "2", "--no-gpus", "--work-dir", path.join(workDir, name)], {
-    cwd: repoRoot,
+    cwd: workDir,
     env: { ...process.env, AUTOGLM_TOKEN: token, DATABASE_URL: "" },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -26,7 +26,8 @@ let dir: string;
 const procs: AgentProcess[] = [];
 
 beforeAll(async () => {
-  const runner = path.join(repoRoot, "packages/agent/dist/builtin-runner.js");
+  // The bundle the agent stages for trials (they may not be able to enter the checkout).
+  const runner = path.join(repoRoot, "packages/agent/dist/runtime/builtin-runner.mjs");
   if (!existsSync(runner)) throw new Error(`${runner} is missing: run pnpm --filter @autoglm/agent build`);
   db = await createTestDb();
   srv = await startRunLoopServer(CONFIG, db);

@@ -1,5 +1,4 @@
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,12 +10,12 @@ import {
   studyCounts,
   waitFor,
   writeScript,
+  copyPythonHelper,
   type RunLoopServer,
 } from "../../../packages/agent/src/testing/harness.js";
 import { CURVE_PY } from "./curve.py.js";
 import { spawnAgent, type AgentProcess } from "./processes.js";
 
-const HELPER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../packages/agent/python");
 const CONFIG = { heartbeatMs: 250, leaseTtlMs: 1_000, sweepMs: 250, tickMs: 100, ackTimeoutMs: 1_000, optimizerRefreshMs: 300 };
 
 let db: TestDb;
@@ -43,7 +42,7 @@ describe("two agent processes run a study end to end", () => {
       dir,
       "train.py",
       `import sys, time
-sys.path.insert(0, ${JSON.stringify(HELPER_DIR)})
+sys.path.insert(0, ${JSON.stringify(copyPythonHelper(dir))})
 from autoglm_report import report, final, should_prune, install_sigterm_handler, params
 install_sigterm_handler()
 lr = params()["lr"]

@@ -1,8 +1,9 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import {
   attachAgentGateway,
@@ -80,6 +81,18 @@ export { seedRunStudy };
 export function openTempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   chmodSync(dir, 0o777);
+  return dir;
+}
+
+/**
+ * Copies the Python helper (python/autoglm_report.py) into `dir` and returns `dir`, for a
+ * script's `sys.path`: trials run as nobody under a root test run, and the checkout may sit
+ * in a directory nobody cannot enter (a clone in a mode-0700 `mktemp -d`).
+ */
+export function copyPythonHelper(dir: string): string {
+  const file = path.join(dir, "autoglm_report.py");
+  copyFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../python/autoglm_report.py"), file);
+  chmodSync(file, 0o644);
   return dir;
 }
 

@@ -136,6 +136,17 @@ describe("optimizer state", () => {
     expect(opt.trials()[0]).toMatchObject({ state: "pruned", value: null, intermediate: [[0, 3], [1, 2]] });
   });
 
+  it("lists the trials of some states only, in id order, as trials() lists them", () => {
+    const opt = createOptimizer({ space, sampler: { name: "random", seed: 2 } });
+    for (let i = 0; i < 5; i++) {
+      const t = opt.ask();
+      if (i % 2 === 0) opt.tell(t.id, i);
+    }
+    opt.tell(1, null, "failed");
+    expect(opt.trials(["running"]).map((t) => t.id)).toEqual([3]);
+    expect(opt.trials(["complete", "failed"])).toEqual(opt.trials().filter((t) => t.id !== 3));
+  });
+
   it("orders a restored curve by step, the last value given for a step winning", () => {
     const params = createOptimizer({ space, sampler: { name: "random", seed: 2 } }).ask().params;
     const opt = createOptimizer({ space, direction: "maximize", sampler: { name: "random", seed: 2 } });

@@ -59,7 +59,8 @@ export interface Optimizer {
   /** Pareto-optimal complete trials (the single best one for single-objective studies). */
   bestTrials(): TBest[];
   importance(): Record<string, number>;
-  trials(): THistoryTrial[];
+  /** Copies of the known trials (of the given states only, when given), ascending by id. */
+  trials(states?: readonly TTrialState[]): THistoryTrial[];
   serialize(): TSerializedOptimizer;
 }
 
@@ -270,8 +271,9 @@ class OptimizerImpl implements Optimizer {
     return computeImportance(this.space, this.view(), hashSeed(this.seed, 0x1a9));
   }
 
-  trials(): THistoryTrial[] {
-    return this.view().map((t) => ({
+  trials(states?: readonly TTrialState[]): THistoryTrial[] {
+    const view = states === undefined ? this.view() : this.view().filter((t) => states.includes(t.state));
+    return view.map((t) => ({
       id: t.id,
       params: { ...t.params },
       state: t.state,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createOptimizer, restoreOptimizer, type TPrunerConfig } from "./index.js";
-import { forecastCurve, forecastWithError, prunerMayDecide } from "./pruners.js";
+import { forecastCurve, forecastWithError, prunerFitsModel, prunerMayDecide } from "./pruners.js";
 import { Rng } from "./rng.js";
 
 const space = { x: { type: "float", low: 0, high: 1 } } as const;
@@ -269,6 +269,30 @@ describe("why a trial was pruned (report's reason, in the metric's units)", () =
     expect(firstPruneAnswer({ name: "threshold", lower: 0.5 }, [], [0.9, 0.6, 0.4], "maximize").reason).toBe(
       "its value at step 3, 0.4, is below the lower bound 0.5",
     );
+  });
+});
+
+describe("prunerFitsModel (lets a server decide cheap pruners on its event loop)", () => {
+  it("is true exactly for the pruners that forecast with the finished trials' model", () => {
+    const fits: TPrunerConfig[] = [
+      { name: "asha" },
+      { name: "hyperband" },
+      { name: "successive_halving", forecast: true },
+      { name: "patience", patience: 3, wrapped: { name: "asha" } },
+    ];
+    const cheap: TPrunerConfig[] = [
+      { name: "none" },
+      { name: "median" },
+      { name: "percentile", percentile: 25 },
+      { name: "threshold", upper: 1 },
+      { name: "successive_halving" },
+      { name: "asha", forecast: false },
+      { name: "hyperband", forecast: false },
+      { name: "patience", patience: 3 },
+      { name: "patience", patience: 3, wrapped: { name: "median" } },
+    ];
+    expect(fits.map(prunerFitsModel)).toEqual(fits.map(() => true));
+    expect(cheap.map(prunerFitsModel)).toEqual(cheap.map(() => false));
   });
 });
 

@@ -253,6 +253,10 @@ class HalvingPruner implements Pruner {
     return this.minResource === "auto" || crossesGridStep(this.minResource, this.eta, step, prevStep);
   }
 
+  fitsModel(): boolean {
+    return this.forecast;
+  }
+
   /**
    * Curve-aware variant. Ranking trials by their value at a rung assumes the curves do not
    * cross after it; when a slower configuration ends better (a smaller learning rate, a
@@ -457,6 +461,10 @@ class HyperbandPruner implements Pruner {
     return crossesGridStep(this.minResource, this.eta, step, prevStep);
   }
 
+  fitsModel(): boolean {
+    return this.forecast;
+  }
+
   decide(ctx: PruneContext): string | null {
     const b = this.brackets(ctx.trials);
     if (b === null) return null;
@@ -473,6 +481,9 @@ class PatiencePruner implements Pruner {
     private readonly minDelta: number,
     private readonly wrapped: Pruner | null,
   ) {}
+  fitsModel(): boolean {
+    return this.wrapped?.fitsModel?.() ?? false;
+  }
   decide(ctx: PruneContext): string | null {
     const vals = ctx.trial.intermediate.filter(([s]) => s <= ctx.step).map(([, v]) => v);
     if (vals.length <= this.patience) return null;
@@ -527,6 +538,15 @@ class NonePruner implements Pruner {
 export function prunerMayDecide(config: TPrunerConfig, step: number, prevStep: number): boolean {
   const p = createPruner(config);
   return p.mayDecide ? p.mayDecide(step, prevStep) : true;
+}
+
+/**
+ * Whether the configured pruner's decisions may fit a model of the finished trials (ASHA and
+ * Hyperband forecast by default): the cost a server weighs before deciding on its event loop.
+ * Throws on an invalid config, like createOptimizer.
+ */
+export function prunerFitsModel(config: TPrunerConfig): boolean {
+  return createPruner(config).fitsModel?.() ?? false;
 }
 
 export function createPruner(config: unknown, at = "pruner"): Pruner {

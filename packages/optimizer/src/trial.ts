@@ -53,6 +53,11 @@ export interface Pruner {
    * only to decide can skip reading it. Absent: any step may decide.
    */
   mayDecide?(step: number, prevStep: number): boolean;
+  /**
+   * True when decide() may fit a model of the finished trials (10 ms to 1 s for hundreds of
+   * trials): a server runs such decisions off its event loop. Absent: it fits none.
+   */
+  fitsModel?(): boolean;
 }
 
 /** The last reported intermediate loss, or null. */

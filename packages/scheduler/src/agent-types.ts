@@ -50,6 +50,8 @@ export interface RunLoopConfig {
   startupGraceMs: number;
   /** How often a connected agent's token is re-checked (revoked / expired → disconnected). */
   tokenRecheckMs: number;
+  /** Budget of one optimizer pool call for agent-run studies (an ask, a model-fitting prune decision). */
+  optimizerTimeoutMs: number;
 }
 
 export const DEFAULT_RUN_LOOP_CONFIG: RunLoopConfig = {
@@ -62,6 +64,8 @@ export const DEFAULT_RUN_LOOP_CONFIG: RunLoopConfig = {
   optimizerRefreshMs: 2_000,
   startupGraceMs: 2 * DEFAULT_LEASE_TTL_MS,
   tokenRecheckMs: 60_000,
+  // The optimizer pool's own default (OPTIMIZER_TIMEOUT_MS).
+  optimizerTimeoutMs: 30_000,
 };
 
 export function runLoopConfig(partial: Partial<RunLoopConfig> = {}): RunLoopConfig {

@@ -1,4 +1,11 @@
-import { createOptimizer, type Optimizer, type TOptimizerConfig, type TParams, type TReportResult } from "@autoglm/optimizer";
+import {
+  createOptimizer,
+  type Optimizer,
+  type THistoryTrial,
+  type TOptimizerConfig,
+  type TParams,
+  type TReportResult,
+} from "@autoglm/optimizer";
 import type { TStudySpec } from "@autoglm/protocol";
 
 /**
@@ -40,18 +47,15 @@ export interface THistoryRow {
 }
 
 /**
- * Rebuilds the study's optimizer from Postgres (the truth) on every ask and pruner decision:
- * a few ms for hundreds of trials, and nothing to invalidate across replicas (the curves'
- * cache, study-history.ts, checks every trial's row in the same read).
- * Trial ids in the optimizer are trial numbers; waiting trials count as running so
- * parallel suggestions differ (constant liar).
+ * The optimizer's view of a stored history: trial ids are trial numbers; waiting trials count
+ * as running so parallel suggestions differ (constant liar).
  */
-export function rebuildOptimizer(spec: TStudySpec, history: THistoryRow[], skipNumber?: number): Optimizer {
-  const opt = createOptimizer(askOptimizerConfig(spec));
+export function historyTrialsOf(history: THistoryRow[], skipNumber?: number): THistoryTrial[] {
+  const out: THistoryTrial[] = [];
   for (const h of history) {
     if (h.trial.number === skipNumber) continue;
     const state = h.trial.state === "waiting" ? "running" : h.trial.state;
-    opt.addTrial({
+    out.push({
       id: h.trial.number,
       params: h.trial.params as TParams,
       state,
@@ -59,5 +63,17 @@ export function rebuildOptimizer(spec: TStudySpec, history: THistoryRow[], skipN
       intermediate: h.intermediate,
     });
   }
+  return out;
+}
+
+/**
+ * Rebuilds the study's optimizer from Postgres (the truth) on every ask and pruner decision:
+ * a few ms for hundreds of trials, and nothing to invalidate across replicas (the curves'
+ * cache, study-history.ts, checks every trial's row in the same read). A worker thread
+ * rebuilds the same optimizer from the same trials (optimizer-task.ts), so both answer alike.
+ */
+export function rebuildOptimizer(spec: TStudySpec, history: THistoryRow[], skipNumber?: number): Optimizer {
+  const opt = createOptimizer(askOptimizerConfig(spec));
+  for (const t of historyTrialsOf(history, skipNumber)) opt.addTrial(t);
   return opt;
 }

@@ -1,16 +1,21 @@
 import { randomUUID } from "node:crypto";
+import type { THistoryTrial, TParams } from "@autoglm/optimizer";
 import {
   countInFlight,
   insertAttempt,
   insertTrial,
   lockStudy,
+  type DbOrTx,
   type TenantScope,
   updateStudy,
   withTransaction,
   writeAudit,
 } from "@autoglm/db/queries";
 import type { TStudySpec } from "@autoglm/protocol";
-import { rebuildOptimizer } from "./ask-optimizer.js";
+import { askOptimizerConfig, historyTrialsOf } from "./ask-optimizer.js";
+import { OneAtATime } from "./one-at-a-time.js";
+import { sharedOptimizerPool } from "./optimizer-pool.js";
+import { answerCall, historyWork, type TCallOf } from "./optimizer-task.js";
 import { studyHistories } from "./study-history.js";
 import { nowOf, SchedulerError, type TActor, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
 
@@ -28,75 +33,139 @@ export function askLeaseMs(deps: TAskTellDeps, spec: TStudySpec): number {
 }
 
 /**
- * Hands out the study's next trial to a program that evaluates it itself (ask/tell).
- * One transaction, the study row locked FOR UPDATE: concurrent asks queue on that row,
- * so numbers are unique and max_parallel / max_trials cannot be overshot by a race.
+ * How many times an ask recomputes its parameters when the study took a trial number
+ * meanwhile (another server's ask, or the scheduler topping up): asks of one study in one
+ * process already wait for each other, so a second round is rare and a sixth means the
+ * study is being asked faster than its sampler answers.
  */
-export async function askTrial(
+const ASK_ROUNDS = 5;
+
+const asks = new OneAtATime();
+
+type TInput = { scope: TenantScope; studyId: string; actor: TActor };
+/** What the first transaction ends with: the trial (a cheap ask), or the sampler's work to do. */
+type TAskPlan = { asked: TAskedTrialResult } | { call: TCallOf<"ask">; trials: THistoryTrial[] };
+
+/**
+ * Hands out the study's next trial to a program that evaluates it itself (ask/tell).
+ * Numbers are unique and max_parallel / max_trials are never overshot: the trial is inserted
+ * in a transaction holding the study row FOR UPDATE, which re-checks the budget and takes the
+ * number. The sampler's work is not done under that lock: PGlite runs every query through one
+ * connection, so a transaction open for a 2 s GP fit would stall every tenant's queries. The
+ * parameters are computed (in a worker, optimizer-pool.ts) from the history read under the
+ * lock in a first short transaction, for the number the study had then; if that number is
+ * gone by the insert, another trial was added meanwhile and the parameters are recomputed
+ * with it pending (constant liar), so concurrent asks still get distinct points. Cheap asks
+ * (a random sampler on a small history) are computed inside the first transaction, as before.
+ */
+export function askTrial(deps: TAskTellDeps, input: TInput): Promise<TAskedTrialResult> {
+  // Asks of one study in this process wait for each other instead of recomputing: 16 parallel
+  // asks would otherwise cost up to 16 + 15 + ... sampler runs.
+  return asks.run(input.studyId, () => askTrialNow(deps, input));
+}
+
+async function askTrialNow(deps: TAskTellDeps, input: TInput): Promise<TAskedTrialResult> {
+  const pool = deps.optimizerPool ?? sharedOptimizerPool();
+  const histories = deps.histories ?? studyHistories;
+  const budgetMs = deps.config?.optimizerTimeoutMs ?? pool.timeoutMs;
+  const deadline = performance.now() + budgetMs;
+  for (let round = 1; ; round++) {
+    const plan = await withTransaction(deps.db, async (tx): Promise<TAskPlan> => {
+      const { study, spec } = await lockAskableStudy(tx, input);
+      const trials = historyTrialsOf(await histories.load(tx, study.id));
+      const call = { kind: "ask" as const, config: askOptimizerConfig(spec), id: study.nextTrialNumber };
+      if (pool.runsInline(call, historyWork(trials))) {
+        return { asked: await insertAskedTrial(deps, tx, input, study, spec, answerCall(call, trials)) };
+      }
+      return { call, trials };
+    });
+    if ("asked" in plan) return plan.asked;
+    const params = await pool.run(plan.call, plan.trials, { timeoutMs: Math.max(1, deadline - performance.now()), budgetMs });
+    const asked = await withTransaction(deps.db, async (tx) => {
+      const { study, spec } = await lockAskableStudy(tx, input);
+      if (study.nextTrialNumber !== plan.call.id) return null;
+      return insertAskedTrial(deps, tx, input, study, spec, params);
+    });
+    if (asked) return asked;
+    if (round >= ASK_ROUNDS) {
+      throw new SchedulerError(
+        "CONFLICT",
+        `The study took ${ASK_ROUNDS} new trials while this ask's parameters were computed (other clients or the scheduler are asking too); nothing was stored. Ask again.`,
+      );
+    }
+  }
+}
+
+type TLockedStudy = NonNullable<Awaited<ReturnType<typeof lockStudy>>>;
+
+/** The study row, locked, if it may hand out a trial now; the refusal users see otherwise. */
+async function lockAskableStudy(tx: DbOrTx, input: TInput): Promise<{ study: TLockedStudy; spec: TStudySpec }> {
+  const study = await lockStudy(tx, input.scope, input.studyId);
+  if (!study) throw new SchedulerError("NOT_FOUND", "Study not found.");
+  if (study.state !== "running") {
+    throw new SchedulerError("STUDY_NOT_RUNNING", `The study is ${study.state}; only a running study hands out trials.`);
+  }
+  const spec = study.spec as TStudySpec;
+  const { inFlight, total } = await countInFlight(tx, study.id);
+  if (total >= spec.budget.max_trials) {
+    throw new SchedulerError(
+      "STUDY_BUDGET_EXHAUSTED",
+      `The study has used its budget of ${spec.budget.max_trials} trials (budget.max_trials).`,
+    );
+  }
+  if (inFlight >= spec.budget.max_parallel) {
+    throw new SchedulerError(
+      "MAX_PARALLEL_REACHED",
+      `The study already has ${inFlight} trials in flight (budget.max_parallel is ${spec.budget.max_parallel}); tell one before asking for another.`,
+    );
+  }
+  return { study, spec };
+}
+
+/** Inserts trial number `study.nextTrialNumber` with `params` (the caller holds the study's lock). */
+async function insertAskedTrial(
   deps: TAskTellDeps,
-  input: { scope: TenantScope; studyId: string; actor: TActor },
+  tx: DbOrTx,
+  input: TInput,
+  study: TLockedStudy,
+  spec: TStudySpec,
+  params: TParams,
 ): Promise<TAskedTrialResult> {
   const now = nowOf(deps);
-  return withTransaction(deps.db, async (tx) => {
-    const study = await lockStudy(tx, input.scope, input.studyId);
-    if (!study) throw new SchedulerError("NOT_FOUND", "Study not found.");
-    if (study.state !== "running") {
-      throw new SchedulerError("STUDY_NOT_RUNNING", `The study is ${study.state}; only a running study hands out trials.`);
-    }
-    const spec = study.spec as TStudySpec;
-    const { inFlight, total } = await countInFlight(tx, study.id);
-    if (total >= spec.budget.max_trials) {
-      throw new SchedulerError(
-        "STUDY_BUDGET_EXHAUSTED",
-        `The study has used its budget of ${spec.budget.max_trials} trials (budget.max_trials).`,
-      );
-    }
-    if (inFlight >= spec.budget.max_parallel) {
-      throw new SchedulerError(
-        "MAX_PARALLEL_REACHED",
-        `The study already has ${inFlight} trials in flight (budget.max_parallel is ${spec.budget.max_parallel}); tell one before asking for another.`,
-      );
-    }
-    // Samplers rank pruned trials by how far and how well they got: they see the curves too
-    // (read through the cache: only running and newly finished trials' curves are read).
-    const history = await (deps.histories ?? studyHistories).load(tx, study.id);
-    const opt = rebuildOptimizer(spec, history);
-    const number = study.nextTrialNumber;
-    const asked = opt.ask({ id: number });
-    const leaseToken = randomUUID();
-    const leaseExpiresAt = new Date(now.getTime() + askLeaseMs(deps, spec));
-    const trial = await insertTrial(tx, {
-      orgId: study.orgId,
-      studyId: study.id,
-      number,
-      state: "running",
-      params: asked.params,
-      attempt: 1,
-      leaseKind: "ask",
-      leaseToken,
-      leaseExpiresAt,
-      startedAt: now,
-    });
-    await insertAttempt(tx, { trialId: trial.id, orgId: study.orgId, attempt: 1, leaseKind: "ask", startedAt: now });
-    await updateStudy(tx, study.id, { nextTrialNumber: number + 1 });
-    await writeAudit(tx, {
-      orgId: study.orgId,
-      actor: input.actor,
-      action: "trial.ask",
-      targetType: "trial",
-      targetId: trial.id,
-      details: { studyId: study.id, number },
-    });
-    return {
-      trialId: trial.id,
-      number,
-      params: asked.params as Record<string, unknown>,
-      leaseExpiresAt,
-      leaseToken,
-      events: [
-        { type: "trial.updated", orgId: study.orgId, studyId: study.id, trialId: trial.id },
-        { type: "study.updated", orgId: study.orgId, studyId: study.id },
-      ],
-    };
+  const number = study.nextTrialNumber;
+  const leaseToken = randomUUID();
+  const leaseExpiresAt = new Date(now.getTime() + askLeaseMs(deps, spec));
+  const trial = await insertTrial(tx, {
+    orgId: study.orgId,
+    studyId: study.id,
+    number,
+    state: "running",
+    params,
+    attempt: 1,
+    leaseKind: "ask",
+    leaseToken,
+    leaseExpiresAt,
+    startedAt: now,
   });
+  await insertAttempt(tx, { trialId: trial.id, orgId: study.orgId, attempt: 1, leaseKind: "ask", startedAt: now });
+  await updateStudy(tx, study.id, { nextTrialNumber: number + 1 });
+  await writeAudit(tx, {
+    orgId: study.orgId,
+    actor: input.actor,
+    action: "trial.ask",
+    targetType: "trial",
+    targetId: trial.id,
+    details: { studyId: study.id, number },
+  });
+  return {
+    trialId: trial.id,
+    number,
+    params: params as Record<string, unknown>,
+    leaseExpiresAt,
+    leaseToken,
+    events: [
+      { type: "trial.updated", orgId: study.orgId, studyId: study.id, trialId: trial.id },
+      { type: "study.updated", orgId: study.orgId, studyId: study.id },
+    ],
+  };
 }

@@ -1,4 +1,5 @@
 import type { Db } from "@autoglm/db/client";
+import type { OptimizerPool } from "./optimizer-pool.js";
 import type { StudyHistoryCache } from "./study-history.js";
 
 /** A domain event for CONTRACT.md "Live updates"; the api publishes it through ctx.events. */
@@ -15,6 +16,8 @@ export interface TAskTellConfig {
    * instead of faking time; production leaves it unset (the spec's 10 min default wins).
    */
   askLeaseMs?: number;
+  /** Budget of one optimizer call (ms; optimizer-pool.ts, default 30 s); tests shrink it. */
+  optimizerTimeoutMs?: number | undefined;
 }
 
 export interface TAskTellDeps {
@@ -24,6 +27,8 @@ export interface TAskTellDeps {
   config?: TAskTellConfig;
   /** Where study histories are read through (default: the process's one, study-history.ts). */
   histories?: StudyHistoryCache;
+  /** Where sampler asks and pruner decisions run (default: the process's one, optimizer-pool.ts). */
+  optimizerPool?: OptimizerPool;
 }
 
 export interface TActor {
@@ -39,7 +44,9 @@ export type TSchedulerErrorCode =
   | "TRIAL_NOT_RUNNING"
   | "TRIAL_LEASED_TO_AGENT"
   | "VALUE_REQUIRED"
-  | "INVALID_SPEC";
+  | "INVALID_SPEC"
+  | "OPTIMIZER_TIMEOUT"
+  | "CONFLICT";
 
 /** The scheduler's one error type; the api maps `code` to tRPC codes in one place. */
 export class SchedulerError extends Error {

@@ -1,5 +1,6 @@
-import { prunerMayDecide } from "@autoglm/optimizer";
+import { prunerMayDecide, type THistoryTrial } from "@autoglm/optimizer";
 import {
+  type DbOrTx,
   getStudy,
   listTrialValues,
   lockTrial,
@@ -9,9 +10,11 @@ import {
   withTransaction,
 } from "@autoglm/db/queries";
 import type { TStudySpec } from "@autoglm/protocol";
-import { askOptimizerConfig, pruneReason, rebuildOptimizer } from "./ask-optimizer.js";
+import { askOptimizerConfig, historyTrialsOf, pruneReason } from "./ask-optimizer.js";
 import { askLeaseMs } from "./ask-trial.js";
 import { nowOf, SchedulerError, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
+import { sharedOptimizerPool } from "./optimizer-pool.js";
+import { answerCall, historyWork, type TCallOf } from "./optimizer-task.js";
 import { studyHistories } from "./study-history.js";
 
 /**
@@ -27,32 +30,25 @@ async function previousStep(tx: Parameters<typeof listTrialValues>[0], trial: { 
   return prev;
 }
 
+type TInput = { scope: TenantScope; trialId: string; step: number; value: number };
+type TReportResultOut = { prune: boolean; reason?: string; leaseExpiresAt: Date; events: TDomainEvent[] };
+/** What the first transaction ends with: the stored report, or the pruner's work to do first. */
+type TReportPlan = { stored: TReportResultOut } | { call: TCallOf<"report">; trials: THistoryTrial[]; prunerName: string };
+
 /**
  * Stores an intermediate value (idempotent per (trial, step)), renews the ask-lease and asks
  * the study's pruner whether to stop. The trial stays running: like Optuna, the program
- * decides to stop and tells `pruned`.
+ * decides to stop and tells `pruned`. A decision that fits a model (ASHA's forecast) or
+ * rebuilds a big history runs in a worker (optimizer-pool.ts) between two short transactions,
+ * not under the trial's lock (PGlite runs every query through one connection); the value is
+ * stored after the decision, so a decision past its time budget stores nothing.
  */
-export async function reportTrial(
-  deps: TAskTellDeps,
-  input: { scope: TenantScope; trialId: string; step: number; value: number },
-): Promise<{ prune: boolean; reason?: string; leaseExpiresAt: Date; events: TDomainEvent[] }> {
-  const now = nowOf(deps);
-  return withTransaction(deps.db, async (tx) => {
-    const trial = await lockTrial(tx, input.scope, input.trialId);
-    if (!trial) throw new SchedulerError("NOT_FOUND", "Trial not found.");
-    if (trial.state !== "running") {
-      throw new SchedulerError(
-        "TRIAL_NOT_RUNNING",
-        `Trial ${trial.number} is ${trial.state}${trial.endCode ? ` (${trial.endCode})` : ""}; it takes no more reports.`,
-      );
-    }
-    if (trial.leaseKind !== "ask") {
-      throw new SchedulerError("TRIAL_LEASED_TO_AGENT", `Trial ${trial.number} is run by an agent; it reports through the agent.`);
-    }
-    const study = await getStudy(tx, input.scope, trial.studyId);
-    if (!study) throw new SchedulerError("NOT_FOUND", "Trial not found.");
-    const spec = study.spec as TStudySpec;
-    const pruner = askOptimizerConfig(spec).pruner ?? { name: "none" };
+export async function reportTrial(deps: TAskTellDeps, input: TInput): Promise<TReportResultOut> {
+  const pool = deps.optimizerPool ?? sharedOptimizerPool();
+  const plan = await withTransaction(deps.db, async (tx): Promise<TReportPlan> => {
+    const { trial, study, spec } = await lockReportableTrial(tx, input);
+    const config = askOptimizerConfig(spec);
+    const pruner = config.pruner ?? { name: "none" };
     let reason: string | null = null;
     // Most reports cross no rung of a halving pruner: then no history can stop the trial, and
     // the whole study's curves are not read (the read is most of a report's cost).
@@ -62,26 +58,65 @@ export async function reportTrial(
       // Feed this trial without the step being reported, then report it: a replayed step
       // gives the same answer as the first time.
       if (mine) mine.intermediate = mine.intermediate.filter(([s]) => s !== input.step);
-      const opt = rebuildOptimizer(spec, history);
-      reason = pruneReason(pruner.name, opt.report(trial.number, input.step, input.value));
+      const trials = historyTrialsOf(history);
+      const call = { kind: "report" as const, config, id: trial.number, step: input.step, value: input.value };
+      if (!pool.runsInline(call, historyWork(trials))) return { call, trials, prunerName: pruner.name };
+      reason = pruneReason(pruner.name, answerCall(call, trials));
     }
-    await upsertTrialValue(tx, {
-      trialId: trial.id,
-      orgId: trial.orgId,
-      step: input.step,
-      value: input.value,
-      attempt: trial.attempt,
-    });
-    const leaseExpiresAt = new Date(now.getTime() + askLeaseMs(deps, spec));
-    await updateTrial(tx, trial.id, {
-      leaseExpiresAt,
-      lastStep: Math.max(trial.lastStep ?? -1, input.step),
-    });
-    return {
-      prune: reason !== null,
-      ...(reason === null ? {} : { reason }),
-      leaseExpiresAt,
-      events: [{ type: "trial.updated", orgId: trial.orgId, studyId: trial.studyId, trialId: trial.id }],
-    };
+    return { stored: await storeReport(deps, tx, trial, spec, input, reason) };
   });
+  if ("stored" in plan) return plan.stored;
+  const decision = await pool.run(plan.call, plan.trials, { timeoutMs: deps.config?.optimizerTimeoutMs });
+  return withTransaction(deps.db, async (tx) => {
+    const { trial, spec } = await lockReportableTrial(tx, input);
+    return storeReport(deps, tx, trial, spec, input, pruneReason(plan.prunerName, decision));
+  });
+}
+
+type TLockedTrial = NonNullable<Awaited<ReturnType<typeof lockTrial>>>;
+
+/** The trial row, locked, if it takes reports through the API, with its study. */
+async function lockReportableTrial(tx: DbOrTx, input: TInput) {
+  const trial = await lockTrial(tx, input.scope, input.trialId);
+  if (!trial) throw new SchedulerError("NOT_FOUND", "Trial not found.");
+  if (trial.state !== "running") {
+    throw new SchedulerError(
+      "TRIAL_NOT_RUNNING",
+      `Trial ${trial.number} is ${trial.state}${trial.endCode ? ` (${trial.endCode})` : ""}; it takes no more reports.`,
+    );
+  }
+  if (trial.leaseKind !== "ask") {
+    throw new SchedulerError("TRIAL_LEASED_TO_AGENT", `Trial ${trial.number} is run by an agent; it reports through the agent.`);
+  }
+  const study = await getStudy(tx, input.scope, trial.studyId);
+  if (!study) throw new SchedulerError("NOT_FOUND", "Trial not found.");
+  return { trial, study, spec: study.spec as TStudySpec };
+}
+
+async function storeReport(
+  deps: TAskTellDeps,
+  tx: DbOrTx,
+  trial: TLockedTrial,
+  spec: TStudySpec,
+  input: TInput,
+  reason: string | null,
+): Promise<TReportResultOut> {
+  await upsertTrialValue(tx, {
+    trialId: trial.id,
+    orgId: trial.orgId,
+    step: input.step,
+    value: input.value,
+    attempt: trial.attempt,
+  });
+  const leaseExpiresAt = new Date(nowOf(deps).getTime() + askLeaseMs(deps, spec));
+  await updateTrial(tx, trial.id, {
+    leaseExpiresAt,
+    lastStep: Math.max(trial.lastStep ?? -1, input.step),
+  });
+  return {
+    prune: reason !== null,
+    ...(reason === null ? {} : { reason }),
+    leaseExpiresAt,
+    events: [{ type: "trial.updated", orgId: trial.orgId, studyId: trial.studyId, trialId: trial.id }],
+  };
 }

@@ -76,7 +76,12 @@ export class SchedulerLoop {
     this.optimizers =
       deps.optimizers ??
       deps.gateway?.optimizers ??
-      new StudyOptimizers(this.db, { refreshMs: this.config.optimizerRefreshMs, logger: this.logger, clock: this.clock });
+      new StudyOptimizers(this.db, {
+        refreshMs: this.config.optimizerRefreshMs,
+        timeoutMs: this.config.optimizerTimeoutMs,
+        logger: this.logger,
+        clock: this.clock,
+      });
     this.gateway?.addEndListener(() => this.poke());
   }
 

@@ -1,9 +1,10 @@
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { createOptimizer, type TSamplerConfig, type TSpace } from "../index.js";
 import { compileSpace } from "../space.js";
 import { chooseAuto } from "./auto.js";
 import { fitKernel } from "./gp.js";
-import { gridSize } from "./grid.js";
+import { gridOrder, gridSize } from "./grid.js";
 import { makeGroups, rankTrials } from "./tpe.js";
 import type { TrialView } from "../trial.js";
 
@@ -163,6 +164,28 @@ describe("grid", () => {
     const opt = createOptimizer({ space: { lr: { type: "float", low: 1e-4, high: 1, log: true } }, sampler: { name: "grid", seed: 0, gridSize: 5 } });
     const vals = [0, 1, 2, 3, 4].map(() => opt.ask().params.lr as number).sort((a, b) => a - b);
     [1e-4, 1e-3, 1e-2, 1e-1, 1].forEach((v, i) => expect(vals[i]).toBeCloseTo(v, 12));
+  });
+  it("orders the points by a permutation on BigInt as on doubles", () => {
+    const radices = [3, 4, 5, 7];
+    for (const exact of [Number.MAX_SAFE_INTEGER, 0]) {
+      const order = gridOrder(11, radices, exact);
+      const visited = new Set(Array.from({ length: 420 }, (_, k) => order(k).join(",")));
+      expect(visited.size).toBe(420);
+      expect(order(420)).toEqual(order(0));
+    }
+  });
+  it("walks a grid whose point count overflows a double (62 axes of 100,000 points) and returns", () => {
+    const space: TSpace = Object.fromEntries(Array.from({ length: 62 }, (_, i) => [`x${i}`, { type: "float", low: 0, high: 1 }]));
+    expect(gridSize(compileSpace(space), 100_000)).toBe(Infinity);
+    const opt = createOptimizer({ space, sampler: { name: "grid", seed: 3, gridSize: 100_000 } });
+    // A sampler that loops forever would block the worker past any test timeout; vm's
+    // watchdog interrupts synchronous code, so a hang fails here instead of stalling the run.
+    const asked = runInNewContext("ask3()", { ask3: () => [0, 1, 2].map(() => opt.ask().params) }, { timeout: 30_000 }) as Record<string, number>[];
+    expect(new Set(asked.map((p) => JSON.stringify(p))).size).toBe(3);
+    for (const p of asked) {
+      expect(Object.keys(p)).toHaveLength(62);
+      for (const v of Object.values(p)) expect(v >= 0 && v <= 1).toBe(true);
+    }
   });
 });
 

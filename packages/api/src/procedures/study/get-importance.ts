@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { loadStudyHistory } from "@autoglm/db/queries";
-import { createOptimizer } from "@autoglm/optimizer";
+import type { TParams } from "@autoglm/optimizer";
 import type { TStudySpec } from "@autoglm/protocol";
-import { askOptimizerConfig } from "@autoglm/scheduler";
+import { askOptimizerConfig, sharedOptimizerPool } from "@autoglm/scheduler";
 import { orgProcedure } from "../../trpc.js";
 import { loadStudyOrNotFound, ZStudyIdInput } from "./get-study.js";
 
 /** Fewer complete trials than this and the forest has nothing to split on. */
 export const IMPORTANCE_MIN_TRIALS = 5;
-/** The latest complete trials the forest is fitted on: ~0.1 s of CPU, a bounded cost per refresh. */
+/** The latest complete trials the forest is fitted on: a bounded cost per refresh (0.1 s at a few params, seconds at 200). */
 export const IMPORTANCE_MAX_TRIALS = 300;
 
 export const ZImportanceOutput = z.object({
@@ -37,18 +37,13 @@ export const getImportance = orgProcedure("viewer")
     const key = `${study.id}:${complete.length}:${complete.at(-1)!.trial.number}`;
     const hit = recent.get(key);
     if (hit) return hit;
-    const opt = createOptimizer(askOptimizerConfig(study.spec as TStudySpec));
-    let used = 0;
-    for (const { trial } of complete) {
-      try {
-        opt.addTrial({ id: trial.number, params: trial.params as never, state: "complete", value: trial.value });
-        used++;
-      } catch {
-        // A trial whose params no longer fit the space (cannot happen through the API): left out.
-      }
-    }
-    if (used < IMPORTANCE_MIN_TRIALS) return { ...empty, basedOn: used };
-    const shares = opt.importance();
+    // A forest on 300 trials of 200 params is seconds of CPU: fitted in the optimizer pool.
+    const { shares, used } = await sharedOptimizerPool().run(
+      { kind: "importance", config: askOptimizerConfig(study.spec as TStudySpec), minTrials: IMPORTANCE_MIN_TRIALS },
+      complete.map(({ trial }) => ({ id: trial.number, params: trial.params as TParams, state: "complete" as const, value: trial.value })),
+      { timeoutMs: ctx.options.optimizerTimeoutMs },
+    );
+    if (shares === null) return { ...empty, basedOn: used };
     const out: TImportance = {
       params: Object.entries(shares)
         .map(([name, share]) => ({ name, share }))

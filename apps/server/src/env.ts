@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { parseTrustedProxies } from "./client-ip.js";
 
 /** The repository root (apps/server/dist/env.js → ../../..). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -37,6 +38,28 @@ export const ZServerEnv = z.object({
    * tests and demos shrink it to see LEASE_EXPIRED without waiting 10 minutes.
    */
   ASK_LEASE_MS: z.coerce.number().int().min(100).optional(),
+  /**
+   * Proxies whose X-Forwarded-For is believed when finding a client's address for the sign-in
+   * and sign-up limits (S6): a hop count ("1") or addresses/CIDRs ("loopback,10.0.0.0/8").
+   * Empty (default): none; a client-sent X-Forwarded-For is ignored.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .refine((v) => {
+      try {
+        parseTrustedProxies(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be a hop count or a comma-separated list of IP addresses, CIDRs or loopback/linklocal/uniquelocal"),
+  /**
+   * Budget of one optimizer call (an ask, a model-fitting pruner decision, importance), queue
+   * wait included; past it the worker is stopped and the caller gets OPTIMIZER_TIMEOUT (S12).
+   * 30 s is ~20x the slowest accepted GP ask measured (200 params, 100 trials: 1.4 s).
+   */
+  OPTIMIZER_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   AUTOGLM_QUIET: ZBool.default(false),
 });

@@ -1,5 +1,5 @@
 import type { DbHandle } from "@autoglm/db/client";
-import type { DomainEvent } from "./socket.js";
+import type { PlatformEvent } from "./socket.js";
 
 /**
  * What the server hands to the Next route handlers running in the same process. Next
@@ -9,8 +9,8 @@ import type { DomainEvent } from "./socket.js";
 export const PLATFORM_KEY = "__autoglmPlatform";
 
 export interface PlatformEvents {
-  publish(event: DomainEvent): void;
-  subscribe(listener: (event: DomainEvent) => void): () => void;
+  publish(event: PlatformEvent): void;
+  subscribe(listener: (event: PlatformEvent) => void): () => void;
 }
 
 export interface PlatformHandle {
@@ -24,6 +24,8 @@ export interface PlatformHandle {
     allowedOrigins: string[];
     /** Overrides the studies' ask-lease length (ms); unset in production. */
     askLeaseMs?: number | undefined;
+    /** Budget of one optimizer call (OPTIMIZER_TIMEOUT_MS). */
+    optimizerTimeoutMs?: number | undefined;
   };
   /**
    * The agent gateway of this process: the api's `trial.stop` / `study.stop` tell running
@@ -45,7 +47,7 @@ export function setPlatform(handle: PlatformHandle | undefined): void {
 
 /** A minimal in-process event bus; listeners never break the publisher. */
 export function createLocalEvents(onError: (err: unknown) => void): PlatformEvents {
-  const listeners = new Set<(event: DomainEvent) => void>();
+  const listeners = new Set<(event: PlatformEvent) => void>();
   return {
     publish(event) {
       for (const l of listeners) {

@@ -4,13 +4,17 @@ import path from "node:path";
 import nextModule from "next";
 import { createDb, pingDb, type DbHandle } from "@autoglm/db/client";
 import { loadEnv, resolveAuthSecret, REPO_ROOT, type TServerEnv } from "./env.js";
+import { secureDataDir } from "./data-dir.js";
 import { buildAllowedOrigins, isAllowedOrigin } from "./origin.js";
 import { setPlatform, type PlatformHandle } from "./platform.js";
+import { createClientIpResolver } from "./client-ip.js";
 import { emailFromSignInBody, readBody, replayRequest, sendJson } from "./sign-in-guard.js";
+import { withinBodyLimit } from "./body-limit.js";
 import { attachSocketServer } from "./socket.js";
 import type { Server as SocketIOServer } from "socket.io";
 import { createPlatformServices } from "./services.js";
 import { attachClusterAdapter } from "./cluster-adapter.js";
+import { MAX_BODY_BYTES } from "@autoglm/api";
 import { attachAgentGateway, SchedulerLoop, type AgentLogger, type RunLoopConfig } from "@autoglm/scheduler";
 
 // `next` is CommonJS (`module.exports = createServer`); under NodeNext its types say `.default`.
@@ -57,7 +61,6 @@ export interface RunningServer {
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const CLIENT_IP_HEADER = "x-autoglm-client-ip";
 const PATH_HEADER = "x-autoglm-path";
-const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Starts the one Node process: Next.js (dashboard + /api/trpc + /api/auth), Socket.IO and
@@ -80,6 +83,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     options.env,
   );
   const dev = options.dev ?? env.NODE_ENV === "development";
+  const clientIpOf = createClientIpResolver(env.TRUSTED_PROXIES);
+  secureDataDir(env);
   const authSecret = resolveAuthSecret(env);
 
   const ownsDb = !options.db;
@@ -132,7 +137,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const platform: PlatformHandle = {
     db,
     events: services.events,
-    config: { authSecret, publicUrl, secureCookies, allowedOrigins: [...allowedOrigins], askLeaseMs: env.ASK_LEASE_MS },
+    config: {
+      authSecret,
+      publicUrl,
+      secureCookies,
+      allowedOrigins: [...allowedOrigins],
+      askLeaseMs: env.ASK_LEASE_MS,
+      optimizerTimeoutMs: env.OPTIMIZER_TIMEOUT_MS,
+    },
     onInternalError: ({ path: procedure, error }) =>
       log(`internal error in ${procedure}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
   };
@@ -143,7 +155,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     authSecret,
     secureCookies,
     verifySession: services.verifySession,
-    canJoin: services.canJoin,
+    roomTeam: services.roomTeam,
+    isMember: services.isMember,
     subscribe: services.events.subscribe,
     log,
   });
@@ -157,7 +170,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     db,
     logger: runLog,
     publish: services.events.publish,
-    ...(options.runLoop ? { config: options.runLoop } : {}),
+    config: { optimizerTimeoutMs: env.OPTIMIZER_TIMEOUT_MS, ...options.runLoop },
   });
   const schedulerLoop = new SchedulerLoop({ db, gateway: agentGateway, logger: runLog, publish: services.events.publish }).start();
   platform.runLoop = agentGateway;
@@ -223,14 +236,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         return;
       }
     }
-    // S7: the largest legitimate body (a YAML spec) is far below the api's 1 MiB limit; refuse
-    // bigger ones before Next buffers them. Chunked bodies are bounded by the api's parser.
-    if (UNSAFE_METHODS.has(method) && Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
-      sendJson(res, 413, { error: { message: "payload too large", userMessage: "The request is larger than 1 MiB." } });
-      req.resume();
-      return;
-    }
-    const ip = req.socket.remoteAddress ?? "unknown";
+    // S7/S12: the largest legitimate body (a YAML spec) is far below 1 MiB. Every body, chunked
+    // or not, on every route, is counted as it arrives; past the limit: 413 and the connection
+    // closes before anything parses it.
+    const limited = await withinBodyLimit(req, res, MAX_BODY_BYTES);
+    if (!limited) return;
+    req = limited;
+    // Proxy-aware only through TRUSTED_PROXIES; a client-sent X-Forwarded-For is ignored.
+    const ip = clientIpOf(req);
     if (method === "POST" && pathname === "/api/auth/callback/credentials") {
       const body = await readBody(req);
       if (!body) {

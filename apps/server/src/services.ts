@@ -1,5 +1,5 @@
 import type { DbHandle } from "@autoglm/db/client";
-import { checkSignInLimit, verifySessionUser } from "@autoglm/api";
+import { checkSignInLimit, verifySessionUser, type TSessionClaims } from "@autoglm/api";
 import { sweepExpiredAskLeases } from "@autoglm/scheduler";
 import { createLocalEvents, type PlatformEvents } from "./platform.js";
 
@@ -9,8 +9,9 @@ import { createLocalEvents, type PlatformEvents } from "./platform.js";
  */
 export interface PlatformServices {
   events: PlatformEvents;
-  verifySession(claims: { userId: string; sessionVersion: number }): Promise<boolean>;
-  canJoin(userId: string, room: { kind: "study" | "org"; id: string }): Promise<boolean>;
+  verifySession(claims: TSessionClaims): Promise<boolean>;
+  roomTeam(room: { kind: "study" | "org"; id: string }): Promise<string | null>;
+  isMember(userId: string, orgId: string): Promise<boolean>;
   checkSignInLimit(input: { email: string | undefined; ip: string }): Promise<{ limited: boolean; retryAfterSeconds: number }>;
   sweep(): Promise<number>;
 }
@@ -22,15 +23,15 @@ export function createPlatformServices(db: DbHandle, onListenerError: (err: unkn
     async verifySession(claims) {
       return (await verifySessionUser(db, claims)) !== null;
     },
-    async canJoin(userId, room) {
-      // Membership of the room's team; a study's team is looked up through the study.
-      const rows =
-        room.kind === "org"
-          ? await db.query("SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2", [room.id, userId])
-          : await db.query(
-              "SELECT 1 FROM studies s JOIN memberships m ON m.org_id = s.org_id WHERE s.id = $1 AND m.user_id = $2",
-              [room.id, userId],
-            );
+    async roomTeam(room) {
+      // The room's team: an org room names it; a study's is looked up (any study id is a
+      // uuid by the room's schema; a missing one has no team).
+      if (room.kind === "org") return room.id;
+      const rows = await db.query<{ org_id: string }>("SELECT org_id FROM studies WHERE id = $1", [room.id]);
+      return rows[0] ? String(rows[0].org_id) : null;
+    },
+    async isMember(userId, orgId) {
+      const rows = await db.query("SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2", [orgId, userId]);
       return rows.length > 0;
     },
     /**

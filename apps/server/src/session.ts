@@ -38,6 +38,8 @@ export function readSessionCookie(cookieHeader: string | undefined, secure: bool
 export interface SessionClaims {
   userId: string;
   sessionVersion: number;
+  /** The sign-in's `user_sessions` row; sign-out revokes it (S4). */
+  sessionId: string;
 }
 
 /** Decodes (and verifies) the next-auth JWT in a cookie header; null when absent or invalid. */
@@ -53,9 +55,11 @@ export async function decodeSessionCookie(
     if (!claims) return null;
     const userId = typeof claims.userId === "string" ? claims.userId : undefined;
     const sessionVersion = typeof claims.sessionVersion === "number" ? claims.sessionVersion : undefined;
-    if (!userId || sessionVersion === undefined) return null;
+    const sessionId = typeof claims.sessionId === "string" ? claims.sessionId : undefined;
+    // A cookie without a session id cannot be signed out, so it is not accepted.
+    if (!userId || sessionVersion === undefined || !sessionId) return null;
     if (typeof claims.exp === "number" && claims.exp * 1000 < Date.now()) return null;
-    return { userId, sessionVersion };
+    return { userId, sessionVersion, sessionId };
   } catch {
     return null;
   }

@@ -1,8 +1,10 @@
 import type { Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
 import { z } from "zod";
+import { accessRooms, type TAccessRevokedEvent } from "@autoglm/scheduler";
 import { isAllowedOrigin } from "./origin.js";
-import { decodeSessionCookie } from "./session.js";
+import { closeRevokedConnections } from "./revoked-connections.js";
+import { decodeSessionCookie, type SessionClaims } from "./session.js";
 
 /** The domain events the api publishes (CONTRACT "Live updates"). */
 export interface DomainEvent {
@@ -12,15 +14,20 @@ export interface DomainEvent {
   trialId?: string;
 }
 
+/** Everything on the platform's event bus: doorbells, and revocations that close connections (S13). */
+export type PlatformEvent = DomainEvent | TAccessRevokedEvent;
+
 export interface SocketDeps {
   allowedOrigins: Set<string>;
   authSecret: string;
   secureCookies: boolean;
   /** Re-checks the JWT's sessionVersion and disabled_at against the database (S4). */
-  verifySession(claims: { userId: string; sessionVersion: number }): Promise<boolean>;
-  /** Whether the user may watch a room: a member of the org, or of the study's org. */
-  canJoin(userId: string, room: { kind: "study" | "org"; id: string }): Promise<boolean>;
-  subscribe(listener: (event: DomainEvent) => void): () => void;
+  verifySession(claims: SessionClaims): Promise<boolean>;
+  /** The team a room belongs to (the org itself, or the study's org); null when there is none. */
+  roomTeam(room: { kind: "study" | "org"; id: string }): Promise<string | null>;
+  /** Whether the user is a member of the team (any role may watch). */
+  isMember(userId: string, orgId: string): Promise<boolean>;
+  subscribe(listener: (event: PlatformEvent) => void): () => void;
   log(message: string): void;
 }
 
@@ -66,6 +73,7 @@ export function attachSocketServer(http: HttpServer, deps: SocketDeps): { io: Se
       }
       socket.data.userId = claims.userId;
       socket.data.sessionVersion = claims.sessionVersion;
+      socket.data.sessionId = claims.sessionId;
       next();
     } catch {
       next(new Error("unauthorized"));
@@ -73,6 +81,10 @@ export function attachSocketServer(http: HttpServer, deps: SocketDeps): { io: Se
   });
 
   io.on("connection", (socket: Socket) => {
+    // S13: `access.revoked` (deactivation, sign-out everywhere, password change, this sign-in's
+    // sign-out) closes these rooms on every replica. A change that lands between the handshake
+    // and this join still fails the session check every room:join makes.
+    void socket.join([accessRooms.user(socket.data.userId as string), accessRooms.session(socket.data.sessionId as string)]);
     socket.on("room:join", async (payload: unknown, ack?: (r: JoinAck) => void) => {
       const reply = typeof ack === "function" ? ack : () => {};
       const parsed = ZJoin.safeParse(payload);
@@ -80,14 +92,28 @@ export function attachSocketServer(http: HttpServer, deps: SocketDeps): { io: Se
       const [kind, id] = parsed.data.room.toLowerCase().split(":") as ["study" | "org", string];
       try {
         const userId = socket.data.userId as string;
-        const stillValid = await deps.verifySession({ userId, sessionVersion: socket.data.sessionVersion as number });
+        const stillValid = await deps.verifySession({
+          userId,
+          sessionVersion: socket.data.sessionVersion as number,
+          sessionId: socket.data.sessionId as string,
+        });
         if (!stillValid) {
           reply({ ok: false, error: "Your session has ended. Sign in again." });
           socket.disconnect(true);
           return;
         }
         // A room you may not see answers like one that does not exist (S1).
-        if (!(await deps.canJoin(userId, { kind, id }))) return reply({ ok: false, error: "not found" });
+        const orgId = await deps.roomTeam({ kind, id });
+        if (!orgId) return reply({ ok: false, error: "not found" });
+        // S13: joined to the member's room BEFORE the membership check, so a removal from the
+        // team either fails the check or finds this socket (and closes it); never neither.
+        const memberRoom = accessRooms.member(orgId, userId);
+        const wasIn = socket.rooms.has(memberRoom);
+        await socket.join(memberRoom);
+        if (!(await deps.isMember(userId, orgId))) {
+          if (!wasIn) await socket.leave(memberRoom);
+          return reply({ ok: false, error: "not found" });
+        }
         await socket.join(`${kind}:${id}`);
         reply({ ok: true });
       } catch {
@@ -102,6 +128,7 @@ export function attachSocketServer(http: HttpServer, deps: SocketDeps): { io: Se
   });
 
   const unsubscribe = deps.subscribe((event) => {
+    if (event.type === "access.revoked") return closeRevokedConnections(io, event);
     // One emit to the union of both rooms: a socket in both gets it once.
     io.to(`study:${event.studyId}`).to(`org:${event.orgId}`).emit(event.type, event);
   });

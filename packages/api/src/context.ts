@@ -10,7 +10,11 @@ import {
 import { AppError, sanitizeError } from "./errors.js";
 import type { TEventSink } from "./events.js";
 import { isWellFormedApiToken, sha256Hex } from "./auth/api-token.js";
-import { verifySessionUser, type TAuthenticatedUser } from "./auth/credentials.js";
+import type { TAuthenticatedUser } from "./auth/credentials.js";
+import { verifySessionUser, type TSessionClaims } from "./auth/sessions.js";
+import { DEFAULT_SIGN_UP_LIMIT, type TSignUpLimit } from "./auth/attempt-limits.js";
+
+export type { TSessionClaims } from "./auth/sessions.js";
 
 export interface TApiOptions {
   /**
@@ -22,6 +26,8 @@ export interface TApiOptions {
   now: () => Date;
   /** Overrides the spec's `budget.lease_minutes` for ask-leases (ms); tests shrink it. */
   askLeaseMs?: number | undefined;
+  /** Budget of one optimizer call (ask, pruner decision, importance) in ms; default 30 s. Tests shrink it. */
+  optimizerTimeoutMs?: number | undefined;
   /** `api_tokens.last_used_at` is written at most this often per token (ms). Default 60 s. */
   tokenTouchThrottleMs: number;
   /** How long an invitation link stays valid (ms). Default 7 days. */
@@ -32,6 +38,8 @@ export interface TApiOptions {
    * above an ask/tell loop or a CLI, below a runaway script. Load tests raise it; null: off.
    */
   tokenRateLimit: { limit: number; windowMs: number } | null;
+  /** Sign-ups per client address (sliding window; see auth/attempt-limits.ts). null: off. */
+  signUpLimit: TSignUpLimit | null;
   /** Called for unexpected (500) errors with a sanitized error (S10: no params, no headers): log it. */
   onInternalError?: ((info: { path: string; error: ReturnType<typeof sanitizeError> }) => void) | undefined;
 }
@@ -41,9 +49,11 @@ export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptio
     allowedOrigins: partial.allowedOrigins ?? [],
     now: partial.now ?? (() => new Date()),
     askLeaseMs: partial.askLeaseMs,
+    optimizerTimeoutMs: partial.optimizerTimeoutMs,
     tokenTouchThrottleMs: partial.tokenTouchThrottleMs ?? 60_000,
     inviteTtlMs: partial.inviteTtlMs ?? 7 * 24 * 3600_000,
     tokenRateLimit: partial.tokenRateLimit === undefined ? { limit: 3000, windowMs: 10_000 } : partial.tokenRateLimit,
+    signUpLimit: partial.signUpLimit === undefined ? DEFAULT_SIGN_UP_LIMIT : partial.signUpLimit,
     onInternalError: partial.onInternalError,
   };
 }
@@ -81,6 +91,8 @@ export type TPrincipal =
 export interface TRequestInfo {
   origin: string | null;
   contentType: string | null;
+  /** The client's address as the host determined it (proxy-aware only where configured). */
+  clientIp: string | null;
 }
 
 export interface Context {
@@ -96,12 +108,6 @@ export interface Context {
   req: TRequestInfo | null;
 }
 
-/** The session the web app decoded from the next-auth JWT (the API re-checks it per request). */
-export interface TSessionClaims {
-  userId: string;
-  sessionVersion: number;
-}
-
 export type THeaderGetter = (name: string) => string | null;
 
 /**
@@ -115,6 +121,8 @@ export async function createContext(
     getSession?: (() => Promise<TSessionClaims | null>) | undefined;
     /** False for in-process callers: no CSRF checks apply. Default true. */
     isHttp?: boolean;
+    /** The client's address, for per-client limits (sign-up). */
+    clientIp?: string | null | undefined;
   },
 ): Promise<Context> {
   const options = resolveApiOptions(deps.options);
@@ -126,7 +134,10 @@ export async function createContext(
     principal: null,
     authError: null,
     orgHeader: input.header("x-autoglm-org"),
-    req: input.isHttp === false ? null : { origin: input.header("origin"), contentType: input.header("content-type") },
+    req:
+      input.isHttp === false
+        ? null
+        : { origin: input.header("origin"), contentType: input.header("content-type"), clientIp: input.clientIp ?? null },
   };
   const authorization = input.header("authorization");
   try {
@@ -142,7 +153,7 @@ export async function createContext(
     } else if (input.getSession) {
       const claims = await input.getSession();
       if (claims) {
-        const user = await verifySessionUser(deps.db, claims);
+        const user = await verifySessionUser(deps.db, claims, { now: options.now() });
         if (user) ctx.principal = { kind: "session", user };
         else {
           ctx.authError = new AppError("SESSION_ENDED", {

@@ -1,16 +1,25 @@
-import type { TDomainEvent } from "@autoglm/scheduler";
+import type { TAccessRevokedEvent, TDomainEvent } from "@autoglm/scheduler";
+import { accessRevoked } from "@autoglm/scheduler";
 
-export type { TDomainEvent };
+export type { TAccessRevokedEvent, TDomainEvent };
+export { accessRevoked };
 
-/** Where mutations ring the doorbell (CONTRACT "Live updates"); apps/server forwards to Socket.IO. */
+/**
+ * What the api publishes: the live-update doorbells (CONTRACT "Live updates") and
+ * `access.revoked`, which makes the server close the connections a change took the right
+ * from (S13: removal, demotion, deactivation, sign-out, token revocation).
+ */
+export type TPlatformEvent = TDomainEvent | TAccessRevokedEvent;
+
+/** Where mutations ring the doorbell; apps/server forwards to Socket.IO. */
 export interface TEventSink {
-  publish(event: TDomainEvent): void;
+  publish(event: TPlatformEvent): void;
 }
 
 export const nullEvents: TEventSink = { publish() {} };
 
 /** Collects events in memory (tests, scripts). */
-export function createMemoryEvents(): TEventSink & { events: TDomainEvent[] } {
-  const events: TDomainEvent[] = [];
+export function createMemoryEvents(): TEventSink & { events: TPlatformEvent[] } {
+  const events: TPlatformEvent[] = [];
   return { events, publish: (e) => void events.push(e) };
 }

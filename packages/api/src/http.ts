@@ -10,11 +10,25 @@ import {
   type TSessionClaims,
 } from "./context.js";
 import { createCallerFactory } from "./trpc.js";
+import { MAX_TRPC_BATCH_SIZE } from "@autoglm/protocol";
 
 /** 1 MiB: the largest legitimate body (a YAML spec) is far smaller (S7). */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** The dashboard batches a page's queries (~10); 50 leaves room and bounds one request's work. */
-export const MAX_BATCH_SIZE = 50;
+/** Calls per tRPC batch (the dashboard's client splits its batches at the same size). */
+export const MAX_BATCH_SIZE = MAX_TRPC_BATCH_SIZE;
+
+/**
+ * A 400 for a batch of more than MAX_BATCH_SIZE calls, saying the limit and the count
+ * (tRPC's own answer is "Batch call exceeds maximum size"); null for anything else.
+ */
+export function batchTooLarge(url: string): { status: 400; body: unknown } | null {
+  const q = url.indexOf("?");
+  if (q < 0 || new URLSearchParams(url.slice(q + 1)).get("batch") !== "1") return null;
+  const calls = url.slice(0, q).split(/,|%2c/i).length;
+  if (calls <= MAX_BATCH_SIZE) return null;
+  const userMessage = `A batch may hold at most ${MAX_BATCH_SIZE} calls; this one has ${calls}. Send fewer calls per request.`;
+  return { status: 400, body: { error: { message: userMessage, code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, appCode: "BAD_REQUEST", userMessage } } } };
+}
 
 /**
  * A Node request listener serving the router at its root (`/trial.ask`, ...), API tokens
@@ -27,20 +41,31 @@ export function createStandaloneHandler(deps: TApiDeps, opts: { basePath?: strin
     maxBodySize: MAX_BODY_BYTES,
     maxBatchSize: MAX_BATCH_SIZE,
     ...(opts.basePath ? { basePath: opts.basePath } : {}),
-    createContext: ({ req }: { req: IncomingMessage }) => createContext(deps, { header: nodeHeaderGetter(req.headers) }),
+    createContext: ({ req }: { req: IncomingMessage }) =>
+      createContext(deps, { header: nodeHeaderGetter(req.headers), clientIp: req.socket.remoteAddress ?? null }),
   } as Parameters<typeof createHTTPHandler<typeof appRouter>>[0]);
-  return handler;
+  return (req, res) => {
+    const tooLarge = batchTooLarge(req.url ?? "/");
+    if (!tooLarge) return handler(req, res);
+    req.resume();
+    res.writeHead(tooLarge.status, { "content-type": "application/json" }).end(JSON.stringify(tooLarge.body));
+  };
 }
 
 /**
  * The Next.js route handler body (`app/api/trpc/[trpc]/route.ts`):
  *   export const GET = (req: Request) => handleTrpcFetch(req, { db, events, options, getSession });
- * `getSession` returns the `{ userId, sessionVersion }` the web app decoded from the next-auth
+ * `getSession` returns the `{ userId, sessionVersion, sessionId }` the web app decoded from the next-auth
  * JWT (or null); the API re-checks it against the database on every request (S4).
  */
 export function handleTrpcFetch(
   req: Request,
-  deps: TApiDeps & { getSession?: (req: Request) => Promise<TSessionClaims | null>; endpoint?: string },
+  deps: TApiDeps & {
+    getSession?: (req: Request) => Promise<TSessionClaims | null>;
+    /** The client's address as the host determined it (per-client limits such as sign-up's). */
+    getClientIp?: (req: Request) => string | null;
+    endpoint?: string;
+  },
 ): Promise<Response> {
   // Route handlers have no body limit of their own: refuse a declared oversize body before
   // reading it (the standalone adapter enforces MAX_BODY_BYTES while streaming).
@@ -54,6 +79,8 @@ export function handleTrpcFetch(
       ),
     );
   }
+  const tooLarge = batchTooLarge(req.url);
+  if (tooLarge) return Promise.resolve(Response.json(tooLarge.body, { status: tooLarge.status }));
   return fetchRequestHandler({
     endpoint: deps.endpoint ?? "/api/trpc",
     req,
@@ -63,6 +90,7 @@ export function handleTrpcFetch(
       createContext(deps, {
         header: headerGetterOf(req.headers),
         getSession: deps.getSession ? () => deps.getSession!(req) : undefined,
+        clientIp: deps.getClientIp?.(req) ?? null,
       }),
   });
 }

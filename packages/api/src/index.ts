@@ -20,10 +20,19 @@ export {
   createCaller,
   createServerCaller,
   MAX_BODY_BYTES,
+  MAX_BATCH_SIZE,
 } from "./http.js";
 export { publicProcedure, protectedProcedure, orgProcedure, router, describeZodIssues } from "./trpc.js";
 export { AppError, APP_CODES, toAppError, type TAppCode } from "./errors.js";
-export { type TEventSink, type TDomainEvent, nullEvents, createMemoryEvents } from "./events.js";
+export {
+  type TEventSink,
+  type TDomainEvent,
+  type TPlatformEvent,
+  type TAccessRevokedEvent,
+  accessRevoked,
+  nullEvents,
+  createMemoryEvents,
+} from "./events.js";
 export { hashPassword, verifyPassword } from "./auth/password.js";
 export {
   authenticateCredentials,
@@ -33,6 +42,9 @@ export {
   type TSignInLimits,
   type TAuthenticatedUser,
 } from "./auth/credentials.js";
+export { startUserSession, endUserSession, SESSION_MAX_AGE_MS } from "./auth/sessions.js";
+export { DEFAULT_SIGN_UP_LIMIT, type TSignUpLimit } from "./auth/attempt-limits.js";
+export { maskSpecSecrets, SECRET_MASK } from "./secrets.js";
 export { generateApiToken, isWellFormedApiToken, sha256Hex, TOKEN_PREFIX } from "./auth/api-token.js";
 export { seedDemoAll, issueLocalAgentToken, LOCAL_AGENT_TOKEN_NAME } from "./seed.js";
 export { sweepExpiredAskLeases } from "@autoglm/scheduler";

@@ -19,6 +19,7 @@ import { listProjects } from "./procedures/project/list-projects.js";
 import { createProject } from "./procedures/project/create-project.js";
 import { getProject } from "./procedures/project/get-project.js";
 import { createStudy } from "./procedures/study/create-study.js";
+import { applyStudy } from "./procedures/study/apply-study.js";
 import { listStudies } from "./procedures/study/list-studies.js";
 import { getStudy } from "./procedures/study/get-study.js";
 import { getBest } from "./procedures/study/get-best.js";
@@ -32,6 +33,7 @@ import { getTrial } from "./procedures/trial/get-trial.js";
 import { askTrial } from "./procedures/trial/ask-trial.js";
 import { reportTrial } from "./procedures/trial/report-trial.js";
 import { tellTrial } from "./procedures/trial/tell-trial.js";
+import { renewLease } from "./procedures/trial/renew-lease.js";
 import { stopTrial } from "./procedures/trial/stop-trial.js";
 import { listAgents } from "./procedures/agent/list-agents.js";
 import { createToken } from "./procedures/token/create-token.js";
@@ -63,6 +65,7 @@ export const appRouter = router({
   project: router({ list: listProjects, create: createProject, get: getProject }),
   study: router({
     create: createStudy,
+    applySpec: applyStudy,
     list: listStudies,
     get: getStudy,
     best: getBest,
@@ -72,7 +75,7 @@ export const appRouter = router({
     stop: stopStudy,
     delete: deleteStudy,
   }),
-  trial: router({ list: listTrials, get: getTrial, ask: askTrial, report: reportTrial, tell: tellTrial, stop: stopTrial }),
+  trial: router({ list: listTrials, get: getTrial, ask: askTrial, report: reportTrial, renewLease, tell: tellTrial, stop: stopTrial }),
   agent: router({ list: listAgents }),
   token: router({ create: createToken, list: listTokens, revoke: revokeToken }),
   audit: router({ list: listAudit }),

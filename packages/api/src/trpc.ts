@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { findMembership, ROLE_RANK, type TenantScope, type TRole, isUuid } from "@autoglm/db/queries";
 import type { Context, TPrincipal } from "./context.js";
 import { AppError, sanitizeError, toAppError } from "./errors.js";
+import { capMessage, findNul, NUL_MESSAGE } from "@autoglm/protocol";
 
 /** Turns a zod error into one sentence naming the field(s): `space.lr.low: must be > 0 when log is true`. */
 export function describeZodIssues(
@@ -12,7 +13,8 @@ export function describeZodIssues(
     const message = i.code === "invalid_enum_value" && i.options ? `must be one of ${i.options.join(", ")}` : i.message;
     // The study spec travels as `spec`; its errors read like the YAML the user wrote.
     const path = i.path[0] === "spec" && i.path.length > 1 ? i.path.slice(1) : i.path;
-    return path.length ? `${path.join(".")}: ${message}` : message;
+    // Paths and messages can quote a user's key or value: each part is capped (S7).
+    return capMessage(path.length ? `${path.join(".")}: ${message}` : message, 300);
   });
   const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
   return parts.join("; ") + more;
@@ -59,7 +61,7 @@ export const middleware = t.middleware;
  * Every procedure starts here: maps lower-layer errors to AppError once, raises a bad
  * credential found by the context, and applies the CSRF rule (S5) to mutations.
  */
-const base = t.procedure.use(async ({ ctx, type, path, next }) => {
+const base = t.procedure.use(async ({ ctx, type, path, next, getRawInput }) => {
   if (ctx.authError) throw ctx.authError;
   if (type === "mutation" && ctx.req && ctx.principal?.kind !== "token") {
     const ct = ctx.req.contentType?.split(";")[0]?.trim().toLowerCase();
@@ -73,6 +75,13 @@ const base = t.procedure.use(async ({ ctx, type, path, next }) => {
     if ((ctx.principal?.kind === "session" && !allowed) || (origin !== null && !allowed)) {
       throw new AppError("CSRF_REJECTED", { userMessage: "This request came from another site and was refused." });
     }
+  }
+  // PostgreSQL cannot store NUL in text or jsonb: refuse it in any input, naming the field,
+  // before a query fails on it halfway through a procedure.
+  const nulAt = findNul(await getRawInput());
+  if (nulAt) {
+    const path = nulAt.length ? nulAt.map((p) => String(p).replaceAll("\u0000", "\\u0000")) : ["input"];
+    throw new AppError("BAD_REQUEST", { userMessage: capMessage(describeZodIssues([{ path, message: NUL_MESSAGE }])) });
   }
   const res = await next();
   if (!res.ok) {

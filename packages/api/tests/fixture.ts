@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
-import { findUserById } from "@autoglm/db/queries";
+import { findUserByEmail, findUserById, listOrgsOfUser } from "@autoglm/db/queries";
 import {
   createMemoryEvents,
   createServerCaller,
+  startUserSession,
   type TApiDeps,
   type TApiOptions,
+  type TSessionClaims,
 } from "../src/index.js";
 
 export const PW = "correct-horse-battery";
@@ -84,6 +86,10 @@ export interface World {
   memberA: { userId: string; email: string };
   tokens: { agentOnlyA: string; readOnlyA: string; expiredA: string; revokedA: string };
   as(userId: string, orgId?: string | null): Promise<Caller>;
+  /** The claims of a live session of the user (one per user, started on first use). */
+  sessionOf(userId: string): Promise<TSessionClaims>;
+  /** auth.signUp as a person would, then the new user's id and team (sign-up answers neither). */
+  signUp(input: { email: string; password: string; name: string; teamName?: string }): Promise<{ userId: string; orgId: string }>;
   withToken(token: string): Promise<Caller>;
   anon(): Promise<Caller>;
   close(): Promise<void>;
@@ -94,19 +100,31 @@ export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<Wor
   const events = createMemoryEvents();
   const deps = { db, events, options: { allowedOrigins: [ORIGIN], ...options } };
   const anon = () => createServerCaller(deps, {});
-  /** A session as the web app would pass it, with the user's CURRENT session version. */
-  const as = async (userId: string, orgId?: string | null) => {
+  const sessions = new Map<string, string>();
+  /** A session as the web app would pass it: a live session row and the user's CURRENT version. */
+  const sessionOf = async (userId: string): Promise<TSessionClaims> => {
     const u = await findUserById(db.db, userId);
-    return createServerCaller(deps, {
-      session: { userId, sessionVersion: u?.sessionVersion ?? 0 },
-      ...(orgId ? { orgId } : {}),
-    });
+    let sessionId = sessions.get(userId);
+    if (!sessionId) {
+      sessionId = (await startUserSession(db, { userId })).sessionId;
+      sessions.set(userId, sessionId);
+    }
+    return { userId, sessionVersion: u?.sessionVersion ?? 0, sessionId };
+  };
+  const as = async (userId: string, orgId?: string | null) =>
+    createServerCaller(deps, { session: await sessionOf(userId), ...(orgId ? { orgId } : {}) });
+  const signUp = async (input: { email: string; password: string; name: string; teamName?: string }) => {
+    await (await anon()).auth.signUp(input);
+    const user = await findUserByEmail(db.db, input.email);
+    const orgs = user ? await listOrgsOfUser(db.db, user.id) : [];
+    if (!user || !orgs[0]) throw new Error(`sign-up of ${input.email} made no account`);
+    return { userId: user.id, orgId: orgs[0].id };
   };
   const withToken = (token: string) => createServerCaller(deps, { token });
 
   async function team(tag: string): Promise<Team> {
     const email = `owner-${tag}@x.test`;
-    const { userId, orgId } = await (await anon()).auth.signUp({ email, password: PW, name: `Owner ${tag}`, teamName: `Team ${tag}` });
+    const { userId, orgId } = await signUp({ email, password: PW, name: `Owner ${tag}`, teamName: `Team ${tag}` });
     const o = await as(userId, orgId);
     const project = await o.project.create({ name: `Project ${tag}` });
     const study = await o.study.create({ projectId: project.id, spec: SPEC });
@@ -144,7 +162,7 @@ export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<Wor
   const ownerA = await as(A.ownerId, A.orgId);
   async function join(role: "viewer" | "member", tag: string) {
     const email = `${tag}@x.test`;
-    const u = await (await anon()).auth.signUp({ email, password: PW, name: tag });
+    const u = await signUp({ email, password: PW, name: tag });
     const inv = await ownerA.org.invite({ role });
     await (await as(u.userId)).org.acceptInvite({ secret: inv.url.split("/").pop()! });
     return { userId: u.userId, email };
@@ -166,6 +184,8 @@ export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<Wor
     memberA,
     tokens: { agentOnlyA, readOnlyA, expiredA, revokedA: rev.token },
     as,
+    sessionOf,
+    signUp,
     withToken,
     anon,
     close: () => db.drop(),

@@ -23,9 +23,9 @@ describe("teams, roles and invitations", () => {
     const secret = inv.url.split("/").pop()!;
     const anon = await w.anon();
     expect(await anon.org.inviteInfo({ secret })).toMatchObject({ orgName: "Team a", role: "member" });
-    const wrong = await anon.auth.signUp({ email: "not-joiner@x.test", password: "password-123", name: "W" });
+    const wrong = await w.signUp({ email: "not-joiner@x.test", password: "password-123", name: "W" });
     expect(await outcome(async () => (await w.as(wrong.userId)).org.acceptInvite({ secret }))).toMatchObject({ ok: false, code: "FORBIDDEN" });
-    const joiner = await anon.auth.signUp({ email: "joiner@x.test", password: "password-123", name: "J" });
+    const joiner = await w.signUp({ email: "joiner@x.test", password: "password-123", name: "J" });
     expect(await (await w.as(joiner.userId)).org.acceptInvite({ secret })).toEqual({ orgId: w.A.orgId });
     const used = await outcome(() => anon.org.inviteInfo({ secret }));
     const unknown = await outcome(() => anon.org.inviteInfo({ secret: "x".repeat(43) }));

@@ -123,8 +123,7 @@ describe("S3 API tokens", () => {
   });
 
   it("a deactivated owner's tokens stop working", async () => {
-    const anon = await w.anon();
-    const u = await anon.auth.signUp({ email: "leaver@x.test", password: "leaver-password", name: "Leaver" });
+    const u = await w.signUp({ email: "leaver@x.test", password: "leaver-password", name: "Leaver" });
     const me = await w.as(u.userId, u.orgId);
     const t = await me.token.create({ name: "mine", scopes: ["read"] });
     expect((await get(srv.url, "study.list", undefined, bearer(t.token))).status).toBe(200);

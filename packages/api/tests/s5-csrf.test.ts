@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter, handleTrpcFetch, type TSessionClaims } from "../src/index.js";
-import { findUserById } from "@autoglm/db/queries";
 import { callPath, contentHash, makeWorld, ORIGIN, type World } from "./fixture.js";
 import { cases } from "./cases.js";
 
@@ -29,8 +28,7 @@ async function send(path: string, body: string, headers: Record<string, string>)
     // The web app's cookie → claims step, simulated: the cookie names the owner of team A.
     getSession: async (r): Promise<TSessionClaims | null> => {
       if (r.headers.get("cookie") !== "session=owner-a") return null;
-      const u = await findUserById(w.db.db, w.A.ownerId);
-      return { userId: w.A.ownerId, sessionVersion: u!.sessionVersion };
+      return w.sessionOf(w.A.ownerId);
     },
   });
   return { status: res.status, json: await res.json().catch(() => null) };

@@ -48,6 +48,25 @@ export const users = pgTable(
   (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`)],
 );
 
+/**
+ * One row per signed-in browser session; its id travels in the next-auth JWT (`sessionId`).
+ * Sign-out revokes that one row, so a cookie copied before sign-out stops working (S4);
+ * `users.session_version` still ends all of a user's sessions at once.
+ */
+export const userSessions = pgTable(
+  "user_sessions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [index("user_sessions_user_idx").on(t.userId), index("user_sessions_expires_idx").on(t.expiresAt)],
+);
+
 export const organizations = pgTable(
   "organizations",
   {
@@ -326,7 +345,7 @@ export const auditLog = pgTable(
   (t) => [index("audit_log_org_created_idx").on(t.orgId, t.createdAt)],
 );
 
-/** Fixed-window counters for sign-in and token rate limits, shared by all server replicas. */
+/** Fixed-window counters for API-token rate limits (S6c), shared by all server replicas. */
 export const rateLimits = pgTable(
   "rate_limits",
   {
@@ -335,4 +354,24 @@ export const rateLimits = pgTable(
     count: integer("count").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
+);
+
+/**
+ * Sliding-window log of sign-in failures and sign-ups (S6): one row per event, counted over
+ * the last window by account and by client. Rows are few (each key stops growing at its
+ * limit) and old ones are pruned on write. `account_key` and `client_key` are hashes.
+ */
+export const authAttempts = pgTable(
+  "auth_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    kind: text("kind").notNull(),
+    accountKey: text("account_key"),
+    clientKey: text("client_key").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index("auth_attempts_account_idx").on(t.kind, t.accountKey, t.at),
+    index("auth_attempts_client_idx").on(t.kind, t.clientKey, t.at),
+  ],
 );

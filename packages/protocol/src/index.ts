@@ -2,3 +2,8 @@ export * from "./study-spec.js";
 export * from "./metric-line.js";
 export * from "./events/index.js";
 export * from "./builtin.js";
+export * from "./grid-points.js";
+export * from "./spec-size.js";
+export * from "./spec-yaml.js";
+export * from "./text.js";
+export * from "./http-limits.js";

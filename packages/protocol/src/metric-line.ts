@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { noNul } from "./text.js";
 
 /**
  * The metric-line protocol (any language): a line on a trial command's stdout that is a JSON
@@ -17,7 +18,8 @@ export const METRIC_LINE_VERSION = 1 as const;
 export const MAX_METRIC_LINE_BYTES = 64 * 1024;
 const MAX_METRICS = 100;
 
-const ZMetricName = z.string().min(1).max(100);
+// Metric names are jsonb keys, which cannot hold NUL.
+const ZMetricName = noNul(z.string().min(1).max(100));
 export const ZMetricValues = z
   .record(ZMetricName, z.number().finite())
   .refine((m) => Object.keys(m).length <= MAX_METRICS, { message: `at most ${MAX_METRICS} metrics per line` });

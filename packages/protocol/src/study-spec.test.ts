@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mapBuiltinParams } from "./builtin.js";
 import { ZTrialLease } from "./events/schemas.js";
+import { gridPointCount, MAX_GRID_POINTS } from "./grid-points.js";
 import { parseStudySpec } from "./study-spec.js";
 
 const valid = {
@@ -197,5 +198,43 @@ describe("pruner options", () => {
     const bad = parseStudySpec({ ...base, pruner: { name: "patience", patience: 3, wrapped: { name: "nope" } } });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.message).toContain("pruner.wrapped");
+  });
+});
+
+describe("grid point bound", () => {
+  const floats = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x${i}`, { type: "float", low: 0, high: 1 }]));
+  const grid = (space: object, sampler: object) =>
+    parseStudySpec({ name: "g", objective: { metric: "loss", direction: "minimize" }, space, sampler: { name: "grid", ...sampler } });
+
+  it("refuses 62 continuous axes at grid_size 100000, naming the field and the bound", () => {
+    const r = grid(floats(62), { grid_size: 100_000 });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.issues).toHaveLength(1);
+      expect(r.issues[0]!.path).toBe("sampler.grid_size");
+      expect(r.message).toBe(
+        "sampler.grid_size: the grid over 62 parameters at 100000 points per axis has about 10^310 points, " +
+          `more than the ${MAX_GRID_POINTS} a grid may have: lower grid_size, search fewer parameters, or use another sampler (random, tpe)`,
+      );
+    }
+  });
+
+  it("counts the default 10 points per axis, discrete axes at their size, and either spelling of the option", () => {
+    expect(grid(floats(7), {}).ok).toBe(true);
+    const eight = grid(floats(8), {});
+    expect(!eight.ok && eight.message).toContain("sampler.grid_size: the grid over 8 parameters at 10 points per axis has 100000000 points");
+    const camel = grid(floats(2), { gridSize: 100_000 });
+    expect(!camel.ok && camel.issues[0]!.path).toBe("sampler.gridSize");
+    // 1000 choices x 1001 ints thinned to 1000 x 11 stepped floats = 11,000,000 > 10^7; one float value fits.
+    const mixed = {
+      c: { type: "categorical", choices: Array.from({ length: 1000 }, (_, i) => i) },
+      n: { type: "int", low: 0, high: 1000 },
+      d: { type: "float", low: 0, high: 1, step: 0.1 },
+    };
+    expect(gridPointCount(mixed as never, 1000).points).toBe(1000 * 1000 * 11);
+    expect(grid(mixed, { grid_size: 1000 }).ok).toBe(false);
+    expect(grid({ ...mixed, d: { type: "categorical", choices: [1] } }, { grid_size: 1000 }).ok).toBe(true);
+    // Other samplers are not bounded by the grid's size.
+    expect(parseStudySpec({ name: "r", objective: { metric: "loss", direction: "minimize" }, space: floats(62), sampler: { name: "random", grid_size: 100_000 } }).ok).toBe(true);
   });
 });

@@ -1,12 +1,13 @@
 import type { DbHandle } from "@autoglm/db/client";
 import type { TTrialComplete, TTrialEndCode } from "@autoglm/protocol";
+import { agentMayActSql } from "./agent-token.js";
 import { num } from "./agent-types.js";
 import { endAttempt, isRetryable, type EndAttemptInput, type EndedAttempt } from "./retry.js";
 
 export type CompleteResult =
   | { ok: true; duplicate: false; ended: EndedAttempt }
   | { ok: true; duplicate: true; state: EndedAttempt["state"] | "running" }
-  | { ok: false; code: "STALE_LEASE"; message: string };
+  | { ok: false; code: "STALE_LEASE" | "UNAUTHORIZED"; message: string };
 
 /**
  * An agent reports the end of an attempt. The objective's final value is the explicit
@@ -20,11 +21,16 @@ export async function completeAgentTrial(
 ): Promise<CompleteResult> {
   const m = input.msg;
   const [trial] = await handle.query<Record<string, unknown>>(
-    `SELECT t.state, t.lease_token, t.attempt, t.agent_id, t.lease_kind, s.metric
+    `SELECT t.state, t.lease_token, t.attempt, t.agent_id, t.lease_kind, s.metric, ${agentMayActSql("$2")} AS may_act
      FROM trials t JOIN studies s ON s.id = t.study_id WHERE t.id = $1`,
-    [m.trialId],
+    [m.trialId, input.agentId],
     "complete_lookup",
   );
+  // S13: the agent's token no longer acts for its team (owner removed, made a viewer or
+  // deactivated; token revoked): its result is not stored, whatever it claims.
+  if (trial && trial.may_act !== true) {
+    return { ok: false, code: "UNAUTHORIZED", message: "this agent's token can no longer act in its team" };
+  }
   const holds =
     trial &&
     String(trial.lease_token) === m.leaseToken &&

@@ -34,30 +34,56 @@ export async function seedTeam(handle: DbHandle, name = "team"): Promise<TeamFix
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+export interface SeedTokenOptions {
+  scopes?: string[];
+  expiresAt?: Date | null;
+  revoked?: boolean;
+  /** The token's owner (default the team's owner); must be a member for the token to act. */
+  userId?: string;
+  /** Restricts the token to one project of the team. */
+  projectId?: string | null;
+}
+
 /** Creates an API token (default scope `agent`) and returns the plaintext once. */
-export async function seedToken(
+export async function seedToken(handle: DbHandle, team: TeamFixture, options: SeedTokenOptions = {}): Promise<string> {
+  return (await seedTokenRow(handle, team, options)).token;
+}
+
+/** seedToken, also returning the token's id. */
+export async function seedTokenRow(
   handle: DbHandle,
   team: TeamFixture,
-  options: { scopes?: string[]; expiresAt?: Date | null; revoked?: boolean } = {},
-): Promise<string> {
+  options: SeedTokenOptions = {},
+): Promise<{ token: string; tokenId: string }> {
   const bytes = randomBytes(40);
   let body = "";
   for (const b of bytes) body += ALPHABET[b % ALPHABET.length];
   const token = `agl_${body}`;
-  await handle.query(
-    `INSERT INTO api_tokens (org_id, user_id, name, prefix, token_hash, scopes, expires_at, revoked_at)
-     VALUES ($1, $2, 'agent', $3, $4, string_to_array($5, ','), $6, $7)`,
+  const [row] = await handle.query<{ id: string }>(
+    `INSERT INTO api_tokens (org_id, user_id, name, prefix, token_hash, scopes, expires_at, revoked_at, project_id)
+     VALUES ($1, $2, 'agent', $3, $4, string_to_array($5, ','), $6, $7, $8) RETURNING id`,
     [
       team.orgId,
-      team.userId,
+      options.userId ?? team.userId,
       token.slice(0, 8),
       hashToken(token),
       (options.scopes ?? [AGENT_SCOPE]).join(","),
       options.expiresAt ?? null,
       options.revoked ? new Date() : null,
+      options.projectId ?? null,
     ],
   );
-  return token;
+  return { token, tokenId: String(row!.id) };
+}
+
+/** Adds a user to the team with a role; returns the user's id. */
+export async function seedMember(handle: DbHandle, team: TeamFixture, role: "owner" | "admin" | "member" | "viewer", name: string = role): Promise<string> {
+  const [user] = await handle.query<{ id: string }>(
+    `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, 'x') RETURNING id`,
+    [`${name}-${randomUUID().slice(0, 8)}@example.test`, name],
+  );
+  await handle.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)`, [team.orgId, user!.id, role]);
+  return String(user!.id);
 }
 
 /** A running study with a `run` section; `spec` overrides the defaults (minimize `loss`). */
@@ -104,16 +130,20 @@ export async function seedWaitingTrials(
   }
 }
 
-/** Registers an agent row directly (lease tests without a socket). */
+/**
+ * Registers an agent row directly (lease tests without a socket), holding an agent token of
+ * the team's owner (or `tokenId`): an agent is leased work only while its token may act.
+ */
 export async function seedAgent(
   handle: DbHandle,
   team: TeamFixture,
-  options: { name?: string; gpus?: number; maxTrials?: number; memoryMb?: number; labels?: Record<string, string> } = {},
+  options: { name?: string; gpus?: number; maxTrials?: number; memoryMb?: number; labels?: Record<string, string>; tokenId?: string } = {},
 ): Promise<string> {
   const gpus = Array.from({ length: options.gpus ?? 0 }, (_, i) => ({ index: i, model: "Test GPU", memoryMb: 16_000 }));
+  const tokenId = options.tokenId ?? (await seedTokenRow(handle, team)).tokenId;
   const [row] = await handle.query<{ id: string }>(
-    `INSERT INTO agents (org_id, name, host, cpu_cores, memory_mb, gpus, labels, max_trials, is_online, last_heartbeat_at)
-     VALUES ($1, $2, 'localhost', 4, $3, $4::jsonb, $5::jsonb, $6, true, now()) RETURNING id`,
+    `INSERT INTO agents (org_id, name, host, cpu_cores, memory_mb, gpus, labels, max_trials, token_id, is_online, last_heartbeat_at)
+     VALUES ($1, $2, 'localhost', 4, $3, $4::jsonb, $5::jsonb, $6, $7, true, now()) RETURNING id`,
     [
       team.orgId,
       options.name ?? `agent-${randomUUID().slice(0, 8)}`,
@@ -121,6 +151,7 @@ export async function seedAgent(
       JSON.stringify(gpus),
       JSON.stringify(options.labels ?? {}),
       options.maxTrials ?? 1,
+      tokenId,
     ],
   );
   return String(row!.id);

@@ -21,7 +21,8 @@ import { completeAgentTrial } from "./agent-complete.js";
 import { recordAgentMetrics } from "./agent-metrics.js";
 import { StudyOptimizers } from "./agent-optimizer.js";
 import { registerAgent } from "./agent-register.js";
-import { createDbTokenVerifier, isAgentTokenLive, type VerifyAgentToken } from "./agent-token.js";
+import { accessRooms } from "./access-revoked.js";
+import { canAgentAct, createDbTokenVerifier, isAgentTokenLive, type VerifyAgentToken } from "./agent-token.js";
 import { runLoopConfig, silentLogger, type RunLoopConfig, type RunLoopDeps } from "./agent-types.js";
 import { markAgentOffline, recordHeartbeat } from "./heartbeat.js";
 import { leaseTrial, type LeasedTrial } from "./lease-trial.js";
@@ -117,7 +118,9 @@ type Ack = Record<string, unknown> | TAckError;
 
 /**
  * The `/agents` Socket.IO namespace (STYLE 9: a doorbell; Postgres is the truth).
- * Handshake: an API token with the `agent` scope in `auth.token`. Every event is parsed with
+ * Handshake: an API token with the `agent` scope in `auth.token` whose owner may run agents in
+ * its team (S13: checked again at registration, every lease and every write; revocations close
+ * the socket at once through its `user:` / `member:` / `token:` rooms). Every event is parsed with
  * its zod schema from @autoglm/protocol; handlers validate → write → ack, and a malformed
  * or out-of-order event (anything before `agent:register`, a stale lease token) gets an
  * error ack and changes nothing.
@@ -128,7 +131,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   const config = runLoopConfig(deps.config);
   const verifyToken = deps.verifyToken ?? createDbTokenVerifier(db);
   const optimizers =
-    deps.optimizers ?? new StudyOptimizers(db, { refreshMs: config.optimizerRefreshMs, logger, clock: deps.clock });
+    deps.optimizers ?? new StudyOptimizers(db, { refreshMs: config.optimizerRefreshMs, timeoutMs: config.optimizerTimeoutMs, logger, clock: deps.clock });
   const nsp = io.of(AGENT_NAMESPACE) as unknown as Namespace<AgentToServerEvents, ServerToAgentEvents>;
   const agents = new Map<string, Connected>();
   const endListeners: Array<(ended: EndedAttempt) => void> = deps.onTrialEnded ? [deps.onTrialEnded] : [];
@@ -145,6 +148,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       if (!principal) return next(new Error("unauthorized"));
       socket.data.orgId = principal.orgId;
       socket.data.tokenId = principal.tokenId;
+      socket.data.userId = principal.userId;
       next();
     } catch (err) {
       logger.error("agent handshake failed", { error: String(err) });
@@ -190,16 +194,35 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   nsp.on("connection", (rawSocket) => {
     const socket = rawSocket as unknown as AgentSocket;
     const orgId = socket.data.orgId as string;
+    // S13: an `access.revoked` event closes these rooms on every replica at once. Joined before
+    // any event is handled, so registration's own membership check runs after the join: a
+    // removal that lands between the handshake and here is caught by one or the other.
+    void socket.join([
+      accessRooms.user(socket.data.userId as string),
+      accessRooms.member(orgId, socket.data.userId as string),
+      accessRooms.token(socket.data.tokenId as string),
+    ]);
+    /** Nothing this connection sends will be accepted any more: end it (the agent's reconnect is refused at the handshake). */
+    const refuse = (): TAckError => {
+      logger.warn("agent token can no longer act; disconnecting", { agentId: socket.data.agentId });
+      setImmediate(() => socket.disconnect(true));
+      return ackError("UNAUTHORIZED", "this agent's token can no longer act in its team (revoked or expired, or its owner was removed, made a viewer or deactivated)");
+    };
 
     on(socket, "agent:register", ZAgentRegister, false, async (msg) => {
       if (socket.data.agentId) return ackError("OUT_OF_ORDER", "this connection is already registered");
       const r = await registerAgent(db, {
         orgId,
-        tokenId: socket.data.tokenId ?? null,
+        tokenId: socket.data.tokenId as string,
         msg,
         leaseTtlMs: config.leaseTtlMs,
         offering: (agentId) => offering.get(agentId) ?? new Set(),
       });
+      if (!r.ok && r.code === "UNAUTHORIZED") return refuse();
+      if (!r.ok) {
+        logger.warn("agent registration refused", { name: msg.name, code: r.code });
+        return ackError(r.code, r.message);
+      }
       socket.data.agentId = r.agentId;
       const adopted = msg.running.map((x) => x.trialId).filter((id) => !r.stale.includes(id));
       agents.set(r.agentId, {
@@ -231,11 +254,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
     on(socket, "agent:heartbeat", ZAgentHeartbeat, true, async (msg, agentId) => {
       if (now() - tokenCheckedAt > config.tokenRecheckMs && socket.data.tokenId) {
         tokenCheckedAt = now();
-        if (!(await isAgentTokenLive(db, socket.data.tokenId as string))) {
-          logger.warn("agent token no longer valid; disconnecting", { agentId });
-          setImmediate(() => socket.disconnect(true));
-          return ackError("UNAUTHORIZED", "the agent's token was revoked or has expired");
-        }
+        if (!(await isAgentTokenLive(db, socket.data.tokenId as string))) return refuse();
       }
       const r = await recordHeartbeat(db, { agentId, running: msg.running, leaseTtlMs: config.leaseTtlMs, gpuUse: msg.gpuUse });
       const entry = agents.get(agentId);
@@ -260,6 +279,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
 
     on(socket, "trial:metric", ZTrialMetric, true, async (msg, agentId) => {
       const r = await recordAgentMetrics(db, { agentId, msg, leaseTtlMs: config.leaseTtlMs });
+      if (!r.held && !(await canAgentAct(db, agentId))) return refuse();
       if (!r.held) return ackError("STALE_LEASE", "this attempt no longer holds the trial's lease");
       let prune = false;
       for (const [step, value] of r.objective) {
@@ -276,6 +296,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
 
     on(socket, "trial:complete", ZTrialComplete, true, async (msg, agentId) => {
       const r = await completeAgentTrial(db, { agentId, msg });
+      if (!r.ok && r.code === "UNAUTHORIZED") return refuse();
       if (!r.ok) return ackError(r.code, r.message);
       if (!r.duplicate) afterEnd(r.ended, { signalAgent: false });
       const entry = agents.get(agentId);

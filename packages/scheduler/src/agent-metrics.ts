@@ -1,5 +1,6 @@
 import type { DbHandle } from "@autoglm/db/client";
 import type { TTrialMetric } from "@autoglm/protocol";
+import { agentMayActSql } from "./agent-token.js";
 import { num } from "./agent-types.js";
 
 export interface StoredMetrics {
@@ -16,7 +17,8 @@ export interface StoredMetrics {
 }
 
 /**
- * Stores a batch of intermediate values in ONE statement, fenced by the lease token, and
+ * Stores a batch of intermediate values in ONE statement, fenced by the lease token and by
+ * the agent's token still being allowed to act (S13: a removed member's agent stores nothing), and
  * renews the lease (a report is proof of life). `(trial, step)` is the primary key: a replay
  * of the same batch stores nothing (R7); a LATER attempt of the trial (resumed from a
  * checkpoint) overwrites the steps it re-reports. Points without the objective metric keep
@@ -28,6 +30,7 @@ WITH t AS (
   FROM trials tr JOIN studies s ON s.id = tr.study_id
   WHERE tr.id = $1 AND tr.lease_token = $2 AND tr.attempt = $3 AND tr.agent_id = $4
     AND tr.state = 'running' AND tr.lease_kind = 'agent'
+    AND ${agentMayActSql("$4")}
 ),
 pts AS (
   SELECT p.step, p.metrics, (p.metrics ->> t.metric)::float8 AS value

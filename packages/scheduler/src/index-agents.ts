@@ -14,3 +14,4 @@ export * from "./retry.js";
 export * from "./scheduler-loop.js";
 export * from "./agent-fixtures.js";
 export * from "./agent-list.js";
+export * from "./access-revoked.js";

@@ -172,14 +172,15 @@ describe("registerAgent", () => {
     const offered = (await leaseTrial(db, { agentId, leaseTtlMs: TTL }))!;
     // The agent comes back reporting neither: the first was lost with a previous process of
     // it; the second is the one this server was offering when the connection dropped.
+    const [{ token_id: tokenId }] = (await db.query<{ token_id: string }>(`SELECT token_id FROM agents WHERE id = $1`, [agentId])) as [{ token_id: string }];
     const r = await registerAgent(db, {
       orgId: team.orgId,
-      tokenId: null,
+      tokenId,
       msg: { v: 1, name, host: "localhost", cpuCores: 4, memoryMb: 64_000, gpus: [], labels: {}, maxTrials: 2, running: [] },
       leaseTtlMs: TTL,
       offering: (id) => new Set(id === agentId ? [offered.trialId] : []),
     });
-    expect(r.agentId).toBe(agentId);
+    expect(r).toMatchObject({ ok: true, agentId });
     const rows = await db.query<{ id: string; state: string; attempt: unknown; end_code: string; end_reason: string }>(
       `SELECT t.id, t.state, t.attempt, a.end_code, a.end_reason FROM trials t JOIN trial_attempts a ON a.trial_id = t.id WHERE t.id = ANY($1)`,
       [[lost.trialId, offered.trialId]],

@@ -1,4 +1,5 @@
 import type { DbHandle } from "@autoglm/db/client";
+import { agentTokenJoinsSql, agentTokenMayActSql } from "./agent-token.js";
 import { isoOf, num } from "./agent-types.js";
 
 export interface LeasedTrial {
@@ -16,7 +17,10 @@ export interface LeasedTrial {
 /**
  * Leases the oldest waiting trial that fits the agent, in ONE statement (STYLE 8):
  *
- *  - `pick` takes one waiting trial of the agent's own org (S8: never another team's), of a
+ *  - `ag` is the agent while its API token may act (S13: a removed, demoted or deactivated
+ *    owner's agent is leased nothing), with the token's project restriction.
+ *  - `pick` takes one waiting trial of the agent's own org (S8: never another team's) and, for
+ *    a project-restricted token, of that project only, of a
  *    running study with a `run.command` or `run.builtin`, whose `run.resources` fit what the agent has left:
  *    free trial slots, free GPUs (GPU count minus the GPUs its running trials asked for),
  *    memory, and labels (`agents.labels @> resources.labels`). `FOR UPDATE SKIP LOCKED` lets
@@ -32,9 +36,15 @@ export interface LeasedTrial {
  */
 const LEASE_SQL = `
 WITH ag AS (
-  SELECT a.id, a.org_id, a.labels, a.memory_mb, a.max_trials, jsonb_array_length(a.gpus) AS gpu_count
+  -- The agent, only while its token may act (S13: its owner is still a member who may run
+  -- agents, the token is live); empty otherwise, and so is everything below. Three primary-key
+  -- lookups beside the agent's own.
+  SELECT a.id, a.org_id, a.labels, a.memory_mb, a.max_trials, jsonb_array_length(a.gpus) AS gpu_count,
+         tk.project_id
   FROM agents a
-  WHERE a.id = $1
+  JOIN api_tokens tk ON tk.id = a.token_id AND tk.org_id = a.org_id
+  ${agentTokenJoinsSql()}
+  WHERE a.id = $1 AND ${agentTokenMayActSql()}
 ),
 used AS (
   SELECT count(*)::int AS n,
@@ -49,6 +59,7 @@ fit AS MATERIALIZED (
   SELECT s.id
   FROM studies s CROSS JOIN ag CROSS JOIN used
   WHERE s.org_id = ag.org_id
+    AND (ag.project_id IS NULL OR s.project_id = ag.project_id)
     AND s.state = 'running'
     AND (s.spec #>> '{run,command}' IS NOT NULL OR s.spec #> '{run,builtin}' IS NOT NULL)
     AND used.n < ag.max_trials

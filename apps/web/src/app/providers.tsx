@@ -3,6 +3,7 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@ta
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { useState, type ReactNode } from "react";
 import type { AppRouter } from "@autoglm/api";
+import { MAX_TRPC_BATCH_SIZE } from "@autoglm/protocol";
 import { errorCodeOf } from "@/lib/errors";
 import { getSelectedOrg } from "@/lib/org";
 import { TRPCProvider } from "@/lib/trpc";
@@ -36,6 +37,8 @@ export function Providers({ children }: { children: ReactNode }) {
       links: [
         httpBatchLink({
           url: "/api/trpc",
+          // The server refuses larger batches; a page that ever asks more at once is split.
+          maxItems: MAX_TRPC_BATCH_SIZE,
           headers() {
             const org = getSelectedOrg();
             return org ? { "x-autoglm-org": org } : {};

@@ -1,6 +1,9 @@
 "use client";
 // next-auth's REST endpoints called directly (no next-auth/react in the bundle), so a 429
 // from the server's sign-in rate limit (S6) reaches the form as a sentence.
+import { sameOriginPath } from "./safe-redirect";
+
+export const WRONG_PASSWORD = "Wrong email or password.";
 
 export type SignInResult = { ok: true } | { ok: false; message: string };
 
@@ -27,7 +30,8 @@ export async function signInWithPassword(email: string, password: string): Promi
     const data = (await res.json().catch(() => ({}))) as { url?: string };
     const error = data.url ? new URL(data.url, window.location.origin).searchParams.get("error") : "unknown";
     if (!res.ok || error) {
-      if (error === "CredentialsSignin") return { ok: false, message: "Wrong email or password." };
+      if (error === "CredentialsSignin") return { ok: false, message: WRONG_PASSWORD };
+      if (error === "RateLimited") return { ok: false, message: "Too many sign-in attempts. Wait a few minutes and try again." };
       return { ok: false, message: "Sign-in failed. Try again." };
     }
     return { ok: true };
@@ -51,8 +55,10 @@ export async function signOut(): Promise<void> {
   }
 }
 
-/** Only same-site paths: an open redirect through callbackUrl is refused. */
+/** Only paths on this origin, as the browser will read them (see safe-redirect.ts). */
 export function safeCallback(raw: string | null | undefined, fallback = "/projects"): string {
-  if (!raw || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\")) return fallback;
-  return raw;
+  // Rendered on the server too, where there is no window: any origin works for telling a
+  // path on it from a URL elsewhere.
+  const origin = typeof window === "undefined" ? "http://server.invalid" : window.location.origin;
+  return sameOriginPath(raw, origin, fallback);
 }

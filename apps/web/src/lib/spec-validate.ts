@@ -1,24 +1,15 @@
-import { parseStudySpec, type TSpecIssue } from "@autoglm/protocol";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { parseSpecYaml, parseStudySpec, type TSpecIssue } from "@autoglm/protocol";
 
 export type SpecCheck = { ok: true; spec: unknown } | { ok: false; issues: TSpecIssue[] };
 
-/** Parses YAML, then validates with the same zod schema the API uses. */
+/** Parses YAML with the server's bounds (size, aliases), then validates with the same zod schema the API uses. */
 export function checkYaml(text: string): SpecCheck {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const line = err.linePos?.[0]?.line;
-      return { ok: false, issues: [{ path: line ? `line ${line}` : "(yaml)", message: err.message.split("\n")[0] ?? "invalid YAML" }] };
-    }
-    return { ok: false, issues: [{ path: "(yaml)", message: "invalid YAML" }] };
-  }
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+  const doc = parseSpecYaml(text);
+  if (!doc.ok) return { ok: false, issues: [{ path: doc.line ? `line ${doc.line}` : "(yaml)", message: doc.message }] };
+  if (doc.value === null || typeof doc.value !== "object" || Array.isArray(doc.value)) {
     return { ok: false, issues: [{ path: "(spec)", message: "must be a mapping with name, objective and space" }] };
   }
-  return checkSpec(doc);
+  return checkSpec(doc.value);
 }
 
 export function checkSpec(spec: unknown): SpecCheck {
@@ -42,10 +33,6 @@ export function issuesFromMessage(message: string): TSpecIssue[] {
 
 /** The YAML as an object without validating it (for carrying an invalid spec into the form). */
 export function parseYamlLoose(text: string): { ok: true; spec: unknown } | { ok: false } {
-  try {
-    const doc: unknown = parseYaml(text);
-    return doc && typeof doc === "object" && !Array.isArray(doc) ? { ok: true, spec: doc } : { ok: false };
-  } catch {
-    return { ok: false };
-  }
+  const doc = parseSpecYaml(text);
+  return doc.ok && doc.value && typeof doc.value === "object" && !Array.isArray(doc.value) ? { ok: true, spec: doc.value } : { ok: false };
 }

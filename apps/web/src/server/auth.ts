@@ -1,6 +1,7 @@
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
-import { authenticateCredentials } from "@autoglm/api";
+import { accessRevoked, authenticateCredentials, endUserSession, SESSION_MAX_AGE_MS, startUserSession } from "@autoglm/api";
+import { sameOriginPath } from "@/lib/safe-redirect";
 import { CLIENT_IP_HEADER, getPlatform } from "./platform";
 
 declare module "next-auth" {
@@ -10,6 +11,7 @@ declare module "next-auth" {
   interface User {
     id: string;
     sessionVersion: number;
+    sessionId: string;
   }
 }
 
@@ -17,11 +19,13 @@ declare module "next-auth/jwt" {
   interface JWT {
     userId?: string;
     sessionVersion?: number;
+    /** The sign-in's `user_sessions` row: sign-out revokes it, so a copied cookie dies too (S4). */
+    sessionId?: string;
   }
 }
 
-/** 30 days, like the API token default; sign-out-everywhere ends it sooner (S4). */
-const SESSION_MAX_AGE_S = 30 * 24 * 60 * 60;
+/** 30 days, like the API token default; sign-out and sign-out-everywhere end it sooner (S4). */
+const SESSION_MAX_AGE_S = SESSION_MAX_AGE_MS / 1000;
 
 /**
  * Built per request from the platform handle: the secret lives in the data dir (or
@@ -49,7 +53,8 @@ export function getAuthOptions(): NextAuthOptions {
           const ip = typeof header === "string" ? header : "unknown";
           try {
             const user = await authenticateCredentials(platform.db, { email, password, ip });
-            return { id: user.id, email: user.email, name: user.name, sessionVersion: user.sessionVersion };
+            const { sessionId } = await startUserSession(platform.db, { userId: user.id });
+            return { id: user.id, email: user.email, name: user.name, sessionVersion: user.sessionVersion, sessionId };
           } catch (err) {
             const code = (err as { appCode?: unknown }).appCode;
             // The custom server answers 429 before this point (S6); this covers a race.
@@ -65,8 +70,13 @@ export function getAuthOptions(): NextAuthOptions {
         if (user) {
           token.userId = user.id;
           token.sessionVersion = user.sessionVersion;
+          token.sessionId = user.sessionId;
         }
         return token;
+      },
+      // Same-origin targets only, judged as a browser parses them (see safe-redirect.ts).
+      redirect({ url, baseUrl }) {
+        return new URL(sameOriginPath(url, baseUrl, "/projects"), baseUrl).href;
       },
       session({ session, token }) {
         session.user = {
@@ -75,6 +85,16 @@ export function getAuthOptions(): NextAuthOptions {
           name: token.name ?? "",
         };
         return session;
+      },
+    },
+    events: {
+      // With JWT sessions next-auth only clears the cookie; ending the row server-side makes a
+      // copy of the cookie taken before sign-out useless too.
+      async signOut({ token }) {
+        if (typeof token?.userId !== "string" || typeof token.sessionId !== "string") return;
+        const ended = await endUserSession(platform.db, { userId: token.userId, sessionId: token.sessionId });
+        // Its open dashboard sockets close at once, on every replica (S13); others stay.
+        if (ended) platform.events.publish(accessRevoked.sessionEnded(token.userId, token.sessionId));
       },
     },
   };

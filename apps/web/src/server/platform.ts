@@ -1,3 +1,4 @@
+import type { TEventSink, TPlatformEvent } from "@autoglm/api";
 import type { DbHandle } from "@autoglm/db/client";
 
 /**
@@ -9,11 +10,16 @@ const PLATFORM_KEY = "__autoglmPlatform";
 
 export interface PlatformHandle {
   db: DbHandle;
-  events: {
-    publish(event: { type: string; orgId: string; studyId: string; trialId?: string }): void;
-    subscribe(listener: (event: { type: string; orgId: string; studyId: string; trialId?: string }) => void): () => void;
+  /** The api's events: live-update doorbells and `access.revoked` (the server closes those connections). */
+  events: TEventSink & { subscribe(listener: (event: TPlatformEvent) => void): () => void };
+  config: {
+    authSecret: string;
+    publicUrl: string;
+    secureCookies: boolean;
+    allowedOrigins: string[];
+    askLeaseMs?: number | undefined;
+    optimizerTimeoutMs?: number | undefined;
   };
-  config: { authSecret: string; publicUrl: string; secureCookies: boolean; allowedOrigins: string[]; askLeaseMs?: number | undefined };
   /** Unexpected (500) errors of the api; gets path and error, never secrets. */
   onInternalError(info: { path: string; error: unknown }): void;
   /**

@@ -12,4 +12,6 @@ export * from "./tokens.js";
 export * from "./audit.js";
 export * from "./agents.js";
 export * from "./rate-limits.js";
+export * from "./user-sessions.js";
+export * from "./auth-attempts.js";
 export { withTransaction } from "./tx.js";

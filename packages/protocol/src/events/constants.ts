@@ -30,6 +30,12 @@ export const TRIAL_END_CODES = {
   USER_COMMAND_SPAWN_FAILED: { consumesAttempt: true, retry: true },
   USER_TIMEOUT: { consumesAttempt: true, retry: false },
   USER_NO_OBJECTIVE: { consumesAttempt: true, retry: false },
+  /**
+   * The agent's trial user (nobody under a root agent) cannot reach what the trial runs: the
+   * agent's setup, not the study's. It spends an attempt so a trial no agent can run ends
+   * after max_attempts instead of circling forever; another agent may take the retry.
+   */
+  AGENT_TRIAL_USER_NO_ACCESS: { consumesAttempt: true, retry: true },
   AGENT_LOST: { consumesAttempt: true, retry: true },
   LEASE_EXPIRED: { consumesAttempt: true, retry: true },
   AGENT_SHUTDOWN: { consumesAttempt: false, retry: true },

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ZMetricValues } from "../metric-line.js";
 import { ZBuiltinRun } from "../study-spec.js";
 import { PROTOCOL_VERSION, TRIAL_END_CODES, type TTrialEndCode } from "./constants.js";
+import { noNul, replaceNul } from "../text.js";
 
 /**
  * One zod schema per Socket.IO event of the `/agents` namespace (STYLE 9). Every payload
@@ -11,7 +12,8 @@ import { PROTOCOL_VERSION, TRIAL_END_CODES, type TTrialEndCode } from "./constan
 
 const ZV = z.literal(PROTOCOL_VERSION);
 const ZUuid = z.string().uuid();
-const ZLabels = z.record(z.string().min(1).max(100), z.string().max(200)).refine((l) => Object.keys(l).length <= 50, {
+// Strings an agent sends that are stored refuse NUL (PostgreSQL cannot hold it); printed text is cleaned instead.
+const ZLabels = z.record(noNul(z.string().min(1).max(100)), noNul(z.string().max(200))).refine((l) => Object.keys(l).length <= 50, {
   message: "at most 50 labels",
 });
 const ZEndCode = z.enum(Object.keys(TRIAL_END_CODES) as [TTrialEndCode, ...TTrialEndCode[]]);
@@ -19,7 +21,7 @@ const ZEndCode = z.enum(Object.keys(TRIAL_END_CODES) as [TTrialEndCode, ...TTria
 export const ZGpu = z
   .object({
     index: z.number().int().min(0).max(1023),
-    model: z.string().max(200),
+    model: noNul(z.string().max(200)),
     memoryMb: z.number().int().min(0).max(10_000_000),
   })
   .strict();
@@ -51,14 +53,14 @@ export const ZAgentRegister = z
   .object({
     v: ZV,
     name: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:@-]+$/, "letters, digits and _ . : @ - only"),
-    host: z.string().min(1).max(255),
+    host: noNul(z.string().min(1).max(255)),
     cpuCores: z.number().int().min(0).max(100_000),
     memoryMb: z.number().int().min(0).max(1_000_000_000),
     gpus: z.array(ZGpu).max(64),
     labels: ZLabels,
     /** How many trials the agent runs at once (default: its GPU count, at least 1). */
     maxTrials: z.number().int().min(1).max(1000),
-    agentVersion: z.string().max(50).optional(),
+    agentVersion: noNul(z.string().max(50)).optional(),
     /** Trials this process is still running, so a reconnect re-adopts them (R4) instead of restarting. */
     running: z.array(ZLeaseRef).max(1000),
   })
@@ -108,16 +110,16 @@ export const ZTrialComplete = ZLeaseRef.extend({
    */
   outcome: ZTrialOutcome,
   code: ZEndCode.optional(),
-  reason: z.string().max(2000).optional(),
+  reason: z.string().max(2000).transform(replaceNul).optional(),
   /** Values of an explicit `{"autoglm":1,"final":{...}}` line. */
   final: ZMetricValues.optional(),
   /** The last reported value of each metric (the objective's final value when there is no final line). */
   lastMetrics: ZMetricValues.optional(),
   lastStep: z.number().int().min(0).optional(),
   exitCode: z.number().int().nullable(),
-  signal: z.string().max(20).nullable(),
+  signal: noNul(z.string().max(20)).nullable(),
   /** The end of the trial's log (bounded by the agent, secrets redacted). */
-  logTail: z.string().max(65_536).optional(),
+  logTail: z.string().max(65_536).transform(replaceNul).optional(),
 }).strict();
 export type TTrialComplete = z.infer<typeof ZTrialComplete>;
 
@@ -176,6 +178,8 @@ export const AGENT_ERROR_CODES = [
   "STALE_LEASE",
   "OUT_OF_ORDER",
   "UNAUTHORIZED",
+  /** agent:register under a name another member's agent holds (only its owner or an admin may replace it). */
+  "NAME_TAKEN",
   "INTERNAL",
 ] as const;
 export type TAgentErrorCode = (typeof AGENT_ERROR_CODES)[number];

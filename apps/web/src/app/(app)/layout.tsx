@@ -2,7 +2,9 @@ import { getServerSession } from "next-auth";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
+import { sameOriginPath } from "@/lib/safe-redirect";
 import { getAuthOptions } from "@/server/auth";
+import { getPlatform } from "@/server/platform";
 import { AppShell } from "./app-shell";
 
 export const dynamic = "force-dynamic";
@@ -10,7 +12,8 @@ export const dynamic = "force-dynamic";
 export default async function AppLayout({ children }: { children: ReactNode }) {
   const session = await getServerSession(getAuthOptions());
   if (!session?.user?.id) {
-    const path = (await headers()).get("x-autoglm-path") ?? "/projects";
+    // The request's own path (set by apps/server), checked like every post-sign-in target.
+    const path = sameOriginPath((await headers()).get("x-autoglm-path"), getPlatform().config.publicUrl);
     redirect(`/signin?callbackUrl=${encodeURIComponent(path)}`);
   }
   return <AppShell user={{ name: session.user.name, email: session.user.email }}>{children}</AppShell>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { findUserById, setUserPassword, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { accessRevoked } from "../../events.js";
 import { protectedProcedure } from "../../trpc.js";
 import { AppError } from "../../errors.js";
 import { hashPassword, verifyPassword } from "../../auth/password.js";
@@ -26,5 +27,6 @@ export const changePassword = protectedProcedure({ tokens: "none" })
       await setUserPassword(tx, user.id, hash);
       await writeAudit(tx, { orgId: null, actor: ctx.actor, action: "user.password_change", targetType: "user", targetId: user.id });
     });
+    ctx.events.publish(accessRevoked.sessionsEnded(user.id, "password.changed"));
     return { ok: true as const, sessionVersion: user.sessionVersion + 1 };
   });

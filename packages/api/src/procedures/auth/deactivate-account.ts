@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { disableUser, findUserById, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { accessRevoked } from "../../events.js";
 import { protectedProcedure } from "../../trpc.js";
 import { AppError } from "../../errors.js";
 import { verifyPassword } from "../../auth/password.js";
@@ -7,7 +8,7 @@ import { zOk } from "../shared.js";
 
 export const ZDeactivateInput = z.object({ password: z.string().min(1, "is required").max(1000) }).strict();
 
-/** Sets disabled_at: the user's sessions and API tokens stop working on their next request. */
+/** Sets disabled_at: the user's sessions and API tokens stop working, and their live agents and sockets close (S13). */
 export const deactivateAccount = protectedProcedure({ tokens: "none" })
   .input(ZDeactivateInput)
   .output(zOk)
@@ -20,5 +21,6 @@ export const deactivateAccount = protectedProcedure({ tokens: "none" })
       await disableUser(tx, user.id, ctx.options.now());
       await writeAudit(tx, { orgId: null, actor: ctx.actor, action: "user.deactivate", targetType: "user", targetId: user.id });
     });
+    ctx.events.publish(accessRevoked.accountDeactivated(user.id));
     return { ok: true as const };
   });

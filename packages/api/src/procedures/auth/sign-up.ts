@@ -1,6 +1,5 @@
 import { z } from "zod";
 import {
-  findUserByEmail,
   insertOrgWithOwner,
   insertUser,
   slugify,
@@ -12,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { publicProcedure } from "../../trpc.js";
 import { AppError } from "../../errors.js";
 import { hashPassword } from "../../auth/password.js";
+import { reserveSignUpAttempt } from "../../auth/attempt-limits.js";
 import { zText } from "./../shared.js";
 
 export const ZSignUpInput = z
@@ -22,7 +22,15 @@ export const ZSignUpInput = z
     teamName: zText(100, 1).optional(),
   })
   .strict();
-export const ZSignUpOutput = z.object({ userId: z.string(), orgId: z.string() });
+/**
+ * The same answer whether the email was free or already had an account, so sign-up does not
+ * tell anyone which emails are registered. The embedded default sends no email, so there is
+ * no "check your inbox" step: the client signs in with the password it chose next, which
+ * works for a new account (or for the owner of an existing one) and fails like any wrong
+ * password otherwise. That sign-in still reveals that an account existed, but only at the
+ * cost of a sign-up and a counted sign-in failure, both limited per client (S6).
+ */
+export const ZSignUpOutput = z.object({ ok: z.literal(true) });
 
 /** A unique team slug: the name's slug, or with a short random suffix when taken. */
 export async function uniqueOrgSlug(db: Parameters<typeof slugTaken>[0], name: string): Promise<string> {
@@ -39,15 +47,22 @@ export const signUp = publicProcedure
   .output(ZSignUpOutput)
   .mutation(async ({ ctx, input }) => {
     const db = ctx.db.db;
-    if (await findUserByEmail(db, input.email)) {
-      throw new AppError("EMAIL_TAKEN", { userMessage: "An account with this email already exists; sign in instead." });
-    }
-    const passwordHash = await hashPassword(input.password);
-    return withTransaction(db, async (tx) => {
-      const user = await insertUser(tx, { email: input.email, name: input.name, passwordHash });
-      if (!user) {
-        throw new AppError("EMAIL_TAKEN", { userMessage: "An account with this email already exists; sign in instead." });
+    const limit = ctx.options.signUpLimit;
+    // In-process callers (ctx.req null: server code, tests) are not a client to limit.
+    if (limit && ctx.req) {
+      const verdict = await reserveSignUpAttempt(ctx.db, { ip: ctx.req.clientIp }, limit, ctx.options.now());
+      if (verdict.limited) {
+        throw new AppError("RATE_LIMITED", {
+          userMessage: `Too many sign-ups from your address. Try again in ${Math.ceil(verdict.retryAfterSeconds / 60)} minute(s).`,
+        });
       }
+    }
+    // Hashed either way, so an existing email takes as long as a new one.
+    const passwordHash = await hashPassword(input.password);
+    await withTransaction(db, async (tx) => {
+      // An existing account is left untouched (its owner signs in with their own password).
+      const user = await insertUser(tx, { email: input.email, name: input.name, passwordHash });
+      if (!user) return;
       const teamName = input.teamName ?? `${input.name}'s team`;
       const org = await insertOrgWithOwner(tx, { name: teamName, slug: await uniqueOrgSlug(tx, teamName), ownerId: user.id });
       await writeAudit(tx, {
@@ -58,6 +73,6 @@ export const signUp = publicProcedure
         targetId: user.id,
         details: { role: "owner", via: "sign-up" },
       });
-      return { userId: user.id, orgId: org.id };
     });
+    return { ok: true as const };
   });

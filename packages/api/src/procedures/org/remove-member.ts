@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { deleteMember, lockMemberships, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { accessRevoked } from "../../events.js";
 import { orgProcedure } from "../../trpc.js";
 import { zId, zOk } from "../shared.js";
 import { checkMemberChange } from "./member-rules.js";
@@ -28,5 +29,7 @@ export const removeMember = orgProcedure("admin", { tokens: "none" })
         details: { role: before },
       });
     });
+    // S13: the member's agents and live sockets in this team close now, on every replica.
+    ctx.events.publish(accessRevoked.memberRemoved(ctx.scope.orgId, input.userId));
     return { ok: true as const };
   });

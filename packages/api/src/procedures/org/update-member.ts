@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { lockMemberships, updateMemberRole, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { accessRevoked } from "../../events.js";
 import { orgProcedure } from "../../trpc.js";
 import { zId, zOk, zRole } from "../shared.js";
 import { checkMemberChange } from "./member-rules.js";
@@ -10,7 +11,7 @@ export const updateMember = orgProcedure("admin", { tokens: "none" })
   .input(ZUpdateMemberInput)
   .output(zOk)
   .mutation(async ({ ctx, input }) => {
-    await withTransaction(ctx.db.db, async (tx) => {
+    const before = await withTransaction(ctx.db.db, async (tx) => {
       await lockMemberships(tx, ctx.scope.orgId);
       const before = await checkMemberChange(tx, {
         orgId: ctx.scope.orgId,
@@ -27,6 +28,11 @@ export const updateMember = orgProcedure("admin", { tokens: "none" })
         targetId: input.userId,
         details: { from: before, to: input.role },
       });
+      return before;
     });
+    // S13: a viewer runs no agents; its dashboard may still watch the team, so only agents close.
+    if (input.role === "viewer" && before !== "viewer") {
+      ctx.events.publish(accessRevoked.memberDemoted(ctx.scope.orgId, input.userId));
+    }
     return { ok: true as const };
   });

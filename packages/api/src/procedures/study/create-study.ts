@@ -1,37 +1,22 @@
 import { z } from "zod";
-import { parse as parseYaml } from "yaml";
 import { getProject, insertStudy, withTransaction, writeAudit } from "@autoglm/db/queries";
-import { parseStudySpec, ZStudySpec, type TStudySpec } from "@autoglm/protocol";
+import { MAX_SPEC_YAML_CHARS, ZStudySpec, type TStudySpec } from "@autoglm/protocol";
 import { createOptimizer } from "@autoglm/optimizer";
 import { askOptimizerConfig } from "@autoglm/scheduler";
 import { orgProcedure } from "../../trpc.js";
 import { AppError, notFound } from "../../errors.js";
+import { specFromYaml } from "../../spec-yaml-pool.js";
 import { zId } from "../shared.js";
 
 export const ZCreateStudyInput = z
   .object({
     projectId: zId,
     spec: ZStudySpec.optional(),
-    yaml: z.string().max(200_000, "must be at most 200000 characters").optional(),
+    yaml: z.string().max(MAX_SPEC_YAML_CHARS, `must be at most ${MAX_SPEC_YAML_CHARS} characters`).optional(),
   })
   .strict()
   .refine((v) => (v.spec === undefined) !== (v.yaml === undefined), { message: "give exactly one of spec or yaml", path: ["spec"] });
 export const ZCreateStudyOutput = z.object({ id: z.string() });
-
-/** YAML text → validated spec, with the same field-naming errors as the JSON path. */
-export function specFromYaml(text: string): TStudySpec {
-  let doc: unknown;
-  try {
-    // maxAliasCount bounds "billion laughs" expansion.
-    doc = parseYaml(text, { maxAliasCount: 100, prettyErrors: false });
-  } catch (err) {
-    const msg = err instanceof Error ? err.message.split("\n")[0] : "cannot be parsed";
-    throw new AppError("INVALID_SPEC", { userMessage: `yaml: ${msg}` });
-  }
-  const parsed = parseStudySpec(doc);
-  if (!parsed.ok) throw new AppError("INVALID_SPEC", { userMessage: parsed.message });
-  return parsed.spec;
-}
 
 /** The optimizer's own checks (sampler options, space details zod cannot see). */
 export function checkSpecWithOptimizer(spec: TStudySpec): void {
@@ -46,7 +31,7 @@ export const createStudy = orgProcedure("member")
   .input(ZCreateStudyInput)
   .output(ZCreateStudyOutput)
   .mutation(async ({ ctx, input }) => {
-    const spec = input.spec ?? specFromYaml(input.yaml!);
+    const spec = input.spec ?? (await specFromYaml(input.yaml!));
     checkSpecWithOptimizer(spec);
     const project = await getProject(ctx.db.db, ctx.scope, input.projectId);
     if (!project) throw notFound("Project");

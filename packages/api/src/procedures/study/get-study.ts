@@ -3,6 +3,7 @@ import { countTrialsByState, getStudy as getStudyRow, getTrial, type DbOrTx, typ
 import type { TStudySpec } from "@autoglm/protocol";
 import { orgProcedure } from "../../trpc.js";
 import { notFound } from "../../errors.js";
+import { maskSpecSecrets } from "../../secrets.js";
 import { iso, paramsOut, zId, zParams, zStudyState } from "../shared.js";
 
 export const ZStudyIdInput = z.object({ studyId: zId }).strict();
@@ -43,7 +44,8 @@ export const getStudy = orgProcedure("viewer")
       projectId: study.projectId,
       name: study.name,
       state: study.state,
-      spec: study.spec as TStudySpec,
+      // run.env values are secrets: never shown, to any role (see secrets.ts).
+      spec: maskSpecSecrets(study.spec as TStudySpec),
       counts,
       best: await bestOf(ctx.db.db, ctx.scope, study),
       createdAt: iso(study.createdAt),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { revokeToken as revokeTokenRow, ROLE_RANK, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { accessRevoked } from "../../events.js";
 import { orgProcedure } from "../../trpc.js";
 import { notFound } from "../../errors.js";
 import { zId, zOk } from "../shared.js";
@@ -22,5 +23,7 @@ export const revokeToken = orgProcedure("member", { tokens: "none" })
       if (!ok) throw notFound("Token");
       await writeAudit(tx, { orgId: ctx.scope.orgId, actor: ctx.actor, action: "token.revoke", targetType: "token", targetId: input.id });
     });
+    // Its agents close now, not at their next token re-check.
+    ctx.events.publish(accessRevoked.tokenRevoked(input.id));
     return { ok: true as const };
   });

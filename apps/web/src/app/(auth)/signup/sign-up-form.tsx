@@ -3,7 +3,7 @@ import { useMutation } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useState } from "react";
-import { safeCallback, signInWithPassword } from "@/lib/auth-client";
+import { safeCallback, signInWithPassword, WRONG_PASSWORD } from "@/lib/auth-client";
 import { userMessageOf } from "@/lib/errors";
 import { setSelectedOrg } from "@/lib/org";
 import { useTRPC } from "@/lib/trpc";
@@ -34,10 +34,20 @@ export function SignUpForm() {
           setPending(true);
           try {
             const teamName = form.teamName.trim() || `${form.name.trim() || "My"}'s team`;
-            const created = await signUp.mutateAsync({ email: form.email.trim(), name: form.name.trim(), password: form.password, teamName });
+            // Sign-up answers the same whether or not the email already had an account (it does
+            // not tell strangers who is registered); signing in with the new password says
+            // whether this person now has one.
+            await signUp.mutateAsync({ email: form.email.trim(), name: form.name.trim(), password: form.password, teamName });
             const result = await signInWithPassword(form.email.trim(), form.password);
-            if (!result.ok) throw new Error(result.message);
-            if (!joiningInvite) setSelectedOrg(created.orgId);
+            if (!result.ok) {
+              throw new Error(
+                result.message === WRONG_PASSWORD
+                  ? "We could not sign you in with this password. If you already have an account with this email, sign in with its password instead."
+                  : result.message,
+              );
+            }
+            // The dashboard then opens the account's first team: for a new account, its own.
+            if (!joiningInvite) setSelectedOrg(null);
             window.location.assign(callbackUrl);
           } catch (err) {
             setPending(false);

@@ -72,7 +72,14 @@ export default function StudyPage() {
   if (study.isPending) return <Loading />;
   if (study.error) return <ErrorNote error={study.error} />;
   const s = study.data;
-  const spec = s.spec as { objective?: { metric?: string; direction?: string }; sampler?: { name?: string; seed?: number }; budget?: { max_trials?: number; max_parallel?: number } };
+  const spec = s.spec as {
+    objective?: { metric?: string; direction?: string };
+    sampler?: { name?: string; seed?: number };
+    budget?: { max_trials?: number; max_parallel?: number };
+    run?: { env?: Record<string, string> };
+  };
+  // run.env values are write-only: the API shows the names, masked; so does the page.
+  const envNames = Object.keys(spec.run?.env ?? {});
   const total = s.counts.waiting + s.counts.running + s.counts.complete + s.counts.pruned + s.counts.failed;
 
   return (
@@ -93,6 +100,12 @@ export default function StudyPage() {
             {spec.objective?.direction} <span className="mono">{spec.objective?.metric}</span> · sampler {spec.sampler?.name}
             {spec.sampler?.seed !== undefined ? ` (seed ${spec.sampler.seed})` : ""} · created {formatDate(s.createdAt)}
             {s.stoppedAt ? ` · stopped ${formatDate(s.stoppedAt)}` : ""}
+            {envNames.length ? (
+              <span title="Environment values are secret: agents receive them, nobody can read them back." data-testid="study-env">
+                {" · env "}
+                <span className="mono">{envNames.join(", ")}</span> (values hidden)
+              </span>
+            ) : null}
           </div>
         </div>
         {canWrite ? (

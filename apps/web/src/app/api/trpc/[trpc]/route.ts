@@ -1,7 +1,7 @@
 import { getToken } from "next-auth/jwt";
 import type { NextRequest } from "next/server";
 import { handleTrpcFetch } from "@autoglm/api";
-import { getPlatform } from "@/server/platform";
+import { CLIENT_IP_HEADER, getPlatform } from "@/server/platform";
 
 export const dynamic = "force-dynamic";
 
@@ -16,15 +16,19 @@ async function handler(req: NextRequest): Promise<Response> {
     options: {
       allowedOrigins: platform.config.allowedOrigins,
       askLeaseMs: platform.config.askLeaseMs,
+      optimizerTimeoutMs: platform.config.optimizerTimeoutMs,
       onInternalError: platform.onInternalError,
     },
-    // The api re-checks sessionVersion and disabled_at against the database on every request (S4).
+    // The api re-checks the session row, sessionVersion and disabled_at on every request (S4).
     getSession: async () => {
       const token = await getToken({ req, secret: platform.config.authSecret, secureCookie: platform.config.secureCookies });
-      return token && typeof token.userId === "string" && typeof token.sessionVersion === "number"
-        ? { userId: token.userId, sessionVersion: token.sessionVersion }
-        : null;
+      if (!token || typeof token.userId !== "string" || typeof token.sessionVersion !== "number") return null;
+      // A cookie without a session id (minted before sessions had ids) cannot be signed out:
+      // it is refused like an ended session, and the user signs in again.
+      return { userId: token.userId, sessionVersion: token.sessionVersion, sessionId: typeof token.sessionId === "string" ? token.sessionId : "" };
     },
+    // Set by apps/server, which drops any client-sent value (proxy-aware only via TRUSTED_PROXIES).
+    getClientIp: (r) => r.headers.get(CLIENT_IP_HEADER),
   });
 }
 

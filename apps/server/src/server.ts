@@ -163,7 +163,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   const cluster = await attachClusterAdapter(socket.io, { databaseUrl: env.DATABASE_URL, log });
 
-  // The run loop (issue 3): agents connect to the `/agents` namespace with an agent-scope
+  // The run loop: agents connect to the `/agents` namespace with an agent-scope
   // token; the scheduler keeps studies with a `run` section fed and sweeps expired leases.
   const runLog = runLogger(log);
   const agentGateway = attachAgentGateway(socket.io, {

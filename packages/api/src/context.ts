@@ -59,7 +59,7 @@ export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptio
 }
 
 /**
- * The run loop's hooks (issue 3): exactly the shapes of `@autoglm/scheduler`'s
+ * The run loop's hooks: exactly the shapes of `@autoglm/scheduler`'s
  * `AgentGateway.stopTrial` / `stopStudyTrials`, so the host passes the gateway object itself.
  * Absent where no gateway runs in this process: agent trials are then ended in the database
  * and their agents learn it from their next heartbeat (a stale lease) instead of at once.

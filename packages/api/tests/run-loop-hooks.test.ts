@@ -1,5 +1,5 @@
 /**
- * The run loop's surface in the api (issue 3): `agent.list`, `trial.stop` for ask/tell and
+ * The run loop's surface in the api: `agent.list`, `trial.stop` for ask/tell and
  * agent trials, and `study.stop` reaching the run loop. Agents and leases are made with the
  * scheduler's own functions (seedAgent, leaseTrial) on the real database; the run-loop hook
  * is the scheduler's real stop functions behind a recorder (the gateway's socket half is

@@ -256,7 +256,7 @@ const ZStudySpecFields = z
     description: z.string().max(2000).optional(),
     objective: ZObjective,
     space: ZSpace,
-    // `auto` picks GP, TPE or CMA-ES per study and phase (issue 4: the default that must win).
+    // `auto` picks GP, TPE or CMA-ES per study and phase (the default, measured against Optuna in BENCHMARKS.md).
     sampler: ZSamplerConfig.default({ name: "auto" }),
     pruner: ZPrunerConfig.default({ name: "none" }),
     budget: ZBudget.default({}),

@@ -1,4 +1,4 @@
-/** The documented example (issue 2, README): what the YAML editor starts with. */
+/** The README's documented example: what the YAML editor starts with. */
 export const EXAMPLE_STUDY_YAML = `name: branin-demo
 objective: {metric: loss, direction: minimize}
 space:

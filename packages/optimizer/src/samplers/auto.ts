@@ -53,8 +53,8 @@ export class AutoSampler implements Sampler {
   private readonly samplers: Record<TAutoChoice | "portfolioTpe", Sampler> = {
     tpe: new TpeSampler(TPE_DEFAULTS),
     /**
-     * TPE's turns inside the GP/TPE portfolio: g with Scott bandwidths like l (session 6's
-     * TPE). Its proposals are there to recombine good coordinates for the GP to refine; the
+     * TPE's turns inside the GP/TPE portfolio: g with Scott bandwidths like l (TPE as it was
+     * before g took per-observation bandwidths). Its proposals are there to recombine good coordinates for the GP to refine; the
      * GP's expected improvement explores. Measured (BENCHMARKS.md, bench/NOTES.md): with the
      * exploring default TPE in its turns the portfolio lost on 7 of the suite's 8 functions
      * (ackley5 7.7 against 5.8), where alone that TPE is the better one.

@@ -6,7 +6,9 @@ import { fileURLToPath } from "node:url";
 const dir = fileURLToPath(new URL("./data/", import.meta.url));
 
 function readCsv(name) {
-  const lines = readFileSync(dir + name, "utf8").trim().split("\n");
+  const lines = readFileSync(dir + name, "utf8")
+    .trim()
+    .split("\n");
   const header = lines[0].split(",");
   const rows = lines.length - 1;
   const cols = header.length - 1;
@@ -39,7 +41,7 @@ export function loadShakespeare() {
 export function splitRows({ x, y, rows, cols }, valFraction = 0.2, seed = 1) {
   const idx = Array.from({ length: rows }, (_, i) => i);
   let s = seed >>> 0 || 1;
-  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   for (let i = rows - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [idx[i], idx[j]] = [idx[j], idx[i]];

@@ -55,7 +55,12 @@ export interface GemmBench {
   seconds: number;
   gflops: number;
 }
-export declare function benchGemm(options?: { n?: number; threads?: number; iters?: number; device?: "cpu" | "cuda" }): Promise<GemmBench>;
+export declare function benchGemm(options?: {
+  n?: number;
+  threads?: number;
+  iters?: number;
+  device?: "cpu" | "cuda";
+}): Promise<GemmBench>;
 
 export type Activation = "relu" | "gelu" | "tanh";
 

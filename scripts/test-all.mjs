@@ -9,6 +9,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { fileURLToPath } from "node:url";
 import { ensurePnpm } from "./lib/pnpm.mjs";
 
@@ -45,7 +46,7 @@ if (!skipBuild) {
 /** Workspace packages that define a test script, in dependency-friendly order (libraries first, browser tests last). */
 function testPackages() {
   const dirs = [];
-  for (const group of ["packages", "native", "apps", "tests"]) {
+  for (const group of ["tooling", "packages", "native", "apps", "tests"]) {
     const base = path.join(root, group);
     if (!existsSync(base)) continue;
     const candidates = group === "native" ? [base] : readdirSync(base).map((d) => path.join(base, d));
@@ -61,7 +62,11 @@ function testPackages() {
   // The Python SDK: pytest in its own virtual environment (packages/python/scripts/test.py
   // builds the wheel, installs it with the pinned test dependencies, runs pytest against a
   // platform it starts).
-  const python = { name: "open-autoglm (python)", dir: path.join(root, "packages", "python"), cmd: [pythonCommand(), "scripts/test.py"] };
+  const python = {
+    name: "open-autoglm (python)",
+    dir: path.join(root, "packages", "python"),
+    cmd: [pythonCommand(), "scripts/test.py"],
+  };
   if (!only || python.name.includes(only)) dirs.push(python);
   // Browser tests need everything else to be healthy; run them last.
   return dirs.sort((a, b) => Number(a.name.includes("e2e")) - Number(b.name.includes("e2e")));
@@ -78,7 +83,7 @@ function pythonCommand() {
 /** Counts from vitest, node:test, cargo and pytest summaries. */
 function countResults(raw) {
   // vitest colours its summary even into a pipe; counts are read from the plain text.
-  const output = raw.replace(/\x1b\[[0-9;]*m/g, "");
+  const output = stripVTControlCharacters(raw);
   let passed = 0;
   let failed = 0;
   let skipped = 0;
@@ -113,11 +118,12 @@ function countResults(raw) {
 
 /** The failed tests' names and first error lines from a vitest / node:test / pytest run, bounded. */
 function failureExcerpt(raw) {
-  const lines = raw.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+  const lines = stripVTControlCharacters(raw).split("\n");
   const start = lines.findIndex((l) => /Failed Tests \d+/.test(l));
-  const picked = start >= 0
-    ? lines.slice(start, start + 40)
-    : lines.filter((l) => /^\s*(FAIL|FAILED|ERROR|×|✖|not ok)\b|Error:/.test(l)).slice(0, 30);
+  const picked =
+    start >= 0
+      ? lines.slice(start, start + 40)
+      : lines.filter((l) => /^\s*(FAIL|FAILED|ERROR|×|✖|not ok)\b|Error:/.test(l)).slice(0, 30);
   return picked.length ? picked.join("\n") : lines.slice(-25).join("\n");
 }
 

@@ -29,7 +29,8 @@ const nextConfig = {
       const previous = Array.isArray(config.externals) ? config.externals : config.externals ? [config.externals] : [];
       config.externals = [
         ({ request }, callback) => {
-          if (request && /^@autoglm\/(api|db|scheduler|optimizer)(\/|$)/.test(request)) return callback(null, `import ${request}`);
+          if (request && /^@autoglm\/(api|db|scheduler|optimizer)(\/|$)/.test(request))
+            return callback(null, `import ${request}`);
           return callback();
         },
         ...previous,

@@ -59,8 +59,18 @@ for (let round = 0; round < (quick ? 1 : 3); round++) {
   gN = best(gN, await benchGemm({ n: 1024, threads: threadsAll, iters: quick ? 2 : 10 }), "gflops");
   pN = best(pN, peer(threadsAll), "gemm_gflops");
 }
-rows.push(["f32 GEMM 1024³, 1 thread (GFLOP/s)", fmt(g1.gflops), `${fmt(p1.gemm_gflops)} (numpy ${p1.numpy ?? ""} ${p1.blas ?? ""})`.trim() + (p1.error ? ` ${p1.error}` : ""), `${fmt((100 * g1.gflops) / NOMINAL_PEAK, 0)}% of ${NOMINAL_PEAK} nominal peak; ${fmt((100 * g1.gflops) / clockPeak, 0)}% of ${fmt(clockPeak, 0)} at the reported ${mhz.toFixed(0)} MHz`]);
-rows.push([`f32 GEMM 1024³, ${threadsAll} threads (GFLOP/s)`, fmt(gN.gflops), fmt(pN.gemm_gflops), `${fmt((100 * gN.gflops) / (NOMINAL_PEAK * threadsAll), 0)}% of ${threadsAll}× nominal peak`]);
+rows.push([
+  "f32 GEMM 1024³, 1 thread (GFLOP/s)",
+  fmt(g1.gflops),
+  `${fmt(p1.gemm_gflops)} (numpy ${p1.numpy ?? ""} ${p1.blas ?? ""})`.trim() + (p1.error ? ` ${p1.error}` : ""),
+  `${fmt((100 * g1.gflops) / NOMINAL_PEAK, 0)}% of ${NOMINAL_PEAK} nominal peak; ${fmt((100 * g1.gflops) / clockPeak, 0)}% of ${fmt(clockPeak, 0)} at the reported ${mhz.toFixed(0)} MHz`,
+]);
+rows.push([
+  `f32 GEMM 1024³, ${threadsAll} threads (GFLOP/s)`,
+  fmt(gN.gflops),
+  fmt(pN.gemm_gflops),
+  `${fmt((100 * gN.gflops) / (NOMINAL_PEAK * threadsAll), 0)}% of ${threadsAll}× nominal peak`,
+]);
 
 // 2. mlp training, digits: same layers/width/batch/epochs as the scikit-learn peer
 const digits = loadDigits();
@@ -77,7 +87,9 @@ const pm = pmRuns.reduce((a, b) => ((b.mlp_samples_per_sec ?? 0) > (a.mlp_sample
 rows.push([
   `mlp train, digits 1797×64, 2×256 relu, batch 64 (samples/s)`,
   fmt(mlpRun.summary.itemsPerSec, 0),
-  pm.mlp_samples_per_sec ? `${fmt(pm.mlp_samples_per_sec, 0)} (scikit-learn ${pm.sklearn} MLPClassifier, Adam)` : pm.error ?? pm.mlp_error ?? "—",
+  pm.mlp_samples_per_sec
+    ? `${fmt(pm.mlp_samples_per_sec, 0)} (scikit-learn ${pm.sklearn} MLPClassifier, Adam)`
+    : (pm.error ?? pm.mlp_error ?? "—"),
   `${(mlpRun.summary.itemsPerSec / (pm.mlp_samples_per_sec ?? NaN)).toFixed(1)}× the peer (ours ${threadsAll} threads; peer best of 1/${threadsAll} threads: ${pm.threads})`,
 ]);
 
@@ -102,20 +114,33 @@ for (const batch of [1, 32]) {
   const t0 = performance.now();
   await glmRun.model.generate(batch === 1 ? prompts[0] : prompts, { maxTokens, temperature: 0.8, topK: 40 });
   const tps = (batch * maxTokens) / ((performance.now() - t0) / 1000);
-  rows.push([`glm generate, same model, batch ${batch}, KV cache (tokens/s)`, fmt(tps, 0), "—", batch === 1 ? "one sequence: latency-bound matrix-vector work" : `${threadsAll} threads over 32 sequences`]);
+  rows.push([
+    `glm generate, same model, batch ${batch}, KV cache (tokens/s)`,
+    fmt(tps, 0),
+    "—",
+    batch === 1 ? "one sequence: latency-bound matrix-vector work" : `${threadsAll} threads over 32 sequences`,
+  ]);
 }
 
-const load = os.loadavg().map((x) => x.toFixed(1)).join(" / ");
+const load = os
+  .loadavg()
+  .map((x) => x.toFixed(1))
+  .join(" / ");
 const machine = `${os.cpus()[0].model}, ${threadsAll} cores (${dev.devices[0].simd}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average at the end of the run ${load} (1/5/15 min; other work shares these cores)`;
 const date = process.env.AUTOGLM_BENCH_DATE ?? new Date().toISOString().slice(0, 10);
-const table = ["| measure | @autoglm/native | peer (same run) | note |", "|---|---|---|---|", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+const table = [
+  "| measure | @autoglm/native | peer (same run) | note |",
+  "|---|---|---|---|",
+  ...rows.map((r) => `| ${r.join(" | ")} |`),
+].join("\n");
 console.log(`\n${table}\n`);
 
 // 5. GPU rows, when this machine has one (gpu-tests/bench-gpu.mjs, beside PyTorch)
 let gpuLine;
 if (dev.selected === "cuda") {
   const r = spawnSync(process.execPath, [`${here}../gpu-tests/bench-gpu.mjs`], { encoding: "utf8", timeout: 1_800_000 });
-  gpuLine = r.status === 0 ? `\n\n${r.stdout.trim()}\n` : `GPU benchmark failed: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`;
+  gpuLine =
+    r.status === 0 ? `\n\n${r.stdout.trim()}\n` : `GPU benchmark failed: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`;
 } else {
   gpuLine = `No GPU on this machine (${dev.cuda.error}). No GPU machine was lent to the session that wrote the native module (2026-11-22), so there are no GPU rows yet: glm tokens/s and MFU at ~10 M and ~100 M parameters, mlp samples/s and generation tokens/s beside PyTorch eager / torch.compile remain to be measured on the GPU machine (\`node native/bench/bench.mjs\` there runs \`gpu-tests/bench-gpu.mjs\`; see native/README.md, "GPU").`;
 }

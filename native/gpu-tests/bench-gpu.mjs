@@ -20,9 +20,15 @@ const PEAK_TF32 = 494;
 const PEAK_BF16 = 989;
 
 function torchPeer(kind, cfg, steps) {
-  const r = spawnSync(py, [`${here}torch_peer.py`, kind, JSON.stringify(cfg), String(steps)], { encoding: "utf8", timeout: 600_000 });
+  const r = spawnSync(py, [`${here}torch_peer.py`, kind, JSON.stringify(cfg), String(steps)], {
+    encoding: "utf8",
+    timeout: 600_000,
+  });
   if (r.status !== 0) return [{ peer: `pytorch failed: ${r.stderr.trim().split("\n").at(-1)}` }];
-  return r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  return r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
 }
 
 const rows = [];
@@ -38,7 +44,13 @@ for (const [name, cfg, steps] of [
   rows.push([
     `glm train ${name} (${(summary.paramCount / 1e6).toFixed(1)} M), ctx 512, batch 16, tokens/s [MFU]`,
     `${summary.itemsPerSec.toFixed(0)} on ${summary.device} [${((100 * tflops) / PEAK_TF32).toFixed(1)}% of TF32 peak]`,
-    peers.map((p) => (p.tokens_per_sec ? `${p.peer}: ${p.tokens_per_sec.toFixed(0)} [${((100 * p.tflops) / PEAK_BF16).toFixed(1)}% of bf16 peak]` : p.peer)).join("; "),
+    peers
+      .map((p) =>
+        p.tokens_per_sec
+          ? `${p.peer}: ${p.tokens_per_sec.toFixed(0)} [${((100 * p.tflops) / PEAK_BF16).toFixed(1)}% of bf16 peak]`
+          : p.peer,
+      )
+      .join("; "),
   ]);
 }
 for (const n of [1024, 4096]) {
@@ -60,6 +72,8 @@ rows.push([
 ]);
 rows.push(["glm generation tokens/s, batch 1 / 32", "generation runs on the CPU (KV cache); see the CPU table", "—"]);
 
-console.log(`GPU: ${gpu.name} (cc ${gpu.computeCapability}), ${(gpu.memoryBytes / 2 ** 30).toFixed(0)} GiB; date ${new Date().toISOString().slice(0, 10)}`);
+console.log(
+  `GPU: ${gpu.name} (cc ${gpu.computeCapability}), ${(gpu.memoryBytes / 2 ** 30).toFixed(0)} GiB; date ${new Date().toISOString().slice(0, 10)}`,
+);
 console.log("| measure | @autoglm/native | PyTorch (same GPU, same run) |\n|---|---|---|");
 for (const r of rows) console.log(`| ${r.join(" | ")} |`);

@@ -28,7 +28,9 @@ test("the same glm run tracks the same loss curve on CUDA and CPU", { skip, time
   const diffs = cpu.losses.map((l, i) => Math.abs(l - gpu.losses[i]));
   console.log(`cpu: ${cpu.losses.map((x) => x.toFixed(3)).join(" ")}`);
   console.log(`gpu: ${gpu.losses.map((x) => x.toFixed(3)).join(" ")}`);
-  console.log(`max |Δloss| ${Math.max(...diffs).toFixed(4)}; tokens/s cpu ${cpu.summary.itemsPerSec.toFixed(0)}, gpu ${gpu.summary.itemsPerSec.toFixed(0)}`);
+  console.log(
+    `max |Δloss| ${Math.max(...diffs).toFixed(4)}; tokens/s cpu ${cpu.summary.itemsPerSec.toFixed(0)}, gpu ${gpu.summary.itemsPerSec.toFixed(0)}`,
+  );
   // TF32 GEMMs (rel. error ~5e-4) and atomics make the runs drift apart slowly; the first
   // step must agree closely, the curve within 0.05 nats, the end within 2%.
   assert.ok(diffs[0] < 1e-3, `step 1 differs by ${diffs[0]}`);
@@ -37,19 +39,35 @@ test("the same glm run tracks the same loss curve on CUDA and CPU", { skip, time
 });
 
 test("the same mlp run tracks the same loss curve on CUDA and CPU", { skip, timeout: 600_000 }, () => {
-  const config = { task: "classification", layers: 2, width: 64, activation: "gelu", epochs: 2, batchSize: 32, lr: 1e-3, seed: 2 };
+  const config = {
+    task: "classification",
+    layers: 2,
+    width: 64,
+    activation: "gelu",
+    epochs: 2,
+    batchSize: 32,
+    lr: 1e-3,
+    seed: 2,
+  };
   const cpu = trainMlpInChild("cpu", config);
   const gpu = trainMlpInChild("cuda", config);
   assert.equal(gpu.summary.device, "cuda", `the GPU child trained on ${gpu.summary.device}: ${gpu.stderr}`);
   const diffs = cpu.losses.map((l, i) => Math.abs(l - gpu.losses[i]));
-  console.log(`mlp max |Δloss| ${Math.max(...diffs).toFixed(4)} over ${diffs.length} steps; samples/s cpu ${cpu.summary.itemsPerSec.toFixed(0)}, gpu ${gpu.summary.itemsPerSec.toFixed(0)}`);
+  console.log(
+    `mlp max |Δloss| ${Math.max(...diffs).toFixed(4)} over ${diffs.length} steps; samples/s cpu ${cpu.summary.itemsPerSec.toFixed(0)}, gpu ${gpu.summary.itemsPerSec.toFixed(0)}`,
+  );
   assert.ok(diffs[0] < 1e-3, `step 1 differs by ${diffs[0]}`);
   assert.ok(Math.max(...diffs) < 0.05, `curves differ by up to ${Math.max(...diffs)}`);
 });
 
 test("a glm config too large for GPU memory is TOO_LARGE up front", { skip }, () => {
   assert.throws(
-    () => train({ model: "glm", config: { layers: 64, heads: 32, width: 8192, context: 4096, batchSize: 64 }, data: { text: "x".repeat(10000) } }),
+    () =>
+      train({
+        model: "glm",
+        config: { layers: 64, heads: 32, width: 8192, context: 4096, batchSize: 64 },
+        data: { text: "x".repeat(10000) },
+      }),
     { code: "TOO_LARGE", message: /GiB of (GPU )?memory/ },
   );
 });

@@ -4,7 +4,12 @@ import { loadDigits, loadShakespeare, splitText } from "../data.js";
 
 export async function example(): Promise<number> {
   const d = loadDigits();
-  const run = train({ model: "mlp", config: { task: "classification", layers: 1, width: 32 }, data: d, onStep: (m: StepMetrics) => void m.loss });
+  const run = train({
+    model: "mlp",
+    config: { task: "classification", layers: 1, width: 32 },
+    data: d,
+    onStep: (m: StepMetrics) => void m.loss,
+  });
   const { summary, model } = await run.done;
   if (!model) throw new NativeError("NATIVE_FAILURE", "no model");
   const p: Float32Array = await model.predict(d.x, d.rows);

@@ -15,17 +15,24 @@ const src = fileURLToPath(new URL("../gpu-tests/emulate/emulate.cpp", import.met
 const cxx = process.env.CXX ?? "g++";
 const hasCxx = spawnSync(cxx, ["--version"]).status === 0;
 
-for (const hs of [16, 64]) test(`CUDA kernels under the CPU emulator (head size ${hs})`, { skip: hasCxx ? false : `no C++ compiler (${cxx})`, timeout: 180_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "autoglm-emu-"));
-  try {
-    const bin = join(dir, "emu");
-    const c = spawnSync(cxx, ["-std=c++20", "-O1", "-pthread", `-DHS=${hs}`, "-Wno-unknown-pragmas", src, "-o", bin], { encoding: "utf8" });
-    assert.equal(c.status, 0, `compile failed: ${c.stderr}`);
-    const r = spawnSync(bin, [], { encoding: "utf8", timeout: 120_000 });
-    for (const line of r.stdout.trim().split("\n")) console.log(line);
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^emulated kernel checks: \d+ ok \/ 0 failed$/m);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const hs of [16, 64])
+  test(
+    `CUDA kernels under the CPU emulator (head size ${hs})`,
+    { skip: hasCxx ? false : `no C++ compiler (${cxx})`, timeout: 180_000 },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "autoglm-emu-"));
+      try {
+        const bin = join(dir, "emu");
+        const c = spawnSync(cxx, ["-std=c++20", "-O1", "-pthread", `-DHS=${hs}`, "-Wno-unknown-pragmas", src, "-o", bin], {
+          encoding: "utf8",
+        });
+        assert.equal(c.status, 0, `compile failed: ${c.stderr}`);
+        const r = spawnSync(bin, [], { encoding: "utf8", timeout: 120_000 });
+        for (const line of r.stdout.trim().split("\n")) console.log(line);
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /^emulated kernel checks: \d+ ok \/ 0 failed$/m);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );

@@ -16,10 +16,14 @@ test("devices() always lists the CPU and explains CUDA", () => {
 });
 
 function childDevices(env) {
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", `import { devices } from ${JSON.stringify(indexUrl)}; console.log(JSON.stringify(devices()))`], {
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    process.execPath,
+    ["--input-type=module", "-e", `import { devices } from ${JSON.stringify(indexUrl)}; console.log(JSON.stringify(devices()))`],
+    {
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
   return { report: JSON.parse(r.stdout.trim().split("\n").at(-1)), stderr: r.stderr };
 }
@@ -30,9 +34,12 @@ test("AUTOGLM_DEVICE=cpu forces the CPU backend, with a log line", () => {
   assert.match(stderr, /\[autoglm-native\] AUTOGLM_DEVICE=cpu/);
 });
 
-test("AUTOGLM_DEVICE=cuda without a usable GPU falls back to the CPU with a clear log line", { skip: devices().cuda.error ? false : "a CUDA device is present" }, () => {
-  const { report, stderr } = childDevices({ AUTOGLM_DEVICE: "cuda" });
-  assert.equal(report.selected, "cpu");
-  assert.match(stderr, /AUTOGLM_DEVICE=cuda but CUDA is unusable .*falling back to the CPU backend/);
-});
-
+test(
+  "AUTOGLM_DEVICE=cuda without a usable GPU falls back to the CPU with a clear log line",
+  { skip: devices().cuda.error ? false : "a CUDA device is present" },
+  () => {
+    const { report, stderr } = childDevices({ AUTOGLM_DEVICE: "cuda" });
+    assert.equal(report.selected, "cpu");
+    assert.match(stderr, /AUTOGLM_DEVICE=cuda but CUDA is unusable .*falling back to the CPU backend/);
+  },
+);

@@ -17,7 +17,19 @@ test("a tiny glm gets held-out loss clearly below the unigram entropy; save → 
   const run = train({
     model: "glm",
     // ~120 K parameters; 250 steps of 16×64 bytes take ~10 s on 2 cores.
-    config: { layers: 2, heads: 4, width: 64, context: 64, steps: 250, batchSize: 16, lr: 3e-3, warmup: 25, evalEvery: 125, evalWindows: 64, seed: 1 },
+    config: {
+      layers: 2,
+      heads: 4,
+      width: 64,
+      context: 64,
+      steps: 250,
+      batchSize: 16,
+      lr: 3e-3,
+      warmup: 25,
+      evalEvery: 125,
+      evalWindows: 64,
+      seed: 1,
+    },
     data: { text: trainText, valText },
     onStep: (m) => metrics.push(m),
   });
@@ -25,11 +37,16 @@ test("a tiny glm gets held-out loss clearly below the unigram entropy; save → 
   assert.equal(summary.steps, 250);
   const withVal = metrics.filter((m) => m.valLoss !== undefined);
   assert.ok(withVal.length >= 1, "validation loss reported");
-  assert.ok(metrics.every((m) => Number.isFinite(m.gradNorm)), "grad norms reported");
+  assert.ok(
+    metrics.every((m) => Number.isFinite(m.gradNorm)),
+    "grad norms reported",
+  );
   // lr: warmup then cosine decay
   assert.ok(metrics[0].lr < metrics[30].lr && metrics.at(-1).lr < metrics[30].lr, "warmup then decay");
   const val = await model.evalLoss(valText, { windows: 64 });
-  console.log(`glm held-out loss ${val.toFixed(3)} nats vs unigram entropy ${h.toFixed(3)} nats (${summary.itemsPerSec.toFixed(0)} tokens/s)`);
+  console.log(
+    `glm held-out loss ${val.toFixed(3)} nats vs unigram entropy ${h.toFixed(3)} nats (${summary.itemsPerSec.toFixed(0)} tokens/s)`,
+  );
   assert.ok(val < h - 0.5, `held-out loss ${val} not clearly below unigram ${h}`);
 
   const path = join(tmp, "glm.safetensors");

@@ -21,7 +21,17 @@ test("a tiny mlp learns 8x8 digits to > 90% held-out accuracy; save → load pre
   const steps = [];
   const run = train({
     model: "mlp",
-    config: { task: "classification", layers: 1, width: 32, activation: "relu", epochs: 10, lr: 3e-3, batchSize: 32, weightDecay: 1e-4, seed: 3 },
+    config: {
+      task: "classification",
+      layers: 1,
+      width: 32,
+      activation: "relu",
+      epochs: 10,
+      lr: 3e-3,
+      batchSize: 32,
+      weightDecay: 1e-4,
+      seed: 3,
+    },
     data: { x: tr.x, y: tr.y, rows: tr.rows, valX: val.x, valY: val.y, valRows: val.rows },
     onStep: (m) => steps.push(m),
   });
@@ -49,7 +59,17 @@ test("mlp regression on diabetes beats predicting the mean (R² > 0.3)", async (
   const { train: tr, val } = splitRows(loadDiabetes(), 0.2, 2);
   const { model } = await train({
     model: "mlp",
-    config: { task: "regression", layers: 1, width: 32, activation: "tanh", dropout: 0.1, epochs: 60, lr: 3e-3, batchSize: 32, weightDecay: 1e-3 },
+    config: {
+      task: "regression",
+      layers: 1,
+      width: 32,
+      activation: "tanh",
+      dropout: 0.1,
+      epochs: 60,
+      lr: 3e-3,
+      batchSize: 32,
+      weightDecay: 1e-3,
+    },
     data: { x: tr.x, y: tr.y, rows: tr.rows },
   }).done;
   const pred = await model.predict(val.x, val.rows);

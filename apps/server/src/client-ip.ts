@@ -19,7 +19,12 @@ export function parseTrustedProxies(setting: string): ((addr: string, hop: numbe
     return hops === 0 ? null : (_addr, hop) => hop < hops;
   }
   // Throws on an entry that is not an address, a CIDR or a known name.
-  return proxyaddr.compile(text.split(",").map((s) => s.trim()).filter(Boolean));
+  return proxyaddr.compile(
+    text
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 export function createClientIpResolver(setting: string): TClientIpResolver {

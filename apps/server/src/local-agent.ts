@@ -65,7 +65,12 @@ export function localAgentDirs(repoRoot: string = REPO_ROOT): LocalAgentDirs {
  * environment, never on the command line (`ps`) or in the log (S10). Restarted with a
  * back-off if it exits on its own.
  */
-export function startLocalAgent(input: { server: string; token: string; log: (line: string) => void; repoRoot?: string }): LocalAgent {
+export function startLocalAgent(input: {
+  server: string;
+  token: string;
+  log: (line: string) => void;
+  repoRoot?: string;
+}): LocalAgent {
   if (!existsSync(AGENT_CLI)) throw new Error(`the agent is not built (${AGENT_CLI}); run \`pnpm build\``);
   const dirs = localAgentDirs(input.repoRoot);
   if (dirs.note) input.log(`[local-agent] ${dirs.note}`);

@@ -7,7 +7,11 @@
 export function buildAllowedOrigins(publicUrl: string, extra: string, host: string, port: number): Set<string> {
   const out = new Set<string>();
   out.add(new URL(publicUrl).origin);
-  for (const o of extra.split(",").map((s) => s.trim()).filter(Boolean)) out.add(new URL(o).origin);
+  for (const o of extra
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean))
+    out.add(new URL(o).origin);
   // The listening address itself, and the loopback aliases for it.
   const loopback = host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "0.0.0.0" || host === "::";
   const hosts = loopback ? ["127.0.0.1", "localhost", "[::1]"] : [host];

@@ -108,7 +108,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const http = createServer((req, res) => {
     onRequest(req, res).catch((err: unknown) => {
       log(`request failed: ${err instanceof Error ? err.message : String(err)}`);
-      if (!res.headersSent) sendJson(res, 500, { error: { message: "Internal error", userMessage: "Something went wrong on our side." } });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { message: "Internal error", userMessage: "Something went wrong on our side." } });
       else res.destroy();
     });
   });
@@ -172,7 +173,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     publish: services.events.publish,
     config: { optimizerTimeoutMs: env.OPTIMIZER_TIMEOUT_MS, ...options.runLoop },
   });
-  const schedulerLoop = new SchedulerLoop({ db, gateway: agentGateway, logger: runLog, publish: services.events.publish }).start();
+  const schedulerLoop = new SchedulerLoop({
+    db,
+    gateway: agentGateway,
+    logger: runLog,
+    publish: services.events.publish,
+  }).start();
   platform.runLoop = agentGateway;
 
   const webDir = options.webDir ?? path.join(REPO_ROOT, "apps/web");
@@ -190,6 +196,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw err;
   }
   const nextHandler = app.getRequestHandler();
+  // A const here would sit in its temporal dead zone for requests that arrive while Next
+  // prepares (they read `handle` and get 503).
+  // eslint-disable-next-line prefer-const -- assigned once, but read before that
   handle = (req, res) => nextHandler(req, res);
   if (dev) {
     // Hot reload's websocket; Socket.IO handles its own path.
@@ -212,7 +221,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     req.headers[PATH_HEADER] = req.url ?? "/";
     if (pathname === "/healthz") {
       const dbOk = await pingDb(db);
-      sendJson(res, dbOk && handle ? 200 : 503, { ok: dbOk && !!handle, db: dbOk ? "up" : "down", web: handle ? "ready" : "starting" });
+      sendJson(res, dbOk && handle ? 200 : 503, {
+        ok: dbOk && !!handle,
+        db: dbOk ? "up" : "down",
+        web: handle ? "ready" : "starting",
+      });
       return;
     }
     if (!handle) {
@@ -223,7 +236,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         res.end(page);
         return;
       }
-      sendJson(res, 503, { error: { message: "starting", userMessage: "The server is starting; try again in a moment." } }, { "retry-after": "2" });
+      sendJson(
+        res,
+        503,
+        { error: { message: "starting", userMessage: "The server is starting; try again in a moment." } },
+        { "retry-after": "2" },
+      );
       return;
     }
     const method = req.method ?? "GET";
@@ -232,7 +250,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       const origin = req.headers.origin;
       const fetchSite = req.headers["sec-fetch-site"];
       if ((origin !== undefined && !isAllowedOrigin(allowedOrigins, origin)) || fetchSite === "cross-site") {
-        sendJson(res, 403, { error: { message: "cross-origin request refused", userMessage: "This request came from another site and was refused." } });
+        sendJson(res, 403, {
+          error: { message: "cross-origin request refused", userMessage: "This request came from another site and was refused." },
+        });
         return;
       }
     }

@@ -21,7 +21,14 @@ export interface Platform {
 export async function startPlatform(env: { TRUSTED_PROXIES: string }): Promise<Platform> {
   const db = await createTestDb();
   const dataDir = mkdtempSync(path.join(tmpdir(), "autoglm-auth-test-"));
-  const server = await startServer({ port: 0, host: "127.0.0.1", db, dataDir, env: { NODE_ENV: "production", ...env }, log: () => {} });
+  const server = await startServer({
+    port: 0,
+    host: "127.0.0.1",
+    db,
+    dataDir,
+    env: { NODE_ENV: "production", ...env },
+    log: () => {},
+  });
   return { db, server, dataDir };
 }
 
@@ -34,7 +41,10 @@ export async function stopPlatform(p: Platform | undefined): Promise<void> {
 
 /** A browser from one client address (sent as X-Forwarded-For; believed only via a trusted proxy). */
 export class ClientAt extends Browser {
-  constructor(base: string, readonly address?: string) {
+  constructor(
+    base: string,
+    readonly address?: string,
+  ) {
     super(base);
   }
   override fetch(p: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
@@ -72,4 +82,3 @@ export async function signInStatuses(b: Browser, email: string, passwords: strin
 }
 
 export const wrong = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `wrong ${tag} ${i}`);
-

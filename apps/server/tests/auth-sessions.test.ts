@@ -9,7 +9,16 @@ import path from "node:path";
 import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectSocket, waitConnect } from "./helpers.js";
-import { ClientAt, newAccount, PASSWORD, signInStatuses, startPlatform, stopPlatform, wrong, type Platform } from "./auth-helpers.js";
+import {
+  ClientAt,
+  newAccount,
+  PASSWORD,
+  signInStatuses,
+  startPlatform,
+  stopPlatform,
+  wrong,
+  type Platform,
+} from "./auth-helpers.js";
 
 describe("without a trusted proxy", () => {
   let p: Platform;
@@ -37,7 +46,10 @@ describe("without a trusted proxy", () => {
     const socket = connectSocket(p.server.url, { cookie: copied, origin: p.server.url });
     expect(await waitConnect(socket)).toEqual({ ok: false, message: "unauthorized" });
     socket.close();
-    const join = await live.timeout(2_000).emitWithAck("room:join", { room: "org:00000000-0000-4000-8000-000000000000" }).catch(() => ({ ok: false }));
+    const join = await live
+      .timeout(2_000)
+      .emitWithAck("room:join", { room: "org:00000000-0000-4000-8000-000000000000" })
+      .catch(() => ({ ok: false }));
     expect(join.ok).toBe(false);
     expect(await Promise.race([closed, new Promise((r) => setTimeout(() => r("still open"), 2_000))])).not.toBe("still open");
     live.close();
@@ -69,4 +81,3 @@ describe("without a trusted proxy", () => {
     expect(statuses.slice(10)).toEqual([429, 429]);
   });
 });
-

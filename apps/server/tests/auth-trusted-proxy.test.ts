@@ -5,7 +5,16 @@
  * limited per client address.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClientAt, newAccount, PASSWORD, signInStatuses, startPlatform, stopPlatform, wrong, type Platform } from "./auth-helpers.js";
+import {
+  ClientAt,
+  newAccount,
+  PASSWORD,
+  signInStatuses,
+  startPlatform,
+  stopPlatform,
+  wrong,
+  type Platform,
+} from "./auth-helpers.js";
 
 describe("behind a trusted proxy (TRUSTED_PROXIES=loopback)", () => {
   let p: Platform;
@@ -41,7 +50,11 @@ describe("behind a trusted proxy (TRUSTED_PROXIES=loopback)", () => {
     const { email } = await newAccount(p.server.url, "taken", "203.0.113.90");
     const stranger = new ClientAt(p.server.url, "198.51.100.90");
     const taken = await stranger.trpc("auth.signUp", { email, password: "another password", name: "Mallory" });
-    const fresh = await stranger.trpc("auth.signUp", { email: `fresh-${Date.now()}@example.com`, password: "another password", name: "Fresh" });
+    const fresh = await stranger.trpc("auth.signUp", {
+      email: `fresh-${Date.now()}@example.com`,
+      password: "another password",
+      name: "Fresh",
+    });
     expect(taken).toEqual(fresh);
     expect(taken).toEqual({ status: 200, body: { result: { data: { ok: true } } } });
     // The owner's password still works; the stranger's does not.
@@ -50,11 +63,22 @@ describe("behind a trusted proxy (TRUSTED_PROXIES=loopback)", () => {
     // 20 sign-ups an hour per address: the stranger has used 2.
     const statuses: number[] = [];
     for (let i = 0; i < 19; i++) {
-      statuses.push((await stranger.trpc("auth.signUp", { email: `many-${i}-${Date.now()}@example.com`, password: "many password", name: "M" })).status);
+      statuses.push(
+        (
+          await stranger.trpc("auth.signUp", {
+            email: `many-${i}-${Date.now()}@example.com`,
+            password: "many password",
+            name: "M",
+          })
+        ).status,
+      );
     }
     expect(statuses.slice(0, 18).every((s) => s === 200)).toBe(true);
     expect(statuses[18]).toBe(429);
     const elsewhere = new ClientAt(p.server.url, "198.51.100.91");
-    expect((await elsewhere.trpc("auth.signUp", { email: `other-${Date.now()}@example.com`, password: "other password", name: "O" })).status).toBe(200);
+    expect(
+      (await elsewhere.trpc("auth.signUp", { email: `other-${Date.now()}@example.com`, password: "other password", name: "O" }))
+        .status,
+    ).toBe(200);
   });
 });

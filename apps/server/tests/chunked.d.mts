@@ -14,5 +14,12 @@ export interface TChunkedResult {
 export function chunkedPost(
   url: string,
   path: string,
-  opts: { headers?: Record<string, string>; total: number; pauseAfter?: number; waitMs?: number; body?: Buffer; ignoreAnswer?: boolean },
+  opts: {
+    headers?: Record<string, string>;
+    total: number;
+    pauseAfter?: number;
+    waitMs?: number;
+    body?: Buffer;
+    ignoreAnswer?: boolean;
+  },
 ): Promise<TChunkedResult>;

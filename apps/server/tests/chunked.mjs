@@ -61,17 +61,20 @@ export async function chunkedPost(url, path, opts) {
     if (closed) return;
     const ok = socket.write(Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from("\r\n")]));
     sent += bytes.length;
-    if (!ok) await Promise.race([new Promise((r) => socket.once("drain", r)), closedPromise, ...(opts.ignoreAnswer ? [] : [answer])]);
+    if (!ok)
+      await Promise.race([new Promise((r) => socket.once("drain", r)), closedPromise, ...(opts.ignoreAnswer ? [] : [answer])]);
   };
   if (opts.body) {
     await write(opts.body);
   } else {
     const pauseAfter = opts.pauseAfter ?? opts.total;
-    while (sent < pauseAfter && !closed && status === null) await write(chunk.subarray(0, Math.min(chunk.length, pauseAfter - sent)));
+    while (sent < pauseAfter && !closed && status === null)
+      await write(chunk.subarray(0, Math.min(chunk.length, pauseAfter - sent)));
     await Promise.race([answer, new Promise((r) => setTimeout(r, waitMs))]);
     if (status !== null) sentBeforeAnswer = sent;
     // Like a real client, stop sending once the server has answered (unless told to ignore it).
-    while (sent < opts.total && !closed && (status === null || opts.ignoreAnswer)) await write(chunk.subarray(0, Math.min(chunk.length, opts.total - sent)));
+    while (sent < opts.total && !closed && (status === null || opts.ignoreAnswer))
+      await write(chunk.subarray(0, Math.min(chunk.length, opts.total - sent)));
   }
   if (!closed && status === null) socket.write("0\r\n\r\n");
   // A client that heeds the answer leaves once it has it all; one that ignores it waits for the close.

@@ -5,7 +5,11 @@ import { loadEnv } from "../src/env.js";
 
 function request(peer: string, forwardedFor?: string): IncomingMessage {
   const socket = { remoteAddress: peer };
-  return { socket, connection: socket, headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {} } as unknown as IncomingMessage;
+  return {
+    socket,
+    connection: socket,
+    headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {},
+  } as unknown as IncomingMessage;
 }
 
 describe("client address for the sign-in limits (S6)", () => {
@@ -31,7 +35,9 @@ describe("client address for the sign-in limits (S6)", () => {
   });
 
   it("refuses a setting that is neither, naming the variable and not echoing it", () => {
-    expect(() => loadEnv({}, { NODE_ENV: "production", TRUSTED_PROXIES: "everyone-please" })).toThrow(/TRUSTED_PROXIES: must be a hop count/);
+    expect(() => loadEnv({}, { NODE_ENV: "production", TRUSTED_PROXIES: "everyone-please" })).toThrow(
+      /TRUSTED_PROXIES: must be a hop count/,
+    );
     expect(() => loadEnv({}, { NODE_ENV: "production", TRUSTED_PROXIES: "everyone-please" })).not.toThrow(/everyone-please/);
   });
 });

@@ -65,11 +65,21 @@ run:
     const shown = await browser.trpc("study.get", { studyId: study.id }, { org: orgId, query: true });
     expect(shown.status).toBe(200);
     expect(JSON.stringify(shown.body)).not.toContain(SECRET);
-    expect((shown.body.result?.data as { spec: { run: { env: Record<string, string> } } }).spec.run.env).toEqual({ API_KEY: "••••••" });
+    expect((shown.body.result?.data as { spec: { run: { env: Record<string, string> } } }).spec.run.env).toEqual({
+      API_KEY: "••••••",
+    });
 
     const { token } = await browser.call<{ token: string }>("token.create", { name: "agent", scopes: ["agent"] }, { org: orgId });
     const quiet = { info() {}, warn() {}, error() {} };
-    agent = await startAgent({ server: server.url, token, gpus: [], workDir: path.join(dir, "work"), cwd: dir, maxTrials: 1, logger: quiet });
+    agent = await startAgent({
+      server: server.url,
+      token,
+      gpus: [],
+      workDir: path.join(dir, "work"),
+      cwd: dir,
+      maxTrials: 1,
+      logger: quiet,
+    });
     await agent.registered;
     let trial: { id: string; state: string } | undefined;
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {

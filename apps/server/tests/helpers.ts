@@ -43,23 +43,37 @@ export class Browser {
   }
 
   /** A tRPC call over plain HTTP (no transformer): mutations POST, queries GET. */
-  async trpc<T = unknown>(path: string, input: unknown, opts: { org?: string; query?: boolean } = {}): Promise<{ status: number; body: { result?: { data: T }; error?: { data?: { userMessage?: string; code?: string } } } }> {
+  async trpc<T = unknown>(
+    path: string,
+    input: unknown,
+    opts: { org?: string; query?: boolean } = {},
+  ): Promise<{ status: number; body: { result?: { data: T }; error?: { data?: { userMessage?: string; code?: string } } } }> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (opts.org) headers["x-autoglm-org"] = opts.org;
     const res = opts.query
-      ? await this.fetch(`/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers })
-      : await this.fetch(`/api/trpc/${path}`, { method: "POST", headers, ...(input === undefined ? {} : { body: JSON.stringify(input) }) });
+      ? await this.fetch(`/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, {
+          headers,
+        })
+      : await this.fetch(`/api/trpc/${path}`, {
+          method: "POST",
+          headers,
+          ...(input === undefined ? {} : { body: JSON.stringify(input) }),
+        });
     return { status: res.status, body: (await res.json()) as never };
   }
 
   async call<T>(path: string, input: unknown, opts: { org?: string; query?: boolean } = {}): Promise<T> {
     const r = await this.trpc<T>(path, input, opts);
-    if (r.status !== 200 || !r.body.result) throw new Error(`${path} answered ${r.status}: ${JSON.stringify(r.body.error?.data?.userMessage ?? r.body)}`);
+    if (r.status !== 200 || !r.body.result)
+      throw new Error(`${path} answered ${r.status}: ${JSON.stringify(r.body.error?.data?.userMessage ?? r.body)}`);
     return r.body.result.data;
   }
 }
 
-export function connectSocket(base: string, opts: { cookie?: string; origin?: string; transport?: "websocket" | "polling" }): Socket {
+export function connectSocket(
+  base: string,
+  opts: { cookie?: string; origin?: string; transport?: "websocket" | "polling" },
+): Socket {
   const extraHeaders: Record<string, string> = {};
   if (opts.cookie) extraHeaders.cookie = opts.cookie;
   if (opts.origin) extraHeaders.origin = opts.origin;

@@ -18,7 +18,14 @@ let dataDir: string;
 beforeAll(async () => {
   db = await createTestDb();
   dataDir = mkdtempSync(path.join(tmpdir(), "autoglm-budget-"));
-  server = await startServer({ port: 0, host: "127.0.0.1", db, dataDir, log: () => {}, env: { NODE_ENV: "production", OPTIMIZER_TIMEOUT_MS: "200" } });
+  server = await startServer({
+    port: 0,
+    host: "127.0.0.1",
+    db,
+    dataDir,
+    log: () => {},
+    env: { NODE_ENV: "production", OPTIMIZER_TIMEOUT_MS: "200" },
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -35,7 +42,13 @@ it("a GP ask past OPTIMIZER_TIMEOUT_MS answers 504 OPTIMIZER_TIMEOUT and hands o
   const orgId = (await browser.call<{ orgs: { id: string }[] }>("auth.me", undefined, { query: true })).orgs[0]!.id;
   const { id: projectId } = await browser.call<{ id: string }>("project.create", { name: "Budget" }, { org: orgId });
   const space = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`p${i}`, { type: "float", low: 0, high: 1 }]));
-  const spec = { name: "gp-budget", objective: { metric: "loss", direction: "minimize" }, space, sampler: { name: "gp", seed: 1 }, budget: { max_trials: 500, max_parallel: 4 } };
+  const spec = {
+    name: "gp-budget",
+    objective: { metric: "loss", direction: "minimize" },
+    space,
+    sampler: { name: "gp", seed: 1 },
+    budget: { max_trials: 500, max_parallel: 4 },
+  };
   const { id: studyId } = await browser.call<{ id: string }>("study.create", { projectId, spec }, { org: orgId });
   await db.query(
     `INSERT INTO trials (org_id, study_id, number, state, params, value, attempt, started_at, finished_at)

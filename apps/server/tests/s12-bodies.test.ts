@@ -55,9 +55,19 @@ describe("S12: request bodies", () => {
     const teamA = (rounds: number) =>
       new Promise<Record<string, number[]>>((resolve, reject) => {
         const worker = new Worker(new URL("./s12-team-a.mjs", import.meta.url), {
-          workerData: { url: server.url, cookie: a.browser.cookieHeader(), orgId: a.orgId, projectId, rounds, maxBodyBytes: MAX_BODY_BYTES, maxBatchSize: MAX_BATCH_SIZE },
+          workerData: {
+            url: server.url,
+            cookie: a.browser.cookieHeader(),
+            orgId: a.orgId,
+            projectId,
+            rounds,
+            maxBodyBytes: MAX_BODY_BYTES,
+            maxBatchSize: MAX_BATCH_SIZE,
+          },
         });
-        worker.once("message", (m: { outcomes?: Record<string, number[]>; error?: string }) => (m.outcomes ? resolve(m.outcomes) : reject(new Error(m.error))));
+        worker.once("message", (m: { outcomes?: Record<string, number[]>; error?: string }) =>
+          m.outcomes ? resolve(m.outcomes) : reject(new Error(m.error)),
+        );
         worker.once("error", reject);
       });
     await teamA(1);
@@ -88,6 +98,9 @@ describe("S12: request bodies", () => {
     expect([...statuses]).toEqual([200]);
     const sorted = [...latencies].sort((x, y) => x - y);
     const p99 = quantile(sorted, 0.99);
-    expect(p99, `auth.me p50 ${quantile(sorted, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms over ${sorted.length}`).toBeLessThan(100);
+    expect(
+      p99,
+      `auth.me p50 ${quantile(sorted, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms over ${sorted.length}`,
+    ).toBeLessThan(100);
   });
 });

@@ -44,7 +44,13 @@ async function signUp(tag: string): Promise<Person> {
 /** A GP study of A's with `finished` complete trials over 200 float params, bulk-inserted as earlier asks and tells would leave them. */
 async function heavyStudy(a: Person, projectId: string, name: string, finished: number): Promise<string> {
   const space = Object.fromEntries(Array.from({ length: PARAMS }, (_, i) => [`p${i}`, { type: "float", low: 0, high: 1 }]));
-  const spec = { name, objective: { metric: "loss", direction: "minimize" }, space, sampler: { name: "gp", seed: 1 }, budget: { max_trials: 2000, max_parallel: 8 } };
+  const spec = {
+    name,
+    objective: { metric: "loss", direction: "minimize" },
+    space,
+    sampler: { name: "gp", seed: 1 },
+    budget: { max_trials: 2000, max_parallel: 8 },
+  };
   const { id } = await a.browser.call<{ id: string }>("study.create", { projectId, spec }, { org: a.orgId });
   await db.query(
     `INSERT INTO trials (org_id, study_id, number, state, params, value, attempt, started_at, finished_at)
@@ -90,13 +96,20 @@ describe("S12: optimizer work does not stall other tenants", () => {
     })();
 
     const aStart = performance.now();
-    const single = await a.browser.call<{ number: number; params: Record<string, number> }>("trial.ask", { studyId: askStudy }, { org: a.orgId });
+    const single = await a.browser.call<{ number: number; params: Record<string, number> }>(
+      "trial.ask",
+      { studyId: askStudy },
+      { org: a.orgId },
+    );
     const batchRes = await a.browser.fetch("/api/trpc/trial.ask,trial.ask,trial.ask?batch=1", {
       method: "POST",
       headers: { "content-type": "application/json", "x-autoglm-org": a.orgId },
       body: JSON.stringify({ 0: { studyId: askStudy }, 1: { studyId: askStudy }, 2: { studyId: askStudy } }),
     });
-    const batch = (await batchRes.json()) as Array<{ result?: { data: { number: number; params: Record<string, number> } }; error?: unknown }>;
+    const batch = (await batchRes.json()) as Array<{
+      result?: { data: { number: number; params: Record<string, number> } };
+      error?: unknown;
+    }>;
     const importance = await a.browser.call<{ params: { name: string; share: number }[]; basedOn: number }>(
       "study.importance",
       { studyId: importanceStudy },

@@ -16,13 +16,23 @@ function aliasBombYaml() {
 
 /** Near the largest YAML spec accepted: 4 categoricals of 1,000 choices (4,000 of the 5,000 values allowed). */
 function largestYaml(name) {
-  const params = Array.from({ length: 4 }, (_, p) => `  c${p}: {type: categorical, choices: [${Array.from({ length: 1000 }, (_, i) => `v${i}`).join(", ")}]}`);
+  const params = Array.from(
+    { length: 4 },
+    (_, p) => `  c${p}: {type: categorical, choices: [${Array.from({ length: 1000 }, (_, i) => `v${i}`).join(", ")}]}`,
+  );
   return `name: ${name}\nobjective: {metric: loss, direction: minimize}\nsampler: {name: random}\nspace:\n${params.join("\n")}\n`;
 }
 
 /** A study.create body just under the body limit: a spec whose choice list is far past any limit. */
 function fullBody() {
-  const head = JSON.stringify({ projectId, spec: { name: "big", objective: { metric: "loss", direction: "minimize" }, space: { c: { type: "categorical", choices: [0] } } } });
+  const head = JSON.stringify({
+    projectId,
+    spec: {
+      name: "big",
+      objective: { metric: "loss", direction: "minimize" },
+      space: { c: { type: "categorical", choices: [0] } },
+    },
+  });
   const items = Array.from({ length: Math.floor((maxBodyBytes - head.length - 16) / 7) }, (_, i) => 100_000 + (i % 900_000));
   const body = head.replace('"choices":[0]', `"choices":[${items.join(",")}]`);
   if (body.length > maxBodyBytes || body.length < maxBodyBytes - 64 * 1024) throw new Error(`body of ${body.length} bytes`);
@@ -48,12 +58,22 @@ try {
   const full = fullBody();
   for (let round = 0; round < rounds; round++) {
     note("alias bomb", await post("/api/trpc/study.create", bomb));
-    note("largest yaml", await post("/api/trpc/study.create", JSON.stringify({ projectId, yaml: largestYaml(`largest-${round}`) })));
+    note(
+      "largest yaml",
+      await post("/api/trpc/study.create", JSON.stringify({ projectId, yaml: largestYaml(`largest-${round}`) })),
+    );
     note("1 MiB body", await post("/api/trpc/study.create", full));
     for (const route of ["/api/trpc/auth.signUp", "/api/trpc/project.create", "/api/auth/callback/credentials"]) {
       note("chunked 8 MiB", (await chunkedPost(url, route, { headers, total: 8 * MiB })).status);
     }
-    note("oversize batch", await get(`/api/trpc/${Array(maxBatchSize + 1).fill("auth.me").join(",")}?batch=1`));
+    note(
+      "oversize batch",
+      await get(
+        `/api/trpc/${Array(maxBatchSize + 1)
+          .fill("auth.me")
+          .join(",")}?batch=1`,
+      ),
+    );
     note("full batch", await get(`/api/trpc/${Array(maxBatchSize).fill("auth.me").join(",")}?batch=1`));
   }
   parentPort.postMessage({ outcomes });

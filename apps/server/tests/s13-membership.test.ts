@@ -147,7 +147,12 @@ async function startAgent(token: string, name: string, url = server.url): Promis
 }
 
 async function refusedAtHandshake(token: string): Promise<string | null> {
-  const socket = connect(`${server.url}/agents`, { transports: ["websocket"], auth: { token }, reconnection: false, forceNew: true });
+  const socket = connect(`${server.url}/agents`, {
+    transports: ["websocket"],
+    auth: { token },
+    reconnection: false,
+    forceNew: true,
+  });
   sockets.push(socket);
   return new Promise((resolve) => {
     socket.once("connect", () => resolve(null));
@@ -184,7 +189,10 @@ async function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs: number
 /** Resolves with the close time, or fails if the connection is still open `CLOSE_WITHIN_MS` after `since`. */
 async function closedWithinBudget(closed: Promise<number>, since: number, what: string): Promise<number> {
   const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`${what} still open ${CLOSE_WITHIN_MS} ms after the change`)), Math.max(0, since + CLOSE_WITHIN_MS - Date.now())),
+    setTimeout(
+      () => reject(new Error(`${what} still open ${CLOSE_WITHIN_MS} ms after the change`)),
+      Math.max(0, since + CLOSE_WITHIN_MS - Date.now()),
+    ),
   );
   const at = await Promise.race([closed, timeout]);
   expect(at - since).toBeLessThanOrEqual(CLOSE_WITHIN_MS);

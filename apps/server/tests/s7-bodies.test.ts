@@ -47,44 +47,54 @@ describe("request bodies past 1 MiB", () => {
     ["a page", "/projects", "text/plain"],
   ];
 
-  it.each(routes)("streamed (chunked) to %s: 413 before the body ends, and the connection closes", async (_name, route, contentType) => {
-    const users = await rowCount("users");
-    // 1.5 MiB, then the client waits: a server that reads to the end never answers. Then it
-    // ignores the answer and tries to push 64 MiB: a server still reading would take it all,
-    // one that stopped lets through only what the sockets' buffers hold, then closes.
-    const r = await chunkedPost(server.url, route, {
-      headers: { "content-type": contentType, origin: server.url },
-      total: 64 * MiB,
-      pauseAfter: 1.5 * MiB,
-      ignoreAnswer: true,
-    });
-    expect(r.status).toBe(413);
-    expect(r.response).toContain("The request is larger than 1 MiB.");
-    expect(r.sentBeforeAnswer).toBeLessThanOrEqual(1.5 * MiB);
-    expect(r.closedEarly).toBe(true);
-    expect(r.sent).toBeLessThan(32 * MiB);
-    expect(await rowCount("users")).toBe(users);
-  });
+  it.each(routes)(
+    "streamed (chunked) to %s: 413 before the body ends, and the connection closes",
+    async (_name, route, contentType) => {
+      const users = await rowCount("users");
+      // 1.5 MiB, then the client waits: a server that reads to the end never answers. Then it
+      // ignores the answer and tries to push 64 MiB: a server still reading would take it all,
+      // one that stopped lets through only what the sockets' buffers hold, then closes.
+      const r = await chunkedPost(server.url, route, {
+        headers: { "content-type": contentType, origin: server.url },
+        total: 64 * MiB,
+        pauseAfter: 1.5 * MiB,
+        ignoreAnswer: true,
+      });
+      expect(r.status).toBe(413);
+      expect(r.response).toContain("The request is larger than 1 MiB.");
+      expect(r.sentBeforeAnswer).toBeLessThanOrEqual(1.5 * MiB);
+      expect(r.closedEarly).toBe(true);
+      expect(r.sent).toBeLessThan(32 * MiB);
+      expect(await rowCount("users")).toBe(users);
+    },
+  );
 
   it("a client that stops at the answer reads the 413 even while its upload was in full flow", async () => {
     const statuses: Array<number | null> = [];
     for (let i = 0; i < 6; i++) {
-      const r = await chunkedPost(server.url, "/api/trpc/project.create", { headers: { "content-type": "application/json", origin: server.url }, total: 8 * MiB });
+      const r = await chunkedPost(server.url, "/api/trpc/project.create", {
+        headers: { "content-type": "application/json", origin: server.url },
+        total: 8 * MiB,
+      });
       statuses.push(r.status);
     }
     expect(statuses).toEqual(Array(6).fill(413));
   });
 
   it("declared by Content-Length: 413 without reading", async () => {
-    const res = await fetch(`${server.url}/api/trpc/auth.signUp`, { method: "POST", headers: json(), body: Buffer.alloc(MiB + 1, 0x61) }).catch(
-      (e: unknown) => e as Error,
-    );
+    const res = await fetch(`${server.url}/api/trpc/auth.signUp`, {
+      method: "POST",
+      headers: json(),
+      body: Buffer.alloc(MiB + 1, 0x61),
+    }).catch((e: unknown) => e as Error);
     expect(res instanceof Response && res.status).toBe(413);
   });
 
   it("a chunked body under the limit still works", async () => {
     const email = `chunked-${Date.now()}@example.com`;
-    const body = Buffer.from(JSON.stringify({ email, password: "correct horse battery", name: "Chunked", teamName: "Chunked team" }));
+    const body = Buffer.from(
+      JSON.stringify({ email, password: "correct horse battery", name: "Chunked", teamName: "Chunked team" }),
+    );
     const r = await chunkedPost(server.url, "/api/trpc/auth.signUp", { headers: json(), total: body.length, body });
     expect(r.status).toBe(200);
     const [u] = await db.query<{ n: number }>(`select count(*)::int as n from users where email = $1`, [email]);
@@ -105,14 +115,33 @@ async function signedInUser(tag: string): Promise<{ browser: Browser; orgId: str
 describe("NUL characters (PostgreSQL text cannot hold them)", () => {
   it("in an agent's registration: BAD_REQUEST naming the field, no agent stored", async () => {
     const { browser, orgId } = await signedInUser("nul-agent");
-    const { token } = await browser.call<{ token: string }>("token.create", { name: "gpu box", scopes: ["agent"] }, { org: orgId });
-    const socket: Socket = connectAgent(`${server.url}/agents`, { transports: ["websocket"], auth: { token }, reconnection: false, forceNew: true });
+    const { token } = await browser.call<{ token: string }>(
+      "token.create",
+      { name: "gpu box", scopes: ["agent"] },
+      { org: orgId },
+    );
+    const socket: Socket = connectAgent(`${server.url}/agents`, {
+      transports: ["websocket"],
+      auth: { token },
+      reconnection: false,
+      forceNew: true,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once("connect", resolve);
         socket.once("connect_error", reject);
       });
-      const register = { v: 1, name: "nul-agent", host: "box-1", cpuCores: 2, memoryMb: 1024, gpus: [], labels: { pool: "a" }, maxTrials: 1, running: [] };
+      const register = {
+        v: 1,
+        name: "nul-agent",
+        host: "box-1",
+        cpuCores: 2,
+        memoryMb: 1024,
+        gpus: [],
+        labels: { pool: "a" },
+        maxTrials: 1,
+        running: [],
+      };
       const cases: Array<[object, string]> = [
         [{ labels: { pool: "gpu\u0000" } }, "labels.pool"],
         [{ host: "box\u0000" }, "host"],
@@ -120,7 +149,10 @@ describe("NUL characters (PostgreSQL text cannot hold them)", () => {
       ];
       for (const [patch, field] of cases) {
         const ack = await socket.timeout(5_000).emitWithAck("agent:register", { ...register, ...patch });
-        expect(ack).toEqual({ ok: false, error: { code: "BAD_REQUEST", message: `${field}: must not contain a NUL character (\\u0000)` } });
+        expect(ack).toEqual({
+          ok: false,
+          error: { code: "BAD_REQUEST", message: `${field}: must not contain a NUL character (\\u0000)` },
+        });
       }
       expect(await rowCount("agents")).toBe(0);
       // The same agent registers once the label is clean.
@@ -135,7 +167,10 @@ describe("NUL characters (PostgreSQL text cannot hold them)", () => {
     const projects = await rowCount("projects");
     const r = await browser.trpc("project.create", { name: "lab\u0000one" }, { org: orgId });
     expect(r.status).toBe(400);
-    expect(r.body.error?.data).toMatchObject({ code: "BAD_REQUEST", userMessage: "name: must not contain a NUL character (\\u0000)" });
+    expect(r.body.error?.data).toMatchObject({
+      code: "BAD_REQUEST",
+      userMessage: "name: must not contain a NUL character (\\u0000)",
+    });
     expect(await rowCount("projects")).toBe(projects);
   });
 });
@@ -145,10 +180,18 @@ describe("costly specs and batches, over HTTP", () => {
     const { browser, orgId } = await signedInUser("grid");
     const { id: projectId } = await browser.call<{ id: string }>("project.create", { name: "grid" }, { org: orgId });
     const space = Object.fromEntries(Array.from({ length: 62 }, (_, i) => [`x${i}`, { type: "float", low: 0, high: 1 }]));
-    const spec = { name: "grid", objective: { metric: "loss", direction: "minimize" }, space, sampler: { name: "grid", grid_size: 100_000 }, run: { command: "true" } };
+    const spec = {
+      name: "grid",
+      objective: { metric: "loss", direction: "minimize" },
+      space,
+      sampler: { name: "grid", grid_size: 100_000 },
+      run: { command: "true" },
+    };
     const r = await browser.trpc("study.create", { projectId, spec }, { org: orgId });
     expect(r.status).toBe(400);
-    expect(r.body.error?.data?.userMessage).toMatch(/^sampler\.grid_size: the grid over 62 parameters at 100000 points per axis has about 10\^310 points/);
+    expect(r.body.error?.data?.userMessage).toMatch(
+      /^sampler\.grid_size: the grid over 62 parameters at 100000 points per axis has about 10\^310 points/,
+    );
     expect(await rowCount("studies")).toBe(0);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
@@ -157,7 +200,11 @@ describe("costly specs and batches, over HTTP", () => {
     const { browser } = await signedInUser("batch");
     const ok = await browser.fetch(`/api/trpc/${Array(MAX_TRPC_BATCH_SIZE).fill("auth.me").join(",")}?batch=1`);
     expect(ok.status).toBe(200);
-    const big = await browser.fetch(`/api/trpc/${Array(MAX_TRPC_BATCH_SIZE + 1).fill("auth.me").join(",")}?batch=1`);
+    const big = await browser.fetch(
+      `/api/trpc/${Array(MAX_TRPC_BATCH_SIZE + 1)
+        .fill("auth.me")
+        .join(",")}?batch=1`,
+    );
     expect(big.status).toBe(400);
     expect(((await big.json()) as { error: { data: { userMessage: string } } }).error.data.userMessage).toBe(
       `A batch may hold at most ${MAX_TRPC_BATCH_SIZE} calls; this one has ${MAX_TRPC_BATCH_SIZE + 1}. Send fewer calls per request.`,

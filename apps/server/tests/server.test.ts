@@ -27,7 +27,15 @@ const logs: string[] = [];
 beforeAll(async () => {
   db = await createTestDb();
   dataDir = mkdtempSync(path.join(tmpdir(), "autoglm-server-test-"));
-  server = await startServer({ port: 0, host: "127.0.0.1", db, dataDir, askSweepIntervalMs: 200, askLeaseMs: 1_500, log: (l) => logs.push(l) });
+  server = await startServer({
+    port: 0,
+    host: "127.0.0.1",
+    db,
+    dataDir,
+    askSweepIntervalMs: 200,
+    askLeaseMs: 1_500,
+    log: (l) => logs.push(l),
+  });
 });
 
 afterAll(async () => {
@@ -124,7 +132,11 @@ describe("apps/server", () => {
       expect(await socket.emitWithAck("room:join", { room: `study:${study.id}` })).toEqual({ ok: true });
 
       const asked = await browser.call<{ trialId: string; number: number }>("trial.ask", { studyId: study.id }, { org: orgId });
-      const told = waitFor<{ type: string; studyId: string; trialId?: string }>(socket, "trial.updated", (e) => e.trialId === asked.trialId);
+      const told = waitFor<{ type: string; studyId: string; trialId?: string }>(
+        socket,
+        "trial.updated",
+        (e) => e.trialId === asked.trialId,
+      );
       await browser.call("trial.tell", { trialId: asked.trialId, value: 0.5 }, { org: orgId });
       const event = await told;
       expect(event).toMatchObject({ type: "trial.updated", studyId: study.id, orgId, trialId: asked.trialId });
@@ -140,7 +152,11 @@ describe("apps/server", () => {
     const a = await signedInUser("team-a");
     const b = await signedInUser("team-b");
     const project = await a.browser.call<{ id: string }>("project.create", { name: "A's" }, { org: a.orgId });
-    const study = await a.browser.call<{ id: string }>("study.create", { projectId: project.id, yaml: STUDY_YAML }, { org: a.orgId });
+    const study = await a.browser.call<{ id: string }>(
+      "study.create",
+      { projectId: project.id, yaml: STUDY_YAML },
+      { org: a.orgId },
+    );
     const socket = connectSocket(server.url, { cookie: b.browser.cookieHeader(), origin: server.url });
     expect(await waitConnect(socket)).toEqual({ ok: true });
     try {
@@ -182,7 +198,11 @@ describe("apps/server", () => {
       // ask rings the room too, so the expiry's doorbell is the one after the lease ran out.)
       let trial: { state: string; endCode: string | null } | undefined;
       for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-        trial = await browser.call<{ state: string; endCode: string | null }>("trial.get", { trialId: asked.trialId }, { org: orgId, query: true });
+        trial = await browser.call<{ state: string; endCode: string | null }>(
+          "trial.get",
+          { trialId: asked.trialId },
+          { org: orgId, query: true },
+        );
         if (trial.state !== "running") break;
       }
       expect(trial).toMatchObject({ state: "failed", endCode: "LEASE_EXPIRED" });

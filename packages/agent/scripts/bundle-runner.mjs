@@ -18,6 +18,8 @@ await build({
   target: "node20",
   external: ["@autoglm/native", "@autoglm/native/*"],
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-  banner: { js: 'import { createRequire as __autoglmCreateRequire } from "node:module"; const require = __autoglmCreateRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __autoglmCreateRequire } from "node:module"; const require = __autoglmCreateRequire(import.meta.url);',
+  },
   logLevel: "warning",
 });

@@ -44,7 +44,14 @@ describe("S8: command injection and agent isolation", () => {
   it("runs hostile parameter values as data, with a clean environment, as a non-root user", async () => {
     const team = await makeTeam(srv, "s8");
     const marker = path.join(dir, "pwned");
-    const hostile = [`; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `x\ntouch ${marker}`, `--output=/etc/x`, `' ; touch ${marker} ; '`];
+    const hostile = [
+      `; touch ${marker}`,
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `x\ntouch ${marker}`,
+      `--output=/etc/x`,
+      `' ; touch ${marker} ; '`,
+    ];
     const script = writeScript(
       dir,
       "envdump.py",
@@ -63,11 +70,19 @@ print(json.dumps({"autoglm": 1, "final": {"loss": 1.0}}))
     // Secrets in the agent's own environment must not reach trials.
     const a = await agent(team, "s8-agent", {
       maxTrials: 2,
-      env: { ...process.env, DATABASE_URL: "postgres://admin:hunter2@db/prod", AUTH_SECRET: "server-secret-xyz", AUTOGLM_TOKEN: team.token },
+      env: {
+        ...process.env,
+        DATABASE_URL: "postgres://admin:hunter2@db/prod",
+        AUTH_SECRET: "server-secret-xyz",
+        AUTOGLM_TOKEN: team.token,
+      },
     });
     await waitFor(async () => (await studyCounts(srv.db, studyId)).complete === hostile.length, 30_000, "all trials complete");
     expect(existsSync(marker)).toBe(false);
-    const trials = await srv.db.query<{ id: string; params: { p: string } }>(`SELECT id, params FROM trials WHERE study_id = $1`, [studyId]);
+    const trials = await srv.db.query<{ id: string; params: { p: string } }>(
+      `SELECT id, params FROM trials WHERE study_id = $1`,
+      [studyId],
+    );
     expect(new Set(trials.map((t) => t.params.p))).toEqual(new Set(hostile));
     for (const t of trials) {
       const dump = JSON.parse(readFileSync(path.join(dir, "work", "trials", t.id, "attempt-1", "dump.json"), "utf8"));
@@ -97,7 +112,11 @@ print(json.dumps({"autoglm": 1, "final": {"loss": 1.0}}))
     const studyB = await seedRunStudy(srv.db, teamB, { budget: { max_trials: 6, max_parallel: 3 }, run: cmd });
     await agent(teamA, "shared-name", { maxTrials: 2 });
     await agent(teamB, "shared-name", { maxTrials: 2 });
-    await waitFor(async () => (await studyCounts(srv.db, studyA)).complete === 6 && (await studyCounts(srv.db, studyB)).complete === 6, 30_000, "both studies");
+    await waitFor(
+      async () => (await studyCounts(srv.db, studyA)).complete === 6 && (await studyCounts(srv.db, studyB)).complete === 6,
+      30_000,
+      "both studies",
+    );
     const cross = await srv.db.query<{ n: unknown }>(
       `SELECT count(*) AS n FROM trial_attempts a JOIN agents g ON g.id = a.agent_id WHERE a.org_id <> g.org_id`,
     );
@@ -142,7 +161,11 @@ print(json.dumps({"autoglm": 1, "step": 0, "metrics": {"loss": 0.1}}))
       expect(new Set(gpus).size).toBe(gpus.length);
       for (const t of running) seen.add(t.gpus.join(","));
     }, 20);
-    const busy = await waitFor(async () => (await listAgents(srv.db, { orgId: team.orgId })).find((x) => x.gpusInUse === 2), 10_000, "2 GPUs in use");
+    const busy = await waitFor(
+      async () => (await listAgents(srv.db, { orgId: team.orgId })).find((x) => x.gpusInUse === 2),
+      10_000,
+      "2 GPUs in use",
+    );
     expect(busy.gpus.length).toBe(2);
     expect(busy.running.length).toBe(2);
     await waitFor(async () => (await studyCounts(srv.db, studyId)).complete === 4, 30_000, "gpu trials");
@@ -192,7 +215,9 @@ for step in range(1000):
     for (const t of trials) {
       expect(t.end_code).toBe("PRUNED");
       // The pruner's why, in the metric's units, on the trial the dashboard shows.
-      expect(t.end_reason).toMatch(/^pruned by the study's pruner at step (\d+) \(threshold: its value at step \1, 100, is above the upper bound 50\)$/);
+      expect(t.end_reason).toMatch(
+        /^pruned by the study's pruner at step (\d+) \(threshold: its value at step \1, 100, is above the upper bound 50\)$/,
+      );
       expect(Number(t.value)).toBe(100); // the last intermediate value
       const out = path.join(dir, "work", "trials", t.id, "attempt-1");
       const decided = Number(readFileSync(path.join(out, "decide.txt"), "utf8")) * 1000;
@@ -202,7 +227,9 @@ for step in range(1000):
     }
     latencies.sort((x, y) => x - y);
     const p95 = latencies[Math.ceil(latencies.length * 0.95) - 1]!;
-    console.log(`R9 prune latency (metric line printed → SIGTERM received) ms: ${latencies.map((l) => Math.round(l)).join(", ")}; p95 ${Math.round(p95)}`);
+    console.log(
+      `R9 prune latency (metric line printed → SIGTERM received) ms: ${latencies.map((l) => Math.round(l)).join(", ")}; p95 ${Math.round(p95)}`,
+    );
     expect(p95).toBeLessThanOrEqual(1_000);
     for (const e of exits) {
       expect(e.sigkillAt).not.toBeNull();
@@ -239,21 +266,29 @@ for step in range(400):
       run: { command: `/usr/bin/python3 ${script}` },
     });
     await agent(team, "helper-agent", { maxTrials: 2, killGraceMs: 10_000 });
-    await waitFor(async () => {
-      const c = await studyCounts(srv.db, studyId);
-      return c.complete === 1 && c.pruned === 1;
-    }, 30_000, "one complete, one pruned");
+    await waitFor(
+      async () => {
+        const c = await studyCounts(srv.db, studyId);
+        return c.complete === 1 && c.pruned === 1;
+      },
+      30_000,
+      "one complete, one pruned",
+    );
     const [att] = await srv.db.query<{ log_tail: string }>(
       `SELECT a.log_tail FROM trial_attempts a JOIN trials t ON t.id = a.trial_id WHERE t.study_id = $1 AND t.state = 'pruned'`,
       [studyId],
     );
-    await waitFor(async () => {
-      const [r] = await srv.db.query<{ log_tail: string | null }>(
-        `SELECT a.log_tail FROM trial_attempts a JOIN trials t ON t.id = a.trial_id WHERE t.study_id = $1 AND t.state = 'pruned'`,
-        [studyId],
-      );
-      return r?.log_tail?.includes("stopping early at");
-    }, 10_000, "log tail of the pruned attempt");
+    await waitFor(
+      async () => {
+        const [r] = await srv.db.query<{ log_tail: string | null }>(
+          `SELECT a.log_tail FROM trial_attempts a JOIN trials t ON t.id = a.trial_id WHERE t.study_id = $1 AND t.state = 'pruned'`,
+          [studyId],
+        );
+        return r?.log_tail?.includes("stopping early at");
+      },
+      10_000,
+      "log tail of the pruned attempt",
+    );
     expect(att).toBeDefined();
   });
 });
@@ -275,7 +310,10 @@ describe("R11: crash loops are bounded", () => {
     for (const r of attempts) {
       expect(Number(r.n)).toBe(3);
     }
-    const rows = await srv.db.query<{ end_code: string; end_reason: string }>(`SELECT end_code, end_reason FROM trials WHERE study_id = $1`, [crash]);
+    const rows = await srv.db.query<{ end_code: string; end_reason: string }>(
+      `SELECT end_code, end_reason FROM trials WHERE study_id = $1`,
+      [crash],
+    );
     for (const r of rows) {
       expect(r.end_code).toBe("USER_COMMAND_EXIT_NONZERO");
       expect(r.end_reason).toContain("exited with code 1");
@@ -303,12 +341,28 @@ describe("R11: crash loops are bounded", () => {
   it("fails a trial that exits 0 without an objective, and one that times out, with readable reasons", async () => {
     const team = await makeTeam(srv, "reasons");
     const silent = await seedRunStudy(srv.db, team, { budget: { max_trials: 1 }, run: { command: "echo hello" } });
-    const slow = await seedRunStudy(srv.db, team, { budget: { max_trials: 1 }, run: { command: "sleep 30", timeout_minutes: 0.01 } });
+    const slow = await seedRunStudy(srv.db, team, {
+      budget: { max_trials: 1 },
+      run: { command: "sleep 30", timeout_minutes: 0.01 },
+    });
     await agent(team, "reasons-agent", { maxTrials: 2, killGraceMs: 500 });
-    await waitFor(async () => (await studyCounts(srv.db, silent)).failed === 1 && (await studyCounts(srv.db, slow)).failed === 1, 30_000, "both failed");
-    const [s1] = await srv.db.query<{ end_code: string; end_reason: string }>(`SELECT end_code, end_reason FROM trials WHERE study_id = $1`, [silent]);
-    expect(s1).toMatchObject({ end_code: "USER_NO_OBJECTIVE", end_reason: 'the command exited 0 but reported no value of "loss"' });
-    const [s2] = await srv.db.query<{ end_code: string; end_reason: string }>(`SELECT end_code, end_reason FROM trials WHERE study_id = $1`, [slow]);
+    await waitFor(
+      async () => (await studyCounts(srv.db, silent)).failed === 1 && (await studyCounts(srv.db, slow)).failed === 1,
+      30_000,
+      "both failed",
+    );
+    const [s1] = await srv.db.query<{ end_code: string; end_reason: string }>(
+      `SELECT end_code, end_reason FROM trials WHERE study_id = $1`,
+      [silent],
+    );
+    expect(s1).toMatchObject({
+      end_code: "USER_NO_OBJECTIVE",
+      end_reason: 'the command exited 0 but reported no value of "loss"',
+    });
+    const [s2] = await srv.db.query<{ end_code: string; end_reason: string }>(
+      `SELECT end_code, end_reason FROM trials WHERE study_id = $1`,
+      [slow],
+    );
     expect(s2!.end_code).toBe("USER_TIMEOUT");
     expect(s2!.end_reason).toContain("run.timeout_minutes");
   });
@@ -317,15 +371,27 @@ describe("R11: crash loops are bounded", () => {
 describe("R2 logic: a stale lease kills the child", () => {
   it("re-leases a trial whose lease lapsed, and the old holder kills its process on its next heartbeat", async () => {
     const team = await makeTeam(srv, "zombie");
-    const script = writeScript(dir, "long.py", `import time\nfor i in range(600):\n    time.sleep(0.05)\nprint('{"autoglm": 1, "final": {"loss": 2.0}}')\n`);
-    const studyId = await seedRunStudy(srv.db, team, { budget: { max_trials: 1 }, run: { command: `/usr/bin/python3 ${script}` } });
+    const script = writeScript(
+      dir,
+      "long.py",
+      `import time\nfor i in range(600):\n    time.sleep(0.05)\nprint('{"autoglm": 1, "final": {"loss": 2.0}}')\n`,
+    );
+    const studyId = await seedRunStudy(srv.db, team, {
+      budget: { max_trials: 1 },
+      run: { command: `/usr/bin/python3 ${script}` },
+    });
     const a1 = await agent(team, "zombie-1", { maxTrials: 1 });
     const first = await waitFor(() => a1.trials()[0], 10_000, "first lease");
     // Simulate the pause: the server stops hearing from a1 (its lease lapses) while a1 lives on.
     const a2 = await agent(team, "zombie-2", { maxTrials: 1 });
     const staleAt = new Promise<number>((r) => a1.events.once("stale", () => r(Date.now())));
     // What the sweeper does to a lease whose holder went silent (the real pause is R2 in tests/run-loop).
-    const lost = await endAttempt(srv.db, { trialId: first.trialId, mode: "retry", code: "AGENT_LOST", reason: "test: lease lapsed" });
+    const lost = await endAttempt(srv.db, {
+      trialId: first.trialId,
+      mode: "retry",
+      code: "AGENT_LOST",
+      reason: "test: lease lapsed",
+    });
     expect(lost?.state).toBe("waiting");
     srv.loop.poke();
     const t0 = Date.now();
@@ -335,7 +401,9 @@ describe("R2 logic: a stale lease kills the child", () => {
     expect(Date.now() - t0).toBeLessThan(2_500);
     const reLeased = await waitFor(() => [...a1.trials(), ...a2.trials()].find((t) => t.attempt === 2), 5_000, "re-lease");
     expect(reLeased.trialId).toBe(first.trialId);
-    const [row] = await srv.db.query<{ attempt: unknown; state: string }>(`SELECT attempt, state FROM trials WHERE id = $1`, [first.trialId]);
+    const [row] = await srv.db.query<{ attempt: unknown; state: string }>(`SELECT attempt, state FROM trials WHERE id = $1`, [
+      first.trialId,
+    ]);
     expect(Number(row!.attempt)).toBe(2);
     expect(row!.state).toBe("running");
     expect(studyId).toBeTruthy();
@@ -383,7 +451,10 @@ describe("stopping from the dashboard", () => {
   it("a user stop reaches the agent: SIGTERM, trial failed USER_STOPPED, the agent goes on", async () => {
     const team = await makeTeam(srv, "stop");
     const script = writeScript(dir, "forever.py", `import time\nwhile True:\n    time.sleep(0.05)\n`);
-    const studyId = await seedRunStudy(srv.db, team, { budget: { max_trials: 2, max_parallel: 1 }, run: { command: `/usr/bin/python3 ${script}` } });
+    const studyId = await seedRunStudy(srv.db, team, {
+      budget: { max_trials: 2, max_parallel: 1 },
+      run: { command: `/usr/bin/python3 ${script}` },
+    });
     const a = await agent(team, "stop-agent", { maxTrials: 1, killGraceMs: 1_000 });
     const t = await waitFor(() => a.trials()[0], 10_000, "running");
     const stoppedAt = Date.now();
@@ -395,7 +466,9 @@ describe("stopping from the dashboard", () => {
     await waitFor(() => !isAlive(t.pid!), 5_000, "process gone");
     const stopMs = Date.now() - stoppedAt;
     expect(stopMs).toBeLessThan(1_000);
-    const [row] = await srv.db.query<{ state: string; end_code: string }>(`SELECT state, end_code FROM trials WHERE id = $1`, [t.trialId]);
+    const [row] = await srv.db.query<{ state: string; end_code: string }>(`SELECT state, end_code FROM trials WHERE id = $1`, [
+      t.trialId,
+    ]);
     expect(row).toEqual({ state: "failed", end_code: "USER_STOPPED" });
     // The next trial of the study runs on the same agent.
     await waitFor(() => a.trials().find((x) => x.trialId !== t.trialId), 10_000, "next trial");
@@ -403,7 +476,9 @@ describe("stopping from the dashboard", () => {
     await srv.db.query(`UPDATE studies SET state = 'stopped', stopped_at = now() WHERE id = $1`, [studyId]);
     const second = a.trials()[0]!;
     await waitFor(() => !isAlive(second.pid!), 5_000, "second process gone (heartbeat saw the stopped study)");
-    const [row2] = await srv.db.query<{ state: string; end_code: string }>(`SELECT state, end_code FROM trials WHERE id = $1`, [second.trialId]);
+    const [row2] = await srv.db.query<{ state: string; end_code: string }>(`SELECT state, end_code FROM trials WHERE id = $1`, [
+      second.trialId,
+    ]);
     expect(row2).toEqual({ state: "failed", end_code: "STUDY_STOPPED" });
   });
 });

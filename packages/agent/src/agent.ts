@@ -112,7 +112,8 @@ export interface RunningAgent {
 }
 
 /** One line per event, timestamped: an agent's log is read after the fact, beside the server's. */
-const line = (m: string, f?: Record<string, unknown>) => `${new Date().toISOString()} [agent] ${m}${f ? ` ${JSON.stringify(f)}` : ""}`;
+const line = (m: string, f?: Record<string, unknown>) =>
+  `${new Date().toISOString()} [agent] ${m}${f ? ` ${JSON.stringify(f)}` : ""}`;
 const consoleLogger: AgentLogger = {
   info: (m, f) => console.log(line(m, f)),
   warn: (m, f) => console.warn(line(m, f)),
@@ -165,7 +166,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     return runtime.runner;
   };
-  const workDirNeed: AccessNeed = { path: trialsDir, mode: "x", what: "the agent's work dir, where trial output directories are made" };
+  const workDirNeed: AccessNeed = {
+    path: trialsDir,
+    mode: "x",
+    what: "the agent's work dir, where trial output directories are made",
+  };
   const builtinNeeds = (): AccessNeed[] => {
     builtinRunner();
     return [
@@ -183,9 +188,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const accessProblem = ({ command, workdir }: { command: string | null; workdir: string }): string | null => {
     if (!checker) return null;
     const needs =
-      command === null
-        ? [workDirNeed, ...builtinNeeds()]
-        : [workDirNeed, cwdNeed(workdir), ...commandNeeds(command, workdir)];
+      command === null ? [workDirNeed, ...builtinNeeds()] : [workDirNeed, cwdNeed(workdir), ...commandNeeds(command, workdir)];
     const missing = checker.unreachable(needs, workdir);
     return missing.length > 0 ? describeNoAccess(runAs!, missing) : null;
   };
@@ -342,7 +345,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     // Still running, yet the server ended it without asking us (lease lapsed while we were cut
     // off, or a lease it never saw us accept): fenced.
     markFenced(run);
-    logger.warn("the server no longer leases this trial to us; stopping it", { trialId: run.lease.trialId, attempt: run.lease.attempt, via });
+    logger.warn("the server no longer leases this trial to us; stopping it", {
+      trialId: run.lease.trialId,
+      attempt: run.lease.attempt,
+      via,
+    });
     // Another agent holds the trial now (R2): stop ours at once, report nothing.
     run.stop("stale", Math.min(killGraceMs, 2_000));
   }
@@ -396,7 +403,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     // complete / pruned / stopped report, it would never re-lease the trial: it refused it
     // (the lease lapsed meanwhile), so that attempt is fenced and not resumed from (R8).
     if (existing) {
-      if (!existing.done && (existing.outcome === "complete" || existing.outcome === "pruned" || existing.outcome === "stopped")) {
+      if (
+        !existing.done &&
+        (existing.outcome === "complete" || existing.outcome === "pruned" || existing.outcome === "stopped")
+      ) {
         markFenced(existing.run);
       }
       release(existing);
@@ -512,14 +522,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         const sent = runningRefs();
         // Only real GPUs are asked about (offered ones in tests have no nvidia-smi behind them).
         const gpuUse = gpus.length > 0 && !options.gpus ? await readGpuUse(options.nvidiaSmi) : [];
-        const ack = await socket
-          .timeout(Math.min(ackTimeoutMs, heartbeatMs * 2))
-          .emitWithAck("agent:heartbeat", {
-            v: PROTOCOL_VERSION,
-            seq: heartbeatSeq++,
-            running: sent,
-            ...(gpuUse.length > 0 ? { gpuUse } : {}),
-          });
+        const ack = await socket.timeout(Math.min(ackTimeoutMs, heartbeatMs * 2)).emitWithAck("agent:heartbeat", {
+          v: PROTOCOL_VERSION,
+          seq: heartbeatSeq++,
+          running: sent,
+          ...(gpuUse.length > 0 ? { gpuUse } : {}),
+        });
         const parsed = ZHeartbeatAck.safeParse(ack);
         if (parsed.success && parsed.data.ok) killStale(parsed.data.stale, sent, "heartbeat");
       } catch {
@@ -548,7 +556,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (err.message === "unauthorized") {
       for (const s of slots.values()) if (!s.run.exited) s.run.stop("stale", Math.min(killGraceMs, 2_000));
     }
-    if (connectErrors === 1 || connectErrors % 20 === 0) logger.warn("cannot connect", { error: err.message, tries: connectErrors });
+    if (connectErrors === 1 || connectErrors % 20 === 0)
+      logger.warn("cannot connect", { error: err.message, tries: connectErrors });
     // A middleware refusal (token check failed, database down) stops Socket.IO's own retries;
     // an agent reconnects forever, with backoff.
     if (!socket.active && !stopping) {
@@ -606,7 +615,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       // Tell the server we are draining before handing trials back, so it does not offer
       // them (or anything else) to us again while we finish.
       if (socket.connected && registeredNow) {
-        await socket.timeout(ackTimeoutMs).emitWithAck("agent:ready", { v: PROTOCOL_VERSION, freeSlots: 0 }).catch(() => undefined);
+        await socket
+          .timeout(ackTimeoutMs)
+          .emitWithAck("agent:ready", { v: PROTOCOL_VERSION, freeSlots: 0 })
+          .catch(() => undefined);
       }
       const pending = [...slots.values()];
       for (const s of pending) s.run.stop("shutdown", Math.min(killGraceMs, shutdownGraceMs));

@@ -14,7 +14,9 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type * as NativeModule from "@autoglm/native";
 import type { StepMetrics, TrainRun } from "@autoglm/native";
+import type * as NativeData from "@autoglm/native/data";
 import type { TabularSet } from "@autoglm/native/data";
 import {
   BUILTIN_DATASETS,
@@ -86,8 +88,8 @@ function variance(y: Float32Array): number {
 }
 
 // Loaded in main() so that a missing or unloadable addon fails the trial with one readable line.
-let native: typeof import("@autoglm/native");
-let data: typeof import("@autoglm/native/data");
+let native: typeof NativeModule;
+let data: typeof NativeData;
 
 async function main(): Promise<void> {
   try {
@@ -99,7 +101,8 @@ async function main(): Promise<void> {
   const { devices, train } = native;
   const { loadDiabetes, loadDigits, loadShakespeare, splitRows, splitText } = data;
   const parsed = ZBuiltinRun.safeParse(readJsonEnv("AUTOGLM_BUILTIN"));
-  if (!parsed.success) fail(`run.builtin is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    fail(`run.builtin is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const spec: TBuiltinRun = parsed.data;
   const trialParams = (readJsonEnv("AUTOGLM_PARAMS") ?? {}) as Record<string, unknown>;
   const objective = process.env.AUTOGLM_OBJECTIVE ? (JSON.parse(process.env.AUTOGLM_OBJECTIVE) as { metric: string }) : null;
@@ -108,7 +111,9 @@ async function main(): Promise<void> {
   if (kind === null) fail(`trainer ${spec.trainer} cannot train on ${spec.dataset}`);
   const metricNames = builtinMetrics(spec.trainer, spec.dataset);
   if (objective && !metricNames.includes(objective.metric)) {
-    log(`warning: the objective metric "${objective.metric}" is not reported by ${spec.trainer} on ${spec.dataset} (${metricNames.join(", ")})`);
+    log(
+      `warning: the objective metric "${objective.metric}" is not reported by ${spec.trainer} on ${spec.dataset} (${metricNames.join(", ")})`,
+    );
   }
 
   const mapped = mapBuiltinParams(kind, { ...(spec.params ?? {}), ...trialParams });
@@ -117,7 +122,8 @@ async function main(): Promise<void> {
     const takes = BUILTIN_PARAMS[kind].flatMap((p) => p.names).join(", ");
     for (const name of mapped.ignored) log(`ignoring parameter "${name}": ${spec.trainer} on ${spec.dataset} takes ${takes}`);
   }
-  if (process.env.AUTOGLM_RESUME_FROM) log(`a previous attempt left ${process.env.AUTOGLM_RESUME_FROM}; builtin trainers start afresh`);
+  if (process.env.AUTOGLM_RESUME_FROM)
+    log(`a previous attempt left ${process.env.AUTOGLM_RESUME_FROM}; builtin trainers start afresh`);
 
   const dev = devices();
   const seed = spec.seed ?? 1;
@@ -134,7 +140,9 @@ async function main(): Promise<void> {
     const steps = Number(config.steps ?? spec.steps ?? DEFAULT_STEPS);
     const evalEvery = Number(config.evalEvery ?? Math.max(1, Math.ceil(steps / 10)));
     Object.assign(config, { steps, evalEvery, logEvery: evalEvery });
-    log(`glm language model on ${spec.dataset} (${text.length} train bytes), device ${dev.training}; config ${JSON.stringify(config)}`);
+    log(
+      `glm language model on ${spec.dataset} (${text.length} train bytes), device ${dev.training}; config ${JSON.stringify(config)}`,
+    );
     if (stopping) process.exit(0);
     run = start(() =>
       train({
@@ -167,8 +175,15 @@ async function main(): Promise<void> {
       const mse = valLoss * varTrain;
       return { val_rmse: Math.sqrt(mse), val_r2: varVal > 0 ? 1 - mse / varVal : undefined };
     };
-    const what = kind === "linear" ? (task === "classification" ? "multinomial logistic regression (glm)" : "linear regression (glm)") : "mlp";
-    log(`${what} on ${spec.dataset} (${tr.rows} train / ${val.rows} validation rows), device ${dev.training}; config ${JSON.stringify(config)}`);
+    const what =
+      kind === "linear"
+        ? task === "classification"
+          ? "multinomial logistic regression (glm)"
+          : "linear regression (glm)"
+        : "mlp";
+    log(
+      `${what} on ${spec.dataset} (${tr.rows} train / ${val.rows} validation rows), device ${dev.training}; config ${JSON.stringify(config)}`,
+    );
     if (stopping) process.exit(0);
     run = start(() =>
       train({
@@ -220,7 +235,9 @@ async function main(): Promise<void> {
     );
     log(`saved ${file} (${model.paramCount} parameters)`);
   }
-  log(`done: ${summary.steps} steps in ${((Date.now() - t0) / 1000).toFixed(2)} s on ${summary.device} (last report at step ${lastStep})`);
+  log(
+    `done: ${summary.steps} steps in ${((Date.now() - t0) / 1000).toFixed(2)} s on ${summary.device} (last report at step ${lastStep})`,
+  );
   process.stdout.write(`${JSON.stringify({ autoglm: 1, final: finite(final) })}\n`);
   process.exit(0);
 }

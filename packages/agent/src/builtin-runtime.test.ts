@@ -1,5 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { appendFileSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
+import {
+  appendFileSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,7 +99,12 @@ describe("the builtin trainers' staged runtime", () => {
     const own = openTempDir("autoglm-runtime-private-");
     dirs.push(own);
     const rt = stageBuiltinRuntime({ base: own, sources });
-    expect(nobody.unreachable(rt.files.map((f) => ({ path: f, mode: "r" as const, what: "runtime" })), "/")).toEqual([]);
+    expect(
+      nobody.unreachable(
+        rt.files.map((f) => ({ path: f, mode: "r" as const, what: "runtime" })),
+        "/",
+      ),
+    ).toEqual([]);
     const out = path.join(own, "out");
     mkdirSync(out);
     chownSync(out, NOBODY.uid, NOBODY.gid);
@@ -109,7 +124,11 @@ describe("the builtin trainers' staged runtime", () => {
     });
     expect(r.stderr).not.toContain("cannot load");
     expect(r.status, r.stderr).toBe(0);
-    const final = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { final?: Record<string, number> }).find((l) => l.final);
+    const final = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { final?: Record<string, number> })
+      .find((l) => l.final);
     expect(final?.final?.val_accuracy).toBeGreaterThan(0.5);
     expect(existsSync(path.join(out, "model.safetensors"))).toBe(true);
   });

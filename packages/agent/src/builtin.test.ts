@@ -48,10 +48,14 @@ async function agent(team: Awaited<ReturnType<typeof makeTeam>>, name: string, e
 }
 
 async function waitStudyDone(studyId: string, timeoutMs = 60_000): Promise<void> {
-  await waitFor(async () => {
-    const [s] = await srv.db.query<{ state: string }>(`SELECT state FROM studies WHERE id = $1`, [studyId]);
-    return s!.state === "completed" || s!.state === "failed";
-  }, timeoutMs, "study finished");
+  await waitFor(
+    async () => {
+      const [s] = await srv.db.query<{ state: string }>(`SELECT state FROM studies WHERE id = $1`, [studyId]);
+      return s!.state === "completed" || s!.state === "failed";
+    },
+    timeoutMs,
+    "study finished",
+  );
 }
 
 interface TrialRow {
@@ -133,10 +137,15 @@ describe("run.builtin trials on a real agent", () => {
     const cls = await model.predictClasses(digits.x, digits.rows);
     const acc = cls.filter((c, i) => c === digits.y[i]).length / digits.rows;
     expect(acc).toBeGreaterThan(0.8);
-    const [s] = await srv.db.query<{ best_value: unknown; state: string }>(`SELECT best_value, state FROM studies WHERE id = $1`, [studyId]);
+    const [s] = await srv.db.query<{ best_value: unknown; state: string }>(
+      `SELECT best_value, state FROM studies WHERE id = $1`,
+      [studyId],
+    );
     expect(s!.state).toBe("completed");
     expect(Number(s!.best_value)).toBe(Math.max(...values));
-    console.log(`builtin mlp/digits: val_accuracy ${values.map((v) => v.toFixed(3)).join(", ")}; whole-set accuracy of the best ${acc.toFixed(3)}`);
+    console.log(
+      `builtin mlp/digits: val_accuracy ${values.map((v) => v.toFixed(3)).join(", ")}; whole-set accuracy of the best ${acc.toFixed(3)}`,
+    );
   });
 
   it("glm on diabetes: a linear model whose l2 and lr come from the space, minimising val_rmse", async () => {
@@ -237,10 +246,14 @@ describe("run.builtin trials on a real agent", () => {
       expect(e.exitAt - e.sigtermAt!).toBeLessThan(1_500);
     }
     // The trial is pruned at decision time; the log tail arrives with the agent's completion.
-    const trials = await waitFor(async () => {
-      const rows = await trialsOf(studyId);
-      return rows.every((r) => r.log_tail !== null) && rows;
-    }, 10_000, "log tails stored");
+    const trials = await waitFor(
+      async () => {
+        const rows = await trialsOf(studyId);
+        return rows.every((r) => r.log_tail !== null) && rows;
+      },
+      10_000,
+      "log tails stored",
+    );
     for (const t of trials) {
       expect(t.end_code).toBe("PRUNED");
       expect(Number(t.value)).toBeGreaterThan(1);
@@ -251,27 +264,40 @@ describe("run.builtin trials on a real agent", () => {
 
   it("a user stop ends a long builtin trial within a second; a bad value fails the trial with the trainer's reason", async () => {
     const team = await makeTeam(srv, "builtin-stop");
-    const studyId = await seedRunStudy(srv.db, team, {
+    await seedRunStudy(srv.db, team, {
       objective: { metric: "val_loss", direction: "minimize" },
       space: { lr: { type: "float", low: 1e-3, high: 3e-3 } },
       budget: { max_trials: 1, max_parallel: 1 },
-      run: { builtin: { trainer: "glm", dataset: "shakespeare", steps: 1_000_000, params: { layers: 1, width: 32, context: 32, batch_size: 8 } } },
+      run: {
+        builtin: {
+          trainer: "glm",
+          dataset: "shakespeare",
+          steps: 1_000_000,
+          params: { layers: 1, width: 32, context: 32, batch_size: 8 },
+        },
+      },
     });
     const a = await agent(team, "builtin-stop-agent", { maxTrials: 1, killGraceMs: 5_000 });
     const t = await waitFor(() => a.trials()[0], 10_000, "running");
     await new Promise((r) => setTimeout(r, 500));
     const stoppedAt = Date.now();
     await srv.gateway.stopTrial({ orgId: team.orgId, trialId: t.trialId });
-    await waitFor(() => {
-      try {
-        process.kill(t.pid!, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 5_000, "process gone");
+    await waitFor(
+      () => {
+        try {
+          process.kill(t.pid!, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5_000,
+      "process gone",
+    );
     expect(Date.now() - stoppedAt).toBeLessThan(1_000);
-    const [row] = await srv.db.query<{ state: string; end_code: string }>(`SELECT state, end_code FROM trials WHERE id = $1`, [t.trialId]);
+    const [row] = await srv.db.query<{ state: string; end_code: string }>(`SELECT state, end_code FROM trials WHERE id = $1`, [
+      t.trialId,
+    ]);
     expect(row).toEqual({ state: "failed", end_code: "USER_STOPPED" });
 
     const bad = await seedRunStudy(srv.db, team, {

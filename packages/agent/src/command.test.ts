@@ -61,7 +61,14 @@ describe("renderCommand (S8: hostile parameter values never run)", () => {
 describe("trial environment", () => {
   it("passes only allowlisted variables, then run.env, then AUTOGLM_* that run.env cannot override", () => {
     const env = buildTrialEnv({
-      agentEnv: { PATH: "/usr/bin", HOME: "/root", AUTOGLM_TOKEN: "agl_secret", DATABASE_URL: "postgres://u:p@h/db", AUTH_SECRET: "x", LC_ALL: "C" },
+      agentEnv: {
+        PATH: "/usr/bin",
+        HOME: "/root",
+        AUTOGLM_TOKEN: "agl_secret",
+        DATABASE_URL: "postgres://u:p@h/db",
+        AUTH_SECRET: "x",
+        LC_ALL: "C",
+      },
       studyEnv: { MY_FLAG: "1", AUTOGLM_TRIAL_ID: "forged", CUDA_VISIBLE_DEVICES: "0,1,2" },
       params: { lr: 0.1 },
       trialId: "t",

@@ -42,9 +42,13 @@ const REGISTER = (name: string) => ({
 async function snapshot(): Promise<string> {
   const parts = await Promise.all(
     ["trials", "trial_values", "trial_attempts", "studies"].map((t) =>
-      srv.db.query(`SELECT * FROM ${t} ORDER BY 1, 2`).then((rows) =>
-        JSON.stringify(rows.map((r) => ({ ...r, updated_at: undefined, last_heartbeat_at: undefined, lease_expires_at: undefined }))),
-      ),
+      srv.db
+        .query(`SELECT * FROM ${t} ORDER BY 1, 2`)
+        .then((rows) =>
+          JSON.stringify(
+            rows.map((r) => ({ ...r, updated_at: undefined, last_heartbeat_at: undefined, lease_expires_at: undefined })),
+          ),
+        ),
     ),
   );
   return parts.join("\n");
@@ -73,7 +77,12 @@ describe("token revocation", () => {
     const acks: unknown[] = [];
     const t0 = Date.now();
     while (socket.connected && Date.now() - t0 < 3_000) {
-      acks.push(await socket.timeout(2000).emitWithAck("agent:heartbeat", { v: 1, seq: acks.length, running: [] }).catch(() => null));
+      acks.push(
+        await socket
+          .timeout(2000)
+          .emitWithAck("agent:heartbeat", { v: 1, seq: acks.length, running: [] })
+          .catch(() => null),
+      );
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(await disconnected).toBe("io server disconnect");
@@ -132,10 +141,13 @@ describe("malformed and out-of-order events change nothing", () => {
 
   it("registers, receives a lease, and refuses a second register on the same connection", async () => {
     const got = new Promise<{ trialId: string; attempt: number; leaseToken: string }>((resolve) =>
-      socket.once("trial:lease", (payload: { trialId: string; attempt: number; leaseToken: string }, ack: (r: unknown) => void) => {
-        ack({ ok: true, accepted: true });
-        resolve(payload);
-      }),
+      socket.once(
+        "trial:lease",
+        (payload: { trialId: string; attempt: number; leaseToken: string }, ack: (r: unknown) => void) => {
+          ack({ ok: true, accepted: true });
+          resolve(payload);
+        },
+      ),
     );
     const reg = await socket.timeout(2000).emitWithAck("agent:register", REGISTER("fake-agent"));
     expect(reg).toMatchObject({ ok: true, heartbeatMs: 200, leaseTtlMs: 600, stale: [] });
@@ -151,7 +163,9 @@ describe("malformed and out-of-order events change nothing", () => {
     try {
       const steps = Array.from({ length: 100 }, (_, i) => i);
       for (let batch = 0; batch < 10; batch++) {
-        const points = steps.slice(batch * 10, batch * 10 + 10).map((step) => ({ step, metrics: { loss: 1 / (step + 1), acc: step } }));
+        const points = steps
+          .slice(batch * 10, batch * 10 + 10)
+          .map((step) => ({ step, metrics: { loss: 1 / (step + 1), acc: step } }));
         for (let replay = 0; replay < 3; replay++) {
           const ack = await socket.timeout(2000).emitWithAck("trial:metric", { v: 1, ...lease, seq: batch, points });
           expect(ack).toMatchObject({ ok: true, prune: false, stored: replay === 0 ? points.length : 0 });
@@ -166,11 +180,23 @@ describe("malformed and out-of-order events change nothing", () => {
         points: [{ step: 500, metrics: { loss: 0 } }],
       });
       expect(stale).toMatchObject({ ok: false, error: { code: "STALE_LEASE" } });
-      const wrongAttempt = await socket.timeout(2000).emitWithAck("trial:metric", { v: 1, ...lease, attempt: 2, seq: 99, points: [{ step: 500, metrics: { loss: 0 } }] });
+      const wrongAttempt = await socket
+        .timeout(2000)
+        .emitWithAck("trial:metric", { v: 1, ...lease, attempt: 2, seq: 99, points: [{ step: 500, metrics: { loss: 0 } }] });
       expect(wrongAttempt).toMatchObject({ ok: false, error: { code: "STALE_LEASE" } });
-      const nanValue = await socket.timeout(2000).emitWithAck("trial:metric", { v: 1, ...lease, seq: 99, points: [{ step: 501, metrics: { loss: "NaN" } }] });
+      const nanValue = await socket
+        .timeout(2000)
+        .emitWithAck("trial:metric", { v: 1, ...lease, seq: 99, points: [{ step: 501, metrics: { loss: "NaN" } }] });
       expect(nanValue).toMatchObject({ ok: false, error: { code: "BAD_REQUEST" } });
-      const earlyComplete = await socket.timeout(2000).emitWithAck("trial:complete", { v: 1, ...lease, leaseToken: "00000000-0000-4000-8000-000000000000", seq: 11, outcome: "complete", exitCode: 0, signal: null });
+      const earlyComplete = await socket.timeout(2000).emitWithAck("trial:complete", {
+        v: 1,
+        ...lease,
+        leaseToken: "00000000-0000-4000-8000-000000000000",
+        seq: 11,
+        outcome: "complete",
+        exitCode: 0,
+        signal: null,
+      });
       expect(earlyComplete).toMatchObject({ ok: false, error: { code: "STALE_LEASE" } });
       expect(await snapshot()).toBe(before);
       const [values] = await srv.db.query<{ n: unknown; d: unknown }>(
@@ -205,7 +231,9 @@ describe("malformed and out-of-order events change nothing", () => {
       { ok: true, state: "complete", duplicate: true },
       { ok: true, state: "complete", duplicate: true },
     ]);
-    const [trial] = await srv.db.query<{ state: string; value: unknown }>(`SELECT state, value FROM trials WHERE id = $1`, [lease.trialId]);
+    const [trial] = await srv.db.query<{ state: string; value: unknown }>(`SELECT state, value FROM trials WHERE id = $1`, [
+      lease.trialId,
+    ]);
     expect(trial).toMatchObject({ state: "complete", value: 0.125 });
     const attempts = await srv.db.query(`SELECT end_code FROM trial_attempts WHERE trial_id = $1`, [lease.trialId]);
     expect(attempts).toEqual([{ end_code: "COMPLETED" }]);
@@ -215,11 +243,20 @@ describe("malformed and out-of-order events change nothing", () => {
     );
     expect(study).toEqual({ best_value: 0.125, best_trial_id: lease.trialId });
     // A late metric for the finished attempt is fenced.
-    const late = await socket.timeout(2000).emitWithAck("trial:metric", { v: 1, ...lease, seq: 12, points: [{ step: 200, metrics: { loss: 0 } }] });
+    const late = await socket
+      .timeout(2000)
+      .emitWithAck("trial:metric", { v: 1, ...lease, seq: 12, points: [{ step: 200, metrics: { loss: 0 } }] });
     expect(late).toMatchObject({ ok: false, error: { code: "STALE_LEASE" } });
-    await waitFor(async () => {
-      const [s] = await srv.db.query<{ state: string }>(`SELECT state FROM studies WHERE id = (SELECT study_id FROM trials WHERE id = $1)`, [lease.trialId]);
-      return s!.state === "completed";
-    }, 5_000, "study completed");
+    await waitFor(
+      async () => {
+        const [s] = await srv.db.query<{ state: string }>(
+          `SELECT state FROM studies WHERE id = (SELECT study_id FROM trials WHERE id = $1)`,
+          [lease.trialId],
+        );
+        return s!.state === "completed";
+      },
+      5_000,
+      "study completed",
+    );
   });
 });

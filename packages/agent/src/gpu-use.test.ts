@@ -3,7 +3,15 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAgent } from "./agent.js";
 import { parseGpuUse } from "./system.js";
-import { cleanup, makeTeam, openTempDir, startRunLoopServer, startTestAgent, waitFor, type RunLoopServer } from "./testing/harness.js";
+import {
+  cleanup,
+  makeTeam,
+  openTempDir,
+  startRunLoopServer,
+  startTestAgent,
+  waitFor,
+  type RunLoopServer,
+} from "./testing/harness.js";
 
 let srv: RunLoopServer;
 let dir: string;
@@ -42,11 +50,16 @@ esac
     );
     chmodSync(smi, 0o755);
     const team = await makeTeam(srv, "gpu-use");
-    agent = await startTestAgent(srv, team, { name: "h100-box", workDir: path.join(dir, "work"), cwd: dir, gpus: undefined, nvidiaSmi: smi });
+    agent = await startTestAgent(srv, team, {
+      name: "h100-box",
+      workDir: path.join(dir, "work"),
+      cwd: dir,
+      gpus: undefined,
+      nvidiaSmi: smi,
+    });
     const read = async () =>
       (await srv.db.query<{ gpus: unknown }>(`SELECT gpus FROM agents WHERE org_id = $1`, [team.orgId]))[0]?.gpus as
-        | { index: number; model: string; utilizationPct?: number; memoryUsedMb?: number }[]
-        | undefined;
+        { index: number; model: string; utilizationPct?: number; memoryUsedMb?: number }[] | undefined;
     await waitFor(async () => (await read())?.[0]?.utilizationPct === 87, 10_000, "GPU use stored");
     expect(await read()).toEqual([
       { index: 0, model: "NVIDIA H100 80GB HBM3", memoryMb: 81559, utilizationPct: 87, memoryUsedMb: 40213 },

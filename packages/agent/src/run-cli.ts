@@ -69,7 +69,14 @@ export async function runAgentCli(argv: string[], io: AgentCliIo = defaultIo): P
     labels[l.slice(0, i)] = l.slice(i + 1);
   }
   const ints: Record<string, number> = {};
-  for (const k of ["max-trials", "heartbeat-ms", "kill-grace-ms", "shutdown-grace-ms", "ack-timeout-ms", "reconnect-max-ms"] as const) {
+  for (const k of [
+    "max-trials",
+    "heartbeat-ms",
+    "kill-grace-ms",
+    "shutdown-grace-ms",
+    "ack-timeout-ms",
+    "reconnect-max-ms",
+  ] as const) {
     const raw = values[k];
     if (raw === undefined) continue;
     const n = Number(raw);
@@ -92,7 +99,9 @@ export async function runAgentCli(argv: string[], io: AgentCliIo = defaultIo): P
     const self = agentUser();
     const target = parsed.kind === "self" ? self : parsed.user;
     if (target && self && self.uid !== 0 && (target.uid !== self.uid || target.gid !== self.gid)) {
-      io.stderr(`autoglm agent: --run-as ${values["run-as"]} needs an agent running as root (this one runs as uid ${self.uid})\n`);
+      io.stderr(
+        `autoglm agent: --run-as ${values["run-as"]} needs an agent running as root (this one runs as uid ${self.uid})\n`,
+      );
       return 2;
     }
     if (target?.uid === 0) {

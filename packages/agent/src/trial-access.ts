@@ -202,7 +202,8 @@ export function commandNeeds(command: string, workdir: string): AccessNeed[] {
     if (w === null || w === undefined || NO_SCRIPT.has(w)) break;
     if (w.startsWith("-")) continue;
     const abs = path.resolve(workdir, w);
-    if (isFile(abs)) needs.push({ path: abs, probe: ABSOLUTE_OPEN.test(program) ? abs : w, mode: "r", what: "the command's script" });
+    if (isFile(abs))
+      needs.push({ path: abs, probe: ABSOLUTE_OPEN.test(program) ? abs : w, mode: "r", what: "the command's script" });
     break;
   }
   return needs;

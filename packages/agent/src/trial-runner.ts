@@ -3,7 +3,13 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { parseMetricLine, type TMetricValues, type TTrialComplete, type TTrialLease, type TTrialEndCode } from "@autoglm/protocol";
+import {
+  parseMetricLine,
+  type TMetricValues,
+  type TTrialComplete,
+  type TTrialLease,
+  type TTrialEndCode,
+} from "@autoglm/protocol";
 import { renderCommand } from "./command.js";
 import { buildTrialEnv, redact } from "./env.js";
 import { LogBuffer } from "./log-buffer.js";
@@ -251,7 +257,10 @@ export class TrialRun {
       }
     }
     const escaped = signalByCookie(this.cookie, sig);
-    if (escaped.length > 0) this.log.push(`[agent] sent ${sig} to ${escaped.length} process(es) of this trial outside its process group (pid ${escaped.join(", ")})`);
+    if (escaped.length > 0)
+      this.log.push(
+        `[agent] sent ${sig} to ${escaped.length} process(es) of this trial outside its process group (pid ${escaped.join(", ")})`,
+      );
   }
 
   private onClose(code: number | null, signal: NodeJS.Signals | null): void {
@@ -277,13 +286,20 @@ export class TrialRun {
       case "stale":
         // The server refuses this report unless it ended the attempt itself (prune or stop
         // racing the heartbeat): then it keeps the log tail and acknowledges a duplicate.
-        return this.ctx.onExit(this, { ...common, outcome: "stopped", reason: "the server no longer leases this trial to this agent" });
+        return this.ctx.onExit(this, {
+          ...common,
+          outcome: "stopped",
+          reason: "the server no longer leases this trial to this agent",
+        });
       case "shutdown":
         return this.ctx.onExit(this, { ...common, outcome: "handback", reason: "the agent shut down and handed the trial back" });
       case "timeout":
         return this.ctx.onExit(
           this,
-          failed("USER_TIMEOUT", `the ${this.lease.run.builtin ? "builtin trainer" : "command"} ran longer than run.timeout_minutes (${this.lease.run.timeoutMinutes} min)`),
+          failed(
+            "USER_TIMEOUT",
+            `the ${this.lease.run.builtin ? "builtin trainer" : "command"} ran longer than run.timeout_minutes (${this.lease.run.timeoutMinutes} min)`,
+          ),
         );
     }
     if (code === 0) return this.ctx.onExit(this, { ...common, outcome: "complete" });

@@ -38,7 +38,10 @@ describe("--run-as", () => {
   it("the CLI exits 2 with the reason for a bad --run-as, before connecting anywhere", async () => {
     let err = "";
     const io = { stdout: () => {}, stderr: (t: string) => void (err += t) };
-    const code = await runAgentCli(["start", "--server", "http://127.0.0.1:9", "--token", "agl_test", "--run-as", "no-such-user-autoglm"], io);
+    const code = await runAgentCli(
+      ["start", "--server", "http://127.0.0.1:9", "--token", "agl_test", "--run-as", "no-such-user-autoglm"],
+      io,
+    );
     expect(code).toBe(2);
     expect(err).toContain('--run-as: no user named "no-such-user-autoglm"');
     err = "";

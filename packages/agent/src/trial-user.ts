@@ -103,6 +103,7 @@ export function parseRunAs(value: string, lookup: typeof lookupUser = lookupUser
     if (!ID.test(g)) throw new Error(`--run-as: the group must be a number (got "${g}")`);
     gid = Number(g);
   }
-  if (!(uid <= 0xfffffffe && gid <= 0xfffffffe)) throw new Error(`--run-as: uid and gid must be below 4294967295 (got "${value}")`);
+  if (!(uid <= 0xfffffffe && gid <= 0xfffffffe))
+    throw new Error(`--run-as: uid and gid must be below 4294967295 (got "${value}")`);
   return { kind: "user", user: { uid, gid }, label };
 }

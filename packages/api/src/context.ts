@@ -84,8 +84,7 @@ export interface TTokenPrincipal {
 }
 
 export type TPrincipal =
-  | { kind: "session"; user: TAuthenticatedUser }
-  | { kind: "token"; user: TAuthenticatedUser; token: TTokenPrincipal };
+  { kind: "session"; user: TAuthenticatedUser } | { kind: "token"; user: TAuthenticatedUser; token: TTokenPrincipal };
 
 /** What the HTTP layer saw; null for in-process callers (server code using createCaller). */
 export interface TRequestInfo {

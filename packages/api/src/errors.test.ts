@@ -13,11 +13,19 @@ describe("AppError mapping (one place)", () => {
   });
 
   it("maps scheduler, optimizer and Postgres errors to typed 4xx", () => {
-    expect(toAppError(new SchedulerError("MAX_PARALLEL_REACHED", "busy"))).toMatchObject({ code: "PRECONDITION_FAILED", userMessage: "busy" });
+    expect(toAppError(new SchedulerError("MAX_PARALLEL_REACHED", "busy"))).toMatchObject({
+      code: "PRECONDITION_FAILED",
+      userMessage: "busy",
+    });
     expect(toAppError(new SchedulerError("NOT_FOUND", "Study not found."))).toMatchObject({ code: "NOT_FOUND" });
-    expect(toAppError(new OptimizerError("INVALID_SPACE", "space.x: bad"))).toMatchObject({ code: "BAD_REQUEST", appCode: "INVALID_SPEC" });
+    expect(toAppError(new OptimizerError("INVALID_SPACE", "space.x: bad"))).toMatchObject({
+      code: "BAD_REQUEST",
+      appCode: "INVALID_SPEC",
+    });
     expect(toAppError(Object.assign(new Error("dup"), { code: "23505" }))).toMatchObject({ code: "CONFLICT" });
-    expect(toAppError(new Error("wrapped", { cause: Object.assign(new Error("nul"), { code: "22021" }) }))).toMatchObject({ code: "BAD_REQUEST" });
+    expect(toAppError(new Error("wrapped", { cause: Object.assign(new Error("nul"), { code: "22021" }) }))).toMatchObject({
+      code: "BAD_REQUEST",
+    });
     expect(toAppError(new Error("boom"))).toBeNull();
   });
 
@@ -30,8 +38,11 @@ describe("AppError mapping (one place)", () => {
     expect(describeZodIssues([{ path: ["spec", "space", "lr", "low"], message: "must be > 0 when log is true" }])).toBe(
       "space.lr.low: must be > 0 when log is true",
     );
-    expect(describeZodIssues([{ path: ["name"], message: "is required" }, { path: ["step"], message: "must be >= 0" }])).toBe(
-      "name: is required; step: must be >= 0",
-    );
+    expect(
+      describeZodIssues([
+        { path: ["name"], message: "is required" },
+        { path: ["step"], message: "must be >= 0" },
+      ]),
+    ).toBe("name: is required; step: must be >= 0");
   });
 });

@@ -79,7 +79,9 @@ export function toAppError(err: unknown): AppError | null {
   if (pg === "23503") return new AppError("NOT_FOUND", { userMessage: "A referenced item no longer exists." });
   // Class 22: data exceptions (NUL bytes in text, numbers out of range, bad jsonb escapes).
   if (pg?.startsWith("22")) {
-    return new AppError("BAD_REQUEST", { userMessage: "A value in the request cannot be stored (out of range or containing a NUL character)." });
+    return new AppError("BAD_REQUEST", {
+      userMessage: "A value in the request cannot be stored (out of range or containing a NUL character).",
+    });
   }
   return null;
 }
@@ -90,7 +92,10 @@ export function toAppError(err: unknown): AppError | null {
  * request, never headers.
  */
 export function sanitizeError(err: unknown): { name: string; code?: string; message: string; cause?: string } {
-  const clean = (m: unknown) => String(m ?? "").split(/\nparams:/)[0]!.slice(0, 500);
+  const clean = (m: unknown) =>
+    String(m ?? "")
+      .split(/\nparams:/)[0]!
+      .slice(0, 500);
   const e = err as { name?: string; message?: string; cause?: { message?: string } } | null;
   const pg = pgCodeOf(err);
   return {

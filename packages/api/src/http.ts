@@ -2,13 +2,7 @@ import type { IncomingMessage, RequestListener } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "./router.js";
-import {
-  createContext,
-  headerGetterOf,
-  nodeHeaderGetter,
-  type TApiDeps,
-  type TSessionClaims,
-} from "./context.js";
+import { createContext, headerGetterOf, nodeHeaderGetter, type TApiDeps, type TSessionClaims } from "./context.js";
 import { createCallerFactory } from "./trpc.js";
 import { MAX_TRPC_BATCH_SIZE } from "@autoglm/protocol";
 
@@ -27,7 +21,16 @@ export function batchTooLarge(url: string): { status: 400; body: unknown } | nul
   const calls = url.slice(0, q).split(/,|%2c/i).length;
   if (calls <= MAX_BATCH_SIZE) return null;
   const userMessage = `A batch may hold at most ${MAX_BATCH_SIZE} calls; this one has ${calls}. Send fewer calls per request.`;
-  return { status: 400, body: { error: { message: userMessage, code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, appCode: "BAD_REQUEST", userMessage } } } };
+  return {
+    status: 400,
+    body: {
+      error: {
+        message: userMessage,
+        code: -32600,
+        data: { code: "BAD_REQUEST", httpStatus: 400, appCode: "BAD_REQUEST", userMessage },
+      },
+    },
+  };
 }
 
 /**
@@ -74,7 +77,13 @@ export function handleTrpcFetch(
     const userMessage = `The request is larger than ${MAX_BODY_BYTES} bytes.`;
     return Promise.resolve(
       Response.json(
-        { error: { message: userMessage, code: -32600, data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413, appCode: "PAYLOAD_TOO_LARGE", userMessage } } },
+        {
+          error: {
+            message: userMessage,
+            code: -32600,
+            data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413, appCode: "PAYLOAD_TOO_LARGE", userMessage },
+          },
+        },
         { status: 413 },
       ),
     );
@@ -112,10 +121,7 @@ export const createCaller = createCallerFactory(appRouter);
  * In-process calls (server code, tests) acting as a user: no HTTP, so no CSRF check.
  * `session` is verified like a cookie session would be.
  */
-export async function createServerCaller(
-  deps: TApiDeps,
-  who: { session?: TSessionClaims; token?: string; orgId?: string },
-) {
+export async function createServerCaller(deps: TApiDeps, who: { session?: TSessionClaims; token?: string; orgId?: string }) {
   const headers: Record<string, string> = {};
   if (who.token) headers.authorization = `Bearer ${who.token}`;
   if (who.orgId) headers["x-autoglm-org"] = who.orgId;

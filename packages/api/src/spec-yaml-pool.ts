@@ -43,7 +43,9 @@ export async function specFromYaml(text: string, timeoutMs = SPEC_YAML_TIMEOUT_M
   } catch (err) {
     // Piscina terminates the worker running an aborted task (or drops it from the queue).
     if (abort.signal.aborted) {
-      throw new AppError("INVALID_SPEC", { userMessage: `yaml: reading the spec took longer than ${timeoutMs / 1000} s and was stopped; nothing was stored.` });
+      throw new AppError("INVALID_SPEC", {
+        userMessage: `yaml: reading the spec took longer than ${timeoutMs / 1000} s and was stopped; nothing was stored.`,
+      });
     }
     throw err;
   } finally {

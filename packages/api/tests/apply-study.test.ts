@@ -59,7 +59,10 @@ describe("study.applySpec", () => {
     const before = await rowCounts(w.db);
     const changed = YAML.replace("apply-me", "space-change")
       .replace("high: 1.0e-1", "high: 0.5")
-      .replace("act: {type: categorical, choices: [relu, gelu]}", "act: {type: categorical, choices: [relu, gelu, tanh]}\n  wd: {type: float, low: 0, high: 0.1}")
+      .replace(
+        "act: {type: categorical, choices: [relu, gelu]}",
+        "act: {type: categorical, choices: [relu, gelu, tanh]}\n  wd: {type: float, low: 0, high: 0.1}",
+      )
       .replace("direction: minimize", "direction: maximize");
     const r = await outcome(() => tc.study.applySpec({ projectId: w.A.projectId, yaml: changed }));
     expect(r).toMatchObject({ ok: false, code: "CONFLICT", appCode: "STUDY_SPACE_CHANGED" });
@@ -76,13 +79,19 @@ describe("study.applySpec", () => {
     const a = await tc.study.applySpec({ projectId: w.A.projectId, spec: SPEC, name: "ci-main-abc123" });
     expect(a).toMatchObject({ name: "ci-main-abc123", created: true });
     expect((await tc.study.get({ studyId: a.id })).spec.name).toBe("ci-main-abc123");
-    expect(await outcome(() => tc.study.applySpec({ projectId: w.A.projectId, spec: SPEC, name: "ci-main-abc123", ifExists: "error" }))).toMatchObject({
+    expect(
+      await outcome(() =>
+        tc.study.applySpec({ projectId: w.A.projectId, spec: SPEC, name: "ci-main-abc123", ifExists: "error" }),
+      ),
+    ).toMatchObject({
       ok: false,
       appCode: "STUDY_EXISTS",
       message: `A study named "ci-main-abc123" already exists in this project (${a.id}).`,
     });
     const before = await rowCounts(w.db);
-    expect(await outcome(() => tc.study.applySpec({ projectId: w.A.projectId, yaml: YAML.replace("low: 1.0e-5", "low: 0") }))).toMatchObject({
+    expect(
+      await outcome(() => tc.study.applySpec({ projectId: w.A.projectId, yaml: YAML.replace("low: 1.0e-5", "low: 0") })),
+    ).toMatchObject({
       ok: false,
       code: "BAD_REQUEST",
       appCode: "INVALID_SPEC",
@@ -110,6 +119,9 @@ describe("trial.renewLease", () => {
     expect(Date.parse(leaseExpiresAt)).toBeGreaterThan(Date.parse(a.leaseExpiresAt));
     expect((await tc.trial.get({ trialId: a.trialId })).intermediate).toEqual([]);
     await tc.trial.tell({ trialId: a.trialId, value: 1 });
-    expect(await outcome(() => tc.trial.renewLease({ trialId: a.trialId }))).toMatchObject({ ok: false, appCode: "TRIAL_NOT_RUNNING" });
+    expect(await outcome(() => tc.trial.renewLease({ trialId: a.trialId }))).toMatchObject({
+      ok: false,
+      appCode: "TRIAL_NOT_RUNNING",
+    });
   });
 });

@@ -35,7 +35,11 @@ run:
     const fromYaml = await owner.study.create({ projectId: w.A.projectId, yaml });
     const member = await w.as(w.memberA.userId, w.A.orgId);
     const viewer = await w.as(w.viewerA.userId, w.A.orgId);
-    for (const [who, caller] of [["owner", owner], ["member", member], ["viewer", viewer]] as const) {
+    for (const [who, caller] of [
+      ["owner", owner],
+      ["member", member],
+      ["viewer", viewer],
+    ] as const) {
       const got = await caller.study.get({ studyId: fromSpec.id });
       expect(got.spec.run?.env, who).toEqual({ API_KEY: SECRET_MASK, MODE: SECRET_MASK });
       expect(got.spec.run?.command, who).toBe("python train.py");
@@ -44,7 +48,9 @@ run:
       expect(JSON.stringify(await caller.study.list()), who).not.toContain(SECRET);
     }
     // The agents' lease reads the row: the value is there, and only there.
-    const [row] = await w.db.query<{ spec: { run: { env: Record<string, string> } } }>("select spec from studies where id = $1", [fromSpec.id]);
+    const [row] = await w.db.query<{ spec: { run: { env: Record<string, string> } } }>("select spec from studies where id = $1", [
+      fromSpec.id,
+    ]);
     expect(row!.spec.run.env.API_KEY).toBe(SECRET);
     const audit = await w.db.query<{ action: string; details: unknown }>("select action, details from audit_log");
     expect(audit.some((r) => r.action === "study.create")).toBe(true);

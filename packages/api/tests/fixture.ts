@@ -197,7 +197,9 @@ export function randomId(): string {
 }
 
 /** Runs a call and returns what a client would see: ok + data, or the error's code and message. */
-export async function outcome(fn: () => Promise<unknown>): Promise<{ ok: true; data: unknown } | { ok: false; code: string; message: string; appCode?: string }> {
+export async function outcome(
+  fn: () => Promise<unknown>,
+): Promise<{ ok: true; data: unknown } | { ok: false; code: string; message: string; appCode?: string }> {
   try {
     return { ok: true, data: await fn() };
   } catch (err) {

@@ -24,7 +24,10 @@ describe("teams, roles and invitations", () => {
     const anon = await w.anon();
     expect(await anon.org.inviteInfo({ secret })).toMatchObject({ orgName: "Team a", role: "member" });
     const wrong = await w.signUp({ email: "not-joiner@x.test", password: "password-123", name: "W" });
-    expect(await outcome(async () => (await w.as(wrong.userId)).org.acceptInvite({ secret }))).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    expect(await outcome(async () => (await w.as(wrong.userId)).org.acceptInvite({ secret }))).toMatchObject({
+      ok: false,
+      code: "FORBIDDEN",
+    });
     const joiner = await w.signUp({ email: "joiner@x.test", password: "password-123", name: "J" });
     expect(await (await w.as(joiner.userId)).org.acceptInvite({ secret })).toEqual({ orgId: w.A.orgId });
     const used = await outcome(() => anon.org.inviteInfo({ secret }));
@@ -40,11 +43,21 @@ describe("teams, roles and invitations", () => {
 
   it("the last owner cannot be demoted or removed; admins cannot touch owners", async () => {
     const owner = await w.as(w.A.ownerId, w.A.orgId);
-    expect(await outcome(() => owner.org.updateMember({ userId: w.A.ownerId, role: "admin" }))).toMatchObject({ ok: false, code: "CONFLICT", appCode: "LAST_OWNER" });
-    expect(await outcome(() => owner.org.removeMember({ userId: w.A.ownerId }))).toMatchObject({ ok: false, appCode: "LAST_OWNER" });
+    expect(await outcome(() => owner.org.updateMember({ userId: w.A.ownerId, role: "admin" }))).toMatchObject({
+      ok: false,
+      code: "CONFLICT",
+      appCode: "LAST_OWNER",
+    });
+    expect(await outcome(() => owner.org.removeMember({ userId: w.A.ownerId }))).toMatchObject({
+      ok: false,
+      appCode: "LAST_OWNER",
+    });
     await owner.org.updateMember({ userId: w.memberA.userId, role: "admin" });
     const admin = await w.as(w.memberA.userId, w.A.orgId);
-    expect(await outcome(() => admin.org.updateMember({ userId: w.A.ownerId, role: "viewer" }))).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    expect(await outcome(() => admin.org.updateMember({ userId: w.A.ownerId, role: "viewer" }))).toMatchObject({
+      ok: false,
+      code: "FORBIDDEN",
+    });
     expect(await outcome(() => admin.org.invite({ role: "owner" }))).toMatchObject({ ok: false, code: "FORBIDDEN" });
     await admin.org.updateMember({ userId: w.memberA.userId, role: "member" });
     expect((await owner.org.members()).find((m) => m.userId === w.memberA.userId)?.role).toBe("member");
@@ -85,7 +98,12 @@ describe("studies through the router", () => {
     const page1 = await owner.trial.list({ studyId: s.id, sort: { by: "value", dir: "desc" }, limit: 2 });
     expect(page1.items.length).toBe(2);
     expect(page1.items[0]!.value).toBeGreaterThanOrEqual(page1.items[1]!.value!);
-    const page2 = await owner.trial.list({ studyId: s.id, sort: { by: "value", dir: "desc" }, limit: 2, cursor: page1.nextCursor });
+    const page2 = await owner.trial.list({
+      studyId: s.id,
+      sort: { by: "value", dir: "desc" },
+      limit: 2,
+      cursor: page1.nextCursor,
+    });
     expect(page2.items.map((t) => t.id)).not.toContain(page1.items[0]!.id);
     const failed = await owner.trial.list({ studyId: s.id, state: "failed" });
     expect(failed.items).toHaveLength(1);
@@ -99,7 +117,9 @@ describe("studies through the router", () => {
     ]);
     expect(detail.attempts).toMatchObject([{ attempt: 1, leaseKind: "ask" }]);
     const best = await owner.study.best({ studyId: s.id });
-    expect(best!.value).toBe(Math.max(...(await owner.trial.list({ studyId: s.id, state: "complete" })).items.map((t) => t.value!)));
+    expect(best!.value).toBe(
+      Math.max(...(await owner.trial.list({ studyId: s.id, state: "complete" })).items.map((t) => t.value!)),
+    );
     const hist = await owner.study.history({ studyId: s.id });
     expect(hist).toHaveLength(5);
     expect(hist.at(-1)!.best).toBe(best!.value);
@@ -116,7 +136,11 @@ describe("studies through the router", () => {
     await owner.study.stop({ studyId: s.id });
     const stopped = await owner.trial.get({ trialId: running.trialId });
     expect(stopped).toMatchObject({ state: "failed", endCode: "STUDY_STOPPED" });
-    expect(await outcome(() => tc.trial.ask({ studyId: s.id }))).toMatchObject({ ok: false, code: "CONFLICT", appCode: "STUDY_NOT_RUNNING" });
+    expect(await outcome(() => tc.trial.ask({ studyId: s.id }))).toMatchObject({
+      ok: false,
+      code: "CONFLICT",
+      appCode: "STUDY_NOT_RUNNING",
+    });
     await owner.study.delete({ studyId: s.id });
     expect(await outcome(() => owner.study.get({ studyId: s.id }))).toMatchObject({ ok: false, code: "NOT_FOUND" });
     expect(w.deps.events.events.at(-1)).toEqual({ type: "study.deleted", orgId: w.A.orgId, studyId: s.id });
@@ -204,6 +228,9 @@ describe("audit log", () => {
     // Team B's log holds nothing of team A's.
     const bRows = await (await w.as(w.B.ownerId, w.B.orgId)).audit.list();
     expect(bRows.some((r) => r.actor.userId === w.A.ownerId)).toBe(false);
-    expect(await outcome(async () => (await w.as(w.memberA.userId, w.A.orgId)).audit.list())).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    expect(await outcome(async () => (await w.as(w.memberA.userId, w.A.orgId)).audit.list())).toMatchObject({
+      ok: false,
+      code: "FORBIDDEN",
+    });
   });
 });

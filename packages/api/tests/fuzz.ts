@@ -85,7 +85,13 @@ function validShaped(template: unknown): fc.Arbitrary<unknown> {
   const entries = Object.entries(template as Record<string, unknown>);
   return fc
     .tuple(
-      ...entries.map(([, v]) => fc.oneof({ weight: 2, arbitrary: fc.constant(v) }, { weight: 1, arbitrary: fc.constant(undefined) }, { weight: 3, arbitrary: hostile })),
+      ...entries.map(([, v]) =>
+        fc.oneof(
+          { weight: 2, arbitrary: fc.constant(v) },
+          { weight: 1, arbitrary: fc.constant(undefined) },
+          { weight: 3, arbitrary: hostile },
+        ),
+      ),
       fc.option(fc.tuple(fc.constantFrom("__proto__", "constructor", "extra", "prototype"), hostile), { nil: undefined }),
     )
     .map((vals) => {
@@ -115,7 +121,11 @@ export function fuzzSuite(kind: "query" | "mutation"): void {
       for (const path of paths) {
         const c = cases[path]!;
         const template = c.input(w.A);
-        const arb = fc.oneof(validShaped(template), fc.json().map((s) => JSON.parse(s) as unknown), hostile);
+        const arb = fc.oneof(
+          validShaped(template),
+          fc.json().map((s) => JSON.parse(s) as unknown),
+          hostile,
+        );
         // One caller per procedure (its context is resolved once, like one HTTP request's) and
         // one row-count snapshot per call: the previous call's "after" is this one's "before".
         const caller = await w.as(w.A.ownerId, w.A.orgId);
@@ -160,7 +170,11 @@ export function fuzzSuite(kind: "query" | "mutation"): void {
             body: JSON.stringify({ name: "y".repeat(2 * 1024 * 1024) }),
           });
           expect(big.status).toBe(413);
-          const broken = await fetch(`${srv.url}/project.create`, { method: "POST", headers: { "content-type": "application/json", ...bearer }, body: "{nope" });
+          const broken = await fetch(`${srv.url}/project.create`, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...bearer },
+            body: "{nope",
+          });
           expect(broken.status).toBe(400);
           const nested = await post(srv.url, "project.create", deep(2000), bearer);
           expect(nested.status).toBe(400);
@@ -172,12 +186,27 @@ export function fuzzSuite(kind: "query" | "mutation"): void {
           const spec = await post(
             srv.url,
             "study.create",
-            { projectId: w.A.projectId, spec: { name: "bad", objective: { metric: "l", direction: "minimize" }, space: { lr: { type: "float", low: 0, high: 1, log: true } } } },
+            {
+              projectId: w.A.projectId,
+              spec: {
+                name: "bad",
+                objective: { metric: "l", direction: "minimize" },
+                space: { lr: { type: "float", low: 0, high: 1, log: true } },
+              },
+            },
             bearer,
           );
           expect(spec.status).toBe(400);
           expect(spec.body.error?.data.userMessage).toBe("space.lr.low: must be > 0 when log is true");
-          const yaml = await post(srv.url, "study.create", { projectId: w.A.projectId, yaml: "name: y\nobjective: {metric: l, direction: up}\nspace: {x: {type: float, low: 0, high: 1}}" }, bearer);
+          const yaml = await post(
+            srv.url,
+            "study.create",
+            {
+              projectId: w.A.projectId,
+              yaml: "name: y\nobjective: {metric: l, direction: up}\nspace: {x: {type: float, low: 0, high: 1}}",
+            },
+            bearer,
+          );
           expect(yaml.status).toBe(400);
           expect(yaml.body.error?.data.userMessage).toMatch(/^objective\.direction: /);
         } finally {

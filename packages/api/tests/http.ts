@@ -15,10 +15,22 @@ export async function startServer(deps: TApiDeps): Promise<{ url: string; close(
 
 export interface TWireResult {
   status: number;
-  body: { result?: { data: unknown }; error?: { message: string; code: number; data: { code: string; httpStatus: number; appCode: string; userMessage: string; stack?: string } } };
+  body: {
+    result?: { data: unknown };
+    error?: {
+      message: string;
+      code: number;
+      data: { code: string; httpStatus: number; appCode: string; userMessage: string; stack?: string };
+    };
+  };
 }
 
-export async function post(url: string, path: string, input: unknown, headers: Record<string, string> = {}): Promise<TWireResult> {
+export async function post(
+  url: string,
+  path: string,
+  input: unknown,
+  headers: Record<string, string> = {},
+): Promise<TWireResult> {
   const res = await fetch(`${url}/${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },

@@ -90,7 +90,13 @@ describe("agent.list", () => {
     ]);
     expect(t1.gpusInUse).toBe(1);
     expect(t1.running).toEqual([
-      expect.objectContaining({ trialId: a.trialId, studyId: a.studyId, studyName: "run-trainer-1", number: a.number, attempt: 1 }),
+      expect.objectContaining({
+        trialId: a.trialId,
+        studyId: a.studyId,
+        studyName: "run-trainer-1",
+        number: a.number,
+        attempt: 1,
+      }),
     ]);
     expect(Date.now() - Date.parse(t1.lastHeartbeatAt!)).toBeLessThan(60_000);
 
@@ -133,7 +139,14 @@ describe("trial.stop", () => {
     const got = await member.trial.get({ trialId: asked.trialId });
     expect(got).toMatchObject({ state: "failed", endCode: "USER_STOPPED", endReason: "stopped by a user" });
     expect(got.attempts).toEqual([
-      expect.objectContaining({ attempt: 1, leaseKind: "ask", endCode: "USER_STOPPED", endReason: "stopped by a user", agentName: null, logTail: null }),
+      expect.objectContaining({
+        attempt: 1,
+        leaseKind: "ask",
+        endCode: "USER_STOPPED",
+        endReason: "stopped by a user",
+        agentName: null,
+        logTail: null,
+      }),
     ]);
     expect(got.attempts[0]!.endedAt).not.toBeNull();
     expect(w.deps.events.events.slice(before)).toEqual(
@@ -146,7 +159,10 @@ describe("trial.stop", () => {
     });
 
     // The user's program telling a result afterwards is refused; stopping again is a no-op.
-    expect(await outcome(() => tc.trial.tell({ trialId: asked.trialId, value: 1 }))).toMatchObject({ ok: false, appCode: "TRIAL_NOT_RUNNING" });
+    expect(await outcome(() => tc.trial.tell({ trialId: asked.trialId, value: 1 }))).toMatchObject({
+      ok: false,
+      appCode: "TRIAL_NOT_RUNNING",
+    });
     expect(await member.trial.stop({ trialId: asked.trialId })).toEqual({ ok: true });
   });
 
@@ -156,7 +172,10 @@ describe("trial.stop", () => {
     expect(r).toMatchObject({ ok: false, code: "CONFLICT", appCode: "TRIAL_NOT_RUNNING" });
     expect((r as { message: string }).message).toMatch(/already complete/);
     const viewer = await w.as(w.viewerA.userId, w.A.orgId);
-    expect(await outcome(() => viewer.trial.stop({ trialId: w.A.runningTrialId }))).toMatchObject({ ok: false, appCode: "ROLE_TOO_LOW" });
+    expect(await outcome(() => viewer.trial.stop({ trialId: w.A.runningTrialId }))).toMatchObject({
+      ok: false,
+      appCode: "ROLE_TOO_LOW",
+    });
     expect((await trialRow(w.A.runningTrialId)).state).toBe("running");
   });
 
@@ -169,7 +188,13 @@ describe("trial.stop", () => {
     const got = await caller.trial.get({ trialId: a.trialId });
     expect(got).toMatchObject({ state: "failed", endCode: "USER_STOPPED", endReason: "stopped by a user" });
     expect(got.attempts).toEqual([
-      expect.objectContaining({ attempt: 1, leaseKind: "agent", agentId: a.agentId, agentName: "trainer-hook", endCode: "USER_STOPPED" }),
+      expect.objectContaining({
+        attempt: 1,
+        leaseKind: "agent",
+        agentId: a.agentId,
+        agentName: "trainer-hook",
+        endCode: "USER_STOPPED",
+      }),
     ]);
     // No longer on the agent.
     const list = await caller.agent.list();
@@ -180,7 +205,11 @@ describe("trial.stop", () => {
     const a = await agentWithTrial("trainer-nohook");
     const owner = await w.as(w.A.ownerId, w.A.orgId);
     expect(await owner.trial.stop({ trialId: a.trialId })).toEqual({ ok: true });
-    expect(await trialRow(a.trialId)).toMatchObject({ state: "failed", end_code: "USER_STOPPED", end_reason: "stopped by a user" });
+    expect(await trialRow(a.trialId)).toMatchObject({
+      state: "failed",
+      end_code: "USER_STOPPED",
+      end_reason: "stopped by a user",
+    });
     // A queued (waiting) trial can be stopped too.
     const studyId = await seedRunStudy(w.db, team, { name: "run-queued", run: RUN });
     await seedWaitingTrials(w.db, team, studyId, 1);
@@ -207,7 +236,10 @@ describe("study.stop", () => {
     const caller = await createServerCaller({ ...w.deps, runLoop: hooks }, { token: w.A.token });
     expect(await caller.study.stop({ studyId: a.studyId })).toEqual({ ok: true });
     expect(calls).toEqual([
-      { fn: "stopStudyTrials", input: { orgId: w.A.orgId, studyId: a.studyId, reason: "the study was stopped before this trial finished" } },
+      {
+        fn: "stopStudyTrials",
+        input: { orgId: w.A.orgId, studyId: a.studyId, reason: "the study was stopped before this trial finished" },
+      },
     ]);
     expect((await caller.study.get({ studyId: a.studyId })).state).toBe("stopped");
     expect(await trialRow(a.trialId)).toMatchObject({ state: "failed", end_code: "STUDY_STOPPED" });

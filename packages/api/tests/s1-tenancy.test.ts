@@ -23,7 +23,18 @@ afterAll(async () => {
 
 /** Every id, name and email of a team: none may appear in what the other team reads. */
 function secretsOf(t: Team): string[] {
-  return [t.orgId, t.projectId, t.studyId, t.runningTrialId, t.completeTrialId, t.tokenId, t.inviteId, t.ownerEmail, t.agentName, ...(t === w.A ? ["Team a", "Project a"] : ["Team b", "Project b"])];
+  return [
+    t.orgId,
+    t.projectId,
+    t.studyId,
+    t.runningTrialId,
+    t.completeTrialId,
+    t.tokenId,
+    t.inviteId,
+    t.ownerEmail,
+    t.agentName,
+    ...(t === w.A ? ["Team a", "Project a"] : ["Team b", "Project b"]),
+  ];
 }
 
 describe("S1 cross-tenant matrix", () => {

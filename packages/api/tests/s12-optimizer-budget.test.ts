@@ -21,7 +21,13 @@ beforeAll(async () => {
   const owner = await w.as(w.A.ownerId, w.A.orgId);
   const study = await owner.study.create({
     projectId: w.A.projectId,
-    spec: { name: "gp-200", objective: { metric: "loss", direction: "minimize" }, space, sampler: { name: "gp", seed: 1 }, budget: { max_trials: 1000, max_parallel: 8 } },
+    spec: {
+      name: "gp-200",
+      objective: { metric: "loss", direction: "minimize" },
+      space,
+      sampler: { name: "gp", seed: 1 },
+      budget: { max_trials: 1000, max_parallel: 8 },
+    },
   });
   studyId = study.id;
   // 100 finished trials, as 100 earlier asks and tells would have left them.

@@ -53,7 +53,10 @@ describe("S3 API tokens", () => {
     expect(r).toBeInstanceOf(AppError);
     expect((r as AppError).code).toBe("UNAUTHORIZED");
     expect((r as AppError).userMessage).toMatch(/checksum/);
-    const ctx = await createContext({ db: trap, events: w.deps.events }, { header: (n) => (n === "authorization" ? `Bearer ${typo}` : null) });
+    const ctx = await createContext(
+      { db: trap, events: w.deps.events },
+      { header: (n) => (n === "authorization" ? `Bearer ${typo}` : null) },
+    );
     expect(ctx.authError?.code).toBe("UNAUTHORIZED");
     expect(queries).toBe(0);
     // And over HTTP: 401 with a sentence, no stack.
@@ -67,7 +70,9 @@ describe("S3 API tokens", () => {
     const owner = await w.as(w.A.ownerId, w.A.orgId);
     const created = await owner.token.create({ name: "dump-check", scopes: ["read"] });
     for (const t of TABLES) {
-      const [row] = await w.db.query<{ n: number }>(`select count(*)::int as n from ${t} x where x::text like $1`, [`%${created.token.slice(4)}%`]);
+      const [row] = await w.db.query<{ n: number }>(`select count(*)::int as n from ${t} x where x::text like $1`, [
+        `%${created.token.slice(4)}%`,
+      ]);
       expect(Number(row!.n), t).toBe(0);
     }
     const listed = (await owner.token.list()).find((t) => t.id === created.id)!;
@@ -83,7 +88,9 @@ describe("S3 API tokens", () => {
     const days = (Date.parse(t.expiresAt) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(29.9);
     expect(days).toBeLessThan(30.1);
-    await expect(owner.token.create({ name: "d", scopes: ["read"], expiresInDays: 366 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(owner.token.create({ name: "d", scopes: ["read"], expiresInDays: 366 })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
     const max = await owner.token.create({ name: "d", scopes: ["read"], expiresInDays: 365 });
     expect((Date.parse(max.expiresAt) - Date.now()) / 86_400_000).toBeGreaterThan(364.9);
   });
@@ -142,7 +149,10 @@ describe("S10 no secrets in logs or error bodies", () => {
       return true;
     };
     const hooks: string[] = [];
-    const s = await startServer({ ...w.deps, options: { ...w.deps.options, onInternalError: (i) => hooks.push(JSON.stringify(i)) } });
+    const s = await startServer({
+      ...w.deps,
+      options: { ...w.deps.options, onInternalError: (i) => hooks.push(JSON.stringify(i)) },
+    });
     const bodies: string[] = [];
     const password = "S10-very-secret-password";
     const owner = await w.as(w.A.ownerId, w.A.orgId);
@@ -222,9 +232,14 @@ describe("S6c per-token request budget", () => {
     const hot = await owner.token.create({ name: "hot", scopes: ["read"] });
     const cool = await owner.token.create({ name: "cool", scopes: ["read"] });
     const fixed = new Date(); // one window for the whole burst
-    const s = await startServer({ ...w.deps, options: { ...w.deps.options, now: () => fixed, tokenRateLimit: { limit: 20, windowMs: 60_000 } } });
+    const s = await startServer({
+      ...w.deps,
+      options: { ...w.deps.options, now: () => fixed, tokenRateLimit: { limit: 20, windowMs: 60_000 } },
+    });
     try {
-      const statuses = await Promise.all(Array.from({ length: 30 }, () => get(s.url, "study.list", undefined, bearer(hot.token)).then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 30 }, () => get(s.url, "study.list", undefined, bearer(hot.token)).then((r) => r.status)),
+      );
       expect(statuses.filter((x) => x === 200)).toHaveLength(20);
       expect(statuses.filter((x) => x === 429)).toHaveLength(10);
       const limited = await get(s.url, "project.list", undefined, bearer(hot.token));

@@ -47,7 +47,8 @@ async function signIn(email: string, password = "first-password-1", ip = "10.0.0
 }
 
 type Claims = Awaited<ReturnType<typeof signIn>>;
-const session = (claims: Claims, orgId?: string) => createServerCaller({ db, events }, { session: claims, ...(orgId ? { orgId } : {}) });
+const session = (claims: Claims, orgId?: string) =>
+  createServerCaller({ db, events }, { session: claims, ...(orgId ? { orgId } : {}) });
 
 describe("S4 session revocation", () => {
   it("sign-out ends that session: its replayed claims get SESSION_ENDED; the user's other session keeps working", async () => {
@@ -56,8 +57,15 @@ describe("S4 session revocation", () => {
     const phone = await signIn("s4out@x.test");
     expect((await (await session(laptop)).auth.me()).user.id).toBe(u.userId);
     expect(await endUserSession(db, { userId: laptop.userId, sessionId: laptop.sessionId })).toBe(true);
-    expect(await outcome(async () => (await session(laptop)).auth.me())).toMatchObject({ ok: false, code: "UNAUTHORIZED", appCode: "SESSION_ENDED" });
-    expect(await outcome(async () => (await session(laptop, u.orgId)).project.create({ name: "x" }))).toMatchObject({ ok: false, code: "UNAUTHORIZED" });
+    expect(await outcome(async () => (await session(laptop)).auth.me())).toMatchObject({
+      ok: false,
+      code: "UNAUTHORIZED",
+      appCode: "SESSION_ENDED",
+    });
+    expect(await outcome(async () => (await session(laptop, u.orgId)).project.create({ name: "x" }))).toMatchObject({
+      ok: false,
+      code: "UNAUTHORIZED",
+    });
     expect(await verifySessionUser(db, laptop)).toBeNull();
     expect((await (await session(phone)).auth.me()).user.id).toBe(u.userId);
     // Ending it twice, or with another user's id, changes nothing.
@@ -94,14 +102,18 @@ describe("S4 session revocation", () => {
   it("password change ends every other session; the old password stops working", async () => {
     await signUp("s4b@x.test");
     const other = await signIn("s4b@x.test", "first-password-1", "10.0.0.2");
-    const r = await (await session(other)).auth.changePassword({
+    const r = await (
+      await session(other)
+    ).auth.changePassword({
       currentPassword: "first-password-1",
       newPassword: "second-password-2",
     });
     expect(r.sessionVersion).toBe(other.sessionVersion + 1);
     expect(await verifySessionUser(db, other)).toBeNull();
     expect(await outcome(async () => (await session(other)).org.list())).toMatchObject({ ok: false, code: "UNAUTHORIZED" });
-    await expect(authenticateCredentials(db, { email: "s4b@x.test", password: "first-password-1", ip: "10.0.0.2" })).rejects.toMatchObject({
+    await expect(
+      authenticateCredentials(db, { email: "s4b@x.test", password: "first-password-1", ip: "10.0.0.2" }),
+    ).rejects.toMatchObject({
       appCode: "INVALID_CREDENTIALS",
     });
     const again = await signIn("s4b@x.test", "second-password-2", "10.0.0.2");
@@ -127,7 +139,9 @@ describe("S4 session revocation", () => {
       ok: false,
       code: "UNAUTHORIZED",
     });
-    const e = await outcome(() => authenticateCredentials(db, { email: "s4d@x.test", password: "first-password-1", ip: "10.0.0.3" }));
+    const e = await outcome(() =>
+      authenticateCredentials(db, { email: "s4d@x.test", password: "first-password-1", ip: "10.0.0.3" }),
+    );
     expect(e).toMatchObject({ ok: false, appCode: "INVALID_CREDENTIALS", message: "Wrong email or password." });
   });
 });
@@ -138,8 +152,13 @@ describe("S6 sign-in limits", () => {
   // A clock just before a 15-minute boundary: fixed windows would reset a second later.
   const t0 = new Date(Math.ceil(Date.now() / windowMs) * windowMs + windowMs - 120_000);
   const at = (ms: number) => new Date(t0.getTime() + ms);
-  const attempt = (email: string, password: string, ip: string, now: Date, extra: Partial<typeof limits & { perAccountHard: number }> = {}) =>
-    outcome(() => authenticateCredentials(db, { email, password, ip }, { limits: { ...limits, ...extra }, now }));
+  const attempt = (
+    email: string,
+    password: string,
+    ip: string,
+    now: Date,
+    extra: Partial<typeof limits & { perAccountHard: number }> = {},
+  ) => outcome(() => authenticateCredentials(db, { email, password, ip }, { limits: { ...limits, ...extra }, now }));
 
   it("(a) 100 wrong passwords over 10 addresses: 429 from attempt 11; the real user from their own client still gets in", async () => {
     await signUp("victim@x.test", "victim-password-1");
@@ -160,10 +179,14 @@ describe("S6 sign-in limits", () => {
     expect(check.limited).toBe(true);
     expect(check.retryAfterSeconds).toBeGreaterThan(windowMs / 1000 - 60);
     // The real user, from a client that has not been failing, is not locked out.
-    expect((await checkSignInLimit(db, { email: "victim@x.test", ip: "203.0.113.50" }, { limits, now: at(10_003) })).limited).toBe(false);
+    expect(
+      (await checkSignInLimit(db, { email: "victim@x.test", ip: "203.0.113.50" }, { limits, now: at(10_003) })).limited,
+    ).toBe(false);
     expect(await attempt("victim@x.test", "victim-password-1", "203.0.113.50", at(10_004))).toMatchObject({ ok: true });
     // A fresh attacking address buys exactly one guess.
-    expect(await attempt("victim@x.test", "fresh-guess-1", "198.18.0.1", at(10_005))).toMatchObject({ appCode: "INVALID_CREDENTIALS" });
+    expect(await attempt("victim@x.test", "fresh-guess-1", "198.18.0.1", at(10_005))).toMatchObject({
+      appCode: "INVALID_CREDENTIALS",
+    });
     expect(await attempt("victim@x.test", "fresh-guess-2", "198.18.0.1", at(10_006))).toMatchObject({ appCode: "RATE_LIMITED" });
     // Once the failures slide out of the window, the attackers' addresses may try again.
     expect(await attempt("victim@x.test", "victim-password-1", "192.0.2.3", at(10_001 + windowMs))).toMatchObject({ ok: true });
@@ -179,7 +202,9 @@ describe("S6 sign-in limits", () => {
       }
     }
     // The victim's own typo does not lock them out of the next, correct, try.
-    expect(await attempt("hammered@x.test", "typo-typo-typo", "203.0.113.10", at(50))).toMatchObject({ appCode: "INVALID_CREDENTIALS" });
+    expect(await attempt("hammered@x.test", "typo-typo-typo", "203.0.113.10", at(50))).toMatchObject({
+      appCode: "INVALID_CREDENTIALS",
+    });
     expect(await attempt("hammered@x.test", "hammered-pass-1", "203.0.113.11", at(51))).toMatchObject({ ok: true });
   });
 
@@ -192,8 +217,12 @@ describe("S6 sign-in limits", () => {
       expect(r, `bot ${i + 1}`).toMatchObject({ appCode: "INVALID_CREDENTIALS" });
     }
     expect(await attempt("botnet@x.test", "bot-x-xxxx", "100.64.1.1", at(30), hard)).toMatchObject({ appCode: "RATE_LIMITED" });
-    expect(await attempt("botnet@x.test", "botnet-pass-123", "203.0.113.77", at(31), hard)).toMatchObject({ appCode: "RATE_LIMITED" });
-    expect(await attempt("botnet@x.test", "botnet-pass-123", "203.0.113.77", at(windowMs + 30), hard)).toMatchObject({ ok: true });
+    expect(await attempt("botnet@x.test", "botnet-pass-123", "203.0.113.77", at(31), hard)).toMatchObject({
+      appCode: "RATE_LIMITED",
+    });
+    expect(await attempt("botnet@x.test", "botnet-pass-123", "203.0.113.77", at(windowMs + 30), hard)).toMatchObject({
+      ok: true,
+    });
   });
 
   it("(b) 30 failures from one address over 30 accounts: attempt 31 is refused; other addresses are not", async () => {
@@ -218,9 +247,13 @@ describe("S6 sign-in limits", () => {
     const after = await checkSignInLimit(db, { email: "edge@x.test", ip }, { limits, now: new Date(boundary.getTime() + 1_000) });
     expect(after.limited).toBe(true);
     expect(after.retryAfterSeconds).toBeGreaterThanOrEqual(Math.floor((windowMs - 11_000) / 1000));
-    expect(await attempt("edge@x.test", "edge-password-1", ip, new Date(boundary.getTime() + 1_000))).toMatchObject({ appCode: "RATE_LIMITED" });
+    expect(await attempt("edge@x.test", "edge-password-1", ip, new Date(boundary.getTime() + 1_000))).toMatchObject({
+      appCode: "RATE_LIMITED",
+    });
     // The client may try again once the oldest of those failures is a window old.
-    expect(await attempt("edge@x.test", "edge-password-1", ip, new Date(first.getTime() + windowMs + 1))).toMatchObject({ ok: true });
+    expect(await attempt("edge@x.test", "edge-password-1", ip, new Date(first.getTime() + windowMs + 1))).toMatchObject({
+      ok: true,
+    });
   });
 
   it("a burst of parallel wrong passwords gets no more than the limit through", async () => {
@@ -237,7 +270,9 @@ describe("S6 sign-in limits", () => {
   });
 
   it("the log lives in auth_attempts (shared by replicas), keyed by hashes: no email or address stored", async () => {
-    const rows = await db.query<{ account_key: string | null; client_key: string }>("select account_key, client_key from auth_attempts");
+    const rows = await db.query<{ account_key: string | null; client_key: string }>(
+      "select account_key, client_key from auth_attempts",
+    );
     expect(rows.length).toBeGreaterThan(0);
     const text = JSON.stringify(rows);
     expect(text).not.toMatch(/@|192\.0\.2|198\.51/);
@@ -266,17 +301,26 @@ describe("S6 sign-up", () => {
     const after = await db.query<{ users: number; orgs: number }>(
       "select (select count(*)::int from users) as users, (select count(*)::int from organizations) as orgs",
     );
-    const fresh = await signUpOverHttp({ email: "fresh-one@x.test", password: "fresh-password-1", name: "Fresh" }, "203.0.113.201");
+    const fresh = await signUpOverHttp(
+      { email: "fresh-one@x.test", password: "fresh-password-1", name: "Fresh" },
+      "203.0.113.201",
+    );
     expect(taken).toEqual(fresh);
     expect(taken).toEqual({ status: 200, body: { result: { data: { ok: true } } } });
     expect(after).toEqual(before);
-    await expect(authenticateCredentials(db, { email: "taken@x.test", password: "taken-password-1", ip: "203.0.113.202" })).resolves.toMatchObject({
+    await expect(
+      authenticateCredentials(db, { email: "taken@x.test", password: "taken-password-1", ip: "203.0.113.202" }),
+    ).resolves.toMatchObject({
       email: "taken@x.test",
     });
-    await expect(authenticateCredentials(db, { email: "taken@x.test", password: "attacker-pass-1", ip: "203.0.113.203" })).rejects.toMatchObject({
+    await expect(
+      authenticateCredentials(db, { email: "taken@x.test", password: "attacker-pass-1", ip: "203.0.113.203" }),
+    ).rejects.toMatchObject({
       appCode: "INVALID_CREDENTIALS",
     });
-    await expect(authenticateCredentials(db, { email: "fresh-one@x.test", password: "fresh-password-1", ip: "203.0.113.201" })).resolves.toMatchObject({
+    await expect(
+      authenticateCredentials(db, { email: "fresh-one@x.test", password: "fresh-password-1", ip: "203.0.113.201" }),
+    ).resolves.toMatchObject({
       email: "fresh-one@x.test",
     });
   });
@@ -290,6 +334,8 @@ describe("S6 sign-up", () => {
     expect(fourth.status).toBe(429);
     expect(fourth.body.error?.data?.appCode).toBe("RATE_LIMITED");
     expect(await findUserByEmail(db.db, "many-3@x.test")).toBeNull();
-    expect((await signUpOverHttp({ email: "many-3@x.test", password: "many-password-1", name: "M" }, "203.0.113.211")).status).toBe(200);
+    expect(
+      (await signUpOverHttp({ email: "many-3@x.test", password: "many-password-1", name: "M" }, "203.0.113.211")).status,
+    ).toBe(200);
   });
 });

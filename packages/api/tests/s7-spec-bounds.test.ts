@@ -2,7 +2,14 @@
 // with a precise BAD_REQUEST and nothing stored.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countGridPoints } from "@autoglm/optimizer";
-import { gridPointCount, MAX_GRID_POINTS, MAX_SPEC_MESSAGE_CHARS, MAX_SPEC_VALUES, MAX_TRPC_BATCH_SIZE, type TSpace } from "@autoglm/protocol";
+import {
+  gridPointCount,
+  MAX_GRID_POINTS,
+  MAX_SPEC_MESSAGE_CHARS,
+  MAX_SPEC_VALUES,
+  MAX_TRPC_BATCH_SIZE,
+  type TSpace,
+} from "@autoglm/protocol";
 import { AppError, describeZodIssues } from "../src/index.js";
 import { closeSpecYamlPool } from "../src/spec-yaml-pool.js";
 import { makeWorld, rowCounts, SPEC, type World } from "./fixture.js";
@@ -17,7 +24,8 @@ afterAll(async () => {
   await w?.close();
 });
 
-const floats = (n: number): TSpace => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x${i}`, { type: "float" as const, low: 0, high: 1 }]));
+const floats = (n: number): TSpace =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [`x${i}`, { type: "float" as const, low: 0, high: 1 }]));
 
 /** A call that must be refused as BAD_REQUEST without changing any table; returns the message a client sees. */
 async function refused(fn: () => Promise<unknown>): Promise<string> {
@@ -50,7 +58,9 @@ describe("grid specs", () => {
       "sampler.grid_size: the grid over 62 parameters at 100000 points per axis has about 10^310 points, " +
         `more than the ${MAX_GRID_POINTS} a grid may have: lower grid_size, search fewer parameters, or use another sampler (random, tpe)`,
     );
-    const yaml = `name: grid-overflow\nobjective: {metric: loss, direction: minimize}\nsampler: {name: grid, grid_size: 100000}\nspace:\n${Object.keys(floats(62))
+    const yaml = `name: grid-overflow\nobjective: {metric: loss, direction: minimize}\nsampler: {name: grid, grid_size: 100000}\nspace:\n${Object.keys(
+      floats(62),
+    )
       .map((k) => `  ${k}: {type: float, low: 0, high: 1}`)
       .join("\n")}\n`;
     expect(await refused(() => owner.study.create({ projectId: w.A.projectId, yaml }))).toBe(message);
@@ -58,15 +68,23 @@ describe("grid specs", () => {
 
   it("accepts a grid within the bound, and counts points as the optimizer does", async () => {
     const owner = await w.as(w.A.ownerId, w.A.orgId);
-    const { id } = await owner.study.create({ projectId: w.A.projectId, spec: { ...SPEC, name: "grid-ok", sampler: { name: "grid", grid_size: 50 } } });
+    const { id } = await owner.study.create({
+      projectId: w.A.projectId,
+      spec: { ...SPEC, name: "grid-ok", sampler: { name: "grid", grid_size: 50 } },
+    });
     expect(id).toBeTruthy();
     const spaces: TSpace[] = [
       SPEC.space,
       floats(3),
-      { n: { type: "int", low: 0, high: 994, step: 7 }, lr: { type: "float", low: 1e-4, high: 1, log: true }, d: { type: "float", low: 0, high: 0.5, step: 0.05 } },
+      {
+        n: { type: "int", low: 0, high: 994, step: 7 },
+        lr: { type: "float", low: 1e-4, high: 1, log: true },
+        d: { type: "float", low: 0, high: 0.5, step: 0.05 },
+      },
       { c: { type: "categorical", choices: ["a", "b", "c"] }, w: { type: "int", low: 16, high: 1024, log: true } },
     ];
-    for (const space of spaces) for (const size of [1, 4, 10, 37]) expect(gridPointCount(space, size).points).toBe(countGridPoints(space, size));
+    for (const space of spaces)
+      for (const size of [1, 4, 10, 37]) expect(gridPointCount(space, size).points).toBe(countGridPoints(space, size));
   });
 });
 
@@ -87,12 +105,17 @@ space:
 `;
     const { id } = await owner.study.create({ projectId: w.A.projectId, yaml });
     const study = await owner.study.get({ studyId: id });
-    expect((study.spec as { space: Record<string, unknown> }).space.fallback).toEqual({ type: "categorical", choices: ["sgd", "adam"] });
+    expect((study.spec as { space: Record<string, unknown> }).space.fallback).toEqual({
+      type: "categorical",
+      choices: ["sgd", "adam"],
+    });
   });
 
   it("caps a long YAML error, keeping its position", async () => {
     const owner = await w.as(w.A.ownerId, w.A.orgId);
-    const message = await refused(() => owner.study.create({ projectId: w.A.projectId, yaml: `name: x\nspace: *${"n".repeat(20_000)}\n` }));
+    const message = await refused(() =>
+      owner.study.create({ projectId: w.A.projectId, yaml: `name: x\nspace: *${"n".repeat(20_000)}\n` }),
+    );
     expect(message.length).toBeLessThanOrEqual(MAX_SPEC_MESSAGE_CHARS);
     expect(message).toMatch(/^yaml: Unresolved alias/);
     const syntax = await refused(() => owner.study.create({ projectId: w.A.projectId, yaml: "name: x\nspace: {a: [1,\n" }));
@@ -101,7 +124,10 @@ space:
 
   it("refuses a JSON spec of more values than the limit before validating each", async () => {
     const owner = await w.as(w.A.ownerId, w.A.orgId);
-    const spec = { ...SPEC, space: { c: { type: "categorical" as const, choices: Array.from({ length: 250_000 }, (_, i) => i) } } };
+    const spec = {
+      ...SPEC,
+      space: { c: { type: "categorical" as const, choices: Array.from({ length: 250_000 }, (_, i) => i) } },
+    };
     expect(await refused(() => owner.study.create({ projectId: w.A.projectId, spec }))).toBe(
       `spec: has more than ${MAX_SPEC_VALUES} values (parameters, choices, options); a study spec needs far fewer`,
     );
@@ -111,8 +137,12 @@ space:
 describe("NUL characters", () => {
   it("are refused in any stored string, naming the field", async () => {
     const owner = await w.as(w.A.ownerId, w.A.orgId);
-    expect(await refused(() => owner.project.create({ name: "lab\u0000" }))).toBe("name: must not contain a NUL character (\\u0000)");
-    expect(await refused(() => owner.token.create({ name: "ci\u0000", scopes: ["read"] }))).toBe("name: must not contain a NUL character (\\u0000)");
+    expect(await refused(() => owner.project.create({ name: "lab\u0000" }))).toBe(
+      "name: must not contain a NUL character (\\u0000)",
+    );
+    expect(await refused(() => owner.token.create({ name: "ci\u0000", scopes: ["read"] }))).toBe(
+      "name: must not contain a NUL character (\\u0000)",
+    );
     const spec = { ...SPEC, space: { ...SPEC.space, act: { type: "categorical" as const, choices: ["relu", "ta\u0000nh"] } } };
     expect(await refused(() => owner.study.create({ projectId: w.A.projectId, spec }))).toBe(
       "space.act.choices.1: must not contain a NUL character (\\u0000)",

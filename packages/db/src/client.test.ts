@@ -21,9 +21,7 @@ describe(`migrated database (${process.env.DATABASE_URL ? "postgres" : "pglite"}
 
   it("enforces case-insensitive unique emails", async () => {
     await t.db.insert(users).values({ email: "Ada@example.com", name: "Ada", passwordHash: "x" });
-    await expect(
-      t.db.insert(users).values({ email: "ada@EXAMPLE.com", name: "Ada 2", passwordHash: "y" }),
-    ).rejects.toThrow();
+    await expect(t.db.insert(users).values({ email: "ada@EXAMPLE.com", name: "Ada 2", passwordHash: "y" })).rejects.toThrow();
   });
 
   it("runs raw SQL with parameters", async () => {

@@ -169,10 +169,7 @@ export const studies = pgTable(
     updatedAt: updatedAt(),
     stoppedAt: timestamp("stopped_at", { withTimezone: true }),
   },
-  (t) => [
-    index("studies_org_project_idx").on(t.orgId, t.projectId, t.createdAt),
-    index("studies_state_idx").on(t.state),
-  ],
+  (t) => [index("studies_org_project_idx").on(t.orgId, t.projectId, t.createdAt), index("studies_state_idx").on(t.state)],
 );
 
 export const agents = pgTable(
@@ -185,8 +182,12 @@ export const agents = pgTable(
     cpuCores: integer("cpu_cores").notNull().default(0),
     memoryMb: integer("memory_mb").notNull().default(0),
     /** [{index, model, memoryMb}] as read from nvidia-smi. */
-    gpus: jsonb("gpus").notNull().default(sql`'[]'::jsonb`),
-    labels: jsonb("labels").notNull().default(sql`'{}'::jsonb`),
+    gpus: jsonb("gpus")
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    labels: jsonb("labels")
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     /** How many trials the agent runs at once (its GPU count by default, at least 1). */
     maxTrials: integer("max_trials").notNull().default(1),
     tokenId: uuid("token_id").references(() => apiTokens.id, { onDelete: "set null" }),
@@ -231,11 +232,17 @@ export const trials = pgTable(
     index("trials_study_state_idx").on(t.studyId, t.state),
     index("trials_org_idx").on(t.orgId),
     // The lease sweeper scans running trials by expiry.
-    index("trials_lease_expiry_idx").on(t.leaseExpiresAt).where(sql`${t.state} = 'running'`),
+    index("trials_lease_expiry_idx")
+      .on(t.leaseExpiresAt)
+      .where(sql`${t.state} = 'running'`),
     // The scheduler takes the oldest waiting trial.
-    index("trials_waiting_idx").on(t.createdAt).where(sql`${t.state} = 'waiting'`),
+    index("trials_waiting_idx")
+      .on(t.createdAt)
+      .where(sql`${t.state} = 'waiting'`),
     // Leasing sums the resources of the trials an agent is running.
-    index("trials_agent_running_idx").on(t.agentId).where(sql`${t.state} = 'running'`),
+    index("trials_agent_running_idx")
+      .on(t.agentId)
+      .where(sql`${t.state} = 'running'`),
   ],
 );
 
@@ -277,7 +284,9 @@ export const trialAttempts = pgTable(
   (t) => [
     primaryKey({ columns: [t.trialId, t.attempt] }),
     // R6: at most one open (un-ended) attempt per trial, whatever a buggy caller does.
-    uniqueIndex("trial_attempts_one_open_key").on(t.trialId).where(sql`${t.endedAt} is null`),
+    uniqueIndex("trial_attempts_one_open_key")
+      .on(t.trialId)
+      .where(sql`${t.endedAt} is null`),
   ],
 );
 
@@ -306,7 +315,9 @@ export const modelVersions = pgTable(
     studyId: uuid("study_id").references(() => studies.id, { onDelete: "set null" }),
     trialId: uuid("trial_id").references(() => trials.id, { onDelete: "set null" }),
     artifactUri: text("artifact_uri").notNull(),
-    metrics: jsonb("metrics").notNull().default(sql`'{}'::jsonb`),
+    metrics: jsonb("metrics")
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("model_versions_model_version_key").on(t.modelId, t.version)],
@@ -339,7 +350,9 @@ export const auditLog = pgTable(
     action: text("action").notNull(),
     targetType: text("target_type").notNull(),
     targetId: text("target_id"),
-    details: jsonb("details").notNull().default(sql`'{}'::jsonb`),
+    details: jsonb("details")
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     createdAt: createdAt(),
   },
   (t) => [index("audit_log_org_created_idx").on(t.orgId, t.createdAt)],

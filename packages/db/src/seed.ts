@@ -48,7 +48,11 @@ export async function seedDemo(handle: DbHandle, options: { passwordHash: string
     const scope = { orgId };
     let project = await findProjectBySlug(tx, scope, DEMO_PROJECT_SLUG);
     if (!project) {
-      await insertProject(tx, scope, { name: "demo", slug: DEMO_PROJECT_SLUG, description: "The demo project seeded at first start." });
+      await insertProject(tx, scope, {
+        name: "demo",
+        slug: DEMO_PROJECT_SLUG,
+        description: "The demo project seeded at first start.",
+      });
       project = await findProjectBySlug(tx, scope, DEMO_PROJECT_SLUG);
       created = true;
     }

@@ -20,7 +20,12 @@ const hartmann = (x, { alpha, A, P }) => {
 const impl = {
   branin: (p) => {
     const [x0, x1] = xs(p, 2);
-    const a = 1, b = 5.1 / (4 * Math.PI ** 2), c = 5 / Math.PI, r = 6, s = 10, t = 1 / (8 * Math.PI);
+    const a = 1,
+      b = 5.1 / (4 * Math.PI ** 2),
+      c = 5 / Math.PI,
+      r = 6,
+      s = 10,
+      t = 1 / (8 * Math.PI);
     return a * (x1 - b * x0 ** 2 + c * x0 - r) ** 2 + s * (1 - t) * Math.cos(x0) + s;
   },
   hartmann6: (p) => hartmann(xs(p, 6), spec.functions.hartmann6.constants),

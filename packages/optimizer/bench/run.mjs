@@ -167,7 +167,12 @@ function timeOurs(sampler, n, reps) {
  * report's noise.
  */
 function curveTask(pruner, seed, trials, task = CURVE_TASK) {
-  const opt = createOptimizer({ space: task.space, direction: task.direction, sampler: { name: "tpe", seed }, pruner: { name: pruner } });
+  const opt = createOptimizer({
+    space: task.space,
+    direction: task.direction,
+    sampler: { name: "tpe", seed },
+    pruner: { name: pruner },
+  });
   const rnd = prng(seed + 1);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   const sign = task.direction === "maximize" ? -1 : 1;
@@ -216,8 +221,22 @@ const metaPath = join(CACHE, "meta.json");
 if (!existsSync(metaPath)) writeFileSync(metaPath, JSON.stringify({ started }));
 const firstStarted = JSON.parse(readFileSync(metaPath, "utf8")).started;
 /** When the run's newest cell was written: the run's length, however often its report is regenerated. */
-const lastCell = () => Math.max(firstStarted, ...readdirSync(CACHE).filter((f) => f !== "meta.json").map((f) => statSync(join(CACHE, f)).mtimeMs));
-const results = { ours: {}, theirs: {}, timing: { ours: {}, theirs: {} }, pruners: { ours: {}, theirs: {} }, check: { ours: {}, theirs: {} }, prunerCheck: {}, otherCurves: {} };
+const lastCell = () =>
+  Math.max(
+    firstStarted,
+    ...readdirSync(CACHE)
+      .filter((f) => f !== "meta.json")
+      .map((f) => statSync(join(CACHE, f)).mtimeMs),
+  );
+const results = {
+  ours: {},
+  theirs: {},
+  timing: { ours: {}, theirs: {} },
+  pruners: { ours: {}, theirs: {} },
+  check: { ours: {}, theirs: {} },
+  prunerCheck: {},
+  otherCurves: {},
+};
 const CHECK_SEED_LIST = [...Array(CHECK_SEEDS).keys()];
 log(`run ${RUN_ID} (cache ${CACHE})`);
 
@@ -227,21 +246,66 @@ let optunaVersion = null;
 const optunaJobs = [];
 if (WITH_OPTUNA) {
   for (const s of THEIRS.filter((x) => x !== "gp"))
-    for (const f of ONLY_TIMING ? [] : FUNCS) optunaJobs.push({ key: `optuna-regret-${s}-${f.name}`, job: { regret: { samplers: [s], functions: [f.name], seeds: SEEDS, budget: Math.max(...BUDGETS) } }, put: (r) => ((results.theirs[s] ??= {})[f.name] = r.regret[s][f.name].curves) });
+    for (const f of ONLY_TIMING ? [] : FUNCS)
+      optunaJobs.push({
+        key: `optuna-regret-${s}-${f.name}`,
+        job: { regret: { samplers: [s], functions: [f.name], seeds: SEEDS, budget: Math.max(...BUDGETS) } },
+        put: (r) => ((results.theirs[s] ??= {})[f.name] = r.regret[s][f.name].curves),
+      });
   for (const s of THEIRS.filter((x) => x !== "gp"))
-    for (const f of HELD) optunaJobs.push({ key: `optuna-regret-${s}-${f.name}`, job: { regret: { samplers: [s], functions: [f.name], seeds: SEEDS, budget: Math.max(...BUDGETS) } }, put: (r) => ((results.theirs[s] ??= {})[f.name] = r.regret[s][f.name].curves) });
-  for (const p of ONLY_TIMING ? [] : OPTUNA_PRUNERS) optunaJobs.push({ key: `optuna-pruner-${p}`, job: { pruners: { pruners: [p], seeds: SEEDS, trials: 100 } }, put: (r) => (results.pruners.theirs[p] = r.pruners[p]) });
+    for (const f of HELD)
+      optunaJobs.push({
+        key: `optuna-regret-${s}-${f.name}`,
+        job: { regret: { samplers: [s], functions: [f.name], seeds: SEEDS, budget: Math.max(...BUDGETS) } },
+        put: (r) => ((results.theirs[s] ??= {})[f.name] = r.regret[s][f.name].curves),
+      });
+  for (const p of ONLY_TIMING ? [] : OPTUNA_PRUNERS)
+    optunaJobs.push({
+      key: `optuna-pruner-${p}`,
+      job: { pruners: { pruners: [p], seeds: SEEDS, trials: 100 } },
+      put: (r) => (results.pruners.theirs[p] = r.pruners[p]),
+    });
   for (const s of ["tpe", "cmaes", "gp"])
-    optunaJobs.push({ key: `optuna-timing-${s}`, job: { timing: { samplers: [s], sizes: SIZES, reps: { tpe: 30, gp: 2, cmaes: 10 }, warmup: WARMUP } }, put: (r) => (results.timing.theirs[s] = r.timing[s]) });
+    optunaJobs.push({
+      key: `optuna-timing-${s}`,
+      job: { timing: { samplers: [s], sizes: SIZES, reps: { tpe: 30, gp: 2, cmaes: 10 }, warmup: WARMUP } },
+      put: (r) => (results.timing.theirs[s] = r.timing[s]),
+    });
   if (THEIRS.includes("gp"))
-    for (const f of ONLY_TIMING ? [] : FUNCS) optunaJobs.push({ key: `optuna-regret-gp-${f.name}`, job: { regret: { samplers: ["gp"], functions: [f.name], seeds: SEEDS, budget: Math.max(...BUDGETS) } }, put: (r) => ((results.theirs.gp ??= {})[f.name] = r.regret.gp[f.name].curves) });
+    for (const f of ONLY_TIMING ? [] : FUNCS)
+      optunaJobs.push({
+        key: `optuna-regret-gp-${f.name}`,
+        job: { regret: { samplers: ["gp"], functions: [f.name], seeds: SEEDS, budget: Math.max(...BUDGETS) } },
+        put: (r) => ((results.theirs.gp ??= {})[f.name] = r.regret.gp[f.name].curves),
+      });
   if (THEIRS.includes("gp"))
-    for (const f of HELD) optunaJobs.push({ key: `optuna-regret-gp-${f.name}`, job: { regret: { samplers: ["gp"], functions: [f.name], seeds: SEEDS, budget: Math.max(...BUDGETS) } }, put: (r) => ((results.theirs.gp ??= {})[f.name] = r.regret.gp[f.name].curves) });
+    for (const f of HELD)
+      optunaJobs.push({
+        key: `optuna-regret-gp-${f.name}`,
+        job: { regret: { samplers: ["gp"], functions: [f.name], seeds: SEEDS, budget: Math.max(...BUDGETS) } },
+        put: (r) => ((results.theirs.gp ??= {})[f.name] = r.regret.gp[f.name].curves),
+      });
   for (const f of HELD_CHECK_SEEDS ? HELD : [])
-    optunaJobs.push({ key: `optuna-check-tpe-${f.name}-${HELD_CHECK_SEEDS}`, job: { regret: { samplers: ["tpe"], functions: [f.name], seeds: [...Array(HELD_CHECK_SEEDS).keys()], budget: 100, finals_only: true } }, put: (r) => (results.check.theirs[f.name] = r.regret.tpe[f.name].finals) });
+    optunaJobs.push({
+      key: `optuna-check-tpe-${f.name}-${HELD_CHECK_SEEDS}`,
+      job: {
+        regret: {
+          samplers: ["tpe"],
+          functions: [f.name],
+          seeds: [...Array(HELD_CHECK_SEEDS).keys()],
+          budget: 100,
+          finals_only: true,
+        },
+      },
+      put: (r) => (results.check.theirs[f.name] = r.regret.tpe[f.name].finals),
+    });
   // Last: a deadline cuts the supplementary check before any table cell.
   for (const f of ONLY_TIMING || !CHECK_SEEDS ? [] : FUNCS)
-    optunaJobs.push({ key: `optuna-check-tpe-${f.name}-${CHECK_SEEDS}`, job: { regret: { samplers: ["tpe"], functions: [f.name], seeds: CHECK_SEED_LIST, budget: 100, finals_only: true } }, put: (r) => (results.check.theirs[f.name] = r.regret.tpe[f.name].finals) });
+    optunaJobs.push({
+      key: `optuna-check-tpe-${f.name}-${CHECK_SEEDS}`,
+      job: { regret: { samplers: ["tpe"], functions: [f.name], seeds: CHECK_SEED_LIST, budget: 100, finals_only: true } },
+      put: (r) => (results.check.theirs[f.name] = r.regret.tpe[f.name].finals),
+    });
 }
 // Optuna's queue runs in a child Node process (this same script with --optuna-worker), so
 // our synchronous side does not stall it; both write cells into the run's cache.
@@ -265,9 +329,18 @@ const optunaDone = !WITH_OPTUNA
   ? Promise.resolve()
   : new Promise((resolve, reject) => {
       if (args.has("--no-new-optuna")) return resolve();
-      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2).filter((a) => !a.startsWith("--resume=")), `--resume=${RUN_ID}`, "--optuna-worker"], {
-        stdio: ["ignore", "inherit", "inherit"],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          fileURLToPath(import.meta.url),
+          ...process.argv.slice(2).filter((a) => !a.startsWith("--resume=")),
+          `--resume=${RUN_ID}`,
+          "--optuna-worker",
+        ],
+        {
+          stdio: ["ignore", "inherit", "inherit"],
+        },
+      );
       child.on("error", reject);
       child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`optuna worker exited with ${code}`))));
     }).then(() => {
@@ -297,7 +370,9 @@ for (const s of ONLY_TIMING ? [] : OURS) {
   results.ours[s] = {};
   for (const f of [...FUNCS, ...HELD]) {
     const t0 = Date.now();
-    results.ours[s][f.name] = await cached(`ours-regret-${s}-${f.name}`, () => SEEDS.map((seed) => runOurs(f, s, seed, Math.max(...BUDGETS))));
+    results.ours[s][f.name] = await cached(`ours-regret-${s}-${f.name}`, () =>
+      SEEDS.map((seed) => runOurs(f, s, seed, Math.max(...BUDGETS))),
+    );
     log(`ours ${s} ${f.name} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     await tick();
   }
@@ -308,7 +383,9 @@ for (const p of ONLY_TIMING ? [] : PRUNERS) {
   await tick();
 }
 for (const p of ONLY_TIMING || !PRUNER_CHECK_SEEDS ? [] : CHECKED_PRUNERS) {
-  results.prunerCheck[p] = await cached(`ours-pruner-check-${p}-${PRUNER_CHECK_SEEDS}`, () => [...Array(PRUNER_CHECK_SEEDS).keys()].map((seed) => curveTask(p, seed, 100)));
+  results.prunerCheck[p] = await cached(`ours-pruner-check-${p}-${PRUNER_CHECK_SEEDS}`, () =>
+    [...Array(PRUNER_CHECK_SEEDS).keys()].map((seed) => curveTask(p, seed, 100)),
+  );
   log(`ours pruner check ${p} ${PRUNER_CHECK_SEEDS} seeds`);
   await tick();
 }
@@ -325,12 +402,16 @@ for (const task of ONLY_TIMING || !OTHER_CURVE_SEEDS ? [] : OTHER_CURVE_TASKS) {
 }
 for (const f of ONLY_TIMING || !CHECK_SEEDS ? [] : FUNCS) {
   const t0 = Date.now();
-  results.check.ours[f.name] = await cached(`ours-check-tpe-${f.name}-${CHECK_SEEDS}`, () => CHECK_SEED_LIST.map((seed) => runOurs(f, "tpe", seed, 100)[99]));
+  results.check.ours[f.name] = await cached(`ours-check-tpe-${f.name}-${CHECK_SEEDS}`, () =>
+    CHECK_SEED_LIST.map((seed) => runOurs(f, "tpe", seed, 100)[99]),
+  );
   log(`ours check tpe ${f.name} ${CHECK_SEEDS} seeds ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   await tick();
 }
 for (const f of HELD_CHECK_SEEDS ? HELD : []) {
-  results.check.ours[f.name] = await cached(`ours-check-tpe-${f.name}-${HELD_CHECK_SEEDS}`, () => [...Array(HELD_CHECK_SEEDS).keys()].map((seed) => runOurs(f, "tpe", seed, 100)[99]));
+  results.check.ours[f.name] = await cached(`ours-check-tpe-${f.name}-${HELD_CHECK_SEEDS}`, () =>
+    [...Array(HELD_CHECK_SEEDS).keys()].map((seed) => runOurs(f, "tpe", seed, 100)[99]),
+  );
   log(`ours check tpe ${f.name} ${HELD_CHECK_SEEDS} seeds`);
   await tick();
 }
@@ -349,19 +430,31 @@ function timingLines() {
   const theirs = results.timing.theirs;
   out.push("### Time per ask() with N finished trials (hartmann6, random history)", "");
   out.push(
-    `Measured ${date} on ${machine}, both sides single-threaded, after ${Object.entries(WARMUP).map(([k, v]) => `${v} (${k})`).join(", ")} warm-up asks on each side (steady state, as in a long-running server: see bench/run.mjs). CPU time of the process per ask (wall time in parentheses): the box is shared with other builds, and CPU time is what stays comparable under that load.`,
+    `Measured ${date} on ${machine}, both sides single-threaded, after ${Object.entries(WARMUP)
+      .map(([k, v]) => `${v} (${k})`)
+      .join(
+        ", ",
+      )} warm-up asks on each side (steady state, as in a long-running server: see bench/run.mjs). CPU time of the process per ask (wall time in parentheses): the box is shared with other builds, and CPU time is what stays comparable under that load.`,
     "",
   );
   const tcols = [...Object.keys(ours).map((s) => `ours ${s}`), ...Object.keys(theirs).map((s) => `Optuna ${s}`)];
   out.push(`| N | ${tcols.join(" | ")} |`, `|---|${tcols.map(() => "---").join("|")}|`);
   const c = (t) => (t === undefined ? "-" : `${ms(t.cpu)} (${ms(t.wall)})`);
-  for (const n of SIZES) out.push(`| ${n} | ${[...Object.keys(ours).map((s) => c(ours[s][n])), ...Object.keys(theirs).map((s) => c(theirs[s][String(n)]))].join(" | ")} |`);
+  for (const n of SIZES)
+    out.push(
+      `| ${n} | ${[...Object.keys(ours).map((s) => c(ours[s][n])), ...Object.keys(theirs).map((s) => c(theirs[s][String(n)]))].join(" | ")} |`,
+    );
   out.push("", "`ours auto` hands over from the GP/TPE portfolio to CMA-ES after 500 trials, hence its flat cost.", "");
   const t1000 = ours.tpe?.[1000]?.cpu;
   const o1000 = theirs.tpe?.["1000"]?.cpu;
   if (t1000 !== undefined && o1000 !== undefined)
-    out.push(`- Goal: tpe ask() at 1,000 trials ≤ 1/10 of Optuna TPE's: ${ms(t1000)} vs ${ms(o1000)} (${(o1000 / t1000).toFixed(1)}x faster) ${t1000 * 10 <= o1000 ? "**met**" : "**not met**"}`);
-  if (ours.gp?.[1000]) out.push(`- Goal: gp ask() at 1,000 trials under 1 s: ${ms(ours.gp[1000].cpu)} CPU (${ms(ours.gp[1000].wall)} wall) ${ours.gp[1000].cpu < 1 ? "**met**" : "**not met**"}`);
+    out.push(
+      `- Goal: tpe ask() at 1,000 trials ≤ 1/10 of Optuna TPE's: ${ms(t1000)} vs ${ms(o1000)} (${(o1000 / t1000).toFixed(1)}x faster) ${t1000 * 10 <= o1000 ? "**met**" : "**not met**"}`,
+    );
+  if (ours.gp?.[1000])
+    out.push(
+      `- Goal: gp ask() at 1,000 trials under 1 s: ${ms(ours.gp[1000].cpu)} CPU (${ms(ours.gp[1000].wall)} wall) ${ours.gp[1000].cpu < 1 ? "**met**" : "**not met**"}`,
+    );
   out.push("");
   return out;
 }
@@ -415,7 +508,9 @@ for (const b of BUDGETS) {
   for (const f of FUNCS) {
     const row = [
       ...OURS.map((s) => cell(at(results.ours[s][f.name], b))),
-      ...Object.keys(results.theirs).map((s) => (results.theirs[s][f.name] ? cell(at(results.theirs[s][f.name], b)) : "- (not run)")),
+      ...Object.keys(results.theirs).map((s) =>
+        results.theirs[s][f.name] ? cell(at(results.theirs[s][f.name], b)) : "- (not run)",
+      ),
     ];
     lines.push(`| ${f.name} | ${row.join(" | ")} |`);
   }
@@ -433,7 +528,11 @@ if (WITH_OPTUNA) {
   for (const f of FUNCS) {
     const a = median(at(results.ours.auto[f.name], B));
     const ourTpe = median(at(results.ours.tpe[f.name], B));
-    const theirs = Object.fromEntries(Object.keys(results.theirs).filter((s) => results.theirs[s][f.name]).map((s) => [s, median(at(results.theirs[s][f.name], B))]));
+    const theirs = Object.fromEntries(
+      Object.keys(results.theirs)
+        .filter((s) => results.theirs[s][f.name])
+        .map((s) => [s, median(at(results.theirs[s][f.name], B))]),
+    );
     const missing = THEIRS.filter((s) => !(s in theirs));
     if (!("tpe" in theirs)) {
       detail.push(`| ${f.name} | ${fmt(a)} | - | - | ${fmt(ourTpe)} |`);
@@ -447,19 +546,35 @@ if (WITH_OPTUNA) {
     autoVsBest += okB;
     tpeVsTpe += okTpe;
     const note = missing.length ? `, ${missing.join("/")} not run` : "";
-    detail.push(`| ${f.name} | ${fmt(a)} | ${fmt(theirs.tpe)} ${okT ? "✓" : "✗"} | ${fmt(theirs[bestName])} (${bestName}${note}) ${okB ? "✓" : "✗"} | ${fmt(ourTpe)} ${okTpe ? "✓" : "✗"} |`);
+    detail.push(
+      `| ${f.name} | ${fmt(a)} | ${fmt(theirs.tpe)} ${okT ? "✓" : "✗"} | ${fmt(theirs[bestName])} (${bestName}${note}) ${okB ? "✓" : "✗"} | ${fmt(ourTpe)} ${okTpe ? "✓" : "✗"} |`,
+    );
   }
   lines.push("### Goals (issue 4), median regret at 100 trials", "");
-  lines.push("| function | ours auto | Optuna TPE: auto no worse? | best Optuna sampler: auto no worse? | ours tpe vs Optuna TPE |", "|---|---|---|---|---|", ...detail, "");
-  goals.push(`- auto no worse than Optuna TPE on every function: ${autoVsTpe}/${FUNCS.length} ${autoVsTpe === FUNCS.length ? "**met**" : "**not met**"}`);
-  goals.push(`- auto no worse than the best Optuna sampler on at least 2/3: ${autoVsBest}/${FUNCS.length} ${autoVsBest * 3 >= FUNCS.length * 2 ? "**met**" : "**not met**"}`);
+  lines.push(
+    "| function | ours auto | Optuna TPE: auto no worse? | best Optuna sampler: auto no worse? | ours tpe vs Optuna TPE |",
+    "|---|---|---|---|---|",
+    ...detail,
+    "",
+  );
+  goals.push(
+    `- auto no worse than Optuna TPE on every function: ${autoVsTpe}/${FUNCS.length} ${autoVsTpe === FUNCS.length ? "**met**" : "**not met**"}`,
+  );
+  goals.push(
+    `- auto no worse than the best Optuna sampler on at least 2/3: ${autoVsBest}/${FUNCS.length} ${autoVsBest * 3 >= FUNCS.length * 2 ? "**met**" : "**not met**"}`,
+  );
   const check = checkLines();
   lines.push(...check.lines);
   const at10 = `${tpeVsTpe}/${FUNCS.length} at ${SEEDS.length} seeds`;
   if (check.n === FUNCS.length) {
     const met = check.noWorse === FUNCS.length;
-    goals.push(`- tpe no worse than Optuna TPE on every function: ${check.noWorse}/${FUNCS.length} over ${CHECK_SEEDS} seeds (${at10}) ${met ? "**met**" : "**not met**"}`);
-  } else goals.push(`- tpe no worse than Optuna TPE on every function: ${at10} ${tpeVsTpe === FUNCS.length ? "**met**" : "**not met**"}`);
+    goals.push(
+      `- tpe no worse than Optuna TPE on every function: ${check.noWorse}/${FUNCS.length} over ${CHECK_SEEDS} seeds (${at10}) ${met ? "**met**" : "**not met**"}`,
+    );
+  } else
+    goals.push(
+      `- tpe no worse than Optuna TPE on every function: ${at10} ${tpeVsTpe === FUNCS.length ? "**met**" : "**not met**"}`,
+    );
 }
 
 /**
@@ -473,12 +588,18 @@ function checkLines(funcs = FUNCS, nSeeds = CHECK_SEEDS) {
   const fs = funcs.filter((f) => results.check.ours[f.name] && results.check.theirs[f.name]);
   if (fs.length === 0) return { lines: out, n: 0, noWorse: 0 };
   let noWorse = 0;
-  out.push(`### tpe against Optuna's TPE over ${nSeeds} seeds (100 trials)${funcs === FUNCS ? "" : ", functions outside the suite"}`, "");
+  out.push(
+    `### tpe against Optuna's TPE over ${nSeeds} seeds (100 trials)${funcs === FUNCS ? "" : ", functions outside the suite"}`,
+    "",
+  );
   out.push(
     `Seeds 0-${nSeeds - 1} on both sides, same functions and protocol as the tables above (whose seeds 0-9 are the first ten). The interval is a bootstrap 90% interval of the difference of the medians (2,000 resamples); "10-seed tables reading ours worse" splits the seeds into blocks of ten and counts the blocks where ours has the higher median. ✓: ours' median is no worse; ≈: worse, but the interval includes 0; ✗: the interval lies above 0.`,
     "",
   );
-  out.push("| function | ours tpe | Optuna TPE | ours - Optuna, 90% interval | 10-seed tables reading ours worse | |", "|---|---|---|---|---|---|");
+  out.push(
+    "| function | ours tpe | Optuna TPE | ours - Optuna, 90% interval | 10-seed tables reading ours worse | |",
+    "|---|---|---|---|---|---|",
+  );
   for (const f of fs) {
     const o = results.check.ours[f.name];
     const t = results.check.theirs[f.name];
@@ -488,7 +609,9 @@ function checkLines(funcs = FUNCS, nSeeds = CHECK_SEEDS) {
     for (let b = 0; b < blocks; b++) worse += median(o.slice(10 * b, 10 * b + 10)) > median(t.slice(10 * b, 10 * b + 10)) ? 1 : 0;
     const mark = d.diff <= 0 ? "✓" : d.lo <= 0 ? "≈" : "✗";
     noWorse += d.diff <= 0 ? 1 : 0;
-    out.push(`| ${f.name} | ${cell(o)} | ${cell(t)} | ${fmt(d.diff)} [${fmt(d.lo)}, ${fmt(d.hi)}] | ${worse}/${blocks} | ${mark} |`);
+    out.push(
+      `| ${f.name} | ${cell(o)} | ${cell(t)} | ${fmt(d.diff)} [${fmt(d.lo)}, ${fmt(d.hi)}] | ${worse}/${blocks} | ${mark} |`,
+    );
   }
   out.push("");
   return { lines: out, n: fs.length, noWorse };
@@ -521,15 +644,26 @@ function heldOutLines() {
   );
   const theirNames = Object.keys(results.theirs).filter((s) => fs.some((f) => results.theirs[s][f.name]));
   const cols = [...OURS.map((s) => `ours ${s}`), ...theirNames.map((s) => `Optuna ${s}`)];
-  out.push(`| function | ${cols.join(" | ")} | auto ≤ Optuna TPE | auto ≤ best Optuna | tpe ≤ Optuna TPE |`, `|---|${cols.map(() => "---").join("|")}|---|---|---|`);
+  out.push(
+    `| function | ${cols.join(" | ")} | auto ≤ Optuna TPE | auto ≤ best Optuna | tpe ≤ Optuna TPE |`,
+    `|---|${cols.map(() => "---").join("|")}|---|---|---|`,
+  );
   for (const f of fs) {
-    const row = [...OURS.map((s) => cell(at(results.ours[s][f.name], 100))), ...theirNames.map((s) => (results.theirs[s][f.name] ? cell(at(results.theirs[s][f.name], 100)) : "-"))];
-    const theirs = Object.fromEntries(theirNames.filter((s) => results.theirs[s][f.name]).map((s) => [s, median(at(results.theirs[s][f.name], 100))]));
+    const row = [
+      ...OURS.map((s) => cell(at(results.ours[s][f.name], 100))),
+      ...theirNames.map((s) => (results.theirs[s][f.name] ? cell(at(results.theirs[s][f.name], 100)) : "-")),
+    ];
+    const theirs = Object.fromEntries(
+      theirNames.filter((s) => results.theirs[s][f.name]).map((s) => [s, median(at(results.theirs[s][f.name], 100))]),
+    );
     const a = median(at(results.ours.auto[f.name], 100));
     const t = median(at(results.ours.tpe[f.name], 100));
     const mark = (ok) => (ok ? "✓" : "✗");
     const bestName = Object.keys(theirs).length ? Object.keys(theirs).reduce((x, y) => (theirs[y] < theirs[x] ? y : x)) : null;
-    const verdicts = "tpe" in theirs ? [mark(a <= theirs.tpe), `${mark(a <= theirs[bestName])} (${bestName})`, mark(t <= theirs.tpe)] : ["-", "-", "-"];
+    const verdicts =
+      "tpe" in theirs
+        ? [mark(a <= theirs.tpe), `${mark(a <= theirs[bestName])} (${bestName})`, mark(t <= theirs.tpe)]
+        : ["-", "-", "-"];
     out.push(`| ${f.name} | ${row.join(" | ")} | ${verdicts.join(" | ")} |`);
   }
   out.push("");
@@ -538,13 +672,18 @@ function heldOutLines() {
 }
 
 lines.push("### Pruners on the learning-curve task (100 trials of TPE, 100 steps each)", "");
-lines.push("Best final value among trials that ran to step 100 and total steps computed, median over seeds; the no-pruning run is the reference.", "");
+lines.push(
+  "Best final value among trials that ran to step 100 and total steps computed, median over seeds; the no-pruning run is the reference.",
+  "",
+);
 lines.push(
   "`ours noise-free` is the best noise-free step-100 value among the configurations that ran to the end: what the search found, apart from the luck of the last report's noise (N(0, 0.01): the lowest of 100 noisy reports of one configuration is expected 2.5 noise units below its mean, of 20 reports 1.9 units, a difference of 0.006, 7% of the no-pruning best, from the number of finished trials alone).",
   "",
 );
-lines.push("| pruner | ours best | ours noise-free | ours steps (share) | Optuna best | Optuna steps (share) |", "|---|---|---|---|---|---|");
-const ref = median(results.pruners.ours.none.map((r) => r.best));
+lines.push(
+  "| pruner | ours best | ours noise-free | ours steps (share) | Optuna best | Optuna steps (share) |",
+  "|---|---|---|---|---|---|",
+);
 const refSteps = median(results.pruners.ours.none.map((r) => r.steps));
 const pgoal = [];
 for (const p of PRUNERS) {
@@ -567,7 +706,9 @@ if (pc.none && pc.asha && pc.hyperband) {
   const n = median(pc.none.map((r) => r.steps));
   for (const p of CHECKED_PRUNERS) {
     const s = median(pc[p].map((r) => r.steps));
-    lines.push(`| ${p} | ${fmt(median(pc[p].map((r) => r.best)))} | ${fmt(median(pc[p].map((r) => r.truth)))} | ${s} (${((100 * s) / n).toFixed(0)}%) |`);
+    lines.push(
+      `| ${p} | ${fmt(median(pc[p].map((r) => r.best)))} | ${fmt(median(pc[p].map((r) => r.truth)))} | ${s} (${((100 * s) / n).toFixed(0)}%) |`,
+    );
   }
   lines.push("");
 }
@@ -578,7 +719,10 @@ if (Object.keys(results.otherCurves).length) {
     "",
   );
   const names = Object.keys(results.otherCurves);
-  lines.push(`| pruner | ${names.map((n) => `${n}: best / noise-free / steps`).join(" | ")} |`, `|---|${names.map(() => "---").join("|")}|`);
+  lines.push(
+    `| pruner | ${names.map((n) => `${n}: best / noise-free / steps`).join(" | ")} |`,
+    `|---|${names.map(() => "---").join("|")}|`,
+  );
   for (const p of PRUNERS) {
     const cells = names.map((n) => {
       const runs = results.otherCurves[n][p];
@@ -601,12 +745,35 @@ function prunerVerdict(p, runs, none, nSeeds) {
 }
 if (pc.none) for (const p of ["asha", "hyperband"]) if (pc[p]) pgoal.push(prunerVerdict(p, pc[p], pc.none, PRUNER_CHECK_SEEDS));
 goals.push(`- ASHA/Hyperband within 5% of the no-pruning best with ≤ 40% of its steps: ${pgoal.join("; ")}`);
-if (skipped.length) goals.push(`- Optuna cells not run before the --max-minutes deadline (shown as "-"): ${skipped.join(", ")}; \`node bench/run.mjs --resume=${RUN_ID}\` completes them.`);
+if (skipped.length)
+  goals.push(
+    `- Optuna cells not run before the --max-minutes deadline (shown as "-"): ${skipped.join(", ")}; \`node bench/run.mjs --resume=${RUN_ID}\` completes them.`,
+  );
 if (goals.length) lines.push("### Goal summary (timing goals: see the timing table)", "", ...goals, "");
 
 const section = lines.join("\n");
 console.log(section);
-writeFileSync(join(HERE, "last-run.json"), JSON.stringify({ date, quick: QUICK, seeds: SEEDS, optunaVersion, timing: results.timing, pruners: results.pruners, regret100: Object.fromEntries(Object.entries({ ...Object.fromEntries(Object.entries(results.ours).map(([s, v]) => [`ours ${s}`, v])), ...Object.fromEntries(Object.entries(results.theirs).map(([s, v]) => [`optuna ${s}`, v])) }).map(([s, v]) => [s, Object.fromEntries(Object.entries(v).map(([f, c]) => [f, c.map((x) => x[x.length - 1])]))])) }, null, 1));
+writeFileSync(
+  join(HERE, "last-run.json"),
+  JSON.stringify(
+    {
+      date,
+      quick: QUICK,
+      seeds: SEEDS,
+      optunaVersion,
+      timing: results.timing,
+      pruners: results.pruners,
+      regret100: Object.fromEntries(
+        Object.entries({
+          ...Object.fromEntries(Object.entries(results.ours).map(([s, v]) => [`ours ${s}`, v])),
+          ...Object.fromEntries(Object.entries(results.theirs).map(([s, v]) => [`optuna ${s}`, v])),
+        }).map(([s, v]) => [s, Object.fromEntries(Object.entries(v).map(([f, c]) => [f, c.map((x) => x[x.length - 1])]))]),
+      ),
+    },
+    null,
+    1,
+  ),
+);
 
 if (!args.has("--no-write")) {
   // Replace only our section of BENCHMARKS.md (other packages write theirs).

@@ -101,7 +101,11 @@ export class FinalValueModel {
     const z = new Float64Array(this.space.dims.length);
     encode(this.space, params, z);
     const p = this.post.predict(z);
-    const out = { mean: this.mu + this.sd * p.mean, variance: this.sd * this.sd * p.variance, noise: this.sd * this.sd * this.post.p.noise };
+    const out = {
+      mean: this.mu + this.sd * p.mean,
+      variance: this.sd * this.sd * p.variance,
+      noise: this.sd * this.sd * this.post.p.noise,
+    };
     this.cache.set(id, out);
     return out;
   }

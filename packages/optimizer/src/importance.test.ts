@@ -21,7 +21,11 @@ describe("importance (fANOVA on a random forest)", () => {
   });
 
   it("ranks two relevant parameters by their effect and is deterministic", () => {
-    const space = { big: { type: "float", low: -1, high: 1 }, small: { type: "float", low: -1, high: 1 }, none: { type: "float", low: -1, high: 1 } } as const;
+    const space = {
+      big: { type: "float", low: -1, high: 1 },
+      small: { type: "float", low: -1, high: 1 },
+      none: { type: "float", low: -1, high: 1 },
+    } as const;
     const make = (): Record<string, number> => {
       const opt = createOptimizer({ space, sampler: { name: "random", seed: 4 } });
       for (let i = 0; i < 80; i++) {
@@ -37,7 +41,10 @@ describe("importance (fANOVA on a random forest)", () => {
   });
 
   it("returns equal shares without enough data", () => {
-    const opt = createOptimizer({ space: { a: { type: "float", low: 0, high: 1 }, b: { type: "float", low: 0, high: 1 } }, sampler: { name: "random", seed: 1 } });
+    const opt = createOptimizer({
+      space: { a: { type: "float", low: 0, high: 1 }, b: { type: "float", low: 0, high: 1 } },
+      sampler: { name: "random", seed: 1 },
+    });
     expect(opt.importance()).toEqual({ a: 0.5, b: 0.5 });
   });
 });

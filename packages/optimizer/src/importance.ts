@@ -52,7 +52,8 @@ function growTree(x: Float64Array[], y: number[], idx: number[], dim: number, o:
             const rss = tss - lss;
             const childSse = lss - (ls * ls) / nl + (rss - (rs * rs) / nr);
             const gain = sse - childSse;
-            if (best === null || gain > best.gain) best = { d, thr: 0.5 * (a + b), gain, left: sorted.slice(0, nl), right: sorted.slice(nl) };
+            if (best === null || gain > best.gain)
+              best = { d, thr: 0.5 * (a + b), gain, left: sorted.slice(0, nl), right: sorted.slice(nl) };
           }
         }
       }
@@ -114,7 +115,12 @@ function treeMainEffects(leaves: Leaf[], dim: number): { total: number; effects:
  * (as Optuna's FanovaImportanceEvaluator reports them). Categorical choices are split
  * ordinally; inactive conditional params sit at 0.
  */
-export function computeImportance(space: CompiledSpace, trials: readonly TrialView[], seed: number, o: ImportanceOptions = DEFAULTS): Record<string, number> {
+export function computeImportance(
+  space: CompiledSpace,
+  trials: readonly TrialView[],
+  seed: number,
+  o: ImportanceOptions = DEFAULTS,
+): Record<string, number> {
   const dims = space.dims;
   const dim = dims.length;
   const done = trials.filter((t) => t.state === "complete" && t.loss !== null);

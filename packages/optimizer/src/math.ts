@@ -15,7 +15,15 @@ export function erfc(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }
@@ -28,7 +36,15 @@ export function erfcx(x: number): number {
     t *
     Math.exp(
       -1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 * Math.exp(x * x) - r;
 }
@@ -62,7 +78,7 @@ const ERFC_D = new Float64Array(ERFC_MAX * ERFC_N + 2);
 for (let k = 0; k < ERFC_F.length; k++) {
   const x = k / ERFC_N;
   ERFC_F[k] = erfc(x);
-  ERFC_D[k] = (-2 / Math.sqrt(Math.PI)) * Math.exp(-x * x) / ERFC_N;
+  ERFC_D[k] = ((-2 / Math.sqrt(Math.PI)) * Math.exp(-x * x)) / ERFC_N;
 }
 
 export function normCdf(x: number): number {

@@ -49,7 +49,9 @@ describe.each<TSamplerConfig["name"]>(["random", "tpe", "gp", "cmaes", "grid", "
     const opt = createOptimizer({ space, sampler: { name, seed: 3 } });
     for (let i = 0; i < 20; i++) {
       const t = opt.ask();
-      expect(Object.keys(t.params).sort()).toEqual(t.params.opt === "sgd" ? ["layers", "lr", "momentum", "opt"] : ["layers", "lr", "opt"]);
+      expect(Object.keys(t.params).sort()).toEqual(
+        t.params.opt === "sgd" ? ["layers", "lr", "momentum", "opt"] : ["layers", "lr", "opt"],
+      );
       expect(Number.isInteger(t.params.layers)).toBe(true);
       expect(t.params.lr).toBeGreaterThanOrEqual(1e-5);
       expect(t.params.lr).toBeLessThanOrEqual(1e-1);
@@ -60,7 +62,11 @@ describe.each<TSamplerConfig["name"]>(["random", "tpe", "gp", "cmaes", "grid", "
 
 describe("optimizer state", () => {
   it("tracks the best trial in the study's direction", () => {
-    const opt = createOptimizer({ space: { x: { type: "float", low: 0, high: 1 } }, direction: "maximize", sampler: { name: "random", seed: 1 } });
+    const opt = createOptimizer({
+      space: { x: { type: "float", low: 0, high: 1 } },
+      direction: "maximize",
+      sampler: { name: "random", seed: 1 },
+    });
     const vals: Array<[number, number]> = [];
     for (let i = 0; i < 10; i++) {
       const t = opt.ask();
@@ -99,7 +105,9 @@ describe("optimizer state", () => {
     expect(codeOf(() => opt.report(t.id, 2, Number.NaN))).toBe("INVALID_VALUE");
     expect(codeOf(() => opt.report(t.id, -1, 1))).toBe("INVALID_VALUE");
     expect(codeOf(() => opt.addTrial({ id: t.id, params: t.params, state: "complete", value: 1 }))).toBe("DUPLICATE_TRIAL");
-    expect(codeOf(() => opt.addTrial({ id: 50, params: { lr: 5 } as never, state: "complete", value: 1 }))).toBe("INVALID_PARAMS");
+    expect(codeOf(() => opt.addTrial({ id: 50, params: { lr: 5 } as never, state: "complete", value: 1 }))).toBe(
+      "INVALID_PARAMS",
+    );
     expect(codeOf(() => opt.addTrial({ id: 51, params: t.params, state: "complete" }))).toBe("INVALID_VALUE");
     expect(JSON.stringify(opt.serialize())).toBe(before);
     opt.tell(t.id, 1);
@@ -113,11 +121,19 @@ describe("optimizer state", () => {
     expect(codeOf(() => createOptimizer({ space, direction: "up" as never }))).toBe("INVALID_CONFIG");
     expect(codeOf(() => createOptimizer({ space, sampler: { name: "tpe", nStartupTrials: -1 } }))).toBe("INVALID_CONFIG");
     expect(codeOf(() => createOptimizer({ space, pruner: { name: "percentile", percentile: 120 } }))).toBe("INVALID_CONFIG");
-    expect(codeOf(() => createOptimizer({ space, direction: ["minimize", "minimize"], pruner: { name: "median" } }))).toBe("INVALID_CONFIG");
+    expect(codeOf(() => createOptimizer({ space, direction: ["minimize", "minimize"], pruner: { name: "median" } }))).toBe(
+      "INVALID_CONFIG",
+    );
     expect(codeOf(() => createOptimizer({ space: { x: { type: "float", low: 1, high: 0 } } }))).toBe("INVALID_SPACE");
-    expect(() => createOptimizer({ space, sampler: { name: "tpe", nCandidates: 3 } as never })).toThrow("sampler.nCandidates: not an option of the tpe sampler");
-    expect(() => createOptimizer({ space, pruner: { name: "asha", eta: 3 } as never })).toThrow("pruner.eta: not an option of the asha pruner");
-    expect(codeOf(() => createOptimizer({ space, sampler: { name: "gp" }, direction: ["minimize", "maximize"] }))).toBe("INVALID_CONFIG");
+    expect(() => createOptimizer({ space, sampler: { name: "tpe", nCandidates: 3 } as never })).toThrow(
+      "sampler.nCandidates: not an option of the tpe sampler",
+    );
+    expect(() => createOptimizer({ space, pruner: { name: "asha", eta: 3 } as never })).toThrow(
+      "pruner.eta: not an option of the asha pruner",
+    );
+    expect(codeOf(() => createOptimizer({ space, sampler: { name: "gp" }, direction: ["minimize", "maximize"] }))).toBe(
+      "INVALID_CONFIG",
+    );
   });
 
   it("keeps a drawn seed in serialize() when none was given", () => {
@@ -133,7 +149,14 @@ describe("optimizer state", () => {
     opt.report(t.id, 0, 3);
     opt.report(t.id, 1, 2);
     opt.tell(t.id, null, "pruned");
-    expect(opt.trials()[0]).toMatchObject({ state: "pruned", value: null, intermediate: [[0, 3], [1, 2]] });
+    expect(opt.trials()[0]).toMatchObject({
+      state: "pruned",
+      value: null,
+      intermediate: [
+        [0, 3],
+        [1, 2],
+      ],
+    });
   });
 
   it("lists the trials of some states only, in id order, as trials() lists them", () => {
@@ -150,10 +173,35 @@ describe("optimizer state", () => {
   it("orders a restored curve by step, the last value given for a step winning", () => {
     const params = createOptimizer({ space, sampler: { name: "random", seed: 2 } }).ask().params;
     const opt = createOptimizer({ space, direction: "maximize", sampler: { name: "random", seed: 2 } });
-    opt.addTrial({ id: 0, params, state: "running", intermediate: [[2, 0.5], [0, 0.1], [2, 0.7], [1, 0.3]] });
-    expect(opt.trials()[0]!.intermediate).toEqual([[0, 0.1], [1, 0.3], [2, 0.7]]);
-    opt.addTrial({ id: 1, params, state: "running", intermediate: [[0, 0.2], [3, 0.4]] });
-    expect(opt.trials()[1]!.intermediate).toEqual([[0, 0.2], [3, 0.4]]);
+    opt.addTrial({
+      id: 0,
+      params,
+      state: "running",
+      intermediate: [
+        [2, 0.5],
+        [0, 0.1],
+        [2, 0.7],
+        [1, 0.3],
+      ],
+    });
+    expect(opt.trials()[0]!.intermediate).toEqual([
+      [0, 0.1],
+      [1, 0.3],
+      [2, 0.7],
+    ]);
+    opt.addTrial({
+      id: 1,
+      params,
+      state: "running",
+      intermediate: [
+        [0, 0.2],
+        [3, 0.4],
+      ],
+    });
+    expect(opt.trials()[1]!.intermediate).toEqual([
+      [0, 0.2],
+      [3, 0.4],
+    ]);
   });
 
   it("handles multi-objective values and reports the Pareto front", () => {

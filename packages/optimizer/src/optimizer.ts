@@ -88,12 +88,18 @@ class OptimizerImpl implements Optimizer {
     if (dirs.length === 0) throw new OptimizerError("INVALID_CONFIG", "direction: must list at least one objective");
     dirs.forEach((d, i) => {
       if (d !== "minimize" && d !== "maximize")
-        throw new OptimizerError("INVALID_CONFIG", `direction${Array.isArray(direction) ? `[${i}]` : ""}: must be "minimize" or "maximize" (got ${JSON.stringify(d)})`);
+        throw new OptimizerError(
+          "INVALID_CONFIG",
+          `direction${Array.isArray(direction) ? `[${i}]` : ""}: must be "minimize" or "maximize" (got ${JSON.stringify(d)})`,
+        );
     });
     this.signs = dirs.map((d) => (d === "minimize" ? 1 : -1));
     const samplerCfg = config.sampler ?? { name: "auto" };
     if (typeof samplerCfg !== "object" || samplerCfg === null || !(SAMPLER_NAMES as readonly string[]).includes(samplerCfg.name))
-      throw new OptimizerError("INVALID_CONFIG", `sampler.name: must be one of ${SAMPLER_NAMES.join(", ")} (got ${JSON.stringify((samplerCfg as { name?: unknown })?.name)})`);
+      throw new OptimizerError(
+        "INVALID_CONFIG",
+        `sampler.name: must be one of ${SAMPLER_NAMES.join(", ")} (got ${JSON.stringify((samplerCfg as { name?: unknown })?.name)})`,
+      );
     const seed = samplerCfg.seed;
     if (seed !== undefined && !(typeof seed === "number" && Number.isSafeInteger(seed)))
       throw new OptimizerError("INVALID_CONFIG", "sampler.seed: must be an integer");
@@ -103,7 +109,10 @@ class OptimizerImpl implements Optimizer {
     const prunerCfg = config.pruner ?? { name: "none" };
     this.pruner = createPruner(prunerCfg);
     if (dirs.length > 1 && prunerCfg.name !== "none")
-      throw new OptimizerError("INVALID_CONFIG", "pruner: pruning needs a single objective; use { name: \"none\" } for multi-objective studies");
+      throw new OptimizerError(
+        "INVALID_CONFIG",
+        'pruner: pruning needs a single objective; use { name: "none" } for multi-objective studies',
+      );
     this.cfg = {
       space: structuredClone(config.space),
       direction: Array.isArray(direction) ? [...direction] : direction,
@@ -124,7 +133,8 @@ class OptimizerImpl implements Optimizer {
   }
 
   private checkId(id: unknown, at: string): number {
-    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) throw new OptimizerError("INVALID_PARAMS", `${at}: id must be a non-negative integer`);
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0)
+      throw new OptimizerError("INVALID_PARAMS", `${at}: id must be a non-negative integer`);
     if (this.byId.has(id)) throw new OptimizerError("DUPLICATE_TRIAL", `${at}: trial ${id} already exists`);
     return id;
   }
@@ -145,7 +155,8 @@ class OptimizerImpl implements Optimizer {
     else return badValue(`${at}: value must be ${n === 1 ? "a number" : `an array of ${n} numbers`}`);
     if (arr.length !== n) badValue(`${at}: expected ${n} objective value${n === 1 ? "" : "s"}, got ${arr.length}`);
     return arr.map((v, i) => {
-      if (typeof v !== "number" || !Number.isFinite(v)) badValue(`${at}: value${n > 1 ? `[${i}]` : ""} must be a finite number (got ${String(v)})`);
+      if (typeof v !== "number" || !Number.isFinite(v))
+        badValue(`${at}: value${n > 1 ? `[${i}]` : ""} must be a finite number (got ${String(v)})`);
       return (v as number) * this.signs[i]!;
     });
   }
@@ -180,9 +191,12 @@ class OptimizerImpl implements Optimizer {
 
   report(id: number, step: number, value: number): TReportResult {
     const t = this.running(id, "report");
-    if (this.signs.length > 1) throw new OptimizerError("INVALID_STATE", "report: intermediate values need a single-objective study");
-    if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) badValue(`report(trial ${id}): step must be a non-negative integer (got ${String(step)})`);
-    if (typeof value !== "number" || !Number.isFinite(value)) badValue(`report(trial ${id}, step ${step}): value must be a finite number (got ${String(value)})`);
+    if (this.signs.length > 1)
+      throw new OptimizerError("INVALID_STATE", "report: intermediate values need a single-objective study");
+    if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0)
+      badValue(`report(trial ${id}): step must be a non-negative integer (got ${String(step)})`);
+    if (typeof value !== "number" || !Number.isFinite(value))
+      badValue(`report(trial ${id}, step ${step}): value must be a finite number (got ${String(value)})`);
     const loss = value * this.signs[0]!;
     const iv = t.intermediate;
     let i = iv.length;
@@ -205,18 +219,26 @@ class OptimizerImpl implements Optimizer {
     } else if (state === "failed") {
       if (value !== null && value !== undefined) badValue(`${at}: a failed trial takes no value (pass null)`);
     } else {
-      throw new OptimizerError("INVALID_STATE", `${at}: state must be "complete", "pruned" or "failed" (got ${JSON.stringify(state)})`);
+      throw new OptimizerError(
+        "INVALID_STATE",
+        `${at}: state must be "complete", "pruned" or "failed" (got ${JSON.stringify(state)})`,
+      );
     }
     t.state = state;
     t.loss = loss;
   }
 
   addTrial(trial: THistoryTrial): void {
-    if (typeof trial !== "object" || trial === null) throw new OptimizerError("INVALID_PARAMS", "addTrial: trial must be an object");
+    if (typeof trial !== "object" || trial === null)
+      throw new OptimizerError("INVALID_PARAMS", "addTrial: trial must be an object");
     const id = this.checkId(trial.id, "addTrial");
     const at = `addTrial(trial ${id})`;
     const params = checkParams(this.space, trial.params, at);
-    if (!STATES.includes(trial.state)) throw new OptimizerError("INVALID_STATE", `${at}: state must be one of ${STATES.join(", ")} (got ${JSON.stringify(trial.state)})`);
+    if (!STATES.includes(trial.state))
+      throw new OptimizerError(
+        "INVALID_STATE",
+        `${at}: state must be one of ${STATES.join(", ")} (got ${JSON.stringify(trial.state)})`,
+      );
     const v = trial.value ?? null;
     let loss: number[] | null = null;
     if (trial.state === "complete") {
@@ -227,7 +249,8 @@ class OptimizerImpl implements Optimizer {
     let intermediate: Array<[number, number]> = [];
     if (trial.intermediate !== undefined) {
       if (!Array.isArray(trial.intermediate)) badValue(`${at}: intermediate must be an array of [step, value]`);
-      if (trial.intermediate.length > 0 && this.signs.length > 1) badValue(`${at}: intermediate values need a single-objective study`);
+      if (trial.intermediate.length > 0 && this.signs.length > 1)
+        badValue(`${at}: intermediate values need a single-objective study`);
       // Histories come from the database in step order: keep that order when it holds (no
       // map and sort per trial when a server rebuilds a study of 100,000 values); a repeated
       // or out-of-order step falls back to "the last value given for a step wins".
@@ -235,8 +258,10 @@ class OptimizerImpl implements Optimizer {
       for (const pair of trial.intermediate) {
         if (!Array.isArray(pair) || pair.length !== 2) badValue(`${at}: intermediate entries must be [step, value]`);
         const [s, x] = pair;
-        if (typeof s !== "number" || !Number.isSafeInteger(s) || s < 0) badValue(`${at}: intermediate step must be a non-negative integer (got ${String(s)})`);
-        if (typeof x !== "number" || !Number.isFinite(x)) badValue(`${at}: intermediate value at step ${s} must be a finite number`);
+        if (typeof s !== "number" || !Number.isSafeInteger(s) || s < 0)
+          badValue(`${at}: intermediate step must be a non-negative integer (got ${String(s)})`);
+        if (typeof x !== "number" || !Number.isFinite(x))
+          badValue(`${at}: intermediate value at step ${s} must be a finite number`);
         if (intermediate.length > 0 && s <= intermediate[intermediate.length - 1]![0]) ordered = false;
         intermediate.push([s, x * this.signs[0]!]);
       }

@@ -6,7 +6,12 @@ import { Rng } from "./rng.js";
 const space = { x: { type: "float", low: 0, high: 1 } } as const;
 
 /** Runs finished trials with the given curves, then feeds `probe` step by step; what report() answered at the first prune (or the last report), and its step. */
-function firstPrune(pruner: TPrunerConfig, finished: number[][], probe: number[], direction: "minimize" | "maximize" = "minimize") {
+function firstPrune(
+  pruner: TPrunerConfig,
+  finished: number[][],
+  probe: number[],
+  direction: "minimize" | "maximize" = "minimize",
+) {
   const opt = createOptimizer({ space, direction, sampler: { name: "random", seed: 0 }, pruner });
   for (const curve of finished) {
     const t = opt.ask();
@@ -20,15 +25,24 @@ function firstPrune(pruner: TPrunerConfig, finished: number[][], probe: number[]
   return { answer, step };
 }
 
-function firstPrunedStep(pruner: TPrunerConfig, finished: number[][], probe: number[], direction: "minimize" | "maximize" = "minimize"): number | null {
+function firstPrunedStep(
+  pruner: TPrunerConfig,
+  finished: number[][],
+  probe: number[],
+  direction: "minimize" | "maximize" = "minimize",
+): number | null {
   const { answer, step } = firstPrune(pruner, finished, probe, direction);
   return answer.prune ? step : null;
 }
 
 const flat = (v: number, n = 10): number[] => Array(n).fill(v);
 
-const firstPruneAnswer = (pruner: TPrunerConfig, finished: number[][], probe: number[], direction: "minimize" | "maximize" = "minimize") =>
-  firstPrune(pruner, finished, probe, direction).answer;
+const firstPruneAnswer = (
+  pruner: TPrunerConfig,
+  finished: number[][],
+  probe: number[],
+  direction: "minimize" | "maximize" = "minimize",
+) => firstPrune(pruner, finished, probe, direction).answer;
 
 describe("median / percentile", () => {
   const finished = [1, 2, 3, 4, 5].map((v) => flat(v));
@@ -73,7 +87,8 @@ describe("successive halving / ASHA", () => {
 });
 
 describe("asha with forecasts (the default)", () => {
-  const curve = (a: number, b: number, c: number, n: number): number[] => Array.from({ length: n }, (_, i) => a + b * Math.exp(-c * (i + 1)));
+  const curve = (a: number, b: number, c: number, n: number): number[] =>
+    Array.from({ length: n }, (_, i) => a + b * Math.exp(-c * (i + 1)));
 
   it("forecastCurve extrapolates exponential and power-law curves to the horizon", () => {
     const exp = curve(0.3, 2, 0.1, 20).map((v, i) => [i + 1, v] as const);
@@ -127,7 +142,10 @@ describe("asha with forecasts (the default)", () => {
       let covered = 0;
       for (let k = 0; k < 100; k++) {
         const r = new Rng(k + 1);
-        const pts = Array.from({ length: n }, (_, i) => [i + 1, 0.1 + 2.4 * Math.exp(-0.05 * (i + 1)) + 0.01 * r.normal()] as const);
+        const pts = Array.from(
+          { length: n },
+          (_, i) => [i + 1, 0.1 + 2.4 * Math.exp(-0.05 * (i + 1)) + 0.01 * r.normal()] as const,
+        );
         const f = forecastWithError(pts, 100)!;
         if (Math.abs(f.value - truth) <= 2 * f.se) covered++;
       }
@@ -137,19 +155,28 @@ describe("asha with forecasts (the default)", () => {
   });
 
   it("rejects a non-boolean forecast option", () => {
-    expect(() => createOptimizer({ space, pruner: { name: "asha", forecast: "yes" } as unknown as TPrunerConfig })).toThrow(/forecast/);
+    expect(() => createOptimizer({ space, pruner: { name: "asha", forecast: "yes" } as unknown as TPrunerConfig })).toThrow(
+      /forecast/,
+    );
   });
 });
 
 describe("asha with the model of finished trials", () => {
   // Twelve finished trials whose final value depends on x (best at x = 0.2), curves of 30 steps.
-  const curveOf = (x: number, n = 30): number[] => Array.from({ length: n }, (_, i) => 0.1 + 2 * (x - 0.2) ** 2 + 2 * Math.exp(-0.3 * (i + 1)));
+  const curveOf = (x: number, n = 30): number[] =>
+    Array.from({ length: n }, (_, i) => 0.1 + 2 * (x - 0.2) ** 2 + 2 * Math.exp(-0.3 * (i + 1)));
   const study = () => {
     const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 }, pruner: { name: "asha" } });
     for (let i = 0; i < 12; i++) {
       const x = i / 11;
       const c = curveOf(x);
-      opt.addTrial({ id: i, params: { x }, state: "complete", value: c[c.length - 1]!, intermediate: c.map((v, s) => [s + 1, v]) });
+      opt.addTrial({
+        id: i,
+        params: { x },
+        state: "complete",
+        value: c[c.length - 1]!,
+        intermediate: c.map((v, s) => [s + 1, v]),
+      });
     }
     return opt;
   };
@@ -165,7 +192,14 @@ describe("asha with the model of finished trials", () => {
   });
 
   it("lets a trial whose reports lead every other trial's through, whatever the model says of its params", () => {
-    expect(firstPruned(study(), 100, 0.95, curveOf(0.2).map((v) => v - 0.5))).toBeNull();
+    expect(
+      firstPruned(
+        study(),
+        100,
+        0.95,
+        curveOf(0.2).map((v) => v - 0.5),
+      ),
+    ).toBeNull();
   });
 
   it("hyperband: stops such a configuration at the first report in every bracket, not only the most aggressive", () => {
@@ -173,21 +207,35 @@ describe("asha with the model of finished trials", () => {
       const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 }, pruner: { name: "hyperband" } });
       for (let i = 0; i < 12; i++) {
         const c = curveOf(i / 11);
-        opt.addTrial({ id: i, params: { x: i / 11 }, state: "complete", value: c[c.length - 1]!, intermediate: c.map((v, s) => [s + 1, v]) });
+        opt.addTrial({
+          id: i,
+          params: { x: i / 11 },
+          state: "complete",
+          value: c[c.length - 1]!,
+          intermediate: c.map((v, s) => [s + 1, v]),
+        });
       }
       return opt;
     };
     // 40 ids spread over the four brackets (30 steps: rungs from 1, 3, 9 and 27).
     const steps = Array.from({ length: 40 }, (_, k) => firstPruned(hb(), 100 + k, 0.95, curveOf(0.95)));
     expect(new Set(steps)).toEqual(new Set([1]));
-    expect(Array.from({ length: 40 }, (_, k) => firstPruned(hb(), 100 + k, 0.2, curveOf(0.2))).every((s) => s === null)).toBe(true);
+    expect(Array.from({ length: 40 }, (_, k) => firstPruned(hb(), 100 + k, 0.2, curveOf(0.2))).every((s) => s === null)).toBe(
+      true,
+    );
   });
 
   it("does not use the model before ten trials finished", () => {
     const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 }, pruner: { name: "asha" } });
     for (let i = 0; i < 9; i++) {
       const c = curveOf(i / 8);
-      opt.addTrial({ id: i, params: { x: i / 8 }, state: "complete", value: c[c.length - 1]!, intermediate: c.map((v, s) => [s + 1, v]) });
+      opt.addTrial({
+        id: i,
+        params: { x: i / 8 },
+        state: "complete",
+        value: c[c.length - 1]!,
+        intermediate: c.map((v, s) => [s + 1, v]),
+      });
     }
     expect(firstPruned(opt, 100, 0.95, curveOf(0.95)) ?? Infinity).toBeGreaterThan(3);
   });
@@ -198,7 +246,11 @@ describe("hyperband", () => {
     const finished = Array.from({ length: 30 }, (_, i) => flat(1 + i / 10, 27));
     for (let k = 0; k < 5; k++) {
       // Different probe ids land in different brackets; all must prune a hopeless curve by step 27.
-      const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 }, pruner: { name: "hyperband", maxResource: 27 } });
+      const opt = createOptimizer({
+        space,
+        sampler: { name: "random", seed: 0 },
+        pruner: { name: "hyperband", maxResource: 27 },
+      });
       for (const curve of finished) {
         const t = opt.ask();
         curve.forEach((v, s) => opt.report(t.id, s + 1, v));
@@ -246,14 +298,26 @@ describe("why a trial was pruned (report's reason, in the metric's units)", () =
   });
 
   it("asha's model: the predicted final value, which cannot beat the best finished one", () => {
-    const curveOf = (x: number): number[] => Array.from({ length: 30 }, (_, i) => 0.1 + 2 * (x - 0.2) ** 2 + 2 * Math.exp(-0.3 * (i + 1)));
+    const curveOf = (x: number): number[] =>
+      Array.from({ length: 30 }, (_, i) => 0.1 + 2 * (x - 0.2) ** 2 + 2 * Math.exp(-0.3 * (i + 1)));
     const xs = Array.from({ length: 12 }, (_, i) => i / 11);
     const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 }, pruner: { name: "asha" } });
-    xs.forEach((x, i) => opt.addTrial({ id: i, params: { x }, state: "complete", value: curveOf(x)[29]!, intermediate: curveOf(x).map((v, s) => [s + 1, v]) }));
+    xs.forEach((x, i) =>
+      opt.addTrial({
+        id: i,
+        params: { x },
+        state: "complete",
+        value: curveOf(x)[29]!,
+        intermediate: curveOf(x).map((v, s) => [s + 1, v]),
+      }),
+    );
     opt.addTrial({ id: 100, params: { x: 0.95 }, state: "running" });
     const { prune, reason } = opt.report(100, 1, curveOf(0.95)[0]!);
     expect(prune).toBe(true);
-    const m = /^at step 1 the finished trials predict a final value of ([\d.]+) ± ([\d.]+) for it, which cannot beat the best finished value, ([\d.]+), at 95%$/.exec(reason!);
+    const m =
+      /^at step 1 the finished trials predict a final value of ([\d.]+) ± ([\d.]+) for it, which cannot beat the best finished value, ([\d.]+), at 95%$/.exec(
+        reason!,
+      );
     expect(m).not.toBeNull();
     // x = 0.95 ends at 0.1 + 2 * 0.75^2 = 1.225; the best finished (x = 2/11) at about 0.1.
     expect(Number(m![1])).toBeCloseTo(1.225, 1);
@@ -262,7 +326,9 @@ describe("why a trial was pruned (report's reason, in the metric's units)", () =
 
   it("hyperband names the bracket; patience and threshold say what they saw", () => {
     const finished = Array.from({ length: 30 }, (_, i) => flat(1 + i / 10, 27));
-    expect(firstPruneAnswer({ name: "hyperband", maxResource: 27 }, finished, flat(100, 27)).reason).toMatch(/\(Hyperband bracket [1-4] of 4\)$/);
+    expect(firstPruneAnswer({ name: "hyperband", maxResource: 27 }, finished, flat(100, 27)).reason).toMatch(
+      /\(Hyperband bracket [1-4] of 4\)$/,
+    );
     expect(firstPruneAnswer({ name: "patience", patience: 2 }, [], [5, 4, 3, 3, 3]).reason).toBe(
       "no improvement larger than 0 in its last 2 reports (best 3 before them, 3 in them)",
     );

@@ -121,7 +121,10 @@ export function forecastCurve(points: ReadonlyArray<readonly [number, number]>, 
  * 100 steps the forecasts of one configuration ranged from -0.03 to 0.52 over noise draws
  * while the linear se said 0.03.
  */
-export function forecastWithError(points: ReadonlyArray<readonly [number, number]>, horizon: number): { value: number; se: number; noise: number } | null {
+export function forecastWithError(
+  points: ReadonlyArray<readonly [number, number]>,
+  horizon: number,
+): { value: number; se: number; noise: number } | null {
   const n = points.length;
   if (n < 5) return null;
   let seBest = 0;
@@ -347,7 +350,12 @@ class HalvingPruner implements Pruner {
    * value); either alone where the other is missing. `curve` says whether its own reports
    * took part.
    */
-  private estimateAt(t: TrialView, rungStep: number, horizon: number, modelled: boolean): { value: number; se: number; noise: number; curve: boolean } | null {
+  private estimateAt(
+    t: TrialView,
+    rungStep: number,
+    horizon: number,
+    modelled: boolean,
+  ): { value: number; se: number; noise: number; curve: boolean } | null {
     const fc = this.forecastAt(t, rungStep, horizon);
     const m = modelled ? this.model.predict(t.id, t.params) : null;
     if (m === null) return fc === null ? null : { ...fc, curve: true };
@@ -453,7 +461,9 @@ class HyperbandPruner implements Pruner {
     };
     const same = (a: TrialView, b: TrialView): boolean => bracketOf(a) === bracketOf(b);
     const model = new FinalValueModel();
-    const pruners = weights.map((_, i) => new HalvingPruner(this.minResource, this.eta, i, this.bootstrap, same, this.forecast, model, true));
+    const pruners = weights.map(
+      (_, i) => new HalvingPruner(this.minResource, this.eta, i, this.bootstrap, same, this.forecast, model, true),
+    );
     this.cache = { maxR, b: { pruners, bracketOf } };
     return this.cache.b;
   }
@@ -564,7 +574,8 @@ export function createPruner(config: unknown, at = "pruner"): Pruner {
     patience: ["patience", "minDelta", "wrapped"],
     threshold: ["lower", "upper", "nWarmupSteps", "intervalSteps"],
   };
-  for (const k of Object.keys(cfg)) if (k !== "name" && !keys[cfg.name].includes(k)) bad(`${at}.${k}: not an option of the ${cfg.name} pruner`);
+  for (const k of Object.keys(cfg))
+    if (k !== "name" && !keys[cfg.name].includes(k)) bad(`${at}.${k}: not an option of the ${cfg.name} pruner`);
   switch (cfg.name) {
     case "none":
       return new NonePruner();
@@ -592,14 +603,27 @@ export function createPruner(config: unknown, at = "pruner"): Pruner {
       const eta = optInt(cfg, "reductionFactor", 3, 2);
       // successive_halving is Optuna's rule as is; asha (and hyperband) promote by forecast by default.
       const forecast = optBool(cfg, "forecast", cfg.name === "asha");
-      return new HalvingPruner(mr ?? 1, eta, optInt(cfg, "minEarlyStoppingRate", 0, 0), optInt(cfg, "bootstrapCount", 0, 0), () => true, forecast);
+      return new HalvingPruner(
+        mr ?? 1,
+        eta,
+        optInt(cfg, "minEarlyStoppingRate", 0, 0),
+        optInt(cfg, "bootstrapCount", 0, 0),
+        () => true,
+        forecast,
+      );
     }
     case "hyperband": {
       const minR = optInt(cfg, "minResource", 1, 1);
       const maxR = cfg.maxResource;
       if (maxR !== undefined && maxR !== "auto" && !(typeof maxR === "number" && Number.isInteger(maxR) && maxR >= minR))
         bad(`${at}.maxResource: must be "auto" or an integer >= minResource`);
-      return new HyperbandPruner(minR, maxR ?? "auto", optInt(cfg, "reductionFactor", 3, 2), optInt(cfg, "bootstrapCount", 0, 0), optBool(cfg, "forecast", true));
+      return new HyperbandPruner(
+        minR,
+        maxR ?? "auto",
+        optInt(cfg, "reductionFactor", 3, 2),
+        optInt(cfg, "bootstrapCount", 0, 0),
+        optBool(cfg, "forecast", true),
+      );
     }
     case "patience": {
       if (typeof cfg.patience !== "number" || !Number.isInteger(cfg.patience) || cfg.patience < 0)

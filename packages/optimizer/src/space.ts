@@ -99,7 +99,11 @@ export function compileSpace(space: unknown): CompiledSpace {
       const hi = high as number;
       if (spec.log !== undefined && typeof spec.log !== "boolean") fail(`${at}: log must be a boolean`);
       const log = spec.log === true;
-      if (spec.step !== undefined && spec.step !== null && (typeof spec.step !== "number" || !Number.isFinite(spec.step) || spec.step <= 0))
+      if (
+        spec.step !== undefined &&
+        spec.step !== null &&
+        (typeof spec.step !== "number" || !Number.isFinite(spec.step) || spec.step <= 0)
+      )
         fail(`${at}: step must be a positive finite number`);
       let step = typeof spec.step === "number" ? spec.step : null;
       if (type === "int") {
@@ -111,14 +115,16 @@ export function compileSpace(space: unknown): CompiledSpace {
       } else if (log && step !== null) fail(`${at}: step cannot be combined with log`);
       if (lo > hi) fail(`${at}: low (${lo}) must be <= high (${hi})`);
       if (log && lo <= 0) fail(`${at}: low must be > 0 when log is true`);
-      if (type === "float" && lo === hi) fail(`${at}: low equals high (${lo}); use a categorical with one choice for a fixed value`);
+      if (type === "float" && lo === hi)
+        fail(`${at}: low equals high (${lo}); use a categorical with one choice for a fixed value`);
       let size = Infinity;
       let tlo: number;
       let thi: number;
       if (step !== null) {
         size = gridCount(lo, hi, step);
         const top = lo + (size - 1) * step;
-        if (Math.abs(top - hi) > 1e-9 * Math.max(1, Math.abs(hi))) fail(`${at}: high - low (${hi - lo}) must be a multiple of step (${step})`);
+        if (Math.abs(top - hi) > 1e-9 * Math.max(1, Math.abs(hi)))
+          fail(`${at}: high - low (${hi - lo}) must be a multiple of step (${step})`);
         if (log) {
           tlo = Math.log(lo - 0.5 * step > 0 ? lo - 0.5 * step : lo * 0.5);
           thi = Math.log(hi + 0.5 * step);
@@ -143,13 +149,28 @@ export function compileSpace(space: unknown): CompiledSpace {
         if (seen.has(c)) fail(`${at}: duplicate choice ${JSON.stringify(c)}`);
         seen.add(c);
       }
-      dim = { name, type, low: 0, high: cs.length - 1, log: false, step: 1, size: cs.length, choices: [...(cs as TParamValue[])], tlo: -0.5, thi: cs.length - 0.5, conditions: [] };
+      dim = {
+        name,
+        type,
+        low: 0,
+        high: cs.length - 1,
+        log: false,
+        step: 1,
+        size: cs.length,
+        choices: [...(cs as TParamValue[])],
+        tlo: -0.5,
+        thi: cs.length - 0.5,
+        conditions: [],
+      };
     } else {
       return fail(`${at}: type must be "float", "int" or "categorical" (got ${JSON.stringify(type)})`);
     }
     const known = new Set(["type", "low", "high", "log", "step", "choices", "when"]);
     for (const k of Object.keys(spec)) if (!known.has(k)) fail(`${at}: unknown field "${k}"`);
-    if (type === "categorical" && (spec.low !== undefined || spec.high !== undefined || spec.step !== undefined || spec.log !== undefined))
+    if (
+      type === "categorical" &&
+      (spec.low !== undefined || spec.high !== undefined || spec.step !== undefined || spec.log !== undefined)
+    )
       fail(`${at}: a categorical parameter takes choices, not low/high/step/log`);
     dims.push(dim);
     byName.set(name, dim);
@@ -159,7 +180,8 @@ export function compileSpace(space: unknown): CompiledSpace {
     const when = (raw as Record<string, unknown>).when;
     if (when === undefined) continue;
     const at = `space.${name}.when`;
-    if (!isPlainObject(when) || Object.keys(when).length === 0) fail(`${at}: must be a non-empty object { parent: value | value[] }`);
+    if (!isPlainObject(when) || Object.keys(when).length === 0)
+      fail(`${at}: must be a non-empty object { parent: value | value[] }`);
     const dim = byName.get(name)!;
     for (const [parent, v] of Object.entries(when as Record<string, unknown>)) {
       const p = byName.get(parent);
@@ -170,7 +192,10 @@ export function compileSpace(space: unknown): CompiledSpace {
       const values = Array.isArray(v) ? (v as unknown[]) : [v];
       if (values.length === 0) fail(`${at}.${parent}: must list at least one value`);
       for (const x of values) {
-        const ok = pd.type === "categorical" ? pd.choices.includes(x as TParamValue) : typeof x === "number" && Number.isInteger(x) && x >= pd.low && x <= pd.high && (x - pd.low) % (pd.step ?? 1) === 0;
+        const ok =
+          pd.type === "categorical"
+            ? pd.choices.includes(x as TParamValue)
+            : typeof x === "number" && Number.isInteger(x) && x >= pd.low && x <= pd.high && (x - pd.low) % (pd.step ?? 1) === 0;
         if (!ok) fail(`${at}.${parent}: ${JSON.stringify(x)} is not a possible value of "${parent}"`);
       }
       dim.conditions.push({ parent, values: values as TParamValue[] });
@@ -287,5 +312,9 @@ export function checkParams(space: CompiledSpace, params: unknown, at: string): 
 }
 
 export function paramsKey(params: TParams): string {
-  return JSON.stringify(Object.keys(params).sort().map((k) => [k, params[k]]));
+  return JSON.stringify(
+    Object.keys(params)
+      .sort()
+      .map((k) => [k, params[k]]),
+  );
 }

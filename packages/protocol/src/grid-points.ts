@@ -28,7 +28,10 @@ export function gridAxisLength(p: TParamSpec, pointsPerAxis: number): number {
  * optimizer drops points that round to the same value). Infinity past 1.8e308, which 62
  * axes of 100,000 points reach; `log10` stays finite for the message.
  */
-export function gridPointCount(space: Record<string, TParamSpec>, pointsPerAxis = DEFAULT_GRID_SIZE): { points: number; log10: number } {
+export function gridPointCount(
+  space: Record<string, TParamSpec>,
+  pointsPerAxis = DEFAULT_GRID_SIZE,
+): { points: number; log10: number } {
   let points = 1;
   let log10 = 0;
   for (const p of Object.values(space)) {

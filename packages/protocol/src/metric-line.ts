@@ -29,7 +29,11 @@ export const ZMetricLine = z.union([
   z
     .object({
       autoglm: z.literal(METRIC_LINE_VERSION),
-      step: z.number().int().min(0).max(2 ** 31 - 1),
+      step: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
       metrics: ZMetricValues,
     })
     .strict(),

@@ -24,7 +24,10 @@ describe("parseSpecYaml", () => {
     const text = aliasBombYaml();
     expect(text.length).toBeGreaterThan(150_000);
     const r = parseSpecYaml(text);
-    expect(r).toEqual({ ok: false, message: `the document has more than ${MAX_SPEC_VALUES} keys and values; a study spec needs far fewer` });
+    expect(r).toEqual({
+      ok: false,
+      message: `the document has more than ${MAX_SPEC_VALUES} keys and values; a study spec needs far fewer`,
+    });
   });
 
   it("refuses expansion through aliases of a list that is small in the text", () => {
@@ -32,14 +35,22 @@ describe("parseSpecYaml", () => {
     const list = `[${Array.from({ length: 2000 }, (_, i) => i).join(",")}]`;
     const params = Array.from({ length: 20 }, (_, i) => `  p${i + 1}: {type: categorical, choices: *a}`).join("\n");
     const r = parseSpecYaml(`name: x\nobjective: {metric: loss, direction: minimize}\nlist: &a ${list}\nspace:\n${params}\n`);
-    expect(r).toEqual({ ok: false, message: `aliases expand the document to more than ${MAX_SPEC_VALUES} values; a study spec needs far fewer` });
+    expect(r).toEqual({
+      ok: false,
+      message: `aliases expand the document to more than ${MAX_SPEC_VALUES} values; a study spec needs far fewer`,
+    });
   });
 
   it("refuses more aliases than a spec needs, and doubling alias chains", () => {
     const many = Array.from({ length: MAX_YAML_ALIASES + 1 }, (_, i) => `  k${i}: *a`).join("\n");
-    expect(parseSpecYaml(`a: &a 1\nm:\n${many}\n`)).toEqual({ ok: false, message: `the document has more than ${MAX_YAML_ALIASES} aliases (*name)` });
+    expect(parseSpecYaml(`a: &a 1\nm:\n${many}\n`)).toEqual({
+      ok: false,
+      message: `the document has more than ${MAX_YAML_ALIASES} aliases (*name)`,
+    });
     // Each level doubles the one before: 2^12 copies from 24 aliases.
-    const levels = ["l0: &l0 [x, x]", ...Array.from({ length: 12 }, (_, i) => `l${i + 1}: &l${i + 1} [*l${i}, *l${i}]`)].join("\n");
+    const levels = ["l0: &l0 [x, x]", ...Array.from({ length: 12 }, (_, i) => `l${i + 1}: &l${i + 1} [*l${i}, *l${i}]`)].join(
+      "\n",
+    );
     const r = parseSpecYaml(levels);
     expect(r.ok).toBe(false);
   });
@@ -69,7 +80,12 @@ describe("parseSpecYaml", () => {
   });
 
   it("refuses a repeated key at its line, as the old strict parser did", () => {
-    expect(parseSpecYaml("name: a\nspace: {}\nname: b\n")).toEqual({ ok: false, message: 'map key "name" appears twice', line: 3, col: 1 });
+    expect(parseSpecYaml("name: a\nspace: {}\nname: b\n")).toEqual({
+      ok: false,
+      message: 'map key "name" appears twice',
+      line: 3,
+      col: 1,
+    });
   });
 });
 
@@ -86,10 +102,20 @@ describe("spec error messages", () => {
   });
 
   it("refuses a spec of more values than the limit before validating them, and NUL anywhere in it", () => {
-    const big = { name: "x", objective: { metric: "loss", direction: "minimize" }, space: { c: { type: "categorical", choices: Array.from({ length: 250_000 }, (_, i) => i) } } };
+    const big = {
+      name: "x",
+      objective: { metric: "loss", direction: "minimize" },
+      space: { c: { type: "categorical", choices: Array.from({ length: 250_000 }, (_, i) => i) } },
+    };
     const r = parseStudySpec(big);
-    expect(r.ok === false && r.message).toBe(`(spec): has more than ${MAX_SPEC_VALUES} values (parameters, choices, options); a study spec needs far fewer`);
-    const nul = parseStudySpec({ name: "x", objective: { metric: "loss", direction: "minimize" }, space: { c: { type: "categorical", choices: ["a", "b\u0000"] } } });
+    expect(r.ok === false && r.message).toBe(
+      `(spec): has more than ${MAX_SPEC_VALUES} values (parameters, choices, options); a study spec needs far fewer`,
+    );
+    const nul = parseStudySpec({
+      name: "x",
+      objective: { metric: "loss", direction: "minimize" },
+      space: { c: { type: "categorical", choices: ["a", "b\u0000"] } },
+    });
     expect(nul.ok === false && nul.message).toBe("space.c.choices.1: must not contain a NUL character (\\u0000)");
   });
 });

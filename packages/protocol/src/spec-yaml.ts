@@ -12,7 +12,15 @@ export const MAX_SPEC_YAML_CHARS = 200_000;
 export const MAX_YAML_ALIASES = 50;
 
 /** Lexer tokens that start a node: scalars (keys too), aliases and flow collections. */
-const NODE_TOKENS = new Set(["scalar", "single-quoted-scalar", "double-quoted-scalar", "block-scalar-header", "alias", "flow-map-start", "flow-seq-start"]);
+const NODE_TOKENS = new Set([
+  "scalar",
+  "single-quoted-scalar",
+  "double-quoted-scalar",
+  "block-scalar-header",
+  "alias",
+  "flow-map-start",
+  "flow-seq-start",
+]);
 
 export type TSpecYamlResult = { ok: true; value: unknown } | { ok: false; message: string; line?: number; col?: number };
 
@@ -31,8 +39,10 @@ export function parseSpecYaml(text: string): TSpecYamlResult {
   for (const token of new Lexer().lex(text)) {
     const type = CST.tokenType(token);
     if (!type || !NODE_TOKENS.has(type)) continue;
-    if (++nodes > MAX_SPEC_VALUES) return fail(`the document has more than ${MAX_SPEC_VALUES} keys and values; a study spec needs far fewer`);
-    if (type === "alias" && ++aliases > MAX_YAML_ALIASES) return fail(`the document has more than ${MAX_YAML_ALIASES} aliases (*name)`);
+    if (++nodes > MAX_SPEC_VALUES)
+      return fail(`the document has more than ${MAX_SPEC_VALUES} keys and values; a study spec needs far fewer`);
+    if (type === "alias" && ++aliases > MAX_YAML_ALIASES)
+      return fail(`the document has more than ${MAX_YAML_ALIASES} aliases (*name)`);
   }
 
   const lines = new LineCounter();
@@ -80,5 +90,9 @@ function duplicateKey(doc: Document): { key: string; offset: number | undefined 
 }
 
 function fail(message: string, pos: { line?: number; col?: number } = {}): TSpecYamlResult {
-  return { ok: false, message: capMessage(message.split("\n")[0] ?? message), ...(pos.line ? { line: pos.line, col: pos.col } : {}) };
+  return {
+    ok: false,
+    message: capMessage(message.split("\n")[0] ?? message),
+    ...(pos.line ? { line: pos.line, col: pos.col } : {}),
+  };
 }

@@ -57,7 +57,7 @@ describe("study spec", () => {
       'space.momentum.when.opt: refers to unknown parameter "opt"',
     );
     expect(messageFor((s) => (s.space.momentum.when = { optimizer: "adam" }))).toBe(
-      "space.momentum.when.optimizer: \"adam\" is not one of optimizer's choices",
+      'space.momentum.when.optimizer: "adam" is not one of optimizer\'s choices',
     );
     expect(messageFor((s) => (s.budget.max_trials = 0))).toContain("budget.max_trials");
     expect(messageFor((s) => (s.sampler.name = "bogus"))).toContain("sampler.name");
@@ -86,7 +86,9 @@ describe("run.builtin", () => {
   });
 
   it("accepts a builtin trainer instead of a command", () => {
-    const r = parseStudySpec(builtinSpec({ builtin: { trainer: "mlp", dataset: "digits", epochs: 3, params: { batch_size: 64 } } }));
+    const r = parseStudySpec(
+      builtinSpec({ builtin: { trainer: "mlp", dataset: "digits", epochs: 3, params: { batch_size: 64 } } }),
+    );
     expect(r.ok).toBe(true);
     if (r.ok) {
       expect(r.spec.run?.builtin).toEqual({ trainer: "mlp", dataset: "digits", epochs: 3, params: { batch_size: 64 } });
@@ -98,7 +100,10 @@ describe("run.builtin", () => {
     );
     expect(glm.ok).toBe(true);
     const lm = parseStudySpec(
-      builtinSpec({ builtin: { trainer: "glm", dataset: "shakespeare", steps: 50 } }, { metric: "val_bpb", direction: "minimize" }),
+      builtinSpec(
+        { builtin: { trainer: "glm", dataset: "shakespeare", steps: 50 } },
+        { metric: "val_bpb", direction: "minimize" },
+      ),
     );
     expect(lm.ok).toBe(true);
   });
@@ -133,10 +138,12 @@ describe("run.builtin", () => {
     expect(msg({ builtin: { trainer: "mlp", dataset: "digits", steps: 10 } })).toBe(
       "run.builtin.steps: applies to a text dataset only; use epochs",
     );
-    expect(msg({ builtin: { trainer: "glm", dataset: "shakespeare", epochs: 2 } }, { metric: "val_loss", direction: "minimize" })).toBe(
-      "run.builtin.epochs: does not apply to a text dataset; use steps",
+    expect(
+      msg({ builtin: { trainer: "glm", dataset: "shakespeare", epochs: 2 } }, { metric: "val_loss", direction: "minimize" }),
+    ).toBe("run.builtin.epochs: does not apply to a text dataset; use steps");
+    expect(msg({ builtin: { trainer: "mlp", dataset: "digits", layers: 2 } })).toContain(
+      "run.builtin: Unrecognized key(s) in object: 'layers'",
     );
-    expect(msg({ builtin: { trainer: "mlp", dataset: "digits", layers: 2 } })).toContain("run.builtin: Unrecognized key(s) in object: 'layers'");
   });
 
   it("requires the objective to be a metric the builtin trainer reports", () => {
@@ -150,7 +157,15 @@ describe("run.builtin", () => {
   });
 
   it("maps parameters by name and aliases, and lists the ones it ignores", () => {
-    const m = mapBuiltinParams("mlp", { lr: 0.01, hidden: 31.6, layers: "2", batch_size: 64, act: "gelu", momentum: 0.9, foo: "x" });
+    const m = mapBuiltinParams("mlp", {
+      lr: 0.01,
+      hidden: 31.6,
+      layers: "2",
+      batch_size: 64,
+      act: "gelu",
+      momentum: 0.9,
+      foo: "x",
+    });
     expect(m.config).toEqual({ lr: 0.01, width: 32, layers: 2, batchSize: 64, activation: "gelu" });
     expect(m.ignored).toEqual(["momentum", "foo"]);
     expect(m.invalid).toEqual([]);
@@ -193,7 +208,10 @@ describe("pruner options", () => {
     space: { x: { type: "float", low: 0, high: 1 } },
   };
   it("accepts patience wrapping another pruner, and names a bad wrapped pruner", () => {
-    const ok = parseStudySpec({ ...base, pruner: { name: "patience", patience: 3, wrapped: { name: "median", n_startup_trials: 5 } } });
+    const ok = parseStudySpec({
+      ...base,
+      pruner: { name: "patience", patience: 3, wrapped: { name: "median", n_startup_trials: 5 } },
+    });
     expect(ok.ok).toBe(true);
     const bad = parseStudySpec({ ...base, pruner: { name: "patience", patience: 3, wrapped: { name: "nope" } } });
     expect(bad.ok).toBe(false);
@@ -202,9 +220,15 @@ describe("pruner options", () => {
 });
 
 describe("grid point bound", () => {
-  const floats = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x${i}`, { type: "float", low: 0, high: 1 }]));
+  const floats = (n: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`x${i}`, { type: "float", low: 0, high: 1 }]));
   const grid = (space: object, sampler: object) =>
-    parseStudySpec({ name: "g", objective: { metric: "loss", direction: "minimize" }, space, sampler: { name: "grid", ...sampler } });
+    parseStudySpec({
+      name: "g",
+      objective: { metric: "loss", direction: "minimize" },
+      space,
+      sampler: { name: "grid", ...sampler },
+    });
 
   it("refuses 62 continuous axes at grid_size 100000, naming the field and the bound", () => {
     const r = grid(floats(62), { grid_size: 100_000 });
@@ -222,7 +246,9 @@ describe("grid point bound", () => {
   it("counts the default 10 points per axis, discrete axes at their size, and either spelling of the option", () => {
     expect(grid(floats(7), {}).ok).toBe(true);
     const eight = grid(floats(8), {});
-    expect(!eight.ok && eight.message).toContain("sampler.grid_size: the grid over 8 parameters at 10 points per axis has 100000000 points");
+    expect(!eight.ok && eight.message).toContain(
+      "sampler.grid_size: the grid over 8 parameters at 10 points per axis has 100000000 points",
+    );
     const camel = grid(floats(2), { gridSize: 100_000 });
     expect(!camel.ok && camel.issues[0]!.path).toBe("sampler.gridSize");
     // 1000 choices x 1001 ints thinned to 1000 x 11 stepped floats = 11,000,000 > 10^7; one float value fits.
@@ -235,6 +261,13 @@ describe("grid point bound", () => {
     expect(grid(mixed, { grid_size: 1000 }).ok).toBe(false);
     expect(grid({ ...mixed, d: { type: "categorical", choices: [1] } }, { grid_size: 1000 }).ok).toBe(true);
     // Other samplers are not bounded by the grid's size.
-    expect(parseStudySpec({ name: "r", objective: { metric: "loss", direction: "minimize" }, space: floats(62), sampler: { name: "random", grid_size: 100_000 } }).ok).toBe(true);
+    expect(
+      parseStudySpec({
+        name: "r",
+        objective: { metric: "loss", direction: "minimize" },
+        space: floats(62),
+        sampler: { name: "random", grid_size: 100_000 },
+      }).ok,
+    ).toBe(true);
   });
 });

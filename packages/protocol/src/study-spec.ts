@@ -67,55 +67,54 @@ export const ZParamSpec = z.discriminatedUnion("type", [ZFloatParam, ZIntParam, 
 });
 export type TParamSpec = z.infer<typeof ZParamSpec>;
 
-export const ZSpace = z
-  .record(z.string(), ZParamSpec)
-  .superRefine((space, ctx) => {
-    const names = Object.keys(space);
-    if (names.length === 0) ctx.addIssue({ code: "custom", message: "needs at least one parameter" });
-    if (names.length > 200) ctx.addIssue({ code: "custom", message: "has more than 200 parameters" });
-    for (const [name, p] of Object.entries(space)) {
-      if (!PARAM_NAME.test(name)) {
-        ctx.addIssue({
-          code: "custom",
-          path: [name],
-          message: "parameter names must start with a letter or _ and use only letters, digits, _ . -",
-        });
+export const ZSpace = z.record(z.string(), ZParamSpec).superRefine((space, ctx) => {
+  const names = Object.keys(space);
+  if (names.length === 0) ctx.addIssue({ code: "custom", message: "needs at least one parameter" });
+  if (names.length > 200) ctx.addIssue({ code: "custom", message: "has more than 200 parameters" });
+  for (const [name, p] of Object.entries(space)) {
+    if (!PARAM_NAME.test(name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: "parameter names must start with a letter or _ and use only letters, digits, _ . -",
+      });
+    }
+    if (p.type !== "categorical") {
+      if (p.low > p.high) ctx.addIssue({ code: "custom", path: [name, "low"], message: "must not be greater than high" });
+      if (p.log && p.low <= 0) ctx.addIssue({ code: "custom", path: [name, "low"], message: "must be > 0 when log is true" });
+      if (p.log && p.step !== undefined)
+        ctx.addIssue({ code: "custom", path: [name, "step"], message: "cannot be combined with log" });
+      if (p.step !== undefined && p.step > p.high - p.low && p.high > p.low) {
+        ctx.addIssue({ code: "custom", path: [name, "step"], message: "is larger than the range high - low" });
       }
-      if (p.type !== "categorical") {
-        if (p.low > p.high) ctx.addIssue({ code: "custom", path: [name, "low"], message: "must not be greater than high" });
-        if (p.log && p.low <= 0) ctx.addIssue({ code: "custom", path: [name, "low"], message: "must be > 0 when log is true" });
-        if (p.log && p.step !== undefined) ctx.addIssue({ code: "custom", path: [name, "step"], message: "cannot be combined with log" });
-        if (p.step !== undefined && p.step > p.high - p.low && p.high > p.low) {
-          ctx.addIssue({ code: "custom", path: [name, "step"], message: "is larger than the range high - low" });
-        }
-      } else if (new Set(p.choices.map((c) => JSON.stringify(c))).size !== p.choices.length) {
-        ctx.addIssue({ code: "custom", path: [name, "choices"], message: "must not repeat a choice" });
+    } else if (new Set(p.choices.map((c) => JSON.stringify(c))).size !== p.choices.length) {
+      ctx.addIssue({ code: "custom", path: [name, "choices"], message: "must not repeat a choice" });
+    }
+    for (const [dep, expected] of Object.entries(p.when ?? {})) {
+      const parent = space[dep];
+      if (dep === name) {
+        ctx.addIssue({ code: "custom", path: [name, "when", dep], message: "a parameter cannot depend on itself" });
+        continue;
       }
-      for (const [dep, expected] of Object.entries(p.when ?? {})) {
-        const parent = space[dep];
-        if (dep === name) {
-          ctx.addIssue({ code: "custom", path: [name, "when", dep], message: "a parameter cannot depend on itself" });
-          continue;
-        }
-        if (!parent) {
-          ctx.addIssue({ code: "custom", path: [name, "when", dep], message: `refers to unknown parameter "${dep}"` });
-          continue;
-        }
-        if (parent.type === "categorical") {
-          const wanted = Array.isArray(expected) ? expected : [expected];
-          for (const v of wanted) {
-            if (!parent.choices.some((c) => c === v)) {
-              ctx.addIssue({
-                code: "custom",
-                path: [name, "when", dep],
-                message: `${JSON.stringify(v)} is not one of ${dep}'s choices`,
-              });
-            }
+      if (!parent) {
+        ctx.addIssue({ code: "custom", path: [name, "when", dep], message: `refers to unknown parameter "${dep}"` });
+        continue;
+      }
+      if (parent.type === "categorical") {
+        const wanted = Array.isArray(expected) ? expected : [expected];
+        for (const v of wanted) {
+          if (!parent.choices.some((c) => c === v)) {
+            ctx.addIssue({
+              code: "custom",
+              path: [name, "when", dep],
+              message: `${JSON.stringify(v)} is not one of ${dep}'s choices`,
+            });
           }
         }
       }
     }
-  });
+  }
+});
 export type TSpace = z.infer<typeof ZSpace>;
 
 export const ZObjective = z
@@ -128,7 +127,12 @@ export const ZObjective = z
 export const ZSamplerConfig = z
   .object({
     name: z.enum(SAMPLER_NAMES),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
   })
   // Sampler-specific options (n_startup_trials, multivariate, ...) are validated by the optimizer.
   .catchall(z.union([z.string().max(200), z.number().finite(), z.boolean(), z.array(z.number().finite()).max(100)]));
@@ -143,11 +147,19 @@ export const ZBudget = z
   .object({
     max_trials: z.number().int().min(1).max(100_000).default(100),
     max_parallel: z.number().int().min(1).max(1000).default(4),
-    timeout_minutes: z.number().positive().max(60 * 24 * 365).optional(),
+    timeout_minutes: z
+      .number()
+      .positive()
+      .max(60 * 24 * 365)
+      .optional(),
     max_attempts: z.number().int().min(1).max(20).default(3),
     max_failures: z.number().int().min(1).max(100_000).optional(),
     /** How long a trial handed out by `ask` stays leased without a report (minutes). */
-    lease_minutes: z.number().positive().max(24 * 60).default(10),
+    lease_minutes: z
+      .number()
+      .positive()
+      .max(24 * 60)
+      .default(10),
   })
   .strict();
 
@@ -180,7 +192,12 @@ export const ZBuiltinRun = z
     /** Share of the dataset held out for val_* metrics (default 0.2 tabular, 0.1 text). */
     val_fraction: z.number().gt(0).max(0.5).optional(),
     /** Seed of the train/validation split and of the model's initialisation. */
-    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
     /** Fixed hyperparameters, by the same names as the space's (the trial's parameters win). */
     params: z.record(z.string().max(64), ZFixedValue).optional(),
   })
@@ -188,7 +205,11 @@ export const ZBuiltinRun = z
   .superRefine((b, ctx) => {
     const kind = builtinKind(b.trainer, b.dataset);
     if (kind === null) {
-      ctx.addIssue({ code: "custom", path: ["dataset"], message: `${b.dataset} is a text corpus; only trainer glm trains on it` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["dataset"],
+        message: `${b.dataset} is a text corpus; only trainer glm trains on it`,
+      });
       return;
     }
     if (kind === "lm" && b.epochs !== undefined) {
@@ -206,7 +227,11 @@ export const ZRunSection = z
     builtin: ZBuiltinRun.optional(),
     workdir: z.string().max(1000).optional(),
     resources: ZResources.default({}),
-    timeout_minutes: z.number().positive().max(60 * 24 * 30).optional(),
+    timeout_minutes: z
+      .number()
+      .positive()
+      .max(60 * 24 * 30)
+      .optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(10_000)).optional(),
   })
   .strict()
@@ -234,7 +259,10 @@ function checkGridPoints(sampler: z.output<typeof ZSamplerConfig>, space: TSpace
   if (sampler.name !== "grid") return;
   // The scheduler camel-cases spec keys for the optimizer, so either spelling sets the size
   // and the later one wins.
-  const key = Object.keys(sampler).filter((k) => k === "grid_size" || k === "gridSize").pop() ?? "grid_size";
+  const key =
+    Object.keys(sampler)
+      .filter((k) => k === "grid_size" || k === "gridSize")
+      .pop() ?? "grid_size";
   const size = sampler[key] ?? DEFAULT_GRID_SIZE;
   // A size that is not a positive integer gets the optimizer's own error.
   if (typeof size !== "number" || !Number.isInteger(size) || size < 1) return;

@@ -7,6 +7,7 @@ import { z } from "zod";
  */
 export const NUL_MESSAGE = "must not contain a NUL character (\\u0000)";
 
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const NO_NUL = /^[^\u0000]*$/;
 
 /** `s` (a z.string() with its limits) refusing NUL; stays a ZodString so limits chain on. */

@@ -40,10 +40,11 @@ export async function completeAgentTrial(
   if (!trial || !holds) return { ok: false, code: "STALE_LEASE", message: "this attempt no longer holds the trial's lease" };
   if (trial.state !== "running") {
     if (m.logTail) {
-      await handle.query(
-        `UPDATE trial_attempts SET log_tail = $3 WHERE trial_id = $1 AND attempt = $2 AND log_tail IS NULL`,
-        [m.trialId, m.attempt, m.logTail],
-      );
+      await handle.query(`UPDATE trial_attempts SET log_tail = $3 WHERE trial_id = $1 AND attempt = $2 AND log_tail IS NULL`, [
+        m.trialId,
+        m.attempt,
+        m.logTail,
+      ]);
     }
     return { ok: true, duplicate: true, state: trial.state as EndedAttempt["state"] };
   }
@@ -96,7 +97,12 @@ export async function completeAgentTrial(
       end = { ...base, mode: "failed", code: "USER_STOPPED", reason: m.reason ?? "stopped" };
       break;
     case "handback":
-      end = { ...base, mode: "retry", code: "AGENT_SHUTDOWN", reason: m.reason ?? "the agent shut down and handed the trial back" };
+      end = {
+        ...base,
+        mode: "retry",
+        code: "AGENT_SHUTDOWN",
+        reason: m.reason ?? "the agent shut down and handed the trial back",
+      };
       break;
     case "rejected":
       end = { ...base, mode: "retry", code: "LEASE_REJECTED", reason: m.reason ?? "the agent could not start the trial" };

@@ -20,10 +20,10 @@ export async function seedTeam(handle: DbHandle, name = "team"): Promise<TeamFix
     `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, 'x') RETURNING id`,
     [`${name}-${suffix}@example.test`, name],
   );
-  const [org] = await handle.query<{ id: string }>(
-    `INSERT INTO organizations (name, slug) VALUES ($1, $2) RETURNING id`,
-    [name, `${name}-${suffix}`],
-  );
+  const [org] = await handle.query<{ id: string }>(`INSERT INTO organizations (name, slug) VALUES ($1, $2) RETURNING id`, [
+    name,
+    `${name}-${suffix}`,
+  ]);
   await handle.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner')`, [org!.id, user!.id]);
   const [project] = await handle.query<{ id: string }>(
     `INSERT INTO projects (org_id, name, slug) VALUES ($1, 'default', $2) RETURNING id`,
@@ -77,7 +77,12 @@ export async function seedTokenRow(
 }
 
 /** Adds a user to the team with a role; returns the user's id. */
-export async function seedMember(handle: DbHandle, team: TeamFixture, role: "owner" | "admin" | "member" | "viewer", name: string = role): Promise<string> {
+export async function seedMember(
+  handle: DbHandle,
+  team: TeamFixture,
+  role: "owner" | "admin" | "member" | "viewer",
+  name: string = role,
+): Promise<string> {
   const [user] = await handle.query<{ id: string }>(
     `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, 'x') RETURNING id`,
     [`${name}-${randomUUID().slice(0, 8)}@example.test`, name],
@@ -137,7 +142,14 @@ export async function seedWaitingTrials(
 export async function seedAgent(
   handle: DbHandle,
   team: TeamFixture,
-  options: { name?: string; gpus?: number; maxTrials?: number; memoryMb?: number; labels?: Record<string, string>; tokenId?: string } = {},
+  options: {
+    name?: string;
+    gpus?: number;
+    maxTrials?: number;
+    memoryMb?: number;
+    labels?: Record<string, string>;
+    tokenId?: string;
+  } = {},
 ): Promise<string> {
   const gpus = Array.from({ length: options.gpus ?? 0 }, (_, i) => ({ index: i, model: "Test GPU", memoryMb: 16_000 }));
   const tokenId = options.tokenId ?? (await seedTokenRow(handle, team)).tokenId;

@@ -65,7 +65,10 @@ export interface AgentGateway {
   /** The queue changed (trials inserted or returned to waiting): every agent may find work again. */
   queueChanged(): void;
   /** Tells the agent holding a trial to stop it (prune or user stop); any process's socket gets it. */
-  signal(kind: "prune" | "stop", target: { agentId: string; trialId: string; leaseToken: string; code: TTrialEndCode; reason: string }): void;
+  signal(
+    kind: "prune" | "stop",
+    target: { agentId: string; trialId: string; leaseToken: string; code: TTrialEndCode; reason: string },
+  ): void;
   /** Bookkeeping after any attempt ended (optimizer, live updates, agent signal, loop). */
   afterEnd(ended: EndedAttempt, options?: { signalAgent?: boolean }): void;
   /**
@@ -131,7 +134,13 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   const config = runLoopConfig(deps.config);
   const verifyToken = deps.verifyToken ?? createDbTokenVerifier(db);
   const optimizers =
-    deps.optimizers ?? new StudyOptimizers(db, { refreshMs: config.optimizerRefreshMs, timeoutMs: config.optimizerTimeoutMs, logger, clock: deps.clock });
+    deps.optimizers ??
+    new StudyOptimizers(db, {
+      refreshMs: config.optimizerRefreshMs,
+      timeoutMs: config.optimizerTimeoutMs,
+      logger,
+      clock: deps.clock,
+    });
   const nsp = io.of(AGENT_NAMESPACE) as unknown as Namespace<AgentToServerEvents, ServerToAgentEvents>;
   const agents = new Map<string, Connected>();
   const endListeners: Array<(ended: EndedAttempt) => void> = deps.onTrialEnded ? [deps.onTrialEnded] : [];
@@ -168,7 +177,9 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       if (closed) return reply(ackError("INTERNAL", "the server is shutting down"));
       const v = (payload as { v?: unknown } | null)?.v;
       if (typeof payload === "object" && payload !== null && v !== PROTOCOL_VERSION) {
-        return reply(ackError("UNSUPPORTED_VERSION", `protocol version ${String(v)} is not supported (expected ${PROTOCOL_VERSION})`));
+        return reply(
+          ackError("UNSUPPORTED_VERSION", `protocol version ${String(v)} is not supported (expected ${PROTOCOL_VERSION})`),
+        );
       }
       const parsed = schema.safeParse(payload);
       if (!parsed.success) {
@@ -206,7 +217,10 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
     const refuse = (): TAckError => {
       logger.warn("agent token can no longer act; disconnecting", { agentId: socket.data.agentId });
       setImmediate(() => socket.disconnect(true));
-      return ackError("UNAUTHORIZED", "this agent's token can no longer act in its team (revoked or expired, or its owner was removed, made a viewer or deactivated)");
+      return ackError(
+        "UNAUTHORIZED",
+        "this agent's token can no longer act in its team (revoked or expired, or its owner was removed, made a viewer or deactivated)",
+      );
     };
 
     on(socket, "agent:register", ZAgentRegister, false, async (msg) => {
@@ -237,7 +251,12 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       });
       await socket.join(`agent:${r.agentId}`);
       for (const e of r.lost) afterEnd(e, { signalAgent: false });
-      logger.info("agent registered", { agentId: r.agentId, name: msg.name, gpus: msg.gpus.length, adopted: msg.running.length - r.stale.length });
+      logger.info("agent registered", {
+        agentId: r.agentId,
+        name: msg.name,
+        gpus: msg.gpus.length,
+        adopted: msg.running.length - r.stale.length,
+      });
       // Offer work after the ack has gone out, so the agent knows its id first.
       setImmediate(() => void offer(r.agentId));
       return {
@@ -320,7 +339,14 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   function leasePayload(l: LeasedTrial): TTrialLease {
     const spec = l.spec as {
       objective: { metric: string; direction: "minimize" | "maximize" };
-      run: { command?: string; builtin?: NonNullable<TTrialLease["run"]["builtin"]>; workdir?: string; env?: Record<string, string>; timeout_minutes?: number; resources?: { gpus?: number; memory_gb?: number; labels?: Record<string, string> } };
+      run: {
+        command?: string;
+        builtin?: NonNullable<TTrialLease["run"]["builtin"]>;
+        workdir?: string;
+        env?: Record<string, string>;
+        timeout_minutes?: number;
+        resources?: { gpus?: number; memory_gb?: number; labels?: Record<string, string> };
+      };
     };
     const res = spec.run.resources ?? {};
     return {
@@ -436,7 +462,13 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
     kind: "prune" | "stop",
     t: { agentId: string; trialId: string; leaseToken: string; code: TTrialEndCode; reason: string },
   ): void {
-    const payload: TTrialSignal = { v: PROTOCOL_VERSION, trialId: t.trialId, leaseToken: t.leaseToken, code: t.code, reason: t.reason };
+    const payload: TTrialSignal = {
+      v: PROTOCOL_VERSION,
+      trialId: t.trialId,
+      leaseToken: t.leaseToken,
+      code: t.code,
+      reason: t.reason,
+    };
     // A room broadcast reaches the agent's socket on whichever server holds it (adapter).
     (nsp as unknown as Namespace).to(`agent:${t.agentId}`).emit(kind === "prune" ? "trial:prune" : "trial:stop", payload);
   }

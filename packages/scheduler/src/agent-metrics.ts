@@ -68,14 +68,11 @@ export async function recordAgentMetrics(
   const byStep = new Map<number, Record<string, number>>();
   for (const p of m.points) byStep.set(p.step, p.metrics);
   const points = [...byStep.entries()].map(([step, metrics]) => ({ step, metrics }));
-  const rows = await handle.query<Record<string, unknown>>(METRICS_SQL, [
-    m.trialId,
-    m.leaseToken,
-    m.attempt,
-    input.agentId,
-    JSON.stringify(points),
-    Math.round(input.leaseTtlMs),
-  ], "agent_metrics");
+  const rows = await handle.query<Record<string, unknown>>(
+    METRICS_SQL,
+    [m.trialId, m.leaseToken, m.attempt, input.agentId, JSON.stringify(points), Math.round(input.leaseTtlMs)],
+    "agent_metrics",
+  );
   const r = rows[0];
   if (!r) return { held: false, stored: 0, studyId: "", orgId: "", number: -1, params: {}, metric: "", objective: [] };
   const objRaw = typeof r.objective === "string" ? JSON.parse(r.objective) : r.objective;

@@ -191,7 +191,10 @@ export class StudyOptimizers {
   private async prunerName(studyId: string): Promise<string | null> {
     const hit = this.pruners.get(studyId);
     if (hit && this.clock.now() - hit.at < this.options.refreshMs * 5) return hit.name;
-    const [row] = await this.db.query<{ name: string | null }>(`SELECT spec #>> '{pruner,name}' AS name FROM studies WHERE id = $1`, [studyId]);
+    const [row] = await this.db.query<{ name: string | null }>(
+      `SELECT spec #>> '{pruner,name}' AS name FROM studies WHERE id = $1`,
+      [studyId],
+    );
     if (!row) return null;
     const name = row.name ?? "none";
     this.pruners.set(studyId, { name, at: this.clock.now() });
@@ -199,7 +202,12 @@ export class StudyOptimizers {
   }
 
   /** Feeds an intermediate value to the study's pruner; why the trial should stop, or null. */
-  async report(studyId: string, trial: { number: number; params: Record<string, unknown> }, step: number, value: number): Promise<string | null> {
+  async report(
+    studyId: string,
+    trial: { number: number; params: Record<string, unknown> },
+    step: number,
+    value: number,
+  ): Promise<string | null> {
     // No pruner, no decision: skip rebuilding the study's history (L2 ingest stays cheap).
     const pruner = await this.prunerName(studyId);
     if (pruner === null || pruner === "none") return null;

@@ -75,7 +75,8 @@ export async function registerAgent(
     return {
       ok: false,
       code: "UNAUTHORIZED",
-      message: "this token can no longer run an agent in its team (revoked or expired, or its owner was removed, made a viewer or deactivated)",
+      message:
+        "this token can no longer run an agent in its team (revoked or expired, or its owner was removed, made a viewer or deactivated)",
     };
   }
   if (!r.agent_id) {
@@ -103,7 +104,9 @@ export async function registerAgent(
       agentId,
       mode: "retry",
       code: undelivered ? "LEASE_NOT_DELIVERED" : "AGENT_LOST",
-      reason: undelivered ? "the lease was sent as the agent's connection dropped and never reached it" : "the agent restarted without this trial",
+      reason: undelivered
+        ? "the lease was sent as the agent's connection dropped and never reached it"
+        : "the agent restarted without this trial",
     });
     if (e) lost.push(e);
   }

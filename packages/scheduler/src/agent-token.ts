@@ -69,7 +69,12 @@ export function createDbTokenVerifier(handle: DbHandle): VerifyAgentToken {
     );
     const r = rows[0];
     return r
-      ? { orgId: String(r.org_id), tokenId: String(r.id), userId: String(r.user_id), projectId: r.project_id ? String(r.project_id) : null }
+      ? {
+          orgId: String(r.org_id),
+          tokenId: String(r.id),
+          userId: String(r.user_id),
+          projectId: r.project_id ? String(r.project_id) : null,
+        }
       : null;
   };
 }

@@ -1,10 +1,5 @@
 import type { DbHandle } from "@autoglm/db/client";
-import {
-  DEFAULT_ACK_TIMEOUT_MS,
-  DEFAULT_HEARTBEAT_MS,
-  DEFAULT_LEASE_TTL_MS,
-  DEFAULT_SWEEP_MS,
-} from "@autoglm/protocol";
+import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SWEEP_MS } from "@autoglm/protocol";
 
 /** Structured logger; fields never carry tokens (S10). */
 export interface AgentLogger {

@@ -41,12 +41,21 @@ afterAll(async () => {
 });
 
 const actor = { userId: null };
-const deps = (pool: OptimizerPool, extra: Partial<TAskTellDeps> = {}): TAskTellDeps => ({ db: db.db, optimizerPool: pool, histories: new StudyHistoryCache(), ...extra });
+const deps = (pool: OptimizerPool, extra: Partial<TAskTellDeps> = {}): TAskTellDeps => ({
+  db: db.db,
+  optimizerPool: pool,
+  histories: new StudyHistoryCache(),
+  ...extra,
+});
 
 const SMALL_SPACE = { x: { type: "float", low: -5, high: 5 }, k: { type: "int", low: 1, high: 9 } };
 
 /** A running study of its own team with `finished` complete trials (curves of `steps` values), bulk-inserted. */
-async function studyWith(spec: Partial<TStudySpecInput>, finished: Array<{ params: Record<string, unknown>; value: number }>, steps = 0) {
+async function studyWith(
+  spec: Partial<TStudySpecInput>,
+  finished: Array<{ params: Record<string, unknown>; value: number }>,
+  steps = 0,
+) {
   const team = await seedTeam(db, "offloop");
   const scope: TenantScope = { orgId: team.orgId };
   const parsed = parseStudySpec({ name: "s", objective: { metric: "loss", direction: "minimize" }, space: SMALL_SPACE, ...spec });
@@ -92,7 +101,10 @@ async function gp200Study() {
     const params = Object.fromEntries(Object.keys(space).map((k, j) => [k, ((i * 37 + j * 11) % 101) / 100]));
     return { params, value: Object.values(params).reduce((a, v) => a + (v - 0.3) ** 2, 0) };
   });
-  return studyWith({ space: space as never, sampler: { name: "gp", seed: 1 }, budget: { max_trials: 1000, max_parallel: 4 } as never }, finished);
+  return studyWith(
+    { space: space as never, sampler: { name: "gp", seed: 1 }, budget: { max_trials: 1000, max_parallel: 4 } as never },
+    finished,
+  );
 }
 
 async function counts(studyId: string, orgId: string) {
@@ -115,10 +127,16 @@ describe("askTrial through the pool", () => {
   it("past the optimizer's time budget answers OPTIMIZER_TIMEOUT and stores nothing; within it the same ask succeeds", async () => {
     const s = await gp200Study();
     const before = await counts(s.studyId, s.orgId);
-    const err = await askTrial(deps(newPool({}), { config: { optimizerTimeoutMs: 300 } }), { scope: s.scope, studyId: s.studyId, actor }).catch((e: unknown) => e);
+    const err = await askTrial(deps(newPool({}), { config: { optimizerTimeoutMs: 300 } }), {
+      scope: s.scope,
+      studyId: s.studyId,
+      actor,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SchedulerError);
     expect(err).toMatchObject({ code: "OPTIMIZER_TIMEOUT" });
-    expect((err as SchedulerError).userMessage).toMatch(/did not propose the next trial's parameters within 300 ms and was stopped; nothing was stored/);
+    expect((err as SchedulerError).userMessage).toMatch(
+      /did not propose the next trial's parameters within 300 ms and was stopped; nothing was stored/,
+    );
     expect(await counts(s.studyId, s.orgId)).toEqual(before);
     const asked = await askTrial(deps(newPool({})), { scope: s.scope, studyId: s.studyId, actor });
     expect(asked.number).toBe(100);
@@ -130,7 +148,9 @@ describe("askTrial through the pool", () => {
     const spec = { sampler: { name: "tpe", seed: 5 }, budget: { max_trials: 100, max_parallel: 3 } } as const;
     const a = await studyWith(spec as never, smallFinished(12));
     const b = await studyWith(spec as never, smallFinished(12));
-    const viaWorker = await Promise.allSettled(Array.from({ length: 5 }, () => askTrial(deps(worker), { scope: a.scope, studyId: a.studyId, actor })));
+    const viaWorker = await Promise.allSettled(
+      Array.from({ length: 5 }, () => askTrial(deps(worker), { scope: a.scope, studyId: a.studyId, actor })),
+    );
     const ok = viaWorker.filter((r) => r.status === "fulfilled").map((r) => r.value);
     const refused = viaWorker.filter((r) => r.status === "rejected").map((r) => r.reason as SchedulerError);
     expect(ok.map((t) => t.number).sort((x, y) => x - y)).toEqual([12, 13, 14]);
@@ -142,11 +162,18 @@ describe("askTrial through the pool", () => {
   });
 
   it("recomputes when the study took its number meanwhile (another server, the scheduler), with that trial pending", async () => {
-    const s = await studyWith({ sampler: { name: "tpe", seed: 9 }, budget: { max_trials: 100, max_parallel: 4 } } as never, smallFinished(12));
+    const s = await studyWith(
+      { sampler: { name: "tpe", seed: 9 }, budget: { max_trials: 100, max_parallel: 4 } } as never,
+      smallFinished(12),
+    );
     const calls: number[] = [];
     /** A real pool; on its first call another writer takes number 12 (as a second server would). */
     class RacedPool extends OptimizerPool {
-      override async run<K extends TOptimizerKind>(call: TCallOf<K>, trials: readonly THistoryTrial[], opts = {}): Promise<TOptimizerAnswers[K]> {
+      override async run<K extends TOptimizerKind>(
+        call: TCallOf<K>,
+        trials: readonly THistoryTrial[],
+        opts = {},
+      ): Promise<TOptimizerAnswers[K]> {
         const c = call as TOptimizerCall;
         if (c.kind === "ask") calls.push(c.id);
         if (calls.length === 1) {
@@ -175,7 +202,11 @@ describe("askTrial through the pool", () => {
 
 describe("reportTrial through the pool", () => {
   it("decides a model-fitting pruner's rung in a worker as the calling thread does; past the budget stores nothing", async () => {
-    const s = await studyWith({ sampler: { name: "random", seed: 2 }, pruner: { name: "asha" }, budget: { max_trials: 100, max_parallel: 4 } } as never, smallFinished(14), 9);
+    const s = await studyWith(
+      { sampler: { name: "random", seed: 2 }, pruner: { name: "asha" }, budget: { max_trials: 100, max_parallel: 4 } } as never,
+      smallFinished(14),
+      9,
+    );
     const t = await askTrial(deps(worker), { scope: s.scope, studyId: s.studyId, actor });
     const report = (pool: OptimizerPool, step: number, value: number, extra: Partial<TAskTellDeps> = {}) =>
       reportTrial(deps(pool, extra), { scope: s.scope, trialId: t.trialId, step, value });
@@ -199,7 +230,11 @@ describe("reportTrial through the pool", () => {
 
 describe("the agents' study optimizers through the pool", () => {
   it("ask and decide as the in-memory optimizer does", async () => {
-    const s = await studyWith({ sampler: { name: "tpe", seed: 4 }, pruner: { name: "asha" }, budget: { max_trials: 100, max_parallel: 8 } } as never, smallFinished(14), 9);
+    const s = await studyWith(
+      { sampler: { name: "tpe", seed: 4 }, pruner: { name: "asha" }, budget: { max_trials: 100, max_parallel: 8 } } as never,
+      smallFinished(14),
+      9,
+    );
     const viaWorker = new StudyOptimizers(db, { refreshMs: 60_000, pool: worker });
     const onThread = new StudyOptimizers(db, { refreshMs: 60_000, pool: inline });
     const run = async (o: StudyOptimizers) => {
@@ -232,7 +267,11 @@ describe("the agents' study optimizers through the pool", () => {
     const s = await gp200Study();
     let runs = 0;
     class CountingPool extends OptimizerPool {
-      override run<K extends TOptimizerKind>(call: TCallOf<K>, trials: readonly THistoryTrial[], opts = {}): Promise<TOptimizerAnswers[K]> {
+      override run<K extends TOptimizerKind>(
+        call: TCallOf<K>,
+        trials: readonly THistoryTrial[],
+        opts = {},
+      ): Promise<TOptimizerAnswers[K]> {
         runs++;
         return super.run(call, trials, opts);
       }

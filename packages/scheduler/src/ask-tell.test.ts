@@ -23,7 +23,7 @@ import { parseStudySpec, type TStudySpecInput } from "@autoglm/protocol";
 import {
   askTrial,
   reportTrial,
-  SchedulerError,
+  type SchedulerError,
   seedDemoStudy,
   stopStudy,
   StudyHistoryCache,
@@ -93,19 +93,28 @@ describe("askTrial", () => {
   it("another tenant's study is NOT_FOUND", async () => {
     const s = await study();
     const other = await tenant();
-    await expect(askTrial(deps(), { scope: other.scope, studyId: s.studyId, actor })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(askTrial(deps(), { scope: other.scope, studyId: s.studyId, actor })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
   });
 
   it("respects max_parallel (waiting + running) and max_trials, then completes the study", async () => {
     const s = await study({ budget: { max_trials: 3, max_parallel: 2 } } as never);
     const a = await askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor });
     await askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor });
-    await expect(askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor })).rejects.toMatchObject({ code: "MAX_PARALLEL_REACHED" });
+    await expect(askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor })).rejects.toMatchObject({
+      code: "MAX_PARALLEL_REACHED",
+    });
     await tellTrial(deps(), { scope: s.scope, trialId: a.trialId, value: 1, actor });
     const c = await askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor });
     expect(c.number).toBe(2);
-    await expect(askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor })).rejects.toMatchObject({ code: "STUDY_BUDGET_EXHAUSTED" });
-    const trials = await db.query<{ id: string; state: string }>(`select id, state from trials where study_id = $1 and state = 'running'`, [s.studyId]);
+    await expect(askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor })).rejects.toMatchObject({
+      code: "STUDY_BUDGET_EXHAUSTED",
+    });
+    const trials = await db.query<{ id: string; state: string }>(
+      `select id, state from trials where study_id = $1 and state = 'running'`,
+      [s.studyId],
+    );
     for (const t of trials) await tellTrial(deps(), { scope: s.scope, trialId: t.id, value: 2, actor });
     expect((await getStudy(db.db, s.scope, s.studyId))!.state).toBe("completed");
   });
@@ -115,8 +124,12 @@ describe("askTrial", () => {
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, () => askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor })),
     );
-    const ok = results.filter((r) => r.status === "fulfilled").map((r) => (r as PromiseFulfilledResult<{ number: number }>).value.number);
-    const refused = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason as SchedulerError);
+    const ok = results
+      .filter((r) => r.status === "fulfilled")
+      .map((r) => (r as PromiseFulfilledResult<{ number: number }>).value.number);
+    const refused = results
+      .filter((r) => r.status === "rejected")
+      .map((r) => (r as PromiseRejectedResult).reason as SchedulerError);
     expect(ok.length).toBe(6);
     expect(new Set(ok).size).toBe(6);
     expect([...ok].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -186,7 +199,9 @@ describe("reportTrial", () => {
     const s = await study();
     const a = await askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor });
     await tellTrial(deps(), { scope: s.scope, trialId: a.trialId, value: 1, actor });
-    await expect(reportTrial(deps(), { scope: s.scope, trialId: a.trialId, step: 1, value: 1 })).rejects.toMatchObject({ code: "TRIAL_NOT_RUNNING" });
+    await expect(reportTrial(deps(), { scope: s.scope, trialId: a.trialId, step: 1, value: 1 })).rejects.toMatchObject({
+      code: "TRIAL_NOT_RUNNING",
+    });
   });
 });
 
@@ -206,7 +221,8 @@ describe("StudyHistoryCache", () => {
     const trials = [];
     for (let i = 0; i < 3; i++) {
       const a = await askTrial(d, { scope: s.scope, studyId: s.studyId, actor });
-      for (let step = 0; step < 3; step++) await reportTrial(d, { scope: s.scope, trialId: a.trialId, step, value: 2 - step * 0.5 + i });
+      for (let step = 0; step < 3; step++)
+        await reportTrial(d, { scope: s.scope, trialId: a.trialId, step, value: 2 - step * 0.5 + i });
       trials.push(a);
     }
     expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s.studyId));
@@ -215,12 +231,18 @@ describe("StudyHistoryCache", () => {
     expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s.studyId));
     // The finished trial 0 is run again (as a retry does) and reports a different curve: its
     // row changes, and the cache must not serve the curve it read before.
-    await db.query(`UPDATE trials SET state = 'running', attempt = attempt + 1, value = NULL, updated_at = now() WHERE id = $1`, [trials[0]!.trialId]);
+    await db.query(`UPDATE trials SET state = 'running', attempt = attempt + 1, value = NULL, updated_at = now() WHERE id = $1`, [
+      trials[0]!.trialId,
+    ]);
     await db.query(`UPDATE trial_values SET value = value + 10, attempt = attempt + 1 WHERE trial_id = $1`, [trials[0]!.trialId]);
     await db.query(`UPDATE trials SET state = 'complete', value = 11, updated_at = now() WHERE id = $1`, [trials[0]!.trialId]);
     const again = await cache.load(db.db, s.studyId);
     expect(again).toEqual(await fullRead(s.studyId));
-    expect(again[0]!.intermediate).toEqual([[0, 12], [1, 11.5], [2, 11]]);
+    expect(again[0]!.intermediate).toEqual([
+      [0, 12],
+      [1, 11.5],
+      [2, 11],
+    ]);
     // The cache's curves are its own: editing what it returned changes nothing it serves.
     again[1]!.intermediate.pop();
     expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s.studyId));
@@ -245,7 +267,8 @@ describe("StudyHistoryCache", () => {
     const b = await study();
     for (const st of [a, b]) {
       const t = await askTrial({ db: db.db, histories: cache }, { scope: st.scope, studyId: st.studyId, actor });
-      for (let step = 0; step < 3; step++) await reportTrial({ db: db.db, histories: cache }, { scope: st.scope, trialId: t.trialId, step, value: step });
+      for (let step = 0; step < 3; step++)
+        await reportTrial({ db: db.db, histories: cache }, { scope: st.scope, trialId: t.trialId, step, value: step });
       await tellTrial({ db: db.db, histories: cache }, { scope: st.scope, trialId: t.trialId, value: 1, actor });
     }
     await cache.load(db.db, a.studyId);
@@ -269,11 +292,19 @@ describe("tellTrial", () => {
     expect(st.bestValue).toBe(0.9);
     expect(st.bestTrialId).toBe(ids[1]);
     await expect(tellTrial(deps(), { scope: s.scope, trialId: ids[0]!, value: 0.3, actor })).resolves.toEqual({ events: [] });
-    await expect(tellTrial(deps(), { scope: s.scope, trialId: ids[0]!, value: 0.4, actor })).rejects.toMatchObject({ code: "TRIAL_NOT_RUNNING" });
+    await expect(tellTrial(deps(), { scope: s.scope, trialId: ids[0]!, value: 0.4, actor })).rejects.toMatchObject({
+      code: "TRIAL_NOT_RUNNING",
+    });
     const a = await askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor });
-    await expect(tellTrial(deps(), { scope: s.scope, trialId: a.trialId, actor })).rejects.toMatchObject({ code: "VALUE_REQUIRED" });
+    await expect(tellTrial(deps(), { scope: s.scope, trialId: a.trialId, actor })).rejects.toMatchObject({
+      code: "VALUE_REQUIRED",
+    });
     await tellTrial(deps(), { scope: s.scope, trialId: a.trialId, state: "failed", reason: "diverged", actor });
-    expect(await getTrial(db.db, s.scope, a.trialId)).toMatchObject({ state: "failed", endCode: "USER_REPORTED_FAILURE", endReason: "diverged" });
+    expect(await getTrial(db.db, s.scope, a.trialId)).toMatchObject({
+      state: "failed",
+      endCode: "USER_REPORTED_FAILURE",
+      endReason: "diverged",
+    });
     const att = await listTrialAttempts(db.db, a.trialId);
     expect(att[0]!.endedAt).not.toBeNull();
   });
@@ -290,7 +321,12 @@ describe("ask-lease expiry (lease shrunk to 1 s)", () => {
     await new Promise((r) => setTimeout(r, 600));
     const swept = await sweepExpiredAskLeases(d);
     expect(swept.expired).toBe(1);
-    expect(swept.events).toContainEqual({ type: "trial.updated", orgId: s.scope.orgId, studyId: s.studyId, trialId: gone.trialId });
+    expect(swept.events).toContainEqual({
+      type: "trial.updated",
+      orgId: s.scope.orgId,
+      studyId: s.studyId,
+      trialId: gone.trialId,
+    });
     const t = (await getTrial(db.db, s.scope, gone.trialId))!;
     expect(t.state).toBe("failed");
     expect(t.endCode).toBe("LEASE_EXPIRED");
@@ -313,7 +349,9 @@ describe("stopStudy", () => {
     const r = await stopStudy(deps(), { scope: s.scope, studyId: s.studyId, actor });
     expect(r.stoppedTrials).toBe(1);
     expect(await getTrial(db.db, s.scope, a.trialId)).toMatchObject({ state: "failed", endCode: "STUDY_STOPPED" });
-    await expect(askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor })).rejects.toMatchObject({ code: "STUDY_NOT_RUNNING" });
+    await expect(askTrial(deps(), { scope: s.scope, studyId: s.studyId, actor })).rejects.toMatchObject({
+      code: "STUDY_NOT_RUNNING",
+    });
     expect((await stopStudy(deps(), { scope: s.scope, studyId: s.studyId, actor })).stoppedTrials).toBe(0);
   });
 });

@@ -40,12 +40,16 @@ export async function recordHeartbeat(
   input: { agentId: string; running: TLeaseRef[]; leaseTtlMs: number; gpuUse?: TGpuUse[] | undefined },
 ): Promise<{ found: boolean; stale: string[]; ended: EndedAttempt[] }> {
   const held = input.running.map((r) => ({ trial_id: r.trialId, lease_token: r.leaseToken }));
-  const rows = await handle.query<{ agents: number | string; renewed: unknown }>(HEARTBEAT_SQL, [
-    input.agentId,
-    JSON.stringify(held),
-    Math.round(input.leaseTtlMs),
-    input.gpuUse && input.gpuUse.length > 0 ? JSON.stringify(input.gpuUse) : null,
-  ], "heartbeat");
+  const rows = await handle.query<{ agents: number | string; renewed: unknown }>(
+    HEARTBEAT_SQL,
+    [
+      input.agentId,
+      JSON.stringify(held),
+      Math.round(input.leaseTtlMs),
+      input.gpuUse && input.gpuUse.length > 0 ? JSON.stringify(input.gpuUse) : null,
+    ],
+    "heartbeat",
+  );
   const row = rows[0];
   const renewedRaw = typeof row?.renewed === "string" ? JSON.parse(row.renewed) : row?.renewed;
   const renewed = new Set<string>((renewedRaw as string[] | null) ?? []);

@@ -1,4 +1,4 @@
-// The run loop's agent side (issue 3). Engineer A's index.ts re-exports this barrel.
+// The run loop's agent side: the gateway, leasing and the scheduler loop (index.ts re-exports it).
 export * from "./agent-types.js";
 export * from "./agent-token.js";
 export * from "./agent-optimizer.js";

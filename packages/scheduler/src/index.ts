@@ -18,5 +18,5 @@ export {
   type TAskTellConfig,
   type TActor,
 } from "./ask-types.js";
-// Agent leasing (issue 3) exports are added below by the agent work.
+// The run loop's agent side (leasing, the gateway, the scheduler loop):
 export * from "./index-agents.js";

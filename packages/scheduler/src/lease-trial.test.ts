@@ -42,7 +42,10 @@ describe("leaseTrial", () => {
     expect(a?.leaseToken).toMatch(/^[0-9a-f-]{36}$/);
     expect(a?.leaseToken).not.toBe(b?.leaseToken);
     expect(new Date(a!.leaseExpiresAt).getTime()).toBeGreaterThan(Date.now() + TTL - 5_000);
-    const [att] = await db.query<{ n: unknown }>(`SELECT count(*) AS n FROM trial_attempts WHERE trial_id = $1 AND ended_at IS NULL`, [a!.trialId]);
+    const [att] = await db.query<{ n: unknown }>(
+      `SELECT count(*) AS n FROM trial_attempts WHERE trial_id = $1 AND ended_at IS NULL`,
+      [a!.trialId],
+    );
     expect(Number(att!.n)).toBe(1);
     await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyId]);
   });
@@ -121,7 +124,9 @@ describe("leaseTrial", () => {
       value: 1,
     });
     expect(late).toBeNull();
-    const [row] = await db.query<Record<string, unknown>>(`SELECT state, attempt, agent_id, value FROM trials WHERE id = $1`, [first.trialId]);
+    const [row] = await db.query<Record<string, unknown>>(`SELECT state, attempt, agent_id, value FROM trials WHERE id = $1`, [
+      first.trialId,
+    ]);
     expect(row).toMatchObject({ state: "running", attempt: 2, agent_id: a2, value: null });
     const attempts = await db.query<Record<string, unknown>>(
       `SELECT attempt, end_code FROM trial_attempts WHERE trial_id = $1 ORDER BY attempt`,
@@ -154,7 +159,9 @@ describe("leaseTrial", () => {
     }
     // exit 1, hand-back (free), exit 1, exit 1 → failed after exactly 3 spent attempts.
     expect(states).toEqual(["waiting", "waiting", "waiting", "failed"]);
-    const [row] = await db.query<Record<string, unknown>>(`SELECT state, end_code, end_reason FROM trials WHERE study_id = $1`, [studyId]);
+    const [row] = await db.query<Record<string, unknown>>(`SELECT state, end_code, end_reason FROM trials WHERE study_id = $1`, [
+      studyId,
+    ]);
     expect(row!.state).toBe("failed");
     expect(row!.end_code).toBe("USER_COMMAND_EXIT_NONZERO");
     expect(String(row!.end_reason)).toContain("gave up after 3 of 3 attempts");
@@ -172,7 +179,9 @@ describe("registerAgent", () => {
     const offered = (await leaseTrial(db, { agentId, leaseTtlMs: TTL }))!;
     // The agent comes back reporting neither: the first was lost with a previous process of
     // it; the second is the one this server was offering when the connection dropped.
-    const [{ token_id: tokenId }] = (await db.query<{ token_id: string }>(`SELECT token_id FROM agents WHERE id = $1`, [agentId])) as [{ token_id: string }];
+    const [{ token_id: tokenId }] = (await db.query<{ token_id: string }>(`SELECT token_id FROM agents WHERE id = $1`, [
+      agentId,
+    ])) as [{ token_id: string }];
     const r = await registerAgent(db, {
       orgId: team.orgId,
       tokenId,
@@ -186,7 +195,11 @@ describe("registerAgent", () => {
       [[lost.trialId, offered.trialId]],
     );
     const byId = new Map(rows.map((x) => [x.id, x]));
-    expect(byId.get(lost.trialId)).toMatchObject({ state: "waiting", end_code: "AGENT_LOST", end_reason: "the agent restarted without this trial" });
+    expect(byId.get(lost.trialId)).toMatchObject({
+      state: "waiting",
+      end_code: "AGENT_LOST",
+      end_reason: "the agent restarted without this trial",
+    });
     expect(byId.get(offered.trialId)).toMatchObject({ state: "waiting", end_code: "LEASE_NOT_DELIVERED" });
     await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyId]);
   });
@@ -207,7 +220,10 @@ describe("R6 double-lease race", () => {
     const agents: string[] = [];
     for (let i = 0; i < CALLS_PER_REPLICA * 2; i++) agents.push(await seedAgent(db, t, { name: `race-${i}`, maxTrials: 1 }));
     const replicas: DbHandle[] = db.url
-      ? [await createDb({ url: db.url, migrate: false, poolSize: 10 }), await createDb({ url: db.url, migrate: false, poolSize: 10 })]
+      ? [
+          await createDb({ url: db.url, migrate: false, poolSize: 10 }),
+          await createDb({ url: db.url, migrate: false, poolSize: 10 }),
+        ]
       : [db, db];
     try {
       for (let round = 0; round < ROUNDS; round++) {
@@ -226,7 +242,13 @@ describe("R6 double-lease race", () => {
         // Hand everything back (no attempt spent) for the next round.
         await Promise.all(
           leased.map((l, i) =>
-            endAttempt(replicas[i % 2]!, { trialId: l!.trialId, leaseToken: l!.leaseToken, mode: "retry", code: "LEASE_NOT_DELIVERED", reason: "round over" }),
+            endAttempt(replicas[i % 2]!, {
+              trialId: l!.trialId,
+              leaseToken: l!.leaseToken,
+              mode: "retry",
+              code: "LEASE_NOT_DELIVERED",
+              reason: "round over",
+            }),
           ),
         );
       }

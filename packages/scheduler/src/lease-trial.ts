@@ -105,11 +105,12 @@ SELECT upd.id, upd.org_id, upd.study_id, upd.number, upd.params, upd.attempt, up
 FROM upd JOIN studies s ON s.id = upd.study_id
 `;
 
-export async function leaseTrial(
-  handle: DbHandle,
-  input: { agentId: string; leaseTtlMs: number },
-): Promise<LeasedTrial | null> {
-  const rows = await handle.query<Record<string, unknown>>(LEASE_SQL, [input.agentId, Math.round(input.leaseTtlMs)], "lease_trial");
+export async function leaseTrial(handle: DbHandle, input: { agentId: string; leaseTtlMs: number }): Promise<LeasedTrial | null> {
+  const rows = await handle.query<Record<string, unknown>>(
+    LEASE_SQL,
+    [input.agentId, Math.round(input.leaseTtlMs)],
+    "lease_trial",
+  );
   const r = rows[0];
   if (!r) return null;
   return {

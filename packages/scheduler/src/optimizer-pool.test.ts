@@ -6,7 +6,13 @@
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOptimizer, OptimizerError, type THistoryTrial, type TOptimizerConfig, type TSamplerConfig } from "@autoglm/optimizer";
+import {
+  createOptimizer,
+  OptimizerError,
+  type THistoryTrial,
+  type TOptimizerConfig,
+  type TSamplerConfig,
+} from "@autoglm/optimizer";
 import type { TStudySpec } from "@autoglm/protocol";
 import { rebuildOptimizer, type THistoryRow } from "./ask-optimizer.js";
 import { SchedulerError } from "./ask-types.js";
@@ -26,7 +32,8 @@ function fixedHistory(): THistoryTrial[] {
   for (let i = 0; i < 30; i++) {
     const t = opt.ask();
     const x = Number(t.params.x);
-    const final = (x - 1) ** 2 + Math.log10(Number(t.params.lr)) ** 2 + Number(t.params.k) / 10 + (t.params.act === "tanh" ? 0.5 : 0);
+    const final =
+      (x - 1) ** 2 + Math.log10(Number(t.params.lr)) ** 2 + Number(t.params.k) / 10 + (t.params.act === "tanh" ? 0.5 : 0);
     if (i >= 28) continue; // pending
     if (i % 9 === 4) {
       opt.tell(t.id, null, "failed");
@@ -52,7 +59,8 @@ const SAMPLERS: TSamplerConfig[] = [
 
 let worker: OptimizerPool;
 beforeAll(() => {
-  if (!existsSync(optimizerWorkerPath())) throw new Error(`${optimizerWorkerPath()} is missing: run pnpm --filter @autoglm/scheduler build`);
+  if (!existsSync(optimizerWorkerPath()))
+    throw new Error(`${optimizerWorkerPath()} is missing: run pnpm --filter @autoglm/scheduler build`);
   worker = new OptimizerPool({ route: "worker" });
 });
 afterAll(async () => {
@@ -75,7 +83,12 @@ describe("a worker answers what the calling thread answers", () => {
       trial: { number: t.id, state: t.state, params: t.params, value: (t.value as number | null) ?? null },
       intermediate: t.intermediate ?? [],
     }));
-    const spec = { space, objective: { metric: "loss", direction: "minimize" }, sampler, pruner: { name: "none" } } as unknown as TStudySpec;
+    const spec = {
+      space,
+      objective: { metric: "loss", direction: "minimize" },
+      sampler,
+      pruner: { name: "none" },
+    } as unknown as TStudySpec;
     expect(rebuildOptimizer(spec, rows).ask({ id: 30 }).params).toEqual(inline);
     expect(await worker.run(call, history)).toEqual(inline);
   });
@@ -101,7 +114,11 @@ describe("a worker answers what the calling thread answers", () => {
 
   it("importance", async () => {
     const complete = history.filter((t) => t.state === "complete").map(({ intermediate: _, ...t }) => t);
-    const call = { kind: "importance" as const, config: { space: space as never, sampler: { name: "random" as const, seed: 3 } }, minTrials: 5 };
+    const call = {
+      kind: "importance" as const,
+      config: { space: space as never, sampler: { name: "random" as const, seed: 3 } },
+      minTrials: 5,
+    };
     const inline = answerCall(call, complete);
     expect(inline.used).toBe(complete.length);
     expect(Object.keys(inline.shares ?? {})).toHaveLength(4);
@@ -123,7 +140,10 @@ describe("the time budget", () => {
     const seedOpt = createOptimizer({ space: big as never, sampler: { name: "random", seed: 1 } });
     for (let i = 0; i < 100; i++) {
       const t = seedOpt.ask();
-      seedOpt.tell(t.id, Object.values(t.params).reduce<number>((a, v) => a + (Number(v) - 0.3) ** 2, 0));
+      seedOpt.tell(
+        t.id,
+        Object.values(t.params).reduce<number>((a, v) => a + (Number(v) - 0.3) ** 2, 0),
+      );
     }
     const pool = new OptimizerPool({ route: "worker", timeoutMs: 300 });
     try {
@@ -132,10 +152,16 @@ describe("the time budget", () => {
       const err = await pool.run(gp, seedOpt.trials()).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SchedulerError);
       expect(err).toMatchObject({ code: "OPTIMIZER_TIMEOUT" });
-      expect((err as SchedulerError).userMessage).toMatch(/^The study's optimizer did not propose the next trial's parameters within 300 ms and was stopped; nothing was stored\./);
+      expect((err as SchedulerError).userMessage).toMatch(
+        /^The study's optimizer did not propose the next trial's parameters within 300 ms and was stopped; nothing was stored\./,
+      );
       // Answered at the budget, not when the fit would have ended (~2 s).
       expect(performance.now() - started).toBeLessThan(1_500);
-      const small = { kind: "ask" as const, config: { space: space as never, sampler: { name: "tpe" as const, seed: 3 } }, id: 30 };
+      const small = {
+        kind: "ask" as const,
+        config: { space: space as never, sampler: { name: "tpe" as const, seed: 3 } },
+        id: 30,
+      };
       expect(await pool.run(small, fixedHistory())).toEqual(answerCall(small, fixedHistory()));
     } finally {
       await pool.close();
@@ -145,7 +171,11 @@ describe("the time budget", () => {
 
 describe("what stays on the calling thread (route auto)", () => {
   const pool = new OptimizerPool();
-  const config = (sampler: TSamplerConfig["name"], pruner: string): TOptimizerConfig => ({ space: space as never, sampler: { name: sampler } as never, pruner: { name: pruner } as never });
+  const config = (sampler: TSamplerConfig["name"], pruner: string): TOptimizerConfig => ({
+    space: space as never,
+    sampler: { name: sampler } as never,
+    pruner: { name: pruner } as never,
+  });
   const small = historyWork(fixedHistory());
 
   it("random asks and model-free decisions on small histories; everything that fits a model goes to a worker", () => {

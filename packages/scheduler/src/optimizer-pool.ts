@@ -196,4 +196,3 @@ export function sharedOptimizerPool(): OptimizerPool {
   shared ??= new OptimizerPool();
   return shared;
 }
-

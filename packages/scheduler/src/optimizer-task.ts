@@ -141,7 +141,8 @@ export interface TOptimizerAnswers {
 }
 
 /** An error as it crosses back from a worker: the optimizer's own errors keep their code. */
-export type TTaskOutcome<T> = { ok: true; value: T } | { ok: false; error: { message: string; optimizerCode?: TOptimizerErrorCode } };
+export type TTaskOutcome<T> =
+  { ok: true; value: T } | { ok: false; error: { message: string; optimizerCode?: TOptimizerErrorCode } };
 
 /** Rebuilds the study's optimizer from `trials` and makes the call: the one code path of inline and worker runs. */
 export function answerCall<K extends TOptimizerKind>(call: TCallOf<K>, trials: readonly THistoryTrial[]): TOptimizerAnswers[K];

@@ -5,7 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
-import { getTrial, insertOrgWithOwner, insertProject, insertStudy, insertUser, listTrialValues, type TenantScope } from "@autoglm/db/queries";
+import {
+  getTrial,
+  insertOrgWithOwner,
+  insertProject,
+  insertStudy,
+  insertUser,
+  listTrialValues,
+  type TenantScope,
+} from "@autoglm/db/queries";
 import { parseStudySpec } from "@autoglm/protocol";
 import { askTrial, renewAskLease, sweepExpiredAskLeases, tellTrial } from "./index.js";
 
@@ -32,14 +40,18 @@ async function study(): Promise<{ scope: TenantScope; studyId: string }> {
     sampler: { name: "random", seed: 1 },
   });
   if (!parsed.ok) throw new Error(parsed.message);
-  const row = await insertStudy(db.db, { orgId: org.id }, {
-    projectId: p!.id,
-    name: "renew",
-    spec: parsed.spec,
-    direction: "minimize",
-    metric: "loss",
-    createdBy: null,
-  });
+  const row = await insertStudy(
+    db.db,
+    { orgId: org.id },
+    {
+      projectId: p!.id,
+      name: "renew",
+      spec: parsed.spec,
+      direction: "minimize",
+      metric: "loss",
+      createdBy: null,
+    },
+  );
   return { scope: { orgId: org.id }, studyId: row.id };
 }
 

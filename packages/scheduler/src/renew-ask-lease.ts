@@ -24,7 +24,10 @@ export async function renewAskLease(
       );
     }
     if (trial.leaseKind !== "ask") {
-      throw new SchedulerError("TRIAL_LEASED_TO_AGENT", `Trial ${trial.number} is run by an agent; the agent's heartbeat keeps its lease.`);
+      throw new SchedulerError(
+        "TRIAL_LEASED_TO_AGENT",
+        `Trial ${trial.number} is run by an agent; the agent's heartbeat keeps its lease.`,
+      );
     }
     const study = await getStudy(tx, input.scope, trial.studyId);
     if (!study) throw new SchedulerError("NOT_FOUND", "Trial not found.");

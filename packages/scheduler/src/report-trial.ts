@@ -22,7 +22,11 @@ import { studyHistories } from "./study-history.js";
  * looked. In order (the usual case) it is the stored last step; a replayed or out-of-order
  * step reads the trial's own values.
  */
-async function previousStep(tx: Parameters<typeof listTrialValues>[0], trial: { id: string; lastStep: number | null }, step: number): Promise<number> {
+async function previousStep(
+  tx: Parameters<typeof listTrialValues>[0],
+  trial: { id: string; lastStep: number | null },
+  step: number,
+): Promise<number> {
   if (trial.lastStep === null) return -Infinity;
   if (trial.lastStep < step) return trial.lastStep;
   let prev = -Infinity;

@@ -121,20 +121,24 @@ SELECT * FROM upd
 
 export async function endAttempt(handle: DbHandle, input: EndAttemptInput): Promise<EndedAttempt | null> {
   const consumes = TRIAL_END_CODES[input.code].consumesAttempt ? 1 : 0;
-  const rows = await handle.query<Record<string, unknown>>(END_SQL, [
-    input.trialId,
-    input.leaseToken ?? null,
-    input.agentId ?? null,
-    input.orgId ?? null,
-    input.onlyIfExpired ?? false,
-    input.mode,
-    consumes,
-    input.code,
-    input.reason.slice(0, 2000),
-    input.value ?? null,
-    input.lastStep ?? null,
-    input.logTail ?? null,
-  ], "end_attempt");
+  const rows = await handle.query<Record<string, unknown>>(
+    END_SQL,
+    [
+      input.trialId,
+      input.leaseToken ?? null,
+      input.agentId ?? null,
+      input.orgId ?? null,
+      input.onlyIfExpired ?? false,
+      input.mode,
+      consumes,
+      input.code,
+      input.reason.slice(0, 2000),
+      input.value ?? null,
+      input.lastStep ?? null,
+      input.logTail ?? null,
+    ],
+    "end_attempt",
+  );
   const r = rows[0];
   if (!r) return null;
   return {

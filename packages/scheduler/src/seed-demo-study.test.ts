@@ -35,10 +35,14 @@ describe("the seeded demo study", () => {
       const final = branin(Number(t.params.x1), Number(t.params.x2));
       let stopped = false;
       for (let step = 0; step < 5 && !stopped; step++) {
-        stopped = (await reportTrial({ db: db.db }, { scope, trialId: t.trialId, step, value: final * (1 + (4 - step) * 0.25) })).prune;
+        stopped = (await reportTrial({ db: db.db }, { scope, trialId: t.trialId, step, value: final * (1 + (4 - step) * 0.25) }))
+          .prune;
       }
       if (stopped) pruned++;
-      await tellTrial({ db: db.db }, { scope, trialId: t.trialId, ...(stopped ? { state: "pruned" as const } : { value: final }), actor });
+      await tellTrial(
+        { db: db.db },
+        { scope, trialId: t.trialId, ...(stopped ? { state: "pruned" as const } : { value: final }), actor },
+      );
     }
     expect(pruned).toBeGreaterThan(0);
     expect(pruned).toBeLessThan(30);

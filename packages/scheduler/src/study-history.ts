@@ -35,7 +35,10 @@ export class StudyHistoryCache {
     const stamps = rows.map(stampOf);
     const missing = rows.filter((t, i) => known?.curves.get(t.id)?.stamp !== stamps[i]).map((t) => t.id);
     // Most trials missing (a first load): one read of the study beats a list of ids.
-    const read = missing.length > 64 && missing.length > rows.length / 2 ? await listStudyCurvesAll(db, studyId) : await listCurvesOf(db, missing);
+    const read =
+      missing.length > 64 && missing.length > rows.length / 2
+        ? await listStudyCurvesAll(db, studyId)
+        : await listCurvesOf(db, missing);
     const curves = new Map<string, { stamp: string; curve: TCurve }>();
     let values = 0;
     const out: THistoryRow[] = rows.map((t, i) => {

@@ -78,8 +78,7 @@ export async function tellTrial(
     const spec = study.spec as TStudySpec;
     if (state === "complete" && value !== null) {
       const better =
-        study.bestValue === null ||
-        (spec.objective.direction === "minimize" ? value < study.bestValue : value > study.bestValue);
+        study.bestValue === null || (spec.objective.direction === "minimize" ? value < study.bestValue : value > study.bestValue);
       if (better) await updateStudy(tx, study.id, { bestTrialId: trial.id, bestValue: value });
     }
     await completeStudyIfDone(tx, study.id, now);

@@ -58,7 +58,8 @@ function parseStep(raw: string): number {
 
 function parseWait(raw: string): number {
   const n = Number(raw.trim());
-  if (raw.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`"${raw}" is not a number of seconds ≥ 0.`);
+  if (raw.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`"${raw}" is not a number of seconds ≥ 0.`);
   return n;
 }
 
@@ -165,7 +166,8 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
         if (err instanceof CommanderError) throw err;
         const e = toAutoglmError(err, client.server);
         if (e.isAuthError) {
-          const from = config.source.token === "flag" ? "--token" : config.source.token === "env" ? "AUTOGLM_TOKEN" : configPath(io.env);
+          const from =
+            config.source.token === "flag" ? "--token" : config.source.token === "env" ? "AUTOGLM_TOKEN" : configPath(io.env);
           throw new AutoglmError(e.code, `token rejected by ${client.server} (from ${from}): ${e.message}`, {
             ...(e.trpcCode ? { trpcCode: e.trpcCode } : {}),
             ...(e.httpStatus !== undefined ? { httpStatus: e.httpStatus } : {}),
@@ -187,7 +189,11 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
       let token = flags.token ?? io.env.AUTOGLM_TOKEN;
       if (opts.tokenStdin) token = (await io.readStdin()).trim();
       if (!server || !token) {
-        throw new CommanderError(EXIT_USAGE, "autoglm.usage", "autoglm: login needs --server URL and --token T (or --token-stdin)");
+        throw new CommanderError(
+          EXIT_USAGE,
+          "autoglm.usage",
+          "autoglm: login needs --server URL and --token T (or --token-stdin)",
+        );
       }
       const client = createClient({ server, token });
       const identity = await verifyToken(client);
@@ -197,7 +203,9 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
     });
 
   // -- study
-  const study = program.command("study").description("create or apply (config as code), list, inspect, wait for and stop studies");
+  const study = program
+    .command("study")
+    .description("create or apply (config as code), list, inspect, wait for and stop studies");
 
   study
     .command("create")
@@ -212,7 +220,10 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
         try {
           text = opts.file === "-" ? await io.readStdin() : await readFile(opts.file, "utf8");
         } catch (err) {
-          throw new AutoglmError("USAGE", `cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          throw new AutoglmError(
+            "USAGE",
+            `cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          );
         }
         // Validate before resolving the project, so a bad spec costs no request at all.
         parseStudyYaml(text, source);
@@ -290,7 +301,9 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
 
   study
     .command("apply")
-    .description("config as code: create the study in a YAML file, or resume the project's study of that name (same space); prints its id")
+    .description(
+      "config as code: create the study in a YAML file, or resume the project's study of that name (same space); prints its id",
+    )
     .requiredOption("-f, --file <path>", "study spec YAML (- for standard input)")
     .requiredOption("-p, --project <project>", "project id or slug")
     .option("--name <name>", "the study's name instead of the file's (e.g. one per commit in CI)")
@@ -302,7 +315,10 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
         try {
           text = opts.file === "-" ? await io.readStdin() : await readFile(opts.file, "utf8");
         } catch (err) {
-          throw new AutoglmError("USAGE", `cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          throw new AutoglmError(
+            "USAGE",
+            `cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          );
         }
         parseStudyYaml(text, source);
         const projectId = await client.projects.resolveId(opts.project);
@@ -318,8 +334,14 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
     .command("wait")
     .description("follow a study until it ends: exit 0 when it completes, 1 when it fails, is stopped or times out")
     .argument("<study>", "study id")
-    .option("--timeout <duration>", "give up after this long (90s, 30m, 2h, 1h30m); default: no limit", (v: string) => parseCliDuration(v, "--timeout"))
-    .option("--fail-if <condition>", 'exit 1 when the completed study\'s best value meets this, e.g. "best > 0.1"', parseCliFailIf)
+    .option("--timeout <duration>", "give up after this long (90s, 30m, 2h, 1h30m); default: no limit", (v: string) =>
+      parseCliDuration(v, "--timeout"),
+    )
+    .option(
+      "--fail-if <condition>",
+      'exit 1 when the completed study\'s best value meets this, e.g. "best > 0.1"',
+      parseCliFailIf,
+    )
     .option("--interval <duration>", "how often to poll (default 5s)", (v: string) => parseCliDuration(v, "--interval"), 5)
     .option("--json", "print {id, state, counts, best, ok, summary, failIf} at the end")
     .action(
@@ -333,7 +355,18 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
           });
           if (opts.json) {
             const s = r.study;
-            io.stdout(json({ id: s.id, name: s.name, state: s.state, counts: s.counts, best: s.best, ok: r.ok, summary: r.summary, ...(r.failIf ? { failIf: r.failIf } : {}) }));
+            io.stdout(
+              json({
+                id: s.id,
+                name: s.name,
+                state: s.state,
+                counts: s.counts,
+                best: s.best,
+                ok: r.ok,
+                summary: r.summary,
+                ...(r.failIf ? { failIf: r.failIf } : {}),
+              }),
+            );
           } else {
             io.stdout(`${r.summary}\n`);
           }
@@ -370,7 +403,9 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
             ? await client.trials.ask(studyId)
             : await client.trials.askWhenFree(studyId, { maxWaitMs: (opts.wait === true ? 600 : opts.wait) * 1000 });
         if (opts.json) {
-          return void io.stdout(json({ trialId: t.trialId, number: t.number, params: t.params, leaseExpiresAt: t.leaseExpiresAt }));
+          return void io.stdout(
+            json({ trialId: t.trialId, number: t.number, params: t.params, leaseExpiresAt: t.leaseExpiresAt }),
+          );
         }
         io.stdout(
           `trial #${t.number} ${t.trialId} (lease until ${t.leaseExpiresAt})\n${formatParams(t.params as Record<string, unknown>)}\n`,
@@ -401,11 +436,19 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
     .option("--pruned [reason]", "mark the trial pruned, with an optional reason (e.g. the one `report --json` gave)")
     .option("--json", "print {ok}")
     .action(
-      async (trialId: string, opts: { value?: number; failed?: string | boolean; pruned?: string | boolean; json?: boolean }, cmd: Command) => {
+      async (
+        trialId: string,
+        opts: { value?: number; failed?: string | boolean; pruned?: string | boolean; json?: boolean },
+        cmd: Command,
+      ) => {
         // Checked before the config is read: a wrong command line is exit 2 whatever the setup.
         const chosen = [opts.value !== undefined, opts.failed !== undefined, opts.pruned !== undefined].filter(Boolean).length;
         if (chosen !== 1) {
-          throw new CommanderError(EXIT_USAGE, "autoglm.usage", "autoglm: trial tell needs exactly one of --value V, --failed [reason], --pruned [reason]");
+          throw new CommanderError(
+            EXIT_USAGE,
+            "autoglm.usage",
+            "autoglm: trial tell needs exactly one of --value V, --failed [reason], --pruned [reason]",
+          );
         }
         await withClient(async (client, _cmd: Command) => {
           let state: string;
@@ -448,7 +491,11 @@ Exit codes: 0 ok, 1 failed, 2 usage error. AUTOGLM_DEBUG=1 prints stack traces.`
         const rest = args.slice(1);
         const unknown = rest.filter((a) => a !== "--json");
         if (unknown.length > 0) {
-          throw new CommanderError(EXIT_USAGE, "autoglm.usage", `autoglm: agent list takes only --json (got ${unknown.join(" ")})`);
+          throw new CommanderError(
+            EXIT_USAGE,
+            "autoglm.usage",
+            `autoglm: agent list takes only --json (got ${unknown.join(" ")})`,
+          );
         }
         await withClient(async (client, _cmd: Command) => {
           printAgents(await client.agents.list(), rest.includes("--json"), io);
@@ -497,7 +544,13 @@ function ago(iso: string | null, now = Date.now()): string {
   if (!iso) return "never";
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
   if (!Number.isFinite(s)) return "-";
-  return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : s < 86400 ? `${Math.round(s / 3600)}h ago` : `${Math.round(s / 86400)}d ago`;
+  return s < 60
+    ? `${s}s ago`
+    : s < 3600
+      ? `${Math.round(s / 60)}m ago`
+      : s < 86400
+        ? `${Math.round(s / 3600)}h ago`
+        : `${Math.round(s / 86400)}d ago`;
 }
 
 function printAgents(rows: AgentRow[], asJson: boolean, io: CliIo): void {
@@ -519,7 +572,10 @@ function printAgents(rows: AgentRow[], asJson: boolean, io: CliIo): void {
           ? "-"
           : `${a.gpusInUse}/${a.gpus.length} ` +
             a.gpus
-              .map((g) => `${g.model} ${formatMb(g.memoryMb)}${g.utilizationPct !== null ? ` ${Math.round(g.utilizationPct)}%` : ""}`)
+              .map(
+                (g) =>
+                  `${g.model} ${formatMb(g.memoryMb)}${g.utilizationPct !== null ? ` ${Math.round(g.utilizationPct)}%` : ""}`,
+              )
               .join(", "),
         Object.entries(a.labels)
           .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))

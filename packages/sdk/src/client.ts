@@ -1,5 +1,5 @@
 // Type-only: the SDK must never load server code at run time (STYLE §1). `import type`
-// is erased by tsc, and scripts/check-imports.mjs fails the lint if dist/ ever requires it.
+// is erased by tsc; the lint refuses a value import (tooling/eslint/graph.js).
 import type { AppRouter } from "@autoglm/api";
 import type { TStudySpecInput } from "@autoglm/protocol";
 import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
@@ -211,7 +211,13 @@ export function createClient(options: ClientOptions) {
      * (`created: false`; `notApplied` lists other differences, kept as stored). A changed space
      * is STUDY_SPACE_CHANGED with each difference in the message. `name` replaces the spec's.
      */
-    async apply(input: { projectId: string; yaml?: string; spec?: TStudySpecInput; name?: string; ifExists?: "resume" | "error" }) {
+    async apply(input: {
+      projectId: string;
+      yaml?: string;
+      spec?: TStudySpecInput;
+      name?: string;
+      ifExists?: "resume" | "error";
+    }) {
       if ((input.spec === undefined) === (input.yaml === undefined)) {
         throw new AutoglmError("USAGE", "studies.apply needs exactly one of spec or yaml");
       }
@@ -341,7 +347,14 @@ export function createClient(options: ClientOptions) {
           const { prune, reason } = await trials.report(asked.trialId, step, value);
           shouldPrune = prune;
           pruneReason = reason;
-          opts.onReport?.({ trialId: asked.trialId, number: asked.number, step, value, prune, ...(reason === undefined ? {} : { reason }) });
+          opts.onReport?.({
+            trialId: asked.trialId,
+            number: asked.number,
+            step,
+            value,
+            prune,
+            ...(reason === undefined ? {} : { reason }),
+          });
           return prune;
         },
       };

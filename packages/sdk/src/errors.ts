@@ -84,11 +84,10 @@ export function toAutoglmError(err: unknown, server?: string): AutoglmError {
     // A response that is not tRPC JSON: a wrong URL, a proxy's error page, another service.
     const where = server ? ` from ${server}` : "";
     const status = httpStatus !== undefined ? ` (HTTP ${httpStatus})` : "";
-    return new AutoglmError(
-      "BAD_RESPONSE",
-      `unexpected response${where}${status}; is --server the Open-AutoGLM base URL?`,
-      { ...(httpStatus !== undefined ? { httpStatus } : {}), cause: err },
-    );
+    return new AutoglmError("BAD_RESPONSE", `unexpected response${where}${status}; is --server the Open-AutoGLM base URL?`, {
+      ...(httpStatus !== undefined ? { httpStatus } : {}),
+      cause: err,
+    });
   }
   const network = describeNetworkFailure(err);
   if (network) return new AutoglmError("UNREACHABLE", `cannot reach ${server ?? "the server"}: ${network}`, { cause: err });

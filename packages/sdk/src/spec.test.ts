@@ -44,7 +44,12 @@ describe("parseStudyYaml", () => {
   });
 
   it("reports every bad field, each by its path", () => {
-    const err = failure(GOOD.replace("direction: minimize", "direction: down").replace("type: categorical, choices: [sgd, adamw]", "type: categorical, choices: []"));
+    const err = failure(
+      GOOD.replace("direction: minimize", "direction: down").replace(
+        "type: categorical, choices: [sgd, adamw]",
+        "type: categorical, choices: []",
+      ),
+    );
     expect(err.message).toContain("objective.direction:");
     expect(err.message).toContain("space.optimizer.choices: needs at least one choice");
   });
@@ -64,9 +69,13 @@ describe("parseStudyYaml", () => {
   it("refuses an alias bomb (a 75,000-item list behind 99 aliases) before building it", () => {
     const list = `[${Array(75_000).fill("1").join(",")}]`;
     const params = Array.from({ length: 99 }, (_, i) => `  p${i + 1}: {type: categorical, choices: *a}`).join("\n");
-    const err = failure(`name: bomb\nobjective: {metric: loss, direction: minimize}\nspace:\n  p0: {type: categorical, choices: &a ${list}}\n${params}\n`);
+    const err = failure(
+      `name: bomb\nobjective: {metric: loss, direction: minimize}\nspace:\n  p0: {type: categorical, choices: &a ${list}}\n${params}\n`,
+    );
     expect(err.code).toBe("INVALID_YAML");
-    expect(err.message).toBe("study.yaml: invalid YAML: the document has more than 5000 keys and values; a study spec needs far fewer");
+    expect(err.message).toBe(
+      "study.yaml: invalid YAML: the document has more than 5000 keys and values; a study spec needs far fewer",
+    );
   });
 
   it("rejects an empty file and a non-mapping", () => {

@@ -125,7 +125,10 @@ export async function waitForStudy(client: AutoglmClient, studyId: string, opts:
     try {
       study = await client.studies.get(studyId);
     } catch (err) {
-      if (!(err instanceof AutoglmError) || (err.code !== "UNREACHABLE" && err.httpStatus !== 502 && err.httpStatus !== 503 && err.httpStatus !== 504)) {
+      if (
+        !(err instanceof AutoglmError) ||
+        (err.code !== "UNREACHABLE" && err.httpStatus !== 502 && err.httpStatus !== 503 && err.httpStatus !== 504)
+      ) {
         throw err;
       }
       opts.progress(`(${err.message}; trying again)`, false);
@@ -160,7 +163,11 @@ function finish(study: StudyDetail, failIf: TFailIf | undefined): TWaitResult {
   }
   const best = study.best?.value ?? null;
   if (!failIf) {
-    return { ok: true, summary: `the study completed${best === null ? " with no complete trial" : `; best ${fmt(best)} (#${study.best!.number})`}`, study };
+    return {
+      ok: true,
+      summary: `the study completed${best === null ? " with no complete trial" : `; best ${fmt(best)} (#${study.best!.number})`}`,
+      study,
+    };
   }
   if (best === null) {
     return {

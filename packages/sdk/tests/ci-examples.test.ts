@@ -21,7 +21,9 @@ describe("examples/ci", () => {
   it("the GitHub Actions workflow runs the study on pushes to main and keeps best.json", () => {
     const wf = parse(read("github-actions.yml")) as {
       on: { push: { branches: string[] } };
-      jobs: { tune: { env: Record<string, string>; steps: Array<{ run?: string; uses?: string; env?: Record<string, string> }> } };
+      jobs: {
+        tune: { env: Record<string, string>; steps: Array<{ run?: string; uses?: string; env?: Record<string, string> }> };
+      };
     };
     expect(wf.on.push.branches).toEqual(["main"]);
     const job = wf.jobs.tune;
@@ -33,7 +35,9 @@ describe("examples/ci", () => {
   });
 
   it("the GitLab CI job runs the same step and keeps best.json and the summary", () => {
-    const ci = parse(read("gitlab-ci.yml")) as { tune: { script: string[]; variables: Record<string, string>; artifacts: { paths: string[] } } };
+    const ci = parse(read("gitlab-ci.yml")) as {
+      tune: { script: string[]; variables: Record<string, string>; artifacts: { paths: string[] } };
+    };
     expect(ci.tune.script).toEqual(["bash examples/ci/run-study.sh"]);
     expect(ci.tune.variables.FAIL_IF).toBe("best > 0.5");
     expect(ci.tune.artifacts.paths).toEqual(["best.json", "study-summary.md"]);

@@ -88,7 +88,9 @@ describe("autoglm agent list", () => {
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^NAME\s+STATUS\s+HOST\s+CPU\s+MEM\s+GPUS\s+LABELS\s+HEARTBEAT\s+RUNNING$/);
     const gpu = lines.find((l) => l.startsWith("gpu-box"))!;
-    expect(gpu).toMatch(/^gpu-box\s+online\s+gpu-box\.lab\s+16\s+128G\s+0\/2 A100 40G 73%, A100 40G\s+tier=fast,zone=eu\s+\d+s ago\s+agents-study#1000$/);
+    expect(gpu).toMatch(
+      /^gpu-box\s+online\s+gpu-box\.lab\s+16\s+128G\s+0\/2 A100 40G 73%, A100 40G\s+tier=fast,zone=eu\s+\d+s ago\s+agents-study#1000$/,
+    );
     const laptop = lines.find((l) => l.startsWith("old-laptop"))!;
     // Silent for 10 minutes: offline, whatever its row's is_online says.
     expect(laptop).toMatch(/^old-laptop\s+offline\s+old-laptop\.lab\s+16\s+128G\s+-\s+-\s+10m ago\s+-$/);

@@ -74,7 +74,9 @@ describe("autoglm study apply", () => {
     const refused = await cli(["study", "apply", "-f", changed, "--project", srv.projectSlug], env);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe("");
-    expect(refused.stderr).toContain(`autoglm: error: Study "ci-sweep" (${id}) exists with a different space or objective: space.x.high: 10 → 20.`);
+    expect(refused.stderr).toContain(
+      `autoglm: error: Study "ci-sweep" (${id}) exists with a different space or objective: space.x.high: 10 → 20.`,
+    );
     expect((await srv.client.studies.list()).filter((s) => s.name === "ci-sweep")).toHaveLength(1);
   });
 
@@ -119,7 +121,12 @@ describe("autoglm study wait", () => {
     expect(failing.stdout).toContain(`failed: best > ${best - 1} holds (best is`);
     const passing = await cli(["study", "wait", id, "--fail-if", `best>${best + 1}`, "--json"], env);
     expect(passing.code).toBe(0);
-    expect(JSON.parse(passing.stdout)).toMatchObject({ id, state: "completed", ok: true, failIf: { condition: `best > ${best + 1}`, holds: false } });
+    expect(JSON.parse(passing.stdout)).toMatchObject({
+      id,
+      state: "completed",
+      ok: true,
+      failIf: { condition: `best > ${best + 1}`, holds: false },
+    });
   });
 
   it("exits 1 when the study is stopped, and when the timeout passes first", async () => {

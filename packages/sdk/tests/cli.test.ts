@@ -88,7 +88,11 @@ describe("autoglm CLI against the real router", () => {
     expect(r.code).toBe(0);
     studyId = r.stdout.trim();
     expect(studyId).toMatch(UUID);
-    const byId = await cli(["study", "create", "-f", "-", "--project", srv.projectId, "--json"], env, SPEC.replace("cli-quadratic", "from-stdin"));
+    const byId = await cli(
+      ["study", "create", "-f", "-", "--project", srv.projectId, "--json"],
+      env,
+      SPEC.replace("cli-quadratic", "from-stdin"),
+    );
     expect(byId.code).toBe(0);
     expect(JSON.parse(byId.stdout)).toEqual({ id: expect.stringMatching(UUID) });
     const list = await srv.client.studies.list();
@@ -118,7 +122,12 @@ describe("autoglm CLI against the real router", () => {
       const ask = await cli(["trial", "ask", studyId, "--json"], env);
       expect(ask.stderr).toBe("");
       expect(ask.code).toBe(0);
-      const t = JSON.parse(ask.stdout) as { trialId: string; number: number; params: Record<string, unknown>; leaseExpiresAt: string };
+      const t = JSON.parse(ask.stdout) as {
+        trialId: string;
+        number: number;
+        params: Record<string, unknown>;
+        leaseExpiresAt: string;
+      };
       expect(Object.keys(t).sort()).toEqual(["leaseExpiresAt", "number", "params", "trialId"]);
       expect(t.trialId).toMatch(UUID);
       expect(Date.parse(t.leaseExpiresAt)).toBeGreaterThan(Date.now());

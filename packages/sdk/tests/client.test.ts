@@ -72,9 +72,13 @@ describe("the TypeScript client against the real router", () => {
     const client = createClient({ server: srv.url, token: srv.token });
     const { id } = await client.studies.create({ projectId: srv.projectId, spec: { ...SPEC, name: "failures" } });
     const boom = await client
-      .optimize(id, () => {
-        throw new Error("diverged");
-      }, { nTrials: 3 })
+      .optimize(
+        id,
+        () => {
+          throw new Error("diverged");
+        },
+        { nTrials: 3 },
+      )
       .catch((e: unknown) => e);
     expect((boom as Error).message).toBe("diverged");
     const caught = await client.optimize(

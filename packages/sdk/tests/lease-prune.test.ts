@@ -53,7 +53,9 @@ describe("pruning and lease expiry, as a user of the SDK sees them", () => {
     const answer = JSON.parse(json.stdout) as { prune: boolean; reason: string };
     expect(answer).toEqual({ prune: true, reason: expect.any(String) });
     // Why, in the metric's units: its best so far against the median of the finished trials.
-    expect(answer.reason).toMatch(/^median: its best value so far, 0\.9, is worse than the median \(0\.\d+\) of \d+ finished trials at step 1$/);
+    expect(answer.reason).toMatch(
+      /^median: its best value so far, 0\.9, is worse than the median \(0\.\d+\) of \d+ finished trials at step 1$/,
+    );
     const tell = await cli(["trial", "tell", trialId, "--pruned", answer.reason], env);
     expect(tell.code).toBe(0);
     const ended = await srv.client.trials.get(trialId);
@@ -69,7 +71,9 @@ describe("pruning and lease expiry, as a user of the SDK sees them", () => {
     await sweepExpiredAskLeases({ db: srv.db.db });
     const late = await cli(["trial", "report", trialId, "--step", "0", "--value", "1"], env);
     expect(late.code).toBe(1);
-    expect(late.stderr).toMatch(/^autoglm: error: Trial 0 is failed \(LEASE_EXPIRED\); it takes no more reports\. \[TRIAL_NOT_RUNNING\]\n$/);
+    expect(late.stderr).toMatch(
+      /^autoglm: error: Trial 0 is failed \(LEASE_EXPIRED\); it takes no more reports\. \[TRIAL_NOT_RUNNING\]\n$/,
+    );
     const t = await srv.client.trials.get(trialId);
     expect(t).toMatchObject({ state: "failed", endCode: "LEASE_EXPIRED" });
     const next = await cli(["trial", "ask", id, "--json"], env);

@@ -28,7 +28,10 @@ async function newPerson(name: string): Promise<{ page: Page; context: BrowserCo
   const context = await browser!.newContext({ viewport: { width: 1300, height: 900 } });
   contexts.push(context);
   // Were the redirect followed, "evil.test" would answer (there is no DNS for it here).
-  await context.route((url) => url.hostname === "evil.test", (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<title>phished</title>phished" }));
+  await context.route(
+    (url) => url.hostname === "evil.test",
+    (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<title>phished</title>phished" }),
+  );
   const page = await context.newPage();
   const email = `${name.toLowerCase()}-${Date.now()}@example.com`;
   await signUp(page, platform.url, { email, name, team: `${name}'s team` });
@@ -53,7 +56,12 @@ describe("after sign-in", () => {
   it("stays on the platform's origin whatever callbackUrl says", async (ctx) => {
     if (!browser) return ctx.skip();
     const { page, email } = await newPerson("Redirect");
-    for (const hostile of ["%2F%09%2Fevil.test%2Fphish", "%2F%0A%2Fevil.test%2Fphish", "%2F%5Cevil.test%2Fphish", "https%3A%2F%2Fevil.test%2Fphish"]) {
+    for (const hostile of [
+      "%2F%09%2Fevil.test%2Fphish",
+      "%2F%0A%2Fevil.test%2Fphish",
+      "%2F%5Cevil.test%2Fphish",
+      "https%3A%2F%2Fevil.test%2Fphish",
+    ]) {
       await signOutInUi(page);
       await signInInUi(page, hostile, email);
       const landed = new URL(page.url());
@@ -102,9 +110,9 @@ describe("sign-up of an email that already has an account", () => {
       await page.click('[data-testid="signup-submit"]');
     };
     await fill("not the owner's password");
-    await expect.poll(() => page.textContent('[data-testid="signup-error"]').catch(() => null), { timeout: 30_000 }).toMatch(
-      /If you already have an account with this email, sign in with its password instead/,
-    );
+    await expect
+      .poll(() => page.textContent('[data-testid="signup-error"]').catch(() => null), { timeout: 30_000 })
+      .toMatch(/If you already have an account with this email, sign in with its password instead/);
     // The owner, who forgot they had signed up, lands in their own account.
     await fill(PASSWORD);
     await page.waitForURL((u) => u.pathname === "/projects", { timeout: 30_000 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, startPlatform, type Platform } from "./harness.js";
 
 // What `npm start` gives a newcomer: the seeded demo account, and a local agent that runs
-// the demo study's trials (issue 3: "the seeded demo study runs on it").
+// the demo study's trials.
 
 let platform: Platform;
 let browser: Browser | null;
@@ -41,7 +41,9 @@ describe("npm start", () => {
     await page.click('[data-testid="project-row"] a:has-text("demo")');
     await page.click('a:has-text("branin-demo")');
     await page.waitForURL(/\/studies\/[0-9a-f-]{36}/);
-    const agentRun = page.locator('[data-testid="trial-row"][data-state="complete"], [data-testid="trial-row"][data-state="pruned"]');
+    const agentRun = page.locator(
+      '[data-testid="trial-row"][data-state="complete"], [data-testid="trial-row"][data-state="pruned"]',
+    );
     await expect
       .poll(
         async () => {

@@ -18,7 +18,10 @@ import { openAgentDir, repoRoot, resultsDir, startPlatform, type Platform } from
 // second kill cut nobody off, so nothing was there to re-adopt).
 
 const enabled = Boolean(process.env.DATABASE_URL);
-if (!enabled) console.log(`${path.basename(import.meta.url)}: skipped — two server processes need a shared PostgreSQL (set DATABASE_URL); PGlite is single-process`);
+if (!enabled)
+  console.log(
+    `${path.basename(import.meta.url)}: skipped — two server processes need a shared PostgreSQL (set DATABASE_URL); PGlite is single-process`,
+  );
 const TRIALS = 20;
 /** The two replicas; a killed one is replaced in place by its restart (same port). */
 const replicas: Platform[] = [];
@@ -62,7 +65,20 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
       const log = createWriteStream(path.join(resultsDir, "logs", `e2e-${name}.log`));
       const child = spawn(
         process.execPath,
-        [path.join(repoRoot, "packages/agent/dist/cli.js"), "--server", `http://127.0.0.1:${proxy.port}`, "--name", name, "--max-trials", "1", "--no-gpus", "--reconnect-max-ms", "1000", "--work-dir", path.join(workDir, name)],
+        [
+          path.join(repoRoot, "packages/agent/dist/cli.js"),
+          "--server",
+          `http://127.0.0.1:${proxy.port}`,
+          "--name",
+          name,
+          "--max-trials",
+          "1",
+          "--no-gpus",
+          "--reconnect-max-ms",
+          "1000",
+          "--work-dir",
+          path.join(workDir, name),
+        ],
         { cwd: workDir, env: { ...process.env, AUTOGLM_TOKEN: token, DATABASE_URL: "" }, stdio: ["ignore", "pipe", "pipe"] },
       );
       child.stdout?.pipe(log);
@@ -71,7 +87,12 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
     }
 
     const count = async (state: string) =>
-      (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM trials WHERE study_id = $1 AND state = $2", [studyId, state]))[0]!.n;
+      (
+        await db.query<{ n: number }>("SELECT count(*)::int AS n FROM trials WHERE study_id = $1 AND state = $2", [
+          studyId,
+          state,
+        ])
+      )[0]!.n;
     const waitFor = async (cond: () => Promise<boolean>, ms: number, what: string) => {
       const end = Date.now() + ms;
       while (!(await cond())) {
@@ -82,7 +103,8 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
 
     // The agents a replica serves: those that registered with it (an agent leaves a replica
     // only when the replica dies, and its restart starts with an empty log).
-    const servedBy = (r: Platform) => new Set([...r.output().matchAll(/agent registered \{"agentId":"([0-9a-f-]{36})"/g)].map((m) => m[1]!));
+    const servedBy = (r: Platform) =>
+      new Set([...r.output().matchAll(/agent registered \{"agentId":"([0-9a-f-]{36})"/g)].map((m) => m[1]!));
     const replicaLogs: string[] = [];
     for (let kill = 0; kill < 2; kill++) {
       // A victim whose agent is mid-trial: started (a value is stored) and with at least
@@ -108,7 +130,10 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
       await new Promise((r) => setTimeout(r, 2_000));
       replicaLogs.push(old.output());
       await old.stop();
-      replicas[victim] = await startPlatform(`r4-${victim === 0 ? "a" : "b"}-${kill + 1}`, [], { databaseUrl: db.url, port: old.port });
+      replicas[victim] = await startPlatform(`r4-${victim === 0 ? "a" : "b"}-${kill + 1}`, [], {
+        databaseUrl: db.url,
+        port: old.port,
+      });
     }
 
     await waitFor(async () => (await count("complete")) === TRIALS, 180_000, `${TRIALS} complete trials`);
@@ -128,7 +153,9 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
     );
     expect(doubles).toEqual([]);
     const startedLogs = names.map((n) => readFileSync(path.join(resultsDir, "logs", `e2e-${n}.log`), "utf8")).join("\n");
-    const started = new Set([...startedLogs.matchAll(/trial started \{"trialId":"([0-9a-f-]{36})"[^}]*"attempt":1[,}]/g)].map((m) => m[1]));
+    const started = new Set(
+      [...startedLogs.matchAll(/trial started \{"trialId":"([0-9a-f-]{36})"[^}]*"attempt":1[,}]/g)].map((m) => m[1]),
+    );
     const retried = await db.query<{ id: string }>(
       `SELECT t.id FROM trials t JOIN trial_attempts a ON a.trial_id = t.id WHERE t.study_id = $1 GROUP BY t.id HAVING count(*) > 1`,
       [studyId],

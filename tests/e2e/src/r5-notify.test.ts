@@ -21,21 +21,30 @@ async function clusterOf(url: string | undefined): Promise<{ version: string; na
   if (!url) return "DATABASE_URL is not set (PGlite has no server to crash)";
   const u = new URL(url);
   if (!["127.0.0.1", "localhost"].includes(u.hostname)) return "DATABASE_URL is not a local server";
-  if (process.getuid?.() !== 0 || !existsSync("/usr/bin/pg_ctlcluster")) return "needs root and pg_ctlcluster to crash PostgreSQL";
+  if (process.getuid?.() !== 0 || !existsSync("/usr/bin/pg_ctlcluster"))
+    return "needs root and pg_ctlcluster to crash PostgreSQL";
   const { stdout } = await run("pg_lsclusters", ["--no-header"]);
-  const f = stdout.split("\n").map((l) => l.trim().split(/\s+/)).find((x) => x[2] === (u.port || "5432") && x[3] === "online");
+  const f = stdout
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .find((x) => x[2] === (u.port || "5432") && x[3] === "online");
   if (!f) return "no online cluster on that port";
   if (process.env.AUTOGLM_R5_FORCE !== "1") {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
-    const r = await c.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+    const r = await c.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    );
     await c.end();
-    if (r.rows[0].n > 0) return `${r.rows[0].n} other session(s) use the cluster; not crashing it under them (AUTOGLM_R5_FORCE=1 to do it anyway)`;
+    if (r.rows[0].n > 0)
+      return `${r.rows[0].n} other session(s) use the cluster; not crashing it under them (AUTOGLM_R5_FORCE=1 to do it anyway)`;
   }
   return { version: f[0]!, name: f[1]! };
 }
 
-const probe = await clusterOf(process.env.DATABASE_URL).catch((e: unknown) => `cannot inspect the server: ${String(e).slice(0, 200)}`);
+const probe = await clusterOf(process.env.DATABASE_URL).catch(
+  (e: unknown) => `cannot inspect the server: ${String(e).slice(0, 200)}`,
+);
 if (typeof probe === "string") console.log(`${path.basename(import.meta.url)}: skipped — ${probe}`);
 const cluster = typeof probe === "string" ? null : probe;
 
@@ -81,7 +90,12 @@ describe.skipIf(!cluster)("R5: live updates across replicas survive a PostgreSQL
     const project = await client.projects.create({ name: "r5" });
     const study = await client.studies.create({
       projectId: project.id,
-      spec: { name: "r5", objective: { metric: "loss", direction: "minimize" }, space: { x: { type: "float", low: 0, high: 1 } }, sampler: { name: "random", seed: 1 } },
+      spec: {
+        name: "r5",
+        objective: { metric: "loss", direction: "minimize" },
+        space: { x: { type: "float", low: 0, high: 1 } },
+        sampler: { name: "random", seed: 1 },
+      },
     });
     await page.goto(`${a.url}/studies/${study.id}`);
     await page.waitForSelector('[data-testid="live-indicator"][data-connected="true"]', { timeout: 30_000 });

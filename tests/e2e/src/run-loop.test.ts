@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenInUi, signUp } from "./ui-flows.js";
 import { launchBrowser, openAgentDir, repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
 
-// Issue 3's done-means through the product itself: the real server process and two agent
+// The run loop through the product itself: the real server process and two agent
 // processes run a study whose command is a Python script reporting a learning curve; every
 // trial finishes, the median pruner cuts some, and the dashboard shows the best value and
 // both agents.
@@ -77,7 +77,18 @@ run:
       const log = createWriteStream(path.join(resultsDir, "logs", `e2e-run-loop-${name}.log`));
       const child = spawn(
         process.execPath,
-        [path.join(repoRoot, "packages/agent/dist/cli.js"), "--server", platform.url, "--name", name, "--max-trials", "2", "--no-gpus", "--work-dir", path.join(dir, name)],
+        [
+          path.join(repoRoot, "packages/agent/dist/cli.js"),
+          "--server",
+          platform.url,
+          "--name",
+          name,
+          "--max-trials",
+          "2",
+          "--no-gpus",
+          "--work-dir",
+          path.join(dir, name),
+        ],
         { cwd: dir, env: { ...process.env, AUTOGLM_TOKEN: token, DATABASE_URL: "" }, stdio: ["ignore", "pipe", "pipe"] },
       );
       child.stdout?.pipe(log);
@@ -86,27 +97,35 @@ run:
     }
 
     await page.goto(`${platform.url}/studies/${study.id}`);
-    const finished = page.locator('[data-testid="trial-row"][data-state="complete"], [data-testid="trial-row"][data-state="pruned"]');
+    const finished = page.locator(
+      '[data-testid="trial-row"][data-state="complete"], [data-testid="trial-row"][data-state="pruned"]',
+    );
     await expect.poll(() => finished.count(), { timeout: 120_000, interval: 1_000 }).toBe(14);
     expect(await page.locator('[data-testid="trial-row"][data-state="failed"]').count()).toBe(0);
     const pruned = await page.locator('[data-testid="trial-row"][data-state="pruned"]').count();
     expect(pruned).toBeGreaterThan(0);
     // Each pruned row says why on hover: the median pruner's rule, with the numbers it saw.
     const why = await page.locator('[data-testid="trial-row"][data-state="pruned"] td[title]').first().getAttribute("title");
-    expect(why).toMatch(/^pruned by the study's pruner at step (\d+) \(median: its best value so far, [-\d.e]+, is worse than the median \([-\d.e]+\) of \d+ finished trials at step \1\)$/);
+    expect(why).toMatch(
+      /^pruned by the study's pruner at step (\d+) \(median: its best value so far, [-\d.e]+, is worse than the median \([-\d.e]+\) of \d+ finished trials at step \1\)$/,
+    );
 
     const trials = await client.trials.list({ studyId: study.id, limit: 100 } as Parameters<typeof client.trials.list>[0]);
     const items = (trials as { items: { state: string; value: number | null }[] }).items;
     const best = Math.min(...items.filter((t) => t.state === "complete").map((t) => Number(t.value)));
     await expect
-      .poll(async () => Number((await page.textContent('[data-testid="best-value"]'))?.replace(/[^0-9.eE+-]/g, "")), { timeout: 20_000 })
+      .poll(async () => Number((await page.textContent('[data-testid="best-value"]'))?.replace(/[^0-9.eE+-]/g, "")), {
+        timeout: 20_000,
+      })
       .toBeCloseTo(best, 3);
     await page.screenshot({ path: path.join(resultsDir, "run-loop-study.png"), fullPage: true });
 
     await page.goto(`${platform.url}/agents`);
     for (const name of ["gpu-box-1", "gpu-box-2"]) {
       await expect
-        .poll(() => page.locator(`[data-testid="agent-row"][data-agent-name="${name}"]`).getAttribute("data-online"), { timeout: 20_000 })
+        .poll(() => page.locator(`[data-testid="agent-row"][data-agent-name="${name}"]`).getAttribute("data-online"), {
+          timeout: 20_000,
+        })
         .toBe("true");
     }
     await page.screenshot({ path: path.join(resultsDir, "agents-page.png"), fullPage: true });

@@ -5,7 +5,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, resultsDir, startPlatform, type Platform } from "./harness.js";
 
-// The whole user journey of issue 2 in a real browser against the real server process:
+// The whole user journey in a real browser against the real server process:
 // sign up → create a project → create a study from YAML → create an API token → run an
 // ask/tell loop with the SDK → watch trials and the best value arrive without a reload.
 
@@ -122,20 +122,32 @@ describe("dashboard study flow", () => {
     expect(await page.locator('[data-testid="curves-chart"] .recharts-line-curve').count()).toBe(8);
     // Hovering a line says which trial it is (its curves are straight: the box's centre is on it).
     await page.locator('[data-testid="curves-chart"] .recharts-line-curve').first().hover();
-    await expect.poll(async () => await page.textContent('[data-testid="curve-hover"]').catch(() => null), { timeout: 5_000 }).toMatch(/^trial #\d+ · complete · step 2: /);
+    await expect
+      .poll(async () => await page.textContent('[data-testid="curve-hover"]').catch(() => null), { timeout: 5_000 })
+      .toMatch(/^trial #\d+ · complete · step 2: /);
     await page.mouse.move(0, 0);
     await expect
-      .poll(async () => ((await page.getAttribute('[data-testid="importance-chart"]', "data-params")) ?? "").split(",").sort().join(","), { timeout: 20_000 })
+      .poll(
+        async () =>
+          ((await page.getAttribute('[data-testid="importance-chart"]', "data-params")) ?? "").split(",").sort().join(","),
+        { timeout: 20_000 },
+      )
       .toBe("act,x,y");
     // One labelled bar row per parameter (a zero share draws no rectangle, but keeps its row).
     const rows = await page.locator('[data-testid="importance-chart"] .recharts-yAxis-tick-labels text').allTextContents();
     expect(rows.sort()).toEqual(["act", "x", "y"]);
-    await expect.poll(async () => (await listPage.textContent('[data-testid="study-trials"]'))?.trim(), { timeout: 20_000 }).toBe("8 / 8");
+    await expect
+      .poll(async () => (await listPage.textContent('[data-testid="study-trials"]'))?.trim(), { timeout: 20_000 })
+      .toBe("8 / 8");
     // And the projects list counts a study a program creates.
     await listPage.goto(`${platform.url}/projects`);
-    await expect.poll(async () => await listPage.textContent('[data-testid="project-study-count"]'), { timeout: 20_000 }).toMatch(/^\s*1 study/);
+    await expect
+      .poll(async () => await listPage.textContent('[data-testid="project-study-count"]'), { timeout: 20_000 })
+      .toMatch(/^\s*1 study/);
     await client.studies.create({ projectId, yaml: SPEC_YAML.replace("name: e2e-quadratic", "name: e2e-second") });
-    await expect.poll(async () => await listPage.textContent('[data-testid="project-study-count"]'), { timeout: 20_000 }).toMatch(/^\s*2 studies/);
+    await expect
+      .poll(async () => await listPage.textContent('[data-testid="project-study-count"]'), { timeout: 20_000 })
+      .toMatch(/^\s*2 studies/);
     await listPage.close();
 
     mkdirSync(resultsDir, { recursive: true });

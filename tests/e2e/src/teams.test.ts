@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUp } from "./ui-flows.js";
 import { launchBrowser, startPlatform, type Platform } from "./harness.js";
 
-// Issue 2's team flows in the browser: an owner invites a teammate as a viewer by a link,
+// Team flows in the browser: an owner invites a teammate as a viewer by a link,
 // the teammate (a separate person with a team of their own) accepts it, switches between
 // the two teams, and as a viewer cannot create a project in the owner's team.
 

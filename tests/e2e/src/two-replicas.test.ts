@@ -8,12 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenInUi, signUp } from "./ui-flows.js";
 import { launchBrowser, openAgentDir, repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";
 
-// Two server processes on one PostgreSQL (issue 3): the agents talk to replica B, the
+// Two server processes on one PostgreSQL: the agents talk to replica B, the
 // browser watches replica A, and both replicas' schedulers feed the same study. The study
 // page on A must fill in live (Socket.IO Postgres adapter) and no trial may run twice.
 
 const enabled = Boolean(process.env.DATABASE_URL);
-if (!enabled) console.log(`${path.basename(import.meta.url)}: skipped — two server processes need a shared PostgreSQL (set DATABASE_URL); PGlite is single-process`);
+if (!enabled)
+  console.log(
+    `${path.basename(import.meta.url)}: skipped — two server processes need a shared PostgreSQL (set DATABASE_URL); PGlite is single-process`,
+  );
 let a: Platform;
 let b: Platform;
 let browser: Browser | null = null;
@@ -40,11 +43,26 @@ afterAll(async () => {
 function startAgent(server: string, token: string, name: string): ChildProcess {
   mkdirSync(path.join(resultsDir, "logs"), { recursive: true });
   const log = createWriteStream(path.join(resultsDir, "logs", `e2e-agent-${name}.log`));
-  const child = spawn(process.execPath, [path.join(repoRoot, "packages/agent/dist/cli.js"), "--server", server, "--name", name, "--max-trials", "2", "--no-gpus", "--work-dir", path.join(workDir, name)], {
-    cwd: workDir,
-    env: { ...process.env, AUTOGLM_TOKEN: token, DATABASE_URL: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(repoRoot, "packages/agent/dist/cli.js"),
+      "--server",
+      server,
+      "--name",
+      name,
+      "--max-trials",
+      "2",
+      "--no-gpus",
+      "--work-dir",
+      path.join(workDir, name),
+    ],
+    {
+      cwd: workDir,
+      env: { ...process.env, AUTOGLM_TOKEN: token, DATABASE_URL: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   agents.push(child);
@@ -84,7 +102,9 @@ describe.skipIf(!enabled)("two server replicas on one PostgreSQL", () => {
       .toBe(12);
     const best = (await client.studies.best(study.id)) as { value?: number | null } | null;
     await expect
-      .poll(async () => Number((await page.textContent('[data-testid="best-value"]'))?.replace(/[^0-9.eE+-]/g, "")), { timeout: 20_000 })
+      .poll(async () => Number((await page.textContent('[data-testid="best-value"]'))?.replace(/[^0-9.eE+-]/g, "")), {
+        timeout: 20_000,
+      })
       .toBeCloseTo(Number(best?.value), 3);
 
     // Both replicas' schedulers fed the study: still exactly max_trials trials, and no

@@ -29,7 +29,13 @@ const rows = [];
 
 async function study(tag, space, sampler, finished) {
   const team = await seedTeam(db, `ask-${tag}`);
-  const parsed = parseStudySpec({ name: `ask-${tag}`, objective: { metric: "loss", direction: "minimize" }, space, sampler, budget: { max_trials: 100_000, max_parallel: 4 } });
+  const parsed = parseStudySpec({
+    name: `ask-${tag}`,
+    objective: { metric: "loss", direction: "minimize" },
+    space,
+    sampler,
+    budget: { max_trials: 100_000, max_parallel: 4 },
+  });
   if (!parsed.ok) throw new Error(parsed.message);
   const [s] = await db.query(
     `INSERT INTO studies (org_id, project_id, name, spec, direction, metric, created_by, next_trial_number)
@@ -77,14 +83,24 @@ async function measure(label, route, s, n, tell) {
 }
 
 try {
-  const small = { x: { type: "float", low: -5, high: 5 }, y: { type: "float", low: -5, high: 5 }, k: { type: "int", low: 1, high: 9 } };
+  const small = {
+    x: { type: "float", low: -5, high: 5 },
+    y: { type: "float", low: -5, high: 5 },
+    k: { type: "int", low: 1, high: 9 },
+  };
   const f = (p) => (p.x - 1) ** 2 + (p.y + 2) ** 2 + p.k / 10;
   const smallFinished = Array.from({ length: 30 }, (_, i) => {
     const params = { x: -5 + ((i * 7) % 20) / 2, y: -5 + ((i * 3) % 20) / 2, k: 1 + (i % 9) };
     return { params, value: f(params) };
   });
   for (const route of ["inline", "worker"]) {
-    await measure("tpe, 3 params, 30+ trials", route, await study(`tpe-${route}`, small, { name: "tpe", seed: 1 }, smallFinished), ASKS, f);
+    await measure(
+      "tpe, 3 params, 30+ trials",
+      route,
+      await study(`tpe-${route}`, small, { name: "tpe", seed: 1 }, smallFinished),
+      ASKS,
+      f,
+    );
   }
   const big = Object.fromEntries(Array.from({ length: 200 }, (_, j) => [`p${j}`, { type: "float", low: 0, high: 1 }]));
   const bigFinished = Array.from({ length: 100 }, (_, i) => {
@@ -92,7 +108,13 @@ try {
     return { params, value: Object.values(params).reduce((a, v) => a + (v - 0.3) ** 2, 0) };
   });
   for (const route of ["inline", "worker"]) {
-    await measure("gp, 200 params, 100 trials", route, await study(`gp-${route}`, big, { name: "gp", seed: 1 }, bigFinished), 2, null);
+    await measure(
+      "gp, 200 params, 100 trials",
+      route,
+      await study(`gp-${route}`, big, { name: "gp", seed: 1 }, bigFinished),
+      2,
+      null,
+    );
   }
 } finally {
   await db.drop();
@@ -101,5 +123,6 @@ try {
 console.log(`\nask latency, sampler on the event loop (inline) vs in the optimizer pool (worker), ${values.driver}\n`);
 console.log("| study | route | ask p50 | ask p99 | event loop held at most |");
 console.log("|---|---|---|---|---|");
-for (const r of rows) console.log(`| ${r.label} | ${r.route} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.loopMax.toFixed(1)} ms |`);
+for (const r of rows)
+  console.log(`| ${r.label} | ${r.route} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.loopMax.toFixed(1)} ms |`);
 process.exit(0);

@@ -56,7 +56,21 @@ for (let i = 0; i < AGENTS; i += 50) {
       return new Promise((resolve, reject) => {
         s.once("connect_error", reject);
         s.once("connect", () =>
-          s.emit("agent:register", { v: 1, name: `idle-${i + k}`, host: "bench", cpuCores: 1, memoryMb: 1024, gpus: [], labels: {}, maxTrials: 1, running: [] }, resolve),
+          s.emit(
+            "agent:register",
+            {
+              v: 1,
+              name: `idle-${i + k}`,
+              host: "bench",
+              cpuCores: 1,
+              memoryMb: 1024,
+              gpus: [],
+              labels: {},
+              maxTrials: 1,
+              running: [],
+            },
+            resolve,
+          ),
         );
       });
     }),
@@ -68,10 +82,12 @@ const timers = sockets.map((s, i) => {
   let seq = 0;
   const beat = () => {
     const sent = performance.now();
-    s.timeout(10_000).emitWithAck("agent:heartbeat", { v: 1, seq: seq++, running: [] }).then(
-      () => acks.push(performance.now() - sent),
-      () => acks.push(10_000),
-    );
+    s.timeout(10_000)
+      .emitWithAck("agent:heartbeat", { v: 1, seq: seq++, running: [] })
+      .then(
+        () => acks.push(performance.now() - sent),
+        () => acks.push(10_000),
+      );
   };
   // Spread the beats over the period like independent machines would.
   return setTimeout(function tick() {

@@ -83,13 +83,24 @@ try {
       times.push(performance.now() - t0);
       if (r.prune) pruned++;
     }
-    rows.push({ pruner: label, p50: pct(times, 50), p99: pct(times, 99), mean: times.reduce((a, b) => a + b, 0) / times.length, pruned });
+    rows.push({
+      pruner: label,
+      p50: pct(times, 50),
+      p99: pct(times, 99),
+      mean: times.reduce((a, b) => a + b, 0) / times.length,
+      pruned,
+    });
   }
 } finally {
   await db.drop();
 }
 
-console.log(`\nask/tell report cost: ${TRIALS} finished trials x ${STEPS} values, one trial reporting steps 0-${REPORTS - 1} (PostgreSQL)\n`);
+console.log(
+  `\nask/tell report cost: ${TRIALS} finished trials x ${STEPS} values, one trial reporting steps 0-${REPORTS - 1} (PostgreSQL)\n`,
+);
 console.log("| pruner | p50 | p99 | mean | reports answered prune |");
 console.log("|---|---|---|---|---|");
-for (const r of rows) console.log(`| ${r.pruner} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.mean.toFixed(1)} ms | ${r.pruned} of ${REPORTS} |`);
+for (const r of rows)
+  console.log(
+    `| ${r.pruner} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.mean.toFixed(1)} ms | ${r.pruned} of ${REPORTS} |`,
+  );

@@ -90,34 +90,53 @@ async function run(driver) {
       const ref = { trialId: lease.trialId, attempt: lease.attempt, leaseToken: lease.leaseToken };
       const pts = Array.from({ length: 10 }, (_, step) => ({ step, metrics: { loss: 1 / (step + 1) } }));
       let t0 = 0;
-      (TRIAL_MS > 0 ? sleep(TRIAL_MS) : Promise.resolve()).then(() => {
-        t0 = performance.now();
-        return s.timeout(10_000).emitWithAck("trial:metric", { v: 1, ...ref, seq: 0, points: pts });
-      }).then((mack) => {
-        if (leased > WARMUP) metricAcks.push(performance.now() - t0);
-        if (mack.ok) points += pts.length;
-        // Idle from here: the server may lease the next trial before this ack comes back.
-        idleSince = performance.now();
-        return s.timeout(10_000).emitWithAck("trial:complete", { v: 1, ...ref, seq: 1, outcome: "complete", final: { loss: 0.1 }, exitCode: 0, signal: null });
-      }).then(() => {
-        completed++;
-        if (completed === TRIALS) finish();
-      }).catch((err) => console.error("agent error", err.message));
+      (TRIAL_MS > 0 ? sleep(TRIAL_MS) : Promise.resolve())
+        .then(() => {
+          t0 = performance.now();
+          return s.timeout(10_000).emitWithAck("trial:metric", { v: 1, ...ref, seq: 0, points: pts });
+        })
+        .then((mack) => {
+          if (leased > WARMUP) metricAcks.push(performance.now() - t0);
+          if (mack.ok) points += pts.length;
+          // Idle from here: the server may lease the next trial before this ack comes back.
+          idleSince = performance.now();
+          return s.timeout(10_000).emitWithAck("trial:complete", {
+            v: 1,
+            ...ref,
+            seq: 1,
+            outcome: "complete",
+            final: { loss: 0.1 },
+            exitCode: 0,
+            signal: null,
+          });
+        })
+        .then(() => {
+          completed++;
+          if (completed === TRIALS) finish();
+        })
+        .catch((err) => console.error("agent error", err.message));
     });
     await new Promise((resolve, reject) => {
       s.once("connect", resolve);
       s.once("connect_error", reject);
     });
-    s.emit("agent:register", { v: 1, name: `sim-${i}`, host: "bench", cpuCores: 1, memoryMb: 1024, gpus: [], labels: {}, maxTrials: 1, running: [] }, () => {
-      idleSince = performance.now();
-    });
+    s.emit(
+      "agent:register",
+      { v: 1, name: `sim-${i}`, host: "bench", cpuCores: 1, memoryMb: 1024, gpus: [], labels: {}, maxTrials: 1, running: [] },
+      () => {
+        idleSince = performance.now();
+      },
+    );
   }
   const timeout = setTimeout(() => finish(), 600_000);
   await done;
   clearTimeout(timeout);
   const elapsed = (performance.now() - firstLeaseAt) / 1000;
   const rss = process.memoryUsage().rss / 1024 / 1024;
-  const [row] = await db.query(`SELECT count(*) FILTER (WHERE state = 'complete') AS complete, count(*) AS total FROM trials WHERE study_id = $1`, [studyId]);
+  const [row] = await db.query(
+    `SELECT count(*) FILTER (WHERE state = 'complete') AS complete, count(*) AS total FROM trials WHERE study_id = $1`,
+    [studyId],
+  );
   const result = {
     driver,
     trialMs: TRIAL_MS,
@@ -148,9 +167,13 @@ for (const d of drivers) {
   results.push(r);
   console.log(JSON.stringify(r));
 }
-console.log("\n| driver | trial ms | agents | trials | s | leases/s | lease p50 ms | lease p99 ms | metric pts/s | metric ack p99 ms | RSS MB |");
+console.log(
+  "\n| driver | trial ms | agents | trials | s | leases/s | lease p50 ms | lease p99 ms | metric pts/s | metric ack p99 ms | RSS MB |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
-  console.log(`| ${r.driver} | ${r.trialMs} | ${r.agents} | ${r.trials} | ${r.seconds} | ${r.leasesPerSec} | ${r.leaseLatencyP50ms} | ${r.leaseLatencyP99ms} | ${r.metricPointsPerSec} | ${r.metricAckP99ms} | ${r.rssMb} |`);
+  console.log(
+    `| ${r.driver} | ${r.trialMs} | ${r.agents} | ${r.trials} | ${r.seconds} | ${r.leasesPerSec} | ${r.leaseLatencyP50ms} | ${r.leaseLatencyP99ms} | ${r.metricPointsPerSec} | ${r.metricAckP99ms} | ${r.rssMb} |`,
+  );
 }
 process.exit(0);

@@ -14,7 +14,17 @@
 // Real PostgreSQL when DATABASE_URL is set (a fresh database cloned from the template), else
 // PGlite in memory. Needs `pnpm --filter @autoglm/agent build` (the agent binary) first.
 import { spawn } from "node:child_process";
-import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -39,7 +49,13 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 17).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+  console.log(
+    readFileSync(fileURLToPath(import.meta.url), "utf8")
+      .split("\n")
+      .slice(1, 17)
+      .map((l) => l.replace(/^\/\/ ?/, ""))
+      .join("\n"),
+  );
   process.exit(0);
 }
 const ms = (v) => {
@@ -109,7 +125,10 @@ class Proxy {
     const u = net.connect(this.target, "127.0.0.1");
     u.on("error", () => {});
     const pair = { c, u, legs: [] };
-    for (const [from, to] of [[c, u], [u, c]]) {
+    for (const [from, to] of [
+      [c, u],
+      [u, c],
+    ]) {
       const leg = { to, held: [], ended: false };
       pair.legs.push(leg);
       const pass = (item) => {
@@ -163,10 +182,23 @@ mkdirSync(logsDir, { recursive: true });
 const POOL = 5; // createTestDb's pool size on pg
 const db = await createTestDb();
 const http = createServer();
-const io = new Server(http, { pingInterval: Math.max(1_000, H), pingTimeout: Math.max(1_000, H), serveClient: false, maxHttpBufferSize: 1_000_000 });
+const io = new Server(http, {
+  pingInterval: Math.max(1_000, H),
+  pingTimeout: Math.max(1_000, H),
+  serveClient: false,
+  maxHttpBufferSize: 1_000_000,
+});
 await new Promise((r) => http.listen(0, "127.0.0.1", r));
 const port = http.address().port;
-const config = { heartbeatMs: H, leaseTtlMs: T, sweepMs: H, tickMs: 200, ackTimeoutMs: 2_000, optimizerRefreshMs: 1_000, startupGraceMs: T };
+const config = {
+  heartbeatMs: H,
+  leaseTtlMs: T,
+  sweepMs: H,
+  tickMs: 200,
+  ackTimeoutMs: 2_000,
+  optimizerRefreshMs: 1_000,
+  startupGraceMs: T,
+};
 const gateway = attachAgentGateway(io, { db, config });
 const loop = new SchedulerLoop({ db, gateway, config }).start();
 const team = await seedTeam(db, "soak");
@@ -176,7 +208,9 @@ const studyId = await seedRunStudy(db, team, {
   budget: { max_trials: TRIALS, max_parallel: Math.max(1, Math.floor(0.8 * AGENTS * SLOTS)), max_attempts: MAX_ATTEMPTS },
   run: { command: `STEPS=${STEPS} STEP_S=${STEP_S} /usr/bin/python3 ${script}` },
 });
-log(`${db.driver}; ${AGENTS} agents × ${SLOTS} slots, ${TRIALS} trials of ~${(STEPS * STEP_S).toFixed(1)} s, H ${H} ms, T ${T} ms, for up to ${values.duration}`);
+log(
+  `${db.driver}; ${AGENTS} agents × ${SLOTS} slots, ${TRIALS} trials of ~${(STEPS * STEP_S).toFixed(1)} s, H ${H} ms, T ${T} ms, for up to ${values.duration}`,
+);
 
 const agents = [];
 function startAgent(i) {
@@ -184,9 +218,31 @@ function startAgent(i) {
   const out = createWriteStream(path.join(logsDir, `soak-agent-${i}.log`), { flags: "a" });
   const child = spawn(
     process.execPath,
-    [AGENT_BIN, "--server", a.url, "--name", `soak-${i}`, "--max-trials", String(SLOTS), "--work-dir", path.join(dir, `work-${i}`),
-      "--heartbeat-ms", String(H), "--kill-grace-ms", "2000", "--ack-timeout-ms", "2000", "--reconnect-max-ms", "1000", "--no-gpus"],
-    { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", AUTOGLM_TOKEN: token }, stdio: ["ignore", "pipe", "pipe"] },
+    [
+      AGENT_BIN,
+      "--server",
+      a.url,
+      "--name",
+      `soak-${i}`,
+      "--max-trials",
+      String(SLOTS),
+      "--work-dir",
+      path.join(dir, `work-${i}`),
+      "--heartbeat-ms",
+      String(H),
+      "--kill-grace-ms",
+      "2000",
+      "--ack-timeout-ms",
+      "2000",
+      "--reconnect-max-ms",
+      "1000",
+      "--no-gpus",
+    ],
+    {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", AUTOGLM_TOKEN: token },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   child.stdout.pipe(out, { end: false });
   child.stderr.pipe(out, { end: false });
@@ -288,13 +344,29 @@ const reLease = lost.filter((l) => l.next).map((l) => new Date(l.next).getTime()
 const finishedAll = c.complete + c.failed + c.pruned >= TRIALS;
 const growth = rssWarm ? (rssMax - rssWarm) / rssWarm : 0;
 const checks = [
-  ["all trials finished (0 lost)", finishedAll && c.waiting + c.running === 0, `${c.complete} complete, ${c.failed} failed, ${c.waiting} waiting, ${c.running} running of ${TRIALS}`],
+  [
+    "all trials finished (0 lost)",
+    finishedAll && c.waiting + c.running === 0,
+    `${c.complete} complete, ${c.failed} failed, ${c.waiting} waiting, ${c.running} running of ${TRIALS}`,
+  ],
   ["0 failed trials", c.failed === 0, `${c.failed}`],
   ["0 double-completed", doubles.n === 0, `${doubles.n}`],
   [`no trial over ${MAX_ATTEMPTS} attempts`, overAttempts.n === 0, `${overAttempts.n}`],
-  ["re-leased ≤ T after its attempt was declared AGENT_LOST", reLease.every((d) => d <= T), `${reLease.length} re-leases, max ${reLease.length ? Math.max(...reLease) : 0} ms`],
-  ["server RSS growth < 10 % after warm-up", growth < 0.1, `${rssWarm.toFixed(0)} → max ${rssMax.toFixed(0)} MB (+${(growth * 100).toFixed(1)} %), end ${rssEnd.toFixed(0)} MB`],
-  ["DB connections ≤ pool size", db.driver !== "pg" || dbConnMax <= POOL, db.driver === "pg" ? `max ${dbConnMax} of ${POOL}` : "n/a on PGlite"],
+  [
+    "re-leased ≤ T after its attempt was declared AGENT_LOST",
+    reLease.every((d) => d <= T),
+    `${reLease.length} re-leases, max ${reLease.length ? Math.max(...reLease) : 0} ms`,
+  ],
+  [
+    "server RSS growth < 10 % after warm-up",
+    growth < 0.1,
+    `${rssWarm.toFixed(0)} → max ${rssMax.toFixed(0)} MB (+${(growth * 100).toFixed(1)} %), end ${rssEnd.toFixed(0)} MB`,
+  ],
+  [
+    "DB connections ≤ pool size",
+    db.driver !== "pg" || dbConnMax <= POOL,
+    db.driver === "pg" ? `max ${dbConnMax} of ${POOL}` : "n/a on PGlite",
+  ],
   ["0 stuck running attempts older than 2T", stuck.n === 0, `${stuck.n}`],
 ];
 log(`${kills.length} SIGKILLs, drops ${JSON.stringify(drops)}`);
@@ -304,10 +376,16 @@ for (const a of agents) a.child.kill("SIGKILL");
 for (let i = 0; i < AGENTS; i++) {
   const root = path.join(dir, `work-${i}`, "trials");
   if (!existsSync(root)) continue;
-  for (const t of readdirSync(root)) for (const at of readdirSync(path.join(root, t))) {
-    const f = path.join(root, t, at, "pid");
-    if (existsSync(f)) try { process.kill(Number(readFileSync(f, "utf8")), "SIGKILL"); } catch { /* gone */ }
-  }
+  for (const t of readdirSync(root))
+    for (const at of readdirSync(path.join(root, t))) {
+      const f = path.join(root, t, at, "pid");
+      if (existsSync(f))
+        try {
+          process.kill(Number(readFileSync(f, "utf8")), "SIGKILL");
+        } catch {
+          /* gone */
+        }
+    }
 }
 await loop.stop();
 await gateway.close();

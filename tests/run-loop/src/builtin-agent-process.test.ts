@@ -41,10 +41,14 @@ afterAll(async () => {
 });
 
 async function finished(studyId: string): Promise<void> {
-  await waitFor(async () => {
-    const [s] = await srv.db.query<{ state: string }>(`SELECT state FROM studies WHERE id = $1`, [studyId]);
-    return s!.state !== "running";
-  }, 90_000, "study finished");
+  await waitFor(
+    async () => {
+      const [s] = await srv.db.query<{ state: string }>(`SELECT state FROM studies WHERE id = $1`, [studyId]);
+      return s!.state !== "running";
+    },
+    90_000,
+    "study finished",
+  );
 }
 
 describe("builtin trainers on an agent process", () => {
@@ -69,7 +73,16 @@ describe("builtin trainers on an agent process", () => {
       run: { builtin: { trainer: "glm", dataset: "diabetes", epochs: 10 } },
     });
     procs.push(
-      spawnAgent({ url: srv.url, token: team.token, name: "builtin-box", workDir: path.join(dir, "work"), cwd: dir, maxTrials: 2, heartbeatMs: 250, logTag: "builtin" }),
+      spawnAgent({
+        url: srv.url,
+        token: team.token,
+        name: "builtin-box",
+        workDir: path.join(dir, "work"),
+        cwd: dir,
+        maxTrials: 2,
+        heartbeatMs: 250,
+        logTag: "builtin",
+      }),
     );
     await finished(mlp);
     await finished(glm);
@@ -89,10 +102,15 @@ describe("builtin trainers on an agent process", () => {
         expect(Number(r.points)).toBe(studyId === mlp ? 3 : 10);
         expect(existsSync(path.join(dir, "work", "trials", r.id, "attempt-1", "model.safetensors"))).toBe(true);
       }
-      const [s] = await srv.db.query<{ state: string; best_value: unknown }>(`SELECT state, best_value FROM studies WHERE id = $1`, [studyId]);
+      const [s] = await srv.db.query<{ state: string; best_value: unknown }>(
+        `SELECT state, best_value FROM studies WHERE id = $1`,
+        [studyId],
+      );
       expect(s!.state).toBe("completed");
       expect(Number(s!.best_value)).toBe(Math.max(...rows.map((r) => Number(r.value))));
-      console.log(`builtin e2e ${studyId === mlp ? "mlp/digits accuracy" : "glm/diabetes val_r2"}: ${rows.map((r) => Number(r.value).toFixed(3)).join(", ")}`);
+      console.log(
+        `builtin e2e ${studyId === mlp ? "mlp/digits accuracy" : "glm/diabetes val_r2"}: ${rows.map((r) => Number(r.value).toFixed(3)).join(", ")}`,
+      );
     }
   });
 });

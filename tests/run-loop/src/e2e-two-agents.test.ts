@@ -64,12 +64,24 @@ final(loss=loss)
       budget: { max_trials: 16, max_parallel: 4 },
       run: { command: `/usr/bin/python3 ${script}` },
     });
-    const common = { url: srv.url, token: team.token, workDir: path.join(dir, "work"), cwd: dir, maxTrials: 2, heartbeatMs: 250, logTag: "e2e" };
+    const common = {
+      url: srv.url,
+      token: team.token,
+      workDir: path.join(dir, "work"),
+      cwd: dir,
+      maxTrials: 2,
+      heartbeatMs: 250,
+      logTag: "e2e",
+    };
     procs.push(spawnAgent({ ...common, name: "e2e-gpu-box-1" }), spawnAgent({ ...common, name: "e2e-gpu-box-2" }));
-    await waitFor(async () => {
-      const [s] = await srv.db.query<{ state: string }>(`SELECT state FROM studies WHERE id = $1`, [studyId]);
-      return s!.state === "completed";
-    }, 90_000, "study completed");
+    await waitFor(
+      async () => {
+        const [s] = await srv.db.query<{ state: string }>(`SELECT state FROM studies WHERE id = $1`, [studyId]);
+        return s!.state === "completed";
+      },
+      90_000,
+      "study completed",
+    );
     const c = await studyCounts(srv.db, studyId);
     expect(c.complete + c.pruned).toBe(16);
     expect(c.failed).toBe(0);
@@ -92,7 +104,9 @@ final(loss=loss)
       expect(Number(a.age)).toBeLessThan(2);
       expect(Number(a.ran)).toBeGreaterThan(0);
     }
-    console.log(`e2e: ${c.complete} complete, ${c.pruned} pruned; best ${Number(best!.best_value).toFixed(4)}; attempts per agent ${agents.map((a) => `${a.name}=${a.ran}`).join(" ")}`);
+    console.log(
+      `e2e: ${c.complete} complete, ${c.pruned} pruned; best ${Number(best!.best_value).toFixed(4)}; attempts per agent ${agents.map((a) => `${a.name}=${a.ran}`).join(" ")}`,
+    );
   });
 
   it("survives a server restart mid-study: agents reconnect and re-adopt running trials (0 restarts)", async () => {
@@ -102,23 +116,37 @@ final(loss=loss)
       budget: { max_trials: 8, max_parallel: 4 },
       run: { command: `CURVE_STEPS=25 CURVE_DELAY=0.12 /usr/bin/python3 ${script}` },
     });
-    const common = { url: srv.url, token: team.token, workDir: path.join(dir, "work2"), cwd: dir, maxTrials: 2, heartbeatMs: 250, logTag: "restart" };
+    const common = {
+      url: srv.url,
+      token: team.token,
+      workDir: path.join(dir, "work2"),
+      cwd: dir,
+      maxTrials: 2,
+      heartbeatMs: 250,
+      logTag: "restart",
+    };
     procs.push(spawnAgent({ ...common, name: "restart-1" }), spawnAgent({ ...common, name: "restart-2" }));
     await waitFor(async () => (await studyCounts(srv.db, studyId)).running === 4, 20_000, "4 running");
-    const runningBefore = await srv.db.query<{ id: string }>(`SELECT id FROM trials WHERE study_id = $1 AND state = 'running'`, [studyId]);
+    const runningBefore = await srv.db.query<{ id: string }>(`SELECT id FROM trials WHERE study_id = $1 AND state = 'running'`, [
+      studyId,
+    ]);
     // Restart the server: close everything, stay down 1.5 s (> T), come back on the same port.
     const port = Number(new URL(srv.url).port);
     const t0 = Date.now();
     await srv.close();
     await new Promise((r) => setTimeout(r, 1_500));
     srv = await startRunLoopServer(CONFIG, db, port);
-    await waitFor(async () => {
-      const rows = await srv.db.query<{ n: unknown }>(
-        `SELECT count(*) AS n FROM agents WHERE org_id = $1 AND is_online AND last_heartbeat_at > now() - interval '1 second'`,
-        [team.orgId],
-      );
-      return Number(rows[0]!.n) === 2;
-    }, 20_000, "agents reconnected");
+    await waitFor(
+      async () => {
+        const rows = await srv.db.query<{ n: unknown }>(
+          `SELECT count(*) AS n FROM agents WHERE org_id = $1 AND is_online AND last_heartbeat_at > now() - interval '1 second'`,
+          [team.orgId],
+        );
+        return Number(rows[0]!.n) === 2;
+      },
+      20_000,
+      "agents reconnected",
+    );
     const reconnectMs = Date.now() - t0;
     await waitFor(async () => (await studyCounts(srv.db, studyId)).complete === 8, 60_000, "study finished");
     const attempts = await srv.db.query<{ trial_id: string; n: unknown }>(
@@ -126,7 +154,9 @@ final(loss=loss)
       [studyId],
     );
     const restarted = attempts.filter((a) => runningBefore.some((r) => r.id === a.trial_id) && Number(a.n) > 1);
-    console.log(`restart: agents back ${reconnectMs} ms after the server went down; ${restarted.length} of ${runningBefore.length} running trials restarted`);
+    console.log(
+      `restart: agents back ${reconnectMs} ms after the server went down; ${restarted.length} of ${runningBefore.length} running trials restarted`,
+    );
     expect(restarted).toEqual([]);
     expect(reconnectMs).toBeLessThan(10_000);
   });

@@ -68,7 +68,16 @@ it(`kill -9 of random agents: ${TRIALS} trials, 0 lost, 0 double-completed, re-l
   const start = (name: string) =>
     procs.set(
       name,
-      spawnAgent({ url: srv.url, token: team.token, name, workDir: path.join(dir, "work"), cwd: dir, maxTrials: 3, heartbeatMs: H, logTag: "r1" }),
+      spawnAgent({
+        url: srv.url,
+        token: team.token,
+        name,
+        workDir: path.join(dir, "work"),
+        cwd: dir,
+        maxTrials: 3,
+        heartbeatMs: H,
+        logTag: "r1",
+      }),
     );
   for (let i = 0; i < AGENTS; i++) start(`r1-agent-${i}`);
 
@@ -89,10 +98,14 @@ it(`kill -9 of random agents: ${TRIALS} trials, 0 lost, 0 double-completed, re-l
   })();
 
   const t0 = Date.now();
-  await waitFor(async () => {
-    const c = await studyCounts(srv.db, studyId);
-    return c.complete + c.failed + c.pruned === TRIALS && c.waiting === 0 && c.running === 0;
-  }, 150_000, "all trials finished");
+  await waitFor(
+    async () => {
+      const c = await studyCounts(srv.db, studyId);
+      return c.complete + c.failed + c.pruned === TRIALS && c.waiting === 0 && c.running === 0;
+    },
+    150_000,
+    "all trials finished",
+  );
   done = true;
   await chaos;
   const elapsed = Date.now() - t0;

@@ -38,7 +38,15 @@ it("SIGTERM hands both running trials back without spending attempts; another ag
     budget: { max_trials: 2, max_parallel: 2, max_attempts: 1 },
     run: { command: `CURVE_STEPS=30 CURVE_DELAY=0.1 /usr/bin/python3 ${script}` },
   });
-  const common = { url: srv.url, token: team.token, workDir: path.join(dir, "work"), cwd: dir, maxTrials: 2, heartbeatMs: 250, logTag: "r10" };
+  const common = {
+    url: srv.url,
+    token: team.token,
+    workDir: path.join(dir, "work"),
+    cwd: dir,
+    maxTrials: 2,
+    heartbeatMs: 250,
+    logTag: "r10",
+  };
   const a = spawnAgent({ ...common, name: "r10-a" });
   procs.push(a);
   await waitFor(async () => (await studyCounts(srv.db, studyId)).running === 2, 20_000, "two trials running on a");
@@ -51,10 +59,14 @@ it("SIGTERM hands both running trials back without spending attempts; another ag
   );
   const b = spawnAgent({ ...common, name: "r10-b" });
   procs.push(b);
-  await waitFor(async () => {
-    const [r] = await srv.db.query<{ is_online: boolean }>(`SELECT is_online FROM agents WHERE name = 'r10-b'`);
-    return r?.is_online;
-  }, 20_000, "b online");
+  await waitFor(
+    async () => {
+      const [r] = await srv.db.query<{ is_online: boolean }>(`SELECT is_online FROM agents WHERE name = 'r10-b'`);
+      return r?.is_online;
+    },
+    20_000,
+    "b online",
+  );
 
   const termAt = Date.now();
   a.kill("SIGTERM");
@@ -63,7 +75,13 @@ it("SIGTERM hands both running trials back without spending attempts; another ag
   expect(code).toBe(0);
   expect(exitMs).toBeLessThanOrEqual(10_000);
 
-  const attempts = await srv.db.query<{ trial_id: string; attempt: number; end_code: string | null; ended_at: unknown; started_at: unknown }>(
+  const attempts = await srv.db.query<{
+    trial_id: string;
+    attempt: number;
+    end_code: string | null;
+    ended_at: unknown;
+    started_at: unknown;
+  }>(
     `SELECT trial_id, attempt, end_code, ended_at, started_at FROM trial_attempts
      WHERE trial_id IN (SELECT id FROM trials WHERE study_id = $1) ORDER BY trial_id, attempt`,
     [studyId],
@@ -83,12 +101,16 @@ it("SIGTERM hands both running trials back without spending attempts; another ag
     expect(next.end_code).toBe("COMPLETED");
     expect((next as unknown as { name: string }).name).toBe("r10-b");
     relDelays.push(new Date(String(next.started_at)).getTime() - new Date(String(hb.ended_at)).getTime());
-    const start = JSON.parse(readFileSync(path.join(dir, "work", "trials", hb.trial_id, `attempt-${next.attempt}`, "start.json"), "utf8"));
+    const start = JSON.parse(
+      readFileSync(path.join(dir, "work", "trials", hb.trial_id, `attempt-${next.attempt}`, "start.json"), "utf8"),
+    );
     expect(start.resumed_from).not.toBeNull();
     expect(start.start).toBeGreaterThan(0);
     expect(existsSync(path.join(dir, "work", "trials", hb.trial_id, `attempt-${hb.attempt}`, "terminated"))).toBe(true);
   }
-  console.log(`R10: agent exited ${exitMs} ms after SIGTERM; re-leased ${relDelays.join(", ")} ms after the hand-back (sweep ${CONFIG.sweepMs} ms)`);
+  console.log(
+    `R10: agent exited ${exitMs} ms after SIGTERM; re-leased ${relDelays.join(", ")} ms after the hand-back (sweep ${CONFIG.sweepMs} ms)`,
+  );
   // "≤ 1 sweep" is 5 s in production; here the hand-back re-queues at once and the bound is
   // widened to 2T because a loaded 2-core CI box delays the next offer by up to a second.
   for (const d of relDelays) expect(d).toBeLessThanOrEqual(2 * CONFIG.leaseTtlMs);

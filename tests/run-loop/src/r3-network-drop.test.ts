@@ -13,7 +13,7 @@ import {
   type RunLoopServer,
 } from "../../../packages/agent/src/testing/harness.js";
 import { CURVE_PY } from "./curve.py.js";
-import { isAlive, killPid, sleep, spawnAgent, type AgentProcess } from "./processes.js";
+import { isAlive, killPid, spawnAgent, type AgentProcess } from "./processes.js";
 import { TcpProxy, type DropMode } from "./tcp-proxy.js";
 
 /**
@@ -38,7 +38,15 @@ import { TcpProxy, type DropMode } from "./tcp-proxy.js";
  */
 const H = 500;
 const T = 5_000;
-const CONFIG = { heartbeatMs: H, leaseTtlMs: T, sweepMs: 500, tickMs: 100, ackTimeoutMs: 1_000, optimizerRefreshMs: 500, startupGraceMs: 1_000 };
+const CONFIG = {
+  heartbeatMs: H,
+  leaseTtlMs: T,
+  sweepMs: 500,
+  tickMs: 100,
+  ackTimeoutMs: 1_000,
+  optimizerRefreshMs: 500,
+  startupGraceMs: 1_000,
+};
 const STEP_S = 0.2;
 
 let srv: RunLoopServer;
@@ -100,7 +108,8 @@ describe.concurrent("R3: network drop between agent and server", () => {
       void cut.exited.then((c) => (cutExit = c));
 
       const trial = await waitFor(
-        async () => (await srv.db.query<{ id: string }>(`SELECT id FROM trials WHERE study_id = $1 AND state = 'running'`, [studyId]))[0],
+        async () =>
+          (await srv.db.query<{ id: string }>(`SELECT id FROM trials WHERE study_id = $1 AND state = 'running'`, [studyId]))[0],
         30_000,
         `${label}: trial running`,
       );
@@ -108,10 +117,14 @@ describe.concurrent("R3: network drop between agent and server", () => {
       const attemptDir = (n: number) => path.join(workDir, "trials", trialId, `attempt-${n}`);
       // A checkpoint and a few stored points first, so a resumed attempt has somewhere to start.
       await waitFor(() => existsSync(path.join(attemptDir(1), "ckpt.json")), 30_000, `${label}: first checkpoint`);
-      await waitFor(async () => {
-        const [r] = await srv.db.query<{ n: unknown }>(`SELECT count(*) AS n FROM trial_values WHERE trial_id = $1`, [trialId]);
-        return Number(r!.n) >= 3;
-      }, 30_000, `${label}: first points stored`);
+      await waitFor(
+        async () => {
+          const [r] = await srv.db.query<{ n: unknown }>(`SELECT count(*) AS n FROM trial_values WHERE trial_id = $1`, [trialId]);
+          return Number(r!.n) >= 3;
+        },
+        30_000,
+        `${label}: first points stored`,
+      );
       const childPid = Number(readFileSync(path.join(attemptDir(1), "pid"), "utf8"));
 
       let healthy: AgentProcess | undefined;
@@ -119,17 +132,26 @@ describe.concurrent("R3: network drop between agent and server", () => {
         // A second agent of the team, not behind the proxy, to take the trial over.
         healthy = spawnAgent({ ...common, url: srv.url, name: `${tag}-healthy` });
         procs.push(healthy);
-        await waitFor(async () => {
-          const [r] = await srv.db.query<{ is_online: boolean }>(`SELECT is_online FROM agents WHERE org_id = $1 AND name = $2`, [team.orgId, `${tag}-healthy`]);
-          return r?.is_online;
-        }, 30_000, `${label}: healthy agent online`);
+        await waitFor(
+          async () => {
+            const [r] = await srv.db.query<{ is_online: boolean }>(
+              `SELECT is_online FROM agents WHERE org_id = $1 AND name = $2`,
+              [team.orgId, `${tag}-healthy`],
+            );
+            return r?.is_online;
+          },
+          30_000,
+          `${label}: healthy agent online`,
+        );
       }
 
       const droppedAt = Date.now();
       await proxy.drop(mode, dropMs);
       const backAt = Date.now();
       // When the old process dies, watched from the moment the network is back.
-      const childGone = waitFor(() => !isAlive(childPid), 45_000, `${label}: old child killed after the network is back`).then(() => Date.now() - backAt);
+      const childGone = waitFor(() => !isAlive(childPid), 45_000, `${label}: old child killed after the network is back`).then(
+        () => Date.now() - backAt,
+      );
       childGone.catch(() => {});
 
       await waitFor(async () => (await studyCounts(srv.db, studyId)).complete === 1, 60_000, `${label}: trial completed`);
@@ -138,14 +160,20 @@ describe.concurrent("R3: network drop between agent and server", () => {
          WHERE a.trial_id = $1 ORDER BY a.attempt`,
         [trialId],
       );
-      const [t] = await srv.db.query<{ state: string; attempt: number; value: unknown }>(`SELECT state, attempt, value FROM trials WHERE id = $1`, [trialId]);
+      const [t] = await srv.db.query<{ state: string; attempt: number; value: unknown }>(
+        `SELECT state, attempt, value FROM trials WHERE id = $1`,
+        [trialId],
+      );
       expect(t!.value).not.toBeNull();
       expect(attempts.filter((a) => a.end_code === "COMPLETED")).toHaveLength(1);
 
       if (!long) {
         // 0 restarts: one attempt, on the cut agent, completed; every point stored once.
         expect(attempts.map((a) => [a.attempt, a.end_code, a.agent])).toEqual([[1, "COMPLETED", `${tag}-cut`]]);
-        const values = await srv.db.query<{ step: number; attempt: number }>(`SELECT step, attempt FROM trial_values WHERE trial_id = $1 ORDER BY step`, [trialId]);
+        const values = await srv.db.query<{ step: number; attempt: number }>(
+          `SELECT step, attempt FROM trial_values WHERE trial_id = $1 ORDER BY step`,
+          [trialId],
+        );
         expect(values.map((v) => v.step)).toEqual(Array.from({ length: steps }, (_, i) => i));
         if (mode === "close") expect(proxy.stats.reset + proxy.stats.refused).toBeGreaterThan(0);
         console.log(`R3 ${label}: 0 restarts; ${steps} of ${steps} points; proxy ${JSON.stringify(proxy.stats)}`);

@@ -35,7 +35,15 @@ import { TcpProxy } from "./tcp-proxy.js";
  */
 const H = 250;
 const T = 2_000;
-const CONFIG = { heartbeatMs: H, leaseTtlMs: T, sweepMs: 250, tickMs: 100, ackTimeoutMs: 1_000, optimizerRefreshMs: 300, startupGraceMs: 500 };
+const CONFIG = {
+  heartbeatMs: H,
+  leaseTtlMs: T,
+  sweepMs: 250,
+  tickMs: 100,
+  ackTimeoutMs: 1_000,
+  optimizerRefreshMs: 300,
+  startupGraceMs: 500,
+};
 const AGENTS = 3;
 const TRIALS_A = 40;
 const STOPS = 6;
@@ -79,10 +87,11 @@ function allPids(): number[] {
   for (let i = 0; i < AGENTS && dir; i++) {
     const root = path.join(work(i), "trials");
     if (!existsSync(root)) continue;
-    for (const t of readdirSync(root)) for (const a of readdirSync(path.join(root, t))) {
-      const f = path.join(root, t, a, "pid");
-      if (existsSync(f)) out.push(Number(readFileSync(f, "utf8")));
-    }
+    for (const t of readdirSync(root))
+      for (const a of readdirSync(path.join(root, t))) {
+        const f = path.join(root, t, a, "pid");
+        if (existsSync(f)) out.push(Number(readFileSync(f, "utf8")));
+      }
   }
   return out;
 }
@@ -129,7 +138,16 @@ it(`lease grants, prunes and stops under random disconnects: every command appli
   for (let i = 0; i < AGENTS; i++) {
     const proxy = TcpProxy.forUrl(srv.url);
     proxies.push(proxy);
-    const p = spawnAgent({ url: await proxy.listen(), token: team.token, name: `r8-agent-${i}`, workDir: work(i), cwd: dir, maxTrials: 2, heartbeatMs: H, logTag: "r8" });
+    const p = spawnAgent({
+      url: await proxy.listen(),
+      token: team.token,
+      name: `r8-agent-${i}`,
+      workDir: work(i),
+      cwd: dir,
+      maxTrials: 2,
+      heartbeatMs: H,
+      logTag: "r8",
+    });
     procs.push(p);
     void p.exited.then((c) => agentExits.push(c));
   }
@@ -169,7 +187,8 @@ it(`lease grants, prunes and stops under random disconnects: every command appli
         const key = `${a.trial_id}#${a.attempt}`;
         const age = Date.now() - new Date(String(a.ended_at)).getTime();
         lastSeenAlive.set(key, Math.max(lastSeenAlive.get(key) ?? 0, age));
-        if (age > 2 * T && !violations.has(key)) violations.set(key, `${a.end_code} attempt ${a.attempt} of ${a.trial_id} still running ${age} ms after it ended`);
+        if (age > 2 * T && !violations.has(key))
+          violations.set(key, `${a.end_code} attempt ${a.attempt} of ${a.trial_id} still running ${age} ms after it ended`);
       }
       await sleep(200);
     }
@@ -180,7 +199,9 @@ it(`lease grants, prunes and stops under random disconnects: every command appli
   const stopper = (async () => {
     await sleep(2_000);
     while (!done && stops.length < STOPS) {
-      const running = await srv.db.query<{ id: string }>(`SELECT id FROM trials WHERE study_id = $1 AND state = 'running'`, [studyA]);
+      const running = await srv.db.query<{ id: string }>(`SELECT id FROM trials WHERE study_id = $1 AND state = 'running'`, [
+        studyA,
+      ]);
       const pick = running[Math.floor(Math.random() * running.length)];
       if (pick) {
         const e = await srv.gateway.stopTrial({ orgId: team.orgId, trialId: pick.id, reason: "R8 user stop" });
@@ -199,11 +220,15 @@ it(`lease grants, prunes and stops under random disconnects: every command appli
   })();
 
   const t0 = Date.now();
-  await waitFor(async () => {
-    const a = await studyCounts(srv.db, studyA);
-    const b = await studyCounts(srv.db, studyB);
-    return a.complete + a.pruned + a.failed === TRIALS_A && a.waiting + a.running + b.waiting + b.running === 0;
-  }, 150_000, "both studies finished");
+  await waitFor(
+    async () => {
+      const a = await studyCounts(srv.db, studyA);
+      const b = await studyCounts(srv.db, studyB);
+      return a.complete + a.pruned + a.failed === TRIALS_A && a.waiting + a.running + b.waiting + b.running === 0;
+    },
+    150_000,
+    "both studies finished",
+  );
   const elapsed = Date.now() - t0;
   done = true;
   await Promise.all([...chaos, stopper]);
@@ -220,7 +245,13 @@ it(`lease grants, prunes and stops under random disconnects: every command appli
   expect(alive).toEqual([]);
   expect(agentExits).toEqual([]);
 
-  const attempts = await srv.db.query<{ trial_id: string; study_id: string; attempt: number; end_code: string | null; ended_at: unknown }>(
+  const attempts = await srv.db.query<{
+    trial_id: string;
+    study_id: string;
+    attempt: number;
+    end_code: string | null;
+    ended_at: unknown;
+  }>(
     `SELECT a.trial_id, t.study_id, a.attempt, a.end_code, a.ended_at FROM trial_attempts a JOIN trials t ON t.id = a.trial_id
      WHERE t.study_id IN ($1, $2) ORDER BY a.trial_id, a.attempt`,
     [studyA, studyB],
@@ -232,10 +263,14 @@ it(`lease grants, prunes and stops under random disconnects: every command appli
     expect(starts, `starts of ${a.trial_id} attempt ${a.attempt} (${a.end_code})`).toBeLessThanOrEqual(1);
     if (a.end_code === "COMPLETED") expect(starts).toBe(1);
   }
-  const trials = await srv.db.query<{ id: string; study_id: string; state: string; end_code: string | null; attempt: number; value: unknown }>(
-    `SELECT id, study_id, state, end_code, attempt, value FROM trials WHERE study_id IN ($1, $2)`,
-    [studyA, studyB],
-  );
+  const trials = await srv.db.query<{
+    id: string;
+    study_id: string;
+    state: string;
+    end_code: string | null;
+    attempt: number;
+    value: unknown;
+  }>(`SELECT id, study_id, state, end_code, attempt, value FROM trials WHERE study_id IN ($1, $2)`, [studyA, studyB]);
   const byTrial = new Map<string, typeof attempts>();
   for (const a of attempts) byTrial.set(a.trial_id, [...(byTrial.get(a.trial_id) ?? []), a]);
   for (const t of trials) {
@@ -243,7 +278,10 @@ it(`lease grants, prunes and stops under random disconnects: every command appli
     expect(mine.filter((a) => a.end_code === "COMPLETED").length).toBeLessThanOrEqual(1);
     if (t.state === "complete") expect(t.value).not.toBeNull();
     // A stopped or pruned trial is never leased again: its ending attempt is its last one.
-    if (t.state === "pruned" || (t.state === "failed" && t.end_code !== null && ["USER_STOPPED", "STUDY_STOPPED"].includes(t.end_code))) {
+    if (
+      t.state === "pruned" ||
+      (t.state === "failed" && t.end_code !== null && ["USER_STOPPED", "STUDY_STOPPED"].includes(t.end_code))
+    ) {
       expect(mine.at(-1)?.attempt).toBe(t.attempt);
     }
   }

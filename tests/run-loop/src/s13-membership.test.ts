@@ -60,7 +60,12 @@ interface TestAgent {
 }
 
 function open(token: string): Promise<{ agent: TestAgent; error?: string }> {
-  const socket = connect(`${srv.url}/agents`, { transports: ["websocket"], auth: { token }, reconnection: false, forceNew: true });
+  const socket = connect(`${srv.url}/agents`, {
+    transports: ["websocket"],
+    auth: { token },
+    reconnection: false,
+    forceNew: true,
+  });
   sockets.push(socket);
   const leases: TestAgent["leases"] = [];
   socket.on("trial:lease", (lease: Lease, ack: (r: unknown) => void) => {
@@ -88,7 +93,10 @@ const registration = (name: string, maxTrials = 1, host = "s13-host") => ({
 });
 
 async function register(agent: TestAgent, name: string, maxTrials = 1, host?: string): Promise<Record<string, unknown>> {
-  return (await agent.socket.timeout(2_000).emitWithAck("agent:register", registration(name, maxTrials, host))) as Record<string, unknown>;
+  return (await agent.socket.timeout(2_000).emitWithAck("agent:register", registration(name, maxTrials, host))) as Record<
+    string,
+    unknown
+  >;
 }
 
 async function connected(token: string, name: string, maxTrials = 1): Promise<TestAgent> {
@@ -99,7 +107,9 @@ async function connected(token: string, name: string, maxTrials = 1): Promise<Te
 }
 
 async function waitingCount(studyId: string): Promise<number> {
-  const [r] = await srv.db.query<{ n: unknown }>(`SELECT count(*) AS n FROM trials WHERE study_id = $1 AND state = 'waiting'`, [studyId]);
+  const [r] = await srv.db.query<{ n: unknown }>(`SELECT count(*) AS n FROM trials WHERE study_id = $1 AND state = 'waiting'`, [
+    studyId,
+  ]);
   return Number(r!.n);
 }
 
@@ -108,7 +118,10 @@ async function waitingCount(studyId: string): Promise<number> {
  * is spent by them, so the scheduler's top-up adds none and the counts below are exact.
  */
 async function queue(team: TeamFixture, count: number, env: Record<string, string> = { API_SECRET: SECRET }): Promise<string> {
-  const studyId = await seedRunStudy(srv.db, team, { run: { command: "true", env }, budget: { max_trials: count, max_parallel: count } });
+  const studyId = await seedRunStudy(srv.db, team, {
+    run: { command: "true", env },
+    budget: { max_trials: count, max_parallel: count },
+  });
   await seedWaitingTrials(srv.db, team, studyId, count);
   return studyId;
 }
@@ -161,10 +174,15 @@ describe("S13: an agent token acts only while its owner may run agents in its te
       const idle = await seedAgent(srv.db, team, { name: "idle", maxTrials: 5, tokenId });
       const completer = await connected(token, "completer", 2);
       const reporter = await connected(token, "reporter", 1);
-      await waitFor(() => completer.leases.length === 2 && reporter.leases.length === 1, 10_000, "the member's agents to hold their leases");
-      const [{ best_value: bestBefore }] = (await srv.db.query<{ best_value: unknown }>(`SELECT best_value FROM studies WHERE id = $1`, [studyId])) as [
-        { best_value: unknown },
-      ];
+      await waitFor(
+        () => completer.leases.length === 2 && reporter.leases.length === 1,
+        10_000,
+        "the member's agents to hold their leases",
+      );
+      const [{ best_value: bestBefore }] = (await srv.db.query<{ best_value: unknown }>(
+        `SELECT best_value FROM studies WHERE id = $1`,
+        [studyId],
+      )) as [{ best_value: unknown }];
 
       expect(await leaseTrial(srv.db, { agentId: idle, leaseTtlMs: 5_000 })).not.toBeNull();
 
@@ -255,7 +273,12 @@ describe("S13: an agent's name belongs to its token's owner", () => {
     const bobs = await seedTokenRow(srv.db, team, { userId: bob });
     const admins = await seedTokenRow(srv.db, team, { userId: admin });
     const row = async () =>
-      (await srv.db.query<{ id: string; host: string; token_id: string }>(`SELECT id, host, token_id FROM agents WHERE org_id = $1 AND name = 'gpu-box'`, [team.orgId]))[0]!;
+      (
+        await srv.db.query<{ id: string; host: string; token_id: string }>(
+          `SELECT id, host, token_id FROM agents WHERE org_id = $1 AND name = 'gpu-box'`,
+          [team.orgId],
+        )
+      )[0]!;
 
     const first = (await open(aliceFirst.token)).agent;
     expect(await register(first, "gpu-box", 1, "alice-host")).toMatchObject({ ok: true });

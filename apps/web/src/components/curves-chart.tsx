@@ -32,8 +32,22 @@ export function CurvesChart({ curves, onPick }: { curves: Curve[]; onPick?: (tri
       <ResponsiveContainer width="100%" height="100%">
         <LineChart margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
           <CartesianGrid stroke="#eef0f3" />
-          <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} allowDecimals={false} allowDuplicatedCategory={false} tick={{ fontSize: 12 }} label={{ value: "step", position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }} />
-          <YAxis type="number" domain={["auto", "auto"]} tickFormatter={(v: number) => formatValue(v)} tick={{ fontSize: 12 }} width={72} />
+          <XAxis
+            dataKey="step"
+            type="number"
+            domain={["dataMin", "dataMax"]}
+            allowDecimals={false}
+            allowDuplicatedCategory={false}
+            tick={{ fontSize: 12 }}
+            label={{ value: "step", position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }}
+          />
+          <YAxis
+            type="number"
+            domain={["auto", "auto"]}
+            tickFormatter={(v: number) => formatValue(v)}
+            tick={{ fontSize: 12 }}
+            width={72}
+          />
           {series.map((c) => {
             const on = hover?.number === c.number;
             return (

@@ -22,13 +22,23 @@ export function HistoryChart({ points, log, direction }: { points: HistoryPoint[
   const values = usable.map((p) => p.value as number);
   const logDomain: [number, number] | undefined =
     log && values.length
-      ? [10 ** Math.floor(Math.log10(Math.min(...values))), 10 ** Math.max(Math.floor(Math.log10(Math.min(...values))) + 1, Math.ceil(Math.log10(Math.max(...values))))]
+      ? [
+          10 ** Math.floor(Math.log10(Math.min(...values))),
+          10 ** Math.max(Math.floor(Math.log10(Math.min(...values))) + 1, Math.ceil(Math.log10(Math.max(...values)))),
+        ]
       : undefined;
   return (
     <ResponsiveContainer width="100%" height="100%">
       <ComposedChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
         <CartesianGrid stroke="#eef0f3" />
-        <XAxis dataKey="number" type="number" domain={["dataMin", "dataMax"]} allowDecimals={false} tick={{ fontSize: 12 }} label={{ value: "trial", position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }} />
+        <XAxis
+          dataKey="number"
+          type="number"
+          domain={["dataMin", "dataMax"]}
+          allowDecimals={false}
+          tick={{ fontSize: 12 }}
+          label={{ value: "trial", position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }}
+        />
         <YAxis
           type="number"
           scale={log ? "log" : "linear"}
@@ -37,11 +47,24 @@ export function HistoryChart({ points, log, direction }: { points: HistoryPoint[
           tick={{ fontSize: 12 }}
           width={72}
         />
-        <Tooltip formatter={(v) => (typeof v === "number" ? formatValue(v) : String(v))} labelFormatter={(l) => `trial #${String(l)}`} isAnimationActive={false} />
+        <Tooltip
+          formatter={(v) => (typeof v === "number" ? formatValue(v) : String(v))}
+          labelFormatter={(l) => `trial #${String(l)}`}
+          isAnimationActive={false}
+        />
         <Legend wrapperStyle={{ fontSize: 12 }} />
         <Scatter name="objective" dataKey="complete" fill="#6366f1" isAnimationActive={false} />
         <Scatter name="pruned" dataKey="pruned" fill="#f59e0b" isAnimationActive={false} />
-        <Line name={`best so far (${direction})`} dataKey="best" type="stepAfter" stroke="#16a34a" strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
+        <Line
+          name={`best so far (${direction})`}
+          dataKey="best"
+          type="stepAfter"
+          stroke="#16a34a"
+          strokeWidth={2}
+          dot={false}
+          connectNulls
+          isAnimationActive={false}
+        />
       </ComposedChart>
     </ResponsiveContainer>
   );

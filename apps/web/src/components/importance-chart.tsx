@@ -13,7 +13,12 @@ export function ImportanceChart({ params }: { params: Array<{ name: string; shar
         <YAxis type="category" dataKey="name" tick={{ fontSize: 12 }} width={110} />
         <Tooltip formatter={(v) => (typeof v === "number" ? percent(v) : String(v))} isAnimationActive={false} />
         <Bar dataKey="share" name="share of variance" fill="#6366f1" maxBarSize={36} isAnimationActive={false}>
-          <LabelList dataKey="share" position="right" formatter={(v: unknown) => (typeof v === "number" ? percent(v) : "")} style={{ fontSize: 12, fill: "#4b5563" }} />
+          <LabelList
+            dataKey="share"
+            position="right"
+            formatter={(v: unknown) => (typeof v === "number" ? percent(v) : "")}
+            style={{ fontSize: 12, fill: "#4b5563" }}
+          />
         </Bar>
       </BarChart>
     </ResponsiveContainer>

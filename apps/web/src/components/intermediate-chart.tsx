@@ -9,7 +9,11 @@ export function IntermediateChart({ points }: { points: { step: number; value: n
         <CartesianGrid stroke="#eef0f3" />
         <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} allowDecimals={false} tick={{ fontSize: 12 }} />
         <YAxis domain={["auto", "auto"]} tickFormatter={(v: number) => formatValue(v)} tick={{ fontSize: 12 }} width={72} />
-        <Tooltip formatter={(v) => (typeof v === "number" ? formatValue(v) : String(v))} labelFormatter={(l) => `step ${String(l)}`} isAnimationActive={false} />
+        <Tooltip
+          formatter={(v) => (typeof v === "number" ? formatValue(v) : String(v))}
+          labelFormatter={(l) => `step ${String(l)}`}
+          isAnimationActive={false}
+        />
         <Line dataKey="value" stroke="#6366f1" strokeWidth={2} dot={points.length <= 60} isAnimationActive={false} />
       </LineChart>
     </ResponsiveContainer>

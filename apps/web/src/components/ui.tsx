@@ -40,7 +40,11 @@ export function Empty({ title, children, action }: { title: string; children?: R
 }
 
 export function StateBadge({ state }: { state: string }) {
-  return <span className={`badge badge-${state}`} data-testid="state-badge">{state}</span>;
+  return (
+    <span className={`badge badge-${state}`} data-testid="state-badge">
+      {state}
+    </span>
+  );
 }
 
 /** A destructive button that asks once, inline (no browser dialog). */
@@ -89,14 +93,32 @@ export function ConfirmButton({
 }
 
 /** Shows a secret once, with a copy button and the warning that it will not be shown again. */
-export function SecretReveal({ title, value, warning, onDone, testId }: { title: string; value: string; warning: string; onDone?: () => void; testId?: string }) {
+export function SecretReveal({
+  title,
+  value,
+  warning,
+  onDone,
+  testId,
+}: {
+  title: string;
+  value: string;
+  warning: string;
+  onDone?: () => void;
+  testId?: string;
+}) {
   const [copied, setCopied] = useState(false);
   return (
     <div className="reveal" data-testid={testId ?? "secret-reveal"}>
       <strong>{title}</strong>
       <div className="muted">{warning}</div>
       <div className="secret">
-        <input readOnly value={value} onFocus={(e) => e.currentTarget.select()} data-testid={`${testId ?? "secret-reveal"}-value`} aria-label={title} />
+        <input
+          readOnly
+          value={value}
+          onFocus={(e) => e.currentTarget.select()}
+          data-testid={`${testId ?? "secret-reveal"}-value`}
+          aria-label={title}
+        />
         <button
           onClick={async () => {
             try {

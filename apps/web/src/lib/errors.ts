@@ -1,7 +1,11 @@
 /** The sentence to show for a failed call: the server's userMessage, never a stack. */
 export function userMessageOf(err: unknown): string {
   if (!err) return "";
-  const e = err as { data?: { userMessage?: unknown; code?: unknown }; message?: unknown; shape?: { data?: { userMessage?: unknown } } };
+  const e = err as {
+    data?: { userMessage?: unknown; code?: unknown };
+    message?: unknown;
+    shape?: { data?: { userMessage?: unknown } };
+  };
   const fromData = e.data?.userMessage ?? e.shape?.data?.userMessage;
   if (typeof fromData === "string" && fromData) return fromData;
   if (e.data?.code === "UNAUTHORIZED") return "Your session has ended. Sign in again.";

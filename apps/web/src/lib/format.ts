@@ -26,7 +26,14 @@ export function formatRelative(iso: string | null | undefined): string {
   const s = Math.round((Date.now() - t) / 1000);
   const future = s < 0;
   const a = Math.abs(s);
-  const [n, unit] = a < 60 ? [a, "s"] : a < 3600 ? [Math.round(a / 60), "min"] : a < 86400 ? [Math.round(a / 3600), "h"] : [Math.round(a / 86400), "d"];
+  const [n, unit] =
+    a < 60
+      ? [a, "s"]
+      : a < 3600
+        ? [Math.round(a / 60), "min"]
+        : a < 86400
+          ? [Math.round(a / 3600), "h"]
+          : [Math.round(a / 86400), "d"];
   return future ? `in ${n} ${unit}` : `${n} ${unit} ago`;
 }
 

@@ -32,7 +32,13 @@ describe("sameOriginPath: where a browser may go after sign-in", () => {
   });
 
   it("refuses the encoded forms once decoded, as the sign-in page's query string is", () => {
-    for (const encoded of ["%2F%09%2Fevil.test%2Fphish", "%2F%0A%2Fevil.test", "%2F%2Fevil.test", "%2F%5Cevil.test", "https%3A%2F%2Fevil.test"]) {
+    for (const encoded of [
+      "%2F%09%2Fevil.test%2Fphish",
+      "%2F%0A%2Fevil.test",
+      "%2F%2Fevil.test",
+      "%2F%5Cevil.test",
+      "https%3A%2F%2Fevil.test",
+    ]) {
       expect(check(decodeURIComponent(encoded)), encoded).toBe("/projects");
     }
     // Still encoded (decoded once more by nobody), it is a harmless path on our origin.

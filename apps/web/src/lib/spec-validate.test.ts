@@ -24,15 +24,31 @@ describe("study spec validation in the editor", () => {
   it("refuses an alias bomb (a 75,000-item list behind 99 aliases) before building it", () => {
     const list = `[${Array(75_000).fill("1").join(",")}]`;
     const params = Array.from({ length: 99 }, (_, i) => `  p${i + 1}: {type: categorical, choices: *a}`).join("\n");
-    const r = checkYaml(`name: bomb\nobjective: {metric: loss, direction: minimize}\nspace:\n  p0: {type: categorical, choices: &a ${list}}\n${params}\n`);
-    expect(r).toEqual({ ok: false, issues: [{ path: "(yaml)", message: "the document has more than 5000 keys and values; a study spec needs far fewer" }] });
+    const r = checkYaml(
+      `name: bomb\nobjective: {metric: loss, direction: minimize}\nspace:\n  p0: {type: categorical, choices: &a ${list}}\n${params}\n`,
+    );
+    expect(r).toEqual({
+      ok: false,
+      issues: [{ path: "(yaml)", message: "the document has more than 5000 keys and values; a study spec needs far fewer" }],
+    });
   });
 
   it("names sampler.grid_size for a grid past the point bound, as the API does", () => {
     const space = Object.fromEntries(Array.from({ length: 62 }, (_, i) => [`x${i}`, { type: "float", low: 0, high: 1 }]));
-    const r = checkSpec({ name: "g", objective: { metric: "loss", direction: "minimize" }, space, sampler: { name: "grid", grid_size: 100000 } });
+    const r = checkSpec({
+      name: "g",
+      objective: { metric: "loss", direction: "minimize" },
+      space,
+      sampler: { name: "grid", grid_size: 100000 },
+    });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.issues).toEqual([{ path: "sampler.grid_size", message: expect.stringMatching(/^the grid over 62 parameters at 100000 points per axis has about 10\^310 points/) }]);
+    if (!r.ok)
+      expect(r.issues).toEqual([
+        {
+          path: "sampler.grid_size",
+          message: expect.stringMatching(/^the grid over 62 parameters at 100000 points per axis has about 10\^310 points/),
+        },
+      ]);
   });
 
   it("rejects a document that is not a mapping", () => {
@@ -40,7 +56,11 @@ describe("study spec validation in the editor", () => {
   });
 
   it("splits a server userMessage back into field issues", () => {
-    expect(issuesFromMessage("space.lr.low: must be > 0 when log is true; budget.max_trials: Number must be greater than or equal to 1")).toEqual([
+    expect(
+      issuesFromMessage(
+        "space.lr.low: must be > 0 when log is true; budget.max_trials: Number must be greater than or equal to 1",
+      ),
+    ).toEqual([
       { path: "space.lr.low", message: "must be > 0 when log is true" },
       { path: "budget.max_trials", message: "Number must be greater than or equal to 1" },
     ]);

@@ -34,5 +34,7 @@ export function issuesFromMessage(message: string): TSpecIssue[] {
 /** The YAML as an object without validating it (for carrying an invalid spec into the form). */
 export function parseYamlLoose(text: string): { ok: true; spec: unknown } | { ok: false } {
   const doc = parseSpecYaml(text);
-  return doc.ok && doc.value && typeof doc.value === "object" && !Array.isArray(doc.value) ? { ok: true, spec: doc.value } : { ok: false };
+  return doc.ok && doc.value && typeof doc.value === "object" && !Array.isArray(doc.value)
+    ? { ok: true, spec: doc.value }
+    : { ok: false };
 }

@@ -105,7 +105,11 @@ export function writeScript(dir: string, name: string, body: string): string {
 
 export const quietLogger = { info() {}, warn() {}, error() {} };
 
-export async function startTestAgent(srv: RunLoopServer, team: Team, options: Partial<AgentOptions> & { workDir: string }): Promise<RunningAgent> {
+export async function startTestAgent(
+  srv: RunLoopServer,
+  team: Team,
+  options: Partial<AgentOptions> & { workDir: string },
+): Promise<RunningAgent> {
   const agent = await startAgent({
     server: srv.url,
     token: team.token,
@@ -124,7 +128,11 @@ export async function startTestAgent(srv: RunLoopServer, team: Team, options: Pa
   return agent;
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000, what = "condition"): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

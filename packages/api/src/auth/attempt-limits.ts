@@ -1,5 +1,11 @@
 import type { DbHandle } from "@autoglm/db/client";
-import { deleteAuthAttempts, insertAuthAttempt, listAuthAttempts, pruneAuthAttempts, type TAuthAttempt } from "@autoglm/db/queries";
+import {
+  deleteAuthAttempts,
+  insertAuthAttempt,
+  listAuthAttempts,
+  pruneAuthAttempts,
+  type TAuthAttempt,
+} from "@autoglm/db/queries";
 import { sha256Hex } from "./api-token.js";
 
 /**
@@ -31,7 +37,12 @@ export interface TSignInLimits {
   perClient: number;
 }
 
-export const DEFAULT_SIGN_IN_LIMITS: TSignInLimits = { windowMs: 15 * 60_000, perAccount: 10, perAccountHard: 100, perClient: 30 };
+export const DEFAULT_SIGN_IN_LIMITS: TSignInLimits = {
+  windowMs: 15 * 60_000,
+  perAccount: 10,
+  perAccountHard: 100,
+  perClient: 30,
+};
 
 /**
  * Sign-up limit per client (sliding). 20 an hour covers a team signing up from one office;
@@ -82,7 +93,9 @@ export function judgeSignIn(
   const waits: number[] = [];
   if (client.length >= limits.perClient) waits.push(msUntilFewer(client, limits.perClient, limits.windowMs, t));
   if (account.length >= limits.perAccount && accountClient.length >= 1) {
-    waits.push(Math.min(msUntilFewer(account, limits.perAccount, limits.windowMs, t), msUntilFewer(accountClient, 1, limits.windowMs, t)));
+    waits.push(
+      Math.min(msUntilFewer(account, limits.perAccount, limits.windowMs, t), msUntilFewer(accountClient, 1, limits.windowMs, t)),
+    );
   }
   if (account.length >= limits.perAccountHard) waits.push(msUntilFewer(account, limits.perAccountHard, limits.windowMs, t));
   if (!waits.length) return { limited: false, retryAfterSeconds: 0 };
@@ -97,7 +110,11 @@ export async function readSignInVerdict(
   now: Date,
 ): Promise<TLimitVerdict> {
   const keys = { accountKey: accountKeyOf(input.email), clientKey: clientKeyOf(input.ip) };
-  const attempts = await listAuthAttempts(handle.db, { kind: "sign_in", ...keys, since: new Date(now.getTime() - limits.windowMs) });
+  const attempts = await listAuthAttempts(handle.db, {
+    kind: "sign_in",
+    ...keys,
+    since: new Date(now.getTime() - limits.windowMs),
+  });
   return judgeSignIn(attempts, keys, limits, now);
 }
 
@@ -115,7 +132,11 @@ export async function reserveSignInAttempt(
 ): Promise<{ verdict: TLimitVerdict; attemptId: number; accountKey: string | null; clientKey: string }> {
   const keys = { accountKey: accountKeyOf(input.email), clientKey: clientKeyOf(input.ip) };
   const attemptId = await insertAuthAttempt(handle.db, { kind: "sign_in", ...keys, at: now });
-  const attempts = await listAuthAttempts(handle.db, { kind: "sign_in", ...keys, since: new Date(now.getTime() - limits.windowMs) });
+  const attempts = await listAuthAttempts(handle.db, {
+    kind: "sign_in",
+    ...keys,
+    since: new Date(now.getTime() - limits.windowMs),
+  });
   const verdict = judgeSignIn(
     attempts.filter((a) => a.id !== attemptId),
     keys,
@@ -124,7 +145,8 @@ export async function reserveSignInAttempt(
   );
   if (verdict.limited) await deleteAuthAttempts(handle.db, [attemptId]);
   // Old rows are garbage; about one attempt in 100 sweeps them (no timer needed).
-  if (Math.random() < 0.01) await pruneAuthAttempts(handle.db, new Date(now.getTime() - Math.max(limits.windowMs, DEFAULT_SIGN_UP_LIMIT.windowMs)));
+  if (Math.random() < 0.01)
+    await pruneAuthAttempts(handle.db, new Date(now.getTime() - Math.max(limits.windowMs, DEFAULT_SIGN_UP_LIMIT.windowMs)));
   return { verdict, attemptId, ...keys };
 }
 
@@ -138,7 +160,9 @@ export async function reserveSignUpAttempt(
   const clientKey = clientKeyOf(input.ip);
   const attemptId = await insertAuthAttempt(handle.db, { kind: "sign_up", accountKey: null, clientKey, at: now });
   const since = new Date(now.getTime() - limit.windowMs);
-  const others = (await listAuthAttempts(handle.db, { kind: "sign_up", accountKey: null, clientKey, since })).filter((a) => a.id !== attemptId);
+  const others = (await listAuthAttempts(handle.db, { kind: "sign_up", accountKey: null, clientKey, since })).filter(
+    (a) => a.id !== attemptId,
+  );
   if (others.length < limit.limit) return { limited: false, retryAfterSeconds: 0 };
   await deleteAuthAttempts(handle.db, [attemptId]);
   const wait = msUntilFewer(

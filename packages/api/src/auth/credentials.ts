@@ -60,6 +60,7 @@ export async function authenticateCredentials(
   }
   // This client knows the password: its own failures on the account were typos, not attacks.
   await deleteAuthAttempts(handle.db, [attempt.attemptId]);
-  if (attempt.accountKey) await clearAuthAttempts(handle.db, { kind: "sign_in", accountKey: attempt.accountKey, clientKey: attempt.clientKey });
+  if (attempt.accountKey)
+    await clearAuthAttempts(handle.db, { kind: "sign_in", accountKey: attempt.accountKey, clientKey: attempt.clientKey });
   return { id: user.id, email: user.email, name: user.name, sessionVersion: user.sessionVersion };
 }

@@ -5,7 +5,12 @@ import { hash, verify } from "@node-rs/argon2";
  * CI machine, memory-hard so a GPU farm gains little. Parameters live in the encoded hash,
  * so raising them later re-hashes nobody and breaks nobody.
  */
-const OPTIONS = { algorithm: 2 /* Algorithm.Argon2id (a const enum) */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const OPTIONS = {
+  algorithm: 2 /* Algorithm.Argon2id (a const enum) */,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
 
 export async function hashPassword(password: string): Promise<string> {
   return hash(password, OPTIONS);

@@ -1,5 +1,12 @@
 import type { DbHandle } from "@autoglm/db/client";
-import { findLiveUserSession, findUserById, insertUserSession, isUuid, pruneUserSessions, revokeUserSession } from "@autoglm/db/queries";
+import {
+  findLiveUserSession,
+  findUserById,
+  insertUserSession,
+  isUuid,
+  pruneUserSessions,
+  revokeUserSession,
+} from "@autoglm/db/queries";
 import type { TAuthenticatedUser } from "./credentials.js";
 
 /** 30 days, like the API token default; the cookie's JWT carries the same expiry. */

@@ -50,7 +50,11 @@ export async function clearAuthAttempts(
   await db
     .delete(authAttempts)
     .where(
-      and(eq(authAttempts.kind, input.kind), eq(authAttempts.accountKey, input.accountKey), eq(authAttempts.clientKey, input.clientKey)),
+      and(
+        eq(authAttempts.kind, input.kind),
+        eq(authAttempts.accountKey, input.accountKey),
+        eq(authAttempts.clientKey, input.clientKey),
+      ),
     );
 }
 

@@ -65,10 +65,7 @@ export async function lockMemberships(db: DbOrTx, orgId: string): Promise<void> 
   await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, orgId)).for("update");
 }
 
-export async function updateMemberRole(
-  db: DbOrTx,
-  input: { orgId: string; userId: string; role: TRole },
-): Promise<boolean> {
+export async function updateMemberRole(db: DbOrTx, input: { orgId: string; userId: string; role: TRole }): Promise<boolean> {
   const rows = await db
     .update(memberships)
     .set({ role: input.role })
@@ -129,10 +126,7 @@ export async function findInvitationByHash(db: DbOrTx, tokenHash: string) {
   return rows[0] ?? null;
 }
 
-export async function markInvitationAccepted(
-  db: DbOrTx,
-  input: { id: string; userId: string; at: Date },
-): Promise<boolean> {
+export async function markInvitationAccepted(db: DbOrTx, input: { id: string; userId: string; at: Date }): Promise<boolean> {
   const rows = await db
     .update(invitations)
     .set({ acceptedAt: input.at, acceptedBy: input.userId })

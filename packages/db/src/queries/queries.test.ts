@@ -41,7 +41,11 @@ async function org(tag: string) {
   const o = await insertOrgWithOwner(db.db, { name: tag, slug: slugify(tag), ownerId: u!.id });
   const p1 = (await insertProject(db.db, { orgId: o.id }, { name: "one", slug: "one", description: null }))!;
   const p2 = (await insertProject(db.db, { orgId: o.id }, { name: "two", slug: "two", description: null }))!;
-  const s = await insertStudy(db.db, { orgId: o.id }, { projectId: p1.id, name: "s", spec: {}, direction: "minimize", metric: "m", createdBy: u!.id });
+  const s = await insertStudy(
+    db.db,
+    { orgId: o.id },
+    { projectId: p1.id, name: "s", spec: {}, direction: "minimize", metric: "m", createdBy: u!.id },
+  );
   const t = await insertTrial(db.db, { orgId: o.id, studyId: s.id, number: 0, state: "running", params: { x: 1 } });
   return { userId: u!.id, orgId: o.id, p1: p1.id, p2: p2.id, studyId: s.id, trialId: t.id };
 }
@@ -80,7 +84,16 @@ describe("tenant-scoped queries", () => {
   it("last_used_at is written at most once per throttle window; revoke is org- and owner-scoped", async () => {
     const a = await org("gamma");
     const b = await org("delta");
-    const tok = await insertToken(db.db, { orgId: a.orgId, userId: a.userId, name: "t", prefix: "agl_abcd", tokenHash: "h-gamma", scopes: ["read"], projectId: null, expiresAt: null });
+    const tok = await insertToken(db.db, {
+      orgId: a.orgId,
+      userId: a.userId,
+      name: "t",
+      prefix: "agl_abcd",
+      tokenHash: "h-gamma",
+      scopes: ["read"],
+      projectId: null,
+      expiresAt: null,
+    });
     const t0 = new Date("2030-01-01T00:00:00Z");
     await touchTokenLastUsed(db.db, { id: tok.id, now: t0, throttleMs: 60_000 });
     await touchTokenLastUsed(db.db, { id: tok.id, now: new Date(t0.getTime() + 30_000), throttleMs: 60_000 });

@@ -44,9 +44,7 @@ export async function listTokens(db: DbOrTx, input: { orgId: string; userId?: st
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(
-      and(eq(apiTokens.orgId, input.orgId), input.userId ? eq(apiTokens.userId, input.userId) : undefined),
-    )
+    .where(and(eq(apiTokens.orgId, input.orgId), input.userId ? eq(apiTokens.userId, input.userId) : undefined))
     .orderBy(desc(apiTokens.createdAt));
 }
 
@@ -80,10 +78,7 @@ export async function revokeToken(
 }
 
 /** Deletes a user's tokens of one name (the server's own, re-issued at each start); returns their ids. */
-export async function deleteTokensNamed(
-  db: DbOrTx,
-  input: { orgId: string; userId: string; name: string },
-): Promise<string[]> {
+export async function deleteTokensNamed(db: DbOrTx, input: { orgId: string; userId: string; name: string }): Promise<string[]> {
   const rows = await db
     .delete(apiTokens)
     .where(and(eq(apiTokens.orgId, input.orgId), eq(apiTokens.userId, input.userId), eq(apiTokens.name, input.name)))
@@ -95,10 +90,7 @@ export async function deleteTokensNamed(
  * Records use, at most once per `throttleMs` per token: the WHERE makes the write a no-op
  * inside the window, so a busy token costs one UPDATE a minute, not one per request.
  */
-export async function touchTokenLastUsed(
-  db: DbOrTx,
-  input: { id: string; now: Date; throttleMs: number },
-): Promise<void> {
+export async function touchTokenLastUsed(db: DbOrTx, input: { id: string; now: Date; throttleMs: number }): Promise<void> {
   const cutoff = new Date(input.now.getTime() - input.throttleMs);
   await db
     .update(apiTokens)

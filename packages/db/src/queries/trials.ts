@@ -34,7 +34,9 @@ export async function lockTrial(db: DbOrTx, scope: TenantScope, trialId: string)
 }
 
 /** [step, value] lists per trial, in the rows' order. */
-function pointsByTrial(rows: ReadonlyArray<{ trialId: string; step: number; value: number }>): Map<string, Array<[number, number]>> {
+function pointsByTrial(
+  rows: ReadonlyArray<{ trialId: string; step: number; value: number }>,
+): Map<string, Array<[number, number]>> {
   const byTrial = new Map<string, Array<[number, number]>>();
   for (const r of rows) {
     let list = byTrial.get(r.trialId);
@@ -236,9 +238,7 @@ export async function listFinishedTrials(db: DbOrTx, scope: TenantScope, studyId
       finishedAt: trials.finishedAt,
     })
     .from(trials)
-    .where(
-      and(trialScopeWhere(scope), eq(trials.studyId, studyId), inArray(trials.state, ["complete", "pruned", "failed"])),
-    )
+    .where(and(trialScopeWhere(scope), eq(trials.studyId, studyId), inArray(trials.state, ["complete", "pruned", "failed"])))
     .orderBy(asc(trials.finishedAt), asc(trials.number))
     .limit(100_000);
 }
@@ -272,7 +272,9 @@ export async function listStudyCurves(
   scope: TenantScope,
   studyId: string,
   opts: { maxTrials: number; maxPoints: number },
-): Promise<Array<{ trialId: string; number: number; state: TTrialState; endReason: string | null; points: Array<[number, number]> }>> {
+): Promise<
+  Array<{ trialId: string; number: number; state: TTrialState; endReason: string | null; points: Array<[number, number]> }>
+> {
   const picked = await db
     .select({ id: trials.id, number: trials.number, state: trials.state, endReason: trials.endReason })
     .from(trials)
@@ -289,7 +291,12 @@ export async function listStudyCurves(
       n: sql<number>`count(*) over (partition by ${trialValues.trialId})`.as("n"),
     })
     .from(trialValues)
-    .where(inArray(trialValues.trialId, picked.map((p) => p.id)))
+    .where(
+      inArray(
+        trialValues.trialId,
+        picked.map((p) => p.id),
+      ),
+    )
     .as("ranked");
   const stride = sql`greatest(1, ceil(${ranked.n}::float8 / ${opts.maxPoints})::int)`;
   const rows = await db

@@ -22,11 +22,7 @@ export async function insertUser(
   db: DbOrTx,
   input: { email: string; name: string; passwordHash: string },
 ): Promise<TUserRow | null> {
-  const rows = await db
-    .insert(users)
-    .values(input)
-    .onConflictDoNothing()
-    .returning();
+  const rows = await db.insert(users).values(input).onConflictDoNothing().returning();
   return rows[0] ?? null;
 }
 
@@ -70,10 +66,7 @@ export async function listOrgsOfUser(db: DbOrTx, userId: string): Promise<TUserO
     .orderBy(organizations.createdAt);
 }
 
-export async function findMembership(
-  db: DbOrTx,
-  input: { orgId: string; userId: string },
-): Promise<{ role: TRole } | null> {
+export async function findMembership(db: DbOrTx, input: { orgId: string; userId: string }): Promise<{ role: TRole } | null> {
   const rows = await db
     .select({ role: memberships.role })
     .from(memberships)

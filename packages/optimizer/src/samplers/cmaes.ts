@@ -1,5 +1,5 @@
 import { hashSeed, Rng } from "../rng.js";
-import { fromUnit, isActive, sampleDim, toUnit, type CompiledSpace, type Dim, type TParams } from "../space.js";
+import { fromUnit, isActive, sampleDim, toUnit, type Dim, type TParams } from "../space.js";
 import type { SampleContext, Sampler, TrialView } from "../trial.js";
 import { countFinished, startupSample } from "./startup.js";
 
@@ -141,7 +141,8 @@ class CmaState {
       for (let j = 0; j < d; j++) {
         let rank = 0;
         for (let q = 0; q < k; q++) rank += (w[q]! / wsum) * ys[q]![i]! * ys[q]![j]!;
-        this.C[i * d + j] = (1 - c1 - cmu) * this.C[i * d + j]! + c1 * (this.pc[i]! * this.pc[j]! + dh * this.C[i * d + j]!) + cmu * rank;
+        this.C[i * d + j] =
+          (1 - c1 - cmu) * this.C[i * d + j]! + c1 * (this.pc[i]! * this.pc[j]! + dh * this.C[i * d + j]!) + cmu * rank;
       }
     this.sigma *= Math.exp(Math.min(1, (cs / ds) * (psNorm / chiN - 1)));
     this.sigma = Math.min(this.sigma, 1);
@@ -205,7 +206,8 @@ export class CmaesSampler implements Sampler {
 
   sample(ctx: SampleContext): TParams {
     const numDims = ctx.space.dims.filter((d) => d.type !== "categorical");
-    if (numDims.length === 0 || (this.o.startAfter === undefined && countFinished(ctx) < this.o.nStartupTrials)) return startupSample(ctx, Math.max(1, this.o.nStartupTrials));
+    if (numDims.length === 0 || (this.o.startAfter === undefined && countFinished(ctx) < this.o.nStartupTrials))
+      return startupSample(ctx, Math.max(1, this.o.nStartupTrials));
     const state = replay(ctx, numDims, this.o);
     const x = state.sample(ctx.rng);
     const byName = new Map(numDims.map((d, i) => [d.name, x[i]!]));
@@ -222,8 +224,10 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
   const d = numDims.length;
   const trials = ctx.trials;
   const startup = Math.min(o.startAfter ?? o.nStartupTrials, trials.length);
-  const encode = (t: TrialView): Float64Array => Float64Array.from(numDims, (dim) => (dim.name in t.params ? toUnit(dim, t.params[dim.name]!) : 0.5));
-  const loss = (t: TrialView): number | null => (t.state === "complete" && t.loss ? t.loss[0]! : t.state === "pruned" ? Infinity : null);
+  const encode = (t: TrialView): Float64Array =>
+    Float64Array.from(numDims, (dim) => (dim.name in t.params ? toUnit(dim, t.params[dim.name]!) : 0.5));
+  const loss = (t: TrialView): number | null =>
+    t.state === "complete" && t.loss ? t.loss[0]! : t.state === "pruned" ? Infinity : null;
   const minStd = Float64Array.from(numDims, (dim) => (Number.isFinite(dim.size) ? 0.5 / dim.size : 0));
   const baseLambda = o.popsize ?? 4 + Math.floor(3 * Math.log(d));
   // Start at the best startup trial; after a hand-over, with a step size from the spread of the best tenth.
@@ -255,7 +259,10 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
     const gen = rest.slice(i, i + state.lambda);
     if (gen.some((t) => t.state === "running")) break; // wait: sample from the current distribution
     i += state.lambda;
-    const scored = gen.map((t) => ({ x: encode(t), l: loss(t) })).filter((s) => s.l !== null) as Array<{ x: Float64Array; l: number }>;
+    const scored = gen.map((t) => ({ x: encode(t), l: loss(t) })).filter((s) => s.l !== null) as Array<{
+      x: Float64Array;
+      l: number;
+    }>;
     if (scored.length < 2) continue;
     scored.sort((a, b) => a.l - b.l);
     const genBest = scored[0]!.l;
@@ -263,7 +270,10 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
       state.bestLoss = genBest;
       state.stale = 0;
     } else state.stale++;
-    state.update(scored.map((s) => s.x), minStd);
+    state.update(
+      scored.map((s) => s.x),
+      minStd,
+    );
     const spread = scored[scored.length - 1]!.l - scored[0]!.l;
     const stalled =
       state.sigma * Math.max(...state.D) < 1e-8 ||

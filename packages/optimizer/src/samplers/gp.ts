@@ -35,7 +35,15 @@ export interface KernelParams {
   noise: number;
 }
 
-function sqDist(a: Float64Array, ia: number, b: Float64Array, ib: number, dim: number, isCat: boolean[], w: Float64Array): number {
+function sqDist(
+  a: Float64Array,
+  ia: number,
+  b: Float64Array,
+  ib: number,
+  dim: number,
+  isCat: boolean[],
+  w: Float64Array,
+): number {
   let r2 = 0;
   for (let d = 0; d < dim; d++) {
     const u = a[ia + d]!;
@@ -319,7 +327,13 @@ export class GpSampler implements Sampler {
     if (countFinished(ctx) < this.o.nStartupTrials) return startupSample(ctx, this.o.nStartupTrials);
     const obs = observations(ctx.trials);
     if (obs.length < 2) return startupSample(ctx, this.o.nStartupTrials);
-    return proposeGp(ctx.space, obs, ctx.trials.filter((t) => t.state === "running"), this.o, ctx.rng);
+    return proposeGp(
+      ctx.space,
+      obs,
+      ctx.trials.filter((t) => t.state === "running"),
+      this.o,
+      ctx.rng,
+    );
   }
 }
 
@@ -355,7 +369,12 @@ export function proposeGp(
   obs.forEach((ob, i) => encode(space, ob.t.params, x, i * dim));
   const y = Float64Array.from(raw, (v) => (v - mu) / sdY);
   const full: GpData = { x, y, n, dim, isCat };
-  const params = fitKernelBounded(full, raw, obs.map((q) => q.t.id), o.maxFitPoints);
+  const params = fitKernelBounded(
+    full,
+    raw,
+    obs.map((q) => q.t.id),
+    o.maxFitPoints,
+  );
   let post = new Posterior(full, params);
   let best = Infinity;
   for (let i = 0; i < n; i++) best = Math.min(best, y[i]!);
@@ -374,7 +393,13 @@ export function proposeGp(
     });
     post = new Posterior({ x: x2, y: y2, n: n + nr, dim, isCat }, params);
   }
-  return maximizeAcquisition(space, post, best, obs.map((q, i) => ({ z: x.subarray(i * dim, (i + 1) * dim), y: y[i]! })), rng);
+  return maximizeAcquisition(
+    space,
+    post,
+    best,
+    obs.map((q, i) => ({ z: x.subarray(i * dim, (i + 1) * dim), y: y[i]! })),
+    rng,
+  );
 }
 
 function maximizeAcquisition(

@@ -1,5 +1,15 @@
 import { hashSeed } from "../rng.js";
-import { compileSpace, completeParams, gridValue, type TSpace, paramsKey, type CompiledSpace, type Dim, type TParams, type TParamValue } from "../space.js";
+import {
+  compileSpace,
+  completeParams,
+  gridValue,
+  type TSpace,
+  paramsKey,
+  type CompiledSpace,
+  type Dim,
+  type TParams,
+  type TParamValue,
+} from "../space.js";
 import type { SampleContext, Sampler } from "../trial.js";
 
 /** The values a dim takes on the grid: every discrete value (thinned to gridSize if more), or gridSize evenly spaced points. */
@@ -11,7 +21,9 @@ export function gridAxis(d: Dim, gridSize: number): TParamValue[] {
     // Endpoints included, evenly spaced in the (log) coordinate.
     const u = gridSize === 1 ? 0.5 : k / (gridSize - 1);
     const t = d.log ? Math.log(d.low) + u * (Math.log(d.high) - Math.log(d.low)) : d.low + u * (d.high - d.low);
-    out.push(d.step === null ? Math.min(d.high, Math.max(d.low, d.log ? Math.exp(t) : t)) : gridValue(d, Math.round(u * (d.size - 1))));
+    out.push(
+      d.step === null ? Math.min(d.high, Math.max(d.low, d.log ? Math.exp(t) : t)) : gridValue(d, Math.round(u * (d.size - 1))),
+    );
   }
   return [...new Set(out)];
 }
@@ -114,7 +126,10 @@ export class GridSampler implements Sampler {
 
   sample(ctx: SampleContext): TParams {
     const axes = this.axes(ctx.space);
-    const order = gridOrder(ctx.seed, axes.map((ax) => ax.length));
+    const order = gridOrder(
+      ctx.seed,
+      axes.map((ax) => ax.length),
+    );
     const seen = new Set(ctx.trials.map((t) => paramsKey(t.params)));
     const at = (k: number): TParams => {
       const digits = order(k);
@@ -122,7 +137,10 @@ export class GridSampler implements Sampler {
       ctx.space.dims.forEach((d, j) => choice.set(d.name, axes[j]![digits[j]!]!));
       return completeParams(ctx.space, (d) => choice.get(d.name)!);
     };
-    const limit = Math.min(axes.reduce((n, ax) => n * ax.length, 1), 1_000_000);
+    const limit = Math.min(
+      axes.reduce((n, ax) => n * ax.length, 1),
+      1_000_000,
+    );
     for (let k = 0; k < limit; k++) {
       const p = at(k);
       if (!seen.has(paramsKey(p))) return p;

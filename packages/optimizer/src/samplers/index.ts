@@ -25,7 +25,8 @@ export function intOption(cfg: object, key: string, def: number, min: number, ma
 export function numOption(cfg: object, key: string, def: number, min: number, max: number): number {
   const v = (cfg as Record<string, unknown>)[key];
   if (v === undefined) return def;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) bad(`sampler.${key}: must be a number in [${min}, ${max}] (got ${JSON.stringify(v)})`);
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max)
+    bad(`sampler.${key}: must be a number in [${min}, ${max}] (got ${JSON.stringify(v)})`);
   return v as number;
 }
 

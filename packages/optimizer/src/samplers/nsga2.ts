@@ -57,7 +57,9 @@ function elite(trials: TrialView[], size: number): Ranked[] {
   for (let r = 0; r <= maxRank && out.length < size; r++) {
     const idx = rank.map((x, i) => (x === r ? i : -1)).filter((i) => i >= 0);
     const cd = crowdingDistance(idx.map((i) => pts[i]!));
-    const front = idx.map((i, k) => ({ t: trials[i]!, rank: r, crowd: cd[k]! })).sort((x, y) => y.crowd - x.crowd || x.t.id - y.t.id);
+    const front = idx
+      .map((i, k) => ({ t: trials[i]!, rank: r, crowd: cd[k]! }))
+      .sort((x, y) => y.crowd - x.crowd || x.t.id - y.t.id);
     out.push(...front.slice(0, size - out.length));
   }
   return out;

@@ -90,7 +90,14 @@ describe("tpe", () => {
       intermediate: inter,
     });
     const ranked = rankTrials(
-      [t(0, "pruned", null, [[3, 9]]), t(1, "complete", 5), t(2, "running", null), t(3, "complete", 1), t(4, "pruned", null, [[7, 20]]), t(5, "failed", null)],
+      [
+        t(0, "pruned", null, [[3, 9]]),
+        t(1, "complete", 5),
+        t(2, "running", null),
+        t(3, "complete", 1),
+        t(4, "pruned", null, [[7, 20]]),
+        t(5, "failed", null),
+      ],
       true,
     );
     expect(ranked.map((x) => x.id)).toEqual([3, 1, 4, 0, 2]);
@@ -115,7 +122,8 @@ describe("tpe", () => {
     const opt = createOptimizer({ space, sampler: { name: "tpe", seed: 9, nStartupTrials: 0 } });
     // History: low x complete and good; high x pruned early.
     for (let i = 0; i < 20; i++) opt.addTrial({ id: i, params: { x: i / 40 }, state: "complete", value: 1 + i / 40 });
-    for (let i = 0; i < 20; i++) opt.addTrial({ id: 20 + i, params: { x: 0.5 + i / 40 }, state: "pruned", value: null, intermediate: [[1, 0.1]] });
+    for (let i = 0; i < 20; i++)
+      opt.addTrial({ id: 20 + i, params: { x: 0.5 + i / 40 }, state: "pruned", value: null, intermediate: [[1, 0.1]] });
     const xs = [0, 1, 2, 3, 4, 5].map(() => opt.ask().params.x as number);
     expect(xs.filter((x) => x < 0.5).length).toBeGreaterThanOrEqual(5);
   });
@@ -161,7 +169,10 @@ describe("grid", () => {
     expect(other.ask().params).not.toEqual(createOptimizer({ space, sampler: { name: "grid", seed: 5 } }).ask().params);
   });
   it("puts gridSize evenly spaced points on a continuous axis, log-aware", () => {
-    const opt = createOptimizer({ space: { lr: { type: "float", low: 1e-4, high: 1, log: true } }, sampler: { name: "grid", seed: 0, gridSize: 5 } });
+    const opt = createOptimizer({
+      space: { lr: { type: "float", low: 1e-4, high: 1, log: true } },
+      sampler: { name: "grid", seed: 0, gridSize: 5 },
+    });
     const vals = [0, 1, 2, 3, 4].map(() => opt.ask().params.lr as number).sort((a, b) => a - b);
     [1e-4, 1e-3, 1e-2, 1e-1, 1].forEach((v, i) => expect(vals[i]).toBeCloseTo(v, 12));
   });
@@ -180,7 +191,10 @@ describe("grid", () => {
     const opt = createOptimizer({ space, sampler: { name: "grid", seed: 3, gridSize: 100_000 } });
     // A sampler that loops forever would block the worker past any test timeout; vm's
     // watchdog interrupts synchronous code, so a hang fails here instead of stalling the run.
-    const asked = runInNewContext("ask3()", { ask3: () => [0, 1, 2].map(() => opt.ask().params) }, { timeout: 30_000 }) as Record<string, number>[];
+    const asked = runInNewContext("ask3()", { ask3: () => [0, 1, 2].map(() => opt.ask().params) }, { timeout: 30_000 }) as Record<
+      string,
+      number
+    >[];
     expect(new Set(asked.map((p) => JSON.stringify(p))).size).toBe(3);
     for (const p of asked) {
       expect(Object.keys(p)).toHaveLength(62);
@@ -192,7 +206,11 @@ describe("grid", () => {
 describe("nsga2", () => {
   it("approaches the Pareto front of a two-objective problem", () => {
     const space: TSpace = { x: { type: "float", low: -4, high: 4 }, y: { type: "float", low: -4, high: 4 } };
-    const opt = createOptimizer({ space, direction: ["minimize", "minimize"], sampler: { name: "nsga2", seed: 3, populationSize: 20 } });
+    const opt = createOptimizer({
+      space,
+      direction: ["minimize", "minimize"],
+      sampler: { name: "nsga2", seed: 3, populationSize: 20 },
+    });
     for (let i = 0; i < 300; i++) {
       const t = opt.ask();
       const x = t.params.x as number;
@@ -202,7 +220,9 @@ describe("nsga2", () => {
     const front = opt.bestTrials();
     expect(front.length).toBeGreaterThan(10);
     // On the true front y = 0 and 0 <= x <= 2.
-    const offFront = front.filter((b) => Math.abs(b.params.y as number) > 0.3 || (b.params.x as number) < -0.3 || (b.params.x as number) > 2.3);
+    const offFront = front.filter(
+      (b) => Math.abs(b.params.y as number) > 0.3 || (b.params.x as number) < -0.3 || (b.params.x as number) > 2.3,
+    );
     expect(offFront.length).toBeLessThanOrEqual(front.length / 5);
   });
 });
@@ -217,7 +237,10 @@ describe("auto", () => {
     expect(chooseAuto(cont, 1, 800)).toBe("cmaes");
     expect(chooseAuto(cont, 2, 10)).toBe("tpe");
     expect(chooseAuto(cont, 2, 800)).toBe("nsga2");
-    const cat = compileSpace({ a: { type: "categorical", choices: [...Array(12).keys()] }, x: { type: "float", low: 0, high: 1 } });
+    const cat = compileSpace({
+      a: { type: "categorical", choices: [...Array(12).keys()] },
+      x: { type: "float", low: 0, high: 1 },
+    });
     expect(chooseAuto(cat, 1, 40)).toBe("tpe");
     const mixed = compileSpace({ a: { type: "categorical", choices: [1, 2] }, x: { type: "float", low: 0, high: 1 } });
     expect(chooseAuto(mixed, 1, 800)).toBe("tpe");

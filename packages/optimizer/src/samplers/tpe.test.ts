@@ -27,7 +27,9 @@ describe("tpe speed-ups change no decision", () => {
       // g as the sampler builds it (per-observation bandwidths), and with shared ones.
       const g = buildMixture(dims, above, nAbove, 1, undefined, rep % 2 === 0);
       const l = buildMixture(dims, below, nBelow, 1, undefined, false, 1);
-      const cands = Array.from({ length: 48 }, () => Array.from({ length: 5 }, () => Math.min(1, Math.max(0, 0.3 + 0.15 * rng.normal()))));
+      const cands = Array.from({ length: 48 }, () =>
+        Array.from({ length: 5 }, () => Math.min(1, Math.max(0, 0.3 + 0.15 * rng.normal()))),
+      );
       const scores = cands.map((x) => logDensity(l, x) - logDensity(g, x));
       let full = 0;
       for (let c = 1; c < cands.length; c++) if (scores[c]! > scores[full]!) full = c;
@@ -77,7 +79,13 @@ describe("tpe speed-ups change no decision", () => {
     for (let i = 0; i < 300; i++) {
       // Ties on purpose (rounded losses) so the id tie-break matters.
       const state = rng.random() < 0.1 ? "failed" : "complete";
-      trials.push({ id: i, params: {}, state, loss: state === "complete" ? [Math.round(rng.random() * 50)] : null, intermediate: [] });
+      trials.push({
+        id: i,
+        params: {},
+        state,
+        loss: state === "complete" ? [Math.round(rng.random() * 50)] : null,
+        intermediate: [],
+      });
       const fresh = rankTrials(trials, false).map((t) => t.id);
       expect(rankTrials(trials, false, order).map((t) => t.id)).toEqual(fresh);
     }
@@ -106,7 +114,9 @@ describe("tpe on known cases", () => {
       k: { type: "int", low: 0, high: 20, when: { kind: "a" } },
     } as const;
     const f = (p: Record<string, unknown>): number =>
-      p.kind === "a" ? 10 * ((p.x as number) - 0.37) ** 2 + 0.05 * ((p.k as number) - 13) ** 2 : 0.5 + 10 * ((p.x as number) - 0.6) ** 2;
+      p.kind === "a"
+        ? 10 * ((p.x as number) - 0.37) ** 2 + 0.05 * ((p.k as number) - 13) ** 2
+        : 0.5 + 10 * ((p.x as number) - 0.6) ** 2;
     let onOptimum = 0;
     for (let seed = 0; seed < 20; seed++) {
       const opt = createOptimizer({ space, sampler: { name: "tpe", seed } });

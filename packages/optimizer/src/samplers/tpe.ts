@@ -110,7 +110,8 @@ export class TpeSampler implements Sampler {
   sample(ctx: SampleContext): TParams {
     if (countFinished(ctx) < this.o.nStartupTrials) return startupSample(ctx, this.o.nStartupTrials);
     const ranked = rankTrials(ctx.trials, this.o.constantLiar, this.order);
-    if (this.groups?.space !== ctx.space) this.groups = { space: ctx.space, groups: makeGroups(ctx.space, this.o.multivariate, this.o.group) };
+    if (this.groups?.space !== ctx.space)
+      this.groups = { space: ctx.space, groups: makeGroups(ctx.space, this.o.multivariate, this.o.group) };
     const groups = this.groups.groups;
     const params: TParams = {};
     for (const g of groups) {
@@ -377,7 +378,15 @@ function argsortUnit(mu: Float64Array, n: number, nd: number, j: number): Int32A
 }
 
 /** role: 0 for g (above), 1 for l (below): which scratch slots the mixture uses. */
-export function buildMixture(dims: Dim[], mu: Float64Array, n: number, priorWeight: number, sdAll?: number[], univariate = false, role: 0 | 1 = 0): Mixture {
+export function buildMixture(
+  dims: Dim[],
+  mu: Float64Array,
+  n: number,
+  priorWeight: number,
+  sdAll?: number[],
+  univariate = false,
+  role: 0 | 1 = 0,
+): Mixture {
   const nd = dims.length;
   const isCat = dims.map((d) => d.type === "categorical");
   const nNum = isCat.filter((c) => !c).length;
@@ -444,7 +453,8 @@ export function buildMixture(dims: Dim[], mu: Float64Array, n: number, priorWeig
       const m = mu[i * nd + j]!;
       const sg = shared ? sharedSigma[j]! : sigma[i * nd + j]!;
       // The truncation mass is 1 to double precision when both bounds are > 8.5 sigma away.
-      if (!(m > 8.5 * sg && 1 - m > 8.5 * sg)) mass *= Math.max(1e-300, 1 - 0.5 * erfcPos((1 - m) / (SQRT2 * sg)) - 0.5 * erfcPos(m / (SQRT2 * sg)));
+      if (!(m > 8.5 * sg && 1 - m > 8.5 * sg))
+        mass *= Math.max(1e-300, 1 - 0.5 * erfcPos((1 - m) / (SQRT2 * sg)) - 0.5 * erfcPos(m / (SQRT2 * sg)));
       if ((k & 63) === 63) {
         b -= Math.log(mass);
         mass = 1;
@@ -642,7 +652,14 @@ export function argmaxRatio(l: Mixture, g: Mixture, cands: number[][]): number {
   return bestIdx;
 }
 
-function sampleGroup(dims: Dim[], below: TrialView[], above: TrialView[], o: TpeOptions, rng: Rng, proportional = false): TParams {
+function sampleGroup(
+  dims: Dim[],
+  below: TrialView[],
+  above: TrialView[],
+  o: TpeOptions,
+  rng: Rng,
+  proportional = false,
+): TParams {
   const muAbove = coordsOf(dims, above, Slot.AboveMu);
   const muBelow = coordsOf(dims, below, Slot.BelowMu);
   // g, the density of the poorer trials, takes per-observation bandwidths (gapBandwidths):
@@ -654,7 +671,14 @@ function sampleGroup(dims: Dim[], below: TrialView[], above: TrialView[], o: Tpe
   // local basin (levy6, hartmann3). Measured over 200 seeds on the suite and on both held-out
   // batches (BENCHMARKS.md, bench/NOTES.md); l keeps Scott's shared bandwidth, which converges
   // finely.
-  const g = buildMixture(dims, muAbove, above.length, o.priorWeight, undefined, !o.multivariate || o.gBandwidth === "observation");
+  const g = buildMixture(
+    dims,
+    muAbove,
+    above.length,
+    o.priorWeight,
+    undefined,
+    !o.multivariate || o.gBandwidth === "observation",
+  );
   // Spread of every observation per dim (below first, then above: the floor of l's bandwidth).
   const nd = dims.length;
   const nAll = below.length + above.length;

@@ -30,8 +30,24 @@ describe("metric lines", () => {
 
 describe("event schemas", () => {
   it("has one schema per agent event, each strict and versioned", () => {
-    expect(Object.keys(AGENT_EVENT_SCHEMAS).sort()).toEqual(["agent:heartbeat", "agent:ready", "agent:register", "trial:complete", "trial:metric"]);
-    const reg = { v: 1, name: "gpu-1", host: "h", cpuCores: 8, memoryMb: 1024, gpus: [], labels: { zone: "a" }, maxTrials: 1, running: [] };
+    expect(Object.keys(AGENT_EVENT_SCHEMAS).sort()).toEqual([
+      "agent:heartbeat",
+      "agent:ready",
+      "agent:register",
+      "trial:complete",
+      "trial:metric",
+    ]);
+    const reg = {
+      v: 1,
+      name: "gpu-1",
+      host: "h",
+      cpuCores: 8,
+      memoryMb: 1024,
+      gpus: [],
+      labels: { zone: "a" },
+      maxTrials: 1,
+      running: [],
+    };
     expect(ZAgentRegister.safeParse(reg).success).toBe(true);
     expect(ZAgentRegister.safeParse({ ...reg, v: 2 }).success).toBe(false);
     expect(ZAgentRegister.safeParse({ ...reg, token: "agl_x" }).success).toBe(false);
@@ -40,8 +56,30 @@ describe("event schemas", () => {
     expect(ZTrialMetric.safeParse(metric).success).toBe(true);
     expect(ZTrialMetric.safeParse({ ...metric, points: [] }).success).toBe(false);
     expect(ZTrialMetric.safeParse({ ...metric, points: [{ step: 0, metrics: { loss: Infinity } }] }).success).toBe(false);
-    expect(ZTrialComplete.safeParse({ v: 1, trialId: ID, attempt: 1, leaseToken: ID, seq: 1, outcome: "complete", exitCode: 0, signal: null }).success).toBe(true);
-    expect(ZTrialComplete.safeParse({ v: 1, trialId: ID, attempt: 1, leaseToken: ID, seq: 1, outcome: "done", exitCode: 0, signal: null }).success).toBe(false);
+    expect(
+      ZTrialComplete.safeParse({
+        v: 1,
+        trialId: ID,
+        attempt: 1,
+        leaseToken: ID,
+        seq: 1,
+        outcome: "complete",
+        exitCode: 0,
+        signal: null,
+      }).success,
+    ).toBe(true);
+    expect(
+      ZTrialComplete.safeParse({
+        v: 1,
+        trialId: ID,
+        attempt: 1,
+        leaseToken: ID,
+        seq: 1,
+        outcome: "done",
+        exitCode: 0,
+        signal: null,
+      }).success,
+    ).toBe(false);
   });
 
   it("lists the end codes that do not spend an attempt", () => {

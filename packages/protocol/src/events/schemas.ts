@@ -13,9 +13,11 @@ import { noNul, replaceNul } from "../text.js";
 const ZV = z.literal(PROTOCOL_VERSION);
 const ZUuid = z.string().uuid();
 // Strings an agent sends that are stored refuse NUL (PostgreSQL cannot hold it); printed text is cleaned instead.
-const ZLabels = z.record(noNul(z.string().min(1).max(100)), noNul(z.string().max(200))).refine((l) => Object.keys(l).length <= 50, {
-  message: "at most 50 labels",
-});
+const ZLabels = z
+  .record(noNul(z.string().min(1).max(100)), noNul(z.string().max(200)))
+  .refine((l) => Object.keys(l).length <= 50, {
+    message: "at most 50 labels",
+  });
 const ZEndCode = z.enum(Object.keys(TRIAL_END_CODES) as [TTrialEndCode, ...TTrialEndCode[]]);
 
 export const ZGpu = z
@@ -52,7 +54,11 @@ export type TLeaseRef = z.infer<typeof ZLeaseRef>;
 export const ZAgentRegister = z
   .object({
     v: ZV,
-    name: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:@-]+$/, "letters, digits and _ . : @ - only"),
+    name: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[A-Za-z0-9_.:@-]+$/, "letters, digits and _ . : @ - only"),
     host: noNul(z.string().min(1).max(255)),
     cpuCores: z.number().int().min(0).max(100_000),
     memoryMb: z.number().int().min(0).max(1_000_000_000),
@@ -82,7 +88,14 @@ export const ZAgentReady = z.object({ v: ZV, freeSlots: z.number().int().min(0).
 export type TAgentReady = z.infer<typeof ZAgentReady>;
 
 export const ZMetricPoint = z
-  .object({ step: z.number().int().min(0).max(2 ** 31 - 1), metrics: ZMetricValues })
+  .object({
+    step: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
+    metrics: ZMetricValues,
+  })
   .strict();
 export type TMetricPoint = z.infer<typeof ZMetricPoint>;
 
@@ -223,10 +236,7 @@ export const ZCompleteAck = z.union([
 ]);
 export type TCompleteAck = z.infer<typeof ZCompleteAck>;
 
-export const ZLeaseAck = z.union([
-  ok({ accepted: z.boolean(), reason: z.string().max(500).optional() }),
-  ZAckError,
-]);
+export const ZLeaseAck = z.union([ok({ accepted: z.boolean(), reason: z.string().max(500).optional() }), ZAckError]);
 export type TLeaseAck = z.infer<typeof ZLeaseAck>;
 
 export const ZSignalAck = z.union([ok({ known: z.boolean() }), ZAckError]);

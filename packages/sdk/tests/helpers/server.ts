@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-// Test-only: the SDK's own code never imports @autoglm/api at run time (scripts/check-imports.mjs).
+// Test-only: the SDK's own code never imports @autoglm/api at run time (tooling/eslint/graph.js).
 import {
   authenticateCredentials,
   createServerCaller,
@@ -46,11 +46,18 @@ export async function startTestServer(opts: { askLeaseMs?: number } = {}): Promi
     teamName: "SDK Team",
   });
   // Sign-up names no ids (it answers alike for taken emails); sign in as the dashboard would.
-  const user = await authenticateCredentials(db, { email: "sdk-tests@example.com", password: "correct horse battery staple", ip: null });
+  const user = await authenticateCredentials(db, {
+    email: "sdk-tests@example.com",
+    password: "correct horse battery staple",
+    ip: null,
+  });
   const { sessionId } = await startUserSession(db, { userId: user.id });
   const me = await createServerCaller(deps, { session: { userId: user.id, sessionVersion: user.sessionVersion, sessionId } });
   const orgId = (await me.auth.me()).orgs[0]!.id;
-  const owner = await createServerCaller(deps, { session: { userId: user.id, sessionVersion: user.sessionVersion, sessionId }, orgId });
+  const owner = await createServerCaller(deps, {
+    session: { userId: user.id, sessionVersion: user.sessionVersion, sessionId },
+    orgId,
+  });
   const project = await owner.project.create({ name: "Tuning Lab" });
   const { token } = await owner.token.create({ name: "sdk-tests", scopes: ["read", "write"] });
 

@@ -47,22 +47,18 @@ export function AppShell({ user, children }: { user: { name: string; email: stri
   const [orgId, setOrgId] = useState<string | null>(null);
   const [creatingTeam, setCreatingTeam] = useState(false);
 
-  const orgs = (me.data?.orgs ?? []) as OrgInfo[];
+  const orgs = useMemo(() => (me.data?.orgs ?? []) as OrgInfo[], [me.data]);
   useEffect(() => {
     if (!me.data) return;
     const saved = getSelectedOrg();
     const chosen = orgs.find((o) => o.id === saved) ?? orgs[0];
     setSelectedOrg(chosen?.id ?? null);
     setOrgId(chosen?.id ?? null);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [me.data]);
+  }, [me.data, orgs]);
 
   const org = orgs.find((o) => o.id === orgId) ?? null;
   const value = useMemo<OrgContextValue | null>(
-    () =>
-      org
-        ? { org, orgs, canWrite: org.role !== "viewer", isAdmin: org.role === "owner" || org.role === "admin" }
-        : null,
+    () => (org ? { org, orgs, canWrite: org.role !== "viewer", isAdmin: org.role === "owner" || org.role === "admin" } : null),
     [org, orgs],
   );
 
@@ -74,7 +70,7 @@ export function AppShell({ user, children }: { user: { name: string; email: stri
     setSelectedOrg(id);
     setOrgId(id);
     // Everything cached belongs to the previous team.
-    queryClient.removeQueries({ predicate: (q) => JSON.stringify(q.queryKey).indexOf("\"me\"") < 0 });
+    queryClient.removeQueries({ predicate: (q) => JSON.stringify(q.queryKey).indexOf('"me"') < 0 });
     router.push("/projects");
   }
 
@@ -162,14 +158,29 @@ function CreateTeam({ first, onCancel, onCreated }: { first: boolean; onCancel?:
         </p>
         <div className="field">
           <label htmlFor="team-name">Team name</label>
-          <input id="team-name" required value={name} onChange={(e) => setName(e.target.value)} autoFocus data-testid="team-name" />
+          <input
+            id="team-name"
+            required
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            autoFocus
+            data-testid="team-name"
+          />
         </div>
-        {create.error ? <div className="field"><ErrorNote error={userMessageOf(create.error)} /></div> : null}
+        {create.error ? (
+          <div className="field">
+            <ErrorNote error={userMessageOf(create.error)} />
+          </div>
+        ) : null}
         <div className="row">
           <button type="submit" className="btn-primary" disabled={create.isPending || !name.trim()}>
             {create.isPending ? "Creating…" : "Create team"}
           </button>
-          {onCancel ? <button type="button" onClick={onCancel}>Cancel</button> : null}
+          {onCancel ? (
+            <button type="button" onClick={onCancel}>
+              Cancel
+            </button>
+          ) : null}
         </div>
       </form>
     </div>

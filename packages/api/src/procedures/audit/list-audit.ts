@@ -3,7 +3,10 @@ import { listAudit as listAuditRows } from "@autoglm/db/queries";
 import { orgProcedure } from "../../trpc.js";
 import { iso } from "../shared.js";
 
-export const ZListAuditInput = z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict().optional();
+export const ZListAuditInput = z
+  .object({ limit: z.number().int().min(1).max(500).default(100) })
+  .strict()
+  .optional();
 export const ZListAuditOutput = z.array(
   z.object({
     id: z.number().int(),

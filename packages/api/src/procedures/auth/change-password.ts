@@ -25,7 +25,13 @@ export const changePassword = protectedProcedure({ tokens: "none" })
     const hash = await hashPassword(input.newPassword);
     await withTransaction(ctx.db.db, async (tx) => {
       await setUserPassword(tx, user.id, hash);
-      await writeAudit(tx, { orgId: null, actor: ctx.actor, action: "user.password_change", targetType: "user", targetId: user.id });
+      await writeAudit(tx, {
+        orgId: null,
+        actor: ctx.actor,
+        action: "user.password_change",
+        targetType: "user",
+        targetId: user.id,
+      });
     });
     ctx.events.publish(accessRevoked.sessionsEnded(user.id, "password.changed"));
     return { ok: true as const, sessionVersion: user.sessionVersion + 1 };

@@ -10,7 +10,13 @@ export const signOutEverywhere = protectedProcedure({ tokens: "none" })
   .mutation(async ({ ctx }) => {
     await withTransaction(ctx.db.db, async (tx) => {
       await bumpSessionVersion(tx, ctx.principal.user.id);
-      await writeAudit(tx, { orgId: null, actor: ctx.actor, action: "user.sign_out_everywhere", targetType: "user", targetId: ctx.principal.user.id });
+      await writeAudit(tx, {
+        orgId: null,
+        actor: ctx.actor,
+        action: "user.sign_out_everywhere",
+        targetType: "user",
+        targetId: ctx.principal.user.id,
+      });
     });
     // Open dashboard sockets close too; API tokens (agents) are not sessions and stay.
     ctx.events.publish(accessRevoked.sessionsEnded(ctx.principal.user.id, "sessions.ended"));

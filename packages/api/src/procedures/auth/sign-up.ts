@@ -1,12 +1,5 @@
 import { z } from "zod";
-import {
-  insertOrgWithOwner,
-  insertUser,
-  slugify,
-  slugTaken,
-  withTransaction,
-  writeAudit,
-} from "@autoglm/db/queries";
+import { insertOrgWithOwner, insertUser, slugify, slugTaken, withTransaction, writeAudit } from "@autoglm/db/queries";
 import { randomBytes } from "node:crypto";
 import { publicProcedure } from "../../trpc.js";
 import { AppError } from "../../errors.js";

@@ -12,7 +12,11 @@ export const createOrg = protectedProcedure({ tokens: "none" })
   .output(ZCreateOrgOutput)
   .mutation(async ({ ctx, input }) =>
     withTransaction(ctx.db.db, async (tx) => {
-      const org = await insertOrgWithOwner(tx, { name: input.name, slug: await uniqueOrgSlug(tx, input.name), ownerId: ctx.principal.user.id });
+      const org = await insertOrgWithOwner(tx, {
+        name: input.name,
+        slug: await uniqueOrgSlug(tx, input.name),
+        ownerId: ctx.principal.user.id,
+      });
       await writeAudit(tx, {
         orgId: org.id,
         actor: ctx.actor,

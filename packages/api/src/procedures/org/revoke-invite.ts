@@ -14,7 +14,13 @@ export const revokeInvite = orgProcedure("admin", { tokens: "none" })
       if (!(await revokeInvitation(tx, { orgId: ctx.scope.orgId, id: input.id, at: ctx.options.now() }))) {
         throw notFound("Invitation");
       }
-      await writeAudit(tx, { orgId: ctx.scope.orgId, actor: ctx.actor, action: "invitation.revoke", targetType: "invitation", targetId: input.id });
+      await writeAudit(tx, {
+        orgId: ctx.scope.orgId,
+        actor: ctx.actor,
+        action: "invitation.revoke",
+        targetType: "invitation",
+        targetId: input.id,
+      });
     });
     return { ok: true as const };
   });

@@ -12,7 +12,9 @@ export const createProject = orgProcedure("member")
   .output(ZCreateProjectOutput)
   .mutation(async ({ ctx, input }) => {
     if (ctx.scope.projectId) {
-      throw new AppError("SCOPE_MISSING", { userMessage: "This API token is restricted to one project; it cannot create projects." });
+      throw new AppError("SCOPE_MISSING", {
+        userMessage: "This API token is restricted to one project; it cannot create projects.",
+      });
     }
     return withTransaction(ctx.db.db, async (tx) => {
       const row = await insertProject(tx, ctx.scope, {
@@ -20,8 +22,16 @@ export const createProject = orgProcedure("member")
         slug: slugify(input.name),
         description: input.description ?? null,
       });
-      if (!row) throw new AppError("CONFLICT", { userMessage: `A project named like "${input.name}" already exists in this team.` });
-      await writeAudit(tx, { orgId: ctx.scope.orgId, actor: ctx.actor, action: "project.create", targetType: "project", targetId: row.id, details: { name: input.name } });
+      if (!row)
+        throw new AppError("CONFLICT", { userMessage: `A project named like "${input.name}" already exists in this team.` });
+      await writeAudit(tx, {
+        orgId: ctx.scope.orgId,
+        actor: ctx.actor,
+        action: "project.create",
+        targetType: "project",
+        targetId: row.id,
+        details: { name: input.name },
+      });
       return row;
     });
   });

@@ -13,7 +13,14 @@ export const ZProject = z.object({
 });
 export const ZProjectListOutput = z.array(ZProject);
 
-export function projectOut(r: { id: string; name: string; slug: string; description: string | null; studyCount: number; createdAt: Date }) {
+export function projectOut(r: {
+  id: string;
+  name: string;
+  slug: string;
+  description: string | null;
+  studyCount: number;
+  createdAt: Date;
+}) {
   return { ...r, studyCount: Number(r.studyCount), createdAt: iso(r.createdAt) };
 }
 

@@ -19,7 +19,10 @@ export const ZApplyStudyInput = z
     ifExists: z.enum(["resume", "error"]).default("resume"),
   })
   .strict()
-  .refine((v) => (v.spec === undefined) !== (v.yaml === undefined), { message: "give exactly one of spec or yaml", path: ["spec"] });
+  .refine((v) => (v.spec === undefined) !== (v.yaml === undefined), {
+    message: "give exactly one of spec or yaml",
+    path: ["spec"],
+  });
 
 export const ZApplyStudyOutput = z.object({
   id: z.string(),

@@ -15,7 +15,10 @@ export const ZCreateStudyInput = z
     yaml: z.string().max(MAX_SPEC_YAML_CHARS, `must be at most ${MAX_SPEC_YAML_CHARS} characters`).optional(),
   })
   .strict()
-  .refine((v) => (v.spec === undefined) !== (v.yaml === undefined), { message: "give exactly one of spec or yaml", path: ["spec"] });
+  .refine((v) => (v.spec === undefined) !== (v.yaml === undefined), {
+    message: "give exactly one of spec or yaml",
+    path: ["spec"],
+  });
 export const ZCreateStudyOutput = z.object({ id: z.string() });
 
 /** The optimizer's own checks (sampler options, space details zod cannot see). */

@@ -10,7 +10,13 @@ export const deleteStudy = orgProcedure("member")
   .mutation(async ({ ctx, input }) => {
     await withTransaction(ctx.db.db, async (tx) => {
       if (!(await deleteStudyRow(tx, ctx.scope, input.studyId))) throw notFound("Study");
-      await writeAudit(tx, { orgId: ctx.scope.orgId, actor: ctx.actor, action: "study.delete", targetType: "study", targetId: input.studyId });
+      await writeAudit(tx, {
+        orgId: ctx.scope.orgId,
+        actor: ctx.actor,
+        action: "study.delete",
+        targetType: "study",
+        targetId: input.studyId,
+      });
     });
     ctx.events.publish({ type: "study.deleted", orgId: ctx.scope.orgId, studyId: input.studyId });
     return { ok: true as const };

@@ -30,7 +30,10 @@ export const getCurves = orgProcedure("viewer")
   .output(ZCurvesOutput)
   .query(async ({ ctx, input }) => {
     const study = await loadStudyOrNotFound(ctx.db.db, ctx.scope, input.studyId);
-    const curves = await listStudyCurves(ctx.db.db, ctx.scope, study.id, { maxTrials: CURVES_MAX_TRIALS + 1, maxPoints: CURVES_MAX_POINTS });
+    const curves = await listStudyCurves(ctx.db.db, ctx.scope, study.id, {
+      maxTrials: CURVES_MAX_TRIALS + 1,
+      maxPoints: CURVES_MAX_POINTS,
+    });
     const truncated = curves.length > CURVES_MAX_TRIALS;
     return { curves: truncated ? curves.slice(1) : curves, truncated };
   });

@@ -40,7 +40,12 @@ export const getImportance = orgProcedure("viewer")
     // A forest on 300 trials of 200 params is seconds of CPU: fitted in the optimizer pool.
     const { shares, used } = await sharedOptimizerPool().run(
       { kind: "importance", config: askOptimizerConfig(study.spec as TStudySpec), minTrials: IMPORTANCE_MIN_TRIALS },
-      complete.map(({ trial }) => ({ id: trial.number, params: trial.params as TParams, state: "complete" as const, value: trial.value })),
+      complete.map(({ trial }) => ({
+        id: trial.number,
+        params: trial.params as TParams,
+        state: "complete" as const,
+        value: trial.value,
+      })),
       { timeoutMs: ctx.options.optimizerTimeoutMs },
     );
     if (shares === null) return { ...empty, basedOn: used };

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { countTrialsByState, getStudy as getStudyRow, getTrial, type DbOrTx, type TenantScope, type TStudyRow } from "@autoglm/db/queries";
+import {
+  countTrialsByState,
+  getStudy as getStudyRow,
+  getTrial,
+  type DbOrTx,
+  type TenantScope,
+  type TStudyRow,
+} from "@autoglm/db/queries";
 import type { TStudySpec } from "@autoglm/protocol";
 import { orgProcedure } from "../../trpc.js";
 import { notFound } from "../../errors.js";

@@ -21,7 +21,13 @@ export const revokeToken = orgProcedure("member", { tokens: "none" })
         at: ctx.options.now(),
       });
       if (!ok) throw notFound("Token");
-      await writeAudit(tx, { orgId: ctx.scope.orgId, actor: ctx.actor, action: "token.revoke", targetType: "token", targetId: input.id });
+      await writeAudit(tx, {
+        orgId: ctx.scope.orgId,
+        actor: ctx.actor,
+        action: "token.revoke",
+        targetType: "token",
+        targetId: input.id,
+      });
     });
     // Its agents close now, not at their next token re-check.
     ctx.events.publish(accessRevoked.tokenRevoked(input.id));

@@ -16,9 +16,18 @@ export const askTrial = orgProcedure("member")
   .output(ZAskOutput)
   .mutation(async ({ ctx, input }) => {
     const r = await askTrialDomain(
-      { db: ctx.db.db, now: ctx.options.now, config: { askLeaseMs: ctx.options.askLeaseMs, optimizerTimeoutMs: ctx.options.optimizerTimeoutMs } },
+      {
+        db: ctx.db.db,
+        now: ctx.options.now,
+        config: { askLeaseMs: ctx.options.askLeaseMs, optimizerTimeoutMs: ctx.options.optimizerTimeoutMs },
+      },
       { scope: ctx.scope, studyId: input.studyId, actor: ctx.actor },
     );
     for (const e of r.events) ctx.events.publish(e);
-    return { trialId: r.trialId, number: r.number, params: r.params as z.infer<typeof zParams>, leaseExpiresAt: iso(r.leaseExpiresAt) };
+    return {
+      trialId: r.trialId,
+      number: r.number,
+      params: r.params as z.infer<typeof zParams>,
+      leaseExpiresAt: iso(r.leaseExpiresAt),
+    };
   });

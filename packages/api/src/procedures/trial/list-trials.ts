@@ -17,7 +17,10 @@ export const ZListTrialsInput = z
       .optional(),
     limit: z.number().int().min(1).max(500).default(100),
     /** Opaque; pass back `nextCursor`. */
-    cursor: z.string().regex(/^\d{1,9}$/, "must be a cursor returned by trial.list").nullish(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,9}$/, "must be a cursor returned by trial.list")
+      .nullish(),
     /** Equality on parameters, e.g. `{ "optimizer": "sgd" }`. */
     paramFilter: z
       .record(z.string().max(64), z.union([z.string().max(200), z.number().finite(), z.boolean()]))

@@ -18,7 +18,11 @@ export const reportTrial = orgProcedure("member")
   .output(ZReportOutput)
   .mutation(async ({ ctx, input }) => {
     const r = await reportTrialDomain(
-      { db: ctx.db.db, now: ctx.options.now, config: { askLeaseMs: ctx.options.askLeaseMs, optimizerTimeoutMs: ctx.options.optimizerTimeoutMs } },
+      {
+        db: ctx.db.db,
+        now: ctx.options.now,
+        config: { askLeaseMs: ctx.options.askLeaseMs, optimizerTimeoutMs: ctx.options.optimizerTimeoutMs },
+      },
       { scope: ctx.scope, trialId: input.trialId, step: input.step, value: input.value },
     );
     for (const e of r.events) ctx.events.publish(e);

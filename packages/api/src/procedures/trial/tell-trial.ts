@@ -18,7 +18,14 @@ export const tellTrial = orgProcedure("member")
   .mutation(async ({ ctx, input }) => {
     const r = await tellTrialDomain(
       { db: ctx.db.db, now: ctx.options.now },
-      { scope: ctx.scope, trialId: input.trialId, value: input.value, state: input.state, reason: input.reason, actor: ctx.actor },
+      {
+        scope: ctx.scope,
+        trialId: input.trialId,
+        value: input.value,
+        state: input.state,
+        reason: input.reason,
+        actor: ctx.actor,
+      },
     );
     for (const e of r.events) ctx.events.publish(e);
     return { ok: true as const };

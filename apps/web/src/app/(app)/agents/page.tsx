@@ -43,8 +43,16 @@ export default function AgentsPage() {
         <div>
           <div className="row">
             <h1>Agents</h1>
-            <span className="row muted" style={{ fontSize: 12.5, gap: 6 }} title={connected ? "Live updates are on" : "Reconnecting…"}>
-              <span className={`live-dot ${connected ? "on" : ""}`} data-testid="live-indicator" data-connected={connected ? "true" : "false"} />{" "}
+            <span
+              className="row muted"
+              style={{ fontSize: 12.5, gap: 6 }}
+              title={connected ? "Live updates are on" : "Reconnecting…"}
+            >
+              <span
+                className={`live-dot ${connected ? "on" : ""}`}
+                data-testid="live-indicator"
+                data-connected={connected ? "true" : "false"}
+              />{" "}
               {connected ? "live" : "polling"}
             </span>
           </div>
@@ -71,7 +79,11 @@ export default function AgentsPage() {
                     1. Create a token with the <strong>agent</strong> scope in <Link href="/settings/tokens">API tokens</Link>.
                   </span>
                   <span>2. On each GPU machine, run:</span>
-                  <pre className="card-body" style={{ background: "#f6f7f9", borderRadius: 6, margin: 0 }} data-testid="agent-start-command">
+                  <pre
+                    className="card-body"
+                    style={{ background: "#f6f7f9", borderRadius: 6, margin: 0 }}
+                    data-testid="agent-start-command"
+                  >
                     autoglm agent start --server {origin} --token T
                   </pre>
                   <span className="muted">

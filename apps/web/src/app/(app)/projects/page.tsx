@@ -101,11 +101,23 @@ function CreateProject({ onDone }: { onDone: () => void }) {
         <div className="grid-2">
           <div className="field">
             <label htmlFor="project-name">Name</label>
-            <input id="project-name" required value={name} onChange={(e) => setName(e.target.value)} autoFocus data-testid="project-name" />
+            <input
+              id="project-name"
+              required
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              autoFocus
+              data-testid="project-name"
+            />
           </div>
           <div className="field">
             <label htmlFor="project-description">Description</label>
-            <input id="project-description" value={description} onChange={(e) => setDescription(e.target.value)} placeholder="Optional" />
+            <input
+              id="project-description"
+              value={description}
+              onChange={(e) => setDescription(e.target.value)}
+              placeholder="Optional"
+            />
           </div>
         </div>
         {create.error ? (

@@ -7,7 +7,8 @@ import { safeCallback, signInWithPassword } from "@/lib/auth-client";
 export function SignInForm() {
   const params = useSearchParams();
   const callbackUrl = safeCallback(params.get("callbackUrl"));
-  const initialError = params.get("error") === "RateLimited" ? "Too many sign-in attempts. Wait a few minutes and try again." : null;
+  const initialError =
+    params.get("error") === "RateLimited" ? "Too many sign-in attempts. Wait a few minutes and try again." : null;
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(initialError);
@@ -34,11 +35,28 @@ export function SignInForm() {
       >
         <div className="field">
           <label htmlFor="email">Email</label>
-          <input id="email" name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autoComplete="email"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            autoFocus
+          />
         </div>
         <div className="field">
           <label htmlFor="password">Password</label>
-          <input id="password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </div>
         {error ? (
           <div className="notice notice-error field" role="alert" data-testid="signin-error">
@@ -50,7 +68,10 @@ export function SignInForm() {
         </button>
       </form>
       <div className="foot">
-        New here? <Link href={`/signup${callbackUrl !== "/projects" ? `?callbackUrl=${encodeURIComponent(callbackUrl)}` : ""}`}>Create an account</Link>
+        New here?{" "}
+        <Link href={`/signup${callbackUrl !== "/projects" ? `?callbackUrl=${encodeURIComponent(callbackUrl)}` : ""}`}>
+          Create an account
+        </Link>
       </div>
     </div>
   );

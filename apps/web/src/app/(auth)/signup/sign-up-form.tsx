@@ -22,7 +22,9 @@ export function SignUpForm() {
   return (
     <div className="card card-body">
       <h1>Create your account</h1>
-      <p className="sub">{joiningInvite ? "Create an account, then accept the invitation." : "You get your own team; invite teammates later."}</p>
+      <p className="sub">
+        {joiningInvite ? "Create an account, then accept the invitation." : "You get your own team; invite teammates later."}
+      </p>
       <form
         onSubmit={async (e) => {
           e.preventDefault();
@@ -57,7 +59,16 @@ export function SignUpForm() {
       >
         <div className="field">
           <label htmlFor="email">Email</label>
-          <input id="email" name="email" type="email" autoComplete="email" required value={form.email} onChange={set("email")} autoFocus />
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autoComplete="email"
+            required
+            value={form.email}
+            onChange={set("email")}
+            autoFocus
+          />
         </div>
         <div className="field">
           <label htmlFor="name">Your name</label>
@@ -65,7 +76,16 @@ export function SignUpForm() {
         </div>
         <div className="field">
           <label htmlFor="password">Password</label>
-          <input id="password" name="password" type="password" autoComplete="new-password" required minLength={10} value={form.password} onChange={set("password")} />
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={10}
+            value={form.password}
+            onChange={set("password")}
+          />
           <div className="help">At least 10 characters.</div>
         </div>
         <div className="field">
@@ -83,7 +103,10 @@ export function SignUpForm() {
         </button>
       </form>
       <div className="foot">
-        Already have an account? <Link href={`/signin${callbackUrl !== "/projects" ? `?callbackUrl=${encodeURIComponent(callbackUrl)}` : ""}`}>Sign in</Link>
+        Already have an account?{" "}
+        <Link href={`/signin${callbackUrl !== "/projects" ? `?callbackUrl=${encodeURIComponent(callbackUrl)}` : ""}`}>
+          Sign in
+        </Link>
       </div>
     </div>
   );

@@ -36,16 +36,26 @@ export function AcceptInvite({ secret, signedInAs }: { secret: string; signedInA
         <>
           <h1>Join {info.data.orgName}</h1>
           <p className="sub">
-            You are invited as <span className="badge badge-role">{info.data.role}</span>. The link works until {formatDate(info.data.expiresAt)}.
+            You are invited as <span className="badge badge-role">{info.data.role}</span>. The link works until{" "}
+            {formatDate(info.data.expiresAt)}.
           </p>
           {signedInAs ? (
             <>
               <ErrorNote error={accept.error} />
-              <button className="btn-primary w-full" style={{ marginTop: 8 }} disabled={accept.isPending} onClick={() => accept.mutate({ secret })} data-testid="accept-invite">
+              <button
+                className="btn-primary w-full"
+                style={{ marginTop: 8 }}
+                disabled={accept.isPending}
+                onClick={() => accept.mutate({ secret })}
+                data-testid="accept-invite"
+              >
                 {accept.isPending ? "Joining…" : `Join as ${signedInAs}`}
               </button>
               <div className="foot">
-                Not you? <button className="linklike" onClick={() => void signOut()}>Sign out</button>
+                Not you?{" "}
+                <button className="linklike" onClick={() => void signOut()}>
+                  Sign out
+                </button>
               </div>
             </>
           ) : (

@@ -107,7 +107,9 @@ export default function ProjectPage() {
                     <td className="num" data-testid="study-trials">
                       {s.completeCount} / {s.trialCount}
                     </td>
-                    <td className="num" data-testid="study-best">{formatValue(s.bestValue)}</td>
+                    <td className="num" data-testid="study-best">
+                      {formatValue(s.bestValue)}
+                    </td>
                     <td>{formatDate(s.createdAt)}</td>
                   </tr>
                 ))}

@@ -20,12 +20,18 @@ export default function AccountPage() {
         const again = await signInWithPassword(email, next);
         setCurrent("");
         setNext("");
-        setDone(again.ok ? "Password changed. Every other session was signed out." : "Password changed. Sign in again with the new password.");
+        setDone(
+          again.ok
+            ? "Password changed. Every other session was signed out."
+            : "Password changed. Sign in again with the new password.",
+        );
         if (!again.ok) window.location.assign("/signin");
       },
     }),
   );
-  const everywhere = useMutation(trpc.auth.signOutEverywhere.mutationOptions({ onSuccess: () => window.location.assign("/signin") }));
+  const everywhere = useMutation(
+    trpc.auth.signOutEverywhere.mutationOptions({ onSuccess: () => window.location.assign("/signin") }),
+  );
   const deactivate = useMutation(trpc.auth.deactivate.mutationOptions({ onSuccess: () => window.location.assign("/signin") }));
 
   return (
@@ -51,11 +57,26 @@ export default function AccountPage() {
           >
             <div className="field">
               <label htmlFor="current-password">Current password</label>
-              <input id="current-password" type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />
+              <input
+                id="current-password"
+                type="password"
+                autoComplete="current-password"
+                required
+                value={current}
+                onChange={(e) => setCurrent(e.target.value)}
+              />
             </div>
             <div className="field">
               <label htmlFor="new-password">New password</label>
-              <input id="new-password" type="password" autoComplete="new-password" required minLength={10} value={next} onChange={(e) => setNext(e.target.value)} />
+              <input
+                id="new-password"
+                type="password"
+                autoComplete="new-password"
+                required
+                minLength={10}
+                value={next}
+                onChange={(e) => setNext(e.target.value)}
+              />
               <div className="help">At least 10 characters. Other sessions are signed out.</div>
             </div>
             <ErrorNote error={change.error} />
@@ -68,19 +89,41 @@ export default function AccountPage() {
         <div className="stack">
           <div className="card card-body">
             <h2 style={{ marginBottom: 6 }}>Sign out everywhere</h2>
-            <p className="muted" style={{ marginTop: 0 }}>Ends every browser session of yours, including this one. API tokens keep working; revoke them on the tokens page.</p>
+            <p className="muted" style={{ marginTop: 0 }}>
+              Ends every browser session of yours, including this one. API tokens keep working; revoke them on the tokens page.
+            </p>
             <ErrorNote error={everywhere.error} />
-            <ConfirmButton label="Sign out everywhere" confirmLabel="Sign out all" question="End all sessions?" onConfirm={() => everywhere.mutate()} pending={everywhere.isPending} testId="sign-out-everywhere" />
+            <ConfirmButton
+              label="Sign out everywhere"
+              confirmLabel="Sign out all"
+              question="End all sessions?"
+              onConfirm={() => everywhere.mutate()}
+              pending={everywhere.isPending}
+              testId="sign-out-everywhere"
+            />
           </div>
           <div className="card card-body">
             <h2 style={{ marginBottom: 6 }}>Deactivate account</h2>
-            <p className="muted" style={{ marginTop: 0 }}>Your sessions and API tokens stop working at once. Team data stays with the team.</p>
+            <p className="muted" style={{ marginTop: 0 }}>
+              Your sessions and API tokens stop working at once. Team data stays with the team.
+            </p>
             <div className="field">
               <label htmlFor="deactivate-password">Password</label>
-              <input id="deactivate-password" type="password" value={deactivatePassword} onChange={(e) => setDeactivatePassword(e.target.value)} />
+              <input
+                id="deactivate-password"
+                type="password"
+                value={deactivatePassword}
+                onChange={(e) => setDeactivatePassword(e.target.value)}
+              />
             </div>
             <ErrorNote error={deactivate.error} />
-            <ConfirmButton label="Deactivate" confirmLabel="Deactivate my account" question="This cannot be undone here." onConfirm={() => deactivate.mutate({ password: deactivatePassword })} pending={deactivate.isPending || !deactivatePassword} />
+            <ConfirmButton
+              label="Deactivate"
+              confirmLabel="Deactivate my account"
+              question="This cannot be undone here."
+              onConfirm={() => deactivate.mutate({ password: deactivatePassword })}
+              pending={deactivate.isPending || !deactivatePassword}
+            />
           </div>
         </div>
       </div>

@@ -43,14 +43,18 @@ export default function AuditPage() {
               <tbody>
                 {audit.data.map((a) => (
                   <tr key={a.id}>
-                    <td className="muted" style={{ whiteSpace: "nowrap" }}>{formatDate(a.createdAt)}</td>
+                    <td className="muted" style={{ whiteSpace: "nowrap" }}>
+                      {formatDate(a.createdAt)}
+                    </td>
                     <td className="mono">{a.action}</td>
                     <td>
                       {a.targetType} <span className="faint mono">{a.targetId ? a.targetId.slice(0, 8) : ""}</span>
                     </td>
                     <td>{a.actor.email ?? (a.actor.tokenId ? "API token" : "system")}</td>
                     <td className="params" title={JSON.stringify(a.details)}>
-                      {Object.entries(a.details).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join("  ")}
+                      {Object.entries(a.details)
+                        .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+                        .join("  ")}
                     </td>
                   </tr>
                 ))}

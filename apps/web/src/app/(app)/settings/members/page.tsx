@@ -73,7 +73,12 @@ export default function MembersPage() {
             >
               <div className="field" style={{ margin: 0, width: 200 }}>
                 <label htmlFor="invite-role">Role</label>
-                <select id="invite-role" value={inviteRole} onChange={(e) => setInviteRole(e.target.value as Role)} data-testid="invite-role">
+                <select
+                  id="invite-role"
+                  value={inviteRole}
+                  onChange={(e) => setInviteRole(e.target.value as Role)}
+                  data-testid="invite-role"
+                >
                   {ROLES.filter((r) => r !== "owner" || org.role === "owner").map((r) => (
                     <option key={r} value={r}>
                       {r}
@@ -149,7 +154,13 @@ export default function MembersPage() {
                     <td>{formatDate(m.createdAt)}</td>
                     <td style={{ textAlign: "right" }}>
                       {isAdmin ? (
-                        <ConfirmButton label="Remove" confirmLabel="Remove" question={`Remove ${m.email} from ${org.name}?`} onConfirm={() => remove.mutate({ userId: m.userId })} pending={remove.isPending} />
+                        <ConfirmButton
+                          label="Remove"
+                          confirmLabel="Remove"
+                          question={`Remove ${m.email} from ${org.name}?`}
+                          onConfirm={() => remove.mutate({ userId: m.userId })}
+                          pending={remove.isPending}
+                        />
                       ) : null}
                     </td>
                   </tr>
@@ -189,7 +200,13 @@ export default function MembersPage() {
                 <tbody>
                   {invitations.data.map((i) => {
                     const expired = new Date(i.expiresAt).getTime() < Date.now();
-                    const status = i.acceptedAt ? "accepted" : i.revokedAt ? "revoked" : expired ? "expired" : `open until ${formatDate(i.expiresAt)}`;
+                    const status = i.acceptedAt
+                      ? "accepted"
+                      : i.revokedAt
+                        ? "revoked"
+                        : expired
+                          ? "expired"
+                          : `open until ${formatDate(i.expiresAt)}`;
                     return (
                       <tr key={i.id}>
                         <td>
@@ -200,7 +217,13 @@ export default function MembersPage() {
                         <td>{status}</td>
                         <td style={{ textAlign: "right" }}>
                           {!i.acceptedAt && !i.revokedAt && !expired ? (
-                            <ConfirmButton label="Revoke" confirmLabel="Revoke" question="The link stops working." onConfirm={() => revokeInvite.mutate({ id: i.id })} pending={revokeInvite.isPending} />
+                            <ConfirmButton
+                              label="Revoke"
+                              confirmLabel="Revoke"
+                              question="The link stops working."
+                              onConfirm={() => revokeInvite.mutate({ id: i.id })}
+                              pending={revokeInvite.isPending}
+                            />
                           ) : null}
                         </td>
                       </tr>

@@ -35,7 +35,9 @@ export default function TokensPage() {
     }),
   );
   const revoke = useMutation(
-    trpc.token.revoke.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.token.list.queryKey() }) }),
+    trpc.token.revoke.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.token.list.queryKey() }),
+    }),
   );
 
   if (!canWrite) {
@@ -57,7 +59,8 @@ export default function TokensPage() {
         <div>
           <h1>API tokens</h1>
           <div className="sub">
-            For the SDK, the <code>autoglm</code> CLI, agents and plain HTTP (<code>Authorization: Bearer agl_…</code>). Tokens act in {org.name}.
+            For the SDK, the <code>autoglm</code> CLI, agents and plain HTTP (<code>Authorization: Bearer agl_…</code>). Tokens
+            act in {org.name}.
           </div>
         </div>
       </div>
@@ -93,12 +96,24 @@ export default function TokensPage() {
           <div className="grid-2">
             <div className="field">
               <label htmlFor="token-name">Name</label>
-              <input id="token-name" required value={name} onChange={(e) => setName(e.target.value)} placeholder="laptop, ci, agent-gpu-01" data-testid="token-name" />
+              <input
+                id="token-name"
+                required
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                placeholder="laptop, ci, agent-gpu-01"
+                data-testid="token-name"
+              />
             </div>
             <div className="row" style={{ alignItems: "flex-start" }}>
               <div className="field" style={{ flex: 2 }}>
                 <label htmlFor="token-project">Project</label>
-                <select id="token-project" value={projectId} onChange={(e) => setProjectId(e.target.value)} data-testid="token-project">
+                <select
+                  id="token-project"
+                  value={projectId}
+                  onChange={(e) => setProjectId(e.target.value)}
+                  data-testid="token-project"
+                >
                   <option value="">All projects</option>
                   {(projects.data ?? []).map((p) => (
                     <option key={p.id} value={p.id}>
@@ -133,7 +148,13 @@ export default function TokensPage() {
             ))}
           </div>
           <ErrorNote error={create.error} />
-          <button type="submit" className="btn-primary" disabled={create.isPending || !name.trim() || scopes.length === 0} data-testid="create-token" style={{ marginTop: 8 }}>
+          <button
+            type="submit"
+            className="btn-primary"
+            disabled={create.isPending || !name.trim() || scopes.length === 0}
+            data-testid="create-token"
+            style={{ marginTop: 8 }}
+          >
             {create.isPending ? "Creating…" : "Create token"}
           </button>
         </form>
@@ -184,11 +205,28 @@ export default function TokensPage() {
                       </td>
                       <td>{t.projectId ? (projects.data?.find((p) => p.id === t.projectId)?.name ?? "one project") : "all"}</td>
                       <td title={formatDate(t.lastUsedAt)}>{formatRelative(t.lastUsedAt)}</td>
-                      <td>{t.revokedAt ? <span className="badge badge-failed">revoked</span> : expired ? <span className="badge badge-stopped">expired</span> : t.expiresAt ? formatDate(t.expiresAt) : "never"}</td>
+                      <td>
+                        {t.revokedAt ? (
+                          <span className="badge badge-failed">revoked</span>
+                        ) : expired ? (
+                          <span className="badge badge-stopped">expired</span>
+                        ) : t.expiresAt ? (
+                          formatDate(t.expiresAt)
+                        ) : (
+                          "never"
+                        )}
+                      </td>
                       {isAdmin ? <td className="muted">{t.userEmail}</td> : null}
                       <td style={{ textAlign: "right" }}>
                         {!t.revokedAt ? (
-                          <ConfirmButton label="Revoke" confirmLabel="Revoke" question="Programs using it stop at once." onConfirm={() => revoke.mutate({ id: t.id })} pending={revoke.isPending} testId="revoke-token" />
+                          <ConfirmButton
+                            label="Revoke"
+                            confirmLabel="Revoke"
+                            question="Programs using it stop at once."
+                            onConfirm={() => revoke.mutate({ id: t.id })}
+                            pending={revoke.isPending}
+                            testId="revoke-token"
+                          />
                         ) : null}
                       </td>
                     </tr>

@@ -43,7 +43,10 @@ export default function StudyPage() {
 
   const study = useQuery(trpc.study.get.queryOptions({ studyId }));
   const history = useQuery(trpc.study.history.queryOptions({ studyId }));
-  const project = useQuery({ ...trpc.project.get.queryOptions({ projectId: study.data?.projectId ?? "" }), enabled: Boolean(study.data?.projectId) });
+  const project = useQuery({
+    ...trpc.project.get.queryOptions({ projectId: study.data?.projectId ?? "" }),
+    enabled: Boolean(study.data?.projectId),
+  });
   const [log, setLog] = useState(false);
 
   const stop = useMutation(
@@ -60,11 +63,22 @@ export default function StudyPage() {
     }),
   );
 
-  const canLog = useMemo(() => (history.data ?? []).some((p) => p.value !== null) && (history.data ?? []).every((p) => p.value === null || p.value > 0), [history.data]);
+  const canLog = useMemo(
+    () =>
+      (history.data ?? []).some((p) => p.value !== null) && (history.data ?? []).every((p) => p.value === null || p.value > 0),
+    [history.data],
+  );
 
   if (deleted && !del.isPending) {
     return (
-      <Empty title="This study was deleted" action={<Link href="/projects" className="btn">Back to projects</Link>}>
+      <Empty
+        title="This study was deleted"
+        action={
+          <Link href="/projects" className="btn">
+            Back to projects
+          </Link>
+        }
+      >
         Someone on your team deleted it while you were looking at it.
       </Empty>
     );
@@ -85,15 +99,25 @@ export default function StudyPage() {
   return (
     <>
       <div className="crumbs">
-        <Link href="/projects">Projects</Link> / <Link href={`/projects/${s.projectId}`}>{project.data?.name ?? "Project"}</Link> /
+        <Link href="/projects">Projects</Link> / <Link href={`/projects/${s.projectId}`}>{project.data?.name ?? "Project"}</Link>{" "}
+        /
       </div>
       <div className="page-head">
         <div>
           <div className="row">
             <h1 data-testid="study-name">{s.name}</h1>
             <StateBadge state={s.state} />
-            <span className="row muted" style={{ fontSize: 12.5, gap: 6 }} title={connected ? "Live updates are on" : "Reconnecting…"}>
-              <span className={`live-dot ${connected ? "on" : ""}`} data-testid="live-indicator" data-connected={connected ? "true" : "false"} /> {connected ? "live" : "offline"}
+            <span
+              className="row muted"
+              style={{ fontSize: 12.5, gap: 6 }}
+              title={connected ? "Live updates are on" : "Reconnecting…"}
+            >
+              <span
+                className={`live-dot ${connected ? "on" : ""}`}
+                data-testid="live-indicator"
+                data-connected={connected ? "true" : "false"}
+              />{" "}
+              {connected ? "live" : "offline"}
             </span>
           </div>
           <div className="sub">
@@ -101,7 +125,10 @@ export default function StudyPage() {
             {spec.sampler?.seed !== undefined ? ` (seed ${spec.sampler.seed})` : ""} · created {formatDate(s.createdAt)}
             {s.stoppedAt ? ` · stopped ${formatDate(s.stoppedAt)}` : ""}
             {envNames.length ? (
-              <span title="Environment values are secret: agents receive them, nobody can read them back." data-testid="study-env">
+              <span
+                title="Environment values are secret: agents receive them, nobody can read them back."
+                data-testid="study-env"
+              >
                 {" · env "}
                 <span className="mono">{envNames.join(", ")}</span> (values hidden)
               </span>
@@ -111,9 +138,23 @@ export default function StudyPage() {
         {canWrite ? (
           <div className="row">
             {s.state === "running" ? (
-              <ConfirmButton label="Stop" confirmLabel="Stop study" question="Running trials will be stopped (agents end their processes) and marked failed." onConfirm={() => stop.mutate({ studyId })} pending={stop.isPending} testId="stop-study" />
+              <ConfirmButton
+                label="Stop"
+                confirmLabel="Stop study"
+                question="Running trials will be stopped (agents end their processes) and marked failed."
+                onConfirm={() => stop.mutate({ studyId })}
+                pending={stop.isPending}
+                testId="stop-study"
+              />
             ) : null}
-            <ConfirmButton label="Delete" confirmLabel="Delete study" question="Delete this study and all its trials?" onConfirm={() => del.mutate({ studyId })} pending={del.isPending} testId="delete-study" />
+            <ConfirmButton
+              label="Delete"
+              confirmLabel="Delete study"
+              question="Delete this study and all its trials?"
+              onConfirm={() => del.mutate({ studyId })}
+              pending={del.isPending}
+              testId="delete-study"
+            />
           </div>
         ) : null}
       </div>
@@ -125,19 +166,32 @@ export default function StudyPage() {
           <div className="value" data-testid="best-value">
             {s.best ? formatValue(s.best.value) : "—"}
           </div>
-          <div className="hint">{s.best ? <Link href={`/studies/${studyId}/trials/${s.best.trialId}`}>trial #{s.best.number}</Link> : "no finished trial yet"}</div>
+          <div className="hint">
+            {s.best ? (
+              <Link href={`/studies/${studyId}/trials/${s.best.trialId}`}>trial #{s.best.number}</Link>
+            ) : (
+              "no finished trial yet"
+            )}
+          </div>
         </div>
         <div className="stat">
           <div className="label">Trials</div>
           <div className="value" data-testid="trial-count">
             {total}
-            {spec.budget?.max_trials ? <span className="faint" style={{ fontSize: 14 }}> / {spec.budget.max_trials}</span> : null}
+            {spec.budget?.max_trials ? (
+              <span className="faint" style={{ fontSize: 14 }}>
+                {" "}
+                / {spec.budget.max_trials}
+              </span>
+            ) : null}
           </div>
           <div className="hint">max {spec.budget?.max_parallel ?? "—"} in parallel</div>
         </div>
         <div className="stat">
           <div className="label">Complete</div>
-          <div className="value" data-testid="complete-count">{s.counts.complete}</div>
+          <div className="value" data-testid="complete-count">
+            {s.counts.complete}
+          </div>
         </div>
         <div className="stat">
           <div className="label">Running</div>
@@ -172,10 +226,21 @@ export default function StudyPage() {
         <div className="card-head">
           <h2>Optimization history</h2>
           <label className="checkbox" style={{ margin: 0 }} title={canLog ? "" : "Log scale needs all values > 0"}>
-            <input type="checkbox" checked={log && canLog} disabled={!canLog} onChange={(e) => setLog(e.target.checked)} data-testid="log-scale" /> log scale
+            <input
+              type="checkbox"
+              checked={log && canLog}
+              disabled={!canLog}
+              onChange={(e) => setLog(e.target.checked)}
+              data-testid="log-scale"
+            />{" "}
+            log scale
           </label>
         </div>
-        <div className="chart" data-testid="history-chart" data-points={history.data?.filter((p) => p.value !== null).length ?? 0}>
+        <div
+          className="chart"
+          data-testid="history-chart"
+          data-points={history.data?.filter((p) => p.value !== null).length ?? 0}
+        >
           {history.isPending ? (
             <Loading />
           ) : history.error ? (
@@ -216,7 +281,16 @@ function CurvesCard({ studyId }: { studyId: string }) {
         <span className="muted" style={{ fontSize: 12 }}>
           {Object.entries(STATE_COLORS).map(([state, color]) => (
             <span key={state} style={{ marginLeft: 10 }}>
-              <span style={{ display: "inline-block", width: 10, height: 3, background: color, verticalAlign: "middle", marginRight: 4 }} />
+              <span
+                style={{
+                  display: "inline-block",
+                  width: 10,
+                  height: 3,
+                  background: color,
+                  verticalAlign: "middle",
+                  marginRight: 4,
+                }}
+              />
               {state}
             </span>
           ))}
@@ -230,12 +304,18 @@ function CurvesCard({ studyId }: { studyId: string }) {
             <ErrorNote error={curves.error} />
           </div>
         ) : n === 0 ? (
-          <Empty title="No intermediate values yet">Trials that report per step (epochs, iterations) draw their curve here, pruned ones in amber.</Empty>
+          <Empty title="No intermediate values yet">
+            Trials that report per step (epochs, iterations) draw their curve here, pruned ones in amber.
+          </Empty>
         ) : (
           <CurvesChart curves={curves.data.curves} onPick={open} />
         )}
       </div>
-      {curves.data?.truncated ? <div className="card-body faint" style={{ fontSize: 12 }}>The latest {n} trials are shown.</div> : null}
+      {curves.data?.truncated ? (
+        <div className="card-body faint" style={{ fontSize: 12 }}>
+          The latest {n} trials are shown.
+        </div>
+      ) : null}
     </div>
   );
 }
@@ -260,7 +340,8 @@ function ImportanceCard({ studyId }: { studyId: string }) {
           </div>
         ) : params.length === 0 ? (
           <Empty title="Not enough complete trials yet">
-            Importance needs {imp.data.minTrials} complete trials ({imp.data.basedOn} so far): each parameter's share of how much the objective varies.
+            Importance needs {imp.data.minTrials} complete trials ({imp.data.basedOn} so far): each parameter's share of how much
+            the objective varies.
           </Empty>
         ) : (
           <ImportanceChart params={params} />
@@ -334,14 +415,26 @@ function TrialTable({ studyId, bestTrialId, canStop }: { studyId: string; bestTr
       <div className="card-head">
         <h2>Trials</h2>
         <div className="toolbar">
-          <select aria-label="Filter by state" value={state} onChange={(e) => setState(e.target.value as (typeof TRIAL_STATES)[number])} data-testid="trial-state-filter">
+          <select
+            aria-label="Filter by state"
+            value={state}
+            onChange={(e) => setState(e.target.value as (typeof TRIAL_STATES)[number])}
+            data-testid="trial-state-filter"
+          >
             {TRIAL_STATES.map((s) => (
               <option key={s} value={s}>
                 {s ? s : "all states"}
               </option>
             ))}
           </select>
-          <input aria-label="Filter by parameter" placeholder="param filter, e.g. act=relu" value={paramFilter} onChange={(e) => setParamFilter(e.target.value)} style={{ width: 220 }} data-testid="trial-param-filter" />
+          <input
+            aria-label="Filter by parameter"
+            placeholder="param filter, e.g. act=relu"
+            value={paramFilter}
+            onChange={(e) => setParamFilter(e.target.value)}
+            style={{ width: 220 }}
+            data-testid="trial-param-filter"
+          />
         </div>
       </div>
       {trials.isPending ? (
@@ -352,7 +445,9 @@ function TrialTable({ studyId, bestTrialId, canStop }: { studyId: string; bestTr
         </div>
       ) : rows.length === 0 ? (
         <Empty title={state || paramFilter ? "No trials match the filter" : "No trials yet"}>
-          {state || paramFilter ? "Clear the filter to see every trial." : "Ask for a trial with a token, or start an agent; trials show up here live."}
+          {state || paramFilter
+            ? "Clear the filter to see every trial."
+            : "Ask for a trial with a token, or start an agent; trials show up here live."}
         </Empty>
       ) : (
         <div className="table-wrap">
@@ -385,17 +480,30 @@ function TrialTable({ studyId, bestTrialId, canStop }: { studyId: string; bestTr
                   </td>
                   <td title={t.endReason ?? undefined}>
                     <StateBadge state={t.state} />
-                    {t.endCode && t.state === "failed" ? <span className="faint mono" style={{ marginLeft: 6, fontSize: 11 }}>{t.endCode}</span> : null}
+                    {t.endCode && t.state === "failed" ? (
+                      <span className="faint mono" style={{ marginLeft: 6, fontSize: 11 }}>
+                        {t.endCode}
+                      </span>
+                    ) : null}
                   </td>
-                  <td className="num" data-testid="trial-value">{formatValue(t.value)}</td>
-                  <td className="num" title={String(durationMs(t.startedAt, t.finishedAt) ?? "")}>{formatDuration(t.startedAt, t.finishedAt)}</td>
+                  <td className="num" data-testid="trial-value">
+                    {formatValue(t.value)}
+                  </td>
+                  <td className="num" title={String(durationMs(t.startedAt, t.finishedAt) ?? "")}>
+                    {formatDuration(t.startedAt, t.finishedAt)}
+                  </td>
                   <td className="params" title={JSON.stringify(t.params)}>
-                    {paramNames.filter((k) => k in (t.params as Record<string, unknown>)).map((k) => `${k}=${formatParam((t.params as Record<string, unknown>)[k])}`).join("  ")}
+                    {paramNames
+                      .filter((k) => k in (t.params as Record<string, unknown>))
+                      .map((k) => `${k}=${formatParam((t.params as Record<string, unknown>)[k])}`)
+                      .join("  ")}
                   </td>
                   <td className="muted">{formatDate(t.finishedAt)}</td>
                   {canStop ? (
                     <td onClick={(e) => e.stopPropagation()} style={{ whiteSpace: "nowrap" }}>
-                      {t.state === "running" || t.state === "waiting" ? <StopTrialButton trialId={t.id} number={t.number} compact /> : null}
+                      {t.state === "running" || t.state === "waiting" ? (
+                        <StopTrialButton trialId={t.id} number={t.number} compact />
+                      ) : null}
                     </td>
                   ) : null}
                 </tr>

@@ -25,7 +25,11 @@ async function handler(req: NextRequest): Promise<Response> {
       if (!token || typeof token.userId !== "string" || typeof token.sessionVersion !== "number") return null;
       // A cookie without a session id (minted before sessions had ids) cannot be signed out:
       // it is refused like an ended session, and the user signs in again.
-      return { userId: token.userId, sessionVersion: token.sessionVersion, sessionId: typeof token.sessionId === "string" ? token.sessionId : "" };
+      return {
+        userId: token.userId,
+        sessionVersion: token.sessionVersion,
+        sessionId: typeof token.sessionId === "string" ? token.sessionId : "",
+      };
     },
     // Set by apps/server, which drops any client-sent value (proxy-aware only via TRUSTED_PROXIES).
     getClientIp: (r) => r.headers.get(CLIENT_IP_HEADER),

@@ -78,16 +78,28 @@ export default function NewStudyPage() {
       <div className="page-head">
         <div>
           <h1>New study</h1>
-          <div className="sub">Define the search space, the objective and the budget. YAML and the form describe the same spec.</div>
+          <div className="sub">
+            Define the search space, the objective and the budget. YAML and the form describe the same spec.
+          </div>
         </div>
       </div>
       <div className="card">
         <div className="card-body">
           <div className="tabs" role="tablist">
-            <button role="tab" className={mode === "yaml" ? "active" : ""} onClick={() => switchMode("yaml")} data-testid="mode-yaml">
+            <button
+              role="tab"
+              className={mode === "yaml" ? "active" : ""}
+              onClick={() => switchMode("yaml")}
+              data-testid="mode-yaml"
+            >
               YAML
             </button>
-            <button role="tab" className={mode === "form" ? "active" : ""} onClick={() => switchMode("form")} data-testid="mode-form">
+            <button
+              role="tab"
+              className={mode === "form" ? "active" : ""}
+              onClick={() => switchMode("form")}
+              data-testid="mode-form"
+            >
               Form
             </button>
           </div>
@@ -107,9 +119,9 @@ export default function NewStudyPage() {
                 <h3 style={{ marginBottom: 8 }}>Validation</h3>
                 <IssueList issues={allIssues} />
                 <p className="muted" style={{ fontSize: 12.5 }}>
-                  Parameters: <code>float</code> / <code>int</code> with <code>low</code>, <code>high</code>, optional <code>log</code> or{" "}
-                  <code>step</code>; <code>categorical</code> with <code>choices</code>; <code>when</code> makes a parameter conditional. The same
-                  file works with <code>autoglm study create -f study.yaml</code>.
+                  Parameters: <code>float</code> / <code>int</code> with <code>low</code>, <code>high</code>, optional{" "}
+                  <code>log</code> or <code>step</code>; <code>categorical</code> with <code>choices</code>; <code>when</code>{" "}
+                  makes a parameter conditional. The same file works with <code>autoglm study create -f study.yaml</code>.
                 </p>
               </div>
             </div>
@@ -122,13 +134,20 @@ export default function NewStudyPage() {
             </div>
           ) : null}
           <div className="row" style={{ marginTop: 16 }}>
-            <button className="btn-primary" onClick={submit} disabled={create.isPending || (mode === "yaml" && !check.ok)} data-testid="create-study">
+            <button
+              className="btn-primary"
+              onClick={submit}
+              disabled={create.isPending || (mode === "yaml" && !check.ok)}
+              data-testid="create-study"
+            >
               {create.isPending ? "Creating…" : "Create study"}
             </button>
             <Link href={`/projects/${projectId}`} className="btn">
               Cancel
             </Link>
-            {mode === "form" && touched && issues.length ? <span className="field-error">Fix the {issues.length} highlighted field(s).</span> : null}
+            {mode === "form" && touched && issues.length ? (
+              <span className="field-error">Fix the {issues.length} highlighted field(s).</span>
+            ) : null}
           </div>
         </div>
       </div>

@@ -52,7 +52,14 @@ export function formToSpec(f: FormState): Record<string, unknown> {
     if (!p.name.trim()) continue;
     space[p.name.trim()] =
       p.type === "categorical"
-        ? { ...p.rest, type: p.type, choices: p.choices.split(",").filter((c) => c.trim() !== "").map(parseChoice) }
+        ? {
+            ...p.rest,
+            type: p.type,
+            choices: p.choices
+              .split(",")
+              .filter((c) => c.trim() !== "")
+              .map(parseChoice),
+          }
         : {
             ...p.rest,
             type: p.type,
@@ -78,9 +85,11 @@ export function formToSpec(f: FormState): Record<string, unknown> {
 const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
 
 export function specToForm(check: SpecCheck | { ok: false }): FormState {
-  const spec = (check.ok ? check.spec : {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a spec of any shape, picked apart field by field
+  const spec = (check.ok ? check.spec : {}) as Record<string, any>;
   const { name, objective, space, sampler, budget, ...rest } = spec;
-  const params: FormParam[] = Object.entries((space ?? {}) as Record<string, any>).map(([pname, p]) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above, one parameter
+  const params: FormParam[] = Object.entries((space ?? {}) as Record<string, any>).map(([pname, p]) => {
     const { type, low, high, log, step, choices, ...prest } = p ?? {};
     return {
       key: nextKey++,
@@ -131,7 +140,15 @@ function Err({ msg, path }: { msg: string | undefined; path: string }) {
   );
 }
 
-export function SpecForm({ form, onChange, issues }: { form: FormState; onChange: (f: FormState) => void; issues: TSpecIssue[] }) {
+export function SpecForm({
+  form,
+  onChange,
+  issues,
+}: {
+  form: FormState;
+  onChange: (f: FormState) => void;
+  issues: TSpecIssue[];
+}) {
   const set = <K extends keyof FormState>(k: K, v: FormState[K]) => onChange({ ...form, [k]: v });
   const setParam = (key: number, patch: Partial<FormParam>) =>
     onChange({ ...form, params: form.params.map((p) => (p.key === key ? { ...p, ...patch } : p)) });
@@ -140,12 +157,28 @@ export function SpecForm({ form, onChange, issues }: { form: FormState; onChange
     return (
       <div className="field">
         <label htmlFor={`f-${path}`}>{label}</label>
-        <input id={`f-${path}`} className={msg ? "invalid" : ""} value={value} onChange={(e) => set(k, e.target.value as never)} {...props} />
+        <input
+          id={`f-${path}`}
+          className={msg ? "invalid" : ""}
+          value={value}
+          onChange={(e) => set(k, e.target.value as never)}
+          {...props}
+        />
         <Err msg={msg} path={path} />
       </div>
     );
   };
-  const known = new Set(["name", "objective.metric", "objective.direction", "sampler.name", "sampler.seed", "budget.max_trials", "budget.max_parallel", "budget.timeout_minutes", "budget.lease_minutes"]);
+  const known = new Set([
+    "name",
+    "objective.metric",
+    "objective.direction",
+    "sampler.name",
+    "sampler.seed",
+    "budget.max_trials",
+    "budget.max_parallel",
+    "budget.timeout_minutes",
+    "budget.lease_minutes",
+  ]);
   const spaceLevel = issues.filter((i) => i.path === "space");
   const other = issues.filter((i) => !known.has(i.path) && !i.path.startsWith("space"));
 
@@ -157,7 +190,11 @@ export function SpecForm({ form, onChange, issues }: { form: FormState; onChange
           <div style={{ flex: 1 }}>{field("objective.metric", "Metric", form.metric, "metric")}</div>
           <div className="field" style={{ width: 160 }}>
             <label htmlFor="f-direction">Direction</label>
-            <select id="f-direction" value={form.direction} onChange={(e) => set("direction", e.target.value as FormState["direction"])}>
+            <select
+              id="f-direction"
+              value={form.direction}
+              onChange={(e) => set("direction", e.target.value as FormState["direction"])}
+            >
               <option value="minimize">minimize</option>
               <option value="maximize">maximize</option>
             </select>
@@ -188,22 +225,42 @@ export function SpecForm({ form, onChange, issues }: { form: FormState; onChange
                 const msg = issueFor(issues, `${base}.${k}`);
                 return (
                   <td>
-                    <input className={msg ? "invalid" : ""} style={{ width: 90 }} value={p[k]} onChange={(e) => setParam(p.key, { [k]: e.target.value })} aria-label={`${p.name} ${k}`} disabled={p.type === "categorical"} />
+                    <input
+                      className={msg ? "invalid" : ""}
+                      style={{ width: 90 }}
+                      value={p[k]}
+                      onChange={(e) => setParam(p.key, { [k]: e.target.value })}
+                      aria-label={`${p.name} ${k}`}
+                      disabled={p.type === "categorical"}
+                    />
                   </td>
                 );
               };
               return [
                 <tr key={p.key}>
                   <td>
-                    <input style={{ width: 130 }} value={p.name} onChange={(e) => setParam(p.key, { name: e.target.value })} aria-label="parameter name" placeholder="lr" />
+                    <input
+                      style={{ width: 130 }}
+                      value={p.name}
+                      onChange={(e) => setParam(p.key, { name: e.target.value })}
+                      aria-label="parameter name"
+                      placeholder="lr"
+                    />
                     {p.rest.when ? (
                       <div className="faint" style={{ fontSize: 11 }} title="Edit conditions in YAML">
-                        when {Object.entries(p.rest.when as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(", ")}
+                        when{" "}
+                        {Object.entries(p.rest.when as Record<string, unknown>)
+                          .map(([k, v]) => `${k}=${String(v)}`)
+                          .join(", ")}
                       </div>
                     ) : null}
                   </td>
                   <td>
-                    <select value={p.type} onChange={(e) => setParam(p.key, { type: e.target.value as FormParam["type"] })} aria-label={`${p.name} type`}>
+                    <select
+                      value={p.type}
+                      onChange={(e) => setParam(p.key, { type: e.target.value as FormParam["type"] })}
+                      aria-label={`${p.name} type`}
+                    >
                       <option value="float">float</option>
                       <option value="int">int</option>
                       <option value="categorical">categorical</option>
@@ -212,14 +269,30 @@ export function SpecForm({ form, onChange, issues }: { form: FormState; onChange
                   {cell("low")}
                   {cell("high")}
                   <td>
-                    <input type="checkbox" checked={p.log} disabled={p.type === "categorical"} onChange={(e) => setParam(p.key, { log: e.target.checked })} aria-label={`${p.name} log`} />
+                    <input
+                      type="checkbox"
+                      checked={p.log}
+                      disabled={p.type === "categorical"}
+                      onChange={(e) => setParam(p.key, { log: e.target.checked })}
+                      aria-label={`${p.name} log`}
+                    />
                   </td>
                   {cell("step")}
                   <td>
-                    <input value={p.choices} disabled={p.type !== "categorical"} onChange={(e) => setParam(p.key, { choices: e.target.value })} aria-label={`${p.name} choices`} placeholder={p.type === "categorical" ? "relu, gelu" : ""} />
+                    <input
+                      value={p.choices}
+                      disabled={p.type !== "categorical"}
+                      onChange={(e) => setParam(p.key, { choices: e.target.value })}
+                      aria-label={`${p.name} choices`}
+                      placeholder={p.type === "categorical" ? "relu, gelu" : ""}
+                    />
                   </td>
                   <td>
-                    <button className="btn-sm" onClick={() => onChange({ ...form, params: form.params.filter((q) => q.key !== p.key) })} aria-label={`remove ${p.name}`}>
+                    <button
+                      className="btn-sm"
+                      onClick={() => onChange({ ...form, params: form.params.filter((q) => q.key !== p.key) })}
+                      aria-label={`remove ${p.name}`}
+                    >
                       ✕
                     </button>
                   </td>
@@ -241,7 +314,11 @@ export function SpecForm({ form, onChange, issues }: { form: FormState; onChange
       {spaceLevel.map((i, k) => (
         <Err key={k} msg={i.message} path={i.path} />
       ))}
-      <button className="btn-sm" onClick={() => onChange({ ...form, params: [...form.params, emptyParam()] })} style={{ marginBottom: 16 }}>
+      <button
+        className="btn-sm"
+        onClick={() => onChange({ ...form, params: [...form.params, emptyParam()] })}
+        style={{ marginBottom: 16 }}
+      >
         + Add parameter
       </button>
 
@@ -256,15 +333,22 @@ export function SpecForm({ form, onChange, issues }: { form: FormState; onChange
                 </option>
               ))}
             </select>
-            <div className="help">auto picks GP, TPE or CMA-ES for the space and the study&apos;s phase; the pruner and run section are edited in YAML.</div>
+            <div className="help">
+              auto picks GP, TPE or CMA-ES for the space and the study&apos;s phase; the pruner and run section are edited in
+              YAML.
+            </div>
           </div>
           <div style={{ width: 140 }}>{field("sampler.seed", "Seed", form.seed, "seed", { placeholder: "random" })}</div>
         </div>
         <div className="row" style={{ alignItems: "flex-start" }}>
           <div style={{ flex: 1 }}>{field("budget.max_trials", "Max trials", form.maxTrials, "maxTrials")}</div>
           <div style={{ flex: 1 }}>{field("budget.max_parallel", "Max parallel", form.maxParallel, "maxParallel")}</div>
-          <div style={{ flex: 1 }}>{field("budget.timeout_minutes", "Timeout (min)", form.timeoutMinutes, "timeoutMinutes", { placeholder: "none" })}</div>
-          <div style={{ flex: 1 }}>{field("budget.lease_minutes", "Ask lease (min)", form.leaseMinutes, "leaseMinutes", { placeholder: "10" })}</div>
+          <div style={{ flex: 1 }}>
+            {field("budget.timeout_minutes", "Timeout (min)", form.timeoutMinutes, "timeoutMinutes", { placeholder: "none" })}
+          </div>
+          <div style={{ flex: 1 }}>
+            {field("budget.lease_minutes", "Ask lease (min)", form.leaseMinutes, "leaseMinutes", { placeholder: "10" })}
+          </div>
         </div>
       </div>
       {other.map((i, k) => (

@@ -43,14 +43,17 @@ export default function TrialPage() {
             started {formatDate(t.startedAt)} · finished {formatDate(t.finishedAt)} · {formatDuration(t.startedAt, t.finishedAt)}
             {t.endCode ? (
               <>
-                {" "}· <span className="mono">{t.endCode}</span>
+                {" "}
+                · <span className="mono">{t.endCode}</span>
                 {t.endReason ? ` — ${t.endReason}` : ""}
               </>
             ) : null}
           </div>
         </div>
         <div className="row">
-          {canWrite && (t.state === "running" || t.state === "waiting") ? <StopTrialButton trialId={t.id} number={t.number} /> : null}
+          {canWrite && (t.state === "running" || t.state === "waiting") ? (
+            <StopTrialButton trialId={t.id} number={t.number} />
+          ) : null}
           <Link href={`/studies/${studyId}`} className="btn">
             Back to study
           </Link>
@@ -59,7 +62,9 @@ export default function TrialPage() {
       <div className="stats">
         <div className="stat">
           <div className="label">Value</div>
-          <div className="value" data-testid="trial-value">{formatValue(t.value)}</div>
+          <div className="value" data-testid="trial-value">
+            {formatValue(t.value)}
+          </div>
         </div>
         <div className="stat">
           <div className="label">Last step</div>
@@ -93,7 +98,9 @@ export default function TrialPage() {
           </div>
           <div className="chart chart-small" data-testid="intermediate-chart">
             {t.intermediate.length === 0 ? (
-              <Empty title="No intermediate values">Report them with <code>trial.report</code> to enable pruning.</Empty>
+              <Empty title="No intermediate values">
+                Report them with <code>trial.report</code> to enable pruning.
+              </Empty>
             ) : (
               <IntermediateChart points={t.intermediate} />
             )}
@@ -125,13 +132,7 @@ export default function TrialPage() {
                     <td className="num">{a.attempt}</td>
                     <td>{a.leaseKind}</td>
                     <td className={a.agentName ? undefined : "mono"}>
-                      {a.agentName ? (
-                        <Link href="/agents">{a.agentName}</Link>
-                      ) : a.agentId ? (
-                        a.agentId.slice(0, 8)
-                      ) : (
-                        "—"
-                      )}
+                      {a.agentName ? <Link href="/agents">{a.agentName}</Link> : a.agentId ? a.agentId.slice(0, 8) : "—"}
                     </td>
                     <td>{formatDate(a.startedAt)}</td>
                     <td>{formatDate(a.endedAt)}</td>
@@ -183,7 +184,17 @@ function LogTail({ attempt, text }: { attempt: number; text: string }) {
       ref={ref}
       data-testid="attempt-log"
       data-attempt={attempt}
-      style={{ background: "#0f172a", color: "#e2e8f0", padding: 12, borderRadius: 6, maxHeight: 360, overflow: "auto", whiteSpace: "pre-wrap", wordBreak: "break-all", margin: 0 }}
+      style={{
+        background: "#0f172a",
+        color: "#e2e8f0",
+        padding: 12,
+        borderRadius: 6,
+        maxHeight: 360,
+        overflow: "auto",
+        whiteSpace: "pre-wrap",
+        wordBreak: "break-all",
+        margin: 0,
+      }}
     >
       {text}
     </pre>

@@ -1,0 +1,3 @@
+import { workspaceConfig } from "./index.js";
+
+export default workspaceConfig("@autoglm/eslint-config");

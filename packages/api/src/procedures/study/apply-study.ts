@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { findStudyByName, getProject, insertStudy, lockProject, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { findStudyByName, getProject, lockProject, withTransaction } from "@autoglm/db/queries";
 import { MAX_SPEC_YAML_CHARS, ZStudySpec, type TStudySpec } from "@autoglm/protocol";
 import { orgProcedure } from "../../trpc.js";
 import { AppError, notFound } from "../../errors.js";
 import { zId, zStudyState } from "../shared.js";
-import { checkSpecWithOptimizer } from "./create-study.js";
+import { checkSpecWithOptimizer, insertStudyAudited } from "./create-study.js";
 import { specFromYaml } from "../../spec-yaml-pool.js";
 import { specDifferences } from "./spec-diff.js";
 
@@ -67,22 +67,7 @@ export const applyStudy = orgProcedure("member")
         }
         return { id: existing.id, name: existing.name, created: false, state: existing.state, notApplied: diff.other };
       }
-      const row = await insertStudy(tx, ctx.scope, {
-        projectId: input.projectId,
-        name: spec.name,
-        spec,
-        direction: spec.objective.direction,
-        metric: spec.objective.metric,
-        createdBy: ctx.actor.userId,
-      });
-      await writeAudit(tx, {
-        orgId: ctx.scope.orgId,
-        actor: ctx.actor,
-        action: "study.create",
-        targetType: "study",
-        targetId: row.id,
-        details: { name: spec.name, projectId: input.projectId, via: "apply" },
-      });
+      const row = await insertStudyAudited(tx, ctx, { projectId: input.projectId, spec, via: "apply" });
       return { id: row.id, name: row.name, created: true, state: row.state, notApplied: [] as string[] };
     });
     if (result.created) ctx.events.publish({ type: "study.updated", orgId: ctx.scope.orgId, studyId: result.id });

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { getProject, insertStudy, withTransaction, writeAudit } from "@autoglm/db/queries";
+import {
+  getProject,
+  insertStudy,
+  withTransaction,
+  writeAudit,
+  type Actor,
+  type DbOrTx,
+  type TenantScope,
+} from "@autoglm/db/queries";
 import { MAX_SPEC_YAML_CHARS, ZStudySpec, type TStudySpec } from "@autoglm/protocol";
 import { createOptimizer } from "@autoglm/optimizer";
 import { askOptimizerConfig } from "@autoglm/scheduler";
@@ -30,6 +38,32 @@ export function checkSpecWithOptimizer(spec: TStudySpec): void {
   }
 }
 
+/** Inserts the study and its `study.create` audit row (the caller's transaction). */
+export async function insertStudyAudited(
+  tx: DbOrTx,
+  who: { scope: TenantScope; actor: Actor },
+  input: { projectId: string; spec: TStudySpec; via?: string },
+) {
+  const { spec, projectId } = input;
+  const row = await insertStudy(tx, who.scope, {
+    projectId,
+    name: spec.name,
+    spec,
+    direction: spec.objective.direction,
+    metric: spec.objective.metric,
+    createdBy: who.actor.userId,
+  });
+  await writeAudit(tx, {
+    orgId: who.scope.orgId,
+    actor: who.actor,
+    action: "study.create",
+    targetType: "study",
+    targetId: row.id,
+    details: { name: spec.name, projectId, ...(input.via ? { via: input.via } : {}) },
+  });
+  return row;
+}
+
 export const createStudy = orgProcedure("member")
   .input(ZCreateStudyInput)
   .output(ZCreateStudyOutput)
@@ -38,25 +72,7 @@ export const createStudy = orgProcedure("member")
     checkSpecWithOptimizer(spec);
     const project = await getProject(ctx.db.db, ctx.scope, input.projectId);
     if (!project) throw notFound("Project");
-    const study = await withTransaction(ctx.db.db, async (tx) => {
-      const row = await insertStudy(tx, ctx.scope, {
-        projectId: project.id,
-        name: spec.name,
-        spec,
-        direction: spec.objective.direction,
-        metric: spec.objective.metric,
-        createdBy: ctx.actor.userId,
-      });
-      await writeAudit(tx, {
-        orgId: ctx.scope.orgId,
-        actor: ctx.actor,
-        action: "study.create",
-        targetType: "study",
-        targetId: row.id,
-        details: { name: spec.name, projectId: project.id },
-      });
-      return row;
-    });
+    const study = await withTransaction(ctx.db.db, (tx) => insertStudyAudited(tx, ctx, { projectId: project.id, spec }));
     ctx.events.publish({ type: "study.updated", orgId: ctx.scope.orgId, studyId: study.id });
     return { id: study.id };
   });

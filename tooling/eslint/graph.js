@@ -50,10 +50,11 @@ export const GRAPH = {
     drivers: ["src/cluster-adapter.ts"],
   },
   // Browser code takes @autoglm/api's types only; the route handler and next-auth glue run on
-  // the server and call it. The database handle reaches web through the server (types only).
+  // the server and call it. The platform handle the server shares with them (database, event
+  // bus) is typed in @autoglm/api: web may not import the server, which serves it.
   "@autoglm/web": {
     ours: ["@autoglm/protocol"],
-    typesOnly: ["@autoglm/api", "@autoglm/db"],
+    typesOnly: ["@autoglm/api"],
     serverOurs: { files: ["src/server/**", "src/app/api/**"], ours: ["@autoglm/api"] },
   },
 

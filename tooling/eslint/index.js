@@ -67,8 +67,11 @@ function importRestrictions(name, kind) {
       message: "Tables are reached through @autoglm/db/queries, which scopes every tenant query (STYLE.md §4).",
     });
   }
-  if (!kind.isTest && name !== "@autoglm/db" && !name.startsWith("@autoglm/tests-")) {
-    patterns.push({ regex: "^@autoglm/db/testing$", message: "@autoglm/db/testing is for tests and test harnesses only." });
+  // Seeding and test databases: never in production code.
+  for (const owner of ["@autoglm/db", "@autoglm/scheduler"]) {
+    if (!kind.isTest && name !== owner && !name.startsWith("@autoglm/tests-")) {
+      patterns.push({ regex: `^${owner}/testing$`, message: `${owner}/testing is for tests and test harnesses only.` });
+    }
   }
   if (GRAPH[name]?.builtinsOnly && !kind.isTest) {
     patterns.push({

@@ -1,8 +1,9 @@
 import type { Server } from "socket.io";
-import { AGENT_NAMESPACE, roomsToClose, type TAccessRevokedEvent } from "@autoglm/scheduler";
+import type { TAccessRevokedEvent } from "@autoglm/api";
+import { AGENT_NAMESPACE, roomsToClose } from "@autoglm/scheduler";
 
 /**
- * S13: closes, at once and on every server replica, the connections an `access.revoked`
+ * S13: closes, at once and on every server replica, the connections an `access:revoked`
  * event covers: agent sockets in `/agents` and dashboard sockets in `/`. Room-based
  * `disconnectSockets` is what the Socket.IO Postgres adapter carries to the other processes,
  * so a member removed through replica A loses the agent and the browser tab connected to

@@ -15,7 +15,7 @@ import type { Server as SocketIOServer } from "socket.io";
 import { createPlatformServices } from "./services.js";
 import { attachClusterAdapter } from "./cluster-adapter.js";
 import { MAX_BODY_BYTES } from "@autoglm/api";
-import { attachAgentGateway, SchedulerLoop, type AgentLogger, type RunLoopConfig } from "@autoglm/scheduler";
+import { attachAgentGateway, SchedulerLoop, type Logger, type RunLoopConfig } from "@autoglm/scheduler";
 
 // `next` is CommonJS (`module.exports = createServer`); under NodeNext its types say `.default`.
 const createNext = ((nextModule as unknown as { default?: unknown }).default ?? nextModule) as typeof nextModule.default;
@@ -320,7 +320,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 }
 
 /** Run-loop lines go to the server log; fields are ids and counts, never tokens (S10). */
-function runLogger(log: (line: string) => void): AgentLogger {
+function runLogger(log: (line: string) => void): Logger {
   const line = (level: string, message: string, fields?: Record<string, unknown>) =>
     log(`[run-loop] ${level} ${message}${fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ""}`);
   return {

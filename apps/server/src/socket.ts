@@ -1,21 +1,11 @@
 import type { Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
 import { z } from "zod";
-import { accessRooms, type TAccessRevokedEvent } from "@autoglm/scheduler";
+import type { TDomainEvent } from "@autoglm/api";
+import { accessRooms } from "@autoglm/scheduler";
 import { isAllowedOrigin } from "./origin.js";
 import { closeRevokedConnections } from "./revoked-connections.js";
 import { decodeSessionCookie, type SessionClaims } from "./session.js";
-
-/** The domain events the api publishes (CONTRACT "Live updates"). */
-export interface DomainEvent {
-  type: "trial.updated" | "study.updated" | "study.deleted";
-  orgId: string;
-  studyId: string;
-  trialId?: string;
-}
-
-/** Everything on the platform's event bus: doorbells, and revocations that close connections (S13). */
-export type PlatformEvent = DomainEvent | TAccessRevokedEvent;
 
 export interface SocketDeps {
   allowedOrigins: Set<string>;
@@ -27,7 +17,8 @@ export interface SocketDeps {
   roomTeam(room: { kind: "study" | "org"; id: string }): Promise<string | null>;
   /** Whether the user is a member of the team (any role may watch). */
   isMember(userId: string, orgId: string): Promise<boolean>;
-  subscribe(listener: (event: PlatformEvent) => void): () => void;
+  /** The platform's event bus: doorbells, and revocations that close connections (S13). */
+  subscribe(listener: (event: TDomainEvent) => void): () => void;
   log(message: string): void;
 }
 
@@ -81,7 +72,7 @@ export function attachSocketServer(http: HttpServer, deps: SocketDeps): { io: Se
   });
 
   io.on("connection", (socket: Socket) => {
-    // S13: `access.revoked` (deactivation, sign-out everywhere, password change, this sign-in's
+    // S13: `access:revoked` (deactivation, sign-out everywhere, password change, this sign-in's
     // sign-out) closes these rooms on every replica. A change that lands between the handshake
     // and this join still fails the session check every room:join makes.
     void socket.join([accessRooms.user(socket.data.userId as string), accessRooms.session(socket.data.sessionId as string)]);
@@ -128,7 +119,7 @@ export function attachSocketServer(http: HttpServer, deps: SocketDeps): { io: Se
   });
 
   const unsubscribe = deps.subscribe((event) => {
-    if (event.type === "access.revoked") return closeRevokedConnections(io, event);
+    if (event.type === "access:revoked") return closeRevokedConnections(io, event);
     // One emit to the union of both rooms: a socket in both gets it once.
     io.to(`study:${event.studyId}`).to(`org:${event.orgId}`).emit(event.type, event);
   });

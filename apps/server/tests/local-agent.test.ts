@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueLocalAgentToken, seedDemoAll } from "@autoglm/api";
 import { startAgent, type RunningAgent } from "@autoglm/agent";
-import { seedRunStudy, seedTeam, seedToken } from "@autoglm/scheduler/agents";
+import { seedRunStudy, seedTeam, seedToken } from "@autoglm/scheduler/testing";
 import { REPO_ROOT } from "../src/env.js";
 import { startLocalAgent, type LocalAgent } from "../src/local-agent.js";
 import { startServer, type RunningServer } from "../src/server.js";

@@ -18,7 +18,7 @@ import { Browser, connectSocket, waitConnect } from "./helpers.js";
  * revoking a token and signing out everywhere close the connections that change took the
  * right from within 1 s — the agent sockets of their tokens and their dashboard sockets —
  * through the real server and the real api (browser sign-in, tRPC over HTTP). The heartbeat's
- * token re-check is pushed out of reach, so only the `access.revoked` bell can close them in
+ * token re-check is pushed out of reach, so only the `access:revoked` bell can close them in
  * time. The database's own checks (handshake, registration, lease, writes) are tested without
  * any bell in tests/run-loop/src/s13-membership.test.ts.
  */
@@ -172,7 +172,7 @@ async function dashboard(person: Person): Promise<Dashboard> {
   sockets.push(socket);
   expect(await waitConnect(socket)).toEqual({ ok: true });
   const events: number[] = [];
-  for (const e of ["study.updated", "trial.updated"]) socket.on(e, () => events.push(Date.now()));
+  for (const e of ["study:updated", "trial:updated"]) socket.on(e, () => events.push(Date.now()));
   const closed = new Promise<number>((r) => socket.once("disconnect", () => r(Date.now())));
   expect(await socket.emitWithAck("room:join", { room: `org:${orgId}` })).toEqual({ ok: true });
   return { socket, events, closed };

@@ -118,7 +118,7 @@ describe("apps/server", () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
-  it("pushes trial.updated to a signed-in socket in the study room when a trial is told", async () => {
+  it("pushes trial:updated to a signed-in socket in the study room when a trial is told", async () => {
     const { browser, orgId } = await signedInUser("live");
     const project = await browser.call<{ id: string }>("project.create", { name: "Live project" }, { org: orgId });
     const study = await browser.call<{ id: string }>("study.create", { projectId: project.id, yaml: STUDY_YAML }, { org: orgId });
@@ -134,12 +134,12 @@ describe("apps/server", () => {
       const asked = await browser.call<{ trialId: string; number: number }>("trial.ask", { studyId: study.id }, { org: orgId });
       const told = waitFor<{ type: string; studyId: string; trialId?: string }>(
         socket,
-        "trial.updated",
+        "trial:updated",
         (e) => e.trialId === asked.trialId,
       );
       await browser.call("trial.tell", { trialId: asked.trialId, value: 0.5 }, { org: orgId });
       const event = await told;
-      expect(event).toMatchObject({ type: "trial.updated", studyId: study.id, orgId, trialId: asked.trialId });
+      expect(event).toMatchObject({ type: "trial:updated", studyId: study.id, orgId, trialId: asked.trialId });
 
       const best = await browser.call<{ value: number } | null>("study.best", { studyId: study.id }, { org: orgId, query: true });
       expect(best?.value).toBe(0.5);
@@ -191,7 +191,7 @@ describe("apps/server", () => {
     try {
       expect(await socket.emitWithAck("room:join", { room: `study:${study.id}` })).toEqual({ ok: true });
       const rung: { trialId?: string; at: number }[] = [];
-      socket.on("trial.updated", (e: { trialId?: string }) => rung.push({ ...e, at: Date.now() }));
+      socket.on("trial:updated", (e: { trialId?: string }) => rung.push({ ...e, at: Date.now() }));
       const askedAt = Date.now();
       const asked = await browser.call<{ trialId: string }>("trial.ask", { studyId: study.id }, { org: orgId });
       // Nobody reports: the 1.5 s lease runs out and the 200 ms sweeper fails the trial. (The

@@ -16,6 +16,7 @@ import {
   ZTrialLease,
   ZTrialSignal,
   type AgentToServerEvents,
+  type Logger,
   type ServerToAgentEvents,
   type TGpu,
   type TLeaseAck,
@@ -29,12 +30,6 @@ import { describeMachine, detectGpus, readGpuUse } from "./system.js";
 import { AccessChecker, commandNeeds, describeNoAccess, type AccessNeed } from "./trial-access.js";
 import { FENCED_MARKER, TrialRun, type StopReason } from "./trial-runner.js";
 import { agentUser, defaultTrialUser, describeUser, type TrialUser } from "./trial-user.js";
-
-export interface AgentLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
 
 export interface AgentOptions {
   /** The server's base URL, e.g. http://127.0.0.1:3000 (the agent connects to its /agents namespace). */
@@ -81,7 +76,7 @@ export interface AgentOptions {
    * `<tmpdir>/autoglm-runtime-<uid>`. Must be reachable by the trial user.
    */
   runtimeDir?: string;
-  logger?: AgentLogger;
+  logger?: Logger;
   /** The environment trials inherit allowlisted variables from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -114,7 +109,7 @@ export interface RunningAgent {
 /** One line per event, timestamped: an agent's log is read after the fact, beside the server's. */
 const line = (m: string, f?: Record<string, unknown>) =>
   `${new Date().toISOString()} [agent] ${m}${f ? ` ${JSON.stringify(f)}` : ""}`;
-const consoleLogger: AgentLogger = {
+const consoleLogger: Logger = {
   info: (m, f) => console.log(line(m, f)),
   warn: (m, f) => console.warn(line(m, f)),
   error: (m, f) => console.error(line(m, f)),

@@ -1,6 +1,6 @@
 import { io as connect, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedRunStudy, seedToken, seedWaitingTrials } from "@autoglm/scheduler/agents";
+import { seedRunStudy, seedToken, seedWaitingTrials } from "@autoglm/scheduler/testing";
 import { makeTeam, startRunLoopServer, waitFor, type RunLoopServer, type Team } from "./testing/harness.js";
 
 /**

@@ -1,12 +1,5 @@
 export { runAgentCli, type AgentCliIo } from "./run-cli.js";
-export {
-  startAgent,
-  randomAgentName,
-  type AgentOptions,
-  type RunningAgent,
-  type RunningTrialInfo,
-  type AgentLogger,
-} from "./agent.js";
+export { startAgent, randomAgentName, type AgentOptions, type RunningAgent, type RunningTrialInfo } from "./agent.js";
 export { renderCommand, formatValue } from "./command.js";
 export { buildTrialEnv, redact, DEFAULT_ENV_ALLOWLIST } from "./env.js";
 export { detectGpus, parseNvidiaSmi, parseGpuUse, readGpuUse, describeMachine } from "./system.js";

@@ -1,11 +1,13 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
-import { attachAgentGateway, createDbTokenVerifier, seedTeam, seedToken, type AgentGateway } from "@autoglm/scheduler/agents";
+import { attachAgentGateway, createDbTokenVerifier, type AgentGateway } from "@autoglm/scheduler/agents";
+import { seedTeam, seedToken } from "@autoglm/scheduler/testing";
 import { Server } from "socket.io";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startAgent, type RunningAgent } from "./agent.js";
-import { openTempDir, quietLogger, cleanup } from "./testing/harness.js";
+import { silentLogger } from "@autoglm/protocol";
+import { openTempDir, cleanup } from "./testing/harness.js";
 
 /**
  * R5: the handshake's token check needs the database. While it is down the gateway refuses
@@ -62,7 +64,7 @@ it("an agent refused as 'unavailable' (database down) gets in within its reconne
     workDir: dir,
     reconnectDelayMs: 200,
     reconnectDelayMaxMs: 500,
-    logger: quietLogger,
+    logger: silentLogger,
   });
   await agent.registered;
   const lateMs = Date.now() - downUntil;

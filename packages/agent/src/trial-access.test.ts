@@ -2,12 +2,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "@autoglm/protocol";
 import { startAgent, type RunningAgent } from "./agent.js";
 import {
   cleanup,
   makeTeam,
   openTempDir,
-  quietLogger,
   seedRunStudy,
   startRunLoopServer,
   startTestAgent,
@@ -177,7 +177,7 @@ describe.skipIf(!isRoot)("an agent running as root in a private directory", () =
       gpus: [],
       workDir: path.join(priv, "work"),
       cwd: priv,
-      logger: { ...quietLogger, warn: (m) => warnings.push(m) },
+      logger: { ...silentLogger, warn: (m) => warnings.push(m) },
     });
     agents.push(a);
     await a.registered;

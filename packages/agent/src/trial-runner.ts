@@ -9,6 +9,7 @@ import {
   type TTrialComplete,
   type TTrialLease,
   type TTrialEndCode,
+  type Logger,
 } from "@autoglm/protocol";
 import { renderCommand } from "./command.js";
 import { buildTrialEnv, redact } from "./env.js";
@@ -51,7 +52,8 @@ export interface TrialRunContext {
   accessProblem(input: { command: string | null; workdir: string }): string | null;
   onPoints(run: TrialRun, points: Array<{ step: number; metrics: TMetricValues }>): void;
   onExit(run: TrialRun, outcome: Omit<TTrialComplete, "v" | "seq" | "trialId" | "attempt" | "leaseToken"> | null): void;
-  log(message: string, fields?: Record<string, unknown>): void;
+  /** Where the trial's own events go (the agent's logger at info). */
+  log: Logger["info"];
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { DbHandle } from "@autoglm/db/client";
+import { systemClock, type Clock } from "@autoglm/protocol";
 import {
   findTokenByHash,
   findUserById,
@@ -9,7 +10,7 @@ import {
 } from "@autoglm/db/queries";
 import { AppError, sanitizeError } from "./errors.js";
 import type { TEventSink } from "./events.js";
-import { isWellFormedApiToken, sha256Hex } from "./auth/api-token.js";
+import { hashApiToken, isWellFormedApiToken } from "@autoglm/protocol/api-token";
 import type { TAuthenticatedUser } from "./auth/credentials.js";
 import { verifySessionUser, type TSessionClaims } from "./auth/sessions.js";
 import { DEFAULT_SIGN_UP_LIMIT, type TSignUpLimit } from "./auth/attempt-limits.js";
@@ -23,7 +24,7 @@ export interface TApiOptions {
    */
   allowedOrigins: string[];
   /** Wall clock; tests shift it. */
-  now: () => Date;
+  clock: Clock;
   /** Overrides the spec's `budget.lease_minutes` for ask-leases (ms); tests shrink it. */
   askLeaseMs?: number | undefined;
   /** Budget of one optimizer call (ask, pruner decision, importance) in ms; default 30 s. Tests shrink it. */
@@ -47,7 +48,7 @@ export interface TApiOptions {
 export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptions {
   return {
     allowedOrigins: partial.allowedOrigins ?? [],
-    now: partial.now ?? (() => new Date()),
+    clock: partial.clock ?? systemClock,
     askLeaseMs: partial.askLeaseMs,
     optimizerTimeoutMs: partial.optimizerTimeoutMs,
     tokenTouchThrottleMs: partial.tokenTouchThrottleMs ?? 60_000,
@@ -152,7 +153,7 @@ export async function createContext(
     } else if (input.getSession) {
       const claims = await input.getSession();
       if (claims) {
-        const user = await verifySessionUser(deps.db, claims, { now: options.now() });
+        const user = await verifySessionUser(deps.db, claims, { now: options.clock.now() });
         if (user) ctx.principal = { kind: "session", user };
         else {
           ctx.authError = new AppError("SESSION_ENDED", {
@@ -176,16 +177,16 @@ export async function createContext(
 export async function resolveApiToken(
   db: DbHandle,
   raw: string,
-  options: Pick<TApiOptions, "now" | "tokenTouchThrottleMs"> & Partial<Pick<TApiOptions, "tokenRateLimit">>,
+  options: Pick<TApiOptions, "clock" | "tokenTouchThrottleMs"> & Partial<Pick<TApiOptions, "tokenRateLimit">>,
 ): Promise<TPrincipal | AppError> {
   if (!isWellFormedApiToken(raw)) {
     return new AppError("TOKEN_INVALID", {
       userMessage: "This API token is malformed (its checksum does not match); copy it again from the dashboard.",
     });
   }
-  const row = await findTokenByHash(db.db, sha256Hex(raw));
+  const row = await findTokenByHash(db.db, hashApiToken(raw));
   if (!row) return new AppError("TOKEN_INVALID", { userMessage: "This API token is not valid." });
-  const now = options.now();
+  const now = options.clock.now();
   if (row.revokedAt) return new AppError("TOKEN_INVALID", { userMessage: "This API token was revoked." });
   if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
     return new AppError("TOKEN_INVALID", { userMessage: "This API token has expired; create a new one in the dashboard." });

@@ -1,25 +1,22 @@
-import type { TAccessRevokedEvent, TDomainEvent } from "@autoglm/scheduler";
+import type { PublishEvent, TAccessRevokedEvent, TDomainEvent } from "@autoglm/protocol";
 import { accessRevoked } from "@autoglm/scheduler";
 
 export type { TAccessRevokedEvent, TDomainEvent };
 export { accessRevoked };
 
 /**
- * What the api publishes: the live-update doorbells (CONTRACT "Live updates") and
- * `access.revoked`, which makes the server close the connections a change took the right
- * from (S13: removal, demotion, deactivation, sign-out, token revocation).
+ * Where mutations ring the doorbell (CONTRACT "Live updates") and publish `access:revoked`,
+ * which makes the server close the connections a change took the right from (S13: removal,
+ * demotion, deactivation, sign-out, token revocation); apps/server forwards to Socket.IO.
  */
-export type TPlatformEvent = TDomainEvent | TAccessRevokedEvent;
-
-/** Where mutations ring the doorbell; apps/server forwards to Socket.IO. */
 export interface TEventSink {
-  publish(event: TPlatformEvent): void;
+  publish: PublishEvent;
 }
 
 export const nullEvents: TEventSink = { publish() {} };
 
 /** Collects events in memory (tests, scripts). */
-export function createMemoryEvents(): TEventSink & { events: TPlatformEvent[] } {
-  const events: TPlatformEvent[] = [];
+export function createMemoryEvents(): TEventSink & { events: TDomainEvent[] } {
+  const events: TDomainEvent[] = [];
   return { events, publish: (e) => void events.push(e) };
 }

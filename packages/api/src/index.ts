@@ -27,12 +27,12 @@ export { AppError, APP_CODES, toAppError, type TAppCode } from "./errors.js";
 export {
   type TEventSink,
   type TDomainEvent,
-  type TPlatformEvent,
   type TAccessRevokedEvent,
   accessRevoked,
   nullEvents,
   createMemoryEvents,
 } from "./events.js";
+export { PLATFORM_KEY, type PlatformHandle, type PlatformEvents } from "./platform-handle.js";
 export { hashPassword, verifyPassword } from "./auth/password.js";
 export {
   authenticateCredentials,
@@ -45,6 +45,6 @@ export {
 export { startUserSession, endUserSession, SESSION_MAX_AGE_MS } from "./auth/sessions.js";
 export { DEFAULT_SIGN_UP_LIMIT, type TSignUpLimit } from "./auth/attempt-limits.js";
 export { maskSpecSecrets, SECRET_MASK } from "./secrets.js";
-export { generateApiToken, isWellFormedApiToken, sha256Hex, TOKEN_PREFIX } from "./auth/api-token.js";
+export { generateApiToken, isWellFormedApiToken, sha256Hex, TOKEN_PREFIX } from "@autoglm/protocol/api-token";
 export { seedDemoAll, issueLocalAgentToken, LOCAL_AGENT_TOKEN_NAME } from "./seed.js";
 export { sweepExpiredAskLeases } from "@autoglm/scheduler";

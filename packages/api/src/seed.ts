@@ -3,7 +3,7 @@ import { seedDemo, DEMO_EMAIL } from "@autoglm/db/seed";
 import { deleteTokensNamed, insertToken, withTransaction, writeAudit } from "@autoglm/db/queries";
 import { seedDemoStudy } from "@autoglm/scheduler";
 import { hashPassword } from "./auth/password.js";
-import { generateApiToken } from "./auth/api-token.js";
+import { generateApiToken } from "@autoglm/protocol/api-token";
 
 /**
  * First-start seed: the demo user (with the password the caller chose), "Demo Team",

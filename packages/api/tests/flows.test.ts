@@ -143,7 +143,7 @@ describe("studies through the router", () => {
     });
     await owner.study.delete({ studyId: s.id });
     expect(await outcome(() => owner.study.get({ studyId: s.id }))).toMatchObject({ ok: false, code: "NOT_FOUND" });
-    expect(w.deps.events.events.at(-1)).toEqual({ type: "study.deleted", orgId: w.A.orgId, studyId: s.id });
+    expect(w.deps.events.events.at(-1)).toEqual({ type: "study:deleted", orgId: w.A.orgId, studyId: s.id });
   });
 
   it("learning curves (latest trials, thinned) and parameter importance (the parameter that matters first)", async () => {

@@ -6,15 +6,8 @@
  * tested in packages/scheduler).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  leaseTrial,
-  seedAgent,
-  seedRunStudy,
-  seedWaitingTrials,
-  stopStudyTrials,
-  stopTrial as stopTrialInDb,
-  type TeamFixture,
-} from "@autoglm/scheduler";
+import { leaseTrial, stopStudyTrials, stopTrial as stopTrialInDb } from "@autoglm/scheduler";
+import { seedAgent, seedRunStudy, seedWaitingTrials, type TeamFixture } from "@autoglm/scheduler/testing";
 import { createServerCaller, type TRunLoopHooks } from "../src/index.js";
 import { makeWorld, outcome, type World } from "./fixture.js";
 
@@ -150,7 +143,7 @@ describe("trial.stop", () => {
     ]);
     expect(got.attempts[0]!.endedAt).not.toBeNull();
     expect(w.deps.events.events.slice(before)).toEqual(
-      expect.arrayContaining([{ type: "trial.updated", orgId: w.A.orgId, studyId: w.A.studyId, trialId: asked.trialId }]),
+      expect.arrayContaining([{ type: "trial:updated", orgId: w.A.orgId, studyId: w.A.studyId, trialId: asked.trialId }]),
     );
     const owner = await w.as(w.A.ownerId, w.A.orgId);
     const audit = await owner.audit.list({ limit: 20 });

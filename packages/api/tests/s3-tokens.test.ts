@@ -123,7 +123,7 @@ describe("S3 API tokens", () => {
   it("expiry is checked against the clock on every request", async () => {
     const owner = await w.as(w.A.ownerId, w.A.orgId);
     const t = await owner.token.create({ name: "clock", scopes: ["read"], expiresInDays: 1 });
-    const later = { ...w.deps, options: { ...w.deps.options, now: () => new Date(Date.now() + 2 * 86_400_000) } };
+    const later = { ...w.deps, options: { ...w.deps.options, clock: { now: () => new Date(Date.now() + 2 * 86_400_000) } } };
     const r = await resolveApiToken(w.db, t.token, resolveApiOptions(later.options));
     expect(r).toBeInstanceOf(AppError);
     expect((r as AppError).userMessage).toMatch(/expired/);
@@ -234,7 +234,7 @@ describe("S6c per-token request budget", () => {
     const fixed = new Date(); // one window for the whole burst
     const s = await startServer({
       ...w.deps,
-      options: { ...w.deps.options, now: () => fixed, tokenRateLimit: { limit: 20, windowMs: 60_000 } },
+      options: { ...w.deps.options, clock: { now: () => fixed }, tokenRateLimit: { limit: 20, windowMs: 60_000 } },
     });
     try {
       const statuses = await Promise.all(

@@ -7,3 +7,6 @@ export * from "./spec-size.js";
 export * from "./spec-yaml.js";
 export * from "./text.js";
 export * from "./http-limits.js";
+export * from "./domain-events.js";
+export * from "./clock.js";
+export * from "./logger.js";

@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { DbHandle } from "@autoglm/db/client";
 import { AGENT_SCOPE, ZStudySpec, type TStudySpecInput } from "@autoglm/protocol";
-import { hashToken } from "./agent-token.js";
+import { generateApiToken } from "@autoglm/protocol/api-token";
 
 /**
- * Seeding for run-loop tests and the scheduler benchmark: a team with a user and a project,
+ * Seeding for run-loop tests and the scheduler benchmark (`@autoglm/scheduler/testing`, kept
+ * out of the production entry points): a team with a user and a project,
  * an agent-scoped API token (stored hashed, as the api does), and studies with a `run`
  * section. Plain SQL through DbHandle, so it works on PGlite and PostgreSQL alike.
  */
@@ -32,8 +33,6 @@ export async function seedTeam(handle: DbHandle, name = "team"): Promise<TeamFix
   return { orgId: String(org!.id), userId: String(user!.id), projectId: String(project!.id) };
 }
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
 export interface SeedTokenOptions {
   scopes?: string[];
   expiresAt?: Date | null;
@@ -55,18 +54,15 @@ export async function seedTokenRow(
   team: TeamFixture,
   options: SeedTokenOptions = {},
 ): Promise<{ token: string; tokenId: string }> {
-  const bytes = randomBytes(40);
-  let body = "";
-  for (const b of bytes) body += ALPHABET[b % ALPHABET.length];
-  const token = `agl_${body}`;
+  const { token, prefix, hash } = generateApiToken();
   const [row] = await handle.query<{ id: string }>(
     `INSERT INTO api_tokens (org_id, user_id, name, prefix, token_hash, scopes, expires_at, revoked_at, project_id)
      VALUES ($1, $2, 'agent', $3, $4, string_to_array($5, ','), $6, $7, $8) RETURNING id`,
     [
       team.orgId,
       options.userId ?? team.userId,
-      token.slice(0, 8),
-      hashToken(token),
+      prefix,
+      hash,
       (options.scopes ?? [AGENT_SCOPE]).join(","),
       options.expiresAt ?? null,
       options.revoked ? new Date() : null,

@@ -10,6 +10,8 @@ import {
   ZTrialComplete,
   ZTrialMetric,
   ackError,
+  silentLogger,
+  systemClock,
   type AgentToServerEvents,
   type ServerToAgentEvents,
   type TAckError,
@@ -23,7 +25,7 @@ import { StudyOptimizers } from "./agent-optimizer.js";
 import { registerAgent } from "./agent-register.js";
 import { accessRooms } from "./access-revoked.js";
 import { canAgentAct, createDbTokenVerifier, isAgentTokenLive, type VerifyAgentToken } from "./agent-token.js";
-import { runLoopConfig, silentLogger, type RunLoopConfig, type RunLoopDeps } from "./agent-types.js";
+import { runLoopConfig, type RunLoopConfig, type RunLoopDeps } from "./agent-types.js";
 import { markAgentOffline, recordHeartbeat } from "./heartbeat.js";
 import { leaseTrial, type LeasedTrial } from "./lease-trial.js";
 import { pruneTrial, stopStudyTrials, stopTrial } from "./prune.js";
@@ -147,7 +149,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   const chains = new Map<string, Promise<number>>();
   /** Per agent: trials whose lease is being offered and not yet acknowledged or taken back. */
   const offering = new Map<string, Set<string>>();
-  const now = () => (deps.clock ?? { now: () => Date.now() }).now();
+  const now = () => (deps.clock ?? systemClock).now().getTime();
   let closed = false;
 
   nsp.use(async (socket, next) => {
@@ -205,7 +207,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   nsp.on("connection", (rawSocket) => {
     const socket = rawSocket as unknown as AgentSocket;
     const orgId = socket.data.orgId as string;
-    // S13: an `access.revoked` event closes these rooms on every replica at once. Joined before
+    // S13: an `access:revoked` event closes these rooms on every replica at once. Joined before
     // any event is handled, so registration's own membership check runs after the join: a
     // removal that lands between the handshake and here is caught by one or the other.
     void socket.join([
@@ -431,7 +433,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       settled(agentId, inFlight, lease.trialId);
       delivered++;
       entry.running.add(lease.trialId);
-      deps.publish?.({ type: "trial.updated", orgId: lease.orgId, studyId: lease.studyId, trialId: lease.trialId });
+      deps.publish?.({ type: "trial:updated", orgId: lease.orgId, studyId: lease.studyId, trialId: lease.trialId });
     }
     return delivered;
   }
@@ -477,8 +479,8 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
     if (e.agentId) agents.get(e.agentId)?.running.delete(e.trialId);
     if (e.state === "waiting") for (const a of agents.values()) a.starved = false;
     if (e.state !== "waiting") optimizers.tell(e.studyId, e.number, e.state, e.value);
-    deps.publish?.({ type: "trial.updated", orgId: e.orgId, studyId: e.studyId, trialId: e.trialId });
-    if (e.state === "complete") deps.publish?.({ type: "study.updated", orgId: e.orgId, studyId: e.studyId });
+    deps.publish?.({ type: "trial:updated", orgId: e.orgId, studyId: e.studyId, trialId: e.trialId });
+    if (e.state === "complete") deps.publish?.({ type: "study:updated", orgId: e.orgId, studyId: e.studyId });
     if (options.signalAgent !== false && e.agentId && e.leaseToken) {
       signal(e.state === "pruned" ? "prune" : "stop", {
         agentId: e.agentId,

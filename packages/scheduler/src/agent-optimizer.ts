@@ -7,8 +7,7 @@ import {
   type TOptimizerConfig,
   type TTrialState,
 } from "@autoglm/optimizer";
-import type { TStudySpec } from "@autoglm/protocol";
-import { type AgentLogger, type Clock, silentLogger, systemClock } from "./agent-types.js";
+import { silentLogger, systemClock, type Clock, type Logger, type TStudySpec } from "@autoglm/protocol";
 import { askOptimizerConfig, pruneReason } from "./ask-optimizer.js";
 import { type OptimizerPool, sharedOptimizerPool } from "./optimizer-pool.js";
 import { concatHistories, packHistory, type TPackedHistory } from "./optimizer-task.js";
@@ -62,7 +61,7 @@ const ASK_PAUSE_MS = 60_000;
 export class StudyOptimizers {
   private readonly cache = new Map<string, Entry>();
   private readonly loading = new Map<string, Promise<Entry | null>>();
-  private readonly logger: AgentLogger;
+  private readonly logger: Logger;
   private readonly clock: Clock;
   /** Per gateway, not the process's: its refreshes and the API's calls do not evict each other. */
   private readonly histories = new StudyHistoryCache();
@@ -76,7 +75,7 @@ export class StudyOptimizers {
     private readonly db: DbHandle,
     private readonly options: {
       refreshMs: number;
-      logger?: AgentLogger;
+      logger?: Logger;
       clock?: Clock;
       /** Where asks and model-fitting decisions run (default: the process's pool). */
       pool?: OptimizerPool;
@@ -89,13 +88,18 @@ export class StudyOptimizers {
     this.pool = options.pool ?? sharedOptimizerPool();
   }
 
+  /** Cache ages are millisecond arithmetic on the shared Date clock. */
+  private nowMs(): number {
+    return this.clock.now().getTime();
+  }
+
   invalidate(studyId: string): void {
     this.cache.delete(studyId);
   }
 
   async get(studyId: string): Promise<Entry | null> {
     const hit = this.cache.get(studyId);
-    if (hit && this.clock.now() - hit.loadedAt < this.options.refreshMs) return hit;
+    if (hit && this.nowMs() - hit.loadedAt < this.options.refreshMs) return hit;
     let p = this.loading.get(studyId);
     if (!p) {
       p = this.load(studyId).finally(() => this.loading.delete(studyId));
@@ -141,7 +145,7 @@ export class StudyOptimizers {
         this.logger.warn("trial skipped when rebuilding the optimizer", { studyId, number: n, error: String(err) });
       }
     }
-    const entry: Entry = { opt, config, pruneInPool, loadedAt: this.clock.now(), known, lastStep, finished: null };
+    const entry: Entry = { opt, config, pruneInPool, loadedAt: this.nowMs(), known, lastStep, finished: null };
     this.cache.set(studyId, entry);
     return entry;
   }
@@ -153,7 +157,7 @@ export class StudyOptimizers {
 
   private async askNow(studyId: string): Promise<{ id: number; params: Record<string, unknown> } | null> {
     const pausedUntil = this.askPausedUntil.get(studyId);
-    if (pausedUntil !== undefined && this.clock.now() < pausedUntil) return null;
+    if (pausedUntil !== undefined && this.nowMs() < pausedUntil) return null;
     const e = await this.get(studyId);
     if (!e) return null;
     let id = 0;
@@ -170,7 +174,7 @@ export class StudyOptimizers {
       params = await this.pool.run(call, this.historyOf(e), { timeoutMs: this.options.timeoutMs });
     } catch (err) {
       // A sampler past its budget would take the same time at the next tick: pause this study.
-      this.askPausedUntil.set(studyId, this.clock.now() + ASK_PAUSE_MS);
+      this.askPausedUntil.set(studyId, this.nowMs() + ASK_PAUSE_MS);
       this.logger.error("the study's sampler failed; its asks pause for a minute", { studyId, error: String(err) });
       return null;
     }
@@ -190,14 +194,14 @@ export class StudyOptimizers {
   /** The study's pruner name, cached like the optimizer (one small query, no history). */
   private async prunerName(studyId: string): Promise<string | null> {
     const hit = this.pruners.get(studyId);
-    if (hit && this.clock.now() - hit.at < this.options.refreshMs * 5) return hit.name;
+    if (hit && this.nowMs() - hit.at < this.options.refreshMs * 5) return hit.name;
     const [row] = await this.db.query<{ name: string | null }>(
       `SELECT spec #>> '{pruner,name}' AS name FROM studies WHERE id = $1`,
       [studyId],
     );
     if (!row) return null;
     const name = row.name ?? "none";
-    this.pruners.set(studyId, { name, at: this.clock.now() });
+    this.pruners.set(studyId, { name, at: this.nowMs() });
     return name;
   }
 

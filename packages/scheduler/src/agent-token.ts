@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import type { DbHandle } from "@autoglm/db/client";
 import { AGENT_SCOPE } from "@autoglm/protocol";
+import { hashApiToken, isWellFormedApiToken } from "@autoglm/protocol/api-token";
 
 export interface AgentPrincipal {
   orgId: string;
@@ -11,13 +11,6 @@ export interface AgentPrincipal {
 }
 
 export type VerifyAgentToken = (token: string) => Promise<AgentPrincipal | null>;
-
-/** Tokens look like `agl_<random><checksum>` (CONTRACT.md); anything else needs no query. */
-const TOKEN_SHAPE = /^agl_[A-Za-z0-9_-]{20,200}$/;
-
-export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
-}
 
 /**
  * Roles whose tokens may run an agent (S13): a viewer watches and never runs trials, so a
@@ -54,18 +47,19 @@ export function agentMayActSql(agentIdExpr: string): string {
 
 /**
  * The agent handshake's token check, used when the server does not inject the api's own
- * verifier: a token that may act (agentTokenMayActSql). Lookup is by sha256 of the whole
- * token (the token itself is never stored).
+ * verifier: a token that may act (agentTokenMayActSql). A token whose shape or checksum is
+ * wrong is refused without a query, as the api refuses it; lookup is by the token's stored
+ * hash (the token itself is never stored).
  */
 export function createDbTokenVerifier(handle: DbHandle): VerifyAgentToken {
   return async (token) => {
-    if (typeof token !== "string" || !TOKEN_SHAPE.test(token)) return null;
+    if (!isWellFormedApiToken(token)) return null;
     const rows = await handle.query<{ id: string; org_id: string; user_id: string; project_id: string | null }>(
       `UPDATE api_tokens t SET last_used_at = now()
        FROM api_tokens tk ${agentTokenJoinsSql()}
        WHERE tk.token_hash = $1 AND t.id = tk.id AND ${agentTokenMayActSql()}
        RETURNING t.id, t.org_id, t.user_id, t.project_id`,
-      [hashToken(token)],
+      [hashApiToken(token)],
     );
     const r = rows[0];
     return r
@@ -81,7 +75,7 @@ export function createDbTokenVerifier(handle: DbHandle): VerifyAgentToken {
 
 /**
  * Whether a token an agent connected with may still act (agentTokenMayActSql). Revocation and
- * membership changes close the agent's socket at once through an `access.revoked` event; this
+ * membership changes close the agent's socket at once through an `access:revoked` event; this
  * re-check on heartbeats is the backstop for what rings no bell (a token that expires).
  */
 export async function isAgentTokenLive(handle: DbHandle, tokenId: string): Promise<boolean> {

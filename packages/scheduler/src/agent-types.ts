@@ -1,29 +1,13 @@
 import type { DbHandle } from "@autoglm/db/client";
-import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SWEEP_MS } from "@autoglm/protocol";
-
-/** Structured logger; fields never carry tokens (S10). */
-export interface AgentLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-export const silentLogger: AgentLogger = { info() {}, warn() {}, error() {} };
-
-/** Wall-clock source for in-process timing; lease expiries use the database's now(). */
-export interface Clock {
-  now(): number;
-}
-export const systemClock: Clock = { now: () => Date.now() };
-
-/** The domain events of CONTRACT.md "Live updates" (the server forwards them to browsers). */
-export interface RunLoopDomainEvent {
-  type: "trial.updated" | "study.updated" | "study.deleted";
-  orgId: string;
-  studyId: string;
-  trialId?: string;
-}
-export type PublishEvent = (event: RunLoopDomainEvent) => void;
+import {
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_SWEEP_MS,
+  type Clock,
+  type Logger,
+  type PublishEvent,
+} from "@autoglm/protocol";
 
 export interface RunLoopConfig {
   /** Agent heartbeat period H (ms). */
@@ -72,7 +56,8 @@ export function runLoopConfig(partial: Partial<RunLoopConfig> = {}): RunLoopConf
 
 export interface RunLoopDeps {
   db: DbHandle;
-  logger?: AgentLogger;
+  logger?: Logger;
+  /** In-process timing (optimizer cache ages, the sweep's startup grace); lease expiries use the database's now(). */
   clock?: Clock;
   config?: Partial<RunLoopConfig>;
   publish?: PublishEvent;

@@ -29,6 +29,7 @@ import {
   StudyHistoryCache,
   sweepExpiredAskLeases,
   tellTrial,
+  type TAskTellDeps,
 } from "./index.js";
 
 let db: TestDb;
@@ -87,7 +88,7 @@ describe("askTrial", () => {
     expect((await getStudy(db.db, s.scope, s.studyId))!.nextTrialNumber).toBe(2);
     const audit = await db.query<{ action: string }>(`select action from audit_log where target_id = $1`, [a.trialId]);
     expect(audit.map((r) => r.action)).toEqual(["trial.ask"]);
-    expect(a.events.map((e) => e.type)).toEqual(["trial.updated", "study.updated"]);
+    expect(a.events.map((e) => e.type)).toEqual(["trial:updated", "study:updated"]);
   });
 
   it("another tenant's study is NOT_FOUND", async () => {
@@ -157,8 +158,8 @@ describe("reportTrial", () => {
   it("stores a value per step idempotently and renews the lease", async () => {
     const s = await study();
     let t = 1_000_000;
-    const clock = () => new Date(Date.UTC(2030, 0, 1) + t);
-    const d = { db: db.db, now: clock, config: { askLeaseMs: 60_000 } };
+    const clock = { now: () => new Date(Date.UTC(2030, 0, 1) + t) };
+    const d: TAskTellDeps = { db: db.db, clock, config: { askLeaseMs: 60_000 } };
     const a = await askTrial(d, { scope: s.scope, studyId: s.studyId, actor });
     t += 30_000;
     const r1 = await reportTrial(d, { scope: s.scope, trialId: a.trialId, step: 0, value: 1.5 });
@@ -322,7 +323,7 @@ describe("ask-lease expiry (lease shrunk to 1 s)", () => {
     const swept = await sweepExpiredAskLeases(d);
     expect(swept.expired).toBe(1);
     expect(swept.events).toContainEqual({
-      type: "trial.updated",
+      type: "trial:updated",
       orgId: s.scope.orgId,
       studyId: s.studyId,
       trialId: gone.trialId,

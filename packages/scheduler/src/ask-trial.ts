@@ -17,7 +17,8 @@ import { OneAtATime } from "./one-at-a-time.js";
 import { sharedOptimizerPool } from "./optimizer-pool.js";
 import { answerCall, historyWork, type TCallOf } from "./optimizer-task.js";
 import { studyHistories } from "./study-history.js";
-import { nowOf, SchedulerError, type TActor, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
+import { nowOf, SchedulerError, type TActor, type TAskTellDeps } from "./ask-types.js";
+import type { TLiveEvent } from "@autoglm/protocol";
 
 export interface TAskedTrialResult {
   trialId: string;
@@ -25,7 +26,7 @@ export interface TAskedTrialResult {
   params: Record<string, unknown>;
   leaseExpiresAt: Date;
   leaseToken: string;
-  events: TDomainEvent[];
+  events: TLiveEvent[];
 }
 
 export function askLeaseMs(deps: TAskTellDeps, spec: TStudySpec): number {
@@ -164,8 +165,8 @@ async function insertAskedTrial(
     leaseExpiresAt,
     leaseToken,
     events: [
-      { type: "trial.updated", orgId: study.orgId, studyId: study.id, trialId: trial.id },
-      { type: "study.updated", orgId: study.orgId, studyId: study.id },
+      { type: "trial:updated", orgId: study.orgId, studyId: study.id, trialId: trial.id },
+      { type: "study:updated", orgId: study.orgId, studyId: study.id },
     ],
   };
 }

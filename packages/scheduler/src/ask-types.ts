@@ -1,14 +1,7 @@
 import type { Db } from "@autoglm/db/client";
+import { systemClock, type Clock } from "@autoglm/protocol";
 import type { OptimizerPool } from "./optimizer-pool.js";
 import type { StudyHistoryCache } from "./study-history.js";
-
-/** A domain event for CONTRACT.md "Live updates"; the api publishes it through ctx.events. */
-export interface TDomainEvent {
-  type: "trial.updated" | "study.updated" | "study.deleted";
-  orgId: string;
-  studyId: string;
-  trialId?: string;
-}
 
 export interface TAskTellConfig {
   /**
@@ -23,7 +16,7 @@ export interface TAskTellConfig {
 export interface TAskTellDeps {
   db: Db;
   /** Wall clock (lease expiry, finished_at); tests pass a fixed or shifted one. */
-  now?: () => Date;
+  clock?: Clock;
   config?: TAskTellConfig;
   /** Where study histories are read through (default: the process's one, study-history.ts). */
   histories?: StudyHistoryCache;
@@ -62,5 +55,5 @@ export class SchedulerError extends Error {
 }
 
 export function nowOf(deps: TAskTellDeps): Date {
-  return deps.now ? deps.now() : new Date();
+  return (deps.clock ?? systemClock).now();
 }

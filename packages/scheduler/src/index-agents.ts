@@ -12,6 +12,7 @@ export * from "./expire-leases.js";
 export * from "./prune.js";
 export * from "./retry.js";
 export * from "./scheduler-loop.js";
-export * from "./agent-fixtures.js";
 export * from "./agent-list.js";
 export * from "./access-revoked.js";
+// The shared logger and clock of the run loop's options, for callers that take no @autoglm/protocol.
+export type { Clock, Logger, PublishEvent } from "@autoglm/protocol";

@@ -10,13 +10,6 @@ export { rebuildOptimizer, askOptimizerConfig, historyTrialsOf } from "./ask-opt
 export { OptimizerPool, sharedOptimizerPool, OPTIMIZER_TIMEOUT_MS, type TOptimizerPoolOptions } from "./optimizer-pool.js";
 export { StudyHistoryCache, studyHistories } from "./study-history.js";
 export { seedDemoStudy, DEMO_STUDY_SPEC, branin } from "./seed-demo-study.js";
-export {
-  SchedulerError,
-  type TSchedulerErrorCode,
-  type TDomainEvent,
-  type TAskTellDeps,
-  type TAskTellConfig,
-  type TActor,
-} from "./ask-types.js";
+export { SchedulerError, type TSchedulerErrorCode, type TAskTellDeps, type TAskTellConfig, type TActor } from "./ask-types.js";
 // The run loop's agent side (leasing, the gateway, the scheduler loop):
 export * from "./index-agents.js";

@@ -12,7 +12,8 @@ import {
 import type { TStudySpec } from "@autoglm/protocol";
 import { askOptimizerConfig, historyTrialsOf, pruneReason } from "./ask-optimizer.js";
 import { askLeaseMs } from "./ask-trial.js";
-import { nowOf, SchedulerError, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
+import { nowOf, SchedulerError, type TAskTellDeps } from "./ask-types.js";
+import type { TLiveEvent } from "@autoglm/protocol";
 import { sharedOptimizerPool } from "./optimizer-pool.js";
 import { answerCall, historyWork, type TCallOf } from "./optimizer-task.js";
 import { studyHistories } from "./study-history.js";
@@ -35,7 +36,7 @@ async function previousStep(
 }
 
 type TInput = { scope: TenantScope; trialId: string; step: number; value: number };
-type TReportResultOut = { prune: boolean; reason?: string; leaseExpiresAt: Date; events: TDomainEvent[] };
+type TReportResultOut = { prune: boolean; reason?: string; leaseExpiresAt: Date; events: TLiveEvent[] };
 /** What the first transaction ends with: the stored report, or the pruner's work to do first. */
 type TReportPlan = { stored: TReportResultOut } | { call: TCallOf<"report">; trials: THistoryTrial[]; prunerName: string };
 
@@ -121,6 +122,6 @@ async function storeReport(
     prune: reason !== null,
     ...(reason === null ? {} : { reason }),
     leaseExpiresAt,
-    events: [{ type: "trial.updated", orgId: trial.orgId, studyId: trial.studyId, trialId: trial.id }],
+    events: [{ type: "trial:updated", orgId: trial.orgId, studyId: trial.studyId, trialId: trial.id }],
   };
 }

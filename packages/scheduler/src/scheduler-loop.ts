@@ -1,16 +1,8 @@
 import type { DbHandle } from "@autoglm/db/client";
 import type { AgentGateway } from "./agent-gateway.js";
 import { StudyOptimizers } from "./agent-optimizer.js";
-import {
-  runLoopConfig,
-  silentLogger,
-  systemClock,
-  num,
-  type AgentLogger,
-  type Clock,
-  type RunLoopConfig,
-  type RunLoopDeps,
-} from "./agent-types.js";
+import { silentLogger, systemClock, type Clock, type Logger } from "@autoglm/protocol";
+import { runLoopConfig, num, type RunLoopConfig, type RunLoopDeps } from "./agent-types.js";
 import { expireAgentLeases } from "./expire-leases.js";
 import { stopStudyTrials } from "./prune.js";
 
@@ -43,7 +35,7 @@ export class SchedulerLoop {
   readonly config: RunLoopConfig;
   readonly optimizers: StudyOptimizers;
   private readonly db: DbHandle;
-  private readonly logger: AgentLogger;
+  private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly gateway: AgentGateway | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -88,7 +80,7 @@ export class SchedulerLoop {
   start(): this {
     if (this.running) return this;
     this.running = true;
-    this.sweepNotBefore = this.clock.now() + this.config.startupGraceMs;
+    this.sweepNotBefore = this.now() + this.config.startupGraceMs;
     this.timers.push(setInterval(() => void this.tick(), this.config.tickMs));
     this.timers.push(setInterval(() => void this.sweep(), this.config.sweepMs));
     void this.tick();
@@ -139,13 +131,13 @@ export class SchedulerLoop {
 
   sweep(): Promise<void> {
     if (this.sweeping) return this.sweeping;
-    if (this.clock.now() < this.sweepNotBefore) return Promise.resolve();
+    if (this.now() < this.sweepNotBefore) return Promise.resolve();
     this.sweeping = (async () => {
       try {
         if (this.databaseDown) {
           await this.db.query("SELECT 1");
           this.databaseDown = false;
-          this.sweepNotBefore = this.clock.now() + this.config.leaseTtlMs;
+          this.sweepNotBefore = this.now() + this.config.leaseTtlMs;
           this.logger.info("database reachable again; lease sweep resumes after one lease TTL");
           return;
         }
@@ -196,7 +188,7 @@ export class SchedulerLoop {
         if (!ok) break;
         inserted++;
       }
-      if (want > 0) this.deps.publish?.({ type: "study.updated", orgId: s.org_id, studyId: s.id });
+      if (want > 0) this.deps.publish?.({ type: "study:updated", orgId: s.org_id, studyId: s.id });
     }
     return inserted;
   }
@@ -233,11 +225,11 @@ export class SchedulerLoop {
       for (const e of ended) this.gateway?.afterEnd(e, { signalAgent: true });
     }
     this.logger.info("study finished", { studyId: s.id, state, reason });
-    this.deps.publish?.({ type: "study.updated", orgId: s.org_id, studyId: s.id });
+    this.deps.publish?.({ type: "study:updated", orgId: s.org_id, studyId: s.id });
   }
 
-  /** Current wall clock (tests read it through the same source as the loop). */
+  /** Current wall clock in ms (tests read it through the same source as the loop). */
   now(): number {
-    return this.clock.now();
+    return this.clock.now().getTime();
   }
 }

@@ -8,7 +8,8 @@ import {
   withTransaction,
   writeAudit,
 } from "@autoglm/db/queries";
-import { nowOf, SchedulerError, type TActor, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
+import { nowOf, SchedulerError, type TActor, type TAskTellDeps } from "./ask-types.js";
+import type { TLiveEvent } from "@autoglm/protocol";
 
 /**
  * Stops a study: no more asks; its waiting trials and running ask-trials are failed with
@@ -18,13 +19,13 @@ import { nowOf, SchedulerError, type TActor, type TAskTellDeps, type TDomainEven
 export async function stopStudy(
   deps: TAskTellDeps,
   input: { scope: TenantScope; studyId: string; actor: TActor },
-): Promise<{ events: TDomainEvent[]; stoppedTrials: number }> {
+): Promise<{ events: TLiveEvent[]; stoppedTrials: number }> {
   const now = nowOf(deps);
   return withTransaction(deps.db, async (tx) => {
     const study = await lockStudy(tx, input.scope, input.studyId);
     if (!study) throw new SchedulerError("NOT_FOUND", "Study not found.");
     if (study.state !== "running") return { events: [], stoppedTrials: 0 };
-    const events: TDomainEvent[] = [];
+    const events: TLiveEvent[] = [];
     let stoppedTrials = 0;
     for (const t of await listInFlightTrials(tx, study.id)) {
       if (t.state === "running" && t.leaseKind === "agent") continue;
@@ -38,7 +39,7 @@ export async function stopStudy(
         leaseToken: null,
       });
       await endOpenAttempt(tx, { trialId: t.id, endedAt: now, endCode: "STUDY_STOPPED", endReason: reason });
-      events.push({ type: "trial.updated", orgId: study.orgId, studyId: study.id, trialId: t.id });
+      events.push({ type: "trial:updated", orgId: study.orgId, studyId: study.id, trialId: t.id });
       stoppedTrials++;
     }
     await updateStudy(tx, study.id, { state: "stopped", stoppedAt: now });
@@ -50,7 +51,7 @@ export async function stopStudy(
       targetId: study.id,
       details: { stoppedTrials },
     });
-    events.push({ type: "study.updated", orgId: study.orgId, studyId: study.id });
+    events.push({ type: "study:updated", orgId: study.orgId, studyId: study.id });
     return { events, stoppedTrials };
   });
 }

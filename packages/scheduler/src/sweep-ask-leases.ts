@@ -1,6 +1,7 @@
 import { endOpenAttempt, lockExpiredAskTrials, updateTrial, withTransaction, writeAudit } from "@autoglm/db/queries";
 import { completeStudyIfDone } from "./tell-trial.js";
-import { nowOf, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
+import { nowOf, type TAskTellDeps } from "./ask-types.js";
+import type { TLiveEvent } from "@autoglm/protocol";
 
 function describeDuration(ms: number): string {
   if (ms >= 60_000) {
@@ -17,7 +18,7 @@ function describeDuration(ms: number): string {
  * being told right now is skipped (its tell wins). Study completion is checked afterwards,
  * one short transaction per study, to keep the lock order study → trial everywhere else.
  */
-export async function sweepExpiredAskLeases(deps: TAskTellDeps, at?: Date): Promise<{ expired: number; events: TDomainEvent[] }> {
+export async function sweepExpiredAskLeases(deps: TAskTellDeps, at?: Date): Promise<{ expired: number; events: TLiveEvent[] }> {
   const now = at ?? nowOf(deps);
   const swept = await withTransaction(deps.db, async (tx) => {
     const rows = await lockExpiredAskTrials(tx, now);
@@ -45,15 +46,15 @@ export async function sweepExpiredAskLeases(deps: TAskTellDeps, at?: Date): Prom
     }
     return rows;
   });
-  const events: TDomainEvent[] = [];
+  const events: TLiveEvent[] = [];
   const studies = new Map<string, string>();
   for (const t of swept) {
-    events.push({ type: "trial.updated", orgId: t.orgId, studyId: t.studyId, trialId: t.id });
+    events.push({ type: "trial:updated", orgId: t.orgId, studyId: t.studyId, trialId: t.id });
     studies.set(t.studyId, t.orgId);
   }
   for (const [studyId, orgId] of studies) {
     await withTransaction(deps.db, (tx) => completeStudyIfDone(tx, studyId, now));
-    events.push({ type: "study.updated", orgId, studyId });
+    events.push({ type: "study:updated", orgId, studyId });
   }
   return { expired: swept.length, events };
 }

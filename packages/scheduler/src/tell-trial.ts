@@ -14,7 +14,8 @@ import {
   type DbOrTx,
 } from "@autoglm/db/queries";
 import type { TStudySpec } from "@autoglm/protocol";
-import { nowOf, SchedulerError, type TActor, type TAskTellDeps, type TDomainEvent } from "./ask-types.js";
+import { nowOf, SchedulerError, type TActor, type TAskTellDeps } from "./ask-types.js";
+import type { TLiveEvent } from "@autoglm/protocol";
 
 export type TTellState = "complete" | "failed" | "pruned";
 
@@ -33,7 +34,7 @@ export async function tellTrial(
     reason?: string | undefined;
     actor: TActor;
   },
-): Promise<{ events: TDomainEvent[] }> {
+): Promise<{ events: TLiveEvent[] }> {
   const now = nowOf(deps);
   const state: TTellState = input.state ?? "complete";
   return withTransaction(deps.db, async (tx) => {
@@ -92,8 +93,8 @@ export async function tellTrial(
     });
     return {
       events: [
-        { type: "trial.updated", orgId: study.orgId, studyId: study.id, trialId: trial.id },
-        { type: "study.updated", orgId: study.orgId, studyId: study.id },
+        { type: "trial:updated", orgId: study.orgId, studyId: study.id, trialId: trial.id },
+        { type: "study:updated", orgId: study.orgId, studyId: study.id },
       ],
     };
   });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
-import { seedRunStudy, seedTeam, seedToken } from "@autoglm/scheduler/agents";
+import { seedRunStudy, seedTeam, seedToken } from "@autoglm/scheduler/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRoundRobinProxy } from "./rr-proxy.js";
 import { openAgentDir, repoRoot, resultsDir, startPlatform, type Platform } from "./harness.js";

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { createTestDb } from "@autoglm/db/testing";
 import { parseStudySpec } from "@autoglm/protocol";
 import { askTrial, OptimizerPool, StudyHistoryCache, tellTrial } from "@autoglm/scheduler";
-import { seedTeam } from "@autoglm/scheduler/agents";
+import { seedTeam } from "@autoglm/scheduler/testing";
 
 const { values } = parseArgs({
   options: { driver: { type: "string", default: "pg" }, asks: { type: "string", default: "200" } },

@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { Server } from "socket.io";
 import { io as connect } from "socket.io-client";
 import { createTestDb } from "@autoglm/db/testing";
-import { attachAgentGateway, SchedulerLoop, seedTeam, seedToken } from "@autoglm/scheduler/agents";
+import { attachAgentGateway, SchedulerLoop } from "@autoglm/scheduler/agents";
+import { seedTeam, seedToken } from "@autoglm/scheduler/testing";
 
 const { values } = parseArgs({
   options: {

@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { createTestDb } from "@autoglm/db/testing";
 import { parseStudySpec } from "@autoglm/protocol";
 import { askTrial, reportTrial, StudyHistoryCache } from "@autoglm/scheduler";
-import { seedTeam } from "@autoglm/scheduler/agents";
+import { seedTeam } from "@autoglm/scheduler/testing";
 
 const { values } = parseArgs({
   options: {

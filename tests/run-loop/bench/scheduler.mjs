@@ -14,14 +14,8 @@ import { parseArgs } from "node:util";
 import { Server } from "socket.io";
 import { io as connect } from "socket.io-client";
 import { createTestDb } from "@autoglm/db/testing";
-import {
-  attachAgentGateway,
-  SchedulerLoop,
-  seedRunStudy,
-  seedTeam,
-  seedToken,
-  seedWaitingTrials,
-} from "@autoglm/scheduler/agents";
+import { attachAgentGateway, SchedulerLoop } from "@autoglm/scheduler/agents";
+import { seedRunStudy, seedTeam, seedToken, seedWaitingTrials } from "@autoglm/scheduler/testing";
 
 const { values } = parseArgs({
   options: {

@@ -33,7 +33,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Server } from "socket.io";
 import { createTestDb } from "@autoglm/db/testing";
-import { attachAgentGateway, SchedulerLoop, seedRunStudy, seedTeam, seedToken } from "@autoglm/scheduler/agents";
+import { attachAgentGateway, SchedulerLoop } from "@autoglm/scheduler/agents";
+import { seedRunStudy, seedTeam, seedToken } from "@autoglm/scheduler/testing";
 
 const { values } = parseArgs({
   options: {

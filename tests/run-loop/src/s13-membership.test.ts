@@ -1,7 +1,7 @@
 import { io as connect, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { leaseTrial } from "@autoglm/scheduler/agents";
 import {
-  leaseTrial,
   seedAgent,
   seedMember,
   seedRunStudy,
@@ -9,14 +9,14 @@ import {
   seedTokenRow,
   seedWaitingTrials,
   type TeamFixture,
-} from "@autoglm/scheduler/agents";
+} from "@autoglm/scheduler/testing";
 import { startRunLoopServer, waitFor, type RunLoopServer } from "../../../packages/agent/src/testing/harness.js";
 
 /**
  * S13 (RELIABILITY.md), the database's half: an agent token acts only while its owner is a
  * member of the token's team with a role that may run agents (owner, admin, member), and a
  * project-restricted token is leased only its project's trials. Checked at the handshake, at
- * registration, in the lease statement and on every write — here with no `access.revoked`
+ * registration, in the lease statement and on every write — here with no `access:revoked`
  * bell at all (memberships changed in SQL, the heartbeat re-check pushed out of reach), so
  * each check stands on its own. The bell that closes live connections at once is tested with
  * the real api in apps/server/tests/s13-membership.test.ts. Agents are hand-written

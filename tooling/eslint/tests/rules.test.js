@@ -72,6 +72,20 @@ describe("the package graph", () => {
         'import { createTestDb } from "@autoglm/db/testing";\nexport const f = createTestDb;\n',
       ),
     ).toEqual([]);
+    expect(
+      await lint(
+        "apps/server",
+        "src/x.ts",
+        'import { seedTeam } from "@autoglm/scheduler/testing";\nexport const f = seedTeam;\n',
+      ),
+    ).toEqual([expect.stringContaining("for tests and test harnesses only")]);
+    expect(
+      await lint(
+        "packages/agent",
+        "src/testing/x.ts",
+        'import { seedTeam } from "@autoglm/scheduler/testing";\nexport const f = seedTeam;\n',
+      ),
+    ).toEqual([]);
   });
 
   it("lets clients take @autoglm/api for its types only, static or dynamic", async () => {

@@ -2,14 +2,16 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { io, type Socket } from "socket.io-client";
+import type { DashboardServerEvents } from "@autoglm/protocol";
 import { useTRPC } from "./trpc";
 
-export interface LiveEvent {
-  type: "trial.updated" | "study.updated" | "study.deleted";
-  orgId: string;
-  studyId: string;
-  trialId?: string;
+/** What a dashboard socket sends: joins a room (apps/server/src/socket.ts checks membership). */
+interface DashboardClientEvents {
+  "room:join": (payload: { room: string }, ack: (r: { ok: boolean }) => void) => void;
 }
+
+/** A dashboard socket: it receives the doorbells of @autoglm/protocol's domain events. */
+type LiveSocket = Socket<DashboardServerEvents, DashboardClientEvents>;
 
 /**
  * Joins `study:<id>` over Socket.IO and re-fetches the study's queries when an event rings.
@@ -33,7 +35,7 @@ export function useLiveStudy(studyId: string, onDeleted?: () => void): { connect
         void queryClient.invalidateQueries(trpc.trial.pathFilter());
       }, 300);
     };
-    const socket: Socket = io({ path: "/socket.io", withCredentials: true, transports: ["websocket", "polling"] });
+    const socket: LiveSocket = io({ path: "/socket.io", withCredentials: true, transports: ["websocket", "polling"] });
     const join = () => {
       socket.emit("room:join", { room: `study:${studyId}` }, (ack: { ok: boolean }) => {
         setConnected(Boolean(ack?.ok));
@@ -44,11 +46,11 @@ export function useLiveStudy(studyId: string, onDeleted?: () => void): { connect
     socket.on("connect", join);
     socket.on("disconnect", () => setConnected(false));
     socket.on("connect_error", () => setConnected(false));
-    socket.on("trial.updated", refresh);
-    socket.on("study.updated", refresh);
+    socket.on("trial:updated", refresh);
+    socket.on("study:updated", refresh);
     // The server lost its cross-process listener for a moment: doorbells may have been missed.
     socket.on("resync", refresh);
-    socket.on("study.deleted", () => onDeletedRef.current?.());
+    socket.on("study:deleted", () => onDeletedRef.current?.());
     return () => {
       if (timer) clearTimeout(timer);
       socket.removeAllListeners();
@@ -80,7 +82,7 @@ export function useLiveOrg(orgId: string | null, onEvent: () => void): { connect
         onEventRef.current();
       }, 300);
     };
-    const socket: Socket = io({ path: "/socket.io", withCredentials: true, transports: ["websocket", "polling"] });
+    const socket: LiveSocket = io({ path: "/socket.io", withCredentials: true, transports: ["websocket", "polling"] });
     socket.on("connect", () => {
       socket.emit("room:join", { room: `org:${orgId}` }, (ack: { ok: boolean }) => {
         setConnected(Boolean(ack?.ok));
@@ -89,10 +91,10 @@ export function useLiveOrg(orgId: string | null, onEvent: () => void): { connect
     });
     socket.on("disconnect", () => setConnected(false));
     socket.on("connect_error", () => setConnected(false));
-    socket.on("trial.updated", ring);
-    socket.on("study.updated", ring);
+    socket.on("trial:updated", ring);
+    socket.on("study:updated", ring);
     socket.on("resync", ring);
-    socket.on("study.deleted", ring);
+    socket.on("study:deleted", ring);
     return () => {
       if (timer) clearTimeout(timer);
       socket.removeAllListeners();

@@ -5,16 +5,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
-import {
-  attachAgentGateway,
-  SchedulerLoop,
-  seedRunStudy,
-  seedTeam,
-  seedToken,
-  type AgentGateway,
-  type RunLoopConfig,
-  type TeamFixture,
-} from "@autoglm/scheduler/agents";
+import { silentLogger } from "@autoglm/protocol";
+import { attachAgentGateway, SchedulerLoop, type AgentGateway, type RunLoopConfig } from "@autoglm/scheduler/agents";
+import { seedRunStudy, seedTeam, seedToken, type TeamFixture } from "@autoglm/scheduler/testing";
 import { Server } from "socket.io";
 import { startAgent, type AgentOptions, type RunningAgent } from "../agent.js";
 
@@ -103,8 +96,6 @@ export function writeScript(dir: string, name: string, body: string): string {
   return file;
 }
 
-export const quietLogger = { info() {}, warn() {}, error() {} };
-
 export async function startTestAgent(
   srv: RunLoopServer,
   team: Team,
@@ -121,7 +112,7 @@ export async function startTestAgent(
     metricFlushMs: 20,
     reconnectDelayMs: 100,
     reconnectDelayMaxMs: 500,
-    logger: quietLogger,
+    logger: silentLogger,
     ...options,
   });
   await agent.registered;

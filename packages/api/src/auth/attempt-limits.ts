@@ -6,7 +6,7 @@ import {
   pruneAuthAttempts,
   type TAuthAttempt,
 } from "@autoglm/db/queries";
-import { sha256Hex } from "./api-token.js";
+import { sha256Hex } from "@autoglm/protocol/api-token";
 
 /**
  * Sign-in limits (S6), as sliding windows over the `auth_attempts` log so every server

@@ -18,7 +18,7 @@ export const deactivateAccount = protectedProcedure({ tokens: "none" })
       throw new AppError("INVALID_CREDENTIALS", { userMessage: "Your password is wrong." });
     }
     await withTransaction(ctx.db.db, async (tx) => {
-      await disableUser(tx, user.id, ctx.options.now());
+      await disableUser(tx, user.id, ctx.options.clock.now());
       await writeAudit(tx, { orgId: null, actor: ctx.actor, action: "user.deactivate", targetType: "user", targetId: user.id });
     });
     ctx.events.publish(accessRevoked.accountDeactivated(user.id));

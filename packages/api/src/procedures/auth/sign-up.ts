@@ -43,7 +43,7 @@ export const signUp = publicProcedure
     const limit = ctx.options.signUpLimit;
     // In-process callers (ctx.req null: server code, tests) are not a client to limit.
     if (limit && ctx.req) {
-      const verdict = await reserveSignUpAttempt(ctx.db, { ip: ctx.req.clientIp }, limit, ctx.options.now());
+      const verdict = await reserveSignUpAttempt(ctx.db, { ip: ctx.req.clientIp }, limit, ctx.options.clock.now());
       if (verdict.limited) {
         throw new AppError("RATE_LIMITED", {
           userMessage: `Too many sign-ups from your address. Try again in ${Math.ceil(verdict.retryAfterSeconds / 60)} minute(s).`,

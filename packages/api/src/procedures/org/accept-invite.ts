@@ -12,7 +12,7 @@ export const acceptInvite = protectedProcedure({ tokens: "none" })
   .output(ZAcceptInviteOutput)
   .mutation(async ({ ctx, input }) =>
     withTransaction(ctx.db.db, async (tx) => {
-      const now = ctx.options.now();
+      const now = ctx.options.clock.now();
       const { inv } = await findUsableInvitation(tx, input.secret, now);
       if (inv.email && inv.email.toLowerCase() !== ctx.principal.user.email.toLowerCase()) {
         throw new AppError("FORBIDDEN", { userMessage: "This invitation is for another email address." });

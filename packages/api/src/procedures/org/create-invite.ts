@@ -3,7 +3,7 @@ import { z } from "zod";
 import { insertInvitation, withTransaction, writeAudit } from "@autoglm/db/queries";
 import { orgProcedure } from "../../trpc.js";
 import { AppError } from "../../errors.js";
-import { sha256Hex } from "../../auth/api-token.js";
+import { sha256Hex } from "@autoglm/protocol/api-token";
 import { iso, zRole } from "../shared.js";
 
 export const ZInviteInput = z
@@ -20,7 +20,7 @@ export const createInvite = orgProcedure("admin", { tokens: "none" })
       throw new AppError("ROLE_TOO_LOW", { userMessage: "Only an owner can invite another owner." });
     }
     const secret = randomBytes(32).toString("base64url");
-    const expiresAt = new Date(ctx.options.now().getTime() + ctx.options.inviteTtlMs);
+    const expiresAt = new Date(ctx.options.clock.now().getTime() + ctx.options.inviteTtlMs);
     const row = await withTransaction(ctx.db.db, async (tx) => {
       const inv = await insertInvitation(tx, {
         orgId: ctx.scope.orgId,

@@ -10,6 +10,6 @@ export const getInviteInfo = publicProcedure
   .input(ZInviteInfoInput)
   .output(ZInviteInfoOutput)
   .query(async ({ ctx, input }) => {
-    const { inv, orgName } = await findUsableInvitation(ctx.db.db, input.secret, ctx.options.now());
+    const { inv, orgName } = await findUsableInvitation(ctx.db.db, input.secret, ctx.options.clock.now());
     return { orgName, role: inv.role, expiresAt: iso(inv.expiresAt) };
   });

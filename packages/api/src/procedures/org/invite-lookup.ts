@@ -1,6 +1,6 @@
 import { findInvitationByHash, type DbOrTx } from "@autoglm/db/queries";
 import { AppError } from "../../errors.js";
-import { sha256Hex } from "../../auth/api-token.js";
+import { sha256Hex } from "@autoglm/protocol/api-token";
 
 const UNUSABLE = "This invitation link is not valid any more (used, revoked or expired). Ask for a new one.";
 

@@ -70,6 +70,6 @@ export const applyStudy = orgProcedure("member")
       const row = await insertStudyAudited(tx, ctx, { projectId: input.projectId, spec, via: "apply" });
       return { id: row.id, name: row.name, created: true, state: row.state, notApplied: [] as string[] };
     });
-    if (result.created) ctx.events.publish({ type: "study.updated", orgId: ctx.scope.orgId, studyId: result.id });
+    if (result.created) ctx.events.publish({ type: "study:updated", orgId: ctx.scope.orgId, studyId: result.id });
     return result;
   });

@@ -73,6 +73,6 @@ export const createStudy = orgProcedure("member")
     const project = await getProject(ctx.db.db, ctx.scope, input.projectId);
     if (!project) throw notFound("Project");
     const study = await withTransaction(ctx.db.db, (tx) => insertStudyAudited(tx, ctx, { projectId: project.id, spec }));
-    ctx.events.publish({ type: "study.updated", orgId: ctx.scope.orgId, studyId: study.id });
+    ctx.events.publish({ type: "study:updated", orgId: ctx.scope.orgId, studyId: study.id });
     return { id: study.id };
   });

@@ -18,6 +18,6 @@ export const deleteStudy = orgProcedure("member")
         targetId: input.studyId,
       });
     });
-    ctx.events.publish({ type: "study.deleted", orgId: ctx.scope.orgId, studyId: input.studyId });
+    ctx.events.publish({ type: "study:deleted", orgId: ctx.scope.orgId, studyId: input.studyId });
     return { ok: true as const };
   });

@@ -9,7 +9,7 @@ export const stopStudy = orgProcedure("member")
   .output(zOk)
   .mutation(async ({ ctx, input }) => {
     const r = await stopStudyDomain(
-      { db: ctx.db.db, now: ctx.options.now },
+      { db: ctx.db.db, clock: ctx.options.clock },
       { scope: ctx.scope, studyId: input.studyId, actor: ctx.actor },
     );
     for (const e of r.events) ctx.events.publish(e);

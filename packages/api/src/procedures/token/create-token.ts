@@ -2,7 +2,7 @@ import { z } from "zod";
 import { getProject, insertToken, withTransaction, writeAudit } from "@autoglm/db/queries";
 import { orgProcedure } from "../../trpc.js";
 import { notFound } from "../../errors.js";
-import { generateApiToken } from "../../auth/api-token.js";
+import { generateApiToken } from "@autoglm/protocol/api-token";
 import { iso, zId, zText } from "../shared.js";
 
 export const TOKEN_SCOPES = ["read", "write", "agent"] as const;
@@ -28,7 +28,7 @@ export const createToken = orgProcedure("member", { tokens: "none" })
   .mutation(async ({ ctx, input }) => {
     if (input.projectId && !(await getProject(ctx.db.db, ctx.scope, input.projectId))) throw notFound("Project");
     const { token, prefix, hash } = generateApiToken();
-    const expiresAt = new Date(ctx.options.now().getTime() + input.expiresInDays * 24 * 3600_000);
+    const expiresAt = new Date(ctx.options.clock.now().getTime() + input.expiresInDays * 24 * 3600_000);
     const row = await withTransaction(ctx.db.db, async (tx) => {
       const r = await insertToken(tx, {
         orgId: ctx.scope.orgId,

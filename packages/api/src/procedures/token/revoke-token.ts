@@ -18,7 +18,7 @@ export const revokeToken = orgProcedure("member", { tokens: "none" })
         orgId: ctx.scope.orgId,
         id: input.id,
         userId: all ? null : ctx.actor.userId,
-        at: ctx.options.now(),
+        at: ctx.options.clock.now(),
       });
       if (!ok) throw notFound("Token");
       await writeAudit(tx, {

@@ -18,7 +18,7 @@ export const askTrial = orgProcedure("member")
     const r = await askTrialDomain(
       {
         db: ctx.db.db,
-        now: ctx.options.now,
+        clock: ctx.options.clock,
         config: { askLeaseMs: ctx.options.askLeaseMs, optimizerTimeoutMs: ctx.options.optimizerTimeoutMs },
       },
       { scope: ctx.scope, studyId: input.studyId, actor: ctx.actor },

@@ -16,7 +16,7 @@ export const renewLease = orgProcedure("member")
   .output(ZRenewLeaseOutput)
   .mutation(async ({ ctx, input }) => {
     const r = await renewAskLease(
-      { db: ctx.db.db, now: ctx.options.now, config: { askLeaseMs: ctx.options.askLeaseMs } },
+      { db: ctx.db.db, clock: ctx.options.clock, config: { askLeaseMs: ctx.options.askLeaseMs } },
       { scope: ctx.scope, trialId: input.trialId },
     );
     return { leaseExpiresAt: iso(r.leaseExpiresAt) };

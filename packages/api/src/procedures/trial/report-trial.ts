@@ -20,7 +20,7 @@ export const reportTrial = orgProcedure("member")
     const r = await reportTrialDomain(
       {
         db: ctx.db.db,
-        now: ctx.options.now,
+        clock: ctx.options.clock,
         config: { askLeaseMs: ctx.options.askLeaseMs, optimizerTimeoutMs: ctx.options.optimizerTimeoutMs },
       },
       { scope: ctx.scope, trialId: input.trialId, step: input.step, value: input.value },

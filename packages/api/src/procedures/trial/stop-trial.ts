@@ -10,7 +10,8 @@ import {
   writeAudit,
 } from "@autoglm/db/queries";
 import type { DbHandle } from "@autoglm/db/client";
-import { completeStudyIfDone, stopTrial as stopAgentTrialInDb, type TActor, type TDomainEvent } from "@autoglm/scheduler";
+import type { TLiveEvent } from "@autoglm/protocol";
+import { completeStudyIfDone, stopTrial as stopAgentTrialInDb, type TActor } from "@autoglm/scheduler";
 import type { TRunLoopHooks } from "../../context.js";
 import { AppError, notFound } from "../../errors.js";
 import { orgProcedure } from "../../trpc.js";
@@ -88,9 +89,9 @@ export const stopTrial = orgProcedure("member")
   .mutation(async ({ ctx, input }) => {
     const t = await getTrial(ctx.db.db, ctx.scope, input.trialId);
     if (!t) throw notFound("Trial");
-    const events: TDomainEvent[] = [
-      { type: "trial.updated", orgId: t.orgId, studyId: t.studyId, trialId: t.id },
-      { type: "study.updated", orgId: t.orgId, studyId: t.studyId },
+    const events: TLiveEvent[] = [
+      { type: "trial:updated", orgId: t.orgId, studyId: t.studyId, trialId: t.id },
+      { type: "study:updated", orgId: t.orgId, studyId: t.studyId },
     ];
     if (t.state === "running" && t.leaseKind === "ask") {
       const r = await stopAskTrial(ctx.db, {
@@ -98,7 +99,7 @@ export const stopTrial = orgProcedure("member")
         trialId: t.id,
         studyId: t.studyId,
         actor: ctx.actor,
-        now: ctx.options.now(),
+        now: ctx.options.clock.now(),
       });
       if (r === "already") return { ok: true as const };
       if (r !== "stopped") throw notRunning(r);

@@ -17,7 +17,7 @@ export const tellTrial = orgProcedure("member")
   .output(zOk)
   .mutation(async ({ ctx, input }) => {
     const r = await tellTrialDomain(
-      { db: ctx.db.db, now: ctx.options.now },
+      { db: ctx.db.db, clock: ctx.options.clock },
       {
         scope: ctx.scope,
         trialId: input.trialId,

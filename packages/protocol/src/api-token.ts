@@ -2,9 +2,13 @@ import { createHash, randomInt } from "node:crypto";
 import { crc32 } from "node:zlib";
 
 /**
- * API tokens: `agl_` + 32 random base62 characters (190 bits) + a 6-character base62
- * CRC32 of the random part. The checksum lets the server (and secret scanners) reject a
- * typo without touching the database, as GitHub's tokens do. Only sha256(token) is stored.
+ * API tokens, for the api (Bearer calls) and the agent namespace (the handshake) alike:
+ * `agl_` + 32 random base62 characters (190 bits) + a 6-character base62 CRC32 of the random
+ * part. The checksum lets the server (and secret scanners) reject a typo without touching the
+ * database, as GitHub's tokens do. Only sha256(token) is stored.
+ *
+ * Node only (node:crypto, node:zlib): imported as `@autoglm/protocol/api-token`, never through
+ * the package's main entry, which the browser bundles.
  */
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 export const TOKEN_PREFIX = "agl_";
@@ -31,12 +35,12 @@ export function generateApiToken(): { token: string; prefix: string; hash: strin
   let random = "";
   for (let i = 0; i < RANDOM_LEN; i++) random += ALPHABET[randomInt(62)]!;
   const token = `${TOKEN_PREFIX}${random}${checksumOf(random)}`;
-  return { token, prefix: tokenDisplayPrefix(token), hash: sha256Hex(token) };
+  return { token, prefix: tokenDisplayPrefix(token), hash: hashApiToken(token) };
 }
 
-/** True when the string has the token shape AND its checksum matches (no I/O). */
-export function isWellFormedApiToken(token: string): boolean {
-  if (!TOKEN_RE.test(token)) return false;
+/** True when the value is a string with the token shape AND its checksum matches (no I/O). */
+export function isWellFormedApiToken(token: unknown): token is string {
+  if (typeof token !== "string" || !TOKEN_RE.test(token)) return false;
   const random = token.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + RANDOM_LEN);
   return token.slice(TOKEN_PREFIX.length + RANDOM_LEN) === checksumOf(random);
 }
@@ -46,6 +50,12 @@ export function tokenDisplayPrefix(token: string): string {
   return token.slice(0, TOKEN_PREFIX.length + 4);
 }
 
+/** The stored form of a token (`api_tokens.token_hash`): lookups hash what was presented. */
+export function hashApiToken(token: string): string {
+  return sha256Hex(token);
+}
+
+/** Hex sha256 of a UTF-8 string (tokens, invitation secrets, rate-limit keys). */
 export function sha256Hex(s: string): string {
-  return createHash("sha256").update(s).digest("hex");
+  return createHash("sha256").update(s, "utf8").digest("hex");
 }

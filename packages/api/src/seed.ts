@@ -27,10 +27,10 @@ export const LOCAL_AGENT_TOKEN_NAME = "local agent (npm start)";
 export async function issueLocalAgentToken(handle: DbHandle, input: { orgId: string; userId: string }): Promise<string> {
   const { token, prefix, hash } = generateApiToken();
   const now = new Date();
+  const scope = { orgId: input.orgId };
   await withTransaction(handle.db, async (tx) => {
-    const replaced = await deleteTokensNamed(tx, { orgId: input.orgId, userId: input.userId, name: LOCAL_AGENT_TOKEN_NAME });
-    const row = await insertToken(tx, {
-      orgId: input.orgId,
+    const replaced = await deleteTokensNamed(tx, scope, { userId: input.userId, name: LOCAL_AGENT_TOKEN_NAME });
+    const row = await insertToken(tx, scope, {
       userId: input.userId,
       name: LOCAL_AGENT_TOKEN_NAME,
       prefix,

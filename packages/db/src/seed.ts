@@ -43,7 +43,7 @@ export async function seedDemo(handle: DbHandle, options: { passwordHash: string
       orgId = (await insertOrgWithOwner(tx, { name: DEMO_TEAM_NAME, slug: DEMO_TEAM_SLUG, ownerId: user.id })).id;
       created = true;
     } else {
-      await upsertMembership(tx, { orgId, userId: user.id, role: "owner" });
+      await upsertMembership(tx, { orgId }, { userId: user.id, role: "owner" });
     }
     const scope = { orgId };
     let project = await findProjectBySlug(tx, scope, DEMO_PROJECT_SLUG);

@@ -222,7 +222,7 @@ describe("reportTrial through the pool", () => {
     const err = await report(newPool({ route: "worker" }), 9, 1, { config: { optimizerTimeoutMs: 1 } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "OPTIMIZER_TIMEOUT" });
     expect((err as SchedulerError).userMessage).toMatch(/did not decide whether to prune the trial within 1 ms/);
-    expect((await listTrialValues(db.db, t.trialId)).map((v) => v.step)).toEqual([1, 3]);
+    expect((await listTrialValues(db.db, s.scope, t.trialId)).map((v) => v.step)).toEqual([1, 3]);
     const [row] = await db.query<{ last_step: number }>(`SELECT last_step FROM trials WHERE id = $1`, [t.trialId]);
     expect(row!.last_step).toBe(3);
   });

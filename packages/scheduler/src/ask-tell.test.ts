@@ -84,7 +84,7 @@ describe("askTrial", () => {
     expect(a.leaseExpiresAt.getTime() - before).toBeGreaterThanOrEqual(10 * 60_000 - 1000);
     const t = await getTrial(db.db, s.scope, a.trialId);
     expect(t).toMatchObject({ state: "running", leaseKind: "ask", attempt: 1 });
-    expect(await listTrialAttempts(db.db, a.trialId)).toMatchObject([{ attempt: 1, leaseKind: "ask", endedAt: null }]);
+    expect(await listTrialAttempts(db.db, s.scope, a.trialId)).toMatchObject([{ attempt: 1, leaseKind: "ask", endedAt: null }]);
     expect((await getStudy(db.db, s.scope, s.studyId))!.nextTrialNumber).toBe(2);
     const audit = await db.query<{ action: string }>(`select action from audit_log where target_id = $1`, [a.trialId]);
     expect(audit.map((r) => r.action)).toEqual(["trial.ask"]);
@@ -167,7 +167,7 @@ describe("reportTrial", () => {
     expect(r1.prune).toBe(false);
     expect(r2.leaseExpiresAt.getTime()).toBe(a.leaseExpiresAt.getTime() + 30_000);
     await reportTrial(d, { scope: s.scope, trialId: a.trialId, step: 3, value: 1.2 });
-    expect(await listTrialValues(db.db, a.trialId)).toEqual([
+    expect(await listTrialValues(db.db, s.scope, a.trialId)).toEqual([
       { step: 0, value: 1.5 },
       { step: 3, value: 1.2 },
     ]);
@@ -208,8 +208,8 @@ describe("reportTrial", () => {
 
 describe("StudyHistoryCache", () => {
   /** What a full read of the study gives, in the cache's shape. */
-  async function fullRead(studyId: string) {
-    return (await loadStudyHistory(db.db, studyId)).map((h) => ({
+  async function fullRead(s: { scope: TenantScope; studyId: string }) {
+    return (await loadStudyHistory(db.db, s.scope, s.studyId)).map((h) => ({
       trial: { number: h.trial.number, state: h.trial.state, params: h.trial.params, value: h.trial.value },
       intermediate: h.intermediate,
     }));
@@ -226,10 +226,10 @@ describe("StudyHistoryCache", () => {
         await reportTrial(d, { scope: s.scope, trialId: a.trialId, step, value: 2 - step * 0.5 + i });
       trials.push(a);
     }
-    expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s.studyId));
+    expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s));
     await tellTrial(d, { scope: s.scope, trialId: trials[0]!.trialId, value: 1, actor });
     await tellTrial(d, { scope: s.scope, trialId: trials[1]!.trialId, state: "pruned", actor });
-    expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s.studyId));
+    expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s));
     // The finished trial 0 is run again (as a retry does) and reports a different curve: its
     // row changes, and the cache must not serve the curve it read before.
     await db.query(`UPDATE trials SET state = 'running', attempt = attempt + 1, value = NULL, updated_at = now() WHERE id = $1`, [
@@ -238,7 +238,7 @@ describe("StudyHistoryCache", () => {
     await db.query(`UPDATE trial_values SET value = value + 10, attempt = attempt + 1 WHERE trial_id = $1`, [trials[0]!.trialId]);
     await db.query(`UPDATE trials SET state = 'complete', value = 11, updated_at = now() WHERE id = $1`, [trials[0]!.trialId]);
     const again = await cache.load(db.db, s.studyId);
-    expect(again).toEqual(await fullRead(s.studyId));
+    expect(again).toEqual(await fullRead(s));
     expect(again[0]!.intermediate).toEqual([
       [0, 12],
       [1, 11.5],
@@ -246,7 +246,7 @@ describe("StudyHistoryCache", () => {
     ]);
     // The cache's curves are its own: editing what it returned changes nothing it serves.
     again[1]!.intermediate.pop();
-    expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s.studyId));
+    expect(await cache.load(db.db, s.studyId)).toEqual(await fullRead(s));
   });
 
   it("keeps the pruner's answers those of a full read while trials finish between reports", async () => {
@@ -275,7 +275,7 @@ describe("StudyHistoryCache", () => {
     await cache.load(db.db, a.studyId);
     await cache.load(db.db, b.studyId);
     expect(cache.heldValues()).toBe(3);
-    expect(await cache.load(db.db, a.studyId)).toEqual(await fullRead(a.studyId));
+    expect(await cache.load(db.db, a.studyId)).toEqual(await fullRead(a));
   });
 });
 
@@ -306,7 +306,7 @@ describe("tellTrial", () => {
       endCode: "USER_REPORTED_FAILURE",
       endReason: "diverged",
     });
-    const att = await listTrialAttempts(db.db, a.trialId);
+    const att = await listTrialAttempts(db.db, s.scope, a.trialId);
     expect(att[0]!.endedAt).not.toBeNull();
   });
 });
@@ -332,7 +332,7 @@ describe("ask-lease expiry (lease shrunk to 1 s)", () => {
     expect(t.state).toBe("failed");
     expect(t.endCode).toBe("LEASE_EXPIRED");
     expect(t.endReason).toMatch(/^no report for 1 second; the program that asked for this trial went away$/);
-    expect((await listTrialAttempts(db.db, gone.trialId))[0]).toMatchObject({ endCode: "LEASE_EXPIRED" });
+    expect((await listTrialAttempts(db.db, s.scope, gone.trialId))[0]).toMatchObject({ endCode: "LEASE_EXPIRED" });
     expect((await getTrial(db.db, s.scope, alive.trialId))!.state).toBe("running");
     // The study goes on.
     const next = await askTrial(d, { scope: s.scope, studyId: s.studyId, actor });

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { THistoryTrial, TParams } from "@autoglm/optimizer";
 import {
-  countInFlight,
+  countInFlightByStudyId,
   insertAttempt,
   insertTrial,
   lockStudy,
   type DbOrTx,
   type TenantScope,
-  updateStudy,
+  updateStudyById,
   withTransaction,
   writeAudit,
 } from "@autoglm/db/queries";
@@ -107,7 +107,7 @@ async function lockAskableStudy(tx: DbOrTx, input: TInput): Promise<{ study: TLo
     throw new SchedulerError("STUDY_NOT_RUNNING", `The study is ${study.state}; only a running study hands out trials.`);
   }
   const spec = study.spec as TStudySpec;
-  const { inFlight, total } = await countInFlight(tx, study.id);
+  const { inFlight, total } = await countInFlightByStudyId(tx, study.id);
   if (total >= spec.budget.max_trials) {
     throw new SchedulerError(
       "STUDY_BUDGET_EXHAUSTED",
@@ -136,8 +136,7 @@ async function insertAskedTrial(
   const number = study.nextTrialNumber;
   const leaseToken = randomUUID();
   const leaseExpiresAt = new Date(now.getTime() + askLeaseMs(deps, spec));
-  const trial = await insertTrial(tx, {
-    orgId: study.orgId,
+  const trial = await insertTrial(tx, input.scope, {
     studyId: study.id,
     number,
     state: "running",
@@ -148,8 +147,8 @@ async function insertAskedTrial(
     leaseExpiresAt,
     startedAt: now,
   });
-  await insertAttempt(tx, { trialId: trial.id, orgId: study.orgId, attempt: 1, leaseKind: "ask", startedAt: now });
-  await updateStudy(tx, study.id, { nextTrialNumber: number + 1 });
+  await insertAttempt(tx, input.scope, { trialId: trial.id, attempt: 1, leaseKind: "ask", startedAt: now });
+  await updateStudyById(tx, study.id, { nextTrialNumber: number + 1 });
   await writeAudit(tx, {
     orgId: study.orgId,
     actor: input.actor,

@@ -71,7 +71,7 @@ describe("renewAskLease", () => {
     expect((await getTrial(db.db, s.scope, silent.trialId))!).toMatchObject({ state: "failed", endCode: "LEASE_EXPIRED" });
     expect((await getTrial(db.db, s.scope, renewed.trialId))!.state).toBe("running");
     // A renewal stores no intermediate value.
-    expect(await listTrialValues(db.db, renewed.trialId)).toEqual([]);
+    expect(await listTrialValues(db.db, s.scope, renewed.trialId)).toEqual([]);
     await tellTrial(d, { scope: s.scope, trialId: renewed.trialId, value: 0.5, actor });
   });
 

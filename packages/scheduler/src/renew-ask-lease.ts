@@ -1,4 +1,4 @@
-import { getStudy, lockTrial, type TenantScope, updateTrial, withTransaction } from "@autoglm/db/queries";
+import { getStudy, lockTrial, type TenantScope, updateTrialById, withTransaction } from "@autoglm/db/queries";
 import type { TStudySpec } from "@autoglm/protocol";
 import { askLeaseMs } from "./ask-trial.js";
 import { nowOf, SchedulerError, type TAskTellDeps } from "./ask-types.js";
@@ -32,7 +32,7 @@ export async function renewAskLease(
     const study = await getStudy(tx, input.scope, trial.studyId);
     if (!study) throw new SchedulerError("NOT_FOUND", "Trial not found.");
     const leaseExpiresAt = new Date(now.getTime() + askLeaseMs(deps, study.spec as TStudySpec));
-    await updateTrial(tx, trial.id, { leaseExpiresAt });
+    await updateTrialById(tx, trial.id, { leaseExpiresAt });
     return { leaseExpiresAt };
   });
 }

@@ -5,7 +5,7 @@ import {
   listTrialValues,
   lockTrial,
   type TenantScope,
-  updateTrial,
+  updateTrialById,
   upsertTrialValue,
   withTransaction,
 } from "@autoglm/db/queries";
@@ -24,14 +24,15 @@ import { studyHistories } from "./study-history.js";
  * step reads the trial's own values.
  */
 async function previousStep(
-  tx: Parameters<typeof listTrialValues>[0],
+  tx: DbOrTx,
+  scope: TenantScope,
   trial: { id: string; lastStep: number | null },
   step: number,
 ): Promise<number> {
   if (trial.lastStep === null) return -Infinity;
   if (trial.lastStep < step) return trial.lastStep;
   let prev = -Infinity;
-  for (const v of await listTrialValues(tx, trial.id)) if (v.step < step && v.step > prev) prev = v.step;
+  for (const v of await listTrialValues(tx, scope, trial.id)) if (v.step < step && v.step > prev) prev = v.step;
   return prev;
 }
 
@@ -57,7 +58,7 @@ export async function reportTrial(deps: TAskTellDeps, input: TInput): Promise<TR
     let reason: string | null = null;
     // Most reports cross no rung of a halving pruner: then no history can stop the trial, and
     // the whole study's curves are not read (the read is most of a report's cost).
-    if (pruner.name !== "none" && prunerMayDecide(pruner, input.step, await previousStep(tx, trial, input.step))) {
+    if (pruner.name !== "none" && prunerMayDecide(pruner, input.step, await previousStep(tx, input.scope, trial, input.step))) {
       const history = await (deps.histories ?? studyHistories).load(tx, study.id);
       const mine = history.find((h) => h.trial.number === trial.number);
       // Feed this trial without the step being reported, then report it: a replayed step
@@ -106,15 +107,14 @@ async function storeReport(
   input: TInput,
   reason: string | null,
 ): Promise<TReportResultOut> {
-  await upsertTrialValue(tx, {
+  await upsertTrialValue(tx, input.scope, {
     trialId: trial.id,
-    orgId: trial.orgId,
     step: input.step,
     value: input.value,
     attempt: trial.attempt,
   });
   const leaseExpiresAt = new Date(nowOf(deps).getTime() + askLeaseMs(deps, spec));
-  await updateTrial(tx, trial.id, {
+  await updateTrialById(tx, trial.id, {
     leaseExpiresAt,
     lastStep: Math.max(trial.lastStep ?? -1, input.step),
   });

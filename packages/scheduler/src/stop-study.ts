@@ -1,10 +1,10 @@
 import {
-  endOpenAttempt,
-  listInFlightTrials,
+  endOpenAttemptByTrialId,
+  listInFlightTrialsByStudyId,
   lockStudy,
   type TenantScope,
-  updateStudy,
-  updateTrial,
+  updateStudyById,
+  updateTrialById,
   withTransaction,
   writeAudit,
 } from "@autoglm/db/queries";
@@ -27,10 +27,10 @@ export async function stopStudy(
     if (study.state !== "running") return { events: [], stoppedTrials: 0 };
     const events: TLiveEvent[] = [];
     let stoppedTrials = 0;
-    for (const t of await listInFlightTrials(tx, study.id)) {
+    for (const t of await listInFlightTrialsByStudyId(tx, study.id)) {
       if (t.state === "running" && t.leaseKind === "agent") continue;
       const reason = "the study was stopped before this trial finished";
-      await updateTrial(tx, t.id, {
+      await updateTrialById(tx, t.id, {
         state: "failed",
         endCode: "STUDY_STOPPED",
         endReason: reason,
@@ -38,11 +38,11 @@ export async function stopStudy(
         leaseExpiresAt: null,
         leaseToken: null,
       });
-      await endOpenAttempt(tx, { trialId: t.id, endedAt: now, endCode: "STUDY_STOPPED", endReason: reason });
+      await endOpenAttemptByTrialId(tx, { trialId: t.id, endedAt: now, endCode: "STUDY_STOPPED", endReason: reason });
       events.push({ type: "trial:updated", orgId: study.orgId, studyId: study.id, trialId: t.id });
       stoppedTrials++;
     }
-    await updateStudy(tx, study.id, { state: "stopped", stoppedAt: now });
+    await updateStudyById(tx, study.id, { state: "stopped", stoppedAt: now });
     await writeAudit(tx, {
       orgId: study.orgId,
       actor: input.actor,

@@ -1,9 +1,9 @@
-import { listCurvesOf, listStudyCurvesAll, listStudyTrialStamps } from "@autoglm/db/queries";
+import { listCurvesByTrialIds, listAllCurvesByStudyId, listTrialStampsByStudyId } from "@autoglm/db/queries";
 import type { DbOrTx } from "@autoglm/db/queries";
 import type { THistoryRow } from "./ask-optimizer.js";
 
 type TCurve = Array<[number, number]>;
-type TStampRow = Awaited<ReturnType<typeof listStudyTrialStamps>>[number];
+type TStampRow = Awaited<ReturnType<typeof listTrialStampsByStudyId>>[number];
 
 const FINISHED = new Set(["complete", "pruned", "failed"]);
 
@@ -30,15 +30,15 @@ export class StudyHistoryCache {
   constructor(private readonly maxValues = 1_000_000) {}
 
   async load(db: DbOrTx, studyId: string): Promise<THistoryRow[]> {
-    const rows = await listStudyTrialStamps(db, studyId);
+    const rows = await listTrialStampsByStudyId(db, studyId);
     const known = this.studies.get(studyId);
     const stamps = rows.map(stampOf);
     const missing = rows.filter((t, i) => known?.curves.get(t.id)?.stamp !== stamps[i]).map((t) => t.id);
     // Most trials missing (a first load): one read of the study beats a list of ids.
     const read =
       missing.length > 64 && missing.length > rows.length / 2
-        ? await listStudyCurvesAll(db, studyId)
-        : await listCurvesOf(db, missing);
+        ? await listAllCurvesByStudyId(db, studyId)
+        : await listCurvesByTrialIds(db, missing);
     const curves = new Map<string, { stamp: string; curve: TCurve }>();
     let values = 0;
     const out: THistoryRow[] = rows.map((t, i) => {

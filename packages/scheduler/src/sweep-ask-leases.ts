@@ -1,4 +1,4 @@
-import { endOpenAttempt, lockExpiredAskTrials, updateTrial, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { endOpenAttemptByTrialId, lockExpiredAskTrials, updateTrialById, withTransaction, writeAudit } from "@autoglm/db/queries";
 import { completeStudyIfDone } from "./tell-trial.js";
 import { nowOf, type TAskTellDeps } from "./ask-types.js";
 import type { TLiveEvent } from "@autoglm/protocol";
@@ -26,7 +26,7 @@ export async function sweepExpiredAskLeases(deps: TAskTellDeps, at?: Date): Prom
       // The last renewal was lease_expires_at - lease length; report that silence as seen by the user.
       const silentMs = now.getTime() - (t.updatedAt?.getTime() ?? t.startedAt?.getTime() ?? now.getTime());
       const reason = `no report for ${describeDuration(silentMs)}; the program that asked for this trial went away`;
-      await updateTrial(tx, t.id, {
+      await updateTrialById(tx, t.id, {
         state: "failed",
         endCode: "LEASE_EXPIRED",
         endReason: reason,
@@ -34,7 +34,7 @@ export async function sweepExpiredAskLeases(deps: TAskTellDeps, at?: Date): Prom
         leaseExpiresAt: null,
         leaseToken: null,
       });
-      await endOpenAttempt(tx, { trialId: t.id, endedAt: now, endCode: "LEASE_EXPIRED", endReason: reason });
+      await endOpenAttemptByTrialId(tx, { trialId: t.id, endedAt: now, endCode: "LEASE_EXPIRED", endReason: reason });
       await writeAudit(tx, {
         orgId: t.orgId,
         actor: { userId: null },

@@ -1,14 +1,14 @@
 import {
-  countInFlight,
-  endOpenAttempt,
+  countInFlightByStudyId,
+  endOpenAttemptByTrialId,
   getTrial,
   listTrialValues,
   lockStudy,
   lockStudyById,
   lockTrial,
   type TenantScope,
-  updateStudy,
-  updateTrial,
+  updateStudyById,
+  updateTrialById,
   withTransaction,
   writeAudit,
   type DbOrTx,
@@ -61,12 +61,12 @@ export async function tellTrial(
     }
     if (state === "pruned" && value === null) {
       // A pruned trial's value is its last intermediate value (as Optuna does).
-      const values = await listTrialValues(tx, trial.id);
+      const values = await listTrialValues(tx, input.scope, trial.id);
       value = values.at(-1)?.value ?? null;
     }
     if (state === "failed") value = input.value ?? null;
     const endCode = state === "failed" ? "USER_REPORTED_FAILURE" : state === "pruned" ? "PRUNED" : null;
-    await updateTrial(tx, trial.id, {
+    await updateTrialById(tx, trial.id, {
       state,
       value,
       finishedAt: now,
@@ -75,12 +75,12 @@ export async function tellTrial(
       leaseExpiresAt: null,
       leaseToken: null,
     });
-    await endOpenAttempt(tx, { trialId: trial.id, endedAt: now, endCode, endReason: input.reason ?? null });
+    await endOpenAttemptByTrialId(tx, { trialId: trial.id, endedAt: now, endCode, endReason: input.reason ?? null });
     const spec = study.spec as TStudySpec;
     if (state === "complete" && value !== null) {
       const better =
         study.bestValue === null || (spec.objective.direction === "minimize" ? value < study.bestValue : value > study.bestValue);
-      if (better) await updateStudy(tx, study.id, { bestTrialId: trial.id, bestValue: value });
+      if (better) await updateStudyById(tx, study.id, { bestTrialId: trial.id, bestValue: value });
     }
     await completeStudyIfDone(tx, study.id, now);
     await writeAudit(tx, {
@@ -105,9 +105,9 @@ export async function completeStudyIfDone(tx: DbOrTx, studyId: string, now: Date
   const study = await lockStudyById(tx, studyId);
   if (!study || study.state !== "running") return false;
   const spec = study.spec as TStudySpec;
-  const { inFlight, total } = await countInFlight(tx, studyId);
+  const { inFlight, total } = await countInFlightByStudyId(tx, studyId);
   if (total >= spec.budget.max_trials && inFlight === 0) {
-    await updateStudy(tx, studyId, { state: "completed", stoppedAt: now });
+    await updateStudyById(tx, studyId, { state: "completed", stoppedAt: now });
     return true;
   }
   return false;

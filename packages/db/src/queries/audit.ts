@@ -1,6 +1,6 @@
 import { desc, eq, getTableColumns } from "drizzle-orm";
 import { auditLog, users } from "../schema.js";
-import type { Actor, DbOrTx } from "./scope.js";
+import type { Actor, DbOrTx, TenantScope } from "./scope.js";
 
 export interface TAuditEntry {
   orgId: string | null;
@@ -12,6 +12,7 @@ export interface TAuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** Unscoped: the entry names its own team, or none for account events (sign-up, password change). */
 export async function writeAudit(db: DbOrTx, entry: TAuditEntry): Promise<void> {
   await db.insert(auditLog).values({
     orgId: entry.orgId,
@@ -24,12 +25,12 @@ export async function writeAudit(db: DbOrTx, entry: TAuditEntry): Promise<void> 
   });
 }
 
-export async function listAudit(db: DbOrTx, input: { orgId: string; limit: number }) {
+export async function listAudit(db: DbOrTx, scope: TenantScope, input: { limit: number }) {
   return db
     .select({ ...getTableColumns(auditLog), actorEmail: users.email })
     .from(auditLog)
     .leftJoin(users, eq(users.id, auditLog.actorUserId))
-    .where(eq(auditLog.orgId, input.orgId))
+    .where(eq(auditLog.orgId, scope.orgId))
     .orderBy(desc(auditLog.id))
     .limit(input.limit);
 }

@@ -1,3 +1,5 @@
+// Unscoped by design: sign-in throttling is keyed by account and client, before any team is
+// known. Listed in tenancy.test.ts.
 import { and, eq, gt, inArray, lt, or } from "drizzle-orm";
 import { authAttempts } from "../schema.js";
 import type { DbOrTx } from "./scope.js";

@@ -1,7 +1,7 @@
-// Tenant-scoped query functions: every function that touches tenant data takes a
-// TenantScope (orgId, and projectId for project-restricted tokens) and builds its own
-// `where`, so no router can forget it. Functions named by id only (lockStudyById,
-// findTokenByHash, findInvitationByHash) are for system jobs and capability lookups.
+// The query layer: a function of tenant data takes the TenantScope second, `fn(db, scope, …)`,
+// and builds its own `where` from it, so no router can forget it. The exceptions (ids a
+// scoped lock already resolved, named `…ById`; identity lookups; sweeps) are listed with
+// their reasons in tenancy.test.ts, which fails on any other unscoped export.
 export * from "./scope.js";
 export * from "./users.js";
 export * from "./orgs.js";

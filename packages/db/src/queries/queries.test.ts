@@ -46,7 +46,7 @@ async function org(tag: string) {
     { orgId: o.id },
     { projectId: p1.id, name: "s", spec: {}, direction: "minimize", metric: "m", createdBy: u!.id },
   );
-  const t = await insertTrial(db.db, { orgId: o.id, studyId: s.id, number: 0, state: "running", params: { x: 1 } });
+  const t = await insertTrial(db.db, { orgId: o.id }, { studyId: s.id, number: 0, state: "running", params: { x: 1 } });
   return { userId: u!.id, orgId: o.id, p1: p1.id, p2: p2.id, studyId: s.id, trialId: t.id };
 }
 
@@ -84,16 +84,19 @@ describe("tenant-scoped queries", () => {
   it("last_used_at is written at most once per throttle window; revoke is org- and owner-scoped", async () => {
     const a = await org("gamma");
     const b = await org("delta");
-    const tok = await insertToken(db.db, {
-      orgId: a.orgId,
-      userId: a.userId,
-      name: "t",
-      prefix: "agl_abcd",
-      tokenHash: "h-gamma",
-      scopes: ["read"],
-      projectId: null,
-      expiresAt: null,
-    });
+    const tok = await insertToken(
+      db.db,
+      { orgId: a.orgId },
+      {
+        userId: a.userId,
+        name: "t",
+        prefix: "agl_abcd",
+        tokenHash: "h-gamma",
+        scopes: ["read"],
+        projectId: null,
+        expiresAt: null,
+      },
+    );
     const t0 = new Date("2030-01-01T00:00:00Z");
     await touchTokenLastUsed(db.db, { id: tok.id, now: t0, throttleMs: 60_000 });
     await touchTokenLastUsed(db.db, { id: tok.id, now: new Date(t0.getTime() + 30_000), throttleMs: 60_000 });
@@ -102,8 +105,8 @@ describe("tenant-scoped queries", () => {
     await touchTokenLastUsed(db.db, { id: tok.id, now: new Date(t0.getTime() + 61_000), throttleMs: 60_000 });
     const [r2] = await db.query<{ last_used_at: Date }>("select last_used_at from api_tokens where id = $1", [tok.id]);
     expect(new Date(r2!.last_used_at).getTime()).toBe(t0.getTime() + 61_000);
-    expect(await revokeToken(db.db, { orgId: b.orgId, id: tok.id, at: t0 })).toBe(false);
-    expect(await revokeToken(db.db, { orgId: a.orgId, id: tok.id, userId: b.userId, at: t0 })).toBe(false);
-    expect(await revokeToken(db.db, { orgId: a.orgId, id: tok.id, userId: a.userId, at: t0 })).toBe(true);
+    expect(await revokeToken(db.db, { orgId: b.orgId }, { id: tok.id, at: t0 })).toBe(false);
+    expect(await revokeToken(db.db, { orgId: a.orgId }, { id: tok.id, userId: b.userId, at: t0 })).toBe(false);
+    expect(await revokeToken(db.db, { orgId: a.orgId }, { id: tok.id, userId: a.userId, at: t0 })).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+// Unscoped by design: counters keyed by token or client, not by team. Listed in tenancy.test.ts.
 import { and, eq, sql } from "drizzle-orm";
 import { rateLimits } from "../schema.js";
 import type { Db } from "../client.js";

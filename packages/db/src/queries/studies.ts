@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { studies, trials } from "../schema.js";
 import type { DbOrTx, TenantScope } from "./scope.js";
+import { trialScopeWhere } from "./trial-scope.js";
 
 export type TStudyRow = typeof studies.$inferSelect;
 export type TStudyState = TStudyRow["state"];
@@ -48,13 +49,14 @@ export async function lockStudy(db: DbOrTx, scope: TenantScope, studyId: string)
   return rows[0] ?? null;
 }
 
-/** For system jobs (the sweeper) that act on a study found through one of its trials. */
+/** Unscoped: for the scheduler, which locks a study it found through a trial it already holds. */
 export async function lockStudyById(db: DbOrTx, studyId: string): Promise<TStudyRow | null> {
   const rows = await db.select().from(studies).where(eq(studies.id, studyId)).for("update");
   return rows[0] ?? null;
 }
 
-export async function updateStudy(
+/** Unscoped: called with a study that a scoped lock (`lockStudy`) or the scheduler's own returned in the same transaction. */
+export async function updateStudyById(
   db: DbOrTx,
   studyId: string,
   patch: Partial<Pick<TStudyRow, "state" | "nextTrialNumber" | "bestTrialId" | "bestValue" | "stoppedAt">>,
@@ -81,14 +83,15 @@ export interface TStudyCounts {
   failed: number;
 }
 
-export async function countTrialsByState(db: DbOrTx, studyIds: string[]): Promise<Map<string, TStudyCounts>> {
+/** Trial counts per state of each study; ids outside the scope count nothing. */
+export async function countTrialsByState(db: DbOrTx, scope: TenantScope, studyIds: string[]): Promise<Map<string, TStudyCounts>> {
   const out = new Map<string, TStudyCounts>();
   for (const id of studyIds) out.set(id, { waiting: 0, running: 0, complete: 0, pruned: 0, failed: 0 });
   if (studyIds.length === 0) return out;
   const rows = await db
     .select({ studyId: trials.studyId, state: trials.state, n: sql<number>`count(*)::int` })
     .from(trials)
-    .where(inArray(trials.studyId, studyIds))
+    .where(and(trialScopeWhere(scope), inArray(trials.studyId, studyIds)))
     .groupBy(trials.studyId, trials.state);
   for (const r of rows) {
     const c = out.get(r.studyId);
@@ -116,6 +119,7 @@ export async function listStudies(
     .limit(1000);
   const counts = await countTrialsByState(
     db,
+    scope,
     rows.map((r) => r.id),
   );
   return rows.map((r) => ({ study: r, counts: counts.get(r.id)! }));

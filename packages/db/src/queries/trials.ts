@@ -1,19 +1,10 @@
 import { and, asc, desc, eq, inArray, isNotNull, lt, sql, type SQL } from "drizzle-orm";
 import { trialAttempts, trials, trialValues } from "../schema.js";
 import type { DbOrTx, TenantScope } from "./scope.js";
+import { trialChildScopeWhere, trialScopeWhere } from "./trial-scope.js";
 
 export type TTrialRow = typeof trials.$inferSelect;
 export type TTrialState = TTrialRow["state"];
-
-/** Trials are visible when their study is: org always, project for restricted tokens. */
-function trialScopeWhere(scope: TenantScope): SQL | undefined {
-  return and(
-    eq(trials.orgId, scope.orgId),
-    scope.projectId
-      ? sql`exists (select 1 from studies s where s.id = "trials"."study_id" and s.project_id = ${scope.projectId})`
-      : undefined,
-  );
-}
 
 export async function getTrial(db: DbOrTx, scope: TenantScope, trialId: string): Promise<TTrialRow | null> {
   const rows = await db
@@ -51,15 +42,27 @@ function pointsByTrial(
  * is rebuilt from. Samplers need only params and values (one row per trial); the pruner
  * needs the curves, which can be 100x more rows, so `withIntermediate` is opt-in.
  */
-export async function loadStudyHistory(db: DbOrTx, studyId: string, opts: { withIntermediate?: boolean } = {}) {
-  const rows = await db.select().from(trials).where(eq(trials.studyId, studyId)).orderBy(asc(trials.number));
-  if (opts.withIntermediate === false) return rows.map((t) => ({ trial: t, intermediate: [] as Array<[number, number]> }));
-  const byTrial = await listStudyCurvesAll(db, studyId);
+export async function loadStudyHistory(
+  db: DbOrTx,
+  scope: TenantScope,
+  studyId: string,
+  opts: { withIntermediate?: boolean } = {},
+) {
+  const rows = await db
+    .select()
+    .from(trials)
+    .where(and(trialScopeWhere(scope), eq(trials.studyId, studyId)))
+    .orderBy(asc(trials.number));
+  if (opts.withIntermediate === false || rows.length === 0) {
+    return rows.map((t) => ({ trial: t, intermediate: [] as Array<[number, number]> }));
+  }
+  // The study's trials passed the scope above, so its curves are the caller's to read.
+  const byTrial = await listAllCurvesByStudyId(db, studyId);
   return rows.map((t) => ({ trial: t, intermediate: byTrial.get(t.id) ?? [] }));
 }
 
-/** Every trial's [step, value] curve in a study, in step order. */
-export async function listStudyCurvesAll(db: DbOrTx, studyId: string): Promise<Map<string, Array<[number, number]>>> {
+/** Unscoped: for the scheduler's optimizer rebuild of a study it holds. Every trial's [step, value] curve, in step order. */
+export async function listAllCurvesByStudyId(db: DbOrTx, studyId: string): Promise<Map<string, Array<[number, number]>>> {
   const values = await db
     .select({ trialId: trialValues.trialId, step: trialValues.step, value: trialValues.value })
     .from(trialValues)
@@ -70,11 +73,12 @@ export async function listStudyCurvesAll(db: DbOrTx, studyId: string): Promise<M
 }
 
 /**
+ * Unscoped: for the scheduler's optimizer rebuild of a study it holds.
  * A study's trials without their curves, with what tells whether a finished trial's curve may
  * have changed since it was last read (its state, attempt, last step and update time: every
  * write of a trial's values also writes its row).
  */
-export async function listStudyTrialStamps(db: DbOrTx, studyId: string) {
+export async function listTrialStampsByStudyId(db: DbOrTx, studyId: string) {
   return db
     .select({
       id: trials.id,
@@ -91,8 +95,11 @@ export async function listStudyTrialStamps(db: DbOrTx, studyId: string) {
     .orderBy(asc(trials.number));
 }
 
-/** The [step, value] curves of the given trials, in step order. */
-export async function listCurvesOf(db: DbOrTx, trialIds: readonly string[]): Promise<Map<string, Array<[number, number]>>> {
+/** Unscoped: for the scheduler, with trial ids `listTrialStampsByStudyId` returned. Their [step, value] curves, in step order. */
+export async function listCurvesByTrialIds(
+  db: DbOrTx,
+  trialIds: readonly string[],
+): Promise<Map<string, Array<[number, number]>>> {
   if (trialIds.length === 0) return new Map();
   const rows = await db
     .select({ trialId: trialValues.trialId, step: trialValues.step, value: trialValues.value })
@@ -102,7 +109,8 @@ export async function listCurvesOf(db: DbOrTx, trialIds: readonly string[]): Pro
   return pointsByTrial(rows);
 }
 
-export async function countInFlight(db: DbOrTx, studyId: string): Promise<{ inFlight: number; total: number }> {
+/** Unscoped: called with a study locked (scoped, or by the scheduler) in the same transaction. */
+export async function countInFlightByStudyId(db: DbOrTx, studyId: string): Promise<{ inFlight: number; total: number }> {
   const rows = await db
     .select({
       inFlight: sql<number>`count(*) filter (where ${trials.state} in ('waiting','running'))::int`,
@@ -115,15 +123,20 @@ export async function countInFlight(db: DbOrTx, studyId: string): Promise<{ inFl
 
 export async function insertTrial(
   db: DbOrTx,
-  input: Pick<TTrialRow, "orgId" | "studyId" | "number" | "state" | "params"> &
+  scope: TenantScope,
+  input: Pick<TTrialRow, "studyId" | "number" | "state" | "params"> &
     Partial<Pick<TTrialRow, "attempt" | "leaseKind" | "leaseToken" | "leaseExpiresAt" | "startedAt">>,
 ): Promise<TTrialRow> {
-  const [row] = await db.insert(trials).values(input).returning();
+  const [row] = await db
+    .insert(trials)
+    .values({ orgId: scope.orgId, ...input })
+    .returning();
   if (!row) throw new Error("trial insert returned nothing");
   return row;
 }
 
-export async function updateTrial(
+/** Unscoped: called with a trial that a scoped lock (`lockTrial`) or the scheduler's own returned in the same transaction. */
+export async function updateTrialById(
   db: DbOrTx,
   trialId: string,
   patch: Partial<
@@ -141,12 +154,14 @@ export async function updateTrial(
 
 export async function insertAttempt(
   db: DbOrTx,
-  input: { trialId: string; orgId: string; attempt: number; leaseKind: "ask" | "agent"; startedAt: Date },
+  scope: TenantScope,
+  input: { trialId: string; attempt: number; leaseKind: "ask" | "agent"; startedAt: Date },
 ): Promise<void> {
-  await db.insert(trialAttempts).values(input);
+  await db.insert(trialAttempts).values({ orgId: scope.orgId, ...input });
 }
 
-export async function endOpenAttempt(
+/** Unscoped: called with a trial that a scoped lock (`lockTrial`) or the scheduler's own returned in the same transaction. */
+export async function endOpenAttemptByTrialId(
   db: DbOrTx,
   input: { trialId: string; endedAt: Date; endCode: string | null; endReason: string | null },
 ): Promise<void> {
@@ -159,24 +174,29 @@ export async function endOpenAttempt(
 /** Idempotent per (trial, step): a replayed report overwrites with the same value. */
 export async function upsertTrialValue(
   db: DbOrTx,
-  input: { trialId: string; orgId: string; step: number; value: number; attempt: number },
+  scope: TenantScope,
+  input: { trialId: string; step: number; value: number; attempt: number },
 ): Promise<void> {
   await db
     .insert(trialValues)
-    .values(input)
+    .values({ orgId: scope.orgId, ...input })
     .onConflictDoUpdate({ target: [trialValues.trialId, trialValues.step], set: { value: input.value } });
 }
 
-export async function listTrialValues(db: DbOrTx, trialId: string) {
+export async function listTrialValues(db: DbOrTx, scope: TenantScope, trialId: string) {
   return db
     .select({ step: trialValues.step, value: trialValues.value })
     .from(trialValues)
-    .where(eq(trialValues.trialId, trialId))
+    .where(and(trialChildScopeWhere(scope, trialValues.orgId, trialId), eq(trialValues.trialId, trialId)))
     .orderBy(asc(trialValues.step));
 }
 
-export async function listTrialAttempts(db: DbOrTx, trialId: string) {
-  return db.select().from(trialAttempts).where(eq(trialAttempts.trialId, trialId)).orderBy(asc(trialAttempts.attempt));
+export async function listTrialAttempts(db: DbOrTx, scope: TenantScope, trialId: string) {
+  return db
+    .select()
+    .from(trialAttempts)
+    .where(and(trialChildScopeWhere(scope, trialAttempts.orgId, trialId), eq(trialAttempts.trialId, trialId)))
+    .orderBy(asc(trialAttempts.attempt));
 }
 
 export type TTrialSortKey = "number" | "value" | "state" | "startedAt" | "finishedAt" | "duration";
@@ -243,7 +263,7 @@ export async function listFinishedTrials(db: DbOrTx, scope: TenantScope, studyId
     .limit(100_000);
 }
 
-/** Running ask-trials whose lease ran out, locked for the sweeper; SKIP LOCKED lets replicas share the sweep. */
+/** Unscoped: the sweeper's background work over every team. Running ask-trials whose lease ran out, locked for the sweeper; SKIP LOCKED lets replicas share the sweep. */
 export async function lockExpiredAskTrials(db: DbOrTx, now: Date, limit = 500) {
   return db
     .select()
@@ -253,8 +273,8 @@ export async function lockExpiredAskTrials(db: DbOrTx, now: Date, limit = 500) {
     .for("update", { skipLocked: true });
 }
 
-/** Running/waiting trials of a study (stop). */
-export async function listInFlightTrials(db: DbOrTx, studyId: string) {
+/** Unscoped: called with a study locked (scoped, or by the scheduler) in the same transaction. Its running/waiting trials. */
+export async function listInFlightTrialsByStudyId(db: DbOrTx, studyId: string) {
   return db
     .select()
     .from(trials)

@@ -1,3 +1,4 @@
+// Unscoped by design: browser sessions belong to a user, not a team. Listed in tenancy.test.ts.
 import { and, eq, gt, isNull, lt } from "drizzle-orm";
 import { userSessions } from "../schema.js";
 import type { DbOrTx } from "./scope.js";

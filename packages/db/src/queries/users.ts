@@ -1,3 +1,5 @@
+// Unscoped by design: users and their memberships establish who the caller is, before any
+// team is known (a user belongs to several teams). Listed in tenancy.test.ts.
 import { and, eq, sql } from "drizzle-orm";
 import { memberships, organizations, users } from "../schema.js";
 import type { DbOrTx, TRole } from "./scope.js";

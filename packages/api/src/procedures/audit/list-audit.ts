@@ -23,7 +23,7 @@ export const listAudit = orgProcedure("admin", { tokens: "none" })
   .input(ZListAuditInput)
   .output(ZListAuditOutput)
   .query(async ({ ctx, input }) => {
-    const rows = await listAuditRows(ctx.db.db, { orgId: ctx.scope.orgId, limit: input?.limit ?? 100 });
+    const rows = await listAuditRows(ctx.db.db, ctx.scope, { limit: input?.limit ?? 100 });
     return rows.map((r) => ({
       id: Number(r.id),
       action: r.action,

@@ -17,10 +17,10 @@ export const acceptInvite = protectedProcedure({ tokens: "none" })
       if (inv.email && inv.email.toLowerCase() !== ctx.principal.user.email.toLowerCase()) {
         throw new AppError("FORBIDDEN", { userMessage: "This invitation is for another email address." });
       }
-      if (!(await markInvitationAccepted(tx, { id: inv.id, userId: ctx.principal.user.id, at: now }))) {
+      if (!(await markInvitationAccepted(tx, { orgId: inv.orgId }, { id: inv.id, userId: ctx.principal.user.id, at: now }))) {
         throw new AppError("INVITE_UNUSABLE", { userMessage: "This invitation was just used or revoked." });
       }
-      await upsertMembership(tx, { orgId: inv.orgId, userId: ctx.principal.user.id, role: inv.role });
+      await upsertMembership(tx, { orgId: inv.orgId }, { userId: ctx.principal.user.id, role: inv.role });
       await writeAudit(tx, {
         orgId: inv.orgId,
         actor: ctx.actor,

@@ -22,8 +22,7 @@ export const createInvite = orgProcedure("admin", { tokens: "none" })
     const secret = randomBytes(32).toString("base64url");
     const expiresAt = new Date(ctx.options.clock.now().getTime() + ctx.options.inviteTtlMs);
     const row = await withTransaction(ctx.db.db, async (tx) => {
-      const inv = await insertInvitation(tx, {
-        orgId: ctx.scope.orgId,
+      const inv = await insertInvitation(tx, ctx.scope, {
         tokenHash: sha256Hex(secret),
         role: input.role,
         email: input.email ?? null,

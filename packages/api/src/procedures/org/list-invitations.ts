@@ -19,7 +19,7 @@ export const listInvitations = orgProcedure("admin", { tokens: "none" })
   .input(z.void())
   .output(ZInvitationsOutput)
   .query(async ({ ctx }) => {
-    const rows = await listInvitationRows(ctx.db.db, ctx.scope.orgId);
+    const rows = await listInvitationRows(ctx.db.db, ctx.scope);
     return rows.map((r) => ({
       id: r.id,
       role: r.role,

@@ -11,6 +11,6 @@ export const listMembers = orgProcedure("viewer", { tokens: "none" })
   .input(z.void())
   .output(ZMembersOutput)
   .query(async ({ ctx }) => {
-    const rows = await listMemberRows(ctx.db.db, ctx.scope.orgId);
+    const rows = await listMemberRows(ctx.db.db, ctx.scope);
     return rows.map((r) => ({ ...r, createdAt: iso(r.createdAt) }));
   });

@@ -15,7 +15,7 @@ export async function checkMemberChange(
   if (touchesOwner && input.actorRole !== "owner") {
     throw new AppError("ROLE_TOO_LOW", { userMessage: "Only an owner can change an owner or make someone an owner." });
   }
-  if (target.role === "owner" && input.newRole !== "owner" && (await countOwners(tx, input.orgId)) <= 1) {
+  if (target.role === "owner" && input.newRole !== "owner" && (await countOwners(tx, { orgId: input.orgId })) <= 1) {
     throw new AppError("LAST_OWNER", {
       userMessage: "The team's last owner cannot be demoted or removed; make someone else an owner first.",
     });

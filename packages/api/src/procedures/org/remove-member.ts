@@ -12,14 +12,14 @@ export const removeMember = orgProcedure("admin", { tokens: "none" })
   .output(zOk)
   .mutation(async ({ ctx, input }) => {
     await withTransaction(ctx.db.db, async (tx) => {
-      await lockMemberships(tx, ctx.scope.orgId);
+      await lockMemberships(tx, ctx.scope);
       const before = await checkMemberChange(tx, {
         orgId: ctx.scope.orgId,
         actorRole: ctx.org.role,
         targetUserId: input.userId,
         newRole: null,
       });
-      await deleteMember(tx, { orgId: ctx.scope.orgId, userId: input.userId });
+      await deleteMember(tx, ctx.scope, { userId: input.userId });
       await writeAudit(tx, {
         orgId: ctx.scope.orgId,
         actor: ctx.actor,

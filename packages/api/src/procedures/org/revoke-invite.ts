@@ -11,7 +11,7 @@ export const revokeInvite = orgProcedure("admin", { tokens: "none" })
   .output(zOk)
   .mutation(async ({ ctx, input }) => {
     await withTransaction(ctx.db.db, async (tx) => {
-      if (!(await revokeInvitation(tx, { orgId: ctx.scope.orgId, id: input.id, at: ctx.options.clock.now() }))) {
+      if (!(await revokeInvitation(tx, ctx.scope, { id: input.id, at: ctx.options.clock.now() }))) {
         throw notFound("Invitation");
       }
       await writeAudit(tx, {

@@ -12,14 +12,14 @@ export const updateMember = orgProcedure("admin", { tokens: "none" })
   .output(zOk)
   .mutation(async ({ ctx, input }) => {
     const before = await withTransaction(ctx.db.db, async (tx) => {
-      await lockMemberships(tx, ctx.scope.orgId);
+      await lockMemberships(tx, ctx.scope);
       const before = await checkMemberChange(tx, {
         orgId: ctx.scope.orgId,
         actorRole: ctx.org.role,
         targetUserId: input.userId,
         newRole: input.role,
       });
-      await updateMemberRole(tx, { orgId: ctx.scope.orgId, userId: input.userId, role: input.role });
+      await updateMemberRole(tx, ctx.scope, { userId: input.userId, role: input.role });
       await writeAudit(tx, {
         orgId: ctx.scope.orgId,
         actor: ctx.actor,

@@ -30,7 +30,7 @@ export const getImportance = orgProcedure("viewer")
   .output(ZImportanceOutput)
   .query(async ({ ctx, input }) => {
     const study = await loadStudyOrNotFound(ctx.db.db, ctx.scope, input.studyId);
-    const history = await loadStudyHistory(ctx.db.db, study.id, { withIntermediate: false });
+    const history = await loadStudyHistory(ctx.db.db, ctx.scope, study.id, { withIntermediate: false });
     const complete = history.filter((h) => h.trial.state === "complete" && h.trial.value !== null).slice(-IMPORTANCE_MAX_TRIALS);
     const empty = { params: [], basedOn: complete.length, minTrials: IMPORTANCE_MIN_TRIALS };
     if (complete.length < IMPORTANCE_MIN_TRIALS) return empty;

@@ -45,7 +45,7 @@ export const getStudy = orgProcedure("viewer")
   .output(ZGetStudyOutput)
   .query(async ({ ctx, input }) => {
     const study = await loadStudyOrNotFound(ctx.db.db, ctx.scope, input.studyId);
-    const counts = (await countTrialsByState(ctx.db.db, [study.id])).get(study.id)!;
+    const counts = (await countTrialsByState(ctx.db.db, ctx.scope, [study.id])).get(study.id)!;
     return {
       id: study.id,
       projectId: study.projectId,

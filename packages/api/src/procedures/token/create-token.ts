@@ -30,8 +30,7 @@ export const createToken = orgProcedure("member", { tokens: "none" })
     const { token, prefix, hash } = generateApiToken();
     const expiresAt = new Date(ctx.options.clock.now().getTime() + input.expiresInDays * 24 * 3600_000);
     const row = await withTransaction(ctx.db.db, async (tx) => {
-      const r = await insertToken(tx, {
-        orgId: ctx.scope.orgId,
+      const r = await insertToken(tx, ctx.scope, {
         userId: ctx.actor.userId,
         name: input.name,
         prefix,

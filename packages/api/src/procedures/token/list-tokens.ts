@@ -24,7 +24,7 @@ export const listTokens = orgProcedure("member", { tokens: "none" })
   .output(ZTokenListOutput)
   .query(async ({ ctx }) => {
     const all = ROLE_RANK[ctx.org.role] >= ROLE_RANK.admin;
-    const rows = await listTokenRows(ctx.db.db, { orgId: ctx.scope.orgId, userId: all ? null : ctx.actor.userId });
+    const rows = await listTokenRows(ctx.db.db, ctx.scope, { userId: all ? null : ctx.actor.userId });
     return rows.map((r) => ({
       ...r,
       expiresAt: iso(r.expiresAt),

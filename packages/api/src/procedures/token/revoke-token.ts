@@ -14,8 +14,7 @@ export const revokeToken = orgProcedure("member", { tokens: "none" })
   .mutation(async ({ ctx, input }) => {
     const all = ROLE_RANK[ctx.org.role] >= ROLE_RANK.admin;
     await withTransaction(ctx.db.db, async (tx) => {
-      const ok = await revokeTokenRow(tx, {
-        orgId: ctx.scope.orgId,
+      const ok = await revokeTokenRow(tx, ctx.scope, {
         id: input.id,
         userId: all ? null : ctx.actor.userId,
         at: ctx.options.clock.now(),

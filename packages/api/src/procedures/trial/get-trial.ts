@@ -32,7 +32,10 @@ export const getTrial = orgProcedure("viewer")
   .query(async ({ ctx, input }) => {
     const t = await getTrialRow(ctx.db.db, ctx.scope, input.trialId);
     if (!t) throw notFound("Trial");
-    const [values, attempts] = await Promise.all([listTrialValues(ctx.db.db, t.id), listTrialAttempts(ctx.db.db, t.id)]);
+    const [values, attempts] = await Promise.all([
+      listTrialValues(ctx.db.db, ctx.scope, t.id),
+      listTrialAttempts(ctx.db.db, ctx.scope, t.id),
+    ]);
     const agentNames = await findAgentNames(
       ctx.db.db,
       ctx.scope,

@@ -1,11 +1,11 @@
 import {
-  endOpenAttempt,
+  endOpenAttemptByTrialId,
   getTrial,
   lockStudy,
   lockTrial,
   type TenantScope,
   type TTrialRow,
-  updateTrial,
+  updateTrialById,
   withTransaction,
   writeAudit,
 } from "@autoglm/db/queries";
@@ -45,7 +45,7 @@ async function stopAskTrial(
     if (trial.state !== "running" || trial.leaseKind !== "ask") {
       return trial.endCode === USER_STOPPED ? "already" : trial;
     }
-    await updateTrial(tx, trial.id, {
+    await updateTrialById(tx, trial.id, {
       state: "failed",
       endCode: USER_STOPPED,
       endReason: USER_STOP_REASON,
@@ -53,7 +53,12 @@ async function stopAskTrial(
       leaseExpiresAt: null,
       leaseToken: null,
     });
-    await endOpenAttempt(tx, { trialId: trial.id, endedAt: input.now, endCode: USER_STOPPED, endReason: USER_STOP_REASON });
+    await endOpenAttemptByTrialId(tx, {
+      trialId: trial.id,
+      endedAt: input.now,
+      endCode: USER_STOPPED,
+      endReason: USER_STOP_REASON,
+    });
     await completeStudyIfDone(tx, study.id, input.now);
     await writeAudit(tx, {
       orgId: study.orgId,

@@ -1,0 +1,220 @@
+/**
+ * The tenancy rule, checked over every export of the query layer: a function either takes
+ * the caller's `TenantScope` as its second parameter, `(db, scope, …)`, or is listed below
+ * with the reason it needs none. Functions keyed by a tenant row's id end in `By…Id(s)`.
+ *
+ * The parameter names come from the function's source text (`Function.prototype.toString`):
+ * vitest runs the TypeScript through esbuild, which strips the types and keeps the names, so
+ * `listTokens(db, scope, input = {})` reads as `db, scope, input`. A naming convention keeps
+ * the rule where the code is; a registry beside it could drift from the signatures.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb } from "../testing.js";
+import * as queries from "./index.js";
+import type { TenantScope } from "./scope.js";
+
+const CALLED_AFTER_A_LOCK = "called with a row a scoped lock (or the scheduler's own) returned in the same transaction";
+const SCHEDULER_REBUILD = "the scheduler's optimizer rebuild of a study it holds";
+const IDENTITY = "identity, before any team is known: users are not a team's rows";
+const ABUSE_CONTROL = "sign-in and API rate limits, keyed by account, client or token, not by team";
+
+/** Tenant rows keyed by an id that a scoped lookup or the scheduler already resolved. */
+const BY_ID: Record<string, string> = {
+  lockStudyById: "the scheduler locks a study it found through a trial it already holds",
+  updateStudyById: CALLED_AFTER_A_LOCK,
+  updateTrialById: CALLED_AFTER_A_LOCK,
+  endOpenAttemptByTrialId: CALLED_AFTER_A_LOCK,
+  countInFlightByStudyId: CALLED_AFTER_A_LOCK,
+  listInFlightTrialsByStudyId: CALLED_AFTER_A_LOCK,
+  listAllCurvesByStudyId: SCHEDULER_REBUILD,
+  listTrialStampsByStudyId: SCHEDULER_REBUILD,
+  listCurvesByTrialIds: SCHEDULER_REBUILD,
+};
+
+/** Everything else that takes no scope, and why. */
+const OTHER_UNSCOPED: Record<string, string> = {
+  withTransaction: "runs a callback; the queries inside it are checked themselves",
+  isUuid: "no database",
+  slugify: "no database",
+  studyScopeWhere: "no database: builds the scope's condition",
+  windowStartOf: "no database",
+  findUserByEmail: IDENTITY,
+  findUserById: IDENTITY,
+  insertUser: IDENTITY,
+  bumpSessionVersion: IDENTITY,
+  setUserPassword: IDENTITY,
+  disableUser: IDENTITY,
+  listOrgsOfUser: "the signed-in user's own teams: what the team picker shows",
+  findMembership: "the authorization check that decides whether a scope may be minted",
+  insertOrgWithOwner: "creates the team, so no scope exists yet",
+  slugTaken: "team slugs are unique across every team",
+  findOrgIdBySlug: "resolves a team's public slug (seeding); membership is checked on the id",
+  findInvitationByHash: "the hash of the invitation's secret is the capability; the row names its team",
+  findTokenByHash: "the hash is the credential; the row names its team",
+  touchTokenLastUsed: "the token being verified (found by its hash), before a scope exists",
+  writeAudit: "the entry names its own team, or none for account events (sign-up, password change)",
+  lockExpiredAskTrials: "the sweeper's background work over every team",
+  readRateLimit: ABUSE_CONTROL,
+  hitRateLimit: ABUSE_CONTROL,
+  pruneRateLimits: ABUSE_CONTROL,
+  insertAuthAttempt: ABUSE_CONTROL,
+  listAuthAttempts: ABUSE_CONTROL,
+  deleteAuthAttempts: ABUSE_CONTROL,
+  clearAuthAttempts: ABUSE_CONTROL,
+  pruneAuthAttempts: ABUSE_CONTROL,
+  insertUserSession: IDENTITY,
+  findLiveUserSession: IDENTITY,
+  revokeUserSession: IDENTITY,
+  pruneUserSessions: "expired sessions of every user are garbage",
+};
+
+type TAnyFunction = (...args: never[]) => unknown;
+
+/** The names of a function's parameters, from its source text (types are already stripped). */
+function paramsOf(fn: TAnyFunction): string[] {
+  const src = Function.prototype.toString.call(fn);
+  const open = src.indexOf("(");
+  const names: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const c of src.slice(open)) {
+    if ("([{".includes(c)) depth++;
+    if (")]}".includes(c)) depth--;
+    if (depth === 0) break;
+    if (depth === 1 && c === ",") {
+      names.push(current);
+      current = "";
+    } else if (!(depth === 1 && c === "(")) current += c;
+  }
+  names.push(current);
+  return names.map((p) => p.split("=")[0]!.trim()).filter(Boolean);
+}
+
+const functions = Object.entries(queries as Record<string, unknown>).flatMap(([name, value]) =>
+  typeof value === "function" ? [[name, value as TAnyFunction] as const] : [],
+);
+const takesScope = (fn: TAnyFunction) => paramsOf(fn)[1] === "scope";
+
+describe("every query of tenant data takes the tenant scope", () => {
+  it("reads parameter names from the source text", () => {
+    expect(paramsOf(queries.listTokens)).toEqual(["db", "scope", "input"]);
+    expect(paramsOf(queries.lockExpiredAskTrials)).toEqual(["db", "now", "limit"]);
+    expect(functions.length).toBeGreaterThan(60);
+  });
+
+  it("each exported function takes (db, scope, …) or is listed with its reason", () => {
+    const unlisted = functions
+      .filter(([name, fn]) => !takesScope(fn) && !(name in BY_ID) && !(name in OTHER_UNSCOPED))
+      .map(([name, fn]) => `${name}(${paramsOf(fn).join(", ")})`);
+    expect(unlisted, "take `scope: TenantScope` second, or list the function in tenancy.test.ts with why it needs none").toEqual(
+      [],
+    );
+  });
+
+  it("the lists name only functions that exist and really take no scope", () => {
+    const exported = new Map(functions);
+    const stale = [...Object.keys(BY_ID), ...Object.keys(OTHER_UNSCOPED)].filter((name) => {
+      const fn = exported.get(name);
+      return !fn || takesScope(fn);
+    });
+    expect(stale).toEqual([]);
+  });
+
+  it("unscoped functions keyed by a tenant row's id say so in their name", () => {
+    expect(Object.keys(BY_ID).filter((name) => !/By(?:[A-Z][a-z]+)*Ids?$/.test(name))).toEqual([]);
+  });
+});
+
+describe("a scoped function refuses another team's rows", () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  }, 60_000);
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  async function team(tag: string) {
+    const user = (await queries.insertUser(db.db, { email: `${tag}@tenancy.test`, name: tag, passwordHash: "h" }))!;
+    const org = await queries.insertOrgWithOwner(db.db, { name: tag, slug: queries.slugify(tag), ownerId: user.id });
+    const scope: TenantScope = { orgId: org.id };
+    const p1 = (await queries.insertProject(db.db, scope, { name: "one", slug: "one", description: null }))!;
+    const p2 = (await queries.insertProject(db.db, scope, { name: "two", slug: "two", description: null }))!;
+    const study = await queries.insertStudy(db.db, scope, {
+      projectId: p1.id,
+      name: "s",
+      spec: {},
+      direction: "minimize",
+      metric: "m",
+      createdBy: user.id,
+    });
+    const trial = await queries.insertTrial(db.db, scope, { studyId: study.id, number: 0, state: "running", params: { x: 1 } });
+    const startedAt = new Date("2030-01-01T00:00:00Z");
+    await queries.insertAttempt(db.db, scope, { trialId: trial.id, attempt: 1, leaseKind: "ask", startedAt });
+    await queries.upsertTrialValue(db.db, scope, { trialId: trial.id, step: 0, value: 1.5, attempt: 1 });
+    const token = await queries.insertToken(db.db, scope, {
+      userId: user.id,
+      name: "ci",
+      prefix: `agl_${tag}`,
+      tokenHash: `hash-${tag}`,
+      scopes: ["read"],
+      projectId: null,
+      expiresAt: null,
+    });
+    const invitation = await queries.insertInvitation(db.db, scope, {
+      tokenHash: `inv-${tag}`,
+      role: "member",
+      email: null,
+      createdBy: user.id,
+      expiresAt: new Date("2099-01-01T00:00:00Z"),
+    });
+    await queries.writeAudit(db.db, {
+      orgId: org.id,
+      actor: { userId: user.id },
+      action: "token.create",
+      targetType: "token",
+      targetId: token.id,
+    });
+    return {
+      scope,
+      userId: user.id,
+      p2: p2.id,
+      studyId: study.id,
+      trialId: trial.id,
+      tokenId: token.id,
+      invitationId: invitation.id,
+    };
+  }
+
+  it("team B's scope reads none of team A's tokens, audit, members, invitations or trial rows", async () => {
+    const a = await team("tenancy-a");
+    const b = await team("tenancy-b");
+    const at = new Date("2030-01-02T00:00:00Z");
+
+    // Team A's own scope sees its rows: the refusals below are not an empty table.
+    expect((await queries.listTokens(db.db, a.scope)).map((t) => t.id)).toEqual([a.tokenId]);
+    expect((await queries.listAudit(db.db, a.scope, { limit: 10 })).map((e) => e.targetId)).toEqual([a.tokenId]);
+    expect(await queries.listTrialValues(db.db, a.scope, a.trialId)).toEqual([{ step: 0, value: 1.5 }]);
+
+    expect((await queries.listTokens(db.db, b.scope)).map((t) => t.id)).toEqual([b.tokenId]);
+    expect(await queries.findToken(db.db, b.scope, a.tokenId)).toBeNull();
+    expect(await queries.revokeToken(db.db, b.scope, { id: a.tokenId, at })).toBe(false);
+    expect((await queries.listAudit(db.db, b.scope, { limit: 10 })).map((e) => e.targetId)).toEqual([b.tokenId]);
+    expect((await queries.listMembers(db.db, b.scope)).map((m) => m.userId)).toEqual([b.userId]);
+    expect((await queries.listInvitations(db.db, b.scope)).map((i) => i.id)).toEqual([b.invitationId]);
+    expect(await queries.revokeInvitation(db.db, b.scope, { id: a.invitationId, at })).toBe(false);
+    expect(await queries.markInvitationAccepted(db.db, b.scope, { id: a.invitationId, userId: b.userId, at })).toBe(false);
+    expect(await queries.updateMemberRole(db.db, b.scope, { userId: a.userId, role: "viewer" })).toBe(false);
+    expect(await queries.listTrialValues(db.db, b.scope, a.trialId)).toEqual([]);
+    expect(await queries.listTrialAttempts(db.db, b.scope, a.trialId)).toEqual([]);
+    expect(await queries.loadStudyHistory(db.db, b.scope, a.studyId)).toEqual([]);
+    expect((await queries.countTrialsByState(db.db, b.scope, [a.studyId])).get(a.studyId)).toMatchObject({ running: 0 });
+
+    // A token restricted to team A's other project sees the team's org but not this study's trial.
+    const otherProject: TenantScope = { orgId: a.scope.orgId, projectId: a.p2 };
+    expect(await queries.listTrialValues(db.db, otherProject, a.trialId)).toEqual([]);
+    expect(await queries.listTrialAttempts(db.db, otherProject, a.trialId)).toEqual([]);
+    expect((await queries.countTrialsByState(db.db, otherProject, [a.studyId])).get(a.studyId)).toMatchObject({ running: 0 });
+    expect((await queries.countTrialsByState(db.db, a.scope, [a.studyId])).get(a.studyId)).toMatchObject({ running: 1 });
+  });
+});

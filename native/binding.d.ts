@@ -31,7 +31,7 @@ export declare class TrainRun {
   cancel(): void
   get isRunning(): boolean
   /** The trained model, once `onDone` has been called without an error. */
-  takeModel(): JsModel | null
+  takeModel(): Model | null
 }
 
 export interface AttentionBench {

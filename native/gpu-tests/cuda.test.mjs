@@ -19,7 +19,7 @@ test("devices() reports the CUDA device and selects it", { skip }, () => {
 });
 
 test("the same glm run tracks the same loss curve on CUDA and CPU", { skip, timeout: 600_000 }, () => {
-  // Same seed → same batches (train.rs samples on the host for both backends).
+  // Same seed → same batches (src/train/ samples on the host for both backends).
   const config = { layers: 2, heads: 4, width: 64, context: 64, batchSize: 16, lr: 1e-3, warmup: 5, seed: 1, logEvery: 1 };
   const cpu = trainInChild("cpu", config);
   const gpu = trainInChild("cuda", config);

@@ -1,5 +1,6 @@
 //! CUDA path, loaded at run time through cudarc's dynamic loading (no CUDA library is
-//! linked). See kernels.rs for the NVRTC sources and ops.rs for the launches.
+//! linked). kernels.cu holds the CUDA C (compiled by NVRTC at run time), ops.rs the launches,
+//! glm.rs and mlp.rs the training steppers.
 
 use std::sync::OnceLock;
 
@@ -76,6 +77,6 @@ pub fn probe() -> Probe {
   })
   .clone()
 }
-pub mod ops;
 pub mod glm;
 pub mod mlp;
+pub mod ops;

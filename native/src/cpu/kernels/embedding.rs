@@ -1,0 +1,29 @@
+//! Token + learned position embedding, forward and (scatter-add) backward.
+
+use rayon::prelude::*;
+
+/// out[b, t] = wte[token] + wpe[t]
+pub fn embedding_fwd(out: &mut [f32], tokens: &[u32], wte: &[f32], wpe: &[f32], b: usize, t: usize, c: usize) {
+  out[..b * t * c].par_chunks_mut(c).enumerate().for_each(|(r, o)| {
+    let (tok, pos) = (tokens[r] as usize, r % t);
+    let e = &wte[tok * c..(tok + 1) * c];
+    let p = &wpe[pos * c..(pos + 1) * c];
+    for i in 0..c {
+      o[i] = e[i] + p[i];
+    }
+  });
+  let _ = b;
+}
+
+/// Scatter-add; sequential because many rows hit the same token (it is ~0.1% of a step).
+#[allow(clippy::too_many_arguments)]
+pub fn embedding_bwd(dwte: &mut [f32], dwpe: &mut [f32], dout: &[f32], tokens: &[u32], b: usize, t: usize, c: usize) {
+  for r in 0..b * t {
+    let (tok, pos) = (tokens[r] as usize, r % t);
+    let g = &dout[r * c..(r + 1) * c];
+    for i in 0..c {
+      dwte[tok * c + i] += g[i];
+      dwpe[pos * c + i] += g[i];
+    }
+  }
+}

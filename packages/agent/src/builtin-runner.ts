@@ -25,6 +25,7 @@ import {
   builtinMetrics,
   mapBuiltinParams,
   ZBuiltinRun,
+  type TBuiltinKind,
   type TBuiltinRun,
 } from "@autoglm/protocol";
 
@@ -91,6 +92,25 @@ function variance(y: Float32Array): number {
 let native: typeof NativeModule;
 let data: typeof NativeData;
 
+/** What the agent asked for: the spec, the trainer kind and the native config from the trial's parameters. */
+interface Job {
+  spec: TBuiltinRun;
+  kind: TBuiltinKind;
+  seed: number;
+  config: Record<string, unknown>;
+  outputDir: string | undefined;
+  /** The backend training runs on (cpu, cuda), for the first log line. */
+  device: string;
+}
+
+/** A finished (or cancelled) training run and the values of its `final` line. */
+interface Trained {
+  summary: Awaited<TrainRun["done"]>["summary"];
+  model: Awaited<TrainRun["done"]>["model"];
+  final: Record<string, number>;
+  lastStep: number;
+}
+
 async function main(): Promise<void> {
   try {
     native = await import("@autoglm/native");
@@ -98,15 +118,30 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(`cannot load @autoglm/native: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const { devices, train } = native;
-  const { loadDiabetes, loadDigits, loadShakespeare, splitRows, splitText } = data;
+  const job = readJob();
+  const t0 = Date.now();
+  const trained = job.kind === "lm" ? await trainLanguageModel(job) : await trainTabular(job, job.kind);
+  if (trained.summary.cancelled || stopping) {
+    log(`cancelled after ${trained.summary.steps} steps`);
+    process.exit(0);
+  }
+  await saveModel(job, trained);
+  const { summary, final, lastStep } = trained;
+  log(
+    `done: ${summary.steps} steps in ${((Date.now() - t0) / 1000).toFixed(2)} s on ${summary.device} (last report at step ${lastStep})`,
+  );
+  process.stdout.write(`${JSON.stringify({ autoglm: 1, final: finite(final) })}\n`);
+  process.exit(0);
+}
+
+/** The run from AUTOGLM_BUILTIN, AUTOGLM_PARAMS and AUTOGLM_OBJECTIVE; fails the trial on a bad spec or value. */
+function readJob(): Job {
   const parsed = ZBuiltinRun.safeParse(readJsonEnv("AUTOGLM_BUILTIN"));
   if (!parsed.success)
     fail(`run.builtin is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const spec: TBuiltinRun = parsed.data;
   const trialParams = (readJsonEnv("AUTOGLM_PARAMS") ?? {}) as Record<string, unknown>;
   const objective = process.env.AUTOGLM_OBJECTIVE ? (JSON.parse(process.env.AUTOGLM_OBJECTIVE) as { metric: string }) : null;
-  const outputDir = process.env.AUTOGLM_OUTPUT_DIR;
   const kind = builtinKind(spec.trainer, spec.dataset);
   if (kind === null) fail(`trainer ${spec.trainer} cannot train on ${spec.dataset}`);
   const metricNames = builtinMetrics(spec.trainer, spec.dataset);
@@ -124,122 +159,123 @@ async function main(): Promise<void> {
   }
   if (process.env.AUTOGLM_RESUME_FROM)
     log(`a previous attempt left ${process.env.AUTOGLM_RESUME_FROM}; builtin trainers start afresh`);
-
-  const dev = devices();
   const seed = spec.seed ?? 1;
-  const config: Record<string, unknown> = { seed, ...mapped.config };
-  const t0 = Date.now();
+  const device = native.devices().training;
+  return { spec, kind, seed, config: { seed, ...mapped.config }, outputDir: process.env.AUTOGLM_OUTPUT_DIR, device };
+}
+
+/** glm on shakespeare: one metric line per evaluation (`step` = optimizer step). */
+async function trainLanguageModel({ spec, config, device }: Job): Promise<Trained> {
+  const { train: text, val } = data.splitText(data.loadShakespeare(), spec.val_fraction ?? 0.1);
+  const steps = Number(config.steps ?? spec.steps ?? DEFAULT_STEPS);
+  const evalEvery = Number(config.evalEvery ?? Math.max(1, Math.ceil(steps / 10)));
+  Object.assign(config, { steps, evalEvery, logEvery: evalEvery });
+  log(`glm language model on ${spec.dataset} (${text.length} train bytes), device ${device}; config ${JSON.stringify(config)}`);
+  if (stopping) process.exit(0);
   let last: Record<string, number> = {};
   let lastStep = 0;
-  let summary: Awaited<TrainRun["done"]>["summary"];
-  let model: Awaited<TrainRun["done"]>["model"];
-  const final: Record<string, number> = {};
-
-  if (kind === "lm") {
-    const { train: text, val } = splitText(loadShakespeare(), spec.val_fraction ?? 0.1);
-    const steps = Number(config.steps ?? spec.steps ?? DEFAULT_STEPS);
-    const evalEvery = Number(config.evalEvery ?? Math.max(1, Math.ceil(steps / 10)));
-    Object.assign(config, { steps, evalEvery, logEvery: evalEvery });
-    log(
-      `glm language model on ${spec.dataset} (${text.length} train bytes), device ${dev.training}; config ${JSON.stringify(config)}`,
-    );
-    if (stopping) process.exit(0);
-    run = start(() =>
-      train({
-        model: "glm",
-        config,
-        data: { text, valText: val },
-        onStep: (m: StepMetrics) => {
-          if (m.valLoss === undefined) return;
-          last = finite({ loss: m.loss, val_loss: m.valLoss, val_bpb: m.valLoss / Math.LN2, lr: m.lr });
-          lastStep = m.step;
-          report(m.step, last);
-        },
-      }),
-    );
-    ({ summary, model } = await run.done);
-    Object.assign(final, last, finite({ loss: summary.finalLoss, val_loss: summary.valLoss }));
-    if (summary.valLoss !== undefined) final.val_bpb = summary.valLoss / Math.LN2;
-  } else {
-    const dataset = BUILTIN_DATASETS[spec.dataset];
-    const task = "task" in dataset ? dataset.task : "regression";
-    const set: TabularSet = spec.dataset === "digits" ? loadDigits() : loadDiabetes();
-    const { train: tr, val } = splitRows(set, spec.val_fraction ?? 0.2, seed);
-    const epochs = Number(config.epochs ?? spec.epochs ?? DEFAULT_EPOCHS[kind]);
-    Object.assign(config, { task, epochs, logEvery: EVERY_EPOCH_ONLY });
-    if (kind === "linear") Object.assign(config, { layers: 0, dropout: 0 });
-    // Validation MSE is on targets standardised with the training set's statistics.
-    const varTrain = variance(tr.y);
-    const varVal = variance(val.y);
-    const regression = (valLoss: number) => {
-      const mse = valLoss * varTrain;
-      return { val_rmse: Math.sqrt(mse), val_r2: varVal > 0 ? 1 - mse / varVal : undefined };
-    };
-    const what =
-      kind === "linear"
-        ? task === "classification"
-          ? "multinomial logistic regression (glm)"
-          : "linear regression (glm)"
-        : "mlp";
-    log(
-      `${what} on ${spec.dataset} (${tr.rows} train / ${val.rows} validation rows), device ${dev.training}; config ${JSON.stringify(config)}`,
-    );
-    if (stopping) process.exit(0);
-    run = start(() =>
-      train({
-        model: "mlp",
-        config: config as never,
-        data: { x: tr.x, y: tr.y, rows: tr.rows, valX: val.x, valY: val.y, valRows: val.rows },
-        onStep: (m: StepMetrics) => {
-          if (m.valLoss === undefined || m.epoch === undefined) return;
-          last =
-            task === "classification"
-              ? finite({ loss: m.loss, val_loss: m.valLoss, accuracy: m.valAccuracy, val_accuracy: m.valAccuracy })
-              : finite({ loss: m.loss, val_loss: m.valLoss, ...regression(m.valLoss) });
-          lastStep = m.epoch;
-          report(m.epoch, last);
-        },
-      }),
-    );
-    ({ summary, model } = await run.done);
-    Object.assign(final, last, finite({ loss: summary.finalLoss, val_loss: summary.valLoss }));
-    if (model && !summary.cancelled) {
-      // Exact held-out figures from the trained model (they agree with the per-epoch ones).
-      if (task === "classification") {
-        const cls = await model.predictClasses(val.x, val.rows);
-        let hit = 0;
-        for (let i = 0; i < val.rows; i++) if (cls[i] === val.y[i]) hit++;
-        final.accuracy = final.val_accuracy = hit / val.rows;
-      } else {
-        const p = await model.predict(val.x, val.rows);
-        let se = 0;
-        for (let i = 0; i < val.rows; i++) se += (p[i]! - val.y[i]!) ** 2;
-        const mse = se / val.rows;
-        final.val_rmse = Math.sqrt(mse);
-        if (varVal > 0) final.val_r2 = 1 - mse / varVal;
-      }
-    }
-  }
-
-  if (summary.cancelled || stopping) {
-    log(`cancelled after ${summary.steps} steps`);
-    process.exit(0);
-  }
-  if (outputDir && model) {
-    mkdirSync(outputDir, { recursive: true });
-    const file = path.join(outputDir, "model.safetensors");
-    await model.save(file);
-    writeFileSync(
-      path.join(outputDir, "builtin.json"),
-      `${JSON.stringify({ trainer: spec.trainer, dataset: spec.dataset, kind, device: summary.device, config: model.config, paramCount: model.paramCount, final: finite(final) }, null, 2)}\n`,
-    );
-    log(`saved ${file} (${model.paramCount} parameters)`);
-  }
-  log(
-    `done: ${summary.steps} steps in ${((Date.now() - t0) / 1000).toFixed(2)} s on ${summary.device} (last report at step ${lastStep})`,
+  run = start(() =>
+    native.train({
+      model: "glm",
+      config,
+      data: { text, valText: val },
+      onStep: (m: StepMetrics) => {
+        if (m.valLoss === undefined) return;
+        last = finite({ loss: m.loss, val_loss: m.valLoss, val_bpb: m.valLoss / Math.LN2, lr: m.lr });
+        lastStep = m.step;
+        report(m.step, last);
+      },
+    }),
   );
-  process.stdout.write(`${JSON.stringify({ autoglm: 1, final: finite(final) })}\n`);
-  process.exit(0);
+  const { summary, model } = await run.done;
+  const final = { ...last, ...finite({ loss: summary.finalLoss, val_loss: summary.valLoss }) };
+  if (summary.valLoss !== undefined) final.val_bpb = summary.valLoss / Math.LN2;
+  return { summary, model, final, lastStep };
+}
+
+/** mlp / glm on digits or diabetes: one metric line per epoch (`step` = epoch). */
+async function trainTabular({ spec, seed, config, device }: Job, kind: "mlp" | "linear"): Promise<Trained> {
+  const dataset = BUILTIN_DATASETS[spec.dataset];
+  const task = "task" in dataset ? dataset.task : "regression";
+  const set: TabularSet = spec.dataset === "digits" ? data.loadDigits() : data.loadDiabetes();
+  const { train: tr, val } = data.splitRows(set, spec.val_fraction ?? 0.2, seed);
+  const epochs = Number(config.epochs ?? spec.epochs ?? DEFAULT_EPOCHS[kind]);
+  Object.assign(config, { task, epochs, logEvery: EVERY_EPOCH_ONLY });
+  if (kind === "linear") Object.assign(config, { layers: 0, dropout: 0 });
+  // Validation MSE is on targets standardised with the training set's statistics.
+  const varTrain = variance(tr.y);
+  const r2 = r2Against(val.y);
+  const regression = (valLoss: number) => {
+    const mse = valLoss * varTrain;
+    return { val_rmse: Math.sqrt(mse), val_r2: r2(mse) };
+  };
+  const what =
+    kind === "linear" ? (task === "classification" ? "multinomial logistic regression (glm)" : "linear regression (glm)") : "mlp";
+  log(
+    `${what} on ${spec.dataset} (${tr.rows} train / ${val.rows} validation rows), device ${device}; config ${JSON.stringify(config)}`,
+  );
+  if (stopping) process.exit(0);
+  let last: Record<string, number> = {};
+  let lastStep = 0;
+  run = start(() =>
+    native.train({
+      model: "mlp",
+      config: config as never,
+      data: { x: tr.x, y: tr.y, rows: tr.rows, valX: val.x, valY: val.y, valRows: val.rows },
+      onStep: (m: StepMetrics) => {
+        if (m.valLoss === undefined || m.epoch === undefined) return;
+        last =
+          task === "classification"
+            ? finite({ loss: m.loss, val_loss: m.valLoss, accuracy: m.valAccuracy, val_accuracy: m.valAccuracy })
+            : finite({ loss: m.loss, val_loss: m.valLoss, ...regression(m.valLoss) });
+        lastStep = m.epoch;
+        report(m.epoch, last);
+      },
+    }),
+  );
+  const { summary, model } = await run.done;
+  const final = { ...last, ...finite({ loss: summary.finalLoss, val_loss: summary.valLoss }) };
+  // Exact held-out figures from the trained model (they agree with the per-epoch ones).
+  if (model && !summary.cancelled) Object.assign(final, await heldOutMetrics(model, val, task, r2));
+  return { summary, model, final, lastStep };
+}
+
+/** R² of a mean squared error against these targets (undefined when they do not vary). */
+function r2Against(y: Float32Array): (mse: number) => number | undefined {
+  const varVal = variance(y);
+  return (mse) => (varVal > 0 ? 1 - mse / varVal : undefined);
+}
+
+async function heldOutMetrics(
+  model: NonNullable<Trained["model"]>,
+  val: TabularSet,
+  task: "classification" | "regression",
+  r2: (mse: number) => number | undefined,
+): Promise<Record<string, number>> {
+  if (task === "classification") {
+    const cls = await model.predictClasses(val.x, val.rows);
+    let hit = 0;
+    for (let i = 0; i < val.rows; i++) if (cls[i] === val.y[i]) hit++;
+    return { accuracy: hit / val.rows, val_accuracy: hit / val.rows };
+  }
+  const p = await model.predict(val.x, val.rows);
+  let se = 0;
+  for (let i = 0; i < val.rows; i++) se += (p[i]! - val.y[i]!) ** 2;
+  const mse = se / val.rows;
+  return finite({ val_rmse: Math.sqrt(mse), val_r2: r2(mse) });
+}
+
+/** AUTOGLM_OUTPUT_DIR/model.safetensors (loadable with loadModel) and builtin.json describing it. */
+async function saveModel({ spec, kind, outputDir }: Job, { summary, model, final }: Trained): Promise<void> {
+  if (!outputDir || !model) return;
+  mkdirSync(outputDir, { recursive: true });
+  const file = path.join(outputDir, "model.safetensors");
+  await model.save(file);
+  writeFileSync(
+    path.join(outputDir, "builtin.json"),
+    `${JSON.stringify({ trainer: spec.trainer, dataset: spec.dataset, kind, device: summary.device, config: model.config, paramCount: model.paramCount, final: finite(final) }, null, 2)}\n`,
+  );
+  log(`saved ${file} (${model.paramCount} parameters)`);
 }
 
 function start(fn: () => TrainRun): TrainRun {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { startAgent } from "./agent.js";
+import { startAgent, type AgentOptions, type RunningAgent } from "./agent.js";
 import { agentUser, parseRunAs, type TrialUser } from "./trial-user.js";
 
 const USAGE = `autoglm agent start --server URL --token agl_… [--name NAME] [--label key=value]… [--max-trials N]
@@ -17,16 +17,81 @@ export interface AgentCliIo {
 
 const defaultIo: AgentCliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
 
+const WHOLE_NUMBER_FLAGS = [
+  "max-trials",
+  "heartbeat-ms",
+  "kill-grace-ms",
+  "shutdown-grace-ms",
+  "ack-timeout-ms",
+  "reconnect-max-ms",
+] as const;
+type WholeNumbers = Partial<Record<(typeof WHOLE_NUMBER_FLAGS)[number], number>>;
+
+/** A bad command line: printed after "autoglm agent: ", with the usage when `withUsage`; exit code 2. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly withUsage = false,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * `autoglm agent start …` and `autoglm-agent …`: registers this machine and runs leased
  * trials until SIGTERM/SIGINT. Resolves with the exit code (2 for usage errors); a started
  * agent resolves only when it has handed its trials back.
  */
 export async function runAgentCli(argv: string[], io: AgentCliIo = defaultIo): Promise<number> {
-  const args = argv[0] === "start" ? argv.slice(1) : argv;
-  let values;
+  let options: AgentOptions | "help" | "usage";
   try {
-    ({ values } = parseArgs({
+    options = optionsFromArgs(argv, io);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr(`autoglm agent: ${err.message}\n${err.withUsage ? `${USAGE}\n` : ""}`);
+    return 2;
+  }
+  if (options === "help" || options === "usage") {
+    io[options === "help" ? "stdout" : "stderr"](`${USAGE}\n`);
+    return options === "help" ? 0 : 2;
+  }
+  // The trial environment is built from an allowlist; drop the token from ours as well.
+  delete process.env.AUTOGLM_TOKEN;
+  return await runUntilSignalled(await startAgent(options), io);
+}
+
+/** The agent's options from the command line and AUTOGLM_SERVER / AUTOGLM_TOKEN; "help" or "usage" when only the usage is to be printed. */
+function optionsFromArgs(argv: string[], io: AgentCliIo): AgentOptions | "help" | "usage" {
+  const values = readFlags(argv[0] === "start" ? argv.slice(1) : argv);
+  if (values.help) return "help";
+  if (argv[0] !== undefined && argv[0] !== "start" && argv[0]!.startsWith("-") === false) return "usage";
+  const token = values.token ?? process.env.AUTOGLM_TOKEN;
+  if (!token) throw new UsageError("a token with the agent scope is required (--token or AUTOGLM_TOKEN)");
+  const labels = parseLabels(values.label ?? []);
+  const ints = parseWholeNumbers(values);
+  const runAs = values["run-as"] !== undefined ? resolveRunAs(values["run-as"], io) : undefined;
+  return {
+    server: values.server!,
+    token,
+    ...(values.name ? { name: values.name } : {}),
+    labels,
+    ...(ints["max-trials"] ? { maxTrials: ints["max-trials"] } : {}),
+    ...(values["work-dir"] ? { workDir: values["work-dir"] } : {}),
+    ...(runAs !== undefined ? { runAs } : {}),
+    ...(ints["heartbeat-ms"] ? { heartbeatMs: ints["heartbeat-ms"] } : {}),
+    ...(ints["kill-grace-ms"] ? { killGraceMs: ints["kill-grace-ms"] } : {}),
+    ...(ints["shutdown-grace-ms"] ? { shutdownGraceMs: ints["shutdown-grace-ms"] } : {}),
+    ...(ints["ack-timeout-ms"] ? { ackTimeoutMs: ints["ack-timeout-ms"] } : {}),
+    ...(ints["reconnect-max-ms"]
+      ? { reconnectDelayMaxMs: ints["reconnect-max-ms"], reconnectDelayMs: Math.min(500, ints["reconnect-max-ms"]) }
+      : {}),
+    ...(values["no-gpus"] ? { gpus: [] } : {}),
+  };
+}
+
+function readFlags(args: string[]) {
+  try {
+    return parseArgs({
       args,
       options: {
         server: { type: "string", default: process.env.AUTOGLM_SERVER ?? "http://127.0.0.1:3000" },
@@ -44,94 +109,56 @@ export async function runAgentCli(argv: string[], io: AgentCliIo = defaultIo): P
         "no-gpus": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
-    }));
+    }).values;
   } catch (err) {
-    io.stderr(`autoglm agent: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
-    return 2;
+    throw new UsageError(err instanceof Error ? err.message : String(err), true);
   }
-  if (values.help || (argv[0] !== undefined && argv[0] !== "start" && argv[0]!.startsWith("-") === false)) {
-    io[values.help ? "stdout" : "stderr"](`${USAGE}\n`);
-    return values.help ? 0 : 2;
-  }
+}
 
-  const token = values.token ?? process.env.AUTOGLM_TOKEN;
-  if (!token) {
-    io.stderr("autoglm agent: a token with the agent scope is required (--token or AUTOGLM_TOKEN)\n");
-    return 2;
-  }
+function parseLabels(list: string[]): Record<string, string> {
   const labels: Record<string, string> = {};
-  for (const l of values.label ?? []) {
+  for (const l of list) {
     const i = l.indexOf("=");
-    if (i <= 0) {
-      io.stderr(`autoglm agent: --label must be key=value (got "${l}")\n`);
-      return 2;
-    }
+    if (i <= 0) throw new UsageError(`--label must be key=value (got "${l}")`);
     labels[l.slice(0, i)] = l.slice(i + 1);
   }
-  const ints: Record<string, number> = {};
-  for (const k of [
-    "max-trials",
-    "heartbeat-ms",
-    "kill-grace-ms",
-    "shutdown-grace-ms",
-    "ack-timeout-ms",
-    "reconnect-max-ms",
-  ] as const) {
+  return labels;
+}
+
+function parseWholeNumbers(values: Partial<Record<(typeof WHOLE_NUMBER_FLAGS)[number], string>>): WholeNumbers {
+  const ints: WholeNumbers = {};
+  for (const k of WHOLE_NUMBER_FLAGS) {
     const raw = values[k];
     if (raw === undefined) continue;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n <= 0) {
-      io.stderr(`autoglm agent: --${k} must be a positive whole number (got "${raw}")\n`);
-      return 2;
-    }
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${k} must be a positive whole number (got "${raw}")`);
     ints[k] = n;
   }
+  return ints;
+}
 
-  let runAs: TrialUser | null | undefined;
-  if (values["run-as"] !== undefined) {
-    let parsed;
-    try {
-      parsed = parseRunAs(values["run-as"]);
-    } catch (err) {
-      io.stderr(`autoglm agent: ${err instanceof Error ? err.message : String(err)}\n`);
-      return 2;
-    }
-    const self = agentUser();
-    const target = parsed.kind === "self" ? self : parsed.user;
-    if (target && self && self.uid !== 0 && (target.uid !== self.uid || target.gid !== self.gid)) {
-      io.stderr(
-        `autoglm agent: --run-as ${values["run-as"]} needs an agent running as root (this one runs as uid ${self.uid})\n`,
-      );
-      return 2;
-    }
-    if (target?.uid === 0) {
-      io.stderr("autoglm agent: warning: trials run as root (--run-as): a trial's command can do anything on this machine\n");
-    }
-    runAs = parsed.kind === "self" ? null : parsed.user;
+/** `--run-as`: another user than the agent's own needs a root agent; root itself only with a warning. */
+function resolveRunAs(value: string, io: AgentCliIo): TrialUser | null {
+  let parsed;
+  try {
+    parsed = parseRunAs(value);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
+  const self = agentUser();
+  const target = parsed.kind === "self" ? self : parsed.user;
+  if (target && self && self.uid !== 0 && (target.uid !== self.uid || target.gid !== self.gid)) {
+    throw new UsageError(`--run-as ${value} needs an agent running as root (this one runs as uid ${self.uid})`);
+  }
+  if (target?.uid === 0) {
+    io.stderr("autoglm agent: warning: trials run as root (--run-as): a trial's command can do anything on this machine\n");
+  }
+  return parsed.kind === "self" ? null : parsed.user;
+}
 
-  // The trial environment is built from an allowlist; drop the token from ours as well.
-  delete process.env.AUTOGLM_TOKEN;
-
-  const agent = await startAgent({
-    server: values.server!,
-    token,
-    ...(values.name ? { name: values.name } : {}),
-    labels,
-    ...(ints["max-trials"] ? { maxTrials: ints["max-trials"] } : {}),
-    ...(values["work-dir"] ? { workDir: values["work-dir"] } : {}),
-    ...(runAs !== undefined ? { runAs } : {}),
-    ...(ints["heartbeat-ms"] ? { heartbeatMs: ints["heartbeat-ms"] } : {}),
-    ...(ints["kill-grace-ms"] ? { killGraceMs: ints["kill-grace-ms"] } : {}),
-    ...(ints["shutdown-grace-ms"] ? { shutdownGraceMs: ints["shutdown-grace-ms"] } : {}),
-    ...(ints["ack-timeout-ms"] ? { ackTimeoutMs: ints["ack-timeout-ms"] } : {}),
-    ...(ints["reconnect-max-ms"]
-      ? { reconnectDelayMaxMs: ints["reconnect-max-ms"], reconnectDelayMs: Math.min(500, ints["reconnect-max-ms"]) }
-      : {}),
-    ...(values["no-gpus"] ? { gpus: [] } : {}),
-  });
-
-  return await new Promise<number>((resolve) => {
+/** Resolves once SIGTERM or SIGINT has made the agent hand its trials back: 0, or 1 if that failed. */
+function runUntilSignalled(agent: RunningAgent, io: AgentCliIo): Promise<number> {
+  return new Promise<number>((resolve) => {
     let exiting = false;
     const shutdown = (sig: string) => {
       if (exiting) return;

@@ -1,0 +1,41 @@
+import type { EventEmitter } from "node:events";
+import type { Logger, TLeaseRef } from "@autoglm/protocol";
+import type { AgentSettings } from "./agent-options.js";
+import type { AgentConnection } from "./connection.js";
+import type { Registration } from "./registration.js";
+import type { SlotTable } from "./slot-table.js";
+import type { TrialLauncher } from "./trial-launcher.js";
+
+/** What every part of the agent is given: the settings and the shared pieces. */
+export interface AgentCore {
+  readonly settings: AgentSettings;
+  readonly logger: Logger;
+  /** The agent's public events (RunningAgent.events). */
+  readonly events: EventEmitter;
+  readonly connection: AgentConnection;
+  readonly registration: Registration;
+  readonly slots: SlotTable;
+  readonly launcher: TrialLauncher;
+  /** stop() was called: no new work is accepted (R10). */
+  isStopping(): boolean;
+}
+
+/**
+ * One part of the agent, made by a function of the AgentCore that answers its own socket
+ * events. startAgent keeps a list of them; each hook below is optional.
+ */
+export interface AgentPart {
+  /** Leases this part holds, sent with agent:register and agent:heartbeat (R2). */
+  heldLeases?(): TLeaseRef[];
+  /**
+   * The server answered that these leases (by id, out of the refs `sent`) are no longer ours:
+   * end their work at once (R2).
+   */
+  dropStale?(staleIds: string[], sent: TLeaseRef[], via: string): void;
+  /** The server refused the agent's token: nothing of ours will be accepted any more. */
+  onTokenRefused?(): void;
+  /** Graceful shutdown (R10): hand the held work back; resolves with how many leases were handed back. */
+  drain?(): Promise<number>;
+  /** Last step of stop(): clear timers. */
+  close?(): void;
+}

@@ -8,6 +8,7 @@ import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 import { ENV_READERS } from "./env.js";
 import { GRAPH, TEST_FILES } from "./graph.js";
+import { FUNCTION_SIZE_PACKAGES, MAX_FILE_LINES, MAX_FUNCTION_LINES, PRODUCTION_TS, SIZE_SEVERITY } from "./size.js";
 
 export { GRAPH, TEST_FILES, ENV_READERS };
 
@@ -197,6 +198,22 @@ function envConfigs(name) {
 }
 
 /**
+ * File and function size limits for production TypeScript (size.js).
+ * @param {string} name
+ * @returns {import("eslint").Linter.Config[]}
+ */
+function sizeConfigs(name) {
+  if (name.startsWith("@autoglm/tests-")) return []; // a tests-only package ships nothing
+  const counted = { skipBlankLines: true, skipComments: true };
+  /** @type {import("eslint").Linter.RulesRecord} */
+  const rules = { "max-lines": [SIZE_SEVERITY, { max: MAX_FILE_LINES, ...counted }] };
+  if (FUNCTION_SIZE_PACKAGES.includes(name)) {
+    rules["max-lines-per-function"] = [SIZE_SEVERITY, { max: MAX_FUNCTION_LINES, ...counted }];
+  }
+  return [{ name: "autoglm/size", files: PRODUCTION_TS, ignores: [...TEST_FILES, ...TOOL_CONFIGS], rules }];
+}
+
+/**
  * The flat config for one workspace package (run as `eslint .` in its folder).
  * @param {string} name the package's name, a key of GRAPH
  * @param {{ ignores?: string[], browser?: string[], react?: string[] }} [options] extra ignored globs;
@@ -262,5 +279,6 @@ export function workspaceConfig(name, options = {}) {
       : []),
     ...importConfigs(name),
     ...envConfigs(name),
+    ...sizeConfigs(name),
   );
 }

@@ -34,82 +34,17 @@ export type JoinAck = { ok: true } | { ok: false; error: string };
  * when a domain event rings.
  */
 export function attachSocketServer(http: HttpServer, deps: SocketDeps): { io: Server; close(): Promise<void> } {
-  const io = new Server(http, {
-    path: "/socket.io",
-    // S7: a 2 MB message drops only that socket.
-    maxHttpBufferSize: 1_000_000,
-    serveClient: false,
-    // Other upgrade requests (next dev's hot reload) belong to their own handler.
-    destroyUpgrade: false,
-    pingInterval: 10_000,
-    pingTimeout: 5_000,
-    // S5: refuse handshakes (polling and websocket upgrade) from any other origin. Without an
-    // Origin header the request is not from a browser page and still needs the cookie below.
-    allowRequest: (req, callback) => {
-      const origin = req.headers.origin;
-      if (origin !== undefined && !isAllowedOrigin(deps.allowedOrigins, origin)) {
-        callback("origin not allowed", false);
-        return;
-      }
-      callback(null, true);
-    },
-  });
-
+  const io = createSocketIo(http, deps);
   io.use(async (socket, next) => {
-    try {
-      const claims = await decodeSessionCookie(socket.handshake.headers.cookie, deps.authSecret, deps.secureCookies);
-      if (!claims || !(await deps.verifySession(claims))) {
-        next(new Error("unauthorized"));
-        return;
-      }
-      socket.data.userId = claims.userId;
-      socket.data.sessionVersion = claims.sessionVersion;
-      socket.data.sessionId = claims.sessionId;
-      next();
-    } catch {
-      next(new Error("unauthorized"));
-    }
+    next((await isSignedIn(socket, deps)) ? undefined : new Error("unauthorized"));
   });
-
   io.on("connection", (socket: Socket) => {
     // S13: `access:revoked` (deactivation, sign-out everywhere, password change, this sign-in's
     // sign-out) closes these rooms on every replica. A change that lands between the handshake
     // and this join still fails the session check every room:join makes.
     void socket.join([accessRooms.user(socket.data.userId as string), accessRooms.session(socket.data.sessionId as string)]);
     socket.on("room:join", async (payload: unknown, ack?: (r: JoinAck) => void) => {
-      const reply = typeof ack === "function" ? ack : () => {};
-      const parsed = ZJoin.safeParse(payload);
-      if (!parsed.success) return reply({ ok: false, error: "room must be study:<uuid> or org:<uuid>" });
-      const [kind, id] = parsed.data.room.toLowerCase().split(":") as ["study" | "org", string];
-      try {
-        const userId = socket.data.userId as string;
-        const stillValid = await deps.verifySession({
-          userId,
-          sessionVersion: socket.data.sessionVersion as number,
-          sessionId: socket.data.sessionId as string,
-        });
-        if (!stillValid) {
-          reply({ ok: false, error: "Your session has ended. Sign in again." });
-          socket.disconnect(true);
-          return;
-        }
-        // A room you may not see answers like one that does not exist (S1).
-        const orgId = await deps.roomTeam({ kind, id });
-        if (!orgId) return reply({ ok: false, error: "not found" });
-        // S13: joined to the member's room BEFORE the membership check, so a removal from the
-        // team either fails the check or finds this socket (and closes it); never neither.
-        const memberRoom = accessRooms.member(orgId, userId);
-        const wasIn = socket.rooms.has(memberRoom);
-        await socket.join(memberRoom);
-        if (!(await deps.isMember(userId, orgId))) {
-          if (!wasIn) await socket.leave(memberRoom);
-          return reply({ ok: false, error: "not found" });
-        }
-        await socket.join(`${kind}:${id}`);
-        reply({ ok: true });
-      } catch {
-        reply({ ok: false, error: "could not join the room" });
-      }
+      await joinRoom(socket, payload, deps, typeof ack === "function" ? ack : () => {});
     });
     socket.on("room:leave", async (payload: unknown, ack?: (r: JoinAck) => void) => {
       const parsed = ZJoin.safeParse(payload);
@@ -135,4 +70,77 @@ export function attachSocketServer(http: HttpServer, deps: SocketDeps): { io: Se
         resolve();
       }),
   };
+}
+
+function createSocketIo(http: HttpServer, deps: SocketDeps): Server {
+  return new Server(http, {
+    path: "/socket.io",
+    // S7: a 2 MB message drops only that socket.
+    maxHttpBufferSize: 1_000_000,
+    serveClient: false,
+    // Other upgrade requests (next dev's hot reload) belong to their own handler.
+    destroyUpgrade: false,
+    pingInterval: 10_000,
+    pingTimeout: 5_000,
+    // S5: refuse handshakes (polling and websocket upgrade) from any other origin. Without an
+    // Origin header the request is not from a browser page and still needs the cookie below.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      if (origin !== undefined && !isAllowedOrigin(deps.allowedOrigins, origin)) {
+        callback("origin not allowed", false);
+        return;
+      }
+      callback(null, true);
+    },
+  });
+}
+
+/** The handshake's session cookie, checked against the database (S4); its claims go on socket.data. */
+async function isSignedIn(socket: Socket, deps: SocketDeps): Promise<boolean> {
+  try {
+    const claims = await decodeSessionCookie(socket.handshake.headers.cookie, deps.authSecret, deps.secureCookies);
+    if (!claims || !(await deps.verifySession(claims))) return false;
+    socket.data.userId = claims.userId;
+    socket.data.sessionVersion = claims.sessionVersion;
+    socket.data.sessionId = claims.sessionId;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `room:join`: the session still valid, the room's team known, and the user one of its members. */
+async function joinRoom(socket: Socket, payload: unknown, deps: SocketDeps, reply: (r: JoinAck) => void): Promise<void> {
+  const parsed = ZJoin.safeParse(payload);
+  if (!parsed.success) return reply({ ok: false, error: "room must be study:<uuid> or org:<uuid>" });
+  const [kind, id] = parsed.data.room.toLowerCase().split(":") as ["study" | "org", string];
+  try {
+    const userId = socket.data.userId as string;
+    const stillValid = await deps.verifySession({
+      userId,
+      sessionVersion: socket.data.sessionVersion as number,
+      sessionId: socket.data.sessionId as string,
+    });
+    if (!stillValid) {
+      reply({ ok: false, error: "Your session has ended. Sign in again." });
+      socket.disconnect(true);
+      return;
+    }
+    // A room you may not see answers like one that does not exist (S1).
+    const orgId = await deps.roomTeam({ kind, id });
+    if (!orgId) return reply({ ok: false, error: "not found" });
+    // S13: joined to the member's room BEFORE the membership check, so a removal from the
+    // team either fails the check or finds this socket (and closes it); never neither.
+    const memberRoom = accessRooms.member(orgId, userId);
+    const wasIn = socket.rooms.has(memberRoom);
+    await socket.join(memberRoom);
+    if (!(await deps.isMember(userId, orgId))) {
+      if (!wasIn) await socket.leave(memberRoom);
+      return reply({ ok: false, error: "not found" });
+    }
+    await socket.join(`${kind}:${id}`);
+    reply({ ok: true });
+  } catch {
+    reply({ ok: false, error: "could not join the room" });
+  }
 }

@@ -27,5 +27,5 @@ export {
   type TReportResult,
 } from "./optimizer.js";
 export { countGridPoints } from "./samplers/grid.js";
-export { prunerMayDecide, prunerFitsModel } from "./pruners.js";
+export { prunerMayDecide, prunerFitsModel } from "./pruners/index.js";
 export { chooseAuto, type TAutoChoice } from "./samplers/auto.js";

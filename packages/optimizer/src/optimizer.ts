@@ -1,7 +1,7 @@
 import { SAMPLER_NAMES, type TDirection, type TPrunerConfig, type TSamplerConfig } from "./config.js";
 import { OptimizerError } from "./errors.js";
 import { computeImportance } from "./importance.js";
-import { createPruner } from "./pruners.js";
+import { createPruner } from "./pruners/index.js";
 import { hashSeed, Rng } from "./rng.js";
 import { createSampler } from "./samplers/index.js";
 import { checkParams, compileSpace, type CompiledSpace, type TParams, type TSpace } from "./space.js";

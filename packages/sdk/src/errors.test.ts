@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { normalizeServer } from "./client.js";
+import { normalizeServer } from "./server-url.js";
 import { toAutoglmError } from "./errors.js";
 
 describe("normalizeServer", () => {

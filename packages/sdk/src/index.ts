@@ -1,26 +1,25 @@
+export { createClient, type AutoglmClient, type ClientOptions } from "./client.js";
+export { isUuid, normalizeServer } from "./server-url.js";
 export {
-  createClient,
   isStudyEnded,
-  isUuid,
-  normalizeServer,
   TrialPruned,
-  type AgentSummary,
-  type AskedTrial,
-  type AutoglmClient,
-  type ClientOptions,
   type Objective,
   type OptimizeOptions,
   type OptimizeResult,
   type OptimizeTrial,
   type OptimizeTrialResult,
-  type ProjectSummary,
-  type RouterInputs,
-  type RouterOutputs,
-  type StudyBest,
-  type StudyDetail,
-  type StudySummary,
-  type TrialState,
-} from "./client.js";
+} from "./optimize.js";
+export type {
+  AgentSummary,
+  AskedTrial,
+  ProjectSummary,
+  RouterInputs,
+  RouterOutputs,
+  StudyBest,
+  StudyDetail,
+  StudySummary,
+  TrialState,
+} from "./router-types.js";
 export { AutoglmError, isAutoglmError, toAutoglmError } from "./errors.js";
 export { parseStudyYaml, validateStudySpec } from "./spec.js";
 export { configPath, readStoredConfig, resolveConfig, writeStoredConfig, type StoredConfig } from "./config.js";

@@ -1,4 +1,5 @@
-import type { AutoglmClient, StudyDetail } from "./client.js";
+import type { AutoglmClient } from "./client.js";
+import type { StudyDetail } from "./router-types.js";
 import { AutoglmError } from "./errors.js";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createOptimizer, restoreOptimizer, type TPrunerConfig } from "./index.js";
-import { forecastCurve, forecastWithError, prunerFitsModel, prunerMayDecide } from "./pruners.js";
-import { Rng } from "./rng.js";
+import { createOptimizer, restoreOptimizer, type TPrunerConfig } from "../index.js";
+import { forecastCurve, forecastWithError, prunerFitsModel, prunerMayDecide } from "./index.js";
+import { Rng } from "../rng.js";
 
 const space = { x: { type: "float", low: 0, high: 1 } } as const;
 

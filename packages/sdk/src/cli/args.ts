@@ -1,0 +1,41 @@
+// Argument parsers for Commander: a bad value is a usage error (exit 2).
+import { InvalidArgumentError } from "commander";
+import { parseDuration, parseFailIf, type TFailIf } from "../study-wait.js";
+
+export function parseFinite(raw: string): number {
+  const trimmed = raw.trim();
+  const n = Number(trimmed);
+  if (trimmed === "" || !Number.isFinite(n)) throw new InvalidArgumentError(`"${raw}" is not a finite number.`);
+  return n;
+}
+
+export function parseStep(raw: string): number {
+  const n = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`"${raw}" is not a whole number ≥ 0.`);
+  }
+  return n;
+}
+
+export function parseWait(raw: string): number {
+  const n = Number(raw.trim());
+  if (raw.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`"${raw}" is not a number of seconds ≥ 0.`);
+  return n;
+}
+
+export function parseCliDuration(raw: string, flag: string): number {
+  try {
+    return parseDuration(raw);
+  } catch {
+    throw new InvalidArgumentError(`"${raw}" is not a duration for ${flag}; use e.g. 90s, 30m, 2h or 1h30m.`);
+  }
+}
+
+export function parseCliFailIf(raw: string): TFailIf {
+  try {
+    return parseFailIf(raw);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--fail-if /, ""));
+  }
+}

@@ -1,0 +1,204 @@
+import { readFile } from "node:fs/promises";
+import { type Command, Option } from "commander";
+import { AutoglmError } from "../errors.js";
+import { parseStudyYaml } from "../spec.js";
+import { waitForStudy, type TFailIf } from "../study-wait.js";
+import { parseCliDuration, parseCliFailIf } from "./args.js";
+import { EXIT_FAILURE, type CliContext, type CliIo } from "./context.js";
+import { formatParams, formatValue, json, renderTable } from "./output.js";
+
+/** `autoglm study …`: create or apply (config as code), list, inspect, wait for and stop studies. */
+export function registerStudyCommands(program: Command, ctx: CliContext): void {
+  const study = program
+    .command("study")
+    .description("create or apply (config as code), list, inspect, wait for and stop studies");
+  registerCreate(study, ctx);
+  registerList(study, ctx);
+  registerShow(study, ctx);
+  registerBest(study, ctx);
+  registerApply(study, ctx);
+  registerWait(study, ctx);
+  registerStop(study, ctx);
+}
+
+/** The spec file's text and the name errors give it (`-` is standard input). */
+async function readSpec(io: CliIo, file: string): Promise<{ text: string; source: string }> {
+  const source = file === "-" ? "<stdin>" : file;
+  try {
+    return { text: file === "-" ? await io.readStdin() : await readFile(file, "utf8"), source };
+  } catch (err) {
+    throw new AutoglmError("USAGE", `cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function registerCreate(study: Command, { io, withClient }: CliContext): void {
+  study
+    .command("create")
+    .description("create a study from a YAML spec; prints the study id")
+    .requiredOption("-f, --file <path>", "study spec YAML (- for standard input)")
+    .requiredOption("-p, --project <project>", "project id or slug")
+    .option("--json", "print {id} as JSON")
+    .action(
+      withClient(async (client, opts: { file: string; project: string; json?: boolean }) => {
+        const { text, source } = await readSpec(io, opts.file);
+        // Validate before resolving the project, so a bad spec costs no request at all.
+        parseStudyYaml(text, source);
+        const projectId = await client.projects.resolveId(opts.project);
+        const { id } = await client.studies.create({ projectId, yaml: text });
+        io.stdout(opts.json ? json({ id }) : `${id}\n`);
+      }),
+    );
+}
+
+function registerList(study: Command, { io, withClient }: CliContext): void {
+  study
+    .command("list")
+    .description("list the team's studies")
+    .option("-p, --project <project>", "only this project (id or slug)")
+    .addOption(new Option("--state <state>", "only studies in this state").choices(["running", "stopped", "completed", "failed"]))
+    .option("--json", "print JSON")
+    .action(
+      withClient(async (client, opts: { project?: string; state?: string; json?: boolean }) => {
+        const projectId = opts.project ? await client.projects.resolveId(opts.project) : undefined;
+        const filter = { ...(projectId ? { projectId } : {}), ...(opts.state ? { state: opts.state } : {}) };
+        const rows = await client.studies.list(filter as Parameters<typeof client.studies.list>[0]);
+        if (opts.json) return void io.stdout(json(rows));
+        if (rows.length === 0) return void io.stdout("no studies\n");
+        io.stdout(
+          renderTable(
+            ["ID", "NAME", "STATE", "TRIALS", "BEST", "OBJECTIVE", "CREATED"],
+            rows.map((s) => [
+              s.id,
+              s.name,
+              s.state,
+              `${s.completeCount}/${s.trialCount}`,
+              formatValue(s.bestValue),
+              `${s.direction === "maximize" ? "max" : "min"} ${s.metric}`,
+              String(s.createdAt).slice(0, 19).replace("T", " "),
+            ]),
+          ),
+        );
+      }),
+    );
+}
+
+function registerShow(study: Command, { io, withClient }: CliContext): void {
+  study
+    .command("show")
+    .description("a study's state, trial counts and best trial")
+    .argument("<study>", "study id")
+    .option("--json", "print JSON")
+    .action(
+      withClient(async (client, studyId: string, opts: { json?: boolean }) => {
+        const s = await client.studies.get(studyId);
+        if (opts.json) return void io.stdout(json(s));
+        const c = s.counts;
+        io.stdout(
+          `${s.name} (${s.id})\nstate: ${s.state}\ntrials: ${c.complete} complete, ${c.running} running, ${c.waiting} waiting, ${c.pruned} pruned, ${c.failed} failed\n` +
+            (s.best
+              ? `best: #${s.best.number} value ${formatValue(s.best.value)}  ${formatParams(s.best.params as Record<string, unknown>)}\n`
+              : "best: none yet\n"),
+        );
+      }),
+    );
+}
+
+function registerBest(study: Command, { io, withClient }: CliContext): void {
+  study
+    .command("best")
+    .description("the study's best trial so far")
+    .argument("<study>", "study id")
+    .option("--json", "print JSON ({trialId, number, value, params} or null)")
+    .action(
+      withClient(async (client, studyId: string, opts: { json?: boolean }) => {
+        const best = await client.studies.best(studyId);
+        if (opts.json) return void io.stdout(json(best));
+        io.stdout(
+          best
+            ? `trial #${best.number} (${best.trialId}) value ${formatValue(best.value)}\n${formatParams(best.params as Record<string, unknown>)}\n`
+            : "no completed trial yet\n",
+        );
+      }),
+    );
+}
+
+function registerApply(study: Command, { io, withClient }: CliContext): void {
+  study
+    .command("apply")
+    .description(
+      "config as code: create the study in a YAML file, or resume the project's study of that name (same space); prints its id",
+    )
+    .requiredOption("-f, --file <path>", "study spec YAML (- for standard input)")
+    .requiredOption("-p, --project <project>", "project id or slug")
+    .option("--name <name>", "the study's name instead of the file's (e.g. one per commit in CI)")
+    .option("--json", "print {id, name, created, state, notApplied}")
+    .action(
+      withClient(async (client, opts: { file: string; project: string; name?: string; json?: boolean }) => {
+        const { text, source } = await readSpec(io, opts.file);
+        parseStudyYaml(text, source);
+        const projectId = await client.projects.resolveId(opts.project);
+        const r = await client.studies.apply({ projectId, yaml: text, ...(opts.name !== undefined ? { name: opts.name } : {}) });
+        if (opts.json) return void io.stdout(json(r));
+        io.stderr(`${r.created ? "created" : "resumed"} study "${r.name}" (${r.id})${r.created ? "" : `, ${r.state}`}\n`);
+        for (const d of r.notApplied) io.stderr(`autoglm: not applied (the stored spec is kept): ${d}\n`);
+        io.stdout(`${r.id}\n`);
+      }),
+    );
+}
+
+interface WaitOptions {
+  timeout?: number;
+  failIf?: TFailIf;
+  interval: number;
+  json?: boolean;
+}
+
+function registerWait(study: Command, { io, withClient, setExitCode }: CliContext): void {
+  study
+    .command("wait")
+    .description("follow a study until it ends: exit 0 when it completes, 1 when it fails, is stopped or times out")
+    .argument("<study>", "study id")
+    .option("--timeout <duration>", "give up after this long (90s, 30m, 2h, 1h30m); default: no limit", (v: string) =>
+      parseCliDuration(v, "--timeout"),
+    )
+    .option(
+      "--fail-if <condition>",
+      'exit 1 when the completed study\'s best value meets this, e.g. "best > 0.1"',
+      parseCliFailIf,
+    )
+    .option("--interval <duration>", "how often to poll (default 5s)", (v: string) => parseCliDuration(v, "--interval"), 5)
+    .option("--json", "print {id, state, counts, best, ok, summary, failIf} at the end")
+    .action(
+      withClient(async (client, studyId: string, opts: WaitOptions) => {
+        const r = await waitForStudy(client, studyId, {
+          ...(opts.timeout !== undefined ? { timeoutSeconds: opts.timeout } : {}),
+          ...(opts.failIf ? { failIf: opts.failIf } : {}),
+          intervalSeconds: Math.max(opts.interval, 0.05),
+          progress: (line) => io.stderr(`${line}\n`),
+        });
+        if (opts.json) {
+          const { id, name, state, counts, best } = r.study;
+          io.stdout(
+            json({ id, name, state, counts, best, ok: r.ok, summary: r.summary, ...(r.failIf ? { failIf: r.failIf } : {}) }),
+          );
+        } else {
+          io.stdout(`${r.summary}\n`);
+        }
+        if (!r.ok) setExitCode(EXIT_FAILURE);
+      }),
+    );
+}
+
+function registerStop(study: Command, { io, withClient }: CliContext): void {
+  study
+    .command("stop")
+    .description("stop a study: no more trials; running ones are stopped (agents end their processes) and marked failed")
+    .argument("<study>", "study id")
+    .option("--json", "print {ok}")
+    .action(
+      withClient(async (client, studyId: string, opts: { json?: boolean }) => {
+        await client.studies.stop(studyId);
+        io.stdout(opts.json ? json({ ok: true }) : `stopped ${studyId}\n`);
+      }),
+    );
+}

@@ -1,0 +1,111 @@
+import type { Command } from "commander";
+import type { AutoglmClient } from "../client.js";
+import { parseFinite, parseStep, parseWait } from "./args.js";
+import { usageError, type CliContext } from "./context.js";
+import { formatParams, formatValue, json } from "./output.js";
+
+/** `autoglm trial …`: the ask/tell loop (ask for a trial, report, tell) and stopping a trial. */
+export function registerTrialCommands(program: Command, ctx: CliContext): void {
+  const trial = program.command("trial").description("the ask/tell loop: ask for a trial, report, tell");
+  registerAsk(trial, ctx);
+  registerReport(trial, ctx);
+  registerTell(trial, ctx);
+  registerStop(trial, ctx);
+}
+
+function registerAsk(trial: Command, { io, withClient }: CliContext): void {
+  trial
+    .command("ask")
+    .description("lease a new trial of a study; report renews the lease")
+    .argument("<study>", "study id")
+    .option("--json", "print {trialId, number, params, leaseExpiresAt}")
+    .option("--wait [seconds]", "while budget.max_parallel trials are in flight, wait for a free slot (default 600 s)", parseWait)
+    .action(
+      withClient(async (client, studyId: string, opts: { json?: boolean; wait?: number | true }) => {
+        const t =
+          opts.wait === undefined
+            ? await client.trials.ask(studyId)
+            : await client.trials.askWhenFree(studyId, { maxWaitMs: (opts.wait === true ? 600 : opts.wait) * 1000 });
+        if (opts.json) {
+          return void io.stdout(
+            json({ trialId: t.trialId, number: t.number, params: t.params, leaseExpiresAt: t.leaseExpiresAt }),
+          );
+        }
+        io.stdout(
+          `trial #${t.number} ${t.trialId} (lease until ${t.leaseExpiresAt})\n${formatParams(t.params as Record<string, unknown>)}\n`,
+        );
+      }),
+    );
+}
+
+function registerReport(trial: Command, { io, withClient }: CliContext): void {
+  trial
+    .command("report")
+    .description("report an intermediate value; prints `prune` when the pruner says stop, else `continue`")
+    .argument("<trial>", "trial id")
+    .requiredOption("--step <n>", "step (integer ≥ 0)", parseStep)
+    .requiredOption("--value <v>", "intermediate value (finite number)", parseFinite)
+    .option("--json", "print {prune, reason}: reason says why, when prune is true")
+    .action(
+      withClient(async (client, trialId: string, opts: { step: number; value: number; json?: boolean }) => {
+        const r = await client.trials.report(trialId, opts.step, opts.value);
+        io.stdout(opts.json ? json(r) : r.prune ? "prune\n" : "continue\n");
+      }),
+    );
+}
+
+interface TellOptions {
+  value?: number;
+  failed?: string | boolean;
+  pruned?: string | boolean;
+  json?: boolean;
+}
+
+function registerTell(trial: Command, { io, withClient }: CliContext): void {
+  trial
+    .command("tell")
+    .description("finish a trial: --value V (complete), --failed [reason] or --pruned [reason]")
+    .argument("<trial>", "trial id")
+    .option("--value <v>", "the objective value (finite number)", parseFinite)
+    .option("--failed [reason]", "mark the trial failed, with an optional reason")
+    .option("--pruned [reason]", "mark the trial pruned, with an optional reason (e.g. the one `report --json` gave)")
+    .option("--json", "print {ok}")
+    .action(async (trialId: string, opts: TellOptions, cmd: Command) => {
+      // Checked before the config is read: a wrong command line is exit 2 whatever the setup.
+      const chosen = [opts.value !== undefined, opts.failed !== undefined, opts.pruned !== undefined].filter(Boolean).length;
+      if (chosen !== 1)
+        throw usageError("autoglm: trial tell needs exactly one of --value V, --failed [reason], --pruned [reason]");
+      await withClient(async (client, _cmd: Command) => {
+        const state = await tell(client, trialId, opts);
+        io.stdout(opts.json ? json({ ok: true }) : `trial ${trialId} ${state}\n`);
+      })(cmd);
+    });
+}
+
+/** Ends the trial the way the flags say; resolves to the state as the CLI prints it. */
+async function tell(client: AutoglmClient, trialId: string, opts: TellOptions): Promise<string> {
+  if (opts.value !== undefined) {
+    await client.trials.tell(trialId, opts.value);
+    return `complete (value ${formatValue(opts.value)})`;
+  }
+  if (opts.failed !== undefined) {
+    await client.trials.fail(trialId, typeof opts.failed === "string" ? opts.failed : undefined);
+    return "failed";
+  }
+  await client.trials.prune(trialId, typeof opts.pruned === "string" ? opts.pruned : undefined);
+  return "pruned";
+}
+
+function registerStop(trial: Command, { io, withClient }: CliContext): void {
+  trial
+    .command("stop")
+    .description("stop a running or queued trial (an agent's process gets SIGTERM); it ends failed, USER_STOPPED")
+    .argument("<trial>", "trial id")
+    .option("--json", "print {ok}")
+    .action(
+      withClient(async (client, trialId: string, opts: { json?: boolean }) => {
+        await client.trials.stop(trialId);
+        io.stdout(opts.json ? json({ ok: true }) : `stopped trial ${trialId}\n`);
+      }),
+    );
+}

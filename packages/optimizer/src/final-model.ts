@@ -1,4 +1,8 @@
-import { GP_DEFAULTS, Posterior, encode, fitKernelBounded, subsetIndices } from "./samplers/gp.js";
+import { encode } from "./samplers/gp-encoding.js";
+import { fitKernelBounded } from "./samplers/gp-kernel.js";
+import { subsetIndices } from "./samplers/gp-observations.js";
+import { Posterior } from "./samplers/gp-posterior.js";
+import { GP_DEFAULTS } from "./samplers/gp.js";
 import type { CompiledSpace, TParams } from "./space.js";
 import type { TrialView } from "./trial.js";
 

@@ -13,7 +13,7 @@ export interface TrialView {
   /** [step, minimize-oriented value], ascending by step. */
   intermediate: Array<[number, number]>;
   /**
-   * Samplers' cache of the params' model coordinates, per group of dims (tpe.ts coordsOf).
+   * Samplers' cache of the params' model coordinates, per group of dims (parzen-estimator.ts coordsOf).
    * Derived from params, which never change once a trial exists; never serialized.
    */
   coords?: Map<string, Float64Array>;

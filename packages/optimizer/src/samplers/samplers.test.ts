@@ -3,9 +3,10 @@ import { describe, expect, it } from "vitest";
 import { createOptimizer, type TSamplerConfig, type TSpace } from "../index.js";
 import { compileSpace } from "../space.js";
 import { chooseAuto } from "./auto.js";
-import { fitKernel } from "./gp.js";
+import { fitKernel } from "./gp-kernel.js";
 import { gridOrder, gridSize } from "./grid.js";
-import { makeGroups, rankTrials } from "./tpe.js";
+import { makeGroups } from "./tpe-groups.js";
+import { rankTrials } from "./tpe-ranking.js";
 import type { TrialView } from "../trial.js";
 
 type Fn = (p: Record<string, number | string | boolean>) => number;

@@ -4,7 +4,9 @@ import { erfc, erfcPos } from "../math.js";
 import { Rng } from "../rng.js";
 import { compileSpace } from "../space.js";
 import type { TrialView } from "../trial.js";
-import { argmaxRatio, buildMixture, CompleteOrder, logDensity, rankTrials } from "./tpe.js";
+import { buildMixture } from "./parzen-estimator.js";
+import { argmaxRatio, logDensity } from "./parzen-scoring.js";
+import { CompleteOrder, rankTrials } from "./tpe-ranking.js";
 
 describe("tpe speed-ups change no decision", () => {
   it("erfcPos (table) stays within 1e-8 of erfc on [0, 8]", () => {

@@ -1,0 +1,96 @@
+"use client";
+import Link from "next/link";
+import { ConfirmButton, StateBadge } from "@/components/ui";
+import { formatDate } from "@/lib/format";
+import type { StudySpecView, TStudy } from "./study-view";
+
+interface StudyHeaderProps {
+  study: TStudy;
+  spec: StudySpecView;
+  projectName: string | undefined;
+  connected: boolean;
+  canWrite: boolean;
+  onStop: () => void;
+  onDelete: () => void;
+  isStopping: boolean;
+  isDeleting: boolean;
+}
+
+/** Breadcrumbs, the study's name, state and live indicator, its spec in one line, and Stop / Delete for writers. */
+export function StudyHeader({
+  study: s,
+  spec,
+  projectName,
+  connected,
+  canWrite,
+  onStop,
+  onDelete,
+  isStopping,
+  isDeleting,
+}: StudyHeaderProps) {
+  // run.env values are write-only: the API shows the names, masked; so does the page.
+  const envNames = Object.keys(spec.run?.env ?? {});
+  return (
+    <>
+      <div className="crumbs">
+        <Link href="/projects">Projects</Link> / <Link href={`/projects/${s.projectId}`}>{projectName ?? "Project"}</Link> /
+      </div>
+      <div className="page-head">
+        <div>
+          <div className="row">
+            <h1 data-testid="study-name">{s.name}</h1>
+            <StateBadge state={s.state} />
+            <span
+              className="row muted"
+              style={{ fontSize: 12.5, gap: 6 }}
+              title={connected ? "Live updates are on" : "Reconnecting…"}
+            >
+              <span
+                className={`live-dot ${connected ? "on" : ""}`}
+                data-testid="live-indicator"
+                data-connected={connected ? "true" : "false"}
+              />{" "}
+              {connected ? "live" : "offline"}
+            </span>
+          </div>
+          <div className="sub">
+            {spec.objective?.direction} <span className="mono">{spec.objective?.metric}</span> · sampler {spec.sampler?.name}
+            {spec.sampler?.seed !== undefined ? ` (seed ${spec.sampler.seed})` : ""} · created {formatDate(s.createdAt)}
+            {s.stoppedAt ? ` · stopped ${formatDate(s.stoppedAt)}` : ""}
+            {envNames.length ? (
+              <span
+                title="Environment values are secret: agents receive them, nobody can read them back."
+                data-testid="study-env"
+              >
+                {" · env "}
+                <span className="mono">{envNames.join(", ")}</span> (values hidden)
+              </span>
+            ) : null}
+          </div>
+        </div>
+        {canWrite ? (
+          <div className="row">
+            {s.state === "running" ? (
+              <ConfirmButton
+                label="Stop"
+                confirmLabel="Stop study"
+                question="Running trials will be stopped (agents end their processes) and marked failed."
+                onConfirm={onStop}
+                pending={isStopping}
+                testId="stop-study"
+              />
+            ) : null}
+            <ConfirmButton
+              label="Delete"
+              confirmLabel="Delete study"
+              question="Delete this study and all its trials?"
+              onConfirm={onDelete}
+              pending={isDeleting}
+              testId="delete-study"
+            />
+          </div>
+        ) : null}
+      </div>
+    </>
+  );
+}

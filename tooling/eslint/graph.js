@@ -19,7 +19,9 @@ export const GRAPH = {
   // The bottom row imports nothing of ours.
   "@autoglm/optimizer": { ours: [], builtinsOnly: true }, // pure TypeScript, no runtime deps, no I/O
   "@autoglm/protocol": { ours: [] },
-  "@autoglm/db": { ours: [], drivers: ["**"] }, // the one owner of drizzle, pg and PGlite
+  // The one owner of drizzle, pg and PGlite. Beyond the design (same row): the schema types
+  // `studies.spec` as protocol's TStudySpec, a type only.
+  "@autoglm/db": { ours: [], typesOnly: ["@autoglm/protocol"], drivers: ["**"] },
   "@autoglm/native": { ours: [] },
 
   // The middle row.
@@ -62,6 +64,7 @@ export const GRAPH = {
   // to count connections.
   "@autoglm/tests-e2e": { ours: ["*"], drivers: ["**"] },
   "@autoglm/tests-run-loop": { ours: ["*"] },
+  "@autoglm/tests-infra": { ours: ["*"] }, // runs the chart's and images' commands against the build
 
   "@autoglm/eslint-config": { ours: [] },
   // The repository root: scripts/ and examples/ (the packages lint themselves).

@@ -43,10 +43,7 @@ export async function attachClusterAdapter(
       lostAt = 0;
     }
   });
-  // Payloads over NOTIFY's 8 kB limit go through this table (the adapter's own schema).
-  await pool.query(
-    "CREATE TABLE IF NOT EXISTS socket_io_attachments (id bigserial UNIQUE, created_at timestamptz DEFAULT now(), payload bytea)",
-  );
+  await createAttachmentsTable(pool);
   io.adapter(createAdapter(pool, { errorHandler: (err: Error) => input.log(`socket.io adapter error: ${err.message}`) }));
   return {
     async close() {
@@ -56,4 +53,29 @@ export async function attachClusterAdapter(
       await pool.end();
     },
   };
+}
+
+// Arbitrary constant shared by every server, beside the migrations' lock key (packages/db).
+const ATTACHMENTS_LOCK_KEY = 7_346_921_107;
+
+/**
+ * Payloads over NOTIFY's 8 kB limit go through this table (the adapter's own schema). Replicas
+ * that start together on a fresh database would race CREATE TABLE IF NOT EXISTS (one of them
+ * fails on pg_type's unique index and exits), so they take turns under a transaction lock.
+ */
+async function createAttachmentsTable(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [ATTACHMENTS_LOCK_KEY]);
+    await client.query(
+      "CREATE TABLE IF NOT EXISTS socket_io_attachments (id bigserial UNIQUE, created_at timestamptz DEFAULT now(), payload bytea)",
+    );
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }

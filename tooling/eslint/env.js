@@ -26,5 +26,8 @@ export const ENV_READERS = {
     { files: ["examples/**"], why: "examples show a user's script reading its token from the environment" },
   ],
   "open-autoglm": [{ files: ["examples/**"], why: "example trial scripts read the AUTOGLM_* trial contract" }],
+  "@autoglm/web": [
+    { files: ["src/server/env.ts"], why: "the dashboard's sign-in settings (OIDC, password sign-in), read per process" },
+  ],
   "@autoglm/db": [{ files: ["src/testing.ts"], why: "the test helper: DATABASE_URL picks the driver tests run against" }],
 };

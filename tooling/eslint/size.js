@@ -4,7 +4,6 @@
  * 400 lines is where a file holds several concerns that deserve names of their own. A file
  * allowed to be longer says why in its first comment and opens with an
  * `eslint-disable max-lines -- <reason>` block comment.
- * Both are warnings until the scheduler and the agent are split; then they become errors.
  */
 
 /** Packages whose functions are held to MAX_FUNCTION_LINES: the server side's orchestration code. */
@@ -14,7 +13,7 @@ export const MAX_FUNCTION_LINES = 80;
 export const MAX_FILE_LINES = 400;
 
 /** @type {"warn" | "error"} */
-export const SIZE_SEVERITY = "warn";
+export const SIZE_SEVERITY = "error";
 
 /** Production TypeScript: the files the limits apply to (tests, harnesses and tool configs are left out). */
 export const PRODUCTION_TS = ["**/*.{ts,tsx,mts,cts}"];

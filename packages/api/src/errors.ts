@@ -14,6 +14,10 @@ export const APP_CODES = {
   TEAM_REQUIRED: "BAD_REQUEST",
   UNAUTHORIZED: "UNAUTHORIZED",
   INVALID_CREDENTIALS: "UNAUTHORIZED",
+  /** A password was given for an account that signs in through the identity provider (OIDC). */
+  SSO_ACCOUNT: "UNAUTHORIZED",
+  /** The identity provider vouched for someone this platform will not sign in (see auth/oidc.ts). */
+  SSO_REFUSED: "FORBIDDEN",
   SESSION_ENDED: "UNAUTHORIZED",
   TOKEN_INVALID: "UNAUTHORIZED",
   FORBIDDEN: "FORBIDDEN",

@@ -42,6 +42,7 @@ export {
   type TSignInLimits,
   type TAuthenticatedUser,
 } from "./auth/credentials.js";
+export { signInWithOidc, type TOidcClaims } from "./auth/oidc.js";
 export { startUserSession, endUserSession, SESSION_MAX_AGE_MS } from "./auth/sessions.js";
 export { DEFAULT_SIGN_UP_LIMIT, type TSignUpLimit } from "./auth/attempt-limits.js";
 export { maskSpecSecrets, SECRET_MASK } from "./secrets.js";

@@ -15,6 +15,8 @@ import { listInvitations } from "./procedures/org/list-invitations.js";
 import { revokeInvite } from "./procedures/org/revoke-invite.js";
 import { getInviteInfo } from "./procedures/org/get-invite-info.js";
 import { acceptInvite } from "./procedures/org/accept-invite.js";
+import { listSsoMappings } from "./procedures/org/list-sso-mappings.js";
+import { setSsoMappings } from "./procedures/org/set-sso-mappings.js";
 import { listProjects } from "./procedures/project/list-projects.js";
 import { createProject } from "./procedures/project/create-project.js";
 import { getProject } from "./procedures/project/get-project.js";
@@ -61,6 +63,8 @@ export const appRouter = router({
     revokeInvite,
     inviteInfo: getInviteInfo,
     acceptInvite,
+    ssoMappings: listSsoMappings,
+    setSsoMappings,
   }),
   project: router({ list: listProjects, create: createProject, get: getProject }),
   study: router({

@@ -53,6 +53,16 @@ describe("study.applySpec", () => {
     expect(JSON.stringify(r)).not.toMatch(/hf_(stored|new)_secret/);
   });
 
+  it("resumes a study stored before a spec default existed without listing the default as a change", async () => {
+    const tc = await w.withToken(w.A.token);
+    const yaml = YAML.replace("apply-me", "stored-before");
+    const { id } = await tc.study.applySpec({ projectId: w.A.projectId, yaml });
+    // The row as written before sampler.seed had a default.
+    await w.db.query(`UPDATE studies SET spec = spec #- '{sampler,seed}' WHERE id = $1`, [id]);
+    const again = await tc.study.applySpec({ projectId: w.A.projectId, yaml });
+    expect(again).toMatchObject({ id, created: false, notApplied: [] });
+  });
+
   it("refuses a changed space or objective with each difference, and stores nothing", async () => {
     const tc = await w.withToken(w.A.token);
     const { id } = await tc.study.applySpec({ projectId: w.A.projectId, yaml: YAML.replace("apply-me", "space-change") });

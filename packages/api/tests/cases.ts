@@ -35,6 +35,8 @@ export const cases: Record<string, Case> = {
   "org.revokeInvite": { kind: "team", input: (t) => ({ id: t.inviteId }), missing: () => ({ id: randomId() }) },
   "org.inviteInfo": { kind: "public", input: () => ({ secret: "not-a-secret" }) },
   "org.acceptInvite": { kind: "self", input: () => ({ secret: "not-a-secret" }) },
+  "org.ssoMappings": { kind: "team", input: none },
+  "org.setSsoMappings": { kind: "team", input: () => ({ mappings: [{ kind: "group", value: "intruders", role: "admin" }] }) },
   "project.list": { kind: "team", input: none },
   "project.create": { kind: "team", input: () => ({ name: `p-${randomId().slice(0, 6)}` }) },
   "project.get": { kind: "team", input: (t) => ({ projectId: t.projectId }), missing: () => ({ projectId: randomId() }) },

@@ -14,6 +14,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { TStudySpec } from "@autoglm/protocol";
 
 /**
  * Every tenant-owned table carries `org_id`; the query layer (./queries) scopes every
@@ -38,14 +39,21 @@ export const users = pgTable(
     id: uuid("id").primaryKey().defaultRandom(),
     email: text("email").notNull(),
     name: text("name").notNull(),
-    passwordHash: text("password_hash").notNull(),
+    /** Null for users who sign in through the identity provider (OIDC): they have no password. */
+    passwordHash: text("password_hash"),
+    /** The OIDC identity (`iss`, `sub`) the user signs in as; null for password users. */
+    oidcIssuer: text("oidc_issuer"),
+    oidcSubject: text("oidc_subject"),
     /** Bumped on sign-out-everywhere, password change and disable: older sessions stop working. */
     sessionVersion: integer("session_version").notNull().default(0),
     disabledAt: timestamp("disabled_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`)],
+  (t) => [
+    uniqueIndex("users_email_key").on(sql`lower(${t.email})`),
+    uniqueIndex("users_oidc_identity_key").on(t.oidcIssuer, t.oidcSubject),
+  ],
 );
 
 /**
@@ -89,6 +97,29 @@ export const memberships = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index("memberships_user_idx").on(t.userId)],
+);
+
+export const ssoMappingKindEnum = pgEnum("sso_mapping_kind", ["email_domain", "group"]);
+
+/**
+ * Single sign-on: a user whose verified email is in `value`'s domain, or whose groups claim
+ * contains `value`, becomes a member of the team with `role` when signing in through OIDC.
+ */
+export const ssoMappings = pgTable(
+  "sso_mappings",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    kind: ssoMappingKindEnum("kind").notNull(),
+    /** A lower-case email domain (`example.com`) or a group name as the provider spells it. */
+    value: text("value").notNull(),
+    role: roleEnum("role").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("sso_mappings_org_kind_value_key").on(t.orgId, t.kind, t.value),
+    index("sso_mappings_value_idx").on(t.kind, t.value),
+  ],
 );
 
 export const invitations = pgTable(
@@ -155,8 +186,44 @@ export const studies = pgTable(
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
-    /** The validated study spec (defaults filled), as @autoglm/protocol's ZStudySpec. */
-    spec: jsonb("spec").notNull(),
+    /**
+     * The validated study spec (defaults filled), as @autoglm/protocol's ZStudySpec. Read it
+     * back through `studySpecOf`, which fills defaults added after the row was written.
+     */
+    spec: jsonb("spec").$type<TStudySpec>().notNull(),
+    // What SQL needs from the spec, as STORED generated columns: the JSON paths live here and
+    // nowhere else, the lease statement compares plain columns, and an update of `spec`
+    // recomputes them. The coalesce defaults are ZBudget's / ZResources' (study-spec.ts), for
+    // rows written before a field existed.
+    /** The study has a `run.command` or `run.builtin`: the scheduler inserts its trials and agents run them. */
+    runsOnAgents: boolean("runs_on_agents")
+      .notNull()
+      .generatedAlwaysAs(sql`(spec #>> '{run,command}') IS NOT NULL OR (spec #> '{run,builtin}') IS NOT NULL`),
+    gpusNeeded: integer("gpus_needed")
+      .notNull()
+      .generatedAlwaysAs(sql`coalesce((spec #>> '{run,resources,gpus}')::int, 0)`),
+    /** Null when the spec asks for no memory (any agent fits). */
+    memoryMbNeeded: doublePrecision("memory_mb_needed").generatedAlwaysAs(
+      sql`(spec #>> '{run,resources,memory_gb}')::float8 * 1024`,
+    ),
+    /** An agent fits when its labels contain these (`agents.labels @> labels_needed`). */
+    labelsNeeded: jsonb("labels_needed")
+      .notNull()
+      .generatedAlwaysAs(sql`coalesce(spec #> '{run,resources,labels}', '{}'::jsonb)`),
+    maxAttempts: integer("max_attempts")
+      .notNull()
+      .generatedAlwaysAs(sql`coalesce((spec #>> '{budget,max_attempts}')::int, 3)`),
+    maxTrials: integer("max_trials")
+      .notNull()
+      .generatedAlwaysAs(sql`coalesce((spec #>> '{budget,max_trials}')::int, 100)`),
+    maxParallel: integer("max_parallel")
+      .notNull()
+      .generatedAlwaysAs(sql`coalesce((spec #>> '{budget,max_parallel}')::int, 4)`),
+    /** Null: failures never end the study. */
+    maxFailures: integer("max_failures").generatedAlwaysAs(sql`(spec #>> '{budget,max_failures}')::int`),
+    prunerName: text("pruner_name")
+      .notNull()
+      .generatedAlwaysAs(sql`coalesce(spec #>> '{pruner,name}', 'none')`),
     state: studyStateEnum("state").notNull().default("running"),
     direction: text("direction").notNull(),
     metric: text("metric").notNull(),

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mapBuiltinParams } from "./builtin.js";
 import { ZTrialLease } from "./events/schemas.js";
 import { gridPointCount, MAX_GRID_POINTS } from "./grid-points.js";
-import { parseStudySpec } from "./study-spec.js";
+import { parseStudySpec, studySpecOf } from "./study-spec.js";
 
 const valid = {
   name: "branin-demo",
@@ -269,5 +269,25 @@ describe("grid point bound", () => {
         sampler: { name: "random", grid_size: 100_000 },
       }).ok,
     ).toBe(true);
+  });
+});
+
+describe("studySpecOf (a spec read back from storage)", () => {
+  it("fills every default into a spec stored without them, and names the field of one that no longer validates", () => {
+    const stored = {
+      name: "old",
+      objective: { metric: "loss", direction: "minimize" },
+      space: { x: { type: "float", low: 0, high: 1 } },
+      run: { command: "python train.py" },
+    };
+    const spec = studySpecOf(stored);
+    expect(spec.sampler).toEqual({ name: "auto", seed: 0 });
+    expect(spec.pruner).toEqual({ name: "none" });
+    expect(spec.budget).toEqual({ max_trials: 100, max_parallel: 4, max_attempts: 3, lease_minutes: 10 });
+    expect(spec.run?.resources).toEqual({ gpus: 0 });
+    expect(studySpecOf({ ...stored, sampler: { name: "tpe", seed: 9 } }).sampler).toEqual({ name: "tpe", seed: 9 });
+    expect(() => studySpecOf({ ...stored, budget: { max_attempts: 50 } })).toThrow(
+      "the stored study spec is not valid: budget.max_attempts: Number must be less than or equal to 20",
+    );
   });
 });

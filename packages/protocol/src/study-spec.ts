@@ -127,12 +127,13 @@ export const ZObjective = z
 export const ZSamplerConfig = z
   .object({
     name: z.enum(SAMPLER_NAMES),
+    // A study without a seed still gets a fixed one, so the stored spec replays the same.
     seed: z
       .number()
       .int()
       .min(0)
       .max(2 ** 31 - 1)
-      .optional(),
+      .default(0),
   })
   // Sampler-specific options (n_startup_trials, multivariate, ...) are validated by the optimizer.
   .catchall(z.union([z.string().max(200), z.number().finite(), z.boolean(), z.array(z.number().finite()).max(100)]));
@@ -362,6 +363,17 @@ export function describeSpecError(error: z.ZodError): string {
 }
 
 export type TParseSpecResult = { ok: true; spec: TStudySpec } | { ok: false; issues: TSpecIssue[]; message: string };
+
+/**
+ * A spec read back from storage, defaults filled in: the one way the platform reads a stored
+ * spec, so a row written before a default existed reads like a new one. Throws when the row no
+ * longer validates (a bound tightened since it was written), naming the fields.
+ */
+export function studySpecOf(stored: unknown): TStudySpec {
+  const result = ZStudySpec.safeParse(stored);
+  if (!result.success) throw new Error(`the stored study spec is not valid: ${describeSpecError(result.error)}`);
+  return result.data;
+}
 
 export function parseStudySpec(input: unknown): TParseSpecResult {
   const result = ZStudySpec.safeParse(input);

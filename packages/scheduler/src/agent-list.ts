@@ -28,7 +28,7 @@ export async function listAgents(handle: DbHandle, input: { orgId: string; stale
             (g.is_online AND g.last_heartbeat_at > now() - $2::int * interval '1 millisecond') AS online,
             coalesce((SELECT json_agg(json_build_object('trialId', t.id, 'studyId', t.study_id, 'number', t.number,
                                                         'attempt', t.attempt, 'startedAt', t.started_at,
-                                                        'gpus', coalesce((s.spec #>> '{run,resources,gpus}')::int, 0))
+                                                        'gpus', s.gpus_needed)
                                       ORDER BY t.started_at)
                       FROM trials t JOIN studies s ON s.id = t.study_id
                       WHERE t.agent_id = g.id AND t.state = 'running' AND t.lease_kind = 'agent'), '[]'::json) AS running

@@ -7,17 +7,13 @@ import {
   type TOptimizerConfig,
   type TTrialState,
 } from "@autoglm/optimizer";
-import { silentLogger, systemClock, type Clock, type Logger, type TStudySpec } from "@autoglm/protocol";
-import { askOptimizerConfig, pruneReason } from "./ask-optimizer.js";
+import { silentLogger, studySpecOf, systemClock, type Clock, type Logger } from "@autoglm/protocol";
+import { pruneReason } from "./ask-optimizer.js";
+import { optimizerConfigOf } from "./optimizer-config.js";
 import { type OptimizerPool, sharedOptimizerPool } from "./optimizer-pool.js";
 import { concatHistories, packHistory, type TPackedHistory } from "./optimizer-task.js";
 import { OneAtATime } from "./one-at-a-time.js";
 import { StudyHistoryCache } from "./study-history.js";
-
-/** The stored spec was parsed at creation (defaults filled in); one mapping serves ask/tell and agents. */
-export function optimizerConfigFromSpec(spec: Record<string, unknown>): TOptimizerConfig {
-  return askOptimizerConfig(spec as unknown as TStudySpec);
-}
 
 interface Entry {
   /**
@@ -109,13 +105,13 @@ export class StudyOptimizers {
   }
 
   private async load(studyId: string): Promise<Entry | null> {
-    const [study] = await this.db.query<{ spec: Record<string, unknown> }>(`SELECT spec FROM studies WHERE id = $1`, [studyId]);
+    const [study] = await this.db.query<{ spec: unknown }>(`SELECT spec FROM studies WHERE id = $1`, [studyId]);
     if (!study) return null;
     let opt: Optimizer;
     let config: TOptimizerConfig;
     let pruneInPool: boolean;
     try {
-      config = optimizerConfigFromSpec(study.spec);
+      config = optimizerConfigOf(studySpecOf(study.spec));
       pruneInPool = prunerFitsModel(config.pruner ?? { name: "none" });
       opt = createOptimizer(pruneInPool ? { ...config, pruner: { name: "none" } } : config);
     } catch (err) {
@@ -195,12 +191,9 @@ export class StudyOptimizers {
   private async prunerName(studyId: string): Promise<string | null> {
     const hit = this.pruners.get(studyId);
     if (hit && this.nowMs() - hit.at < this.options.refreshMs * 5) return hit.name;
-    const [row] = await this.db.query<{ name: string | null }>(
-      `SELECT spec #>> '{pruner,name}' AS name FROM studies WHERE id = $1`,
-      [studyId],
-    );
+    const [row] = await this.db.query<{ pruner_name: string }>(`SELECT pruner_name FROM studies WHERE id = $1`, [studyId]);
     if (!row) return null;
-    const name = row.name ?? "none";
+    const name = row.pruner_name;
     this.pruners.set(studyId, { name, at: this.nowMs() });
     return name;
   }

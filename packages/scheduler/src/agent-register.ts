@@ -2,7 +2,7 @@ import type { DbHandle } from "@autoglm/db/client";
 import type { TAgentRegister } from "@autoglm/protocol";
 import { agentTokenJoinsSql, agentTokenMayActSql } from "./agent-token.js";
 import { recordHeartbeat } from "./heartbeat.js";
-import { endAttempt, type EndedAttempt } from "./retry.js";
+import { endAttempt, type EndedAttempt } from "./lifecycle/end-attempt.js";
 
 export type RegisterResult =
   | { ok: true; agentId: string; stale: string[]; lost: EndedAttempt[] }

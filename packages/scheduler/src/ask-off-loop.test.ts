@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { THistoryTrial } from "@autoglm/optimizer";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { getStudy, insertStudy, listTrialValues, type TenantScope } from "@autoglm/db/queries";
-import { parseStudySpec, type TStudySpec, type TStudySpecInput } from "@autoglm/protocol";
-import { askOptimizerConfig, historyTrialsOf } from "./ask-optimizer.js";
+import { parseStudySpec, type TStudySpecInput } from "@autoglm/protocol";
+import { historyTrialsOf } from "./ask-optimizer.js";
+import { optimizerConfigOf } from "./optimizer-config.js";
 import { StudyOptimizers } from "./agent-optimizer.js";
 import { seedTeam } from "./agent-fixtures.js";
 import { askTrial } from "./ask-trial.js";
@@ -193,8 +194,8 @@ describe("askTrial through the pool", () => {
     expect(asked.number).toBe(13);
     // What the study's sampler proposes for number 13 with trial 12 pending (the spec as
     // stored: jsonb orders the space's keys, and the order is the sampler's).
-    const stored = (await getStudy(db.db, s.scope, s.studyId))!.spec as TStudySpec;
-    const expected = answerCall({ kind: "ask", config: askOptimizerConfig(stored), id: 13 }, await historyWithout(s.studyId, 13));
+    const stored = (await getStudy(db.db, s.scope, s.studyId))!.spec;
+    const expected = answerCall({ kind: "ask", config: optimizerConfigOf(stored), id: 13 }, await historyWithout(s.studyId, 13));
     expect(asked.params).toEqual(expected);
     expect(await counts(s.studyId, s.orgId)).toMatchObject({ trials: 14, next: 14 });
   });

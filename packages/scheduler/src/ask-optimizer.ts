@@ -1,35 +1,6 @@
-import {
-  createOptimizer,
-  type Optimizer,
-  type THistoryTrial,
-  type TOptimizerConfig,
-  type TParams,
-  type TReportResult,
-} from "@autoglm/optimizer";
+import { createOptimizer, type Optimizer, type THistoryTrial, type TParams, type TReportResult } from "@autoglm/optimizer";
 import type { TStudySpec } from "@autoglm/protocol";
-
-/**
- * snake_case spec options (`n_startup_trials`) → the optimizer's camelCase (`nStartupTrials`),
- * nested configs included (`patience` wraps another pruner).
- */
-function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) {
-    const nested = v !== null && typeof v === "object" && !Array.isArray(v);
-    out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = nested ? camelKeys(v as Record<string, unknown>) : v;
-  }
-  return out;
-}
-
-export function askOptimizerConfig(spec: TStudySpec): TOptimizerConfig {
-  return {
-    space: spec.space as TOptimizerConfig["space"],
-    direction: spec.objective.direction,
-    // A study without a seed still gets a fixed one (0) so the stored spec replays the same.
-    sampler: camelKeys({ seed: 0, ...spec.sampler }) as unknown as TOptimizerConfig["sampler"],
-    pruner: camelKeys({ ...spec.pruner }) as unknown as TOptimizerConfig["pruner"],
-  };
-}
+import { optimizerConfigOf } from "./optimizer-config.js";
 
 /** The reason stored and returned for a pruner's stop, prefixed with the pruner's name; null to go on. */
 export function pruneReason(prunerName: string, r: TReportResult): string | null {
@@ -73,7 +44,7 @@ export function historyTrialsOf(history: THistoryRow[], skipNumber?: number): TH
  * rebuilds the same optimizer from the same trials (optimizer-task.ts), so both answer alike.
  */
 export function rebuildOptimizer(spec: TStudySpec, history: THistoryRow[], skipNumber?: number): Optimizer {
-  const opt = createOptimizer(askOptimizerConfig(spec));
+  const opt = createOptimizer(optimizerConfigOf(spec));
   for (const t of historyTrialsOf(history, skipNumber)) opt.addTrial(t);
   return opt;
 }

@@ -2,22 +2,20 @@ import { randomUUID } from "node:crypto";
 import type { THistoryTrial, TParams } from "@autoglm/optimizer";
 import {
   countInFlightByStudyId,
-  insertAttempt,
-  insertTrial,
   lockStudy,
   type DbOrTx,
   type TenantScope,
-  updateStudyById,
   withTransaction,
   writeAudit,
 } from "@autoglm/db/queries";
-import type { TStudySpec } from "@autoglm/protocol";
-import { askOptimizerConfig, historyTrialsOf } from "./ask-optimizer.js";
+import { studySpecOf, type TStudySpec } from "@autoglm/protocol";
+import { historyTrialsOf } from "./ask-optimizer.js";
+import { optimizerConfigOf } from "./optimizer-config.js";
 import { OneAtATime } from "./one-at-a-time.js";
 import { sharedOptimizerPool } from "./optimizer-pool.js";
 import { answerCall, historyWork, type TCallOf } from "./optimizer-task.js";
 import { studyHistories } from "./study-history.js";
-import { nowOf, SchedulerError, type TActor, type TAskTellDeps } from "./ask-types.js";
+import { askLifecycle, nowOf, SchedulerError, type TActor, type TAskTellDeps } from "./ask-types.js";
 import type { TLiveEvent } from "@autoglm/protocol";
 
 export interface TAskedTrialResult {
@@ -30,7 +28,7 @@ export interface TAskedTrialResult {
 }
 
 export function askLeaseMs(deps: TAskTellDeps, spec: TStudySpec): number {
-  return deps.config?.askLeaseMs ?? Math.round((spec.budget?.lease_minutes ?? 10) * 60_000);
+  return deps.config?.askLeaseMs ?? Math.round(spec.budget.lease_minutes * 60_000);
 }
 
 /**
@@ -74,7 +72,7 @@ async function askTrialNow(deps: TAskTellDeps, input: TInput): Promise<TAskedTri
     const plan = await withTransaction(deps.db, async (tx): Promise<TAskPlan> => {
       const { study, spec } = await lockAskableStudy(tx, input);
       const trials = historyTrialsOf(await histories.load(tx, study.id));
-      const call = { kind: "ask" as const, config: askOptimizerConfig(spec), id: study.nextTrialNumber };
+      const call = { kind: "ask" as const, config: optimizerConfigOf(spec), id: study.nextTrialNumber };
       if (pool.runsInline(call, historyWork(trials))) {
         return { asked: await insertAskedTrial(deps, tx, input, study, spec, answerCall(call, trials)) };
       }
@@ -106,7 +104,7 @@ async function lockAskableStudy(tx: DbOrTx, input: TInput): Promise<{ study: TLo
   if (study.state !== "running") {
     throw new SchedulerError("STUDY_NOT_RUNNING", `The study is ${study.state}; only a running study hands out trials.`);
   }
-  const spec = study.spec as TStudySpec;
+  const spec = studySpecOf(study.spec);
   const { inFlight, total } = await countInFlightByStudyId(tx, study.id);
   if (total >= spec.budget.max_trials) {
     throw new SchedulerError(
@@ -123,7 +121,10 @@ async function lockAskableStudy(tx: DbOrTx, input: TInput): Promise<{ study: TLo
   return { study, spec };
 }
 
-/** Inserts trial number `study.nextTrialNumber` with `params` (the caller holds the study's lock). */
+/**
+ * Inserts trial number `study.nextTrialNumber` with `params`, leased to the asking program
+ * (the caller holds the study's lock), through the lifecycle's one trial insert.
+ */
 async function insertAskedTrial(
   deps: TAskTellDeps,
   tx: DbOrTx,
@@ -136,35 +137,33 @@ async function insertAskedTrial(
   const number = study.nextTrialNumber;
   const leaseToken = randomUUID();
   const leaseExpiresAt = new Date(now.getTime() + askLeaseMs(deps, spec));
-  const trial = await insertTrial(tx, input.scope, {
-    studyId: study.id,
-    number,
-    state: "running",
-    params,
-    attempt: 1,
-    leaseKind: "ask",
-    leaseToken,
-    leaseExpiresAt,
-    startedAt: now,
+  const trial = await askLifecycle(deps, tx).insertTrial(study.id, {
+    params: params as Record<string, unknown>,
+    expectNumber: number,
+    askLease: { token: leaseToken, expiresAt: leaseExpiresAt, startedAt: now },
   });
-  await insertAttempt(tx, input.scope, { trialId: trial.id, attempt: 1, leaseKind: "ask", startedAt: now });
-  await updateStudyById(tx, study.id, { nextTrialNumber: number + 1 });
+  // The study row is locked and was checked just now: only a broken invariant gets here.
+  if (!trial)
+    throw new SchedulerError(
+      "CONFLICT",
+      "The study changed while this trial was being handed out; nothing was stored. Ask again.",
+    );
   await writeAudit(tx, {
     orgId: study.orgId,
     actor: input.actor,
     action: "trial.ask",
     targetType: "trial",
-    targetId: trial.id,
+    targetId: trial.trialId,
     details: { studyId: study.id, number },
   });
   return {
-    trialId: trial.id,
+    trialId: trial.trialId,
     number,
     params: params as Record<string, unknown>,
     leaseExpiresAt,
     leaseToken,
     events: [
-      { type: "trial:updated", orgId: study.orgId, studyId: study.id, trialId: trial.id },
+      { type: "trial:updated", orgId: study.orgId, studyId: study.id, trialId: trial.trialId },
       { type: "study:updated", orgId: study.orgId, studyId: study.id },
     ],
   };

@@ -1,5 +1,6 @@
 import type { Db } from "@autoglm/db/client";
 import { systemClock, type Clock } from "@autoglm/protocol";
+import { TrialLifecycle } from "./lifecycle.js";
 import type { OptimizerPool } from "./optimizer-pool.js";
 import type { StudyHistoryCache } from "./study-history.js";
 
@@ -56,4 +57,9 @@ export class SchedulerError extends Error {
 
 export function nowOf(deps: TAskTellDeps): Date {
   return (deps.clock ?? systemClock).now();
+}
+
+/** The lifecycle on `db` (the deps' database or a transaction of it), timed by the ask/tell clock. */
+export function askLifecycle(deps: TAskTellDeps, db: Db): TrialLifecycle<Db> {
+  return new TrialLifecycle({ db, clock: deps.clock ?? systemClock });
 }

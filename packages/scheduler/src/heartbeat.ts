@@ -1,6 +1,6 @@
 import type { DbHandle } from "@autoglm/db/client";
 import type { TGpuUse, TLeaseRef } from "@autoglm/protocol";
-import { endAttempt, type EndedAttempt } from "./retry.js";
+import { endAttempt, type EndedAttempt } from "./lifecycle/end-attempt.js";
 
 /**
  * One heartbeat, one statement: marks the agent online and renews the lease of every trial

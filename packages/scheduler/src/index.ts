@@ -3,10 +3,12 @@
 export { askTrial, askLeaseMs, type TAskedTrialResult } from "./ask-trial.js";
 export { reportTrial } from "./report-trial.js";
 export { renewAskLease } from "./renew-ask-lease.js";
-export { tellTrial, completeStudyIfDone, type TTellState } from "./tell-trial.js";
+export { tellTrial, type TTellState } from "./tell-trial.js";
 export { stopStudy } from "./stop-study.js";
+export { stopUserTrial, type TStopAgentTrial } from "./stop-user-trial.js";
 export { sweepExpiredAskLeases } from "./sweep-ask-leases.js";
-export { rebuildOptimizer, askOptimizerConfig, historyTrialsOf } from "./ask-optimizer.js";
+export { rebuildOptimizer, historyTrialsOf } from "./ask-optimizer.js";
+export { optimizerConfigOf } from "./optimizer-config.js";
 export { OptimizerPool, sharedOptimizerPool, OPTIMIZER_TIMEOUT_MS, type TOptimizerPoolOptions } from "./optimizer-pool.js";
 export { StudyHistoryCache, studyHistories } from "./study-history.js";
 export { seedDemoStudy, DEMO_STUDY_SPEC, branin } from "./seed-demo-study.js";

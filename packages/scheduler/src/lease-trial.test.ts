@@ -2,11 +2,11 @@ import { createDb, type DbHandle } from "@autoglm/db/client";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedAgent, seedRunStudy, seedTeam, seedWaitingTrials, type TeamFixture } from "./agent-fixtures.js";
-import { expireAgentLeases } from "./expire-leases.js";
+import { expireAgentLeases } from "./lifecycle/expire-leases.js";
 import { recordHeartbeat } from "./heartbeat.js";
 import { registerAgent } from "./agent-register.js";
 import { leaseTrial } from "./lease-trial.js";
-import { endAttempt } from "./retry.js";
+import { endAttempt } from "./lifecycle/end-attempt.js";
 
 const TTL = 15_000;
 let db: TestDb;

@@ -1,4 +1,5 @@
 import type { DbHandle } from "@autoglm/db/client";
+import { studySpecOf, type TStudySpec, type TTrialLease } from "@autoglm/protocol";
 import { agentTokenJoinsSql, agentTokenMayActSql } from "./agent-token.js";
 import { isoOf, num } from "./agent-types.js";
 
@@ -7,11 +8,12 @@ export interface LeasedTrial {
   orgId: string;
   studyId: string;
   number: number;
-  params: Record<string, unknown>;
+  params: TTrialLease["params"];
   attempt: number;
   leaseToken: string;
   leaseExpiresAt: string;
-  spec: Record<string, unknown>;
+  /** The study's spec as stored, defaults filled (studySpecOf). */
+  spec: TStudySpec;
 }
 
 /**
@@ -48,25 +50,25 @@ WITH ag AS (
 ),
 used AS (
   SELECT count(*)::int AS n,
-         coalesce(sum(coalesce((s.spec #>> '{run,resources,gpus}')::int, 0)), 0)::int AS gpus,
-         coalesce(sum(coalesce((s.spec #>> '{run,resources,memory_gb}')::float8, 0)), 0) * 1024 AS mem_mb
+         coalesce(sum(s.gpus_needed), 0)::int AS gpus,
+         coalesce(sum(s.memory_mb_needed), 0) AS mem_mb
   FROM trials t JOIN studies s ON s.id = t.study_id
   WHERE t.agent_id = $1 AND t.state = 'running' AND t.lease_kind = 'agent'
 ),
 fit AS MATERIALIZED (
-  -- The agent's team's running studies whose run.resources fit what the agent has left: a
-  -- handful of rows, so the jsonb checks run once per study, not once per waiting trial.
+  -- The agent's team's running studies whose run.resources (the spec's generated columns,
+  -- schema.ts) fit what the agent has left: a handful of rows, checked once per study, not
+  -- once per waiting trial.
   SELECT s.id
   FROM studies s CROSS JOIN ag CROSS JOIN used
   WHERE s.org_id = ag.org_id
     AND (ag.project_id IS NULL OR s.project_id = ag.project_id)
     AND s.state = 'running'
-    AND (s.spec #>> '{run,command}' IS NOT NULL OR s.spec #> '{run,builtin}' IS NOT NULL)
+    AND s.runs_on_agents
     AND used.n < ag.max_trials
-    AND coalesce((s.spec #>> '{run,resources,gpus}')::int, 0) <= ag.gpu_count - used.gpus
-    AND (s.spec #>> '{run,resources,memory_gb}' IS NULL
-         OR (s.spec #>> '{run,resources,memory_gb}')::float8 * 1024 <= ag.memory_mb - used.mem_mb)
-    AND ag.labels @> coalesce(s.spec #> '{run,resources,labels}', '{}'::jsonb)
+    AND s.gpus_needed <= ag.gpu_count - used.gpus
+    AND (s.memory_mb_needed IS NULL OR s.memory_mb_needed <= ag.memory_mb - used.mem_mb)
+    AND ag.labels @> s.labels_needed
 ),
 pick AS (
   -- Walks trials_waiting_idx in created_at order and stops at the first unlocked trial of a
@@ -112,16 +114,21 @@ export async function leaseTrial(handle: DbHandle, input: { agentId: string; lea
     "lease_trial",
   );
   const r = rows[0];
-  if (!r) return null;
+  return r ? leasedTrialOf(r) : null;
+}
+
+/** A row of a lease statement's RETURNING (the trial's columns and its study's spec). */
+export function leasedTrialOf(r: Record<string, unknown>): LeasedTrial {
   return {
     trialId: String(r.id),
     orgId: String(r.org_id),
     studyId: String(r.study_id),
     number: num(r.number),
-    params: r.params as Record<string, unknown>,
+    // jsonb the optimizer wrote: strings, numbers and booleans by parameter name.
+    params: r.params as TTrialLease["params"],
     attempt: num(r.attempt),
     leaseToken: String(r.lease_token),
     leaseExpiresAt: isoOf(r.lease_expires_at),
-    spec: r.spec as Record<string, unknown>,
+    spec: studySpecOf(r.spec),
   };
 }

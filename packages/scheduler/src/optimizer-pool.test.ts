@@ -13,7 +13,7 @@ import {
   type TOptimizerConfig,
   type TSamplerConfig,
 } from "@autoglm/optimizer";
-import type { TStudySpec } from "@autoglm/protocol";
+import { studySpecOf } from "@autoglm/protocol";
 import { rebuildOptimizer, type THistoryRow } from "./ask-optimizer.js";
 import { SchedulerError } from "./ask-types.js";
 import { OptimizerPool, optimizerWorkerPath } from "./optimizer-pool.js";
@@ -83,12 +83,13 @@ describe("a worker answers what the calling thread answers", () => {
       trial: { number: t.id, state: t.state, params: t.params, value: (t.value as number | null) ?? null },
       intermediate: t.intermediate ?? [],
     }));
-    const spec = {
+    const spec = studySpecOf({
+      name: "pool",
       space,
       objective: { metric: "loss", direction: "minimize" },
       sampler,
       pruner: { name: "none" },
-    } as unknown as TStudySpec;
+    });
     expect(rebuildOptimizer(spec, rows).ask({ id: 30 }).params).toEqual(inline);
     expect(await worker.run(call, history)).toEqual(inline);
   });

@@ -1,5 +1,5 @@
 import { getStudy, lockTrial, type TenantScope, updateTrialById, withTransaction } from "@autoglm/db/queries";
-import type { TStudySpec } from "@autoglm/protocol";
+import { studySpecOf } from "@autoglm/protocol";
 import { askLeaseMs } from "./ask-trial.js";
 import { nowOf, SchedulerError, type TAskTellDeps } from "./ask-types.js";
 
@@ -31,7 +31,7 @@ export async function renewAskLease(
     }
     const study = await getStudy(tx, input.scope, trial.studyId);
     if (!study) throw new SchedulerError("NOT_FOUND", "Trial not found.");
-    const leaseExpiresAt = new Date(now.getTime() + askLeaseMs(deps, study.spec as TStudySpec));
+    const leaseExpiresAt = new Date(now.getTime() + askLeaseMs(deps, studySpecOf(study.spec)));
     await updateTrialById(tx, trial.id, { leaseExpiresAt });
     return { leaseExpiresAt };
   });

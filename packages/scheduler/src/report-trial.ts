@@ -9,8 +9,9 @@ import {
   upsertTrialValue,
   withTransaction,
 } from "@autoglm/db/queries";
-import type { TStudySpec } from "@autoglm/protocol";
-import { askOptimizerConfig, historyTrialsOf, pruneReason } from "./ask-optimizer.js";
+import { studySpecOf, type TStudySpec } from "@autoglm/protocol";
+import { historyTrialsOf, pruneReason } from "./ask-optimizer.js";
+import { optimizerConfigOf } from "./optimizer-config.js";
 import { askLeaseMs } from "./ask-trial.js";
 import { nowOf, SchedulerError, type TAskTellDeps } from "./ask-types.js";
 import type { TLiveEvent } from "@autoglm/protocol";
@@ -53,7 +54,7 @@ export async function reportTrial(deps: TAskTellDeps, input: TInput): Promise<TR
   const pool = deps.optimizerPool ?? sharedOptimizerPool();
   const plan = await withTransaction(deps.db, async (tx): Promise<TReportPlan> => {
     const { trial, study, spec } = await lockReportableTrial(tx, input);
-    const config = askOptimizerConfig(spec);
+    const config = optimizerConfigOf(spec);
     const pruner = config.pruner ?? { name: "none" };
     let reason: string | null = null;
     // Most reports cross no rung of a halving pruner: then no history can stop the trial, and
@@ -96,7 +97,7 @@ async function lockReportableTrial(tx: DbOrTx, input: TInput) {
   }
   const study = await getStudy(tx, input.scope, trial.studyId);
   if (!study) throw new SchedulerError("NOT_FOUND", "Trial not found.");
-  return { trial, study, spec: study.spec as TStudySpec };
+  return { trial, study, spec: studySpecOf(study.spec) };
 }
 
 async function storeReport(

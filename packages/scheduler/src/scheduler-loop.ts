@@ -1,10 +1,11 @@
-import type { DbHandle } from "@autoglm/db/client";
+import { pingDb, type DbHandle } from "@autoglm/db/client";
+import { listStudiesToTopUp } from "@autoglm/db/queries";
 import type { AgentGateway } from "./agent-gateway.js";
 import { StudyOptimizers } from "./agent-optimizer.js";
 import { silentLogger, systemClock, type Clock, type Logger } from "@autoglm/protocol";
-import { runLoopConfig, num, type RunLoopConfig, type RunLoopDeps } from "./agent-types.js";
-import { expireAgentLeases } from "./expire-leases.js";
-import { stopStudyTrials } from "./prune.js";
+import { runLoopConfig, type RunLoopConfig, type RunLoopDeps } from "./agent-types.js";
+import { TrialLifecycle } from "./lifecycle.js";
+import { describeFinish, type TStudyFinish } from "./lifecycle/study-completion.js";
 
 export interface SchedulerLoopDeps extends RunLoopDeps {
   /** The Socket.IO gateway of this process; without it the loop only tops up and sweeps. */
@@ -12,20 +13,12 @@ export interface SchedulerLoopDeps extends RunLoopDeps {
   optimizers?: StudyOptimizers;
 }
 
-interface StudyRow {
-  id: string;
-  org_id: string;
-  spec: { budget?: { max_trials?: number; max_parallel?: number; max_failures?: number } };
-  next_trial_number: unknown;
-  active: unknown;
-  failed: unknown;
-}
-
 /**
- * The run loop of one server process (STYLE 10: a facade over lease, heartbeat, prune and
- * retry). Every `tickMs` it keeps `budget.max_parallel` trials in flight for every running
- * study with a `run` section (asking the study's sampler, inserting `waiting` trials),
- * finishes studies whose budget is spent, and offers trials to this process's idle agents;
+ * The run loop of one server process: the timers around the trial lifecycle (lifecycle.ts,
+ * which ask/tell shares) and the gateway's leasing. Every `tickMs` it keeps
+ * `budget.max_parallel` trials in flight for every running study with a `run` section
+ * (asking the study's sampler, inserting `waiting` trials), finishes studies whose budget is
+ * spent, and offers trials to this process's idle agents;
  * every `sweepMs` it returns expired agent leases to the queue. Several processes may run it
  * on one database: leasing is SKIP LOCKED and `next_trial_number < max_trials` is checked
  * under the study row's lock, so neither trials nor the trial budget are ever doubled (only
@@ -34,6 +27,7 @@ interface StudyRow {
 export class SchedulerLoop {
   readonly config: RunLoopConfig;
   readonly optimizers: StudyOptimizers;
+  readonly lifecycle: TrialLifecycle<DbHandle>;
   private readonly db: DbHandle;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -65,6 +59,8 @@ export class SchedulerLoop {
     this.clock = deps.clock ?? systemClock;
     this.config = runLoopConfig(deps.config ?? deps.gateway?.config);
     this.gateway = deps.gateway;
+    // No clock: ends and expiries are timed by the database's now(), like the leases themselves.
+    this.lifecycle = new TrialLifecycle({ db: this.db, logger: this.logger });
     this.optimizers =
       deps.optimizers ??
       deps.gateway?.optimizers ??
@@ -135,13 +131,13 @@ export class SchedulerLoop {
     this.sweeping = (async () => {
       try {
         if (this.databaseDown) {
-          await this.db.query("SELECT 1");
+          if (!(await pingDb(this.db))) throw new Error("the database does not answer");
           this.databaseDown = false;
           this.sweepNotBefore = this.now() + this.config.leaseTtlMs;
           this.logger.info("database reachable again; lease sweep resumes after one lease TTL");
           return;
         }
-        const ended = await expireAgentLeases(this.db);
+        const ended = await this.lifecycle.expireAgentLeases();
         for (const e of ended) this.gateway?.afterEnd(e, { signalAgent: true });
         if (ended.length > 0) {
           this.logger.warn("agent leases expired", { count: ended.length });
@@ -157,75 +153,34 @@ export class SchedulerLoop {
     return this.sweeping;
   }
 
-  /** Inserts waiting trials up to max_parallel per study; finishes spent studies. Returns how many. */
+  /** Finishes spent studies, then inserts waiting trials up to max_parallel per study. Returns how many. */
   async topUp(): Promise<number> {
-    const studies = await this.db.query<StudyRow>(
-      `SELECT s.id, s.org_id, s.spec, s.next_trial_number,
-              (SELECT count(*) FROM trials t WHERE t.study_id = s.id AND t.state IN ('waiting', 'running')) AS active,
-              (SELECT count(*) FROM trials t WHERE t.study_id = s.id AND t.state = 'failed') AS failed
-       FROM studies s
-       WHERE s.state = 'running' AND s.spec -> 'run' IS NOT NULL`,
-    );
+    for (const f of await this.lifecycle.finishSpentStudies()) this.afterFinish(f);
     let inserted = 0;
-    for (const s of studies) {
-      const budget = s.spec.budget ?? {};
-      const maxTrials = budget.max_trials ?? 100;
-      const maxParallel = budget.max_parallel ?? 4;
-      const active = num(s.active);
-      const failed = num(s.failed);
-      const next = num(s.next_trial_number);
-      if (budget.max_failures !== undefined && failed >= budget.max_failures) {
-        await this.finishStudy(s, "failed", `budget.max_failures (${budget.max_failures}) reached`);
-        continue;
-      }
-      if (next >= maxTrials && active === 0) {
-        await this.finishStudy(s, "completed", "budget.max_trials reached");
-        continue;
-      }
-      const want = Math.min(maxParallel - active, maxTrials - next);
-      for (let i = 0; i < want; i++) {
-        const ok = await this.insertTrial(s.id, maxTrials);
-        if (!ok) break;
+    for (const s of await listStudiesToTopUp(this.db)) {
+      for (let i = 0; i < s.missing; i++) {
+        if (!(await this.insertTrial(s.studyId))) break;
         inserted++;
       }
-      if (want > 0) this.deps.publish?.({ type: "study:updated", orgId: s.org_id, studyId: s.id });
+      this.deps.publish?.({ type: "study:updated", orgId: s.orgId, studyId: s.studyId });
     }
     return inserted;
   }
 
-  private async insertTrial(studyId: string, maxTrials: number): Promise<boolean> {
+  private async insertTrial(studyId: string): Promise<boolean> {
     const asked = await this.optimizers.ask(studyId);
     if (!asked) return false;
-    const rows = await this.db.query<{ number: unknown }>(
-      `WITH n AS (
-         UPDATE studies SET next_trial_number = next_trial_number + 1, updated_at = now()
-         WHERE id = $1 AND state = 'running' AND next_trial_number < $2
-         RETURNING org_id, next_trial_number - 1 AS number
-       )
-       INSERT INTO trials (org_id, study_id, number, state, params)
-       SELECT org_id, $1, number, 'waiting', $3::jsonb FROM n
-       RETURNING number`,
-      [studyId, maxTrials, JSON.stringify(asked.params)],
-    );
-    const row = rows[0];
+    const trial = await this.lifecycle.insertTrial(studyId, { params: asked.params });
     // Another process (or the ask API) took a number meanwhile: the cached optimizer's ids no
     // longer match the table's numbers, so rebuild it from the database next time.
-    if (!row || num(row.number) !== asked.id) this.optimizers.invalidate(studyId);
-    return Boolean(row);
+    if (trial?.number !== asked.id) this.optimizers.invalidate(studyId);
+    return trial !== null;
   }
 
-  private async finishStudy(s: StudyRow, state: "completed" | "failed", reason: string): Promise<void> {
-    const rows = await this.db.query(
-      `UPDATE studies SET state = $2, stopped_at = now(), updated_at = now() WHERE id = $1 AND state = 'running' RETURNING id`,
-      [s.id, state],
-    );
-    if (rows.length === 0) return;
-    if (state === "failed") {
-      const ended = await stopStudyTrials(this.db, { orgId: s.org_id, studyId: s.id, code: "STUDY_STOPPED", reason });
-      for (const e of ended) this.gateway?.afterEnd(e, { signalAgent: true });
-    }
-    this.logger.info("study finished", { studyId: s.id, state, reason });
-    this.deps.publish?.({ type: "study:updated", orgId: s.org_id, studyId: s.id });
+  private afterFinish({ finished, ended }: TStudyFinish): void {
+    for (const e of ended) this.gateway?.afterEnd(e, { signalAgent: true });
+    this.logger.info("study finished", { studyId: finished.studyId, state: finished.state, reason: describeFinish(finished) });
+    this.deps.publish?.({ type: "study:updated", orgId: finished.orgId, studyId: finished.studyId });
   }
 
   /** Current wall clock in ms (tests read it through the same source as the loop). */

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { seedDemo } from "@autoglm/db/seed";
 import { getStudy } from "@autoglm/db/queries";
-import type { TStudySpec } from "@autoglm/protocol";
 import { askTrial, branin, reportTrial, seedDemoStudy, tellTrial } from "./index.js";
 
 let db: TestDb;
@@ -23,7 +22,7 @@ describe("the seeded demo study", () => {
     const rows = await seedDemo(db, { passwordHash: "hash" });
     const { studyId } = await seedDemoStudy(db, rows);
     const scope = { orgId: rows.orgId };
-    const spec = (await getStudy(db.db, scope, studyId))!.spec as TStudySpec;
+    const spec = (await getStudy(db.db, scope, studyId))!.spec;
     expect(spec.sampler.name).toBe("auto");
     expect(spec.pruner.name).toBe("asha");
 

@@ -1,28 +1,26 @@
 import {
-  countInFlightByStudyId,
-  endOpenAttemptByTrialId,
   getTrial,
-  listTrialValues,
+  lastTrialValueById,
   lockStudy,
-  lockStudyById,
   lockTrial,
   type TenantScope,
-  updateStudyById,
-  updateTrialById,
   withTransaction,
   writeAudit,
-  type DbOrTx,
 } from "@autoglm/db/queries";
-import type { TStudySpec } from "@autoglm/protocol";
-import { nowOf, SchedulerError, type TActor, type TAskTellDeps } from "./ask-types.js";
 import type { TLiveEvent } from "@autoglm/protocol";
+import { askLifecycle, SchedulerError, type TActor, type TAskTellDeps } from "./ask-types.js";
+import type { TEndCode } from "./lifecycle/end-attempt.js";
 
 export type TTellState = "complete" | "failed" | "pruned";
+
+const TELL_CODES: Record<TTellState, TEndCode | null> = { complete: null, failed: "USER_REPORTED_FAILURE", pruned: "PRUNED" };
 
 /**
  * Finishes an ask-trial. Locks the study first, then the trial (the same order as stop),
  * so tell and stop never deadlock. Telling the same final state and value again is a no-op
  * (a client retrying after a lost response); anything else on a finished trial is refused.
+ * The trial ends through the lifecycle's one `endAttempt` (best value included), then the
+ * study is finished if that was its last trial, all in this transaction.
  */
 export async function tellTrial(
   deps: TAskTellDeps,
@@ -35,7 +33,6 @@ export async function tellTrial(
     actor: TActor;
   },
 ): Promise<{ events: TLiveEvent[] }> {
-  const now = nowOf(deps);
   const state: TTellState = input.state ?? "complete";
   return withTransaction(deps.db, async (tx) => {
     const peek = await getTrial(tx, input.scope, input.trialId);
@@ -59,30 +56,18 @@ export async function tellTrial(
     if (state === "complete" && value === null) {
       throw new SchedulerError("VALUE_REQUIRED", "A value is required when the state is complete.");
     }
-    if (state === "pruned" && value === null) {
-      // A pruned trial's value is its last intermediate value (as Optuna does).
-      const values = await listTrialValues(tx, input.scope, trial.id);
-      value = values.at(-1)?.value ?? null;
-    }
-    if (state === "failed") value = input.value ?? null;
-    const endCode = state === "failed" ? "USER_REPORTED_FAILURE" : state === "pruned" ? "PRUNED" : null;
-    await updateTrialById(tx, trial.id, {
-      state,
+    // A pruned trial's value is its last intermediate value (as Optuna does).
+    if (state === "pruned" && value === null) value = (await lastTrialValueById(tx, trial.id))?.value ?? null;
+    const lifecycle = askLifecycle(deps, tx);
+    await lifecycle.endAttempt({
+      trialId: trial.id,
+      leaseKind: "ask",
+      mode: state,
+      code: TELL_CODES[state],
+      reason: input.reason ?? null,
       value,
-      finishedAt: now,
-      endCode,
-      endReason: input.reason ?? null,
-      leaseExpiresAt: null,
-      leaseToken: null,
     });
-    await endOpenAttemptByTrialId(tx, { trialId: trial.id, endedAt: now, endCode, endReason: input.reason ?? null });
-    const spec = study.spec as TStudySpec;
-    if (state === "complete" && value !== null) {
-      const better =
-        study.bestValue === null || (spec.objective.direction === "minimize" ? value < study.bestValue : value > study.bestValue);
-      if (better) await updateStudyById(tx, study.id, { bestTrialId: trial.id, bestValue: value });
-    }
-    await completeStudyIfDone(tx, study.id, now);
+    await lifecycle.finishSpentStudy(study.id);
     await writeAudit(tx, {
       orgId: study.orgId,
       actor: input.actor,
@@ -98,17 +83,4 @@ export async function tellTrial(
       ],
     };
   });
-}
-
-/** A running study that has used max_trials and has nothing in flight is completed. */
-export async function completeStudyIfDone(tx: DbOrTx, studyId: string, now: Date): Promise<boolean> {
-  const study = await lockStudyById(tx, studyId);
-  if (!study || study.state !== "running") return false;
-  const spec = study.spec as TStudySpec;
-  const { inFlight, total } = await countInFlightByStudyId(tx, studyId);
-  if (total >= spec.budget.max_trials && inFlight === 0) {
-    await updateStudyById(tx, studyId, { state: "completed", stoppedAt: now });
-    return true;
-  }
-  return false;
 }

@@ -37,7 +37,7 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
@@ -56,7 +56,7 @@ async function freePort(): Promise<number> {
 export async function startPlatform(
   name: string,
   args: string[] = [],
-  shared: { databaseUrl?: string | undefined; port?: number } = {},
+  shared: { databaseUrl?: string | undefined; port?: number; env?: Record<string, string> } = {},
 ): Promise<Platform> {
   const port = shared.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
@@ -70,6 +70,7 @@ export async function startPlatform(
     PUBLIC_URL: url,
     AUTOGLM_DATA_DIR: dataDir,
     AUTH_SECRET: "e2e-only-secret-0123456789abcdef0123456789abcdef",
+    ...shared.env,
   };
   if (shared.databaseUrl) {
     // Another replica's database: this process is a second server on it.

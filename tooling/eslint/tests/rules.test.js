@@ -167,7 +167,7 @@ describe("size limits", () => {
    */
   const file = (n) => Array.from({ length: n }, (_, i) => `export const a${i} = ${i};\n\n`).join("");
 
-  it("warns on a function over 80 lines in the server-side packages, not in tests or other packages", async () => {
+  it("refuses a function over 80 lines in the server-side packages, not in tests or other packages", async () => {
     expect(await lint("packages/scheduler", "src/x.ts", fn(80))).toEqual([]);
     expect(await lint("packages/scheduler", "src/x.ts", fn(81))).toEqual([
       expect.stringMatching(/^max-lines-per-function: .*81.*Maximum allowed is 80/),
@@ -175,15 +175,17 @@ describe("size limits", () => {
     for (const dir of ["packages/agent", "apps/server", "packages/api"]) {
       expect(await lint(dir, "src/x.ts", fn(81)), dir).toHaveLength(1);
     }
+    expect((await lintResult("packages/scheduler", "src/x.ts", fn(81))).errorCount).toBe(1);
     expect(await lint("packages/scheduler", "src/x.test.ts", fn(81))).toEqual([]);
     expect(await lint("packages/optimizer", "src/x.ts", fn(81))).toEqual([]);
   });
 
-  it("warns on a production file over 400 lines unless its top says why it may be longer", async () => {
+  it("refuses a production file over 400 lines unless its top says why it may be longer", async () => {
     expect(await lint("packages/optimizer", "src/x.ts", file(400))).toEqual([]);
     expect(await lint("packages/optimizer", "src/x.ts", file(401))).toEqual([
       expect.stringMatching(/^max-lines: .*401.*Maximum allowed is 400/),
     ]);
+    expect((await lintResult("packages/optimizer", "src/x.ts", file(401))).errorCount).toBe(1);
     expect(await lint("packages/optimizer", "src/x.test.ts", file(401))).toEqual([]);
     const allowed = `/* eslint-disable max-lines -- one table, generated */\n${file(401)}`;
     expect(await lint("packages/optimizer", "src/x.ts", allowed)).toEqual([]);

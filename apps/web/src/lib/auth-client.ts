@@ -2,6 +2,7 @@
 // next-auth's REST endpoints called directly (no next-auth/react in the bundle), so a 429
 // from the server's sign-in rate limit (S6) reaches the form as a sentence.
 import { sameOriginPath } from "./safe-redirect";
+import { signInErrorMessage } from "./sign-in-messages";
 
 export const WRONG_PASSWORD = "Wrong email or password.";
 
@@ -31,12 +32,32 @@ export async function signInWithPassword(email: string, password: string): Promi
     const error = data.url ? new URL(data.url, window.location.origin).searchParams.get("error") : "unknown";
     if (!res.ok || error) {
       if (error === "CredentialsSignin") return { ok: false, message: WRONG_PASSWORD };
-      if (error === "RateLimited") return { ok: false, message: "Too many sign-in attempts. Wait a few minutes and try again." };
-      return { ok: false, message: "Sign-in failed. Try again." };
+      return { ok: false, message: signInErrorMessage(error) ?? "Sign-in failed. Try again." };
     }
     return { ok: true };
   } catch (err) {
     return { ok: false, message: err instanceof Error && err.message.length < 200 ? err.message : "Sign-in failed. Try again." };
+  }
+}
+
+/** Starts the OIDC redirect: next-auth answers the provider's authorization URL (state, PKCE and nonce cookies set). */
+export async function startSingleSignOn(callbackUrl: string): Promise<SignInResult> {
+  try {
+    const body = new URLSearchParams({ csrfToken: await csrfToken(), json: "true", callbackUrl });
+    const res = await fetch("/api/auth/signin/oidc", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
+    const data = (await res.json().catch(() => ({}))) as { url?: string };
+    const target = data.url ? new URL(data.url, window.location.origin) : null;
+    const error = target?.searchParams.get("error") ?? null;
+    if (!res.ok || !target || error) return { ok: false, message: signInErrorMessage(error ?? "OAuthSignin") ?? "" };
+    window.location.assign(target.href);
+    return { ok: true };
+  } catch {
+    return { ok: false, message: signInErrorMessage("OAuthSignin") ?? "" };
   }
 }
 

@@ -21,6 +21,13 @@ function rateLimited(retryAfterSeconds: number): AppError {
   });
 }
 
+/** Users created by an OIDC sign-in have no password: tell them where to sign in instead. */
+export function ssoAccount(): AppError {
+  return new AppError("SSO_ACCOUNT", {
+    userMessage: "This account signs in with single sign-on and has no password: use the single sign-on button.",
+  });
+}
+
 /**
  * Read-only: would a sign-in for this email from this client be refused right now? For
  * hosts that must answer 429 before calling `authenticateCredentials` (next-auth's authorize
@@ -51,11 +58,12 @@ export async function authenticateCredentials(
   const attempt = await reserveSignInAttempt(handle, { email, ip: input.ip }, limits, now);
   if (attempt.verdict.limited) throw rateLimited(attempt.verdict.retryAfterSeconds);
   const user = await findUserByEmail(handle.db, email);
-  const ok = user
+  const ok = user?.passwordHash
     ? (await verifyPassword(user.passwordHash, input.password)) && user.disabledAt === null
     : (await verifyPassword(await dummyPasswordHash(), input.password), false);
+  // The reserved attempt stays in the log either way: it is this failure.
+  if (user && user.passwordHash === null && user.disabledAt === null) throw ssoAccount();
   if (!ok || !user) {
-    // The reserved attempt stays in the log: it is this failure.
     throw new AppError("INVALID_CREDENTIALS", { userMessage: "Wrong email or password." });
   }
   // This client knows the password: its own failures on the account were typos, not attacks.

@@ -27,6 +27,16 @@ import {
   windowStartOf,
   withTransaction,
 } from "./index.js";
+import type { TStudySpec } from "@autoglm/protocol";
+
+const SPEC: TStudySpec = {
+  name: "s",
+  objective: { metric: "m", direction: "minimize" },
+  space: { x: { type: "float", low: 0, high: 1 } },
+  sampler: { name: "random", seed: 0 },
+  pruner: { name: "none" },
+  budget: { max_trials: 100, max_parallel: 4, max_attempts: 3, lease_minutes: 10 },
+};
 
 let db: TestDb;
 beforeAll(async () => {
@@ -44,7 +54,7 @@ async function org(tag: string) {
   const s = await insertStudy(
     db.db,
     { orgId: o.id },
-    { projectId: p1.id, name: "s", spec: {}, direction: "minimize", metric: "m", createdBy: u!.id },
+    { projectId: p1.id, name: "s", spec: SPEC, direction: "minimize", metric: "m", createdBy: u!.id },
   );
   const t = await insertTrial(db.db, { orgId: o.id }, { studyId: s.id, number: 0, state: "running", params: { x: 1 } });
   return { userId: u!.id, orgId: o.id, p1: p1.id, p2: p2.id, studyId: s.id, trialId: t.id };

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { studies, trials } from "../schema.js";
+import type { TStudySpec } from "@autoglm/protocol";
 import type { DbOrTx, TenantScope } from "./scope.js";
 import { trialScopeWhere } from "./trial-scope.js";
 
@@ -16,7 +17,8 @@ export async function insertStudy(
   input: {
     projectId: string;
     name: string;
-    spec: unknown;
+    /** Parsed with protocol's ZStudySpec by the caller (defaults filled). */
+    spec: TStudySpec;
     direction: string;
     metric: string;
     createdBy: string | null;
@@ -46,12 +48,6 @@ export async function lockStudy(db: DbOrTx, scope: TenantScope, studyId: string)
     .from(studies)
     .where(and(studyScopeWhere(scope), eq(studies.id, studyId)))
     .for("update");
-  return rows[0] ?? null;
-}
-
-/** Unscoped: for the scheduler, which locks a study it found through a trial it already holds. */
-export async function lockStudyById(db: DbOrTx, studyId: string): Promise<TStudyRow | null> {
-  const rows = await db.select().from(studies).where(eq(studies.id, studyId)).for("update");
   return rows[0] ?? null;
 }
 

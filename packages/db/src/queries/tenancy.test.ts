@@ -12,20 +12,36 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../testing.js";
 import * as queries from "./index.js";
 import type { TenantScope } from "./scope.js";
+import type { TStudySpec } from "@autoglm/protocol";
+
+const SPEC: TStudySpec = {
+  name: "s",
+  objective: { metric: "m", direction: "minimize" },
+  space: { x: { type: "float", low: 0, high: 1 } },
+  sampler: { name: "random", seed: 0 },
+  pruner: { name: "none" },
+  budget: { max_trials: 100, max_parallel: 4, max_attempts: 3, lease_minutes: 10 },
+};
 
 const CALLED_AFTER_A_LOCK = "called with a row a scoped lock (or the scheduler's own) returned in the same transaction";
 const SCHEDULER_REBUILD = "the scheduler's optimizer rebuild of a study it holds";
 const IDENTITY = "identity, before any team is known: users are not a team's rows";
+const LEASE_HOLDER = "a trial the caller holds: its lease token, its agent, a scoped lock, or orgId for a user's stop";
+const RUN_LOOP_PASS = "the run loop's background pass over every team";
 const ABUSE_CONTROL = "sign-in and API rate limits, keyed by account, client or token, not by team";
 
 /** Tenant rows keyed by an id that a scoped lookup or the scheduler already resolved. */
 const BY_ID: Record<string, string> = {
-  lockStudyById: "the scheduler locks a study it found through a trial it already holds",
   updateStudyById: CALLED_AFTER_A_LOCK,
   updateTrialById: CALLED_AFTER_A_LOCK,
-  endOpenAttemptByTrialId: CALLED_AFTER_A_LOCK,
   countInFlightByStudyId: CALLED_AFTER_A_LOCK,
-  listInFlightTrialsByStudyId: CALLED_AFTER_A_LOCK,
+  endTrialAttemptById: LEASE_HOLDER,
+  unleaseTrialById: "fenced by the lease token the gateway itself handed out",
+  lastTrialValueById: LEASE_HOLDER,
+  findTrialLeaseById: "the agent presents the trial's lease token; the caller compares it before acting on the row",
+  fillAttemptLogTailById: "called after the caller matched the attempt's lease token",
+  insertNextTrialById: "a study the caller locked (ask, scoped) or the run loop found running",
+  finishSpentStudyById: "the study of a trial the caller has just ended",
   listAllCurvesByStudyId: SCHEDULER_REBUILD,
   listTrialStampsByStudyId: SCHEDULER_REBUILD,
   listCurvesByTrialIds: SCHEDULER_REBUILD,
@@ -44,6 +60,10 @@ const OTHER_UNSCOPED: Record<string, string> = {
   bumpSessionVersion: IDENTITY,
   setUserPassword: IDENTITY,
   disableUser: IDENTITY,
+  findUserByOidcIdentity: IDENTITY,
+  insertOidcUser: IDENTITY,
+  setUserOidcIdentity: IDENTITY,
+  findSsoMappingsForClaims: "an OIDC sign-in: which teams the identity provider's claims map the user into",
   listOrgsOfUser: "the signed-in user's own teams: what the team picker shows",
   findMembership: "the authorization check that decides whether a scope may be minted",
   insertOrgWithOwner: "creates the team, so no scope exists yet",
@@ -53,7 +73,9 @@ const OTHER_UNSCOPED: Record<string, string> = {
   findTokenByHash: "the hash is the credential; the row names its team",
   touchTokenLastUsed: "the token being verified (found by its hash), before a scope exists",
   writeAudit: "the entry names its own team, or none for account events (sign-up, password change)",
-  lockExpiredAskTrials: "the sweeper's background work over every team",
+  listExpiredLeases: "the lease sweepers' background work over every team",
+  finishSpentStudies: RUN_LOOP_PASS,
+  listStudiesToTopUp: RUN_LOOP_PASS,
   readRateLimit: ABUSE_CONTROL,
   hitRateLimit: ABUSE_CONTROL,
   pruneRateLimits: ABUSE_CONTROL,
@@ -98,7 +120,7 @@ const takesScope = (fn: TAnyFunction) => paramsOf(fn)[1] === "scope";
 describe("every query of tenant data takes the tenant scope", () => {
   it("reads parameter names from the source text", () => {
     expect(paramsOf(queries.listTokens)).toEqual(["db", "scope", "input"]);
-    expect(paramsOf(queries.lockExpiredAskTrials)).toEqual(["db", "now", "limit"]);
+    expect(paramsOf(queries.finishSpentStudyById)).toEqual(["db", "studyId", "at"]);
     expect(functions.length).toBeGreaterThan(60);
   });
 
@@ -143,7 +165,7 @@ describe("a scoped function refuses another team's rows", () => {
     const study = await queries.insertStudy(db.db, scope, {
       projectId: p1.id,
       name: "s",
-      spec: {},
+      spec: SPEC,
       direction: "minimize",
       metric: "m",
       createdBy: user.id,

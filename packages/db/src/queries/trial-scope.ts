@@ -24,3 +24,12 @@ export function trialChildScopeWhere(scope: TenantScope, orgColumn: AnyColumn, t
       : undefined,
   );
 }
+
+/**
+ * The project half of the scope for raw statements over `trials` (the org is compared
+ * directly): true without a project, else the trial's study must be in it.
+ */
+export function inProject(scope: TenantScope): SQL {
+  return sql`(${scope.projectId ?? null}::uuid IS NULL OR EXISTS (
+    SELECT 1 FROM studies ps WHERE ps.id = trials.study_id AND ps.project_id = ${scope.projectId ?? null}::uuid))`;
+}

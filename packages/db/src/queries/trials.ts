@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
 import { trialAttempts, trials, trialValues } from "../schema.js";
 import type { DbOrTx, TenantScope } from "./scope.js";
 import { trialChildScopeWhere, trialScopeWhere } from "./trial-scope.js";
@@ -160,17 +160,6 @@ export async function insertAttempt(
   await db.insert(trialAttempts).values({ orgId: scope.orgId, ...input });
 }
 
-/** Unscoped: called with a trial that a scoped lock (`lockTrial`) or the scheduler's own returned in the same transaction. */
-export async function endOpenAttemptByTrialId(
-  db: DbOrTx,
-  input: { trialId: string; endedAt: Date; endCode: string | null; endReason: string | null },
-): Promise<void> {
-  await db
-    .update(trialAttempts)
-    .set({ endedAt: input.endedAt, endCode: input.endCode, endReason: input.endReason })
-    .where(and(eq(trialAttempts.trialId, input.trialId), sql`${trialAttempts.endedAt} is null`));
-}
-
 /** Idempotent per (trial, step): a replayed report overwrites with the same value. */
 export async function upsertTrialValue(
   db: DbOrTx,
@@ -261,24 +250,6 @@ export async function listFinishedTrials(db: DbOrTx, scope: TenantScope, studyId
     .where(and(trialScopeWhere(scope), eq(trials.studyId, studyId), inArray(trials.state, ["complete", "pruned", "failed"])))
     .orderBy(asc(trials.finishedAt), asc(trials.number))
     .limit(100_000);
-}
-
-/** Unscoped: the sweeper's background work over every team. Running ask-trials whose lease ran out, locked for the sweeper; SKIP LOCKED lets replicas share the sweep. */
-export async function lockExpiredAskTrials(db: DbOrTx, now: Date, limit = 500) {
-  return db
-    .select()
-    .from(trials)
-    .where(and(eq(trials.state, "running"), eq(trials.leaseKind, "ask"), lt(trials.leaseExpiresAt, now)))
-    .limit(limit)
-    .for("update", { skipLocked: true });
-}
-
-/** Unscoped: called with a study locked (scoped, or by the scheduler) in the same transaction. Its running/waiting trials. */
-export async function listInFlightTrialsByStudyId(db: DbOrTx, studyId: string) {
-  return db
-    .select()
-    .from(trials)
-    .where(and(eq(trials.studyId, studyId), inArray(trials.state, ["waiting", "running"])));
 }
 
 /**

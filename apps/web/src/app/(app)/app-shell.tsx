@@ -36,6 +36,7 @@ const NAV = [
   { href: "/settings/tokens", label: "API tokens" },
   { href: "/settings/members", label: "Members" },
   { href: "/settings/audit", label: "Audit", adminOnly: true },
+  { href: "/settings/sso", label: "Single sign-on", adminOnly: true },
 ];
 
 export function AppShell({ user, children }: { user: { name: string; email: string }; children: ReactNode }) {

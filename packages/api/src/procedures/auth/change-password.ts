@@ -3,6 +3,7 @@ import { findUserById, setUserPassword, withTransaction, writeAudit } from "@aut
 import { accessRevoked } from "../../events.js";
 import { protectedProcedure } from "../../trpc.js";
 import { AppError } from "../../errors.js";
+import { ssoAccount } from "../../auth/credentials.js";
 import { hashPassword, verifyPassword } from "../../auth/password.js";
 
 export const ZChangePasswordInput = z
@@ -19,7 +20,8 @@ export const changePassword = protectedProcedure({ tokens: "none" })
   .output(ZChangePasswordOutput)
   .mutation(async ({ ctx, input }) => {
     const user = await findUserById(ctx.db.db, ctx.principal.user.id);
-    if (!user || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    if (user?.passwordHash === null) throw ssoAccount();
+    if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
       throw new AppError("INVALID_CREDENTIALS", { userMessage: "Your current password is wrong." });
     }
     const hash = await hashPassword(input.newPassword);

@@ -3,6 +3,7 @@ import { disableUser, findUserById, withTransaction, writeAudit } from "@autoglm
 import { accessRevoked } from "../../events.js";
 import { protectedProcedure } from "../../trpc.js";
 import { AppError } from "../../errors.js";
+import { ssoAccount } from "../../auth/credentials.js";
 import { verifyPassword } from "../../auth/password.js";
 import { zOk } from "../shared.js";
 
@@ -14,7 +15,8 @@ export const deactivateAccount = protectedProcedure({ tokens: "none" })
   .output(zOk)
   .mutation(async ({ ctx, input }) => {
     const user = await findUserById(ctx.db.db, ctx.principal.user.id);
-    if (!user || !(await verifyPassword(user.passwordHash, input.password))) {
+    if (user?.passwordHash === null) throw ssoAccount();
+    if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, input.password))) {
       throw new AppError("INVALID_CREDENTIALS", { userMessage: "Your password is wrong." });
     }
     await withTransaction(ctx.db.db, async (tx) => {

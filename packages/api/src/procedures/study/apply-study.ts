@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { findStudyByName, getProject, lockProject, withTransaction } from "@autoglm/db/queries";
-import { MAX_SPEC_YAML_CHARS, ZStudySpec, type TStudySpec } from "@autoglm/protocol";
+import { MAX_SPEC_YAML_CHARS, studySpecOf, ZStudySpec, type TStudySpec } from "@autoglm/protocol";
 import { orgProcedure } from "../../trpc.js";
 import { AppError, notFound } from "../../errors.js";
 import { zId, zStudyState } from "../shared.js";
@@ -57,7 +57,7 @@ export const applyStudy = orgProcedure("member")
             userMessage: `A study named "${spec.name}" already exists in this project (${existing.id}).`,
           });
         }
-        const diff = specDifferences(existing.spec as TStudySpec, spec);
+        const diff = specDifferences(studySpecOf(existing.spec), spec);
         if (diff.identity.length > 0) {
           throw new AppError("STUDY_SPACE_CHANGED", {
             userMessage:

@@ -10,7 +10,7 @@ import {
 } from "@autoglm/db/queries";
 import { MAX_SPEC_YAML_CHARS, ZStudySpec, type TStudySpec } from "@autoglm/protocol";
 import { createOptimizer } from "@autoglm/optimizer";
-import { askOptimizerConfig } from "@autoglm/scheduler";
+import { optimizerConfigOf } from "@autoglm/scheduler";
 import { orgProcedure } from "../../trpc.js";
 import { AppError, notFound } from "../../errors.js";
 import { specFromYaml } from "../../spec-yaml-pool.js";
@@ -32,7 +32,7 @@ export const ZCreateStudyOutput = z.object({ id: z.string() });
 /** The optimizer's own checks (sampler options, space details zod cannot see). */
 export function checkSpecWithOptimizer(spec: TStudySpec): void {
   try {
-    createOptimizer(askOptimizerConfig(spec));
+    createOptimizer(optimizerConfigOf(spec));
   } catch (err) {
     throw new AppError("INVALID_SPEC", { userMessage: err instanceof Error ? err.message : "The spec is not valid." });
   }

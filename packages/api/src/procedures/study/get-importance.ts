@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { loadStudyHistory } from "@autoglm/db/queries";
 import type { TParams } from "@autoglm/optimizer";
-import type { TStudySpec } from "@autoglm/protocol";
-import { askOptimizerConfig, sharedOptimizerPool } from "@autoglm/scheduler";
+import { studySpecOf } from "@autoglm/protocol";
+import { optimizerConfigOf, sharedOptimizerPool } from "@autoglm/scheduler";
 import { orgProcedure } from "../../trpc.js";
 import { loadStudyOrNotFound, ZStudyIdInput } from "./get-study.js";
 
@@ -39,7 +39,7 @@ export const getImportance = orgProcedure("viewer")
     if (hit) return hit;
     // A forest on 300 trials of 200 params is seconds of CPU: fitted in the optimizer pool.
     const { shares, used } = await sharedOptimizerPool().run(
-      { kind: "importance", config: askOptimizerConfig(study.spec as TStudySpec), minTrials: IMPORTANCE_MIN_TRIALS },
+      { kind: "importance", config: optimizerConfigOf(studySpecOf(study.spec)), minTrials: IMPORTANCE_MIN_TRIALS },
       complete.map(({ trial }) => ({
         id: trial.number,
         params: trial.params as TParams,

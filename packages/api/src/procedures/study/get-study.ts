@@ -7,7 +7,7 @@ import {
   type TenantScope,
   type TStudyRow,
 } from "@autoglm/db/queries";
-import type { TStudySpec } from "@autoglm/protocol";
+import { studySpecOf, type TStudySpec } from "@autoglm/protocol";
 import { orgProcedure } from "../../trpc.js";
 import { notFound } from "../../errors.js";
 import { maskSpecSecrets } from "../../secrets.js";
@@ -52,7 +52,7 @@ export const getStudy = orgProcedure("viewer")
       name: study.name,
       state: study.state,
       // run.env values are secrets: never shown, to any role (see secrets.ts).
-      spec: maskSpecSecrets(study.spec as TStudySpec),
+      spec: maskSpecSecrets(studySpecOf(study.spec)),
       counts,
       best: await bestOf(ctx.db.db, ctx.scope, study),
       createdAt: iso(study.createdAt),

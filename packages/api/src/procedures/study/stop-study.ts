@@ -1,4 +1,4 @@
-import { stopStudy as stopStudyDomain } from "@autoglm/scheduler";
+import { STUDY_STOP_REASON, stopStudy as stopStudyDomain } from "@autoglm/scheduler";
 import { sanitizeError } from "../../errors.js";
 import { orgProcedure } from "../../trpc.js";
 import { zOk } from "../shared.js";
@@ -23,7 +23,7 @@ export const stopStudy = orgProcedure("member")
         await ctx.runLoop.stopStudyTrials({
           orgId: ctx.scope.orgId,
           studyId: input.studyId,
-          reason: "the study was stopped before this trial finished",
+          reason: STUDY_STOP_REASON,
         });
       } catch (error) {
         ctx.options.onInternalError?.({ path: "study.stop(runLoop)", error: sanitizeError(error) });

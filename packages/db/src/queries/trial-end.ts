@@ -1,0 +1,261 @@
+import { sql } from "drizzle-orm";
+import { inProject } from "./trial-scope.js";
+import type { TenantScope } from "./scope.js";
+import { isoOrNull, numberOf, numberOrNull, runStatement, type SqlDb } from "./sql-runner.js";
+
+/**
+ * How an attempt ends: "complete" / "pruned" / "failed" finish the trial in that state;
+ * "retry" sends it back to `waiting` while it has attempts left (and its study runs), else
+ * fails it with the attempt's code.
+ */
+export type TEndMode = "complete" | "pruned" | "failed" | "retry";
+
+export interface TEndAttemptQuery {
+  trialId: string;
+  /** Only a trial leased this way matches; null matches either (a user's stop). */
+  leaseKind: "ask" | "agent" | null;
+  /** Fences on the token the caller holds; null matches any holder (sweepers, user stops). */
+  leaseToken: string | null;
+  /** Only a trial leased to this agent matches (a socket ends only its own trials). */
+  agentId: string | null;
+  /** Only a trial of this org matches (user-facing stops). */
+  orgId: string | null;
+  /** Sweepers: only if the lease has really lapsed at `at` (a renewal may have just won). */
+  onlyIfExpired: boolean;
+  mode: TEndMode;
+  /** The attempt's end code (UPPER_SNAKE); null for a trial a program told complete. */
+  code: string | null;
+  /** Whether this end spends one of the study's max_attempts. */
+  consumesAttempt: boolean;
+  /** The codes whose earlier attempts spent nothing (R10), to count the attempts spent. */
+  nonConsumingCodes: readonly string[];
+  reason: string | null;
+  value: number | null;
+  lastStep: number | null;
+  logTail: string | null;
+  /** The caller's clock (ask/tell); null uses the database's now() (the run loop's leases). */
+  at: Date | null;
+}
+
+export interface TEndedAttemptRow {
+  trialId: string;
+  orgId: string;
+  studyId: string;
+  number: number;
+  attempt: number;
+  state: "waiting" | "complete" | "pruned" | "failed";
+  value: number | null;
+  /** The holder before the end (an agent to signal) and its token. */
+  agentId: string | null;
+  leaseToken: string | null;
+}
+
+/**
+ * Unscoped: keyed by a trial the caller holds (its lease token, its agent, or a scoped lock in
+ * the same transaction), or `orgId` for user stops.
+ * Ends the current attempt of a running trial in ONE statement: fences on the lease (a stale
+ * token changes nothing, R2), decides waiting vs failed from the attempts already spent, closes
+ * the attempt row, and moves the study's best value when the trial completes better (the
+ * studies row lock serialises concurrent completions and the WHERE is re-checked on the new
+ * row version, so the best never goes backwards). An ask-lease's token dies with its trial; an
+ * agent's stays on the finished row, so a replayed completion is recognised as a duplicate.
+ */
+export async function endTrialAttemptById(db: SqlDb, q: TEndAttemptQuery): Promise<TEndedAttemptRow | null> {
+  const at = sql`coalesce(${isoOrNull(q.at)}::timestamptz, now())`;
+  const retry = sql`${q.mode}::text = 'retry'`;
+  const rows = await runStatement<Record<string, unknown>>(
+    db,
+    "end_attempt",
+    sql`
+WITH cur AS (
+  SELECT t.id, t.agent_id AS prev_agent, t.lease_token AS prev_token, s.state AS study_state, s.max_attempts,
+         (SELECT count(*) FROM trial_attempts a
+           WHERE a.trial_id = t.id AND a.ended_at IS NOT NULL
+             AND a.end_code <> ALL (string_to_array(${q.nonConsumingCodes.join(",")}::text, ',')))::int AS consumed
+  FROM trials t JOIN studies s ON s.id = t.study_id
+  WHERE t.id = ${q.trialId}::uuid
+    AND t.state = 'running'
+    AND (${q.leaseKind}::text IS NULL OR t.lease_kind::text = ${q.leaseKind}::text)
+    AND (${q.leaseToken}::uuid IS NULL OR t.lease_token = ${q.leaseToken}::uuid)
+    AND (${q.agentId}::uuid IS NULL OR t.agent_id = ${q.agentId}::uuid)
+    AND (${q.orgId}::uuid IS NULL OR t.org_id = ${q.orgId}::uuid)
+    AND (NOT ${q.onlyIfExpired}::boolean OR t.lease_expires_at < ${at})
+  FOR UPDATE OF t
+),
+nxt AS (
+  SELECT cur.*, cur.consumed + ${q.consumesAttempt ? 1 : 0}::int AS spent,
+    CASE
+      -- A stopped or finished study re-queues nothing.
+      WHEN ${retry} AND cur.study_state = 'running' AND cur.consumed + ${q.consumesAttempt ? 1 : 0}::int < cur.max_attempts THEN 'waiting'
+      WHEN ${retry} THEN 'failed'
+      ELSE ${q.mode}::text
+    END AS new_state
+  FROM cur
+),
+upd AS (
+  UPDATE trials t
+  SET state = nxt.new_state::trial_state,
+      value = CASE WHEN ${retry} THEN t.value ELSE ${q.value}::float8 END,
+      finished_at = CASE WHEN nxt.new_state = 'waiting' THEN NULL ELSE ${at} END,
+      lease_expires_at = NULL,
+      lease_token = CASE WHEN nxt.new_state = 'waiting' OR t.lease_kind = 'ask' THEN NULL ELSE t.lease_token END,
+      agent_id = CASE WHEN nxt.new_state = 'waiting' THEN NULL ELSE t.agent_id END,
+      end_code = CASE WHEN nxt.new_state = 'waiting' THEN NULL ELSE ${q.code}::text END,
+      end_reason = CASE
+        WHEN nxt.new_state = 'waiting' THEN NULL
+        WHEN ${retry} AND nxt.study_state <> 'running' THEN ${q.reason}::text || ' (the study is no longer running)'
+        WHEN ${retry} THEN ${q.reason}::text || ' (gave up after ' || nxt.spent || ' of ' || nxt.max_attempts || ' attempts)'
+        ELSE ${q.reason}::text
+      END,
+      last_step = coalesce(${q.lastStep}::int, t.last_step),
+      updated_at = now()
+  FROM nxt
+  WHERE t.id = nxt.id
+  RETURNING t.id, t.org_id, t.study_id, t.number, t.attempt, t.state, t.value, nxt.prev_agent, nxt.prev_token
+),
+att AS (
+  UPDATE trial_attempts a
+  SET ended_at = ${at}, end_code = ${q.code}::text, end_reason = ${q.reason}::text, log_tail = coalesce(${q.logTail}::text, a.log_tail)
+  FROM upd
+  WHERE a.trial_id = upd.id AND a.attempt = upd.attempt AND a.ended_at IS NULL
+),
+best AS (
+  UPDATE studies s
+  SET best_value = upd.value, best_trial_id = upd.id, updated_at = now()
+  FROM upd
+  WHERE s.id = upd.study_id AND upd.state = 'complete' AND upd.value IS NOT NULL
+    AND (s.best_value IS NULL
+         OR (s.direction = 'minimize' AND upd.value < s.best_value)
+         OR (s.direction = 'maximize' AND upd.value > s.best_value))
+)
+SELECT * FROM upd`,
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    trialId: String(r.id),
+    orgId: String(r.org_id),
+    studyId: String(r.study_id),
+    number: numberOf(r.number),
+    attempt: numberOf(r.attempt),
+    state: r.state as TEndedAttemptRow["state"],
+    value: numberOrNull(r.value),
+    agentId: r.prev_agent ? String(r.prev_agent) : null,
+    leaseToken: r.prev_token ? String(r.prev_token) : null,
+  };
+}
+
+/**
+ * Unscoped: fenced by the lease token the gateway itself handed out.
+ * Takes back a lease the agent declined before starting it: the attempt row is erased and
+ * the attempt number given back, so the attempt list shows only attempts that ran.
+ */
+export async function unleaseTrialById(db: SqlDb, input: { trialId: string; leaseToken: string }): Promise<boolean> {
+  const rows = await runStatement(
+    db,
+    "unlease_trial",
+    sql`
+WITH cur AS (
+  SELECT id, attempt FROM trials
+  WHERE id = ${input.trialId}::uuid AND lease_token = ${input.leaseToken}::uuid AND state = 'running' AND lease_kind = 'agent'
+  FOR UPDATE
+),
+del AS (
+  DELETE FROM trial_attempts a USING cur WHERE a.trial_id = cur.id AND a.attempt = cur.attempt
+)
+UPDATE trials t
+SET state = 'waiting', attempt = t.attempt - 1, lease_token = NULL, lease_kind = NULL, agent_id = NULL,
+    lease_expires_at = NULL, started_at = CASE WHEN t.attempt = 1 THEN NULL ELSE t.started_at END, updated_at = now()
+FROM cur WHERE t.id = cur.id
+RETURNING t.id`,
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Unscoped: keyed by a trial the caller holds (checked lease, or a scoped lock).
+ * The trial's last intermediate report: a pruned trial's value (Optuna's convention) and the
+ * objective of a command that exited 0 without a final line.
+ */
+export async function lastTrialValueById(db: SqlDb, trialId: string): Promise<{ step: number; value: number } | null> {
+  const rows = await runStatement<{ step: unknown; value: unknown }>(
+    db,
+    "last_trial_value",
+    sql`SELECT step, value FROM trial_values WHERE trial_id = ${trialId}::uuid ORDER BY step DESC LIMIT 1`,
+  );
+  const r = rows[0];
+  return r ? { step: numberOf(r.step), value: numberOf(r.value) } : null;
+}
+
+export interface TTrialLeaseView {
+  state: "waiting" | "running" | "complete" | "pruned" | "failed";
+  leaseKind: "ask" | "agent" | null;
+  leaseToken: string | null;
+  attempt: number;
+  agentId: string | null;
+  /** The study's objective metric (what a completion's final line is read for). */
+  metric: string;
+}
+
+/**
+ * Unscoped: the agent presents the trial's lease token; the caller compares it (and the
+ * agent) before acting on anything it returns.
+ * What an agent's completion is checked against.
+ */
+export async function findTrialLeaseById(db: SqlDb, trialId: string): Promise<TTrialLeaseView | null> {
+  const rows = await runStatement<Record<string, unknown>>(
+    db,
+    "trial_lease_view",
+    sql`SELECT t.state, t.lease_kind, t.lease_token, t.attempt, t.agent_id, s.metric
+        FROM trials t JOIN studies s ON s.id = t.study_id WHERE t.id = ${trialId}::uuid`,
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    state: r.state as TTrialLeaseView["state"],
+    leaseKind: (r.lease_kind as TTrialLeaseView["leaseKind"]) ?? null,
+    leaseToken: r.lease_token ? String(r.lease_token) : null,
+    attempt: numberOf(r.attempt),
+    agentId: r.agent_id ? String(r.agent_id) : null,
+    metric: String(r.metric),
+  };
+}
+
+/**
+ * Unscoped: called after the caller matched the attempt's lease token (findTrialLeaseById).
+ * Keeps the log tail of a replayed completion whose first delivery carried none (R7).
+ */
+export async function fillAttemptLogTailById(
+  db: SqlDb,
+  input: { trialId: string; attempt: number; logTail: string },
+): Promise<void> {
+  await runStatement(
+    db,
+    "fill_log_tail",
+    sql`UPDATE trial_attempts SET log_tail = ${input.logTail}::text
+        WHERE trial_id = ${input.trialId}::uuid AND attempt = ${input.attempt}::int AND log_tail IS NULL`,
+  );
+}
+
+/**
+ * A queued (`waiting`) trial of the scope's team ends `failed` without an attempt: a user's
+ * stop. Null when it is not waiting (or not the team's).
+ */
+export async function failWaitingTrial(
+  db: SqlDb,
+  scope: TenantScope,
+  input: { trialId: string; code: string; reason: string; at: Date | null },
+): Promise<{ trialId: string; studyId: string; number: number; attempt: number } | null> {
+  const rows = await runStatement<Record<string, unknown>>(
+    db,
+    "fail_waiting_trial",
+    sql`UPDATE trials SET state = 'failed', end_code = ${input.code}::text, end_reason = ${input.reason}::text,
+          finished_at = coalesce(${isoOrNull(input.at)}::timestamptz, now()), updated_at = now()
+        WHERE id = ${input.trialId}::uuid AND org_id = ${scope.orgId}::uuid AND state = 'waiting' AND ${inProject(scope)}
+        RETURNING id, study_id, number, attempt`,
+  );
+  const r = rows[0];
+  return r
+    ? { trialId: String(r.id), studyId: String(r.study_id), number: numberOf(r.number), attempt: numberOf(r.attempt) }
+    : null;
+}

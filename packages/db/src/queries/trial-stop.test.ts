@@ -1,0 +1,93 @@
+/** A study's stop, trial by trial, and the lease sweeps' scan: scoped to the team (and project). */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb } from "../testing.js";
+import {
+  failWaitingTrialsOfStudy,
+  getTrial,
+  insertOrgWithOwner,
+  insertProject,
+  insertStudy,
+  insertTrial,
+  insertUser,
+  listExpiredLeases,
+  listRunningTrialIdsOfStudy,
+  slugify,
+} from "./index.js";
+import type { TStudySpec } from "@autoglm/protocol";
+import type { TenantScope } from "./scope.js";
+
+/** Only the budget (and `run`) matter to these statements; the rest of a spec is never read here. */
+const specOf = (partial: Record<string, unknown>) => partial as unknown as TStudySpec;
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+}, 60_000);
+afterAll(async () => {
+  await db?.drop();
+});
+
+/** A study with trial 0 waiting, 1 running on an agent, 2 running for an ask program, 3 complete. */
+async function study(tag: string) {
+  const user = (await insertUser(db.db, { email: `${tag}@stop.test`, name: tag, passwordHash: "h" }))!;
+  const org = await insertOrgWithOwner(db.db, { name: tag, slug: slugify(tag), ownerId: user.id });
+  const scope: TenantScope = { orgId: org.id };
+  const project = (await insertProject(db.db, scope, { name: "p", slug: "p", description: null }))!;
+  const other = (await insertProject(db.db, scope, { name: "q", slug: "q", description: null }))!;
+  const s = await insertStudy(db.db, scope, {
+    projectId: project.id,
+    name: "s",
+    spec: specOf({}),
+    direction: "minimize",
+    metric: "m",
+    createdBy: user.id,
+  });
+  const ids: string[] = [];
+  for (const [number, state, kind] of [
+    [0, "waiting", null],
+    [1, "running", "agent"],
+    [2, "running", "ask"],
+    [3, "complete", null],
+  ] as const) {
+    const t = await insertTrial(db.db, scope, { studyId: s.id, number, state, params: {}, leaseKind: kind });
+    ids.push(t.id);
+  }
+  return { scope, otherProject: { orgId: org.id, projectId: other.id }, studyId: s.id, ids };
+}
+
+describe("stopping a study's trials", () => {
+  it("lists the running trials by lease kind, and none for another team or project", async () => {
+    const s = await study("stop-list");
+    const b = await study("stop-list-b");
+    const list = (scope: TenantScope, leaseKind: "ask" | "agent" | null) =>
+      listRunningTrialIdsOfStudy(db, scope, { studyId: s.studyId, leaseKind });
+    expect(await list(s.scope, null)).toEqual([s.ids[1], s.ids[2]]);
+    expect(await list(s.scope, "ask")).toEqual([s.ids[2]]);
+    expect(await list(b.scope, null)).toEqual([]);
+    expect(await list(s.otherProject, null)).toEqual([]);
+  });
+
+  it("fails the waiting trials with the code, within the scope only", async () => {
+    const s = await study("stop-waiting");
+    const input = { studyId: s.studyId, code: "STUDY_STOPPED", reason: "the study was stopped", at: null };
+    expect(await failWaitingTrialsOfStudy(db, s.otherProject, input)).toEqual([]);
+    expect(await failWaitingTrialsOfStudy(db, s.scope, input)).toEqual([{ trialId: s.ids[0], number: 0, attempt: 0 }]);
+    expect(await getTrial(db.db, s.scope, s.ids[0]!)).toMatchObject({ state: "failed", endCode: "STUDY_STOPPED" });
+    expect(await getTrial(db.db, s.scope, s.ids[1]!)).toMatchObject({ state: "running" });
+  });
+});
+
+describe("listExpiredLeases", () => {
+  it("finds running leases of one kind that lapsed by the given time, oldest first", async () => {
+    const s = await study("expired");
+    await db.query(`UPDATE trials SET lease_expires_at = $2 WHERE id = $1`, [s.ids[1], "2020-01-01T00:00:10Z"]);
+    await db.query(`UPDATE trials SET lease_expires_at = $2 WHERE id = $1`, [s.ids[2], "2020-01-01T00:00:05Z"]);
+    const at = new Date("2020-01-01T00:00:07Z");
+    const ask = await listExpiredLeases(db, { leaseKind: "ask", at, limit: 10 });
+    expect(ask.filter((e) => e.studyId === s.studyId).map((e) => e.trialId)).toEqual([s.ids[2]]);
+    const agent = await listExpiredLeases(db, { leaseKind: "agent", at, limit: 10 });
+    expect(agent.filter((e) => e.studyId === s.studyId)).toEqual([]);
+    const later = await listExpiredLeases(db, { leaseKind: "agent", at: null, limit: 10 });
+    expect(later.filter((e) => e.studyId === s.studyId).map((e) => [e.trialId, e.number])).toEqual([[s.ids[1], 1]]);
+  });
+});

@@ -1,0 +1,180 @@
+import type { DbHandle } from "@autoglm/db/client";
+import { ZLeaseAck, type Logger, type PublishEvent } from "@autoglm/protocol";
+import type { RunLoopConfig } from "../agent-types.js";
+import { leasePayloadOf } from "../lease-payload.js";
+import type { LeasedTrial } from "../lease-trial.js";
+import { endAttempt, unleaseTrial, type EndedAttempt } from "../lifecycle/end-attempt.js";
+import type { AgentRegistry, ConnectedAgent } from "./agent-registry.js";
+import { LeaseBatcher } from "./lease-batcher.js";
+import type { TrialEnds } from "./trial-ends.js";
+
+/** How the agent answered one `trial:lease`. */
+interface TDelivery {
+  accepted: boolean;
+  /** False when no valid ack came back (timeout, disconnect): the agent may never have seen it. */
+  answered: boolean;
+  reason: string;
+}
+
+/**
+ * Offers waiting trials to this process's idle agents: leases one (together with the other
+ * agents asking at the same moment, lease-batcher.ts), sends it as `trial:lease`, and waits
+ * for the agent's ack. A declined lease is taken back without spending an attempt; one that
+ * got no ack ends LEASE_NOT_DELIVERED (which spends none either). Leases for one agent run
+ * one at a time (lease-trial.ts explains why).
+ */
+export class LeasePump {
+  private readonly chains = new Map<string, Promise<number>>();
+  /** Per agent: trials whose lease is being offered and not yet acknowledged or taken back. */
+  private readonly offering = new Map<string, Set<string>>();
+  private readonly batcher: LeaseBatcher;
+
+  constructor(
+    private readonly parts: {
+      db: DbHandle;
+      logger: Logger;
+      config: RunLoopConfig;
+      nowMs: () => number;
+      registry: AgentRegistry;
+      ends: TrialEnds;
+      publish?: PublishEvent | undefined;
+    },
+  ) {
+    this.batcher = new LeaseBatcher({ db: parts.db, leaseTtlMs: parts.config.leaseTtlMs });
+  }
+
+  /** Trials this process is offering the agent right now (registration tells undelivered from lost). */
+  offeringTo(agentId: string): ReadonlySet<string> {
+    return this.offering.get(agentId) ?? new Set();
+  }
+
+  /** Leases trials to one connected agent until it is full or nothing fits; how many it accepted. */
+  offer(agentId: string): Promise<number> {
+    const prev = this.chains.get(agentId) ?? Promise.resolve(0);
+    const next = prev
+      .catch(() => 0)
+      .then(() => this.offerNow(agentId))
+      .catch((err) => {
+        this.parts.logger.error("leasing failed", { agentId, error: String(err) });
+        return 0;
+      });
+    this.chains.set(agentId, next);
+    void next.finally(() => {
+      if (this.chains.get(agentId) === next) this.chains.delete(agentId);
+    });
+    return next;
+  }
+
+  /** Offers to every connected agent; `onlyHungry` skips agents that found nothing last time. */
+  async offerAll(options: { onlyHungry?: boolean } = {}): Promise<number> {
+    const { registry, db } = this.parts;
+    if (!options.onlyHungry) registry.unpauseAll();
+    let candidates = registry.entries().filter(([, a]) => !(options.onlyHungry && a.starved));
+    if (candidates.length > 0) {
+      // Only teams with queued work: 1,000 idle agents would otherwise cost 1,000 lease
+      // queries a round, in a burst that delays every heartbeat behind it (L4).
+      const rows = await db.query<{ org_id: string }>(`SELECT DISTINCT org_id FROM trials WHERE state = 'waiting'`);
+      const busyOrgs = new Set(rows.map((r) => String(r.org_id)));
+      candidates = candidates.filter(([, a]) => busyOrgs.has(a.orgId));
+    }
+    const counts = await Promise.all(candidates.map(([id]) => this.offer(id)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Waits for the leases in flight; the registry, closed first, lets no new one start. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  private mayOffer(agentId: string, agent: ConnectedAgent): boolean {
+    return this.parts.registry.isCurrent(agentId, agent) && !agent.paused && !agent.draining;
+  }
+
+  private async offerNow(agentId: string): Promise<number> {
+    const { registry, config, nowMs } = this.parts;
+    const agent = registry.get(agentId);
+    if (!agent || !this.mayOffer(agentId, agent)) return 0;
+    // Not heard from for a lease TTL: the agent is paused or cut off (its own leases are
+    // being swept right now); a lease would only wait for the ack timeout and come back.
+    if (nowMs() - agent.lastSeen > config.leaseTtlMs) return 0;
+    let delivered = 0;
+    const free = agent.maxTrials - agent.running.size;
+    for (let i = 0; i < free && this.mayOffer(agentId, agent); i++) {
+      const lease = await this.batcher.lease(agentId);
+      if (!lease) {
+        agent.starved = true;
+        break;
+      }
+      if (!(await this.hand(agentId, agent, lease))) break;
+      delivered++;
+    }
+    return delivered;
+  }
+
+  /** Sends one lease and settles it; true when the agent took it. */
+  private async hand(agentId: string, agent: ConnectedAgent, lease: LeasedTrial): Promise<boolean> {
+    const inFlight = this.offering.get(agentId) ?? new Set<string>();
+    this.offering.set(agentId, inFlight.add(lease.trialId));
+    try {
+      const delivery = await this.deliver(agent, lease);
+      if (!delivery.accepted) {
+        agent.paused = true;
+        await this.takeBack(lease, delivery);
+        return false;
+      }
+    } finally {
+      // Until the lease is taken back (a database outage can hold that write for seconds),
+      // a re-registering agent that does not report it never received it.
+      inFlight.delete(lease.trialId);
+      if (inFlight.size === 0 && this.offering.get(agentId) === inFlight) this.offering.delete(agentId);
+    }
+    agent.running.add(lease.trialId);
+    this.parts.publish?.({ type: "trial:updated", orgId: lease.orgId, studyId: lease.studyId, trialId: lease.trialId });
+    return true;
+  }
+
+  private async deliver(agent: ConnectedAgent, lease: LeasedTrial): Promise<TDelivery> {
+    try {
+      const ack = await agent.socket.timeout(this.parts.config.ackTimeoutMs).emitWithAck("trial:lease", leasePayloadOf(lease));
+      const parsed = ZLeaseAck.safeParse(ack);
+      if (parsed.success && parsed.data.ok) {
+        return { accepted: parsed.data.accepted, answered: true, reason: parsed.data.reason ?? "the agent declined the lease" };
+      }
+    } catch {
+      /* timeout or disconnect: taken back without spending an attempt */
+    }
+    return { accepted: false, answered: false, reason: "the agent did not acknowledge the lease" };
+  }
+
+  private async takeBack(lease: LeasedTrial, delivery: TDelivery): Promise<void> {
+    const { db, ends } = this.parts;
+    if (delivery.answered) {
+      await unleaseTrial(db, { trialId: lease.trialId, leaseToken: lease.leaseToken });
+      ends.afterUnlease(unleasedAttempt(lease));
+      return;
+    }
+    const e = await endAttempt(db, {
+      trialId: lease.trialId,
+      leaseToken: lease.leaseToken,
+      mode: "retry",
+      code: "LEASE_NOT_DELIVERED",
+      reason: delivery.reason,
+    });
+    if (e) ends.afterEnd(e, { signalAgent: true });
+  }
+}
+
+/** The declined lease as the end listeners see it: the trial waits again with its attempt unspent. */
+function unleasedAttempt(l: LeasedTrial): EndedAttempt {
+  return {
+    trialId: l.trialId,
+    orgId: l.orgId,
+    studyId: l.studyId,
+    number: l.number,
+    attempt: l.attempt - 1,
+    state: "waiting",
+    value: null,
+    agentId: null,
+    leaseToken: null,
+  };
+}

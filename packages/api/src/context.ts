@@ -41,6 +41,11 @@ export interface TApiOptions {
   tokenRateLimit: { limit: number; windowMs: number } | null;
   /** Sign-ups per client address (sliding window; see auth/attempt-limits.ts). null: off. */
   signUpLimit: TSignUpLimit | null;
+  /**
+   * Whether `auth.signUp` creates password accounts. Off where password sign-in is off (single
+   * sign-on only): an account made there could never sign in. Default on.
+   */
+  passwordSignUp: boolean;
   /** Called for unexpected (500) errors with a sanitized error (S10: no params, no headers): log it. */
   onInternalError?: ((info: { path: string; error: ReturnType<typeof sanitizeError> }) => void) | undefined;
 }
@@ -55,6 +60,7 @@ export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptio
     inviteTtlMs: partial.inviteTtlMs ?? 7 * 24 * 3600_000,
     tokenRateLimit: partial.tokenRateLimit === undefined ? { limit: 3000, windowMs: 10_000 } : partial.tokenRateLimit,
     signUpLimit: partial.signUpLimit === undefined ? DEFAULT_SIGN_UP_LIMIT : partial.signUpLimit,
+    passwordSignUp: partial.passwordSignUp ?? true,
     onInternalError: partial.onInternalError,
   };
 }

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findUserByEmail, listOrgsOfUser } from "@autoglm/db/queries";
-import { authenticateCredentials, signInWithOidc, type TOidcClaims } from "../src/index.js";
+import { authenticateCredentials, createServerCaller, signInWithOidc, type TOidcClaims } from "../src/index.js";
 import { makeWorld, outcome, PW, rowCounts, type World } from "./fixture.js";
 
 let w: World;
@@ -138,5 +138,17 @@ describe("signInWithOidc", () => {
     const r = await outcome(() => signInWithOidc(w.db, claims({ subject: "sub-5", email: null })));
     expect(r).toMatchObject({ ok: false, appCode: "SSO_REFUSED" });
     expect(await rowCounts(w.db)).toEqual(before);
+  });
+});
+
+describe("auth.signUp where password sign-in is off", () => {
+  it("is refused with a message that points to single sign-on, and creates nothing", async () => {
+    const anon = await createServerCaller({ ...w.deps, options: { ...w.deps.options, passwordSignUp: false } }, {});
+    const before = await rowCounts(w.db);
+    const r = await outcome(() => anon.auth.signUp({ email: "new@acme.test", password: "a-long-password", name: "New" }));
+    expect(r).toMatchObject({ ok: false, appCode: "FORBIDDEN" });
+    expect(r.ok ? "" : r.message).toContain("sign in with single sign-on");
+    expect(await rowCounts(w.db)).toEqual(before);
+    expect(await findUserByEmail(w.db.db, "new@acme.test")).toBeFalsy();
   });
 });

@@ -39,6 +39,11 @@ export const signUp = publicProcedure
   .input(ZSignUpInput)
   .output(ZSignUpOutput)
   .mutation(async ({ ctx, input }) => {
+    if (!ctx.options.passwordSignUp) {
+      throw new AppError("FORBIDDEN", {
+        userMessage: "Password accounts are turned off on this platform: sign in with single sign-on.",
+      });
+    }
     const db = ctx.db.db;
     const limit = ctx.options.signUpLimit;
     // In-process callers (ctx.req null: server code, tests) are not a client to limit.

@@ -2,6 +2,7 @@ import { getToken } from "next-auth/jwt";
 import type { NextRequest } from "next/server";
 import { handleTrpcFetch } from "@autoglm/api";
 import { CLIENT_IP_HEADER, getPlatform } from "@/server/platform";
+import { getSignInSettings } from "@/server/env";
 
 export const dynamic = "force-dynamic";
 
@@ -18,6 +19,7 @@ async function handler(req: NextRequest): Promise<Response> {
       askLeaseMs: platform.config.askLeaseMs,
       optimizerTimeoutMs: platform.config.optimizerTimeoutMs,
       onInternalError: platform.onInternalError,
+      passwordSignUp: getSignInSettings().isPasswordEnabled,
     },
     // The api re-checks the session row, sessionVersion and disabled_at on every request (S4).
     getSession: async () => {

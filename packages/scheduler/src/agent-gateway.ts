@@ -1,4 +1,5 @@
 import type { Server } from "socket.io";
+import type { DbHandle } from "@autoglm/db/client";
 import { silentLogger, systemClock, type TTrialEndCode } from "@autoglm/protocol";
 import { StudyOptimizers } from "./agent-optimizer.js";
 import { createDbTokenVerifier, type VerifyAgentToken } from "./agent-token.js";
@@ -9,9 +10,8 @@ import { AgentRegistry } from "./gateway/agent-registry.js";
 import type { GatewayParts } from "./gateway/gateway-parts.js";
 import { LeasePump } from "./gateway/lease-pump.js";
 import { TrialEnds } from "./gateway/trial-ends.js";
-import { stopTrial } from "./lifecycle/stop-trial.js";
-import { stopStudyTrials } from "./lifecycle/stop-study-trials.js";
 import type { EndedAttempt } from "./lifecycle/end-attempt.js";
+import { TrialLifecycle } from "./lifecycle.js";
 
 export type { AgentNamespace, AgentSocket, AgentSocketData } from "./gateway/agent-namespace.js";
 
@@ -27,6 +27,8 @@ export interface AgentGatewayDeps extends RunLoopDeps {
 export interface AgentGateway {
   namespace: AgentNamespace;
   optimizers: StudyOptimizers;
+  /** The trial lifecycle the gateway ends trials through (the SchedulerLoop on the same handle shares it). */
+  lifecycle: TrialLifecycle<DbHandle>;
   config: RunLoopConfig;
   /** Agent ids with a socket on this process. */
   connectedAgents(): string[];
@@ -73,13 +75,14 @@ export interface AgentGateway {
  */
 export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGateway {
   const parts = gatewayParts(agentNamespaceOf(io), deps);
-  const { db, registry, pump, ends, optimizers, namespace } = parts;
+  const { db, lifecycle, registry, pump, ends, optimizers, namespace } = parts;
   if (deps.onTrialEnded) ends.addListener(deps.onTrialEnded);
   authenticateAgents(namespace, deps.verifyToken ?? createDbTokenVerifier(db), parts.logger);
   namespace.on("connection", (socket) => acceptAgentConnection(parts, socket));
   return {
     namespace,
     optimizers,
+    lifecycle,
     config: parts.config,
     connectedAgents: () => registry.ids(),
     offer: (agentId) => pump.offer(agentId),
@@ -89,12 +92,12 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
     afterEnd: (e, options) => ends.afterEnd(e, options),
     addEndListener: (l) => ends.addListener(l),
     async stopTrial(input) {
-      const e = await stopTrial(db, input);
+      const e = await lifecycle.stopTrial(input);
       if (e) ends.afterEnd(e, { signalAgent: true });
       return e;
     },
     async stopStudyTrials(input) {
-      const ended = await stopStudyTrials(db, {
+      const ended = await lifecycle.stopStudyTrials({
         orgId: input.orgId,
         studyId: input.studyId,
         code: "STUDY_STOPPED",
@@ -126,8 +129,10 @@ function gatewayParts(namespace: AgentNamespace, deps: AgentGatewayDeps): Gatewa
       logger,
       clock: deps.clock,
     });
+  // No clock: ends are timed by the database's now(), like the leases themselves.
+  const lifecycle = new TrialLifecycle({ db, logger });
   const registry = new AgentRegistry();
   const ends = new TrialEnds({ logger, registry, optimizers, namespace, publish });
-  const pump = new LeasePump({ db, logger, config, nowMs, registry, ends, publish });
-  return { db, logger, config, nowMs, registry, pump, ends, optimizers, publish, namespace };
+  const pump = new LeasePump({ db, lifecycle, logger, config, nowMs, registry, ends, publish });
+  return { db, lifecycle, logger, config, nowMs, registry, pump, ends, optimizers, publish, namespace };
 }

@@ -1,4 +1,5 @@
 import type { DbHandle } from "@autoglm/db/client";
+import { findStudyPrunerNameById, findStudySpecById } from "@autoglm/db/queries";
 import {
   createOptimizer,
   prunerFitsModel,
@@ -105,7 +106,7 @@ export class StudyOptimizers {
   }
 
   private async load(studyId: string): Promise<Entry | null> {
-    const [study] = await this.db.query<{ spec: unknown }>(`SELECT spec FROM studies WHERE id = $1`, [studyId]);
+    const study = await findStudySpecById(this.db, studyId);
     if (!study) return null;
     let opt: Optimizer;
     let config: TOptimizerConfig;
@@ -191,9 +192,8 @@ export class StudyOptimizers {
   private async prunerName(studyId: string): Promise<string | null> {
     const hit = this.pruners.get(studyId);
     if (hit && this.nowMs() - hit.at < this.options.refreshMs * 5) return hit.name;
-    const [row] = await this.db.query<{ pruner_name: string }>(`SELECT pruner_name FROM studies WHERE id = $1`, [studyId]);
-    if (!row) return null;
-    const name = row.pruner_name;
+    const name = await findStudyPrunerNameById(this.db, studyId);
+    if (name === null) return null;
     this.pruners.set(studyId, { name, at: this.nowMs() });
     return name;
   }

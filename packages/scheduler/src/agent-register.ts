@@ -1,40 +1,13 @@
 import type { DbHandle } from "@autoglm/db/client";
+import { listAgentLeasesByAgentId, registerAgentByTokenId } from "@autoglm/db/queries";
 import type { TAgentRegister } from "@autoglm/protocol";
-import { agentTokenJoinsSql, agentTokenMayActSql } from "./agent-token.js";
 import { recordHeartbeat } from "./heartbeat.js";
-import { endAttempt, type EndedAttempt } from "./lifecycle/end-attempt.js";
+import type { EndedAttempt } from "./lifecycle/end-attempt.js";
+import type { TrialLifecycle } from "./lifecycle.js";
 
 export type RegisterResult =
   | { ok: true; agentId: string; stale: string[]; lost: EndedAttempt[] }
   | { ok: false; code: "UNAUTHORIZED" | "NAME_TAKEN"; message: string };
-
-/**
- * One statement: `me` is the registering token when it may act (agentTokenMayActSql) in the
- * agent's team; the upsert inserts a new name, and replaces an existing agent of that name
- * only for a token of the same owner as the agent's current token (a reconnect, a new token
- * of the same person) or of an owner/admin of the team. Otherwise nothing changes: another
- * member cannot take over an agent (its leases would end AGENT_LOST and its queue would come
- * to them) by registering under its name.
- */
-const REGISTER_SQL = `
-WITH me AS (
-  SELECT tk.id, tk.user_id, tm.role
-  FROM api_tokens tk ${agentTokenJoinsSql()}
-  WHERE tk.id = $9 AND tk.org_id = $1 AND ${agentTokenMayActSql()}
-),
-up AS (
-  INSERT INTO agents (org_id, name, host, cpu_cores, memory_mb, gpus, labels, max_trials, token_id, is_online, last_heartbeat_at)
-  SELECT $1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, me.id, true, now() FROM me
-  ON CONFLICT (org_id, name) DO UPDATE
-    SET host = excluded.host, cpu_cores = excluded.cpu_cores, memory_mb = excluded.memory_mb,
-        gpus = excluded.gpus, labels = excluded.labels, max_trials = excluded.max_trials,
-        token_id = excluded.token_id, is_online = true, last_heartbeat_at = now()
-    WHERE (SELECT role FROM me) IN ('owner', 'admin')
-       OR EXISTS (SELECT 1 FROM api_tokens prev WHERE prev.id = agents.token_id AND prev.user_id = (SELECT user_id FROM me))
-  RETURNING id
-)
-SELECT (SELECT count(*) FROM me)::int AS may_act, (SELECT id FROM up) AS agent_id
-`;
 
 /**
  * Registers (or re-registers) an agent of the token's org, keyed by (org, name). The trials
@@ -47,7 +20,7 @@ SELECT (SELECT count(*) FROM me)::int AS may_act, (SELECT id FROM up) AS agent_i
  * restart), so they end as LEASE_NOT_DELIVERED, which spends no attempt.
  */
 export async function registerAgent(
-  handle: DbHandle,
+  lifecycle: TrialLifecycle<DbHandle>,
   input: {
     orgId: string;
     /** The token the agent connected with; it must still be allowed to act (S13). */
@@ -59,19 +32,18 @@ export async function registerAgent(
   },
 ): Promise<RegisterResult> {
   const m = input.msg;
-  const rows = await handle.query<{ may_act: unknown; agent_id: string | null }>(REGISTER_SQL, [
-    input.orgId,
-    m.name,
-    m.host,
-    m.cpuCores,
-    m.memoryMb,
-    JSON.stringify(m.gpus),
-    JSON.stringify(m.labels),
-    m.maxTrials,
-    input.tokenId,
-  ]);
-  const r = rows[0];
-  if (!r || Number(r.may_act) === 0) {
+  const r = await registerAgentByTokenId(lifecycle.db, {
+    orgId: input.orgId,
+    tokenId: input.tokenId,
+    name: m.name,
+    host: m.host,
+    cpuCores: m.cpuCores,
+    memoryMb: m.memoryMb,
+    gpus: m.gpus,
+    labels: m.labels,
+    maxTrials: m.maxTrials,
+  });
+  if (!r.mayAct) {
     return {
       ok: false,
       code: "UNAUTHORIZED",
@@ -79,28 +51,25 @@ export async function registerAgent(
         "this token can no longer run an agent in its team (revoked or expired, or its owner was removed, made a viewer or deactivated)",
     };
   }
-  if (!r.agent_id) {
+  if (!r.agentId) {
     return {
       ok: false,
       code: "NAME_TAKEN",
       message: `another member's agent is registered as "${m.name}"; choose another --name (only its owner or a team admin may replace it)`,
     };
   }
-  const agentId = String(r.agent_id);
-  const { stale, ended } = await recordHeartbeat(handle, { agentId, running: m.running, leaseTtlMs: input.leaseTtlMs });
+  const agentId = r.agentId;
+  const { stale, ended } = await recordHeartbeat(lifecycle, { agentId, running: m.running, leaseTtlMs: input.leaseTtlMs });
   const reported = new Set(m.running.map((r) => r.trialId));
-  const held = await handle.query<{ id: string; lease_token: string }>(
-    `SELECT id, lease_token FROM trials WHERE agent_id = $1 AND state = 'running' AND lease_kind = 'agent'`,
-    [agentId],
-  );
+  const held = await listAgentLeasesByAgentId(lifecycle.db, agentId);
   const lost: EndedAttempt[] = [...ended];
   const offering = input.offering?.(agentId);
   for (const t of held) {
-    if (reported.has(String(t.id))) continue;
-    const undelivered = offering?.has(String(t.id)) ?? false;
-    const e = await endAttempt(handle, {
-      trialId: String(t.id),
-      leaseToken: String(t.lease_token),
+    if (reported.has(t.trialId)) continue;
+    const undelivered = offering?.has(t.trialId) ?? false;
+    const e = await lifecycle.endAttempt({
+      trialId: t.trialId,
+      leaseToken: t.leaseToken,
       agentId,
       mode: "retry",
       code: undelivered ? "LEASE_NOT_DELIVERED" : "AGENT_LOST",

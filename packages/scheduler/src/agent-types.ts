@@ -62,12 +62,3 @@ export interface RunLoopDeps {
   config?: Partial<RunLoopConfig>;
   publish?: PublishEvent;
 }
-
-/** Numeric columns come back as strings from pg and numbers from PGlite; normalise. */
-export function num(v: unknown): number {
-  return typeof v === "number" ? v : Number(v);
-}
-
-export function isoOf(v: unknown): string {
-  return v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
-}

@@ -7,6 +7,7 @@ import { recordHeartbeat } from "./heartbeat.js";
 import { registerAgent } from "./agent-register.js";
 import { leaseTrial } from "./lease-trial.js";
 import { endAttempt } from "./lifecycle/end-attempt.js";
+import { TrialLifecycle } from "./lifecycle.js";
 
 const TTL = 15_000;
 let db: TestDb;
@@ -109,7 +110,7 @@ describe("leaseTrial", () => {
     expect(second.trialId).toBe(first.trialId);
     expect(second.attempt).toBe(2);
     // The zombie wakes up: its heartbeat is stale and its completion changes nothing.
-    const hb = await recordHeartbeat(db, {
+    const hb = await recordHeartbeat(new TrialLifecycle({ db }), {
       agentId: a1,
       running: [{ trialId: first.trialId, attempt: 1, leaseToken: first.leaseToken }],
       leaseTtlMs: TTL,
@@ -182,7 +183,7 @@ describe("registerAgent", () => {
     const [{ token_id: tokenId }] = (await db.query<{ token_id: string }>(`SELECT token_id FROM agents WHERE id = $1`, [
       agentId,
     ])) as [{ token_id: string }];
-    const r = await registerAgent(db, {
+    const r = await registerAgent(new TrialLifecycle({ db }), {
       orgId: team.orgId,
       tokenId,
       msg: { v: 1, name, host: "localhost", cpuCores: 4, memoryMb: 64_000, gpus: [], labels: {}, maxTrials: 2, running: [] },

@@ -59,8 +59,10 @@ export class SchedulerLoop {
     this.clock = deps.clock ?? systemClock;
     this.config = runLoopConfig(deps.config ?? deps.gateway?.config);
     this.gateway = deps.gateway;
-    // No clock: ends and expiries are timed by the database's now(), like the leases themselves.
-    this.lifecycle = new TrialLifecycle({ db: this.db, logger: this.logger });
+    // The gateway's on the same handle (one facade per process); no clock: ends and expiries
+    // are timed by the database's now(), like the leases themselves.
+    const shared = deps.gateway?.lifecycle;
+    this.lifecycle = shared && shared.db === this.db ? shared : new TrialLifecycle({ db: this.db, logger: this.logger });
     this.optimizers =
       deps.optimizers ??
       deps.gateway?.optimizers ??

@@ -28,6 +28,7 @@ const SCHEDULER_REBUILD = "the scheduler's optimizer rebuild of a study it holds
 const IDENTITY = "identity, before any team is known: users are not a team's rows";
 const LEASE_HOLDER = "a trial the caller holds: its lease token, its agent, a scoped lock, or orgId for a user's stop";
 const RUN_LOOP_PASS = "the run loop's background pass over every team";
+const AGENT_OWN = "a connected agent's own rows: its team and token project are read from the agent in the statement (S8)";
 const ABUSE_CONTROL = "sign-in and API rate limits, keyed by account, client or token, not by team";
 
 /** Tenant rows keyed by an id that a scoped lookup or the scheduler already resolved. */
@@ -45,6 +46,18 @@ const BY_ID: Record<string, string> = {
   listAllCurvesByStudyId: SCHEDULER_REBUILD,
   listTrialStampsByStudyId: SCHEDULER_REBUILD,
   listCurvesByTrialIds: SCHEDULER_REBUILD,
+  findStudySpecById: SCHEDULER_REBUILD,
+  findStudyPrunerNameById: SCHEDULER_REBUILD,
+  leaseTrialToAgentById: AGENT_OWN,
+  leaseTrialsToAgentsByIds: AGENT_OWN,
+  listAgentLeasesByAgentId: AGENT_OWN,
+  recordAgentHeartbeatById: AGENT_OWN,
+  listLeasesOfStoppedStudiesByAgentId: AGENT_OWN,
+  recordAgentMetricsById: "fenced by the lease token, attempt and agent of a trial the agent holds",
+  markAgentOfflineById: "the agent whose socket closed on this process",
+  agentMayActById: "a connected agent: whether its current token may act",
+  agentTokenMayActById: "the token a connected agent presented at its handshake",
+  registerAgentByTokenId: "the token a connected agent presented; the statement checks it may act in the team it names",
 };
 
 /** Everything else that takes no scope, and why. */
@@ -74,6 +87,8 @@ const OTHER_UNSCOPED: Record<string, string> = {
   touchTokenLastUsed: "the token being verified (found by its hash), before a scope exists",
   writeAudit: "the entry names its own team, or none for account events (sign-up, password change)",
   listExpiredLeases: "the lease sweepers' background work over every team",
+  listOrgIdsWithWaitingTrials: RUN_LOOP_PASS,
+  touchAgentTokenByHash: "the agent handshake: the hash is the credential; the row names its team",
   finishSpentStudies: RUN_LOOP_PASS,
   listStudiesToTopUp: RUN_LOOP_PASS,
   readRateLimit: ABUSE_CONTROL,

@@ -14,12 +14,10 @@ import {
   type TTrialComplete,
   type TTrialMetric,
 } from "@autoglm/protocol";
-import { completeAgentTrial } from "../lifecycle/agent-complete.js";
 import { recordAgentMetrics } from "../agent-metrics.js";
 import { registerAgent } from "../agent-register.js";
 import { canAgentAct, isAgentTokenLive } from "../agent-token.js";
 import { recordHeartbeat } from "../heartbeat.js";
-import { pruneTrial } from "../lifecycle/stop-trial.js";
 import { agentEvent, type TAgentEventHandler } from "./agent-event.js";
 import type { AgentSocket } from "./agent-namespace.js";
 import type { GatewayParts } from "./gateway-parts.js";
@@ -54,7 +52,7 @@ async function register(parts: GatewayParts, conn: TAgentConnection, msg: TAgent
   const { socket, orgId } = conn;
   const { config, logger, registry, pump } = parts;
   if (socket.data.agentId) return ackError("OUT_OF_ORDER", "this connection is already registered");
-  const r = await registerAgent(parts.db, {
+  const r = await registerAgent(parts.lifecycle, {
     orgId,
     tokenId: socket.data.tokenId,
     msg,
@@ -102,7 +100,12 @@ async function heartbeat(
     conn.tokenCheckedAt = parts.nowMs();
     if (!(await isAgentTokenLive(db, conn.socket.data.tokenId))) return conn.refuse();
   }
-  const r = await recordHeartbeat(db, { agentId, running: msg.running, leaseTtlMs: config.leaseTtlMs, gpuUse: msg.gpuUse });
+  const r = await recordHeartbeat(parts.lifecycle, {
+    agentId,
+    running: msg.running,
+    leaseTtlMs: config.leaseTtlMs,
+    gpuUse: msg.gpuUse,
+  });
   const agent = parts.registry.get(agentId);
   if (agent) agent.running = new Set(msg.running.map((x) => x.trialId).filter((id) => !r.stale.includes(id)));
   for (const e of r.ended) parts.ends.afterEnd(e, { signalAgent: false });
@@ -137,7 +140,7 @@ async function metric(
   for (const [step, value] of r.objective) {
     const why = await parts.optimizers.report(r.studyId, { number: r.number, params: r.params }, step, value);
     if (why !== null) {
-      const e = await pruneTrial(db, { trialId: msg.trialId, leaseToken: msg.leaseToken, value, step, why });
+      const e = await parts.lifecycle.prune({ trialId: msg.trialId, leaseToken: msg.leaseToken, value, step, why });
       if (e) parts.ends.afterEnd(e, { signalAgent: false });
       prune = true;
       break;
@@ -152,7 +155,7 @@ async function complete(
   msg: TTrialComplete,
   agentId: string,
 ): Promise<AckOf<"trial:complete">> {
-  const r = await completeAgentTrial(parts.db, { agentId, msg });
+  const r = await parts.lifecycle.completeAgentTrial({ agentId, msg });
   if (!r.ok && r.code === "UNAUTHORIZED") return conn.refuse();
   if (!r.ok) return ackError(r.code, r.message);
   if (!r.duplicate) parts.ends.afterEnd(r.ended, { signalAgent: false });

@@ -2,6 +2,7 @@ import type { DbHandle } from "@autoglm/db/client";
 import type { Logger, PublishEvent } from "@autoglm/protocol";
 import type { StudyOptimizers } from "../agent-optimizer.js";
 import type { RunLoopConfig } from "../agent-types.js";
+import type { TrialLifecycle } from "../lifecycle.js";
 import type { AgentRegistry } from "./agent-registry.js";
 import type { LeasePump } from "./lease-pump.js";
 import type { TrialEnds } from "./trial-ends.js";
@@ -9,6 +10,8 @@ import type { TrialEnds } from "./trial-ends.js";
 /** The gateway's parts, as its socket handlers reach them (attachAgentGateway builds them). */
 export interface GatewayParts {
   db: DbHandle;
+  /** The one way the gateway ends, stops, prunes or takes back a trial (shared with the SchedulerLoop when given). */
+  lifecycle: TrialLifecycle<DbHandle>;
   logger: Logger;
   config: RunLoopConfig;
   /** Milliseconds on the gateway's clock (agents' last-seen times, token re-checks). */

@@ -1,9 +1,11 @@
 import type { DbHandle } from "@autoglm/db/client";
+import { listOrgIdsWithWaitingTrials } from "@autoglm/db/queries";
 import { ZLeaseAck, type Logger, type PublishEvent } from "@autoglm/protocol";
 import type { RunLoopConfig } from "../agent-types.js";
 import { leasePayloadOf } from "../lease-payload.js";
 import type { LeasedTrial } from "../lease-trial.js";
-import { endAttempt, unleaseTrial, type EndedAttempt } from "../lifecycle/end-attempt.js";
+import type { EndedAttempt } from "../lifecycle/end-attempt.js";
+import type { TrialLifecycle } from "../lifecycle.js";
 import type { AgentRegistry, ConnectedAgent } from "./agent-registry.js";
 import { LeaseBatcher } from "./lease-batcher.js";
 import type { TrialEnds } from "./trial-ends.js";
@@ -32,6 +34,7 @@ export class LeasePump {
   constructor(
     private readonly parts: {
       db: DbHandle;
+      lifecycle: TrialLifecycle<DbHandle>;
       logger: Logger;
       config: RunLoopConfig;
       nowMs: () => number;
@@ -73,8 +76,7 @@ export class LeasePump {
     if (candidates.length > 0) {
       // Only teams with queued work: 1,000 idle agents would otherwise cost 1,000 lease
       // queries a round, in a burst that delays every heartbeat behind it (L4).
-      const rows = await db.query<{ org_id: string }>(`SELECT DISTINCT org_id FROM trials WHERE state = 'waiting'`);
-      const busyOrgs = new Set(rows.map((r) => String(r.org_id)));
+      const busyOrgs = new Set(await listOrgIdsWithWaitingTrials(db));
       candidates = candidates.filter(([, a]) => busyOrgs.has(a.orgId));
     }
     const counts = await Promise.all(candidates.map(([id]) => this.offer(id)));
@@ -147,13 +149,13 @@ export class LeasePump {
   }
 
   private async takeBack(lease: LeasedTrial, delivery: TDelivery): Promise<void> {
-    const { db, ends } = this.parts;
+    const { lifecycle, ends } = this.parts;
     if (delivery.answered) {
-      await unleaseTrial(db, { trialId: lease.trialId, leaseToken: lease.leaseToken });
+      await lifecycle.unlease({ trialId: lease.trialId, leaseToken: lease.leaseToken });
       ends.afterUnlease(unleasedAttempt(lease));
       return;
     }
-    const e = await endAttempt(db, {
+    const e = await lifecycle.endAttempt({
       trialId: lease.trialId,
       leaseToken: lease.leaseToken,
       mode: "retry",

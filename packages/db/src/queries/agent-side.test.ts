@@ -1,0 +1,274 @@
+/**
+ * The agent side's statements (agent-tokens, agent-registry, agent-leases, agent-heartbeats,
+ * agent-metrics, study-optimizer): what an agent is allowed, leased, renewed and stores.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb } from "../testing.js";
+import {
+  agentMayActById,
+  agentTokenMayActById,
+  findStudyPrunerNameById,
+  findStudySpecById,
+  insertOrgWithOwner,
+  insertProject,
+  insertStudy,
+  insertToken,
+  insertTrial,
+  insertUser,
+  leaseTrialToAgentById,
+  leaseTrialsToAgentsByIds,
+  listAgentLeasesByAgentId,
+  listAgentSummaries,
+  listLeasesOfStoppedStudiesByAgentId,
+  listOrgIdsWithWaitingTrials,
+  markAgentOfflineById,
+  recordAgentHeartbeatById,
+  recordAgentMetricsById,
+  registerAgentByTokenId,
+  slugify,
+  touchAgentTokenByHash,
+  updateStudyById,
+  upsertMembership,
+} from "./index.js";
+import type { TStudySpec } from "@autoglm/protocol";
+import type { TenantScope } from "./scope.js";
+
+/** Only `run`, the budget and the pruner matter to these statements. */
+const SPEC = {
+  run: { command: "python train.py", resources: { gpus: 0 } },
+  budget: { max_attempts: 3 },
+  pruner: { name: "median" },
+} as unknown as TStudySpec;
+const TTL = 60_000;
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+}, 60_000);
+afterAll(async () => {
+  await db?.drop();
+});
+
+async function member(scope: TenantScope, tag: string, role: "owner" | "member" | "viewer") {
+  const user = (await insertUser(db.db, { email: `${tag}-${randomUUID()}@agents.test`, name: tag, passwordHash: "h" }))!;
+  if (role !== "owner") await upsertMembership(db.db, scope, { userId: user.id, role });
+  const tokenHash = `hash-${randomUUID()}`;
+  const token = await insertToken(db.db, scope, {
+    userId: user.id,
+    name: tag,
+    prefix: `agl_${tag}`,
+    tokenHash,
+    scopes: ["agent"],
+    projectId: null,
+    expiresAt: null,
+  });
+  return { userId: user.id, tokenId: token.id, tokenHash };
+}
+
+/** A team whose owner holds an agent token, with a running agent study and `waiting` queued trials. */
+async function team(tag: string, waiting = 1) {
+  const owner = (await insertUser(db.db, { email: `${tag}-${randomUUID()}@agents.test`, name: tag, passwordHash: "h" }))!;
+  const org = await insertOrgWithOwner(db.db, {
+    name: tag,
+    slug: slugify(`${tag}-${randomUUID().slice(0, 8)}`),
+    ownerId: owner.id,
+  });
+  const scope: TenantScope = { orgId: org.id };
+  const project = (await insertProject(db.db, scope, { name: "p", slug: "p", description: null }))!;
+  const study = await insertStudy(db.db, scope, {
+    projectId: project.id,
+    name: "s",
+    spec: SPEC,
+    direction: "minimize",
+    metric: "loss",
+    createdBy: owner.id,
+  });
+  for (let n = 0; n < waiting; n++)
+    await insertTrial(db.db, scope, { studyId: study.id, number: n, state: "waiting", params: { x: n } });
+  const tokenHash = `hash-${randomUUID()}`;
+  const token = await insertToken(db.db, scope, {
+    userId: owner.id,
+    name: "agent",
+    prefix: `agl_${tag}`,
+    tokenHash,
+    scopes: ["agent"],
+    projectId: null,
+    expiresAt: null,
+  });
+  return { scope, studyId: study.id, ownerToken: { tokenId: token.id, tokenHash } };
+}
+
+async function register(scope: TenantScope, tokenId: string, name = "gpu-box") {
+  return registerAgentByTokenId(db, {
+    orgId: scope.orgId,
+    tokenId,
+    name,
+    host: "localhost",
+    cpuCores: 8,
+    memoryMb: 32_000,
+    gpus: [],
+    labels: {},
+    maxTrials: 2,
+  });
+}
+
+async function agentOf(t: Awaited<ReturnType<typeof team>>, name = "gpu-box"): Promise<string> {
+  return (await register(t.scope, t.ownerToken.tokenId, name)).agentId!;
+}
+
+describe("agent-tokens", () => {
+  it("finds a token that may act by its hash, and refuses a revoked one everywhere", async () => {
+    const t = await team("tok");
+    const agentId = await agentOf(t);
+    expect(await touchAgentTokenByHash(db, t.ownerToken.tokenHash)).toEqual({
+      tokenId: t.ownerToken.tokenId,
+      orgId: t.scope.orgId,
+      userId: expect.any(String),
+      projectId: null,
+    });
+    expect(await touchAgentTokenByHash(db, "hash-of-nothing")).toBeNull();
+    expect(await agentTokenMayActById(db, t.ownerToken.tokenId)).toBe(true);
+    expect(await agentMayActById(db, agentId)).toBe(true);
+    await db.query(`UPDATE api_tokens SET revoked_at = now() WHERE id = $1`, [t.ownerToken.tokenId]);
+    expect(await touchAgentTokenByHash(db, t.ownerToken.tokenHash)).toBeNull();
+    expect(await agentTokenMayActById(db, t.ownerToken.tokenId)).toBe(false);
+    expect(await agentMayActById(db, agentId)).toBe(false);
+  });
+
+  it("refuses a viewer's token", async () => {
+    const t = await team("tok-viewer");
+    const viewer = await member(t.scope, "viewer", "viewer");
+    expect(await agentTokenMayActById(db, viewer.tokenId)).toBe(false);
+    expect(await register(t.scope, viewer.tokenId)).toEqual({ mayAct: false, agentId: null });
+  });
+});
+
+describe("agent-registry", () => {
+  it("registers once per name; another member's token cannot take the name over", async () => {
+    const t = await team("reg");
+    const first = await register(t.scope, t.ownerToken.tokenId);
+    expect(first).toEqual({ mayAct: true, agentId: expect.any(String) });
+    expect(await register(t.scope, t.ownerToken.tokenId)).toEqual(first);
+    const other = await member(t.scope, "other", "member");
+    expect(await register(t.scope, other.tokenId)).toEqual({ mayAct: true, agentId: null });
+    const elsewhere = await team("reg-elsewhere");
+    expect(await register(elsewhere.scope, t.ownerToken.tokenId)).toEqual({ mayAct: false, agentId: null });
+  });
+
+  it("lists the team's agents with their running trials, and none of another team", async () => {
+    const t = await team("list");
+    const agentId = await agentOf(t);
+    const lease = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
+    const [summary, ...more] = await listAgentSummaries(db, t.scope, { staleAfterMs: 30_000 });
+    expect(more).toEqual([]);
+    expect(summary).toMatchObject({ id: agentId, name: "gpu-box", cpuCores: 8, maxTrials: 2, isOnline: true, gpusInUse: 0 });
+    expect(summary!.running).toEqual([
+      { trialId: lease.trialId, studyId: t.studyId, number: 0, attempt: 1, startedAt: expect.any(String) },
+    ]);
+    expect(await listAgentSummaries(db, (await team("list-b")).scope, { staleAfterMs: 30_000 })).toEqual([]);
+    await markAgentOfflineById(db, agentId);
+    expect((await listAgentSummaries(db, t.scope, { staleAfterMs: 30_000 }))[0]!.isOnline).toBe(false);
+  });
+});
+
+describe("agent-leases", () => {
+  it("leases the oldest waiting trial to one agent, then nothing when the queue is empty", async () => {
+    const t = await team("lease", 1);
+    const agentId = await agentOf(t);
+    expect(await listOrgIdsWithWaitingTrials(db)).toContain(t.scope.orgId);
+    const lease = await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL });
+    expect(lease).toMatchObject({ orgId: t.scope.orgId, studyId: t.studyId, number: 0, attempt: 1, params: { x: 0 } });
+    expect(lease!.spec).toMatchObject({ run: { command: "python train.py" } });
+    expect(await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL })).toBeNull();
+    expect(await listOrgIdsWithWaitingTrials(db)).not.toContain(t.scope.orgId);
+    expect(await listAgentLeasesByAgentId(db, agentId)).toEqual([{ trialId: lease!.trialId, leaseToken: lease!.leaseToken }]);
+  });
+
+  it("leases one trial to each agent of a batch, never another team's", async () => {
+    const t = await team("batch", 3);
+    const a = await agentOf(t, "a");
+    const b = await agentOf(t, "b");
+    const outsider = await agentOf(await team("batch-out", 0));
+    const batch = await leaseTrialsToAgentsByIds(db, { agentIds: [a, b, outsider], leaseTtlMs: TTL });
+    expect([...batch.leases.keys()].sort()).toEqual([a, b].sort());
+    expect(new Set([...batch.leases.values()].map((l) => l.number))).toEqual(new Set([0, 1]));
+    expect(await leaseTrialsToAgentsByIds(db, { agentIds: [], leaseTtlMs: TTL })).toEqual({
+      leases: new Map(),
+      mayFitMore: false,
+    });
+  });
+});
+
+describe("agent-heartbeats", () => {
+  it("renews only the leases held with their token, and finds those of a stopped study", async () => {
+    const t = await team("hb", 1);
+    const agentId = await agentOf(t);
+    const lease = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
+    const held = { trialId: lease.trialId, leaseToken: lease.leaseToken };
+    const stale = { trialId: lease.trialId, leaseToken: randomUUID() };
+    expect(await recordAgentHeartbeatById(db, { agentId, held: [held], leaseTtlMs: TTL, gpuUse: null })).toEqual({
+      found: true,
+      renewed: new Set([lease.trialId]),
+    });
+    expect(await recordAgentHeartbeatById(db, { agentId, held: [stale], leaseTtlMs: TTL, gpuUse: null })).toEqual({
+      found: true,
+      renewed: new Set(),
+    });
+    expect((await recordAgentHeartbeatById(db, { agentId: randomUUID(), held: [], leaseTtlMs: TTL, gpuUse: null })).found).toBe(
+      false,
+    );
+    expect(await listLeasesOfStoppedStudiesByAgentId(db, { agentId, claims: [held] })).toEqual([]);
+    await updateStudyById(db.db, t.studyId, { state: "stopped" });
+    expect(await recordAgentHeartbeatById(db, { agentId, held: [held], leaseTtlMs: TTL, gpuUse: null })).toEqual({
+      found: true,
+      renewed: new Set(),
+    });
+    expect(await listLeasesOfStoppedStudiesByAgentId(db, { agentId, claims: [held, stale] })).toEqual([held]);
+  });
+});
+
+describe("agent-metrics", () => {
+  it("stores the objective's points under the held lease only, once per step", async () => {
+    const t = await team("metrics", 1);
+    const agentId = await agentOf(t);
+    const lease = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
+    const input = {
+      trialId: lease.trialId,
+      leaseToken: lease.leaseToken,
+      attempt: 1,
+      agentId,
+      points: <Array<{ step: number; metrics: Record<string, number> }>>[
+        { step: 0, metrics: { loss: 0.5 } },
+        { step: 1, metrics: { acc: 0.9 } },
+        { step: 2, metrics: { loss: 0.25 } },
+      ],
+      leaseTtlMs: TTL,
+    };
+    expect(await recordAgentMetricsById(db, input)).toEqual({
+      held: true,
+      stored: 2,
+      studyId: t.studyId,
+      orgId: t.scope.orgId,
+      number: 0,
+      params: { x: 0 },
+      metric: "loss",
+      objective: [
+        [0, 0.5],
+        [2, 0.25],
+      ],
+    });
+    expect((await recordAgentMetricsById(db, input)).stored).toBe(0);
+    expect((await recordAgentMetricsById(db, { ...input, leaseToken: randomUUID() })).held).toBe(false);
+  });
+});
+
+describe("study-optimizer", () => {
+  it("reads a study's spec and pruner name, null for an unknown study", async () => {
+    const t = await team("opt", 0);
+    expect((await findStudySpecById(db, t.studyId))?.spec).toMatchObject({ pruner: { name: "median" } });
+    expect(await findStudyPrunerNameById(db, t.studyId)).toBe("median");
+    expect(await findStudySpecById(db, randomUUID())).toBeNull();
+    expect(await findStudyPrunerNameById(db, randomUUID())).toBeNull();
+  });
+});

@@ -17,7 +17,6 @@ import {
   insertTrial,
   insertUser,
   leaseTrialToAgentById,
-  leaseTrialsToAgentsByIds,
   listAgentLeasesByAgentId,
   listAgentSummaries,
   listLeasesOfStoppedStudiesByAgentId,
@@ -183,20 +182,6 @@ describe("agent-leases", () => {
     expect(await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL })).toBeNull();
     expect(await listOrgIdsWithWaitingTrials(db)).not.toContain(t.scope.orgId);
     expect(await listAgentLeasesByAgentId(db, agentId)).toEqual([{ trialId: lease!.trialId, leaseToken: lease!.leaseToken }]);
-  });
-
-  it("leases one trial to each agent of a batch, never another team's", async () => {
-    const t = await team("batch", 3);
-    const a = await agentOf(t, "a");
-    const b = await agentOf(t, "b");
-    const outsider = await agentOf(await team("batch-out", 0));
-    const batch = await leaseTrialsToAgentsByIds(db, { agentIds: [a, b, outsider], leaseTtlMs: TTL });
-    expect([...batch.leases.keys()].sort()).toEqual([a, b].sort());
-    expect(new Set([...batch.leases.values()].map((l) => l.number))).toEqual(new Set([0, 1]));
-    expect(await leaseTrialsToAgentsByIds(db, { agentIds: [], leaseTtlMs: TTL })).toEqual({
-      leases: new Map(),
-      mayFitMore: false,
-    });
   });
 });
 

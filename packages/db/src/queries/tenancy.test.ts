@@ -49,7 +49,6 @@ const BY_ID: Record<string, string> = {
   findStudySpecById: SCHEDULER_REBUILD,
   findStudyPrunerNameById: SCHEDULER_REBUILD,
   leaseTrialToAgentById: AGENT_OWN,
-  leaseTrialsToAgentsByIds: AGENT_OWN,
   listAgentLeasesByAgentId: AGENT_OWN,
   recordAgentHeartbeatById: AGENT_OWN,
   listLeasesOfStoppedStudiesByAgentId: AGENT_OWN,

@@ -189,7 +189,10 @@ describe("the other per-trial lifecycle queries", () => {
       attempt: 1,
       agentId: null,
       metric: "loss",
+      agentMayAct: null,
     });
+    // Asked for an agent, the same read says whether its token may act: no such agent, no.
+    expect(await findTrialLeaseById(db, id, "00000000-0000-4000-8000-0000000000ff")).toMatchObject({ agentMayAct: false });
     await fillAttemptLogTailById(db, { trialId: id, attempt: 1, logTail: "first" });
     await fillAttemptLogTailById(db, { trialId: id, attempt: 1, logTail: "second" });
     expect((await listTrialAttempts(db.db, t.scope, id))[0]?.logTail).toBe("first");

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { agentMayAct } from "./agent-token-rule.js";
 import { inProject } from "./trial-scope.js";
 import type { TenantScope } from "./scope.js";
 import { isoOrNull, numberOf, numberOrNull, runStatement, type SqlDb } from "./sql-runner.js";
@@ -200,13 +201,20 @@ export interface TTrialLeaseView {
 /**
  * Unscoped: the agent presents the trial's lease token; the caller compares it (and the
  * agent) before acting on anything it returns.
- * What an agent's completion is checked against.
+ * What an agent's completion is checked against. With `agentId`, the same statement also says
+ * whether that agent's token may still act (S13): a completion needs both, and one round trip
+ * instead of two keeps it off the lease latency an agent waits through (L1).
  */
-export async function findTrialLeaseById(db: SqlDb, trialId: string): Promise<TTrialLeaseView | null> {
+export async function findTrialLeaseById(
+  db: SqlDb,
+  trialId: string,
+  agentId?: string,
+): Promise<(TTrialLeaseView & { agentMayAct: boolean | null }) | null> {
   const rows = await runStatement<Record<string, unknown>>(
     db,
-    "trial_lease_view",
-    sql`SELECT t.state, t.lease_kind, t.lease_token, t.attempt, t.agent_id, s.metric
+    agentId === undefined ? "trial_lease_view" : "trial_lease_view_for_agent",
+    sql`SELECT t.state, t.lease_kind, t.lease_token, t.attempt, t.agent_id, s.metric,
+          ${agentId === undefined ? sql`NULL::boolean` : agentMayAct(agentId)} AS may_act
         FROM trials t JOIN studies s ON s.id = t.study_id WHERE t.id = ${trialId}::uuid`,
   );
   const r = rows[0];
@@ -218,6 +226,7 @@ export async function findTrialLeaseById(db: SqlDb, trialId: string): Promise<TT
     attempt: numberOf(r.attempt),
     agentId: r.agent_id ? String(r.agent_id) : null,
     metric: String(r.metric),
+    agentMayAct: r.may_act === null || r.may_act === undefined ? null : r.may_act === true || r.may_act === "t",
   };
 }
 

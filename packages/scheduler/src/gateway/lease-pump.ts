@@ -3,11 +3,10 @@ import { listOrgIdsWithWaitingTrials } from "@autoglm/db/queries";
 import { ZLeaseAck, type Logger, type PublishEvent } from "@autoglm/protocol";
 import type { RunLoopConfig } from "../agent-types.js";
 import { leasePayloadOf } from "../lease-payload.js";
-import type { LeasedTrial } from "../lease-trial.js";
+import { leaseTrial, type LeasedTrial } from "../lease-trial.js";
 import type { EndedAttempt } from "../lifecycle/end-attempt.js";
 import type { TrialLifecycle } from "../lifecycle.js";
 import type { AgentRegistry, ConnectedAgent } from "./agent-registry.js";
-import { LeaseBatcher } from "./lease-batcher.js";
 import type { TrialEnds } from "./trial-ends.js";
 
 /** How the agent answered one `trial:lease`. */
@@ -19,17 +18,20 @@ interface TDelivery {
 }
 
 /**
- * Offers waiting trials to this process's idle agents: leases one (together with the other
- * agents asking at the same moment, lease-batcher.ts), sends it as `trial:lease`, and waits
+ * Offers waiting trials to this process's idle agents: leases one (lease-trial.ts), sends it
+ * as `trial:lease`, and waits
  * for the agent's ack. A declined lease is taken back without spending an attempt; one that
  * got no ack ends LEASE_NOT_DELIVERED (which spends none either). Leases for one agent run
- * one at a time (lease-trial.ts explains why).
+ * one at a time (lease-trial.ts explains why); different agents' leases run concurrently on the
+ * pool. Leasing for several agents in one statement was built and measured: at ~500 leases/s
+ * with 200 agents (bench:scheduler, paced) it raised the lease p99 (117-143 ms against 83-105
+ * ms per agent on the same box, same hour), because leases follow completions one or two at a
+ * time and the batch statement's greedy match costs more than the round trips it saves.
  */
 export class LeasePump {
   private readonly chains = new Map<string, Promise<number>>();
   /** Per agent: trials whose lease is being offered and not yet acknowledged or taken back. */
   private readonly offering = new Map<string, Set<string>>();
-  private readonly batcher: LeaseBatcher;
 
   constructor(
     private readonly parts: {
@@ -42,9 +44,7 @@ export class LeasePump {
       ends: TrialEnds;
       publish?: PublishEvent | undefined;
     },
-  ) {
-    this.batcher = new LeaseBatcher({ db: parts.db, leaseTtlMs: parts.config.leaseTtlMs });
-  }
+  ) {}
 
   /** Trials this process is offering the agent right now (registration tells undelivered from lost). */
   offeringTo(agentId: string): ReadonlySet<string> {
@@ -102,7 +102,7 @@ export class LeasePump {
     let delivered = 0;
     const free = agent.maxTrials - agent.running.size;
     for (let i = 0; i < free && this.mayOffer(agentId, agent); i++) {
-      const lease = await this.batcher.lease(agentId);
+      const lease = await leaseTrial(this.parts.db, { agentId, leaseTtlMs: this.parts.config.leaseTtlMs });
       if (!lease) {
         agent.starved = true;
         break;

@@ -1,7 +1,6 @@
 import { fillAttemptLogTailById, findTrialLeaseById, lastTrialValueById, type SqlDb } from "@autoglm/db/queries";
 import type { DbHandle } from "@autoglm/db/client";
 import type { TTrialComplete, TTrialEndCode } from "@autoglm/protocol";
-import { canAgentAct } from "../agent-token.js";
 import { endAttempt, isRetryable, type EndAttemptInput, type EndedAttempt } from "./end-attempt.js";
 
 export type CompleteResult =
@@ -22,10 +21,10 @@ export async function completeAgentTrial(
   input: { agentId: string; msg: TTrialComplete },
 ): Promise<CompleteResult> {
   const m = input.msg;
-  const trial = await findTrialLeaseById(handle, m.trialId);
+  const trial = await findTrialLeaseById(handle, m.trialId, input.agentId);
   // S13: the agent's token no longer acts for its team (owner removed, made a viewer or
   // deactivated; token revoked): its result is not stored, whatever it claims.
-  if (trial && !(await canAgentAct(handle, input.agentId))) {
+  if (trial && trial.agentMayAct !== true) {
     return { ok: false, code: "UNAUTHORIZED", message: "this agent's token can no longer act in its team" };
   }
   const holds =

@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
+import type { TStudySpec } from "@autoglm/protocol";
 import { createDb, type DbHandle } from "./client.js";
+import { insertOrgWithOwner, insertProject, insertStudy, insertUser, slugify } from "./queries/index.js";
+import type { TenantScope } from "./queries/scope.js";
 
 /**
  * A fresh, migrated database per test file: PGlite in memory by default, or — when
@@ -81,4 +84,28 @@ export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+/**
+ * A user, their team and a project holding one study, for the query tests. `spec` carries only
+ * what the statement under test reads (the budget, `run`); nothing here parses the rest.
+ */
+export async function seedStudy(
+  db: DbHandle,
+  tag: string,
+  spec: Record<string, unknown> = {},
+): Promise<{ userId: string; scope: TenantScope; projectId: string; studyId: string }> {
+  const user = (await insertUser(db.db, { email: `${tag}@queries.test`, name: tag, passwordHash: "h" }))!;
+  const org = await insertOrgWithOwner(db.db, { name: tag, slug: slugify(tag), ownerId: user.id });
+  const scope: TenantScope = { orgId: org.id };
+  const project = (await insertProject(db.db, scope, { name: "p", slug: "p", description: null }))!;
+  const study = await insertStudy(db.db, scope, {
+    projectId: project.id,
+    name: "s",
+    spec: spec as unknown as TStudySpec,
+    direction: "minimize",
+    metric: "loss",
+    createdBy: user.id,
+  });
+  return { userId: user.id, scope, projectId: project.id, studyId: study.id };
 }

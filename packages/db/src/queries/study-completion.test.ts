@@ -1,23 +1,7 @@
 /** Study completion, exactly once, by one rule (budget spent and nothing in flight; max_failures). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../testing.js";
-import {
-  finishSpentStudies,
-  finishSpentStudyById,
-  getStudy,
-  insertNextTrialById,
-  insertOrgWithOwner,
-  insertProject,
-  insertStudy,
-  insertUser,
-  listStudiesToTopUp,
-  slugify,
-} from "./index.js";
-import type { TStudySpec } from "@autoglm/protocol";
-import type { TenantScope } from "./scope.js";
-
-/** Only the budget (and `run`) matter to these statements; the rest of a spec is never read here. */
-const specOf = (partial: Record<string, unknown>) => partial as unknown as TStudySpec;
+import { createTestDb, seedStudy, type TestDb } from "../testing.js";
+import { finishSpentStudies, finishSpentStudyById, getStudy, insertNextTrialById, listStudiesToTopUp } from "./index.js";
 
 let db: TestDb;
 beforeAll(async () => {
@@ -28,18 +12,8 @@ afterAll(async () => {
 });
 
 async function study(tag: string, spec: Record<string, unknown>) {
-  const user = (await insertUser(db.db, { email: `${tag}@done.test`, name: tag, passwordHash: "h" }))!;
-  const org = await insertOrgWithOwner(db.db, { name: tag, slug: slugify(tag), ownerId: user.id });
-  const scope: TenantScope = { orgId: org.id };
-  const project = (await insertProject(db.db, scope, { name: "p", slug: "p", description: null }))!;
-  const s = await insertStudy(db.db, scope, {
-    projectId: project.id,
-    name: "s",
-    spec: specOf(spec),
-    direction: "minimize",
-    metric: "m",
-    createdBy: user.id,
-  });
+  const { scope, studyId } = await seedStudy(db, tag, spec);
+  const s = { id: studyId };
   const ids: string[] = [];
   for (;;) {
     const t = await insertNextTrialById(db, s.id, { params: {}, expectNumber: null, lease: null });

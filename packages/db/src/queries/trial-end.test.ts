@@ -4,7 +4,7 @@
  * the best value that never goes backwards, and the same statement inside a transaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../testing.js";
+import { createTestDb, seedStudy, type TestDb } from "../testing.js";
 import {
   endTrialAttemptById,
   failWaitingTrial,
@@ -13,24 +13,15 @@ import {
   getStudy,
   getTrial,
   insertAttempt,
-  insertOrgWithOwner,
-  insertProject,
-  insertStudy,
   insertTrial,
-  insertUser,
   lastTrialValueById,
   listTrialAttempts,
-  slugify,
   unleaseTrialById,
   upsertTrialValue,
   withTransaction,
   type TEndAttemptQuery,
 } from "./index.js";
-import type { TStudySpec } from "@autoglm/protocol";
 import type { TenantScope } from "./scope.js";
-
-/** Only the budget (and `run`) matter to these statements; the rest of a spec is never read here. */
-const specOf = (partial: Record<string, unknown>) => partial as unknown as TStudySpec;
 
 let db: TestDb;
 beforeAll(async () => {
@@ -41,18 +32,8 @@ afterAll(async () => {
 });
 
 async function team(tag: string, budget: Record<string, number> = {}) {
-  const user = (await insertUser(db.db, { email: `${tag}@end.test`, name: tag, passwordHash: "h" }))!;
-  const org = await insertOrgWithOwner(db.db, { name: tag, slug: slugify(tag), ownerId: user.id });
-  const scope: TenantScope = { orgId: org.id };
-  const project = (await insertProject(db.db, scope, { name: "p", slug: "p", description: null }))!;
-  const study = await insertStudy(db.db, scope, {
-    projectId: project.id,
-    name: "s",
-    spec: specOf({ budget }),
-    direction: "minimize",
-    metric: "loss",
-    createdBy: user.id,
-  });
+  const { scope, studyId } = await seedStudy(db, tag, { budget });
+  const study = { id: studyId };
   let number = 0;
   /** A trial leased to its program (ask) or an agent slot (agent), attempt 1 open. */
   async function leased(kind: "ask" | "agent", token: string) {

@@ -1,24 +1,7 @@
 /** insertNextTrialById: numbers and the trial budget are taken in the insert's own statement. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../testing.js";
-import {
-  getStudy,
-  getTrial,
-  insertNextTrialById,
-  insertOrgWithOwner,
-  insertProject,
-  insertStudy,
-  insertUser,
-  listTrialAttempts,
-  slugify,
-  updateStudyById,
-  withTransaction,
-} from "./index.js";
-import type { TStudySpec } from "@autoglm/protocol";
-import type { TenantScope } from "./scope.js";
-
-/** Only the budget (and `run`) matter to these statements; the rest of a spec is never read here. */
-const specOf = (partial: Record<string, unknown>) => partial as unknown as TStudySpec;
+import { createTestDb, seedStudy, type TestDb } from "../testing.js";
+import { getStudy, getTrial, insertNextTrialById, listTrialAttempts, updateStudyById, withTransaction } from "./index.js";
 
 let db: TestDb;
 beforeAll(async () => {
@@ -29,19 +12,8 @@ afterAll(async () => {
 });
 
 async function study(tag: string, budget: Record<string, number>) {
-  const user = (await insertUser(db.db, { email: `${tag}@insert.test`, name: tag, passwordHash: "h" }))!;
-  const org = await insertOrgWithOwner(db.db, { name: tag, slug: slugify(tag), ownerId: user.id });
-  const scope: TenantScope = { orgId: org.id };
-  const project = (await insertProject(db.db, scope, { name: "p", slug: "p", description: null }))!;
-  const s = await insertStudy(db.db, scope, {
-    projectId: project.id,
-    name: "s",
-    spec: specOf({ budget }),
-    direction: "minimize",
-    metric: "loss",
-    createdBy: user.id,
-  });
-  return { scope, studyId: s.id };
+  const { scope, studyId } = await seedStudy(db, tag, { budget });
+  return { scope, studyId };
 }
 
 const queued = { params: { x: 1 }, expectNumber: null, lease: null };

@@ -1,23 +1,15 @@
 /** A study's stop, trial by trial, and the lease sweeps' scan: scoped to the team (and project). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../testing.js";
+import { createTestDb, seedStudy, type TestDb } from "../testing.js";
 import {
   failWaitingTrialsOfStudy,
   getTrial,
-  insertOrgWithOwner,
   insertProject,
-  insertStudy,
   insertTrial,
-  insertUser,
   listExpiredLeases,
   listRunningTrialIdsOfStudy,
-  slugify,
 } from "./index.js";
-import type { TStudySpec } from "@autoglm/protocol";
 import type { TenantScope } from "./scope.js";
-
-/** Only the budget (and `run`) matter to these statements; the rest of a spec is never read here. */
-const specOf = (partial: Record<string, unknown>) => partial as unknown as TStudySpec;
 
 let db: TestDb;
 beforeAll(async () => {
@@ -29,19 +21,9 @@ afterAll(async () => {
 
 /** A study with trial 0 waiting, 1 running on an agent, 2 running for an ask program, 3 complete. */
 async function study(tag: string) {
-  const user = (await insertUser(db.db, { email: `${tag}@stop.test`, name: tag, passwordHash: "h" }))!;
-  const org = await insertOrgWithOwner(db.db, { name: tag, slug: slugify(tag), ownerId: user.id });
-  const scope: TenantScope = { orgId: org.id };
-  const project = (await insertProject(db.db, scope, { name: "p", slug: "p", description: null }))!;
+  const { scope, studyId } = await seedStudy(db, tag);
   const other = (await insertProject(db.db, scope, { name: "q", slug: "q", description: null }))!;
-  const s = await insertStudy(db.db, scope, {
-    projectId: project.id,
-    name: "s",
-    spec: specOf({}),
-    direction: "minimize",
-    metric: "m",
-    createdBy: user.id,
-  });
+  const s = { id: studyId };
   const ids: string[] = [];
   for (const [number, state, kind] of [
     [0, "waiting", null],
@@ -52,7 +34,7 @@ async function study(tag: string) {
     const t = await insertTrial(db.db, scope, { studyId: s.id, number, state, params: {}, leaseKind: kind });
     ids.push(t.id);
   }
-  return { scope, otherProject: { orgId: org.id, projectId: other.id }, studyId: s.id, ids };
+  return { scope, otherProject: { orgId: scope.orgId, projectId: other.id }, studyId: s.id, ids };
 }
 
 describe("stopping a study's trials", () => {

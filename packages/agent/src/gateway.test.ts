@@ -260,3 +260,56 @@ describe("malformed and out-of-order events change nothing", () => {
     );
   });
 });
+
+describe("a completion and the next lease", () => {
+  it("acknowledges the completion before it leases the freed slot, and spends one attempt on each trial", async () => {
+    const team = await makeTeam(srv, "refill");
+    const studyId = await seedRunStudy(srv.db, team, {
+      objective: { metric: "loss", direction: "minimize" },
+      budget: { max_trials: 3, max_parallel: 3 },
+      run: { command: "true" },
+    });
+    await seedWaitingTrials(srv.db, team, studyId, 3);
+    await srv.db.query(`UPDATE studies SET next_trial_number = 3 WHERE id = $1`, [studyId]);
+    const { socket } = await open(team.token);
+    const seen: string[] = [];
+    const leases: Array<{ trialId: string; attempt: number; leaseToken: string }> = [];
+    socket.on("trial:lease", (lease: { trialId: string; attempt: number; leaseToken: string }, ack: (r: unknown) => void) => {
+      seen.push(`lease ${leases.length}`);
+      leases.push(lease);
+      ack({ ok: true, accepted: true });
+    });
+    expect(await socket.timeout(2000).emitWithAck("agent:register", REGISTER("refill-agent"))).toMatchObject({ ok: true });
+    for (let i = 0; i < 3; i++) {
+      await waitFor(() => leases.length > i, 5_000, `lease ${i}`);
+      const { trialId, attempt, leaseToken } = leases[i]!;
+      // The ack callback runs as its packet is read, in wire order with the lease event (a
+      // promise's continuation would run after a lease read in the same chunk).
+      const ack = await new Promise<unknown>((resolve, reject) =>
+        socket
+          .timeout(2000)
+          .emit(
+            "trial:complete",
+            { v: 1, trialId, attempt, leaseToken, seq: 0, outcome: "complete", final: { loss: i }, exitCode: 0, signal: null },
+            (err: Error | null, r: unknown) => {
+              seen.push(`ack ${i}`);
+              if (err) reject(err);
+              else resolve(r);
+            },
+          ),
+      );
+      expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true, state: "complete", duplicate: false });
+    }
+    expect(seen).toEqual(["lease 0", "ack 0", "lease 1", "ack 1", "lease 2", "ack 2"]);
+    const rows = await srv.db.query<{ state: string; attempt: number }>(
+      `SELECT state, attempt FROM trials WHERE study_id = $1 ORDER BY number`,
+      [studyId],
+    );
+    expect(rows.map((r) => `${r.state}/${r.attempt}`)).toEqual(["complete/1", "complete/1", "complete/1"]);
+    const [attempts] = await srv.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM trial_attempts a JOIN trials t ON t.id = a.trial_id WHERE t.study_id = $1`,
+      [studyId],
+    );
+    expect(attempts!.n).toBe(3);
+  });
+});

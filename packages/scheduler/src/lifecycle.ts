@@ -85,7 +85,15 @@ export class TrialLifecycle<D extends SqlDb = SqlDb> {
   }
 
   /** An agent's `trial:complete` (the pooled handle only: its token is re-checked outside any transaction). */
-  completeAgentTrial(this: TrialLifecycle<DbHandle>, input: { agentId: string; msg: TTrialComplete }): Promise<CompleteResult> {
+  completeAgentTrial(
+    this: TrialLifecycle<DbHandle>,
+    input: {
+      agentId: string;
+      msg: TTrialComplete;
+      metric?: string | undefined;
+      leaseNext?: { leaseTtlMs: number } | undefined;
+    },
+  ): Promise<CompleteResult> {
     return completeAgentTrial(this.db, input);
   }
 }

@@ -8,6 +8,8 @@ import { createTestDb, type TestDb } from "../testing.js";
 import {
   agentMayActById,
   agentTokenMayActById,
+  endAttemptAndLeaseNextById,
+  endTrialAttemptById,
   findStudyPrunerNameById,
   findStudySpecById,
   insertOrgWithOwner,
@@ -182,6 +184,116 @@ describe("agent-leases", () => {
     expect(await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL })).toBeNull();
     expect(await listOrgIdsWithWaitingTrials(db)).not.toContain(t.scope.orgId);
     expect(await listAgentLeasesByAgentId(db, agentId)).toEqual([{ trialId: lease!.trialId, leaseToken: lease!.leaseToken }]);
+  });
+});
+
+describe("an agent's completion (endTrialAttemptById with its fences)", () => {
+  const completion = (trialId: string, agentId: string, leaseToken: string, attempt: number) => ({
+    trialId,
+    leaseKind: "agent" as const,
+    leaseToken,
+    agentId,
+    attempt,
+    agentMustAct: true,
+    orgId: null,
+    onlyIfExpired: false,
+    mode: "complete" as const,
+    code: "COMPLETED",
+    consumesAttempt: true,
+    nonConsumingCodes: [],
+    reason: "completed",
+    value: 0.25,
+    lastStep: null,
+    logTail: null,
+    at: null,
+  });
+
+  it("ends only the named attempt, and nothing once the agent's token may no longer act", async () => {
+    const t = await team("complete-fence");
+    const agentId = await agentOf(t);
+    const lease = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
+    expect(await endTrialAttemptById(db, completion(lease.trialId, agentId, lease.leaseToken, lease.attempt + 1))).toBeNull();
+    await db.query(`UPDATE api_tokens SET revoked_at = now() WHERE id = $1`, [t.ownerToken.tokenId]);
+    expect(await endTrialAttemptById(db, completion(lease.trialId, agentId, lease.leaseToken, lease.attempt))).toBeNull();
+    const [still] = await db.query<{ state: string; value: unknown }>(`SELECT state, value FROM trials WHERE id = $1`, [
+      lease.trialId,
+    ]);
+    expect(still).toEqual({ state: "running", value: null });
+    await db.query(`UPDATE api_tokens SET revoked_at = NULL WHERE id = $1`, [t.ownerToken.tokenId]);
+    expect(await endTrialAttemptById(db, completion(lease.trialId, agentId, lease.leaseToken, lease.attempt))).toMatchObject({
+      state: "complete",
+      value: 0.25,
+      agentId,
+    });
+  });
+});
+
+describe("endAttemptAndLeaseNextById", () => {
+  const completion = (trialId: string, agentId: string, leaseToken: string, attempt: number) => ({
+    trialId,
+    leaseKind: "agent" as const,
+    leaseToken,
+    agentId,
+    attempt,
+    agentMustAct: true,
+    orgId: null,
+    onlyIfExpired: false,
+    mode: "complete" as const,
+    code: "COMPLETED",
+    consumesAttempt: true,
+    nonConsumingCodes: [],
+    reason: "completed",
+    value: 0.5,
+    lastStep: null,
+    logTail: null,
+    at: null,
+  });
+  const states = async (studyId: string) =>
+    (
+      await db.query<{ number: number; state: string }>(`SELECT number, state FROM trials WHERE study_id = $1 ORDER BY number`, [
+        studyId,
+      ])
+    ).map((r) => `${r.number}:${r.state}`);
+
+  it("fills the slot a completion frees on a full agent, in the same statement", async () => {
+    const t = await team("end-lease", 3);
+    const agentId = await agentOf(t); // two slots
+    const first = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
+    await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL });
+    expect(await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL })).toBeNull(); // full
+    const r = await endAttemptAndLeaseNextById(db, completion(first.trialId, agentId, first.leaseToken, first.attempt), {
+      leaseTtlMs: TTL,
+    });
+    expect(r.ended).toMatchObject({ trialId: first.trialId, state: "complete", value: 0.5, agentId, attempt: 1 });
+    expect(r.lease).toMatchObject({ studyId: t.studyId, number: 2, attempt: 1, params: { x: 2 } });
+    expect(new Date(r.lease!.leaseExpiresAt).getTime()).toBeGreaterThan(Date.now());
+    expect(await states(t.studyId)).toEqual(["0:complete", "1:running", "2:running"]);
+    const [att] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM trial_attempts WHERE trial_id = $1`, [
+      r.lease!.trialId,
+    ]);
+    expect(att!.n).toBe(1);
+  });
+
+  it("leases nothing when the end matches nothing: a stale token, or a token that may no longer act", async () => {
+    const t = await team("end-lease-stale", 2);
+    const agentId = await agentOf(t);
+    const first = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
+    const stale = completion(first.trialId, agentId, randomUUID(), first.attempt);
+    expect(await endAttemptAndLeaseNextById(db, stale, { leaseTtlMs: TTL })).toEqual({ ended: null, lease: null });
+    await db.query(`UPDATE api_tokens SET revoked_at = now() WHERE id = $1`, [t.ownerToken.tokenId]);
+    const revoked = completion(first.trialId, agentId, first.leaseToken, first.attempt);
+    expect(await endAttemptAndLeaseNextById(db, revoked, { leaseTtlMs: TTL })).toEqual({ ended: null, lease: null });
+    expect(await states(t.studyId)).toEqual(["0:running", "1:waiting"]);
+  });
+
+  it("ends the attempt and leases nothing when no trial waits", async () => {
+    const t = await team("end-lease-empty", 1);
+    const agentId = await agentOf(t);
+    const first = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
+    const r = await endAttemptAndLeaseNextById(db, completion(first.trialId, agentId, first.leaseToken, first.attempt), {
+      leaseTtlMs: TTL,
+    });
+    expect(r).toMatchObject({ ended: { state: "complete" }, lease: null });
   });
 });
 

@@ -30,9 +30,9 @@ export function agentTokenJoinsSql(tk = "tk", tu = "tu", tm = "tm"): string {
 }
 
 /** The agent `agentId` holds a token that may act (for single-statement writes), as a condition. */
-export function agentMayAct(agentId: string): SQL {
+export function agentMayAct(agentId: string | null): SQL {
   return sql`EXISTS (
     SELECT 1 FROM agents ax JOIN api_tokens tk ON tk.id = ax.token_id AND tk.org_id = ax.org_id
     ${sql.raw(agentTokenJoinsSql())}
-    WHERE ax.id = ${agentId} AND ${sql.raw(agentTokenMayActSql())})`;
+    WHERE ax.id = ${agentId}::uuid AND ${sql.raw(agentTokenMayActSql())})`;
 }

@@ -49,6 +49,7 @@ const BY_ID: Record<string, string> = {
   findStudySpecById: SCHEDULER_REBUILD,
   findStudyPrunerNameById: SCHEDULER_REBUILD,
   leaseTrialToAgentById: AGENT_OWN,
+  endAttemptAndLeaseNextById: "an agent's own completion, fenced by its lease token, and its own next lease (S8)",
   listAgentLeasesByAgentId: AGENT_OWN,
   recordAgentHeartbeatById: AGENT_OWN,
   listLeasesOfStoppedStudiesByAgentId: AGENT_OWN,

@@ -57,6 +57,8 @@ function end(trialId: string, patch: Partial<TEndAttemptQuery>): TEndAttemptQuer
     leaseKind: "agent",
     leaseToken: TOKEN,
     agentId: null,
+    attempt: null,
+    agentMustAct: false,
     orgId: null,
     onlyIfExpired: false,
     mode: "complete",

@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
+import { endAttemptCtes, endedAttemptOf } from "./trial-end-sql.js";
 import { agentMayAct } from "./agent-token-rule.js";
 import { inProject } from "./trial-scope.js";
 import type { TenantScope } from "./scope.js";
-import { isoOrNull, numberOf, numberOrNull, runStatement, type SqlDb } from "./sql-runner.js";
+import { isoOrNull, numberOf, runStatement, type SqlDb } from "./sql-runner.js";
 
 /**
  * How an attempt ends: "complete" / "pruned" / "failed" finish the trial in that state;
@@ -19,6 +20,13 @@ export interface TEndAttemptQuery {
   leaseToken: string | null;
   /** Only a trial leased to this agent matches (a socket ends only its own trials). */
   agentId: string | null;
+  /** Only this attempt matches: a completion names the attempt it ends (a later one is not its to end). */
+  attempt: number | null;
+  /**
+   * Only while `agentId`'s token may act (S13): an agent's own report of its result. Checked in
+   * the statement, so a completion is one round trip on the path an idle agent waits through (L1).
+   */
+  agentMustAct: boolean;
   /** Only a trial of this org matches (user-facing stops). */
   orgId: string | null;
   /** Sweepers: only if the lease has really lapsed at `at` (a renewal may have just won). */
@@ -62,88 +70,13 @@ export interface TEndedAttemptRow {
  * agent's stays on the finished row, so a replayed completion is recognised as a duplicate.
  */
 export async function endTrialAttemptById(db: SqlDb, q: TEndAttemptQuery): Promise<TEndedAttemptRow | null> {
-  const at = sql`coalesce(${isoOrNull(q.at)}::timestamptz, now())`;
-  const retry = sql`${q.mode}::text = 'retry'`;
   const rows = await runStatement<Record<string, unknown>>(
     db,
     "end_attempt",
-    sql`
-WITH cur AS (
-  SELECT t.id, t.agent_id AS prev_agent, t.lease_token AS prev_token, s.state AS study_state, s.max_attempts,
-         (SELECT count(*) FROM trial_attempts a
-           WHERE a.trial_id = t.id AND a.ended_at IS NOT NULL
-             AND a.end_code <> ALL (string_to_array(${q.nonConsumingCodes.join(",")}::text, ',')))::int AS consumed
-  FROM trials t JOIN studies s ON s.id = t.study_id
-  WHERE t.id = ${q.trialId}::uuid
-    AND t.state = 'running'
-    AND (${q.leaseKind}::text IS NULL OR t.lease_kind::text = ${q.leaseKind}::text)
-    AND (${q.leaseToken}::uuid IS NULL OR t.lease_token = ${q.leaseToken}::uuid)
-    AND (${q.agentId}::uuid IS NULL OR t.agent_id = ${q.agentId}::uuid)
-    AND (${q.orgId}::uuid IS NULL OR t.org_id = ${q.orgId}::uuid)
-    AND (NOT ${q.onlyIfExpired}::boolean OR t.lease_expires_at < ${at})
-  FOR UPDATE OF t
-),
-nxt AS (
-  SELECT cur.*, cur.consumed + ${q.consumesAttempt ? 1 : 0}::int AS spent,
-    CASE
-      -- A stopped or finished study re-queues nothing.
-      WHEN ${retry} AND cur.study_state = 'running' AND cur.consumed + ${q.consumesAttempt ? 1 : 0}::int < cur.max_attempts THEN 'waiting'
-      WHEN ${retry} THEN 'failed'
-      ELSE ${q.mode}::text
-    END AS new_state
-  FROM cur
-),
-upd AS (
-  UPDATE trials t
-  SET state = nxt.new_state::trial_state,
-      value = CASE WHEN ${retry} THEN t.value ELSE ${q.value}::float8 END,
-      finished_at = CASE WHEN nxt.new_state = 'waiting' THEN NULL ELSE ${at} END,
-      lease_expires_at = NULL,
-      lease_token = CASE WHEN nxt.new_state = 'waiting' OR t.lease_kind = 'ask' THEN NULL ELSE t.lease_token END,
-      agent_id = CASE WHEN nxt.new_state = 'waiting' THEN NULL ELSE t.agent_id END,
-      end_code = CASE WHEN nxt.new_state = 'waiting' THEN NULL ELSE ${q.code}::text END,
-      end_reason = CASE
-        WHEN nxt.new_state = 'waiting' THEN NULL
-        WHEN ${retry} AND nxt.study_state <> 'running' THEN ${q.reason}::text || ' (the study is no longer running)'
-        WHEN ${retry} THEN ${q.reason}::text || ' (gave up after ' || nxt.spent || ' of ' || nxt.max_attempts || ' attempts)'
-        ELSE ${q.reason}::text
-      END,
-      last_step = coalesce(${q.lastStep}::int, t.last_step),
-      updated_at = now()
-  FROM nxt
-  WHERE t.id = nxt.id
-  RETURNING t.id, t.org_id, t.study_id, t.number, t.attempt, t.state, t.value, nxt.prev_agent, nxt.prev_token
-),
-att AS (
-  UPDATE trial_attempts a
-  SET ended_at = ${at}, end_code = ${q.code}::text, end_reason = ${q.reason}::text, log_tail = coalesce(${q.logTail}::text, a.log_tail)
-  FROM upd
-  WHERE a.trial_id = upd.id AND a.attempt = upd.attempt AND a.ended_at IS NULL
-),
-best AS (
-  UPDATE studies s
-  SET best_value = upd.value, best_trial_id = upd.id, updated_at = now()
-  FROM upd
-  WHERE s.id = upd.study_id AND upd.state = 'complete' AND upd.value IS NOT NULL
-    AND (s.best_value IS NULL
-         OR (s.direction = 'minimize' AND upd.value < s.best_value)
-         OR (s.direction = 'maximize' AND upd.value > s.best_value))
-)
-SELECT * FROM upd`,
+    sql`WITH ${endAttemptCtes(q)} SELECT * FROM end_upd`,
   );
   const r = rows[0];
-  if (!r) return null;
-  return {
-    trialId: String(r.id),
-    orgId: String(r.org_id),
-    studyId: String(r.study_id),
-    number: numberOf(r.number),
-    attempt: numberOf(r.attempt),
-    state: r.state as TEndedAttemptRow["state"],
-    value: numberOrNull(r.value),
-    agentId: r.prev_agent ? String(r.prev_agent) : null,
-    leaseToken: r.prev_token ? String(r.prev_token) : null,
-  };
+  return r ? endedAttemptOf(r) : null;
 }
 
 /**

@@ -61,7 +61,7 @@ async function register(parts: GatewayParts, conn: TAgentConnection, msg: TAgent
   });
   if (!r.ok && r.code === "UNAUTHORIZED") return conn.refuse();
   if (!r.ok) {
-    logger.warn("agent registration refused", { name: msg.name, code: r.code });
+    logger.warn("agent registration refused", { agentName: msg.name, code: r.code });
     return ackError(r.code, r.message);
   }
   socket.data.agentId = r.agentId;
@@ -74,13 +74,14 @@ async function register(parts: GatewayParts, conn: TAgentConnection, msg: TAgent
     lastSeen: parts.nowMs(),
     starved: false,
     draining: false,
+    metricOf: new Map(),
     running: new Set(adopted),
   });
   await socket.join(`agent:${r.agentId}`);
   for (const e of r.lost) parts.ends.afterEnd(e, { signalAgent: false });
   logger.info("agent registered", {
     agentId: r.agentId,
-    name: msg.name,
+    agentName: msg.name,
     gpus: msg.gpus.length,
     adopted: msg.running.length - r.stale.length,
   });
@@ -107,7 +108,10 @@ async function heartbeat(
     gpuUse: msg.gpuUse,
   });
   const agent = parts.registry.get(agentId);
-  if (agent) agent.running = new Set(msg.running.map((x) => x.trialId).filter((id) => !r.stale.includes(id)));
+  if (agent) {
+    agent.running = new Set(msg.running.map((x) => x.trialId).filter((id) => !r.stale.includes(id)));
+    for (const id of agent.metricOf.keys()) if (!agent.running.has(id)) agent.metricOf.delete(id);
+  }
   for (const e of r.ended) parts.ends.afterEnd(e, { signalAgent: false });
   return { ok: true, stale: r.stale };
 }
@@ -155,12 +159,27 @@ async function complete(
   msg: TTrialComplete,
   agentId: string,
 ): Promise<AckOf<"trial:complete">> {
-  const r = await parts.lifecycle.completeAgentTrial({ agentId, msg });
-  if (!r.ok && r.code === "UNAUTHORIZED") return conn.refuse();
-  if (!r.ok) return ackError(r.code, r.message);
-  if (!r.duplicate) parts.ends.afterEnd(r.ended, { signalAgent: false });
   const agent = parts.registry.get(agentId);
-  if (agent) agent.starved = false;
-  setImmediate(() => void parts.pump.offer(agentId));
-  return { ok: true, state: r.duplicate ? r.state : r.ended.state, duplicate: r.duplicate };
+  const metric = agent?.metricOf.get(msg.trialId);
+  // The next lease goes out after this ack (the agent frees its slot on it): the ack is sent
+  // in the microtasks that follow this handler's return, before a setImmediate.
+  let ackGoesOut = () => {};
+  const ackSent = new Promise<void>((resolve) => (ackGoesOut = resolve));
+  try {
+    const r = await parts.pump.endThenOffer(
+      agentId,
+      async (leaseNext) => {
+        const c = await parts.lifecycle.completeAgentTrial({ agentId, msg, metric, leaseNext });
+        return { result: c, offer: c.ok, next: c.ok && !c.duplicate ? c.next : undefined };
+      },
+      ackSent,
+    );
+    if (!r.ok && r.code === "UNAUTHORIZED") return conn.refuse();
+    if (!r.ok) return ackError(r.code, r.message);
+    if (!r.duplicate) parts.ends.afterEnd(r.ended, { signalAgent: false });
+    if (agent) agent.starved = false;
+    return { ok: true, state: r.duplicate ? r.state : r.ended.state, duplicate: r.duplicate };
+  } finally {
+    setImmediate(ackGoesOut);
+  }
 }

@@ -28,6 +28,11 @@ export interface ConnectedAgent {
    * The database stays the authority: this only saves queries that would find no capacity.
    */
   running: Set<string>;
+  /**
+   * The objective metric of each trial this process leased to the agent, until its attempt
+   * ends: a completion that carries its value is then one statement, with no lookup (L1).
+   */
+  metricOf: Map<string, string>;
 }
 
 /**
@@ -82,7 +87,9 @@ export class AgentRegistry {
 
   /** The attempt ended: the agent has a free slot again. */
   release(agentId: string, trialId: string): void {
-    this.agents.get(agentId)?.running.delete(trialId);
+    const agent = this.agents.get(agentId);
+    agent?.running.delete(trialId);
+    agent?.metricOf.delete(trialId);
   }
 
   close(): void {

@@ -43,6 +43,8 @@ export class LeasePump {
       registry: AgentRegistry;
       ends: TrialEnds;
       publish?: PublishEvent | undefined;
+      /** Told of each lease granted with its latency (ms, monotonic): the host's metrics. */
+      onLeaseGranted?: ((latencyMs: number) => void) | undefined;
     },
   ) {}
 
@@ -53,10 +55,69 @@ export class LeasePump {
 
   /** Leases trials to one connected agent until it is full or nothing fits; how many it accepted. */
   offer(agentId: string): Promise<number> {
+    // The agent's idle moment: a lease's latency counts from here, waiting behind the agent's
+    // previous offer included (what bench:scheduler measures as idle → lease received).
+    const requestedAt = performance.now();
+    return this.inChain(agentId, () => this.offerNow(agentId, requestedAt));
+  }
+
+  /**
+   * An agent's attempt ends, and when the agent may be offered work now, `end` is asked to
+   * lease its next trial in the same statement (its `leaseNext` argument; undefined: do not).
+   * That runs as a link of the agent's lease chain (no other lease for this agent runs
+   * meanwhile); the lease it made is handed over once `ackSent` resolves (the agent must see
+   * its completion acknowledged, freeing the slot, before the next lease), then the agent is
+   * offered whatever else fits. `end` answers whether to offer at all (not after a refusal).
+   */
+  endThenOffer<T>(
+    agentId: string,
+    end: (leaseNext: { leaseTtlMs: number } | undefined) => Promise<{ result: T; offer: boolean; next?: LeasedTrial | null }>,
+    ackSent: Promise<void>,
+  ): Promise<T> {
+    const requestedAt = performance.now();
+    const agent = this.parts.registry.get(agentId);
+    if (!agent || this.chains.has(agentId) || !this.mayOfferNow(agentId, agent)) {
+      // Another lease for this agent is in flight (or it takes none now): end alone, offer after.
+      return end(undefined).then((r) => {
+        if (r.offer) void ackSent.then(() => this.offer(agentId));
+        return r.result;
+      });
+    }
+    return new Promise<T>((resolve, reject) => {
+      void this.inChain(agentId, async () => {
+        let r: Awaited<ReturnType<typeof end>>;
+        try {
+          r = await end({ leaseTtlMs: this.parts.config.leaseTtlMs });
+        } catch (err) {
+          reject(err);
+          return 0;
+        }
+        resolve(r.result);
+        if (!r.offer) return 0;
+        await ackSent;
+        if (r.next === undefined) return this.offerNow(agentId, requestedAt);
+        if (r.next === null) {
+          agent.starved = true;
+          return 0;
+        }
+        if (!this.mayOffer(agentId, agent)) {
+          // Gone, paused or draining since the statement: the lease goes back, no attempt spent.
+          await this.takeBack(r.next, { accepted: false, answered: true, reason: "the agent stopped taking work" });
+          return 0;
+        }
+        this.parts.onLeaseGranted?.(performance.now() - requestedAt);
+        if (!(await this.hand(agentId, agent, r.next))) return 0;
+        return 1 + (await this.offerNow(agentId, performance.now()));
+      });
+    });
+  }
+
+  /** Runs `link` after the agent's previous lease work: leases for one agent never overlap. */
+  private inChain(agentId: string, link: () => Promise<number>): Promise<number> {
     const prev = this.chains.get(agentId) ?? Promise.resolve(0);
     const next = prev
       .catch(() => 0)
-      .then(() => this.offerNow(agentId))
+      .then(link)
       .catch((err) => {
         this.parts.logger.error("leasing failed", { agentId, error: String(err) });
         return 0;
@@ -92,14 +153,19 @@ export class LeasePump {
     return this.parts.registry.isCurrent(agentId, agent) && !agent.paused && !agent.draining;
   }
 
-  private async offerNow(agentId: string): Promise<number> {
-    const { registry, config, nowMs } = this.parts;
+  /** mayOffer, and the agent has been heard from within a lease TTL (offerNow says why). */
+  private mayOfferNow(agentId: string, agent: ConnectedAgent): boolean {
+    return this.mayOffer(agentId, agent) && this.parts.nowMs() - agent.lastSeen <= this.parts.config.leaseTtlMs;
+  }
+
+  private async offerNow(agentId: string, requestedAt: number): Promise<number> {
+    const { registry } = this.parts;
     const agent = registry.get(agentId);
-    if (!agent || !this.mayOffer(agentId, agent)) return 0;
     // Not heard from for a lease TTL: the agent is paused or cut off (its own leases are
     // being swept right now); a lease would only wait for the ack timeout and come back.
-    if (nowMs() - agent.lastSeen > config.leaseTtlMs) return 0;
+    if (!agent || !this.mayOfferNow(agentId, agent)) return 0;
     let delivered = 0;
+    let since = requestedAt;
     const free = agent.maxTrials - agent.running.size;
     for (let i = 0; i < free && this.mayOffer(agentId, agent); i++) {
       const lease = await leaseTrial(this.parts.db, { agentId, leaseTtlMs: this.parts.config.leaseTtlMs });
@@ -107,7 +173,10 @@ export class LeasePump {
         agent.starved = true;
         break;
       }
+      this.parts.onLeaseGranted?.(performance.now() - since);
       if (!(await this.hand(agentId, agent, lease))) break;
+      // The next free slot waited only for this lease's ack.
+      since = performance.now();
       delivered++;
     }
     return delivered;
@@ -131,6 +200,7 @@ export class LeasePump {
       if (inFlight.size === 0 && this.offering.get(agentId) === inFlight) this.offering.delete(agentId);
     }
     agent.running.add(lease.trialId);
+    agent.metricOf.set(lease.trialId, lease.spec.objective.metric);
     this.parts.publish?.({ type: "trial:updated", orgId: lease.orgId, studyId: lease.studyId, trialId: lease.trialId });
     return true;
   }

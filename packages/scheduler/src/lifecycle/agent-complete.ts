@@ -1,10 +1,17 @@
 import { fillAttemptLogTailById, findTrialLeaseById, lastTrialValueById, type SqlDb } from "@autoglm/db/queries";
 import type { DbHandle } from "@autoglm/db/client";
 import type { TTrialComplete, TTrialEndCode } from "@autoglm/protocol";
-import { endAttempt, isRetryable, type EndAttemptInput, type EndedAttempt } from "./end-attempt.js";
+import { leasedTrialOf, type LeasedTrial } from "../lease-trial.js";
+import { endAttempt, endAttemptThenLease, isRetryable, type EndAttemptInput, type EndedAttempt } from "./end-attempt.js";
 
 export type CompleteResult =
-  | { ok: true; duplicate: false; ended: EndedAttempt }
+  | {
+      ok: true;
+      duplicate: false;
+      ended: EndedAttempt;
+      /** With `leaseNext`: the trial leased into the freed slot (null: none fits); absent when no lease was tried. */
+      next?: LeasedTrial | null;
+    }
   | { ok: true; duplicate: true; state: EndedAttempt["state"] | "running" }
   | { ok: false; code: "STALE_LEASE" | "UNAUTHORIZED"; message: string };
 
@@ -15,29 +22,48 @@ const STALE = { ok: false, code: "STALE_LEASE", message: "this attempt no longer
  * `final` line, else the last reported value of the objective metric; exit 0 without either
  * fails the trial USER_NO_OBJECTIVE. A replay of a completion already stored (same trial,
  * same token) is acknowledged as a duplicate and changes nothing but a missing log tail (R7).
+ *
+ * `metric` is the study's objective metric when the caller knows it (the gateway remembers it
+ * for the leases it handed out). Then an ordinary completion is ONE statement: the end of the
+ * attempt, fenced on the lease, the attempt and the token's right to act. Only when that
+ * matches nothing (a replay, a stale lease, a revoked token) or the value needs a read is the
+ * trial looked up to say why. An idle agent waits through this before its next lease (L1).
  */
 export async function completeAgentTrial(
   handle: DbHandle,
-  input: { agentId: string; msg: TTrialComplete },
+  input: { agentId: string; msg: TTrialComplete; metric?: string | undefined; leaseNext?: { leaseTtlMs: number } | undefined },
 ): Promise<CompleteResult> {
   const m = input.msg;
-  const trial = await findTrialLeaseById(handle, m.trialId, input.agentId);
+  const direct = endWithoutReads(input.agentId, m, input.metric);
+  if (direct) {
+    const fenced = { ...direct, agentId: input.agentId, attempt: m.attempt, agentMustAct: true };
+    if (input.leaseNext) {
+      const r = await endAttemptThenLease(handle, fenced, input.leaseNext);
+      if (r.ended) return { ok: true, duplicate: false, ended: r.ended, next: r.lease ? leasedTrialOf(r.lease) : null };
+    } else {
+      const ended = await endAttempt(handle, fenced);
+      if (ended) return { ok: true, duplicate: false, ended };
+    }
+  }
+  return completeAfterLookup(handle, input.agentId, m);
+}
+
+/** The completion checked against the trial's row first: says why nothing matched, or reads the value it needs. */
+async function completeAfterLookup(handle: DbHandle, agentId: string, m: TTrialComplete): Promise<CompleteResult> {
+  const trial = await findTrialLeaseById(handle, m.trialId, agentId);
   // S13: the agent's token no longer acts for its team (owner removed, made a viewer or
   // deactivated; token revoked): its result is not stored, whatever it claims.
   if (trial && trial.agentMayAct !== true) {
     return { ok: false, code: "UNAUTHORIZED", message: "this agent's token can no longer act in its team" };
   }
   const holds =
-    trial?.leaseToken === m.leaseToken &&
-    trial.attempt === m.attempt &&
-    trial.agentId === input.agentId &&
-    trial.leaseKind === "agent";
+    trial?.leaseToken === m.leaseToken && trial.attempt === m.attempt && trial.agentId === agentId && trial.leaseKind === "agent";
   if (!trial || !holds) return STALE;
   if (trial.state !== "running") {
     if (m.logTail) await fillAttemptLogTailById(handle, { trialId: m.trialId, attempt: m.attempt, logTail: m.logTail });
     return { ok: true, duplicate: true, state: trial.state as EndedAttempt["state"] };
   }
-  const ended = await endAttempt(handle, await endOf(handle, input.agentId, m, trial.metric));
+  const ended = await endAttempt(handle, await endOf(handle, agentId, m, trial.metric));
   if (ended) return { ok: true, duplicate: false, ended };
   // Lost a race with the sweeper, a prune or a stop between the read and the update.
   const now = await findTrialLeaseById(handle, m.trialId);
@@ -47,46 +73,61 @@ export async function completeAgentTrial(
   return STALE;
 }
 
-/** How the attempt ends, from what the agent reported. */
+/** How the attempt ends, from what the agent reported and, where it said nothing, the stored values. */
 async function endOf(db: SqlDb, agentId: string, m: TTrialComplete, metric: string): Promise<EndAttemptInput> {
-  const base = {
-    trialId: m.trialId,
-    leaseToken: m.leaseToken,
-    agentId,
-    lastStep: m.lastStep ?? null,
-    logTail: m.logTail ?? null,
-  };
-  const failed = (code: TTrialEndCode, reason: string): EndAttemptInput => ({
-    ...base,
-    mode: isRetryable(code) ? "retry" : "failed",
-    code,
-    reason,
-  });
+  const known = endWithoutReads(agentId, m, metric);
+  if (known) return known;
+  const last = await lastTrialValueById(db, m.trialId);
+  if (m.outcome === "pruned") {
+    return { ...baseOf(agentId, m), mode: "pruned", code: "PRUNED", reason: m.reason ?? "pruned", value: last?.value ?? null };
+  }
+  return last === null
+    ? failed(agentId, m, "USER_NO_OBJECTIVE", `the command exited 0 but reported no value of "${metric}"`)
+    : { ...baseOf(agentId, m), mode: "complete", code: "COMPLETED", reason: "completed", value: last.value };
+}
+
+/**
+ * How the attempt ends when the report alone says it: null when the stored values must be read
+ * (a pruned trial's last value; a completion whose value is not in the message, or whose
+ * study's metric the caller does not know).
+ */
+function endWithoutReads(agentId: string, m: TTrialComplete, metric: string | undefined): EndAttemptInput | null {
   switch (m.outcome) {
     case "complete": {
-      const value = m.final?.[metric] ?? m.lastMetrics?.[metric] ?? (await lastTrialValueById(db, m.trialId))?.value;
+      const value = metric === undefined ? undefined : (m.final?.[metric] ?? m.lastMetrics?.[metric]);
       return value === undefined
-        ? failed("USER_NO_OBJECTIVE", `the command exited 0 but reported no value of "${metric}"`)
-        : { ...base, mode: "complete", code: "COMPLETED", reason: "completed", value };
+        ? null
+        : { ...baseOf(agentId, m), mode: "complete", code: "COMPLETED", reason: "completed", value };
     }
     case "failed":
-      return failed(m.code ?? "USER_COMMAND_EXIT_NONZERO", m.reason ?? describeExit(m.exitCode, m.signal));
-    case "pruned": {
-      const last = await lastTrialValueById(db, m.trialId);
-      return { ...base, mode: "pruned", code: "PRUNED", reason: m.reason ?? "pruned", value: last?.value ?? null };
-    }
+      return failed(agentId, m, m.code ?? "USER_COMMAND_EXIT_NONZERO", m.reason ?? describeExit(m.exitCode, m.signal));
+    case "pruned":
+      return null;
     case "stopped":
-      return { ...base, mode: "failed", code: "USER_STOPPED", reason: m.reason ?? "stopped" };
+      return { ...baseOf(agentId, m), mode: "failed", code: "USER_STOPPED", reason: m.reason ?? "stopped" };
     case "handback":
       return {
-        ...base,
+        ...baseOf(agentId, m),
         mode: "retry",
         code: "AGENT_SHUTDOWN",
         reason: m.reason ?? "the agent shut down and handed the trial back",
       };
     case "rejected":
-      return { ...base, mode: "retry", code: "LEASE_REJECTED", reason: m.reason ?? "the agent could not start the trial" };
+      return {
+        ...baseOf(agentId, m),
+        mode: "retry",
+        code: "LEASE_REJECTED",
+        reason: m.reason ?? "the agent could not start the trial",
+      };
   }
+}
+
+function baseOf(agentId: string, m: TTrialComplete) {
+  return { trialId: m.trialId, leaseToken: m.leaseToken, agentId, lastStep: m.lastStep ?? null, logTail: m.logTail ?? null };
+}
+
+function failed(agentId: string, m: TTrialComplete, code: TTrialEndCode, reason: string): EndAttemptInput {
+  return { ...baseOf(agentId, m), mode: isRetryable(code) ? "retry" : "failed", code, reason };
 }
 
 function describeExit(exitCode: number | null, signal: string | null): string {

@@ -1,4 +1,13 @@
-import { endTrialAttemptById, unleaseTrialById, type SqlDb, type TEndedAttemptRow, type TEndMode } from "@autoglm/db/queries";
+import {
+  endAttemptAndLeaseNextById,
+  endTrialAttemptById,
+  unleaseTrialById,
+  type SqlDb,
+  type TAgentLeaseRow,
+  type TEndAttemptQuery,
+  type TEndedAttemptRow,
+  type TEndMode,
+} from "@autoglm/db/queries";
 import { NON_CONSUMING_END_CODES, TRIAL_END_CODES, type TTrialEndCode } from "@autoglm/protocol";
 
 /**
@@ -20,6 +29,10 @@ export interface EndAttemptInput {
   leaseToken?: string;
   /** When set, only a trial leased to this agent matches (a socket can end only its own trials). */
   agentId?: string;
+  /** When set, only this attempt matches (a completion names the attempt it ends). */
+  attempt?: number;
+  /** Only while `agentId`'s token may act (S13): an agent reporting its own result. */
+  agentMustAct?: boolean;
   /** When set, only a trial of this org matches (user-facing stops are tenant-scoped). */
   orgId?: string;
   /** Which lease the trial must hold: an agent's (the default), a program's (ask), or either (a user's stop). */
@@ -48,12 +61,31 @@ const NON_CONSUMING: readonly string[] = NON_CONSUMING_END_CODES;
  * trial is not running under the lease described (a stale token changes nothing, R2).
  */
 export function endAttempt(db: SqlDb, input: EndAttemptInput): Promise<EndedAttempt | null> {
+  return endTrialAttemptById(db, queryOf(input));
+}
+
+/**
+ * An agent's attempt ends as `endAttempt` ends it, and in the same statement the agent is
+ * leased its next trial into the slot this frees (`lease` null: the end matched nothing, or
+ * nothing fits). The caller holds the agent's lease chain (LeasePump), as for any lease.
+ */
+export function endAttemptThenLease(
+  db: SqlDb,
+  input: EndAttemptInput & { agentId: string },
+  next: { leaseTtlMs: number },
+): Promise<{ ended: EndedAttempt | null; lease: TAgentLeaseRow | null }> {
+  return endAttemptAndLeaseNextById(db, { ...queryOf(input), agentId: input.agentId }, next);
+}
+
+function queryOf(input: EndAttemptInput): TEndAttemptQuery {
   const known = input.code !== null && input.code in TRIAL_END_CODES ? TRIAL_END_CODES[input.code as TTrialEndCode] : null;
-  return endTrialAttemptById(db, {
+  return {
     trialId: input.trialId,
     leaseKind: input.leaseKind === "any" ? null : (input.leaseKind ?? "agent"),
     leaseToken: input.leaseToken ?? null,
     agentId: input.agentId ?? null,
+    attempt: input.attempt ?? null,
+    agentMustAct: input.agentMustAct ?? false,
     orgId: input.orgId ?? null,
     onlyIfExpired: input.onlyIfExpired ?? false,
     mode: input.mode,
@@ -65,7 +97,7 @@ export function endAttempt(db: SqlDb, input: EndAttemptInput): Promise<EndedAtte
     lastStep: input.lastStep ?? null,
     logTail: input.logTail ?? null,
     at: input.at ?? null,
-  });
+  };
 }
 
 /** Whether an attempt with this code goes back to the queue (within max_attempts). */

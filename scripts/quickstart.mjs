@@ -30,7 +30,8 @@ console.log(`\n▸ Starting Open-AutoGLM (first start migrates and seeds the emb
 const server = spawn(process.execPath, [path.join(root, "apps/server/dist/main.js"), "--seed-demo", "--with-agent"], {
   cwd: root,
   stdio: "inherit",
-  env: { ...process.env, AUTOGLM_STARTUP_T0: String(t0) },
+  // A terminal: readable lines (the server's and its local agent's) unless LOG_FORMAT says otherwise.
+  env: { LOG_FORMAT: "pretty", ...process.env, AUTOGLM_STARTUP_T0: String(t0) },
 });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
 server.on("exit", (code) => process.exit(code ?? 0));

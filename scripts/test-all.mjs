@@ -158,7 +158,8 @@ const secretPatterns = [
   { name: "API token", re: /agl_[A-Za-z0-9]{30,}/ },
   { name: "Authorization header", re: /authorization:\s*bearer\s+\S{8,}/i },
   { name: "database URL with password", re: /postgres(?:ql)?:\/\/[^:\s/]+:[^@\s]+@/ },
-  { name: "password field", re: /"password"\s*:\s*"[^"]{3,}"/i },
+  // The logger's censored value ("[REDACTED]") is not a password.
+  { name: "password field", re: /"password"\s*:\s*"(?!\[REDACTED\]")[^"]{3,}"/i },
 ];
 const scanned = [];
 for (const file of readdirSync(logsDir)) {

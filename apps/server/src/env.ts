@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { parseArtifactStoreSpec } from "@autoglm/artifacts";
+import { LOG_FORMATS, LOG_LEVELS } from "@autoglm/logging";
 import { parseTrustedProxies } from "./client-ip.js";
 
 /** The repository root (apps/server/dist/env.js → ../../..). */
@@ -60,12 +62,51 @@ export const ZServerEnv = z.object({
    * 30 s is ~20x the slowest accepted GP ask measured (200 params, 100 trials: 1.4 s).
    */
   OPTIMIZER_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /**
+   * /metrics (Prometheus) is never public by default. METRICS_PORT: a listener of its own on
+   * METRICS_HOST (default loopback; the chart sets 0.0.0.0 for the cluster's Prometheus).
+   * METRICS_TOKEN alone: /metrics on PORT with `Authorization: Bearer <token>`. Neither: 404.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** 16+ characters (a guessable token would make /metrics public); never logged. */
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
+  /**
+   * Where trial artifacts go (packages/artifacts): unset → <AUTOGLM_DATA_DIR>/artifacts;
+   * `file:///abs/path` or `/abs/path` → that directory; `s3://bucket/prefix` → an S3-compatible
+   * bucket, reached at AWS_ENDPOINT_URL_S3 (else AWS_ENDPOINT_URL, else AWS itself) in AWS_REGION.
+   * Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN) when set, else
+   * the SDK's default chain (web identity, instance profile). None of these is ever logged.
+   */
+  ARTIFACT_STORE: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      try {
+        parseArtifactStoreSpec(value, "/");
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message.replace(/^ARTIFACT_STORE /, "") });
+      }
+    }),
+  AWS_ENDPOINT_URL_S3: z.string().url().optional(),
+  AWS_ENDPOINT_URL: z.string().url().optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   AUTOGLM_QUIET: ZBool.default(false),
+  /** `json` (one object a line: containers, log shippers) or `pretty` (a terminal; `npm start` sets it). */
+  LOG_FORMAT: z.enum(LOG_FORMATS).default("json"),
+  /** `debug` adds one line per database statement (verb and table only). */
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
 });
 export type TServerEnv = z.infer<typeof ZServerEnv>;
 
-export function loadEnv(overrides: Partial<Record<keyof TServerEnv, unknown>> = {}, source = process.env): TServerEnv {
+export function loadEnv(
+  overrides: Partial<Record<keyof TServerEnv, unknown>> = {},
+  source: Readonly<Record<string, string | undefined>> = process.env,
+): TServerEnv {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(ZServerEnv.shape)) {
     const v = source[key];

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, cpSync, existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { AccessChecker, defaultTrialUser, describeUser, ownTempDir } from "@autoglm/agent";
+import type { TLogFormat } from "@autoglm/logging";
 import { REPO_ROOT } from "./env.js";
 
 export interface LocalAgent {
@@ -70,6 +71,8 @@ export function startLocalAgent(input: {
   token: string;
   log: (line: string) => void;
   repoRoot?: string;
+  /** The server's LOG_FORMAT, which the agent inherits: its JSON lines are passed on as they are. */
+  logFormat?: TLogFormat;
 }): LocalAgent {
   if (!existsSync(AGENT_CLI)) throw new Error(`the agent is not built (${AGENT_CLI}); run \`pnpm build\``);
   const dirs = localAgentDirs(input.repoRoot);
@@ -83,13 +86,14 @@ export function startLocalAgent(input: {
     if (dirs.workDir) args.push("--work-dir", dirs.workDir);
     child = spawn(process.execPath, args, {
       cwd: dirs.cwd,
-      env: { ...process.env, AUTOGLM_TOKEN: input.token },
+      env: { ...process.env, AUTOGLM_TOKEN: input.token, ...(input.logFormat ? { LOG_FORMAT: input.logFormat } : {}) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const forward = (chunk: Buffer) => {
       // Each trial is on the dashboard; the console keeps what needs attention.
       for (const line of chunk.toString("utf8").split("\n")) {
-        if (line.trim() && !line.includes("trial started")) input.log(`[local-agent] ${line}`);
+        if (!line.trim() || line.includes("trial started")) continue;
+        input.log(input.logFormat === "json" && line.startsWith("{") ? line : `[local-agent] ${line}`);
       }
     };
     child.stdout?.on("data", forward);

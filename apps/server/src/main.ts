@@ -2,6 +2,7 @@
 // `node apps/server/dist/main.js [--dev] [--seed-demo] [--with-agent]`: the whole platform.
 import type { DbHandle } from "@autoglm/db/client";
 import { issueLocalAgentToken, seedDemoAll } from "@autoglm/api";
+import { loadEnv } from "./env.js";
 import { startServer } from "./server.js";
 import { startLocalAgent, type LocalAgent } from "./local-agent.js";
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     },
   });
   const { seeded } = demo;
+  const logFormat = loadEnv().LOG_FORMAT;
   const lines = [`Open-AutoGLM is running at ${server.url}`];
   if (seeded) lines.push(`Demo sign-in: ${seeded.email} / ${seeded.password}`);
   let agent: LocalAgent | null = null;
@@ -26,17 +28,20 @@ async function main(): Promise<void> {
       lines.push("(--with-agent needs --seed-demo: the local agent joins the demo team)");
     } else {
       const token = await issueLocalAgentToken(server.platform.db, seeded);
-      agent = startLocalAgent({ server: `http://127.0.0.1:${server.port}`, token, log: (l) => console.log(l) });
+      agent = startLocalAgent({ server: `http://127.0.0.1:${server.port}`, token, log: (l) => console.log(l), logFormat });
       lines.push(`A local agent ("local-agent") runs the demo study's trials; see ${server.url}/agents`);
     }
   }
-  console.log(`\n${lines.join("\n")}\n(ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; Ctrl+C stops it)`);
+  lines.push(`(ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; Ctrl+C stops it)`);
+  // A terminal gets the banner as it always read; a container's log stays one JSON object a line.
+  if (logFormat === "pretty") console.log(`\n${lines.join("\n")}`);
+  else for (const line of lines) server.logger.info(line);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: shutting down…`);
+    server.logger.info(`${signal}: shutting down`);
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
     Promise.resolve(agent?.stop())
@@ -44,7 +49,7 @@ async function main(): Promise<void> {
       .then(
         () => process.exit(0),
         (err: unknown) => {
-          console.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+          server.logger.error("shutdown failed", { error: err instanceof Error ? err.message : String(err) });
           process.exit(1);
         },
       );

@@ -3,7 +3,10 @@ import { MAX_BODY_BYTES } from "@autoglm/api";
 import { pingDb, type DbHandle } from "@autoglm/db/client";
 import { withinBodyLimit } from "./body-limit.js";
 import { sendLiveness } from "./liveness.js";
+import type { Logger } from "@autoglm/logging";
 import { isAllowedOrigin } from "./origin.js";
+import { inRequestContext } from "./request-context.js";
+import { errorText } from "./server-logger.js";
 import type { PlatformServices } from "./services.js";
 import { emailFromSignInBody, readBody, replayRequest, sendJson } from "./sign-in-guard.js";
 
@@ -17,7 +20,7 @@ export interface RequestHandlerDeps {
   db: DbHandle;
   checkSignInLimit: PlatformServices["checkSignInLimit"];
   clientIpOf: (req: IncomingMessage) => string;
-  log: (line: string) => void;
+  logger: Logger;
 }
 
 /** What the handler needs once the dashboard is up: until then every page answers 503. */
@@ -29,7 +32,8 @@ export interface WebApp {
 
 /**
  * Every HTTP request of the one port: /livez and /healthz, then the S5 origin check, the S7/S12 body
- * limit and the S6 sign-in limit in front of Next. `serve` hands it the prepared Next app.
+ * limit and the S6 sign-in limit in front of Next, each in its request context (request id,
+ * access line). `serve` hands it the prepared Next app.
  */
 export function createRequestHandler(deps: RequestHandlerDeps): {
   handle(req: IncomingMessage, res: ServerResponse): void;
@@ -65,14 +69,15 @@ export function createRequestHandler(deps: RequestHandlerDeps): {
     await web.next(limited, res);
   };
   return {
-    handle: (req, res) => {
-      route(req, res).catch((err: unknown) => {
-        deps.log(`request failed: ${err instanceof Error ? err.message : String(err)}`);
-        if (!res.headersSent)
-          sendJson(res, 500, { error: { message: "Internal error", userMessage: "Something went wrong on our side." } });
-        else res.destroy();
-      });
-    },
+    handle: (req, res) =>
+      inRequestContext(req, res, deps.logger, () => {
+        route(req, res).catch((err: unknown) => {
+          deps.logger.error("request failed", { error: errorText(err) });
+          if (!res.headersSent)
+            sendJson(res, 500, { error: { message: "Internal error", userMessage: "Something went wrong on our side." } });
+          else res.destroy();
+        });
+      }),
     serve: (w) => {
       web = w;
     },

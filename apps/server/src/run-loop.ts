@@ -2,6 +2,7 @@ import type { DbHandle } from "@autoglm/db/client";
 import { attachAgentGateway, SchedulerLoop, type Logger, type RunLoopConfig } from "@autoglm/scheduler";
 import type { Server as SocketIOServer } from "socket.io";
 import type { PlatformEvents } from "./platform.js";
+import { contextPerEvent, idsOf } from "./socket-context.js";
 
 export type AgentGateway = ReturnType<typeof attachAgentGateway>;
 
@@ -11,10 +12,22 @@ export type AgentGateway = ReturnType<typeof attachAgentGateway>;
  */
 export function startRunLoop(
   io: SocketIOServer,
-  deps: { db: DbHandle; publish: PlatformEvents["publish"]; log: (line: string) => void; config: Partial<RunLoopConfig> },
+  deps: {
+    db: DbHandle;
+    publish: PlatformEvents["publish"];
+    logger: Logger;
+    config: Partial<RunLoopConfig>;
+    /** Each lease granted and its latency (the server's metrics). */
+    onLeaseGranted?: (latencyMs: number) => void;
+  },
 ): { gateway: AgentGateway; stop(): Promise<void> } {
-  const logger = runLogger(deps.log);
-  const gateway = attachAgentGateway(io, { db: deps.db, logger, publish: deps.publish, config: deps.config });
+  const { logger } = deps;
+  // The protocol's AGENT_NAMESPACE: each agent event's lines carry its team, user and agent.
+  contextPerEvent(io.of("/agents"), (socket) =>
+    idsOf(socket.data as Record<string, unknown>, { orgId: "teamId", userId: "userId", agentId: "agentId" }),
+  );
+  const { db, publish, config, onLeaseGranted } = deps;
+  const gateway = attachAgentGateway(io, { db, logger, publish, config, ...(onLeaseGranted ? { onLeaseGranted } : {}) });
   const scheduler = new SchedulerLoop({ db: deps.db, gateway, logger, publish: deps.publish }).start();
   return {
     gateway,
@@ -22,16 +35,5 @@ export function startRunLoop(
       await scheduler.stop();
       await gateway.close();
     },
-  };
-}
-
-/** Run-loop lines go to the server log; fields are ids and counts, never tokens (S10). */
-function runLogger(log: (line: string) => void): Logger {
-  const line = (level: string, message: string, fields?: Record<string, unknown>) =>
-    log(`[run-loop] ${level} ${message}${fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ""}`);
-  return {
-    info: (m, f) => line("info", m, f),
-    warn: (m, f) => line("warn", m, f),
-    error: (m, f) => line("error", m, f),
   };
 }

@@ -1,17 +1,22 @@
 import path from "node:path";
+import type { ArtifactStore } from "@autoglm/artifacts";
 import { createDb, type DbHandle } from "@autoglm/db/client";
+import type { AppLogger } from "@autoglm/logging";
 import type { RunLoopConfig } from "@autoglm/scheduler";
 import type { Server as SocketIOServer } from "socket.io";
 import { createClientIpResolver } from "./client-ip.js";
 import { attachClusterAdapter } from "./cluster-adapter.js";
+import { openCheckedArtifactStore } from "./artifact-store.js";
 import { secureDataDir } from "./data-dir.js";
 import { loadEnv, resolveAuthSecret, REPO_ROOT, type TServerEnv } from "./env.js";
 import { listenHttp, type HttpListener } from "./http-listener.js";
 import { buildAllowedOrigins } from "./origin.js";
 import { setPlatform, type PlatformHandle } from "./platform.js";
 import { createRequestHandler } from "./request-handler.js";
+import { createServerLogger, errorText } from "./server-logger.js";
+import { serverMetricsOf, withMetrics } from "./metrics/index.js";
 import { startRunLoop } from "./run-loop.js";
-import { createPlatformServices, type PlatformServices } from "./services.js";
+import { createPlatformServices, type PlatformServices, type ServerServices } from "./services.js";
 import { attachSocketServer } from "./socket.js";
 import { prepareWebApp, type PreparedWebApp } from "./web-app.js";
 
@@ -31,10 +36,10 @@ export interface StartServerOptions {
   askLeaseMs?: number;
   /** Where the Next app lives (default `<repo>/apps/web`). */
   webDir?: string;
-  /** Log lines go here (default console.log); never receives secrets. */
+  /** Formatted log lines (LOG_FORMAT) go here one at a time (default stdout); never receives secrets. */
   log?: (line: string) => void;
   /** Environment to read settings from (default process.env). */
-  env?: NodeJS.ProcessEnv;
+  env?: Readonly<Record<string, string | undefined>>;
   /**
    * Runs once the database is migrated and before the scheduler starts (the demo seed: its
    * ask/tell trials must not race the scheduler for the study's parallel slots).
@@ -42,6 +47,10 @@ export interface StartServerOptions {
   beforeRunLoop?: (db: DbHandle) => Promise<void>;
   /** Run-loop timings (heartbeat, lease TTL, sweep); tests shrink them. */
   runLoop?: Partial<RunLoopConfig>;
+  /** METRICS_PORT / METRICS_HOST / METRICS_TOKEN (env.ts): who may read /metrics. */
+  metricsPort?: number;
+  metricsHost?: string;
+  metricsToken?: string;
 }
 
 export interface RunningServer {
@@ -50,6 +59,12 @@ export interface RunningServer {
   platform: PlatformHandle;
   /** The Socket.IO server, for namespaces other packages attach (the agents' `/agents`). */
   io: SocketIOServer;
+  /** The server's logger (LOG_FORMAT, LOG_LEVEL), for the process entry's own lines. */
+  logger: AppLogger;
+  /** `http://host:port/metrics` of the separate metrics listener, when METRICS_PORT is set. */
+  metricsUrl?: string;
+  /** The artifact store (ARTIFACT_STORE), checked before the server took any work. */
+  artifacts: ArtifactStore;
   close(): Promise<void>;
 }
 
@@ -58,24 +73,29 @@ export interface RunningServer {
  * the ask-lease sweeper, on one port. Resolves once the port answers pages.
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? ((line: string) => console.log(line));
   const env = loadServerEnv(options);
+  const logger = createServerLogger(env, options.log);
+  const log = (line: string) => logger.info(line);
   const dev = options.dev ?? env.NODE_ENV === "development";
   const clientIpOf = createClientIpResolver(env.TRUSTED_PROXIES);
   secureDataDir(env);
+  const artifacts = await openCheckedArtifactStore(env);
   const authSecret = resolveAuthSecret(env);
-  const { db, closeDb } = await openDatabase(options, env, log);
+  const { db, closeDb } = await openDatabase(options, env, logger);
   await options.beforeRunLoop?.(db);
-  const services = createPlatformServices(db, (err) => log(`event listener failed: ${String(err)}`));
+  const onListenerError = (err: unknown) => logger.error("event listener failed", { error: errorText(err) });
+  const services: ServerServices = { ...createPlatformServices(db, onListenerError), artifacts };
+  const metrics = serverMetricsOf({ db, env, runLoop: options.runLoop, log: (line) => logger.warn(line) });
 
   // Listen first so an ephemeral port (0) is known before Next and next-auth need the URL;
   // requests that arrive while Next prepares get 503.
-  const requests = createRequestHandler({ db, checkSignInLimit: services.checkSignInLimit, clientIpOf, log });
-  const listener = await listenHttp(env.HOST, env.PORT, requests.handle);
+  const requests = createRequestHandler({ db, checkSignInLimit: services.checkSignInLimit, clientIpOf, logger });
+  const listener = await listenHttp(env.HOST, env.PORT, withMetrics(requests.handle, metrics));
   const site = siteOf(env, listener);
   // next-auth v4 reads its own URL from the environment at request time.
   process.env.NEXTAUTH_URL = site.publicUrl;
-  const platform = publishPlatform({ db, services, site, authSecret, env, log });
+  const platform = publishPlatform({ db, services, site, authSecret, env, logger });
+  platform.onProcedure = metrics.metrics.onProcedure;
 
   const socket = attachSocketServer(listener.http, {
     allowedOrigins: site.allowedOrigins,
@@ -87,17 +107,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     subscribe: services.events.subscribe,
     log,
   });
-  const cluster = await attachClusterAdapter(socket.io, { databaseUrl: env.DATABASE_URL, log });
+  metrics.metrics.watchSocketIo(socket.io);
+  const cluster = await attachClusterAdapter(socket.io, { databaseUrl: env.DATABASE_URL, log: (line) => logger.warn(line) });
   const runLoop = startRunLoop(socket.io, {
     db,
     publish: services.events.publish,
-    log,
+    logger,
     config: { optimizerTimeoutMs: env.OPTIMIZER_TIMEOUT_MS, ...options.runLoop },
+    onLeaseGranted: metrics.metrics.onLeaseGranted,
   });
   platform.runLoop = runLoop.gateway;
 
-  const started: StartedParts = { runLoop, socket, listener, cluster, closeDb };
+  const started: StartedParts = { runLoop, socket, listener, cluster, closeDb, artifacts };
   try {
+    started.metricsListener = await metrics.endpoint.listen();
     started.web = await prepareWebApp(listener.http, {
       dev,
       dir: options.webDir ?? path.join(REPO_ROOT, "apps/web"),
@@ -109,11 +132,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw err;
   }
   requests.serve({ next: started.web.handle, allowedOrigins: site.allowedOrigins, publicUrl: site.publicUrl });
-  started.sweeper = startLeaseSweeper(services, env.ASK_SWEEP_INTERVAL_MS, log);
+  started.sweeper = startLeaseSweeper(services, env.ASK_SWEEP_INTERVAL_MS, logger);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => (closing ??= shutdown(started));
-  return { url: site.publicUrl, port: listener.port, platform, io: socket.io, close };
+  const metricsUrl = started.metricsListener && `${started.metricsListener.url}/metrics`;
+  return {
+    url: site.publicUrl,
+    port: listener.port,
+    platform,
+    io: socket.io,
+    logger,
+    artifacts,
+    ...(metricsUrl ? { metricsUrl } : {}),
+    close,
+  };
 }
 
 function loadServerEnv(options: StartServerOptions): TServerEnv {
@@ -127,6 +160,9 @@ function loadServerEnv(options: StartServerOptions): TServerEnv {
       PUBLIC_URL: options.publicUrl,
       ASK_SWEEP_INTERVAL_MS: options.askSweepIntervalMs,
       ASK_LEASE_MS: options.askLeaseMs,
+      METRICS_PORT: options.metricsPort,
+      METRICS_HOST: options.metricsHost,
+      METRICS_TOKEN: options.metricsToken,
       NODE_ENV: options.dev ? "development" : undefined,
     },
     options.env,
@@ -137,14 +173,15 @@ function loadServerEnv(options: StartServerOptions): TServerEnv {
 async function openDatabase(
   options: StartServerOptions,
   env: TServerEnv,
-  log: (line: string) => void,
+  logger: AppLogger,
 ): Promise<{ db: DbHandle; closeDb(): Promise<void> }> {
   if (options.db) return { db: options.db, closeDb: async () => {} };
   const db = await createDb({
     url: env.DATABASE_URL,
     dataDir: path.join(env.AUTOGLM_DATA_DIR, "pglite"),
     // A restarted PostgreSQL must not crash the process (R5); the pool reconnects.
-    onPoolError: (err) => log(`database pool error: ${err.message}`),
+    onPoolError: (err) => logger.error("database pool error", { error: errorText(err) }),
+    logger,
   });
   return { db, closeDb: () => db.close() };
 }
@@ -172,9 +209,9 @@ function publishPlatform(deps: {
   site: Site;
   authSecret: string;
   env: TServerEnv;
-  log: (line: string) => void;
+  logger: AppLogger;
 }): PlatformHandle {
-  const { site, env, log } = deps;
+  const { site, env, logger } = deps;
   const platform: PlatformHandle = {
     db: deps.db,
     events: deps.services.events,
@@ -186,16 +223,17 @@ function publishPlatform(deps: {
       askLeaseMs: env.ASK_LEASE_MS,
       optimizerTimeoutMs: env.OPTIMIZER_TIMEOUT_MS,
     },
+    // Inside the request's context: the line carries its request id, team and user.
     onInternalError: ({ path: procedure, error }) =>
-      log(`internal error in ${procedure}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
+      logger.error("internal error", { procedure, error: error instanceof Error ? errorText(error) : error }),
   };
   setPlatform(platform);
   return platform;
 }
 
-function startLeaseSweeper(services: PlatformServices, intervalMs: number, log: (line: string) => void): NodeJS.Timeout {
+function startLeaseSweeper(services: PlatformServices, intervalMs: number, logger: AppLogger): NodeJS.Timeout {
   const sweeper = setInterval(() => {
-    services.sweep().catch((err: unknown) => log(`lease sweep failed: ${err instanceof Error ? err.message : String(err)}`));
+    services.sweep().catch((err: unknown) => logger.error("lease sweep failed", { error: errorText(err) }));
   }, intervalMs);
   return sweeper.unref();
 }
@@ -207,8 +245,10 @@ interface StartedParts {
   listener: HttpListener;
   cluster: Awaited<ReturnType<typeof attachClusterAdapter>>;
   closeDb(): Promise<void>;
+  artifacts: ArtifactStore;
   web?: PreparedWebApp;
   sweeper?: NodeJS.Timeout;
+  metricsListener?: HttpListener | undefined;
 }
 
 /** Stops what was started: no new work first (sweeper, run loop, sockets, port), the database last. */
@@ -217,8 +257,10 @@ async function shutdown(parts: StartedParts): Promise<void> {
   await parts.runLoop.stop();
   await parts.socket.close();
   await parts.listener.close();
+  await parts.metricsListener?.close();
   await parts.web?.close().catch(() => {});
   await parts.cluster?.close().catch(() => {});
   setPlatform(undefined);
   await parts.closeDb();
+  await parts.artifacts.close();
 }

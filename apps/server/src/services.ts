@@ -1,3 +1,4 @@
+import type { ArtifactStore } from "@autoglm/artifacts";
 import type { DbHandle } from "@autoglm/db/client";
 import { checkSignInLimit, verifySessionUser, type TSessionClaims } from "@autoglm/api";
 import { sweepExpiredAskLeases } from "@autoglm/scheduler";
@@ -14,6 +15,11 @@ export interface PlatformServices {
   isMember(userId: string, orgId: string): Promise<boolean>;
   checkSignInLimit(input: { email: string | undefined; ip: string }): Promise<{ limited: boolean; retryAfterSeconds: number }>;
   sweep(): Promise<number>;
+}
+
+/** What the server holds for its handlers: the platform services and the artifact store, checked at start. */
+export interface ServerServices extends PlatformServices {
+  artifacts: ArtifactStore;
 }
 
 export function createPlatformServices(db: DbHandle, onListenerError: (err: unknown) => void): PlatformServices {

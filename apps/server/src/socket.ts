@@ -5,6 +5,7 @@ import type { TDomainEvent } from "@autoglm/api";
 import { accessRooms } from "@autoglm/scheduler";
 import { isAllowedOrigin } from "./origin.js";
 import { closeRevokedConnections } from "./revoked-connections.js";
+import { contextPerEvent, idsOf } from "./socket-context.js";
 import { decodeSessionCookie, type SessionClaims } from "./session.js";
 
 export interface SocketDeps {
@@ -35,6 +36,7 @@ export type JoinAck = { ok: true } | { ok: false; error: string };
  */
 export function attachSocketServer(http: HttpServer, deps: SocketDeps): { io: Server; close(): Promise<void> } {
   const io = createSocketIo(http, deps);
+  contextPerEvent(io.of("/"), (socket) => idsOf(socket.data as Record<string, unknown>, { userId: "userId" }));
   io.use(async (socket, next) => {
     next((await isSignedIn(socket, deps)) ? undefined : new Error("unauthorized"));
   });

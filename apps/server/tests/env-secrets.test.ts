@@ -70,7 +70,7 @@ run:
     });
 
     const { token } = await browser.call<{ token: string }>("token.create", { name: "agent", scopes: ["agent"] }, { org: orgId });
-    const quiet = { info() {}, warn() {}, error() {} };
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
     agent = await startAgent({
       server: server.url,
       token,

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
+import { createLogger } from "@autoglm/logging";
 import { createRequestHandler } from "../src/request-handler.js";
 import { createPlatformServices } from "../src/services.js";
 
@@ -22,7 +23,7 @@ beforeAll(async () => {
     db,
     checkSignInLimit: services.checkSignInLimit,
     clientIpOf: (req) => req.socket.remoteAddress ?? "",
-    log: () => {},
+    logger: createLogger({ name: "test", level: "silent" }),
   });
   http = createServer(requests.handle);
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));

@@ -108,7 +108,7 @@ describe("the data directory", () => {
       gpus: [],
       workDir: path.join(work, "work"),
       cwd: work,
-      logger: { info() {}, warn() {}, error() {} },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
     });
     agents.push(agent);
     const [row] = await waitFor(async () => {

@@ -49,6 +49,10 @@ export interface AgentOptions {
    * `<tmpdir>/autoglm-runtime-<uid>`. Must be reachable by the trial user.
    */
   runtimeDir?: string;
+  /** Serve Prometheus metrics on this port (0: any free one); none when unset. */
+  metricsPort?: number;
+  /** The metrics listener's address; default 127.0.0.1 (a container sets 0.0.0.0 for the cluster's Prometheus). */
+  metricsHost?: string;
   logger?: Logger;
   /** The environment trials inherit allowlisted variables from (default process.env). */
   env?: NodeJS.ProcessEnv;

@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { createLogger } from "@autoglm/logging";
 import type { Logger } from "@autoglm/protocol";
 import type { AgentCore, AgentPart } from "./agent-core.js";
 import { resolveAgentSettings, type AgentOptions } from "./agent-options.js";
 import { announceDraining, announceFreeSlots } from "./capacity-doorbell.js";
 import { AgentConnection } from "./connection.js";
 import { trialLeases } from "./lease-handler.js";
+import { startAgentMetrics, type AgentMetricsServer } from "./metrics/agent-metrics.js";
 import { pauseWatchdog } from "./pause-watchdog.js";
 import { Registration } from "./registration.js";
 import { SlotTable, type RunningTrialInfo } from "./slot-table.js";
@@ -21,6 +23,8 @@ export interface RunningAgent {
   agentId(): string | null;
   isConnected(): boolean;
   trials(): RunningTrialInfo[];
+  /** `http://host:port/metrics` when `metricsPort` was given, else null. */
+  readonly metricsUrl: string | null;
   /** Agent events for tests and the CLI: "registered", "lease", "trial-exit", "stale", "prune", "disconnect". */
   events: EventEmitter;
   /**
@@ -30,21 +34,31 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-/** One line per event, timestamped: an agent's log is read after the fact, beside the server's. */
-const line = (m: string, f?: Record<string, unknown>) =>
-  `${new Date().toISOString()} [agent] ${m}${f ? ` ${JSON.stringify(f)}` : ""}`;
-const consoleLogger: Logger = {
-  info: (m, f) => console.log(line(m, f)),
-  warn: (m, f) => console.warn(line(m, f)),
-  error: (m, f) => console.error(line(m, f)),
-};
+/**
+ * Every line carries the agent's id once it has registered (an agent's log is read after the
+ * fact, beside the server's, and joined on it), whichever logger the caller gave.
+ */
+function withAgentId(logger: Logger, agentId: () => string | null): Logger {
+  const fieldsOf = (f?: Record<string, unknown>) => {
+    const id = agentId();
+    return id ? { agentId: id, ...f } : f;
+  };
+  return {
+    debug: (m, f) => logger.debug(m, fieldsOf(f)),
+    info: (m, f) => logger.info(m, fieldsOf(f)),
+    warn: (m, f) => logger.warn(m, fieldsOf(f)),
+    error: (m, f) => logger.error(m, fieldsOf(f)),
+  };
+}
 
 /**
  * The agent: a connection (registration, heartbeats, reconnects), a slot table, and parts that
  * answer the server's messages, each in its own module. startAgent only wires them.
  */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
-  const logger = options.logger ?? consoleLogger;
+  // Registration needs the logger, and the logger the id registration learns: read it later.
+  const agentIdRef: { read(): string | null } = { read: () => null };
+  const logger = withAgentId(options.logger ?? createLogger({ name: "agent", format: "pretty" }), () => agentIdRef.read());
   const settings = await resolveAgentSettings(options, options.env ?? process.env);
   const launcher = new TrialLauncher(settings, trialUserOf(options.runAs), options.runtimeDir, logger);
   const events = new EventEmitter();
@@ -61,15 +75,29 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     announceFreeSlots(connection, slots, isStopping),
   );
   const registration = new Registration(settings, connection, { logger, events, parts, isStopping });
+  agentIdRef.read = () => registration.agentId();
   const core: AgentCore = { settings, logger, events, connection, registration, slots, launcher, isStopping };
   // A new part (a serving loop, say) is one more entry here.
   parts.push(trialLeases(core), trialSignals(core), pauseWatchdog(core));
+  let metrics: AgentMetricsServer | null = null;
+  if (options.metricsPort !== undefined) {
+    try {
+      metrics = await startAgentMetrics(core, { port: options.metricsPort, host: options.metricsHost ?? "127.0.0.1" });
+    } catch (err) {
+      // The port is taken (EADDRINUSE) or not ours: no half-started agent stays connected.
+      registration.close();
+      for (const p of parts) p.close?.();
+      connection.close();
+      throw err;
+    }
+  }
 
   return {
     registered: registration.registered,
     agentId: () => registration.agentId(),
     isConnected: () => connection.isReady(),
     trials: () => slots.info(),
+    metricsUrl: metrics?.url ?? null,
     events,
     async stop() {
       if (stopping) return;
@@ -79,6 +107,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       registration.close();
       for (const p of parts) p.close?.();
       connection.close();
+      await metrics?.close();
       logger.info("stopped", { handedBack: handedBack.reduce((a, b) => a + b, 0) });
     },
   };

@@ -1,3 +1,4 @@
+import { scrubTokens } from "@autoglm/logging";
 import { RUN_COOKIE_ENV } from "./process-sweep.js";
 
 /**
@@ -74,9 +75,9 @@ export function buildTrialEnv(input: TrialEnvInput): Record<string, string> {
   return env;
 }
 
-/** Redacts API tokens (`agl_…`) and any extra secret from log text (S10). */
+/** Redacts API tokens (`agl_…`, the logger's own scrubber) and any extra secret from log text (S10). */
 export function redact(text: string, secrets: string[] = []): string {
-  let out = text.replace(/agl_[A-Za-z0-9_-]{6,}/g, "agl_[REDACTED]");
+  let out = scrubTokens(text);
   for (const s of secrets) if (s.length >= 8) out = out.split(s).join("[REDACTED]");
   return out;
 }

@@ -99,7 +99,8 @@ export class Registration {
     connection.markRegistered();
     this.dropStale(parsed.data.stale, sent, "register");
     this.resolveRegistered(agentId);
-    this.deps.logger.info("registered", { agentId, name: s.name, gpus: s.gpus.length, maxTrials: s.maxTrials });
+    // `agentName`: a line's `name` is the process (agent, server).
+    this.deps.logger.info("registered", { agentId, agentName: s.name, gpus: s.gpus.length, maxTrials: s.maxTrials });
     this.deps.events.emit("registered", agentId);
     this.scheduleHeartbeat();
     return true;

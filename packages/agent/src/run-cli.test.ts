@@ -46,4 +46,12 @@ describe("autoglm agent start: the command line", () => {
     expect(await runAgentCli(["start", ...SERVER, "--token", "agl_test", "--max-trials", "0"], io)).toBe(2);
     expect(err).toBe('autoglm agent: --max-trials must be a positive whole number (got "0")\n');
   });
+
+  it("exits 2 on a metrics port out of range and on a metrics host without a port", async () => {
+    expect(await runAgentCli(["start", ...SERVER, "--token", "agl_test", "--metrics-port", "70000"], io)).toBe(2);
+    expect(err).toBe('autoglm agent: --metrics-port must be a port number, 1-65535 (got "70000")\n');
+    err = "";
+    expect(await runAgentCli(["start", ...SERVER, "--token", "agl_test", "--metrics-host", "0.0.0.0"], io)).toBe(2);
+    expect(err).toBe("autoglm agent: --metrics-host needs --metrics-port\n");
+  });
 });

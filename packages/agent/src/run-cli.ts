@@ -1,14 +1,18 @@
 import { parseArgs } from "node:util";
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type Logger, type TLogFormat, type TLogLevel } from "@autoglm/logging";
 import { startAgent, type AgentOptions, type RunningAgent } from "./agent.js";
 import { agentUser, parseRunAs, type TrialUser } from "./trial-user.js";
 
 const USAGE = `autoglm agent start --server URL --token agl_… [--name NAME] [--label key=value]… [--max-trials N]
   [--work-dir DIR] [--run-as USER|UID[:GID]|self] [--heartbeat-ms MS] [--kill-grace-ms MS] [--shutdown-grace-ms MS]
-  [--reconnect-max-ms MS] [--no-gpus]
+  [--reconnect-max-ms MS] [--no-gpus] [--metrics-port PORT [--metrics-host ADDR]]
 The token (scope "agent") may also be given as AUTOGLM_TOKEN, the server as AUTOGLM_SERVER.
+--metrics-port (or AUTOGLM_METRICS_PORT) serves Prometheus metrics at /metrics on
+--metrics-host (AUTOGLM_METRICS_HOST, default 127.0.0.1); none without it.
 Trials run as the agent's user; an agent running as root runs them as nobody unless --run-as
 names another user (self: root itself, which lets a trial do anything root can).
-SIGTERM / SIGINT hand running trials back to the server before the agent exits.`;
+SIGTERM / SIGINT hand running trials back to the server before the agent exits.
+LOG_FORMAT=json (default: one JSON object a line) or pretty; LOG_LEVEL=info (default) or debug, warn, ….`;
 
 export interface AgentCliIo {
   stdout(text: string): void;
@@ -24,6 +28,7 @@ const WHOLE_NUMBER_FLAGS = [
   "shutdown-grace-ms",
   "ack-timeout-ms",
   "reconnect-max-ms",
+  "metrics-port",
 ] as const;
 type WholeNumbers = Partial<Record<(typeof WHOLE_NUMBER_FLAGS)[number], number>>;
 
@@ -57,7 +62,8 @@ export async function runAgentCli(argv: string[], io: AgentCliIo = defaultIo): P
   }
   // The trial environment is built from an allowlist; drop the token from ours as well.
   delete process.env.AUTOGLM_TOKEN;
-  return await runUntilSignalled(await startAgent(options), io);
+  const logger = options.logger ?? loggerFromEnv();
+  return await runUntilSignalled(await startAgent({ ...options, logger }), logger);
 }
 
 /** The agent's options from the command line and AUTOGLM_SERVER / AUTOGLM_TOKEN; "help" or "usage" when only the usage is to be printed. */
@@ -71,6 +77,7 @@ function optionsFromArgs(argv: string[], io: AgentCliIo): AgentOptions | "help" 
   const ints = parseWholeNumbers(values);
   const runAs = values["run-as"] !== undefined ? resolveRunAs(values["run-as"], io) : undefined;
   return {
+    logger: loggerFromEnv(),
     server: values.server!,
     token,
     ...(values.name ? { name: values.name } : {}),
@@ -86,6 +93,7 @@ function optionsFromArgs(argv: string[], io: AgentCliIo): AgentOptions | "help" 
       ? { reconnectDelayMaxMs: ints["reconnect-max-ms"], reconnectDelayMs: Math.min(500, ints["reconnect-max-ms"]) }
       : {}),
     ...(values["no-gpus"] ? { gpus: [] } : {}),
+    ...metricsListen(ints["metrics-port"], values["metrics-host"]),
   };
 }
 
@@ -107,12 +115,30 @@ function readFlags(args: string[]) {
         "ack-timeout-ms": { type: "string" },
         "reconnect-max-ms": { type: "string" },
         "no-gpus": { type: "boolean", default: false },
+        "metrics-port": {
+          type: "string",
+          ...(process.env.AUTOGLM_METRICS_PORT ? { default: process.env.AUTOGLM_METRICS_PORT } : {}),
+        },
+        "metrics-host": {
+          type: "string",
+          ...(process.env.AUTOGLM_METRICS_HOST ? { default: process.env.AUTOGLM_METRICS_HOST } : {}),
+        },
         help: { type: "boolean", short: "h", default: false },
       },
     }).values;
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err), true);
   }
+}
+
+/** `--metrics-port` 1-65535 and its host; a host without a port is a mistake worth saying. */
+function metricsListen(port: number | undefined, host: string | undefined): Pick<AgentOptions, "metricsPort" | "metricsHost"> {
+  if (port === undefined) {
+    if (host !== undefined) throw new UsageError("--metrics-host needs --metrics-port");
+    return {};
+  }
+  if (port > 65_535) throw new UsageError(`--metrics-port must be a port number, 1-65535 (got "${port}")`);
+  return { metricsPort: port, ...(host ? { metricsHost: host } : {}) };
 }
 
 function parseLabels(list: string[]): Record<string, string> {
@@ -156,14 +182,31 @@ function resolveRunAs(value: string, io: AgentCliIo): TrialUser | null {
   return parsed.kind === "self" ? null : parsed.user;
 }
 
+/**
+ * The agent's logger: LOG_FORMAT `json` (default: one object a line, for containers and log
+ * shippers) or `pretty` (a terminal), LOG_LEVEL (default info). A bad value is a usage error.
+ */
+function loggerFromEnv(): Logger {
+  const format = process.env.LOG_FORMAT || "json";
+  const level = process.env.LOG_LEVEL || "info";
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`LOG_FORMAT must be one of ${LOG_FORMATS.join(", ")} (got "${format}")`);
+  }
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${level}")`);
+  }
+  return createLogger({ name: "agent", format: format as TLogFormat, level: level as TLogLevel });
+}
+
 /** Resolves once SIGTERM or SIGINT has made the agent hand its trials back: 0, or 1 if that failed. */
-function runUntilSignalled(agent: RunningAgent, io: AgentCliIo): Promise<number> {
+function runUntilSignalled(agent: RunningAgent, logger: Logger): Promise<number> {
   return new Promise<number>((resolve) => {
     let exiting = false;
     const shutdown = (sig: string) => {
       if (exiting) return;
       exiting = true;
-      io.stdout(`[agent] ${sig}: handing running trials back\n`);
+      const agentId = agent.agentId();
+      logger.info(`${sig}: handing running trials back`, agentId ? { agentId } : undefined);
       agent.stop().then(
         () => resolve(0),
         () => resolve(1),

@@ -57,7 +57,7 @@ export class TrialLauncher {
       accessProblem: (input) => this.accessProblem(input),
       onPoints: hooks.onPoints,
       onExit: hooks.onExit,
-      log: (m, f) => this.logger.info(m, f),
+      log: (m, f) => this.logger.info(m, { trialId: lease.trialId, ...f }),
     });
   }
 

@@ -8,6 +8,7 @@ import {
   touchTokenLastUsed,
   windowStartOf,
 } from "@autoglm/db/queries";
+import { annotateRequestContext } from "@autoglm/logging";
 import { AppError, sanitizeError } from "./errors.js";
 import type { TEventSink } from "./events.js";
 import { hashApiToken, isWellFormedApiToken } from "@autoglm/protocol/api-token";
@@ -48,6 +49,16 @@ export interface TApiOptions {
   passwordSignUp: boolean;
   /** Called for unexpected (500) errors with a sanitized error (S10: no params, no headers): log it. */
   onInternalError?: ((info: { path: string; error: ReturnType<typeof sanitizeError> }) => void) | undefined;
+  /** Told after every procedure call (the host's metrics): its path, kind, tRPC code ("OK" on success) and duration. */
+  onProcedure?: ((call: TProcedureCall) => void) | undefined;
+}
+
+export interface TProcedureCall {
+  /** The router's procedure path, e.g. `study.list`: only procedures that exist get here. */
+  path: string;
+  type: "query" | "mutation" | "subscription";
+  code: string;
+  durationMs: number;
 }
 
 export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptions {
@@ -62,6 +73,7 @@ export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptio
     signUpLimit: partial.signUpLimit === undefined ? DEFAULT_SIGN_UP_LIMIT : partial.signUpLimit,
     passwordSignUp: partial.passwordSignUp ?? true,
     onInternalError: partial.onInternalError,
+    onProcedure: partial.onProcedure,
   };
 }
 
@@ -167,6 +179,11 @@ export async function createContext(
           });
         }
       }
+    }
+    // The host's log lines for this request (and the database work it causes) carry who asked.
+    if (ctx.principal) {
+      const p = ctx.principal;
+      annotateRequestContext({ userId: p.user.id, ...(p.kind === "token" ? { teamId: p.token.orgId } : {}) });
     }
   } catch (error) {
     options.onInternalError?.({ path: "(context)", error: sanitizeError(error) });

@@ -10,6 +10,7 @@ export {
   type TApiDeps,
   type TApiOptions,
   type TRunLoopHooks,
+  type TProcedureCall,
   type TPrincipal,
   type TSessionClaims,
 } from "./context.js";

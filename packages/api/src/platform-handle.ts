@@ -1,6 +1,6 @@
 import type { DbHandle } from "@autoglm/db/client";
 import type { TDomainEvent } from "@autoglm/protocol";
-import type { TRunLoopHooks } from "./context.js";
+import type { TApiOptions, TRunLoopHooks } from "./context.js";
 import type { TEventSink } from "./events.js";
 
 /**
@@ -38,4 +38,6 @@ export interface PlatformHandle {
   runLoop?: TRunLoopHooks;
   /** Unexpected (500) errors of the api; gets path and error, never secrets. */
   onInternalError(info: { path: string; error: unknown }): void;
+  /** Every tRPC call's path, kind, code and duration: the server's metrics. */
+  onProcedure?: TApiOptions["onProcedure"];
 }

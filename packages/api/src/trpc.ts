@@ -3,6 +3,7 @@ import { findMembership, ROLE_RANK, type TenantScope, type TRole, isUuid } from 
 import type { Context, TPrincipal } from "./context.js";
 import { AppError, sanitizeError, toAppError } from "./errors.js";
 import { capMessage, findNul, NUL_MESSAGE } from "@autoglm/protocol";
+import { annotateRequestContext } from "@autoglm/logging";
 
 /** Turns a zod error into one sentence naming the field(s): `space.lr.low: must be > 0 when log is true`. */
 export function describeZodIssues(
@@ -57,11 +58,19 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
+/** Times every call, whatever the middlewares below decide, for the host's metrics. */
+const timed = t.procedure.use(async ({ ctx, type, path, next }) => {
+  const start = performance.now();
+  const res = await next();
+  ctx.options.onProcedure?.({ path, type, code: res.ok ? "OK" : res.error.code, durationMs: performance.now() - start });
+  return res;
+});
+
 /**
- * Every procedure starts here: maps lower-layer errors to AppError once, raises a bad
+ * Every procedure starts here (after the timing): maps lower-layer errors to AppError once, raises a bad
  * credential found by the context, and applies the CSRF rule (S5) to mutations.
  */
-const base = t.procedure.use(async ({ ctx, type, path, next, getRawInput }) => {
+const base = timed.use(async ({ ctx, type, path, next, getRawInput }) => {
   if (ctx.authError) throw ctx.authError;
   if (type === "mutation" && ctx.req && ctx.principal?.kind !== "token") {
     const ct = ctx.req.contentType?.split(";")[0]?.trim().toLowerCase();
@@ -158,6 +167,7 @@ export function orgProcedure(minRole: TRole, opts: { tokens?: TTokenRule | "auto
         userMessage: `Your role in this team (${membership.role}) cannot do this; it needs ${minRole} or above.`,
       });
     }
+    annotateRequestContext({ teamId: orgId });
     const scope: TenantScope = {
       orgId,
       projectId: principal.kind === "token" ? principal.token.projectId : null,

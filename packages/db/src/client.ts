@@ -8,6 +8,8 @@ import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import type { Logger } from "@autoglm/protocol";
+import { describeStatement } from "./statement.js";
 import { makePrivateDir, tightenTree } from "./private-dir.js";
 import * as schema from "./schema.js";
 
@@ -45,6 +47,12 @@ export interface CreateDbOptions {
   poolSize?: number;
   /** Called for pool-level errors (a restarted PostgreSQL) instead of crashing the process. */
   onPoolError?: (err: Error) => void;
+  /**
+   * Each statement at debug (`db query`, its verb and table, never its parameters: they carry
+   * password hashes and token hashes, S10) and each failed raw statement at error. Lines are
+   * written in the caller's async context, so they carry its request id.
+   */
+  logger?: Pick<Logger, "debug" | "error">;
 }
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../drizzle");
@@ -62,16 +70,16 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       connectionTimeoutMillis: 10_000,
     });
     pool.on("error", (err) => options.onPoolError?.(err));
-    const db = drizzlePg(pool, { schema }) as unknown as Db;
+    const db = drizzlePg(pool, { schema, logger: drizzleLogger(options.logger) }) as unknown as Db;
     if (shouldMigrate) await migrateWithLock(pool);
     return {
       db,
       driver: "pg",
       pool,
-      async query<T>(text: string, params: unknown[] = [], name?: string) {
+      query: loggedQuery(options.logger, async (text, params, name) => {
         const res = await pool.query(name ? { name, text, values: params } : { text, values: params });
-        return res.rows as T[];
-      },
+        return res.rows;
+      }),
       close: () => pool.end(),
     };
   }
@@ -83,7 +91,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     tightenTree(dataDir);
   }
   const client = await PGlite.create(dataDir);
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client, { schema, logger: drizzleLogger(options.logger) }) as unknown as Db;
   if (shouldMigrate) {
     await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
   }
@@ -92,11 +100,30 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   return {
     db,
     driver: "pglite",
-    async query<T>(text: string, params: unknown[] = []) {
-      const res = await client.query(text, params);
-      return res.rows as T[];
-    },
+    query: loggedQuery(options.logger, async (text, params) => (await client.query(text, params)).rows),
     close: () => client.close(),
+  };
+}
+
+/** drizzle's query hook: the statement's verb and table at debug; `false` (no hook) without a logger. */
+function drizzleLogger(logger: CreateDbOptions["logger"]): { logQuery(query: string): void } | false {
+  return logger ? { logQuery: (query) => logger.debug("db query", { statement: describeStatement(query) }) } : false;
+}
+
+type TRunQuery = (text: string, params: unknown[], name?: string) => Promise<unknown[]>;
+
+/** DbHandle.query with the same debug line, and failures logged (name, code, statement) before they propagate. */
+function loggedQuery(logger: CreateDbOptions["logger"], run: TRunQuery): DbHandle["query"] {
+  return async <T>(text: string, params: unknown[] = [], name?: string) => {
+    const statement = name ?? describeStatement(text);
+    logger?.debug("db query", { statement });
+    try {
+      return (await run(text, params, name)) as T[];
+    } catch (err) {
+      const e = err as { name?: string; code?: string };
+      logger?.error("db query failed", { statement, error: e?.name ?? "Error", code: e?.code });
+      throw err;
+    }
   };
 }
 

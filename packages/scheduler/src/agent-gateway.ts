@@ -22,6 +22,11 @@ export interface AgentGatewayDeps extends RunLoopDeps {
   optimizers?: StudyOptimizers;
   /** Told whenever an attempt ends (the scheduler loop tops the study up at once). */
   onTrialEnded?: (ended: EndedAttempt) => void;
+  /**
+   * Told of each lease granted, just before it is sent, with its latency in ms from the
+   * agent's offer (its idle moment): the host's metrics. No metrics library is imported here.
+   */
+  onLeaseGranted?: (latencyMs: number) => void;
 }
 
 export interface AgentGateway {
@@ -133,6 +138,16 @@ function gatewayParts(namespace: AgentNamespace, deps: AgentGatewayDeps): Gatewa
   const lifecycle = new TrialLifecycle({ db, logger });
   const registry = new AgentRegistry();
   const ends = new TrialEnds({ logger, registry, optimizers, namespace, publish });
-  const pump = new LeasePump({ db, lifecycle, logger, config, nowMs, registry, ends, publish });
+  const pump = new LeasePump({
+    db,
+    lifecycle,
+    logger,
+    config,
+    nowMs,
+    registry,
+    ends,
+    publish,
+    onLeaseGranted: deps.onLeaseGranted,
+  });
   return { db, lifecycle, logger, config, nowMs, registry, pump, ends, optimizers, publish, namespace };
 }

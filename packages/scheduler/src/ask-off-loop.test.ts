@@ -280,7 +280,7 @@ describe("the agents' study optimizers through the pool", () => {
     const pool = new CountingPool({ route: "worker" });
     pools.push(pool);
     const errors: string[] = [];
-    const logger = { info() {}, warn() {}, error: (m: string) => void errors.push(m) };
+    const logger = { debug() {}, info() {}, warn() {}, error: (m: string) => void errors.push(m) };
     const o = new StudyOptimizers(db, { refreshMs: 60_000, pool, timeoutMs: 300, logger });
     expect(await o.ask(s.studyId)).toBeNull();
     expect(errors).toEqual(["the study's sampler failed; its asks pause for a minute"]);

@@ -103,8 +103,16 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
 
     // The agents a replica serves: those that registered with it (an agent leaves a replica
     // only when the replica dies, and its restart starts with an empty log).
+    // The server logs JSON lines (LOG_FORMAT's default).
     const servedBy = (r: Platform) =>
-      new Set([...r.output().matchAll(/agent registered \{"agentId":"([0-9a-f-]{36})"/g)].map((m) => m[1]!));
+      new Set(
+        r
+          .output()
+          .split("\n")
+          .filter((line) => line.includes('"msg":"agent registered"'))
+          .map((line) => /"agentId":"([0-9a-f-]{36})"/.exec(line)?.[1])
+          .filter((id): id is string => id !== undefined),
+      );
     const replicaLogs: string[] = [];
     for (let kill = 0; kill < 2; kill++) {
       // A victim whose agent is mid-trial: started (a value is stored) and with at least
@@ -153,8 +161,14 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
     );
     expect(doubles).toEqual([]);
     const startedLogs = names.map((n) => readFileSync(path.join(resultsDir, "logs", `e2e-${n}.log`), "utf8")).join("\n");
+    // The agents log JSON lines (LOG_FORMAT's default).
     const started = new Set(
-      [...startedLogs.matchAll(/trial started \{"trialId":"([0-9a-f-]{36})"[^}]*"attempt":1[,}]/g)].map((m) => m[1]),
+      startedLogs
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { msg?: string; trialId?: string; attempt?: number })
+        .filter((l) => l.msg === "trial started" && l.attempt === 1)
+        .map((l) => l.trialId),
     );
     const retried = await db.query<{ id: string }>(
       `SELECT t.id FROM trials t JOIN trial_attempts a ON a.trial_id = t.id WHERE t.study_id = $1 GROUP BY t.id HAVING count(*) > 1`,
@@ -170,7 +184,7 @@ describe.skipIf(!enabled)("R4: a server replica is killed mid-study", () => {
 
     // The kills really cut agents off, and their running trials were re-adopted on reconnect.
     const agentLogs = names.map((n) => readFileSync(path.join(resultsDir, "logs", `e2e-${n}.log`), "utf8")).join("\n");
-    expect(agentLogs.match(/\[agent\] disconnected/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    expect(agentLogs.match(/"msg":"disconnected"/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
     const serverLogs = [...replicaLogs, ...replicas.map((r) => r.output())].join("\n");
     const adopted = [...serverLogs.matchAll(/"adopted":(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     expect(adopted).toBeGreaterThanOrEqual(1);

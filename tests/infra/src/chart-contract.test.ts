@@ -1,8 +1,9 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createDb } from "@autoglm/db/client";
 import { afterAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
 import { find, NAMESPACE, podTemplate, renderChart, type K8sObject } from "./chart.js";
 import { readImage } from "./dockerfile.js";
 import {
@@ -23,6 +24,8 @@ import {
   type PodWorld,
   type StartedContainer,
 } from "./pod.js";
+import { dashboardExprs, metricNamesOf } from "./monitoring.js";
+import { metricNames, scrape, total, type TScrape } from "./scrape.js";
 import { repoRoot, tool } from "./tools.js";
 
 /**
@@ -140,6 +143,7 @@ describe.skipIf("skip" in helm)("chart contract: the rendered containers run fro
       secrets: { [tokenRef.name]: { [tokenRef.key]: seeded!.agentToken } },
       fields: { "spec.nodeName": "gpu-node-1" },
       services: { [serviceUrl]: serverUrl },
+      runtimeBin: fakeNvidiaSmi(),
     });
     const agentProc = startContainer(agentImage, agentContainer, agentWorld);
     running.push(agentProc);
@@ -152,11 +156,60 @@ describe.skipIf("skip" in helm)("chart contract: the rendered containers run fro
     expect(seen).toMatchObject({ isOnline: true, labels: { pool: "a100" } });
     for (const t of trials) expect(t.value).toBeGreaterThan(0.3);
 
+    // Metrics: on the ports the chart names, never on the public one; the dashboard's and the
+    // alerts' PromQL read only series these scrapes expose.
+    const serverMetrics = await scrapeNamedPort(serverContainer, servers[0]!.world);
+    expect((await fetch(`${serverUrl}/metrics`)).status).toBe(404);
+    expect(total(serverMetrics, "autoglm_leases_granted_total")).toBeGreaterThanOrEqual(trials.length);
+    const agentMetrics = await scrapeNamedPort(agentContainer, agentWorld);
+    expect(total(agentMetrics, "autoglm_agent_gpu_memory_total_bytes", { gpu: "1" })).toBe(81559 * 1024 * 1024);
+    expect(unexposed([serverMetrics, agentMetrics])).toEqual([]);
+
     // SIGTERM (what the kubelet sends) stops both cleanly.
     expect(await agentProc.stop("SIGTERM")).toBe(0);
     for (const s of servers) expect(await s.started.stop("SIGTERM")).toBe(0);
   });
 });
+
+/** A stand-in for the nvidia-smi the NVIDIA container toolkit puts in a GPU pod: two A100s. */
+function fakeNvidiaSmi(): string {
+  const dir = path.join(scratch, "nvidia-runtime");
+  mkdirSync(dir, { recursive: true });
+  const script = `#!/bin/sh
+case "$1" in
+  --query-gpu=index,name,memory.total) printf '0, NVIDIA A100-SXM4-80GB, 81559\\n1, NVIDIA A100-SXM4-80GB, 81559\\n' ;;
+  *) printf '0, 35, 20480\\n1, 0, 3\\n' ;;
+esac
+`;
+  writeFileSync(path.join(dir, "nvidia-smi"), script, { mode: 0o755 });
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** Scrapes a container's port named `metrics` at /metrics (through the local port standing in for it). */
+async function scrapeNamedPort(container: ContainerSpec, w: PodWorld): Promise<TScrape> {
+  const port = container.ports?.find((p) => p.name === "metrics")?.containerPort;
+  expect(port, `${container.name} has a port named metrics`).toBeDefined();
+  return scrape(`http://127.0.0.1:${w.ports[port!]}/metrics`);
+}
+
+/** `panel: name` for each metric a dashboard panel or an alert reads that no scrape exposes. */
+function unexposed(scrapes: TScrape[]): string[] {
+  const names = new Set(scrapes.flatMap((s) => [...metricNames(s)]));
+  const histograms = new Set(scrapes.flatMap((s) => s.filter((f) => f.type === "HISTOGRAM").map((f) => f.name)));
+  const isExposed = (n: string) => names.has(n) || histograms.has(n.replace(/_(bucket|sum|count)$/, ""));
+  const alerts = (
+    YAML.parse(readFileSync(path.join(repoRoot, "infra/prometheus/alerts.yml"), "utf8")) as {
+      groups: { rules: { alert: string; expr: string }[] }[];
+    }
+  ).groups.flatMap((g) => g.rules.map((r) => ({ panel: `alert ${r.alert}`, expr: r.expr })));
+  // `up` is Prometheus' own record of each scrape.
+  return [...dashboardExprs(), ...alerts].flatMap(({ panel, expr }) =>
+    metricNamesOf(expr)
+      .filter((n) => n !== "up" && !isExposed(n))
+      .map((n) => `${panel}: ${n}`),
+  );
+}
 
 /** PGlite: the schema and the team are made in the replica's data directory before it starts. */
 async function seedEmbedded(w: PodWorld): Promise<SeededTeam> {

@@ -109,6 +109,34 @@ describe.skipIf("skip" in helm)("helm chart", () => {
     expect(service.spec.ports.map((p) => p.name)).toContain(monitor.spec.endpoints[0]!.port);
   });
 
+  it("scrapes the servers' and the agents' metrics ports as the jobs the alerts and the dashboard expect", () => {
+    const objects = renderChart(helmBin, {
+      valueFiles: ["ci/gpu-agents-values.yaml"],
+      set: ["metrics.serviceMonitor.enabled=true"],
+    });
+    type TMonitor = K8sObject & {
+      spec: {
+        endpoints?: { port: string; relabelings: { targetLabel: string; replacement: string }[] }[];
+        podMetricsEndpoints?: { port: string; relabelings: { targetLabel: string; replacement: string }[] }[];
+      };
+    };
+    type TPod = K8sObject & { spec: { template: { spec: { containers: { ports: { name: string }[] }[] } } } };
+    const server = (find(objects, "ServiceMonitor") as TMonitor).spec.endpoints![0]!;
+    const agent = (find(objects, "PodMonitor") as TMonitor).spec.podMetricsEndpoints![0]!;
+    expect([server.port, server.relabelings]).toEqual(["metrics", [{ targetLabel: "job", replacement: "open-autoglm-server" }]]);
+    expect([agent.port, agent.relabelings]).toEqual(["metrics", [{ targetLabel: "job", replacement: "open-autoglm-agent" }]]);
+    for (const [kind, suffix] of [
+      ["Deployment", "-server"],
+      ["DaemonSet", "-agent"],
+    ] as const) {
+      const ports = (find(objects, kind, suffix) as TPod).spec.template.spec.containers[0]!.ports.map((p) => p.name);
+      expect(ports).toContain("metrics");
+    }
+    // Without agents, no PodMonitor.
+    const serverOnly = renderChart(helmBin, { set: ["metrics.serviceMonitor.enabled=true"] });
+    expect(serverOnly.some((o) => o.kind === "PodMonitor")).toBe(false);
+  });
+
   it("puts GPU agents on GPU nodes with their GPUs, a toleration and the token from a Secret", () => {
     const objects = renderChart(helmBin, { valueFiles: ["ci/gpu-agents-values.yaml"] });
     const agent = find(objects, "DaemonSet", "-agent") as K8sObject & {

@@ -54,6 +54,11 @@ export interface PodWorld {
   /** Where this container's mounts and image directories live. */
   scratch: string;
   logFile: string;
+  /**
+   * A directory the container runtime puts in front of PATH: on a GPU node, the NVIDIA
+   * container toolkit's nvidia-smi (a stand-in here).
+   */
+  runtimeBin?: string;
 }
 
 export interface StartedContainer {
@@ -155,7 +160,7 @@ export function startContainer(image: ImageConfig, container: ContainerSpec, wor
   const paths = pathMap(image, container, world.scratch);
   const home = mkdtempSync(path.join(world.scratch, "home-"));
   const env = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    PATH: [world.runtimeBin, process.env.PATH ?? "/usr/bin:/bin"].filter(Boolean).join(":"),
     LANG: "C.UTF-8",
     HOME: home,
     ...containerEnv(image, container, world, paths),

@@ -18,7 +18,7 @@ function pinned(name: string): string {
 export const toolsDir =
   process.env.AUTOGLM_TOOLS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), ".cache"), "autoglm-tools");
 
-export type TTool = "helm" | "kubeconform" | "schemas" | "hadolint";
+export type TTool = "helm" | "kubeconform" | "schemas" | "hadolint" | "promtool";
 
 function toolPath(tool: TTool): string {
   switch (tool) {
@@ -30,6 +30,8 @@ function toolPath(tool: TTool): string {
       return path.join(toolsDir, `kubernetes-json-schema-${pinned("SCHEMAS_VERSION")}`);
     case "hadolint":
       return path.join(toolsDir, `hadolint-${pinned("HADOLINT_VERSION")}`, "hadolint");
+    case "promtool":
+      return path.join(toolsDir, `promtool-${pinned("PROMTOOL_VERSION")}`, "promtool");
   }
 }
 

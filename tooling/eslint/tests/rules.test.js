@@ -40,7 +40,9 @@ describe("the package graph", () => {
 
   it("refuses an import against the arrows and allows the ones along them", async () => {
     expect(await lint("packages/api", "src/x.ts", 'import { x } from "@autoglm/web";\nexport const f = x;\n')).toEqual([
-      expect.stringContaining("@autoglm/api may import @autoglm/db, @autoglm/optimizer, @autoglm/protocol, @autoglm/scheduler"),
+      expect.stringContaining(
+        "@autoglm/api may import @autoglm/db, @autoglm/logging, @autoglm/optimizer, @autoglm/protocol, @autoglm/scheduler",
+      ),
     ]);
     expect(await lint("packages/api", "src/x.ts", 'import { x } from "@autoglm/db/queries";\nexport const f = x;\n')).toEqual([]);
     expect(
@@ -86,6 +88,17 @@ describe("the package graph", () => {
         'import { seedTeam } from "@autoglm/scheduler/testing";\nexport const f = seedTeam;\n',
       ),
     ).toEqual([]);
+  });
+
+  it("keeps @autoglm/artifacts at the bottom and its S3 test server in tests", async () => {
+    expect(
+      await lint("packages/artifacts", "src/x.ts", 'import { x } from "@autoglm/db/client";\nexport const f = x;\n'),
+    ).toEqual([expect.stringContaining("@autoglm/artifacts may import nothing of ours")]);
+    const testServer = 'import { startS3TestServer } from "@autoglm/artifacts/testing";\nexport const f = startS3TestServer;\n';
+    expect(await lint("apps/server", "src/x.ts", testServer)).toEqual([
+      expect.stringContaining("for tests and test harnesses only"),
+    ]);
+    expect(await lint("apps/server", "tests/x.test.ts", testServer)).toEqual([]);
   });
 
   it("lets clients take @autoglm/api for its types only, static or dynamic", async () => {

@@ -56,3 +56,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- randAlphaNum 48 -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The claim the local artifact store lives on: "" when artifacts go to S3 or persistence is off. */}}
+{{- define "autoglm.artifactsClaim" -}}
+{{- $a := .Values.artifacts -}}
+{{- if and (not $a.s3.bucket) $a.persistence.enabled -}}
+{{- $a.persistence.existingClaim | default (printf "%s-artifacts" (include "autoglm.fullname" .)) -}}
+{{- end -}}
+{{- end -}}

@@ -103,6 +103,7 @@ const OTHER_UNSCOPED: Record<string, string> = {
   findLiveUserSession: IDENTITY,
   revokeUserSession: IDENTITY,
   pruneUserSessions: "expired sessions of every user are garbage",
+  readPlatformGauges: "the operator's /metrics counts over every team (per team slug, never rows)",
 };
 
 type TAnyFunction = (...args: never[]) => unknown;

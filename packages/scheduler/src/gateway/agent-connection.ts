@@ -33,7 +33,9 @@ export function acceptAgentConnection(parts: GatewayParts, socket: AgentSocket):
     const agentId = socket.data.agentId;
     if (!agentId || !parts.registry.removeSocket(agentId, socket)) return;
     // Leases stay: a blip shorter than T must not restart anything (R3); the sweeper decides.
-    markAgentOffline(parts.db, agentId).catch((err) => parts.logger.warn("could not mark agent offline", { error: String(err) }));
+    markAgentOffline(parts.db, agentId).catch((err) =>
+      parts.logger.warn("could not mark agent offline", { agentId, error: String(err) }),
+    );
   });
 }
 

@@ -59,7 +59,7 @@ export async function dispatchAgentEvent<A>(
   try {
     reply(await parsed.handle(agentId ?? ""));
   } catch (err) {
-    ctx.logger.error("agent event failed", { event, error: String(err) });
+    ctx.logger.error("agent event failed", { event, agentId, error: String(err) });
     reply(ackError("INTERNAL", "the server could not handle the event; retry"));
   }
 }

@@ -76,7 +76,12 @@ export class TrialEnds {
       try {
         l(e);
       } catch (err) {
-        this.parts.logger.warn("trial-ended listener failed", { error: String(err) });
+        this.parts.logger.warn("trial-ended listener failed", {
+          trialId: e.trialId,
+          studyId: e.studyId,
+          agentId: e.agentId,
+          error: String(err),
+        });
       }
     }
   }

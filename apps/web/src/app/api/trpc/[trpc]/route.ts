@@ -19,6 +19,7 @@ async function handler(req: NextRequest): Promise<Response> {
       askLeaseMs: platform.config.askLeaseMs,
       optimizerTimeoutMs: platform.config.optimizerTimeoutMs,
       onInternalError: platform.onInternalError,
+      onProcedure: platform.onProcedure,
       passwordSignUp: getSignInSettings().isPasswordEnabled,
     },
     // The api re-checks the session row, sessionVersion and disabled_at on every request (S4).

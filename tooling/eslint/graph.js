@@ -38,7 +38,7 @@ export const GRAPH = {
   // gateway and database: scheduler and db are devDependencies.
   "@autoglm/agent": {
     ours: ["@autoglm/logging", "@autoglm/native", "@autoglm/protocol"],
-    testOurs: ["@autoglm/db", "@autoglm/scheduler"],
+    testOurs: ["@autoglm/db", "@autoglm/prometheus-scrape", "@autoglm/scheduler"],
   },
   // A client: it talks HTTP, so it takes @autoglm/api for its router's types only; its tests
   // start a real server (api, db). Beyond the design: `autoglm agent …` loads @autoglm/agent
@@ -62,6 +62,7 @@ export const GRAPH = {
       "@autoglm/scheduler",
       "@autoglm/web",
     ],
+    testOurs: ["@autoglm/prometheus-scrape"],
     drivers: ["src/cluster-adapter.ts"],
   },
   // Browser code takes @autoglm/api's types only; the route handler and next-auth glue run on
@@ -80,6 +81,8 @@ export const GRAPH = {
   "@autoglm/tests-infra": { ours: ["*"] }, // runs the chart's and images' commands against the build
 
   "@autoglm/eslint-config": { ours: [] },
+  // Test helper: reads a /metrics scrape (server, agent and chart-contract tests).
+  "@autoglm/prometheus-scrape": { ours: [] },
   // The repository root: scripts/ and examples/ (the packages lint themselves).
   "open-autoglm": { ours: [] },
 };

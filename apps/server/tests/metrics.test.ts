@@ -7,7 +7,7 @@ import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { loadEnv, REPO_ROOT } from "../src/env.js";
 import { startServer, type RunningServer, type StartServerOptions } from "../src/server.js";
 import { Browser } from "./helpers.js";
-import { labelValues, metricNames, scrape, total, type TScrape } from "./scrape.js";
+import { labelValues, metricNames, scrape, total, type TScrape } from "@autoglm/prometheus-scrape";
 
 /**
  * /metrics of a real server: never public by default, a bearer token on the main port or a

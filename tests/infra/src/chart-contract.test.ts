@@ -25,7 +25,7 @@ import {
   type StartedContainer,
 } from "./pod.js";
 import { dashboardExprs, metricNamesOf } from "./monitoring.js";
-import { metricNames, scrape, total, type TScrape } from "./scrape.js";
+import { metricNames, scrape, total, type TScrape } from "@autoglm/prometheus-scrape";
 import { repoRoot, tool } from "./tools.js";
 
 /**

@@ -13,7 +13,7 @@ import {
   waitFor,
   type RunLoopServer,
 } from "../testing/harness.js";
-import { labelValues, metricNames, scrape, total } from "../testing/scrape.js";
+import { labelValues, metricNames, scrape, total } from "@autoglm/prometheus-scrape";
 
 /** The agent's /metrics, scraped from a real agent running real trials for a real server. */
 let srv: RunLoopServer;

@@ -1,0 +1,3 @@
+import { workspaceConfig } from "@autoglm/eslint-config";
+
+export default workspaceConfig("@autoglm/prometheus-scrape");

@@ -1,6 +1,6 @@
 /**
  * The agent side's statements (agent-tokens, agent-registry, agent-leases, agent-heartbeats,
- * agent-metrics, study-optimizer): what an agent is allowed, leased, renewed and stores.
+ * agent-metrics, study-optimizer, trial-artifacts): what an agent is allowed, leased, renewed and stores.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +26,8 @@ import {
   markAgentOfflineById,
   recordAgentHeartbeatById,
   recordAgentMetricsById,
+  recordTrialArtifactById,
+  checkArtifactUploadByTokenHash,
   registerAgentByTokenId,
   slugify,
   touchAgentTokenByHash,
@@ -187,27 +189,28 @@ describe("agent-leases", () => {
   });
 });
 
-describe("an agent's completion (endTrialAttemptById with its fences)", () => {
-  const completion = (trialId: string, agentId: string, leaseToken: string, attempt: number) => ({
-    trialId,
-    leaseKind: "agent" as const,
-    leaseToken,
-    agentId,
-    attempt,
-    agentMustAct: true,
-    orgId: null,
-    onlyIfExpired: false,
-    mode: "complete" as const,
-    code: "COMPLETED",
-    consumesAttempt: true,
-    nonConsumingCodes: [],
-    reason: "completed",
-    value: 0.25,
-    lastStep: null,
-    logTail: null,
-    at: null,
-  });
+/** An agent reporting its attempt complete with `value`, as the gateway ends it. */
+const completion = (trialId: string, agentId: string, leaseToken: string, attempt: number, value = 0.25) => ({
+  trialId,
+  leaseKind: "agent" as const,
+  leaseToken,
+  agentId,
+  attempt,
+  agentMustAct: true,
+  orgId: null,
+  onlyIfExpired: false,
+  mode: "complete" as const,
+  code: "COMPLETED",
+  consumesAttempt: true,
+  nonConsumingCodes: [],
+  reason: "completed",
+  value,
+  lastStep: null,
+  logTail: null,
+  at: null,
+});
 
+describe("an agent's completion (endTrialAttemptById with its fences)", () => {
   it("ends only the named attempt, and nothing once the agent's token may no longer act", async () => {
     const t = await team("complete-fence");
     const agentId = await agentOf(t);
@@ -229,25 +232,6 @@ describe("an agent's completion (endTrialAttemptById with its fences)", () => {
 });
 
 describe("endAttemptAndLeaseNextById", () => {
-  const completion = (trialId: string, agentId: string, leaseToken: string, attempt: number) => ({
-    trialId,
-    leaseKind: "agent" as const,
-    leaseToken,
-    agentId,
-    attempt,
-    agentMustAct: true,
-    orgId: null,
-    onlyIfExpired: false,
-    mode: "complete" as const,
-    code: "COMPLETED",
-    consumesAttempt: true,
-    nonConsumingCodes: [],
-    reason: "completed",
-    value: 0.5,
-    lastStep: null,
-    logTail: null,
-    at: null,
-  });
   const states = async (studyId: string) =>
     (
       await db.query<{ number: number; state: string }>(`SELECT number, state FROM trials WHERE study_id = $1 ORDER BY number`, [
@@ -261,7 +245,7 @@ describe("endAttemptAndLeaseNextById", () => {
     const first = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
     await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL });
     expect(await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL })).toBeNull(); // full
-    const r = await endAttemptAndLeaseNextById(db, completion(first.trialId, agentId, first.leaseToken, first.attempt), {
+    const r = await endAttemptAndLeaseNextById(db, completion(first.trialId, agentId, first.leaseToken, first.attempt, 0.5), {
       leaseTtlMs: TTL,
     });
     expect(r.ended).toMatchObject({ trialId: first.trialId, state: "complete", value: 0.5, agentId, attempt: 1 });
@@ -290,7 +274,7 @@ describe("endAttemptAndLeaseNextById", () => {
     const t = await team("end-lease-empty", 1);
     const agentId = await agentOf(t);
     const first = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
-    const r = await endAttemptAndLeaseNextById(db, completion(first.trialId, agentId, first.leaseToken, first.attempt), {
+    const r = await endAttemptAndLeaseNextById(db, completion(first.trialId, agentId, first.leaseToken, first.attempt, 0.5), {
       leaseTtlMs: TTL,
     });
     expect(r).toMatchObject({ ended: { state: "complete" }, lease: null });
@@ -367,5 +351,69 @@ describe("study-optimizer", () => {
     expect(await findStudyPrunerNameById(db, t.studyId)).toBe("median");
     expect(await findStudySpecById(db, randomUUID())).toBeNull();
     expect(await findStudyPrunerNameById(db, randomUUID())).toBeNull();
+  });
+});
+
+describe("trial-artifacts (agent uploads)", () => {
+  it("checks an upload against the token, the team, the lease and the agent, and records it under the held lease only", async () => {
+    const t = await team("artifacts", 1);
+    const agentId = await agentOf(t);
+    const lease = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
+    const upload = {
+      tokenHash: t.ownerToken.tokenHash,
+      trialId: lease.trialId,
+      attempt: 1,
+      leaseToken: lease.leaseToken,
+      name: "a.bin",
+    };
+    expect(await checkArtifactUploadByTokenHash(db, upload)).toEqual({
+      status: "ok",
+      orgId: t.scope.orgId,
+      projectId: expect.any(String),
+      studyId: t.studyId,
+      maxMb: null,
+      usedBytes: 0,
+      existing: null,
+    });
+    const row = {
+      trialId: lease.trialId,
+      attempt: 1,
+      leaseToken: lease.leaseToken,
+      sizeBytes: 5,
+      sha256: "c".repeat(64),
+      storeKey: "k",
+    };
+    expect(await recordTrialArtifactById(db, { ...row, name: "a.bin" })).toBe(true);
+    expect(await recordTrialArtifactById(db, { ...row, name: "b.bin", sizeBytes: 7 })).toBe(true);
+    expect(await checkArtifactUploadByTokenHash(db, upload)).toMatchObject({
+      status: "ok",
+      usedBytes: 7,
+      existing: { sizeBytes: 5, sha256: "c".repeat(64) },
+    });
+
+    // Another team's token, a wrong lease token, a wrong attempt, another agent of the team.
+    const other = await team("artifacts-other", 0);
+    expect(await checkArtifactUploadByTokenHash(db, { ...upload, tokenHash: other.ownerToken.tokenHash })).toEqual({
+      status: "not-found",
+    });
+    expect(await checkArtifactUploadByTokenHash(db, { ...upload, tokenHash: "hash-of-nothing" })).toEqual({
+      status: "token-refused",
+    });
+    expect(await checkArtifactUploadByTokenHash(db, { ...upload, leaseToken: randomUUID() })).toEqual({ status: "stale-lease" });
+    expect(await checkArtifactUploadByTokenHash(db, { ...upload, attempt: 2 })).toEqual({ status: "stale-lease" });
+    const second = await member(t.scope, "second", "member");
+    expect(await checkArtifactUploadByTokenHash(db, { ...upload, tokenHash: second.tokenHash })).toEqual({
+      status: "other-agent",
+    });
+    expect(await recordTrialArtifactById(db, { ...row, name: "c.bin", leaseToken: randomUUID() })).toBe(false);
+
+    // Once the attempt ended, its lease fences nothing more in.
+    await db.query(`UPDATE trials SET state = 'complete' WHERE id = $1`, [lease.trialId]);
+    expect(await checkArtifactUploadByTokenHash(db, upload)).toEqual({ status: "stale-lease" });
+    expect(await recordTrialArtifactById(db, { ...row, name: "c.bin" })).toBe(false);
+    const names = await db.query<{ name: string }>(`SELECT name FROM trial_artifacts WHERE trial_id = $1 ORDER BY name`, [
+      lease.trialId,
+    ]);
+    expect(names.map((r) => r.name)).toEqual(["a.bin", "b.bin"]);
   });
 });

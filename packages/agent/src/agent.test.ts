@@ -155,7 +155,8 @@ print(json.dumps({"autoglm": 1, "step": 0, "metrics": {"loss": 0.1}}))
     let maxConcurrent = 0;
     const seen = new Set<string>();
     const timer = setInterval(() => {
-      const running = a.trials();
+      // An exited trial waiting for its completion's ack holds no GPU: the next lease may run beside it.
+      const running = a.trials().filter((t) => !t.exited);
       maxConcurrent = Math.max(maxConcurrent, running.length);
       const gpus = running.flatMap((t) => t.gpus);
       expect(new Set(gpus).size).toBe(gpus.length);
@@ -474,7 +475,7 @@ describe("stopping from the dashboard", () => {
     await waitFor(() => a.trials().find((x) => x.trialId !== t.trialId), 10_000, "next trial");
     // Stopping the whole study the api's way (study row only), then telling agents.
     await srv.db.query(`UPDATE studies SET state = 'stopped', stopped_at = now() WHERE id = $1`, [studyId]);
-    const second = a.trials()[0]!;
+    const second = a.trials().find((x) => x.trialId !== t.trialId)!;
     await waitFor(() => !isAlive(second.pid!), 5_000, "second process gone (heartbeat saw the stopped study)");
     const [row2] = await srv.db.query<{ state: string; end_code: string }>(`SELECT state, end_code FROM trials WHERE id = $1`, [
       second.trialId,

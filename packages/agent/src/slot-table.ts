@@ -11,6 +11,11 @@ export interface RunningTrialInfo {
   gpus: number[];
   outputDir: string;
   stopReason: StopReason | null;
+  /**
+   * The process has exited and its completion is on its way: its GPUs and slot are free (a
+   * next lease may already run beside it), the slot is kept until the server acknowledges.
+   */
+  exited: boolean;
 }
 
 /** One attempt held by this agent, from its lease until its completion is acknowledged (or fenced). */
@@ -124,6 +129,7 @@ export class SlotTable {
       gpus: run.gpus,
       outputDir: run.outputDir,
       stopReason: run.stopReason,
+      exited: run.exited,
     }));
   }
 }

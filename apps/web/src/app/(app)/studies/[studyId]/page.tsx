@@ -9,11 +9,16 @@ import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../../app-shell";
 import { BestParamsCard } from "./best-params-card";
 import { CurvesCard } from "./curves-card";
+import { EdfCard } from "./edf-card";
 import { HistoryCard, useStudyHistory } from "./history-card";
 import { ImportanceCard } from "./importance-card";
+import { ParallelCard } from "./parallel-card";
+import { usePlotTrials } from "./plot-card";
+import { SliceCard } from "./slice-card";
 import { StudyHeader } from "./study-header";
 import { StudyStats } from "./study-stats";
 import type { StudySpecView } from "./study-view";
+import { TimelineCard } from "./timeline-card";
 import { TrialTable } from "./trial-table";
 
 export default function StudyPage() {
@@ -27,6 +32,7 @@ export default function StudyPage() {
 
   const study = useQuery(trpc.study.get.queryOptions({ studyId }));
   const history = useStudyHistory(studyId);
+  const plotTrials = usePlotTrials(studyId);
   const project = useQuery({
     ...trpc.project.get.queryOptions({ projectId: study.data?.projectId ?? "" }),
     enabled: Boolean(study.data?.projectId),
@@ -87,6 +93,16 @@ export default function StudyPage() {
       <div className="grid-2" style={{ marginBottom: 16 }}>
         <CurvesCard studyId={studyId} />
         <ImportanceCard studyId={studyId} />
+      </div>
+      <div className="grid-2" style={{ marginBottom: 16 }}>
+        <SliceCard studyId={studyId} space={s.spec.space} query={plotTrials} />
+        <EdfCard studyId={studyId} query={plotTrials} />
+      </div>
+      <div style={{ marginBottom: 16 }}>
+        <TimelineCard studyId={studyId} query={plotTrials} />
+      </div>
+      <div style={{ marginBottom: 16 }}>
+        <ParallelCard studyId={studyId} space={s.spec.space} query={plotTrials} />
       </div>
 
       <TrialTable studyId={studyId} bestTrialId={s.best?.trialId} canStop={canWrite} />

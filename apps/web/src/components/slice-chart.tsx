@@ -1,0 +1,85 @@
+"use client";
+import { useState } from "react";
+import { CartesianGrid, ResponsiveContainer, Scatter, ScatterChart, XAxis, YAxis } from "recharts";
+import { formatParam, formatValue } from "@/lib/format";
+import { logDecades, type SlicePoint } from "@/lib/plot-data";
+import { STATE_COLORS } from "@/lib/state-colors";
+
+interface SliceChartProps {
+  points: SlicePoint[];
+  param: string;
+  /** The categories in axis order, for a categorical parameter; null for a numeric one. */
+  categories: string[] | null;
+  log: boolean;
+  onPick: (trialId: string) => void;
+}
+
+/**
+ * The objective against one parameter, a dot per trial (pruned ones amber). Categories sit at
+ * 0..k-1 with a fixed per-trial spread of ±0.15 so that equal values stay distinguishable.
+ */
+export function SliceChart({ points, param, categories, log, onPick }: SliceChartProps) {
+  const [hover, setHover] = useState<SlicePoint | null>(null);
+  const data = points.map((p) => ({
+    ...p,
+    xPos: categories ? categories.indexOf(String(p.x)) + (((p.number * 0.618034) % 1) - 0.5) * 0.3 : (p.x as number),
+  }));
+  const xDomain = categories ? [-0.5, categories.length - 0.5] : log ? logDecades(data.map((d) => d.xPos)) : undefined;
+  return (
+    <div style={{ position: "relative", width: "100%", height: "100%" }}>
+      {hover ? (
+        <div className="curve-hover" data-testid="slice-hover">
+          <strong>trial #{hover.number}</strong> · {hover.state} · {param} = {formatParam(hover.x)} · objective{" "}
+          {formatValue(hover.value)}
+        </div>
+      ) : null}
+      <ResponsiveContainer width="100%" height="100%">
+        <ScatterChart margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
+          <CartesianGrid stroke="#eef0f3" />
+          <XAxis
+            dataKey="xPos"
+            type="number"
+            name={param}
+            scale={log && !categories ? "log" : "linear"}
+            domain={xDomain ?? ["auto", "auto"]}
+            ticks={categories ? categories.map((_, i) => i) : undefined}
+            tickFormatter={(v: number) => (categories ? (categories[v] ?? "") : formatValue(v))}
+            tick={{ fontSize: 12 }}
+            label={{ value: param, position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }}
+          />
+          <YAxis
+            dataKey="value"
+            type="number"
+            domain={["auto", "auto"]}
+            tickFormatter={(v: number) => formatValue(v)}
+            tick={{ fontSize: 12 }}
+            width={72}
+          />
+          <Scatter
+            data={data}
+            isAnimationActive={false}
+            shape={(props: { cx?: number; cy?: number; payload?: SlicePoint }) => {
+              const p = props.payload;
+              if (!p || props.cx === undefined || props.cy === undefined) return <g />;
+              return (
+                <circle
+                  cx={props.cx}
+                  cy={props.cy}
+                  r={hover?.trialId === p.trialId ? 6 : 4}
+                  fill={STATE_COLORS[p.state as keyof typeof STATE_COLORS] ?? "#94a3b8"}
+                  fillOpacity={0.8}
+                  style={{ cursor: "pointer" }}
+                  data-testid="slice-dot"
+                  data-trial-number={p.number}
+                  onMouseEnter={() => setHover(p)}
+                  onMouseLeave={() => setHover(null)}
+                  onClick={() => onPick(p.trialId)}
+                />
+              );
+            }}
+          />
+        </ScatterChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_BODY_BYTES } from "@autoglm/api";
 import { pingDb, type DbHandle } from "@autoglm/db/client";
+import { AGENT_ARTIFACTS_PREFIX } from "./agent-artifact-upload.js";
+import { ARTIFACT_DOWNLOAD_PREFIX } from "./artifact-download.js";
 import { withinBodyLimit } from "./body-limit.js";
 import { sendLiveness } from "./liveness.js";
 import type { Logger } from "@autoglm/logging";
@@ -16,8 +18,15 @@ const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const CLIENT_IP_HEADER = "x-autoglm-client-ip";
 const PATH_HEADER = "x-autoglm-path";
 
+/** The artifact routes (agent-artifact-upload.ts, artifact-download.ts), ahead of Next and of the body limit. */
+export interface ArtifactRoutes {
+  upload(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void>;
+  download(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+}
+
 export interface RequestHandlerDeps {
   db: DbHandle;
+  artifacts?: ArtifactRoutes;
   checkSignInLimit: PlatformServices["checkSignInLimit"];
   clientIpOf: (req: IncomingMessage) => string;
   logger: Logger;
@@ -48,6 +57,13 @@ export function createRequestHandler(deps: RequestHandlerDeps): {
     req.headers[PATH_HEADER] = req.url ?? "/";
     if (pathname === "/livez") return sendLiveness(res);
     if (pathname === "/healthz") return sendHealth(res, await pingDb(deps.db), web !== undefined);
+    // Uploads stream into the store (a 1 GB model never sits in memory), so they pass the
+    // S7/S12 body limit, which bounds bodies that are parsed; they come from agents (a bearer
+    // token, no cookie), outside /api/ and its origin check.
+    if (deps.artifacts && pathname.startsWith(AGENT_ARTIFACTS_PREFIX)) return deps.artifacts.upload(req, res, pathname);
+    if (deps.artifacts && pathname.startsWith(ARTIFACT_DOWNLOAD_PREFIX)) {
+      return deps.artifacts.download(req, res, new URL(req.url ?? "/", "http://localhost"));
+    }
     if (!web) return sendStarting(req, res);
     const method = req.method ?? "GET";
     if (isCrossSiteWrite(req, method, pathname, web.allowedOrigins)) {

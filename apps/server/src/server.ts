@@ -6,13 +6,15 @@ import type { RunLoopConfig } from "@autoglm/scheduler";
 import type { Server as SocketIOServer } from "socket.io";
 import { createClientIpResolver } from "./client-ip.js";
 import { attachClusterAdapter } from "./cluster-adapter.js";
+import { createAgentArtifactUpload } from "./agent-artifact-upload.js";
+import { createArtifactDownload, type ArtifactDownloadDeps } from "./artifact-download.js";
 import { openCheckedArtifactStore } from "./artifact-store.js";
 import { secureDataDir } from "./data-dir.js";
 import { loadEnv, resolveAuthSecret, REPO_ROOT, type TServerEnv } from "./env.js";
 import { listenHttp, type HttpListener } from "./http-listener.js";
 import { buildAllowedOrigins } from "./origin.js";
 import { setPlatform, type PlatformHandle } from "./platform.js";
-import { createRequestHandler } from "./request-handler.js";
+import { createRequestHandler, type ArtifactRoutes } from "./request-handler.js";
 import { createServerLogger, errorText } from "./server-logger.js";
 import { serverMetricsOf, withMetrics } from "./metrics/index.js";
 import { startRunLoop } from "./run-loop.js";
@@ -89,9 +91,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   // Listen first so an ephemeral port (0) is known before Next and next-auth need the URL;
   // requests that arrive while Next prepares get 503.
-  const requests = createRequestHandler({ db, checkSignInLimit: services.checkSignInLimit, clientIpOf, logger });
+  const known: { site?: Site } = {};
+  const artifactRoutes = artifactRoutesOf(db, artifacts, () => ({
+    authSecret,
+    secureCookies: known.site?.secureCookies ?? false,
+  }));
+  const requests = createRequestHandler({
+    db,
+    checkSignInLimit: services.checkSignInLimit,
+    clientIpOf,
+    logger,
+    artifacts: artifactRoutes,
+  });
   const listener = await listenHttp(env.HOST, env.PORT, withMetrics(requests.handle, metrics));
-  const site = siteOf(env, listener);
+  const site = (known.site = siteOf(env, listener));
   // next-auth v4 reads its own URL from the environment at request time.
   process.env.NEXTAUTH_URL = site.publicUrl;
   const platform = publishPlatform({ db, services, site, authSecret, env, logger });
@@ -184,6 +197,11 @@ async function openDatabase(
     logger,
   });
   return { db, closeDb: () => db.close() };
+}
+
+/** The agents' upload and the users' download of trial artifacts; the download reads the cookie settings per request. */
+function artifactRoutesOf(db: DbHandle, store: ArtifactStore, session: ArtifactDownloadDeps["session"]): ArtifactRoutes {
+  return { upload: createAgentArtifactUpload({ db, store }), download: createArtifactDownload({ db, store, session }) };
 }
 
 interface Site {

@@ -50,3 +50,5 @@ export { maskSpecSecrets, SECRET_MASK } from "./secrets.js";
 export { generateApiToken, isWellFormedApiToken, sha256Hex, TOKEN_PREFIX } from "@autoglm/protocol/api-token";
 export { seedDemoAll, issueLocalAgentToken, LOCAL_AGENT_TOKEN_NAME } from "./seed.js";
 export { sweepExpiredAskLeases } from "@autoglm/scheduler";
+export { findDownloadableArtifact, artifactDownloadPath } from "./procedures/trial/trial-artifacts.js";
+export { DEFAULT_ARTIFACTS_MB } from "@autoglm/protocol";

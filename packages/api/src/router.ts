@@ -26,6 +26,7 @@ import { listStudies } from "./procedures/study/list-studies.js";
 import { getStudy } from "./procedures/study/get-study.js";
 import { getBest } from "./procedures/study/get-best.js";
 import { getHistory } from "./procedures/study/get-history.js";
+import { getPlotTrials } from "./procedures/study/get-plot-trials.js";
 import { getCurves } from "./procedures/study/get-curves.js";
 import { getImportance } from "./procedures/study/get-importance.js";
 import { stopStudy } from "./procedures/study/stop-study.js";
@@ -37,6 +38,7 @@ import { reportTrial } from "./procedures/trial/report-trial.js";
 import { tellTrial } from "./procedures/trial/tell-trial.js";
 import { renewLease } from "./procedures/trial/renew-lease.js";
 import { stopTrial } from "./procedures/trial/stop-trial.js";
+import { listArtifacts } from "./procedures/trial/trial-artifacts.js";
 import { listAgents } from "./procedures/agent/list-agents.js";
 import { createToken } from "./procedures/token/create-token.js";
 import { listTokens } from "./procedures/token/list-tokens.js";
@@ -76,6 +78,7 @@ export const appRouter = router({
     history: getHistory,
     curves: getCurves,
     importance: getImportance,
+    plotTrials: getPlotTrials,
     stop: stopStudy,
     delete: deleteStudy,
   }),
@@ -87,6 +90,7 @@ export const appRouter = router({
     renewLease,
     tell: tellTrial,
     stop: stopTrial,
+    artifacts: listArtifacts,
   }),
   agent: router({ list: listAgents }),
   token: router({ create: createToken, list: listTokens, revoke: revokeToken }),

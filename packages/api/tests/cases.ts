@@ -56,6 +56,7 @@ export const cases: Record<string, Case> = {
   "study.history": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.curves": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.importance": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "study.plotTrials": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.stop": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.delete": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "trial.list": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
@@ -73,6 +74,7 @@ export const cases: Record<string, Case> = {
     missing: () => ({ trialId: randomId(), value: 0.5 }),
   },
   "trial.stop": { kind: "team", input: (t) => ({ trialId: t.runningTrialId }), missing: () => ({ trialId: randomId() }) },
+  "trial.artifacts": { kind: "team", input: (t) => ({ trialId: t.completeTrialId }), missing: () => ({ trialId: randomId() }) },
   "agent.list": { kind: "team", input: none },
   "token.create": {
     kind: "team",

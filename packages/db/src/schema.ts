@@ -1,5 +1,7 @@
+/* eslint-disable max-lines -- the whole schema is one module: drizzle-kit generates the migrations from it and its tables reference each other. */
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
   doublePrecision,
@@ -354,6 +356,28 @@ export const trialAttempts = pgTable(
     uniqueIndex("trial_attempts_one_open_key")
       .on(t.trialId)
       .where(sql`${t.endedAt} is null`),
+  ],
+);
+
+/** A file an agent uploaded from an attempt's output dir: bytes in the artifact store at `store_key`. */
+export const trialArtifacts = pgTable(
+  "trial_artifacts",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    trialId: uuid("trial_id")
+      .notNull()
+      .references(() => trials.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    name: text("name").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    sha256: text("sha256").notNull(),
+    storeKey: text("store_key").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("trial_artifacts_trial_attempt_name_key").on(t.trialId, t.attempt, t.name),
+    index("trial_artifacts_trial_idx").on(t.trialId),
   ],
 );
 

@@ -71,6 +71,14 @@ describe("study spec", () => {
     expect(messageFor((s) => (s.extra = 1))).toContain("Unrecognized key");
   });
 
+  it("takes run.artifacts globs and run.artifacts_max_mb within its bound", () => {
+    const r = parseStudySpec({ ...valid, run: { ...valid.run, artifacts: ["*.pt", "logs/**"], artifacts_max_mb: 10 } });
+    expect(r.ok && r.spec.run).toMatchObject({ artifacts: ["*.pt", "logs/**"], artifacts_max_mb: 10 });
+    expect(messageFor((s) => (s.run.artifacts_max_mb = 1_048_577))).toContain("run.artifacts_max_mb");
+    expect(messageFor((s) => (s.run.artifacts_max_mb = 1.5))).toContain("run.artifacts_max_mb");
+    expect(messageFor((s) => (s.run.artifacts = [""]))).toContain("run.artifacts.0");
+  });
+
   it("rejects non-finite numbers", () => {
     expect(messageFor((s) => (s.space.x.high = Number.POSITIVE_INFINITY))).toContain("space.x.high");
     expect(messageFor((s) => (s.space.x.low = Number.NaN))).toContain("space.x.low");

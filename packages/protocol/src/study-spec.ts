@@ -222,6 +222,10 @@ export const ZBuiltinRun = z
   });
 export type TBuiltinRun = z.output<typeof ZBuiltinRun>;
 
+/** A trial's artifacts cap when the spec names none (`run.artifacts_max_mb`), and the most it may name. */
+export const DEFAULT_ARTIFACTS_MB = 2048;
+export const MAX_ARTIFACTS_MB = 1_048_576;
+
 export const ZRunSection = z
   .object({
     command: z.string().min(1).max(10_000).optional(),
@@ -234,6 +238,10 @@ export const ZRunSection = z
       .max(60 * 24 * 30)
       .optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(10_000)).optional(),
+    /** Which files of AUTOGLM_OUTPUT_DIR the agent uploads when an attempt ends (globs, relative); absent: all. */
+    artifacts: z.array(z.string().min(1).max(500)).max(100).optional(),
+    /** The most one attempt uploads, in MiB: 2048 by default, at most 1 TiB (1,048,576 MiB). */
+    artifacts_max_mb: z.number().int().min(0).max(MAX_ARTIFACTS_MB).optional(),
   })
   .strict()
   .superRefine((r, ctx) => {

@@ -29,7 +29,15 @@ describe("the trial:lease payload", () => {
   it("carries the run section in the protocol's names, and is what ZTrialLease accepts", async () => {
     const studyId = await seedRunStudy(db, team, {
       objective: { metric: "acc", direction: "maximize" },
-      run: { command: "python t.py", workdir: "/w", env: { A: "1" }, timeout_minutes: 5, resources: { labels: { zone: "a" } } },
+      run: {
+        command: "python t.py",
+        workdir: "/w",
+        env: { A: "1" },
+        timeout_minutes: 5,
+        resources: { labels: { zone: "a" } },
+        artifacts: ["*.pt"],
+        artifacts_max_mb: 10,
+      },
     });
     const agentId = await seedAgent(db, team, { maxTrials: 1, labels: { zone: "a" } });
     await seedWaitingTrials(db, team, studyId, 1);
@@ -42,6 +50,8 @@ describe("the trial:lease payload", () => {
       workdir: "/w",
       env: { A: "1" },
       timeoutMinutes: 5,
+      artifacts: ["*.pt"],
+      artifactsMaxMb: 10,
       resources: { gpus: 0, labels: { zone: "a" } },
     });
     expect(ZTrialLease.safeParse(payload).success).toBe(true);

@@ -33,6 +33,8 @@ function runOf(run: TRunSection): TTrialLease["run"] {
     ...(run.workdir ? { workdir: run.workdir } : {}),
     ...(run.env ? { env: run.env } : {}),
     ...(run.timeout_minutes ? { timeoutMinutes: run.timeout_minutes } : {}),
+    ...(run.artifacts ? { artifacts: run.artifacts } : {}),
+    ...(run.artifacts_max_mb !== undefined ? { artifactsMaxMb: run.artifacts_max_mb } : {}),
     resources: { gpus, ...(memoryGb ? { memory_gb: memoryGb } : {}), ...(labels ? { labels } : {}) },
   };
 }

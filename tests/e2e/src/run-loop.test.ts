@@ -13,7 +13,7 @@ import { launchBrowser, openAgentDir, repoRoot, resultsDir, startPlatform, type 
 // both agents.
 
 const dir = openAgentDir("autoglm-e2e-run-");
-const TRAIN_PY = `import sys, time
+const TRAIN_PY = `import os, sys, time
 sys.path.insert(0, ${JSON.stringify(dir)})
 from autoglm_report import report, final, should_prune, install_sigterm_handler, params
 install_sigterm_handler()
@@ -27,6 +27,7 @@ for step in range(10):
     report(step, loss=loss)
     if should_prune():
         sys.exit(0)
+open(os.path.join(os.environ["AUTOGLM_OUTPUT_DIR"], "curve.txt"), "w").write(f"{loss:.4f}\\n")
 final(loss=loss)
 `;
 
@@ -111,7 +112,7 @@ run:
     );
 
     const trials = await client.trials.list({ studyId: study.id, limit: 100 } as Parameters<typeof client.trials.list>[0]);
-    const items = (trials as { items: { state: string; value: number | null }[] }).items;
+    const items = (trials as { items: { id: string; state: string; value: number | null }[] }).items;
     const best = Math.min(...items.filter((t) => t.state === "complete").map((t) => Number(t.value)));
     await expect
       .poll(async () => Number((await page.textContent('[data-testid="best-value"]'))?.replace(/[^0-9.eE+-]/g, "")), {
@@ -119,6 +120,18 @@ run:
       })
       .toBeCloseTo(best, 3);
     await page.screenshot({ path: path.join(resultsDir, "run-loop-study.png"), fullPage: true });
+
+    // A finished trial's page lists the file its command wrote to AUTOGLM_OUTPUT_DIR, with a working download.
+    const done = items.find((t) => t.state === "complete")!;
+    await page.goto(`${platform.url}/studies/${study.id}/trials/${done.id}`);
+    const row = page.locator('[data-testid="artifact-row"][data-name="curve.txt"]');
+    await row.waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: path.join(resultsDir, "trial-artifacts.png"), fullPage: true });
+    expect(await row.locator('[data-testid="artifact-sha256"]').textContent()).toMatch(/^[0-9a-f]{12}$/);
+    const href = await row.locator('[data-testid="artifact-download"]').getAttribute("href");
+    const file = await page.request.get(`${platform.url}${href}`);
+    expect(file.status()).toBe(200);
+    expect(await file.text()).toMatch(/^\d+\.\d{4}\n$/);
 
     await page.goto(`${platform.url}/agents`);
     for (const name of ["gpu-box-1", "gpu-box-2"]) {

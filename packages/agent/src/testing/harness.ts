@@ -35,7 +35,15 @@ export interface RunLoopServer {
 /** A real HTTP + Socket.IO server on 127.0.0.1 with the agent gateway and the scheduler loop. */
 export async function startRunLoopServer(config: Partial<RunLoopConfig> = FAST, db?: TestDb, port = 0): Promise<RunLoopServer> {
   const database = db ?? (await createTestDb());
-  const http = createServer();
+  // Only the gateway is here, not the server's artifact route: an agent's uploads get a 404 at once.
+  const http = createServer((req, res) => {
+    req.resume();
+    req.on("end", () =>
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end('{"error":{"code":"NOT_FOUND","message":"no artifact store here"}}'),
+    );
+  });
   const io = new Server(http, { pingInterval: 1_000, pingTimeout: 1_000, maxHttpBufferSize: 1_000_000, serveClient: false });
   await new Promise<void>((r) => http.listen(port, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;

@@ -54,6 +54,7 @@ const BY_ID: Record<string, string> = {
   recordAgentHeartbeatById: AGENT_OWN,
   listLeasesOfStoppedStudiesByAgentId: AGENT_OWN,
   recordAgentMetricsById: "fenced by the lease token, attempt and agent of a trial the agent holds",
+  recordTrialArtifactById: "an agent's upload, fenced in the statement by the lease token and attempt it holds",
   markAgentOfflineById: "the agent whose socket closed on this process",
   agentMayActById: "a connected agent: whether its current token may act",
   agentTokenMayActById: "the token a connected agent presented at its handshake",
@@ -89,6 +90,8 @@ const OTHER_UNSCOPED: Record<string, string> = {
   listExpiredLeases: "the lease sweepers' background work over every team",
   listOrgIdsWithWaitingTrials: RUN_LOOP_PASS,
   touchAgentTokenByHash: "the agent handshake: the hash is the credential; the row names its team",
+  checkArtifactUploadByTokenHash:
+    "an agent's upload: the token's hash is the credential and names the team; fenced by the lease token",
   finishSpentStudies: RUN_LOOP_PASS,
   listStudiesToTopUp: RUN_LOOP_PASS,
   readRateLimit: ABUSE_CONTROL,
@@ -190,6 +193,10 @@ describe("a scoped function refuses another team's rows", () => {
     const startedAt = new Date("2030-01-01T00:00:00Z");
     await queries.insertAttempt(db.db, scope, { trialId: trial.id, attempt: 1, leaseKind: "ask", startedAt });
     await queries.upsertTrialValue(db.db, scope, { trialId: trial.id, step: 0, value: 1.5, attempt: 1 });
+    await db.query(
+      `INSERT INTO trial_artifacts (org_id, trial_id, attempt, name, size_bytes, sha256, store_key) VALUES ($1, $2, 1, 'model.bin', 3, $3, 'k')`,
+      [scope.orgId, trial.id, "a".repeat(64)],
+    );
     const token = await queries.insertToken(db.db, scope, {
       userId: user.id,
       name: "ci",
@@ -233,6 +240,12 @@ describe("a scoped function refuses another team's rows", () => {
     expect((await queries.listTokens(db.db, a.scope)).map((t) => t.id)).toEqual([a.tokenId]);
     expect((await queries.listAudit(db.db, a.scope, { limit: 10 })).map((e) => e.targetId)).toEqual([a.tokenId]);
     expect(await queries.listTrialValues(db.db, a.scope, a.trialId)).toEqual([{ step: 0, value: 1.5 }]);
+    expect((await queries.listTrialArtifacts(db.db, a.scope, a.trialId)).map((f) => f.name)).toEqual(["model.bin"]);
+    const file = { trialId: a.trialId, attempt: 1, name: "model.bin" };
+    expect(await queries.findTrialArtifact(db.db, a.scope, file)).toMatchObject({ sizeBytes: 3, storeKey: "k" });
+    expect(await queries.listTrialArtifacts(db.db, b.scope, a.trialId)).toEqual([]);
+    expect(await queries.findTrialArtifact(db.db, b.scope, file)).toBeNull();
+    expect(await queries.listTrialArtifacts(db.db, { orgId: a.scope.orgId, projectId: a.p2 }, a.trialId)).toEqual([]);
 
     expect((await queries.listTokens(db.db, b.scope)).map((t) => t.id)).toEqual([b.tokenId]);
     expect(await queries.findToken(db.db, b.scope, a.tokenId)).toBeNull();

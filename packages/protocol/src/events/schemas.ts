@@ -161,6 +161,10 @@ export const ZTrialLease = ZLeaseRef.extend({
       workdir: z.string().max(1000).optional(),
       env: z.record(z.string(), z.string()).optional(),
       timeoutMinutes: z.number().positive().optional(),
+      /** run.artifacts: the output files to upload (globs); absent: all. */
+      artifacts: z.array(z.string().min(1).max(500)).max(100).optional(),
+      /** run.artifacts_max_mb; absent: DEFAULT_ARTIFACTS_MB. */
+      artifactsMaxMb: z.number().int().min(0).optional(),
       resources: ZRunResources,
     })
     .strict()

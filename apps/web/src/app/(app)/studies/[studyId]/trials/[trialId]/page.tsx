@@ -4,6 +4,7 @@ import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useEffect, useRef } from "react";
+import { ArtifactsCard } from "@/components/artifacts-card";
 import { StopTrialButton } from "@/components/stop-trial-button";
 import { Empty, ErrorNote, Loading, StateBadge } from "@/components/ui";
 import { formatDate, formatDuration, formatParam, formatValue } from "@/lib/format";
@@ -147,6 +148,7 @@ export default function TrialPage() {
           </div>
         )}
       </div>
+      <ArtifactsCard trialId={t.id} />
       {t.attempts.some((a) => a.logTail) ? (
         <div className="card section">
           <div className="card-head">

@@ -112,16 +112,17 @@ function drizzleLogger(logger: CreateDbOptions["logger"]): { logQuery(query: str
 
 type TRunQuery = (text: string, params: unknown[], name?: string) => Promise<unknown[]>;
 
-/** DbHandle.query with the same debug line, and failures logged (name, code, statement) before they propagate. */
+/** DbHandle.query with the same debug line, and failures logged (name, code, statement) before they propagate; the bare query without a logger. */
 function loggedQuery(logger: CreateDbOptions["logger"], run: TRunQuery): DbHandle["query"] {
+  if (!logger) return async <T>(text: string, params: unknown[] = [], name?: string) => (await run(text, params, name)) as T[];
   return async <T>(text: string, params: unknown[] = [], name?: string) => {
     const statement = name ?? describeStatement(text);
-    logger?.debug("db query", { statement });
+    logger.debug("db query", { statement });
     try {
       return (await run(text, params, name)) as T[];
     } catch (err) {
       const e = err as { name?: string; code?: string };
-      logger?.error("db query failed", { statement, error: e?.name ?? "Error", code: e?.code });
+      logger.error("db query failed", { statement, error: e?.name ?? "Error", code: e?.code });
       throw err;
     }
   };

@@ -1,10 +1,10 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
-import { useRouter } from "next/navigation";
 import { Empty, ErrorNote, Loading } from "@/components/ui";
 import { STATE_COLORS } from "@/lib/state-colors";
 import { useTRPC } from "@/lib/trpc";
+import { useOpenTrial } from "./use-open-trial";
 
 const CurvesChart = dynamic(() => import("@/components/curves-chart").then((m) => m.CurvesChart), {
   ssr: false,
@@ -14,9 +14,8 @@ const CurvesChart = dynamic(() => import("@/components/curves-chart").then((m) =
 /** Intermediate values of the latest trials, one line each, coloured by state; a click opens the trial. */
 export function CurvesCard({ studyId }: { studyId: string }) {
   const trpc = useTRPC();
-  const router = useRouter();
   const curves = useQuery(trpc.study.curves.queryOptions({ studyId }));
-  const open = (trialId: string) => router.push(`/studies/${studyId}/trials/${trialId}`);
+  const open = useOpenTrial(studyId);
   const n = curves.data?.curves.length ?? 0;
   return (
     <div className="card">

@@ -1,10 +1,10 @@
 "use client";
 import dynamic from "next/dynamic";
-import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { Loading } from "@/components/ui";
 import { edfPoints } from "@/lib/plot-data";
 import { PlotCard, PlotToggle, type PlotTrialsQuery } from "./plot-card";
+import { useOpenTrial } from "./use-open-trial";
 
 const EdfChart = dynamic(() => import("@/components/edf-chart").then((m) => m.EdfChart), {
   ssr: false,
@@ -13,7 +13,7 @@ const EdfChart = dynamic(() => import("@/components/edf-chart").then((m) => m.Ed
 
 /** The empirical distribution of the objective over complete trials, pruned ones optionally. */
 export function EdfCard({ studyId, query }: { studyId: string; query: PlotTrialsQuery }) {
-  const router = useRouter();
+  const openTrial = useOpenTrial(studyId);
   const trials = query.data?.trials;
   const [includePruned, setIncludePruned] = useState(false);
   const [log, setLog] = useState(false);
@@ -40,7 +40,7 @@ export function EdfCard({ studyId, query }: { studyId: string; query: PlotTrials
         </>
       }
     >
-      <EdfChart points={points} log={log && canLog} onPick={(id) => router.push(`/studies/${studyId}/trials/${id}`)} />
+      <EdfChart points={points} log={log && canLog} onPick={openTrial} />
     </PlotCard>
   );
 }

@@ -1,17 +1,17 @@
 "use client";
 import type { TSpace } from "@autoglm/protocol";
-import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { ParallelChart } from "@/components/parallel-chart";
 import { paramAxes, parallelLines } from "@/lib/plot-data";
 import { PlotCard, PlotToggle, type PlotTrialsQuery } from "./plot-card";
+import { useOpenTrial } from "./use-open-trial";
 
 /** More axes than this crowd a card's width to unreadable; the rest are a click away. */
 const DEFAULT_AXES = 6;
 
 /** Parallel coordinates over the chosen parameters and the objective, one line per trial. */
 export function ParallelCard({ studyId, space, query }: { studyId: string; space: TSpace | undefined; query: PlotTrialsQuery }) {
-  const router = useRouter();
+  const openTrial = useOpenTrial(studyId);
   const trials = query.data?.trials;
   const allAxes = useMemo(() => paramAxes(space, trials ?? []), [space, trials]);
   const [picked, setPicked] = useState<ReadonlySet<string> | null>(null);
@@ -84,14 +84,7 @@ export function ParallelCard({ studyId, space, query }: { studyId: string; space
         </>
       }
     >
-      <ParallelChart
-        axes={chosen}
-        lines={lines}
-        ranges={ranges}
-        logAxes={logAxes}
-        params={params}
-        onPick={(id) => router.push(`/studies/${studyId}/trials/${id}`)}
-      />
+      <ParallelChart axes={chosen} lines={lines} ranges={ranges} logAxes={logAxes} params={params} onPick={openTrial} />
     </PlotCard>
   );
 }

@@ -1,11 +1,11 @@
 "use client";
 import type { TSpace } from "@autoglm/protocol";
 import dynamic from "next/dynamic";
-import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { Loading } from "@/components/ui";
 import { paramAxes, slicePoints } from "@/lib/plot-data";
 import { PlotCard, PlotToggle, type PlotTrialsQuery } from "./plot-card";
+import { useOpenTrial } from "./use-open-trial";
 
 const SliceChart = dynamic(() => import("@/components/slice-chart").then((m) => m.SliceChart), {
   ssr: false,
@@ -14,7 +14,7 @@ const SliceChart = dynamic(() => import("@/components/slice-chart").then((m) => 
 
 /** The objective against one chosen parameter; log x for log-scaled parameters, categories as a category axis. */
 export function SliceCard({ studyId, space, query }: { studyId: string; space: TSpace | undefined; query: PlotTrialsQuery }) {
-  const router = useRouter();
+  const openTrial = useOpenTrial(studyId);
   const trials = query.data?.trials;
   const axes = useMemo(() => paramAxes(space, trials ?? []), [space, trials]);
   const [chosen, setChosen] = useState("");
@@ -68,7 +68,7 @@ export function SliceCard({ studyId, space, query }: { studyId: string; space: T
           param={axis.name}
           categories={axis.kind === "categorical" ? axis.categories : null}
           log={log && canLog}
-          onPick={(id) => router.push(`/studies/${studyId}/trials/${id}`)}
+          onPick={openTrial}
         />
       ) : null}
     </PlotCard>

@@ -1,17 +1,17 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 import { TimelineChart } from "@/components/timeline-chart";
 import { timelineLanes } from "@/lib/plot-data";
 import { STATE_COLORS } from "@/lib/state-colors";
 import { PlotCard, PlotToggle, type PlotTrialsQuery } from "./plot-card";
+import { useOpenTrial } from "./use-open-trial";
 
 /** Running bars grow toward now between doorbells; once every 5 s is smooth enough for trials that last minutes. */
 const RUNNING_TICK_MS = 5_000;
 
 /** Each trial a bar from start to end, one lane per agent (ask/tell trials in their own), coloured by state. */
 export function TimelineCard({ studyId, query }: { studyId: string; query: PlotTrialsQuery }) {
-  const router = useRouter();
+  const openTrial = useOpenTrial(studyId);
   const trials = query.data?.trials;
   const [includeFailed, setIncludeFailed] = useState(true);
   const [now, setNow] = useState(() => Date.now());
@@ -49,7 +49,7 @@ export function TimelineCard({ studyId, query }: { studyId: string; query: PlotT
         </>
       }
     >
-      <TimelineChart lanes={lanes} onPick={(id) => router.push(`/studies/${studyId}/trials/${id}`)} />
+      <TimelineChart lanes={lanes} onPick={openTrial} />
     </PlotCard>
   );
 }

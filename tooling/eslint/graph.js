@@ -33,7 +33,12 @@ export const GRAPH = {
   // Beyond the design: api → scheduler (same row). The tRPC ask/tell procedures call the
   // scheduler's ask/tell facade and optimizer pool rather than duplicating them.
   // api → logging: the tRPC context adds the caller's team and user to the request context.
-  "@autoglm/api": { ours: ["@autoglm/db", "@autoglm/logging", "@autoglm/optimizer", "@autoglm/protocol", "@autoglm/scheduler"] },
+  // Its tests store trial files in a real local artifact store (the api itself only reads through
+  // the host's store, typed structurally in artifact-reader.ts).
+  "@autoglm/api": {
+    ours: ["@autoglm/db", "@autoglm/logging", "@autoglm/optimizer", "@autoglm/protocol", "@autoglm/scheduler"],
+    testOurs: ["@autoglm/artifacts"],
+  },
   // Only the agent loads the native trainers. Its test harness (src/testing) runs a real
   // gateway and database: scheduler and db are devDependencies.
   "@autoglm/agent": {

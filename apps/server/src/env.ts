@@ -72,6 +72,12 @@ export const ZServerEnv = z.object({
   /** 16+ characters (a guessable token would make /metrics public); never logged. */
   METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   /**
+   * Lets team webhooks reach loopback and private addresses (10/8, 172.16/12, 192.168/16,
+   * 100.64/10, fc00::/7): receivers inside the operator's own network. Off by default (S9);
+   * link-local (the cloud metadata service) and the platform's own listener stay refused.
+   */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: ZBool.default(false),
+  /**
    * Where trial artifacts go (packages/artifacts): unset → <AUTOGLM_DATA_DIR>/artifacts;
    * `file:///abs/path` or `/abs/path` → that directory; `s3://bucket/prefix` → an S3-compatible
    * bucket, reached at AWS_ENDPOINT_URL_S3 (else AWS_ENDPOINT_URL, else AWS itself) in AWS_REGION.
@@ -88,6 +94,16 @@ export const ZServerEnv = z.object({
         ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message.replace(/^ARTIFACT_STORE /, "") });
       }
     }),
+  /**
+   * Days the files of a trial attempt are kept once no model version references them (registered
+   * versions' files are never deleted); 0 keeps every file forever. Swept hourly.
+   */
+  ARTIFACT_RETENTION_DAYS: z.coerce
+    .number({ invalid_type_error: "must be a whole number of days (0 keeps artifacts forever)" })
+    .int("must be a whole number of days (0 keeps artifacts forever)")
+    .min(0, "must be 0 (keep forever) or more days")
+    .max(36_500, "must be at most 36500 days (100 years); 0 keeps artifacts forever")
+    .default(30),
   AWS_ENDPOINT_URL_S3: z.string().url().optional(),
   AWS_ENDPOINT_URL: z.string().url().optional(),
   AWS_REGION: z.string().min(1).optional(),

@@ -3,6 +3,7 @@ import { MAX_BODY_BYTES } from "@autoglm/api";
 import { pingDb, type DbHandle } from "@autoglm/db/client";
 import { AGENT_ARTIFACTS_PREFIX } from "./agent-artifact-upload.js";
 import { ARTIFACT_DOWNLOAD_PREFIX } from "./artifact-download.js";
+import { MODEL_DOWNLOAD_PREFIX } from "./model-download.js";
 import { withinBodyLimit } from "./body-limit.js";
 import { sendLiveness } from "./liveness.js";
 import type { Logger } from "@autoglm/logging";
@@ -18,10 +19,12 @@ const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const CLIENT_IP_HEADER = "x-autoglm-client-ip";
 const PATH_HEADER = "x-autoglm-path";
 
-/** The artifact routes (agent-artifact-upload.ts, artifact-download.ts), ahead of Next and of the body limit. */
+/** The artifact routes (agent-artifact-upload.ts, artifact-download.ts, model-download.ts), ahead of Next and of the body limit. */
 export interface ArtifactRoutes {
   upload(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void>;
   download(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+  /** A registered model version's file (model-download.ts). */
+  modelDownload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
 }
 
 export interface RequestHandlerDeps {
@@ -63,6 +66,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): {
     if (deps.artifacts && pathname.startsWith(AGENT_ARTIFACTS_PREFIX)) return deps.artifacts.upload(req, res, pathname);
     if (deps.artifacts && pathname.startsWith(ARTIFACT_DOWNLOAD_PREFIX)) {
       return deps.artifacts.download(req, res, new URL(req.url ?? "/", "http://localhost"));
+    }
+    if (deps.artifacts && pathname.startsWith(MODEL_DOWNLOAD_PREFIX)) {
+      return deps.artifacts.modelDownload(req, res, new URL(req.url ?? "/", "http://localhost"));
     }
     if (!web) return sendStarting(req, res);
     const method = req.method ?? "GET";

@@ -8,6 +8,13 @@ import { createClientIpResolver } from "./client-ip.js";
 import { attachClusterAdapter } from "./cluster-adapter.js";
 import { createAgentArtifactUpload } from "./agent-artifact-upload.js";
 import { createArtifactDownload, type ArtifactDownloadDeps } from "./artifact-download.js";
+import { createModelDownload } from "./model-download.js";
+import {
+  DEFAULT_RETENTION,
+  startArtifactRetention,
+  type ArtifactRetention,
+  type ArtifactRetentionConfig,
+} from "./artifact-retention.js";
 import { openCheckedArtifactStore } from "./artifact-store.js";
 import { secureDataDir } from "./data-dir.js";
 import { loadEnv, resolveAuthSecret, REPO_ROOT, type TServerEnv } from "./env.js";
@@ -16,8 +23,10 @@ import { buildAllowedOrigins } from "./origin.js";
 import { setPlatform, type PlatformHandle } from "./platform.js";
 import { createRequestHandler, type ArtifactRoutes } from "./request-handler.js";
 import { createServerLogger, errorText } from "./server-logger.js";
-import { serverMetricsOf, withMetrics } from "./metrics/index.js";
+import { serverMetricsOf, withMetrics, type ServerMetrics } from "./metrics/index.js";
 import { startRunLoop } from "./run-loop.js";
+import { startModelAutoRegister, type ModelAutoRegisterLoop } from "./model-auto-register-loop.js";
+import { startWebhookSender, type WebhookSender, type WebhookSenderOptions } from "./webhooks/webhook-sender.js";
 import { createPlatformServices, type PlatformServices, type ServerServices } from "./services.js";
 import { attachSocketServer } from "./socket.js";
 import { prepareWebApp, type PreparedWebApp } from "./web-app.js";
@@ -53,6 +62,12 @@ export interface StartServerOptions {
   metricsPort?: number;
   metricsHost?: string;
   metricsToken?: string;
+  /** WEBHOOK_ALLOW_PRIVATE_TARGETS (env.ts); tests allow it for receivers on 127.0.0.1. */
+  webhookAllowPrivateTargets?: boolean;
+  /** The webhook sender's timings (poll, timeout, backoff, give-up); tests shrink them. */
+  webhookSender?: Partial<WebhookSenderOptions>;
+  /** ARTIFACT_RETENTION_DAYS (env.ts) and the sweep's timings and batch sizes; tests shrink them. */
+  artifactRetention?: Partial<ArtifactRetentionConfig>;
 }
 
 export interface RunningServer {
@@ -92,10 +107,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   // Listen first so an ephemeral port (0) is known before Next and next-auth need the URL;
   // requests that arrive while Next prepares get 503.
   const known: { site?: Site } = {};
-  const artifactRoutes = artifactRoutesOf(db, artifacts, () => ({
-    authSecret,
-    secureCookies: known.site?.secureCookies ?? false,
-  }));
+  const session = () => ({ authSecret, secureCookies: known.site?.secureCookies ?? false });
+  const artifactRoutes = artifactRoutesOf({ db, store: artifacts, session }, logger);
   const requests = createRequestHandler({
     db,
     checkSignInLimit: services.checkSignInLimit,
@@ -130,8 +143,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     onLeaseGranted: metrics.metrics.onLeaseGranted,
   });
   platform.runLoop = runLoop.gateway;
+  const webhooks = startServerWebhooks({ db, authSecret, env, site, logger, metrics, services, options, platform });
 
-  const started: StartedParts = { runLoop, socket, listener, cluster, closeDb, artifacts };
+  const started: StartedParts = { runLoop, socket, listener, cluster, closeDb, artifacts, webhooks };
   try {
     started.metricsListener = await metrics.endpoint.listen();
     started.web = await prepareWebApp(listener.http, {
@@ -145,7 +159,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw err;
   }
   requests.serve({ next: started.web.handle, allowedOrigins: site.allowedOrigins, publicUrl: site.publicUrl });
-  started.sweeper = startLeaseSweeper(services, env.ASK_SWEEP_INTERVAL_MS, logger);
+  startBackgroundWork(started, { db, artifacts, env, options, logger, metrics: metrics.metrics, services, platform });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => (closing ??= shutdown(started));
@@ -176,6 +190,7 @@ function loadServerEnv(options: StartServerOptions): TServerEnv {
       METRICS_PORT: options.metricsPort,
       METRICS_HOST: options.metricsHost,
       METRICS_TOKEN: options.metricsToken,
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: options.webhookAllowPrivateTargets,
       NODE_ENV: options.dev ? "development" : undefined,
     },
     options.env,
@@ -199,9 +214,17 @@ async function openDatabase(
   return { db, closeDb: () => db.close() };
 }
 
-/** The agents' upload and the users' download of trial artifacts; the download reads the cookie settings per request. */
-function artifactRoutesOf(db: DbHandle, store: ArtifactStore, session: ArtifactDownloadDeps["session"]): ArtifactRoutes {
-  return { upload: createAgentArtifactUpload({ db, store }), download: createArtifactDownload({ db, store, session }) };
+/** The agents' upload and the users' downloads of trial artifacts and model files; downloads read the cookie settings per request. */
+function artifactRoutesOf(base: Omit<ArtifactDownloadDeps, "onTampered">, logger: AppLogger): ArtifactRoutes {
+  const deps: ArtifactDownloadDeps = {
+    ...base,
+    onTampered: (info) => logger.error("stored file does not match its recorded SHA-256; download refused", { ...info }),
+  };
+  return {
+    upload: createAgentArtifactUpload({ db: deps.db, store: deps.store }),
+    download: createArtifactDownload(deps),
+    modelDownload: createModelDownload(deps),
+  };
 }
 
 interface Site {
@@ -223,7 +246,7 @@ function siteOf(env: TServerEnv, listener: HttpListener): Site {
 /** The handle apps/web's route handlers reach the database and event bus through. */
 function publishPlatform(deps: {
   db: DbHandle;
-  services: PlatformServices;
+  services: ServerServices;
   site: Site;
   authSecret: string;
   env: TServerEnv;
@@ -233,6 +256,8 @@ function publishPlatform(deps: {
   const platform: PlatformHandle = {
     db: deps.db,
     events: deps.services.events,
+    // model.register hashes trial files from the store before recording a version.
+    artifacts: deps.services.artifacts,
     config: {
       authSecret: deps.authSecret,
       publicUrl: site.publicUrl,
@@ -240,6 +265,7 @@ function publishPlatform(deps: {
       allowedOrigins: [...site.allowedOrigins],
       askLeaseMs: env.ASK_LEASE_MS,
       optimizerTimeoutMs: env.OPTIMIZER_TIMEOUT_MS,
+      webhookAllowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     },
     // Inside the request's context: the line carries its request id, team and user.
     onInternalError: ({ path: procedure, error }) =>
@@ -247,6 +273,77 @@ function publishPlatform(deps: {
   };
   setPlatform(platform);
   return platform;
+}
+
+/** The team webhooks' sender, nudged whenever a study changes (a finished study queues its event in the same statement). */
+function startServerWebhooks(deps: {
+  db: DbHandle;
+  authSecret: string;
+  env: TServerEnv;
+  site: Site;
+  logger: AppLogger;
+  metrics: ReturnType<typeof serverMetricsOf>;
+  services: PlatformServices;
+  options: StartServerOptions;
+  platform: PlatformHandle;
+}): WebhookSender {
+  const sender = startWebhookSender({
+    db: deps.db,
+    authSecret: deps.authSecret,
+    policy: { allowPrivateTargets: deps.env.WEBHOOK_ALLOW_PRIVATE_TARGETS, platformUrl: deps.site.publicUrl },
+    logger: deps.logger,
+    registry: deps.metrics.metrics.registry,
+    options: deps.options.webhookSender,
+  });
+  deps.services.events.subscribe((event) => {
+    if (event.type === "study:updated") sender.nudge();
+  });
+  deps.platform.nudgeWebhooks = sender.nudge;
+  return sender;
+}
+
+/** The periodic work that needs the whole server up: the ask-lease sweeper, artifact retention, the spec's `register`. */
+function startBackgroundWork(
+  started: StartedParts,
+  deps: {
+    db: DbHandle;
+    artifacts: ArtifactStore;
+    env: TServerEnv;
+    options: StartServerOptions;
+    logger: AppLogger;
+    metrics: ServerMetrics;
+    services: ServerServices;
+    platform: PlatformHandle;
+  },
+): void {
+  const { db, artifacts, logger } = deps;
+  started.sweeper = startLeaseSweeper(deps.services, deps.env.ASK_SWEEP_INTERVAL_MS, logger);
+  started.retention = startRetention({ db, artifacts, env: deps.env, options: deps.options, logger, metrics: deps.metrics });
+  started.autoRegister = startModelAutoRegister({
+    db,
+    artifacts,
+    logger,
+    publish: deps.services.events.publish,
+    onQueued: () => deps.platform.nudgeWebhooks?.(),
+  });
+}
+
+/** ARTIFACT_RETENTION_DAYS' hourly sweep (artifact-retention.ts), counted on /metrics. */
+function startRetention(deps: {
+  db: DbHandle;
+  artifacts: ArtifactStore;
+  env: TServerEnv;
+  options: StartServerOptions;
+  logger: AppLogger;
+  metrics: ServerMetrics;
+}): ArtifactRetention {
+  return startArtifactRetention({
+    db: deps.db,
+    store: deps.artifacts,
+    config: { days: deps.env.ARTIFACT_RETENTION_DAYS, ...DEFAULT_RETENTION, ...deps.options.artifactRetention },
+    logger: deps.logger,
+    onDeleted: (files, bytes) => deps.metrics.onArtifactsExpired(files, bytes),
+  });
 }
 
 function startLeaseSweeper(services: PlatformServices, intervalMs: number, logger: AppLogger): NodeJS.Timeout {
@@ -264,14 +361,20 @@ interface StartedParts {
   cluster: Awaited<ReturnType<typeof attachClusterAdapter>>;
   closeDb(): Promise<void>;
   artifacts: ArtifactStore;
+  webhooks: WebhookSender;
   web?: PreparedWebApp;
   sweeper?: NodeJS.Timeout;
+  retention?: ArtifactRetention;
+  autoRegister?: ModelAutoRegisterLoop;
   metricsListener?: HttpListener | undefined;
 }
 
 /** Stops what was started: no new work first (sweeper, run loop, sockets, port), the database last. */
 async function shutdown(parts: StartedParts): Promise<void> {
   clearInterval(parts.sweeper);
+  await parts.webhooks.stop();
+  await parts.retention?.stop();
+  await parts.autoRegister?.stop();
   await parts.runLoop.stop();
   await parts.socket.close();
   await parts.listener.close();

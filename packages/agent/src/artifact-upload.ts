@@ -10,7 +10,8 @@ import { FENCED_MARKER, PRUNE_MARKER } from "./trial-runner.js";
 /**
  * When an attempt ends, the files of its output dir go to the platform's artifact store
  * through the server (agents never hold store credentials): one streamed PUT per file, fenced
- * by the attempt's lease token, before the completion is sent so the lease still holds.
+ * by the attempt's lease token, before the completion is sent so the lease still holds (an
+ * attempt the server ended first, a prune or a stop, is accepted for a few minutes after).
  */
 
 /** Tries per file: a dropped connection or a 5xx is retried after 0.5, 1 and 2 s. */
@@ -26,6 +27,8 @@ export interface ArtifactUploadInput {
   lease: Pick<TTrialLease, "trialId" | "attempt" | "leaseToken" | "run">;
   outputDir: string;
   logger: Logger;
+  /** When set, uploading stops after this long (a file in flight is cut off); the rest is reported as not uploaded. */
+  budgetMs?: number | undefined;
 }
 
 interface TFound {
@@ -64,7 +67,12 @@ async function openAndHash(abs: string): Promise<{ fh: FileHandle; size: number;
 
 type TPutAnswer = { ok: true } | { ok: false; status: number; message: string; retry: boolean };
 
-async function putOnce(input: ArtifactUploadInput, name: string, file: { fh: FileHandle; size: number; sha256: string }) {
+async function putOnce(
+  input: ArtifactUploadInput,
+  name: string,
+  file: { fh: FileHandle; size: number; sha256: string },
+  signal: AbortSignal | undefined,
+) {
   const { trialId, attempt, leaseToken } = input.lease;
   const url = `${input.server.replace(/\/$/, "")}/agent-api/v1/trials/${trialId}/attempts/${attempt}/artifacts/${name
     .split("/")
@@ -82,6 +90,7 @@ async function putOnce(input: ArtifactUploadInput, name: string, file: { fh: Fil
     },
     body,
     duplex: "half",
+    signal,
   } as RequestInit);
   if (res.ok) {
     await res.body?.cancel();
@@ -97,18 +106,29 @@ async function putWithRetries(
   input: ArtifactUploadInput,
   name: string,
   file: Awaited<ReturnType<typeof openAndHash>>,
+  signal: AbortSignal | undefined,
 ): Promise<TPutAnswer> {
   let last: TPutAnswer = { ok: false, status: 0, message: "not sent", retry: true };
   for (let i = 0; i < TRIES; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, FIRST_BACKOFF_MS * 2 ** (i - 1)));
+    if (signal?.aborted) return outOfTime(input);
     try {
-      last = await putOnce(input, name, file);
+      last = await putOnce(input, name, file, signal);
     } catch (err) {
+      if (signal?.aborted) return outOfTime(input);
       last = { ok: false, status: 0, message: (err as Error).message, retry: true };
     }
     if (last.ok || !last.retry) return last;
   }
   return last;
+}
+
+function outOfTimeMessage(input: ArtifactUploadInput): string {
+  return `out of the ${input.budgetMs} ms upload time of an attempt that did not complete`;
+}
+
+function outOfTime(input: ArtifactUploadInput): TPutAnswer {
+  return { ok: false, status: 0, message: outOfTimeMessage(input), retry: false };
 }
 
 /**
@@ -130,7 +150,12 @@ export async function uploadArtifacts(input: ArtifactUploadInput): Promise<strin
   const matches = globs && globs.length > 0 ? picomatch(globs) : () => true;
   const maxMb = input.lease.run.artifactsMaxMb ?? DEFAULT_ARTIFACTS_MB;
   let remaining = maxMb * MIB;
+  const signal = input.budgetMs === undefined ? undefined : AbortSignal.timeout(input.budgetMs);
   for (const f of files.filter((x) => matches(x.name))) {
+    if (signal?.aborted) {
+      warnings.push(`[agent] artifact ${f.name} not uploaded: ${outOfTimeMessage(input)}`);
+      continue;
+    }
     let file: Awaited<ReturnType<typeof openAndHash>>;
     try {
       file = await openAndHash(f.abs);
@@ -145,7 +170,7 @@ export async function uploadArtifacts(input: ArtifactUploadInput): Promise<strin
         );
         continue;
       }
-      const answer = await putWithRetries(input, f.name, file);
+      const answer = await putWithRetries(input, f.name, file, signal);
       if (answer.ok) remaining -= file.size;
       else {
         warnings.push(`[agent] artifact ${f.name} not uploaded: ${answer.message}`);

@@ -19,18 +19,35 @@ export function completeTrial(core: AgentCore, run: TrialRun, outcome: TrialOutc
   core.events.emit("trial-exit", { trialId: run.lease.trialId, outcome: outcome?.outcome ?? "stale", run });
   core.slots.capacityFreed();
   if (!outcome) return core.slots.release(slot);
-  if (!UPLOADED_OUTCOMES.has(outcome.outcome)) return sendCompletion(core, run, outcome);
+  if (!keepsOutput(run, outcome)) return sendCompletion(core, run, outcome);
   // Uploads go first, while the lease still fences them; what was not uploaded is said in the log tail.
   const { server, token } = core.settings;
-  uploadArtifacts({ server, token, lease: run.lease, outputDir: run.outputDir, logger: core.logger })
+  const budgetMs = outcome.outcome === "complete" ? undefined : ENDED_UPLOAD_BUDGET_MS;
+  uploadArtifacts({ server, token, lease: run.lease, outputDir: run.outputDir, logger: core.logger, budgetMs })
     .catch((err: unknown) => [`[agent] artifacts not uploaded: ${(err as Error).message}`])
     .then((lines) =>
       sendCompletion(core, run, lines.length ? { ...outcome, logTail: withLines(outcome.logTail, lines) } : outcome),
     );
 }
 
-/** Attempts whose output is kept: the ones that ran to an end of their own or the pruner's. */
-const UPLOADED_OUTCOMES = new Set(["complete", "pruned", "failed"]);
+/**
+ * Attempts whose output is kept: the ones that ran to an end of their own, the pruner's, or a
+ * user's or the study's stop. Not a hand-back (the trial runs again) nor an attempt found
+ * stale (another attempt holds the trial: the server would refuse every file).
+ */
+function keepsOutput(run: TrialRun, outcome: NonNullable<TrialOutcome>): boolean {
+  if (outcome.outcome === "stopped") return run.stopReason === "stop";
+  return outcome.outcome === "complete" || outcome.outcome === "pruned" || outcome.outcome === "failed";
+}
+
+/**
+ * The upload time of an attempt that did not complete (pruned, failed, stopped): its end
+ * waits on its uploads (a failed trial's retry, the slot, the server's 5-minute window for a
+ * server-ended attempt), so a stop is held up 30 s at most; files that did not fit are named
+ * in the log tail. A completed attempt's files, the ones registered as models, have no such
+ * limit (only run.artifacts_max_mb).
+ */
+const ENDED_UPLOAD_BUDGET_MS = 30_000;
 /** ZTrialComplete's bound on the log tail. */
 const MAX_LOG_TAIL = 65_536;
 

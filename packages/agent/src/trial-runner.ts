@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import {
   parseMetricLine,
   type TMetricValues,
+  type TSourceRef,
   type TTrialComplete,
   type TTrialLease,
   type TTrialEndCode,
@@ -81,6 +82,8 @@ export class TrialRun {
   private final: TMetricValues | undefined;
   private lastMetrics: TMetricValues = {};
   private lastStep: number | undefined;
+  /** The last source line the command printed; it goes to the server once, on the completion. */
+  private source: TSourceRef | undefined;
 
   constructor(
     readonly lease: TTrialLease,
@@ -194,6 +197,9 @@ export class TrialRun {
       case "invalid":
         this.log.push(redact(`[agent] ignored a malformed metric line (${p.error}): ${line}`, this.ctx.secrets));
         return;
+      case "source":
+        this.source = p.source;
+        return;
       case "final":
         this.final = { ...(this.final ?? {}), ...p.metrics };
         Object.assign(this.lastMetrics, p.metrics);
@@ -278,6 +284,7 @@ export class TrialRun {
       ...(this.final ? { final: this.final } : {}),
       ...(Object.keys(this.lastMetrics).length ? { lastMetrics: this.lastMetrics } : {}),
       ...(this.lastStep !== undefined ? { lastStep: this.lastStep } : {}),
+      ...(this.source ? { source: this.source } : {}),
     };
     const failed = (c: TTrialEndCode, reason: string) => ({ ...common, outcome: "failed" as const, code: c, reason });
     switch (this.stopReason) {

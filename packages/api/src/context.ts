@@ -11,10 +11,12 @@ import {
 import { annotateRequestContext } from "@autoglm/logging";
 import { AppError, sanitizeError } from "./errors.js";
 import type { TEventSink } from "./events.js";
+import type { TArtifactReader } from "./artifact-reader.js";
 import { hashApiToken, isWellFormedApiToken } from "@autoglm/protocol/api-token";
 import type { TAuthenticatedUser } from "./auth/credentials.js";
 import { verifySessionUser, type TSessionClaims } from "./auth/sessions.js";
 import { DEFAULT_SIGN_UP_LIMIT, type TSignUpLimit } from "./auth/attempt-limits.js";
+import type { TWebhookTargetPolicy } from "./webhooks/webhook-target.js";
 
 export type { TSessionClaims } from "./auth/sessions.js";
 
@@ -47,10 +49,19 @@ export interface TApiOptions {
    * sign-on only): an account made there could never sign in. Default on.
    */
   passwordSignUp: boolean;
+  /** Webhooks (procedures/webhook): the key their secrets are sealed with and where they may point. Null: unavailable. */
+  webhooks: TWebhookApiOptions | null;
   /** Called for unexpected (500) errors with a sanitized error (S10: no params, no headers): log it. */
   onInternalError?: ((info: { path: string; error: ReturnType<typeof sanitizeError> }) => void) | undefined;
   /** Told after every procedure call (the host's metrics): its path, kind, tRPC code ("OK" on success) and duration. */
   onProcedure?: ((call: TProcedureCall) => void) | undefined;
+}
+
+export interface TWebhookApiOptions extends TWebhookTargetPolicy {
+  /** The server's AUTH_SECRET: webhook secrets are sealed with a key derived from it. */
+  authSecret: string;
+  /** Told when a procedure queued a delivery, so this process's sender runs now instead of at its next poll. */
+  onQueued?: (() => void) | undefined;
 }
 
 export interface TProcedureCall {
@@ -72,6 +83,7 @@ export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptio
     tokenRateLimit: partial.tokenRateLimit === undefined ? { limit: 3000, windowMs: 10_000 } : partial.tokenRateLimit,
     signUpLimit: partial.signUpLimit === undefined ? DEFAULT_SIGN_UP_LIMIT : partial.signUpLimit,
     passwordSignUp: partial.passwordSignUp ?? true,
+    webhooks: partial.webhooks ?? null,
     onInternalError: partial.onInternalError,
     onProcedure: partial.onProcedure,
   };
@@ -93,6 +105,8 @@ export interface TApiDeps {
   events: TEventSink;
   options?: Partial<TApiOptions>;
   runLoop?: TRunLoopHooks | undefined;
+  /** The artifact store, where the host opened one: model registration reads trial files from it. */
+  artifacts?: TArtifactReader | undefined;
 }
 
 export interface TTokenPrincipal {
@@ -118,6 +132,7 @@ export interface Context {
   events: TEventSink;
   options: TApiOptions;
   runLoop: TRunLoopHooks | null;
+  artifacts: TArtifactReader | null;
   principal: TPrincipal | null;
   /** Set when credentials were presented but are not valid; every procedure then refuses. */
   authError: AppError | null;
@@ -149,6 +164,7 @@ export async function createContext(
     events: deps.events,
     options,
     runLoop: deps.runLoop ?? null,
+    artifacts: deps.artifacts ?? null,
     principal: null,
     authError: null,
     orgHeader: input.header("x-autoglm-org"),

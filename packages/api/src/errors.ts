@@ -11,6 +11,8 @@ export const APP_CODES = {
   BAD_REQUEST: "BAD_REQUEST",
   INVALID_SPEC: "BAD_REQUEST",
   VALUE_REQUIRED: "BAD_REQUEST",
+  /** Params that do not fit the study's space (an enqueued trial); the message names the parameter. */
+  INVALID_PARAMS: "BAD_REQUEST",
   TEAM_REQUIRED: "BAD_REQUEST",
   UNAUTHORIZED: "UNAUTHORIZED",
   INVALID_CREDENTIALS: "UNAUTHORIZED",
@@ -33,6 +35,20 @@ export const APP_CODES = {
   TRIAL_NOT_RUNNING: "CONFLICT",
   TRIAL_LEASED_TO_AGENT: "CONFLICT",
   INVITE_UNUSABLE: "CONFLICT",
+  /** A model name that differs from an existing one only in case, or is taken outside a token's project. */
+  MODEL_NAME_TAKEN: "CONFLICT",
+  /** A model version an alias points at cannot be deleted. */
+  MODEL_VERSION_ALIASED: "CONFLICT",
+  /** A stored file no longer matches the SHA-256 recorded when it was uploaded (the store was changed). */
+  ARTIFACT_TAMPERED: "CONFLICT",
+  /** The trial (attempt) has no uploaded files to register. */
+  NO_ARTIFACTS: "BAD_REQUEST",
+  /** This server has no artifact store to read files from. */
+  ARTIFACT_STORE_MISSING: "PRECONDITION_FAILED",
+  /** A webhook URL that is not http(s) or points where webhooks may not go (WEBHOOK_ALLOW_PRIVATE_TARGETS). */
+  WEBHOOK_TARGET_REFUSED: "BAD_REQUEST",
+  /** The API was started without the server's key (AUTH_SECRET), which webhook secrets are sealed with. */
+  WEBHOOKS_UNAVAILABLE: "PRECONDITION_FAILED",
   STUDY_BUDGET_EXHAUSTED: "PRECONDITION_FAILED",
   MAX_PARALLEL_REACHED: "PRECONDITION_FAILED",
   RATE_LIMITED: "TOO_MANY_REQUESTS",
@@ -56,7 +72,20 @@ export class AppError extends TRPCError {
 }
 
 /** Forbidden and missing answer the same (S1): one constructor so the words cannot drift. */
-export function notFound(what: "Study" | "Trial" | "Project" | "Team" | "Token" | "Invitation" | "Member"): AppError {
+export function notFound(
+  what:
+    | "Study"
+    | "Trial"
+    | "Project"
+    | "Team"
+    | "Token"
+    | "Invitation"
+    | "Member"
+    | "Model"
+    | "Model version"
+    | "Webhook"
+    | "Webhook delivery",
+): AppError {
   return new AppError("NOT_FOUND", { userMessage: `${what} not found.` });
 }
 

@@ -9,6 +9,7 @@ export {
   type Context,
   type TApiDeps,
   type TApiOptions,
+  type TWebhookApiOptions,
   type TRunLoopHooks,
   type TProcedureCall,
   type TPrincipal,
@@ -51,4 +52,19 @@ export { generateApiToken, isWellFormedApiToken, sha256Hex, TOKEN_PREFIX } from 
 export { seedDemoAll, issueLocalAgentToken, LOCAL_AGENT_TOKEN_NAME } from "./seed.js";
 export { sweepExpiredAskLeases } from "@autoglm/scheduler";
 export { findDownloadableArtifact, artifactDownloadPath } from "./procedures/trial/trial-artifacts.js";
+export { findDownloadableModelFile } from "./procedures/model/model-file.js";
+export { registerTrialModel, type TRegisterInput } from "./models/register.js";
+export { canonicalManifest, manifestDigest } from "./models/manifest.js";
+export { parseModelRef, versionUri, modelFileDownloadPath, type TModelRef } from "./models/references.js";
+export type { TArtifactReader } from "./artifact-reader.js";
 export { DEFAULT_ARTIFACTS_MB } from "@autoglm/protocol";
+export {
+  checkWebhookUrl,
+  resolveWebhookTarget,
+  refusalOfAddress,
+  WebhookTargetRefused,
+  type TWebhookTargetPolicy,
+  type TResolvedAddress,
+} from "./webhooks/webhook-target.js";
+export { openWebhookSecret, sealWebhookSecret } from "./webhooks/webhook-secret.js";
+export { ModelAutoRegister, type TAutoRegistered } from "./models/auto-register.js";

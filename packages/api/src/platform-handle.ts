@@ -2,6 +2,7 @@ import type { DbHandle } from "@autoglm/db/client";
 import type { TDomainEvent } from "@autoglm/protocol";
 import type { TApiOptions, TRunLoopHooks } from "./context.js";
 import type { TEventSink } from "./events.js";
+import type { TArtifactReader } from "./artifact-reader.js";
 
 /**
  * What apps/server hands to the Next route handlers of apps/web running in the same process.
@@ -30,12 +31,18 @@ export interface PlatformHandle {
     askLeaseMs?: number | undefined;
     /** Budget of one optimizer call (OPTIMIZER_TIMEOUT_MS). */
     optimizerTimeoutMs?: number | undefined;
+    /** WEBHOOK_ALLOW_PRIVATE_TARGETS: team webhooks may reach loopback and private addresses. */
+    webhookAllowPrivateTargets?: boolean | undefined;
   };
   /**
    * The agent gateway of this process, when it runs one: the api's `trial.stop` / `study.stop`
    * tell running agents through it at once instead of at their next heartbeat.
    */
   runLoop?: TRunLoopHooks;
+  /** The artifact store the server opened (ARTIFACT_STORE): `model.register` hashes trial files from it. */
+  artifacts?: TArtifactReader;
+  /** Wakes this process's webhook sender after a procedure queued a delivery. */
+  nudgeWebhooks?: () => void;
   /** Unexpected (500) errors of the api; gets path and error, never secrets. */
   onInternalError(info: { path: string; error: unknown }): void;
   /** Every tRPC call's path, kind, code and duration: the server's metrics. */

@@ -27,13 +27,16 @@ import { getStudy } from "./procedures/study/get-study.js";
 import { getBest } from "./procedures/study/get-best.js";
 import { getHistory } from "./procedures/study/get-history.js";
 import { getPlotTrials } from "./procedures/study/get-plot-trials.js";
+import { getWarmStart } from "./procedures/study/warm-start.js";
 import { getCurves } from "./procedures/study/get-curves.js";
 import { getImportance } from "./procedures/study/get-importance.js";
+import { getImprovement } from "./procedures/study/get-improvement.js";
 import { stopStudy } from "./procedures/study/stop-study.js";
 import { deleteStudy } from "./procedures/study/delete-study.js";
 import { listTrials } from "./procedures/trial/list-trials.js";
 import { getTrial } from "./procedures/trial/get-trial.js";
 import { askTrial } from "./procedures/trial/ask-trial.js";
+import { enqueueTrial } from "./procedures/trial/enqueue-trial.js";
 import { reportTrial } from "./procedures/trial/report-trial.js";
 import { tellTrial } from "./procedures/trial/tell-trial.js";
 import { renewLease } from "./procedures/trial/renew-lease.js";
@@ -44,6 +47,19 @@ import { createToken } from "./procedures/token/create-token.js";
 import { listTokens } from "./procedures/token/list-tokens.js";
 import { revokeToken } from "./procedures/token/revoke-token.js";
 import { listAudit } from "./procedures/audit/list-audit.js";
+import { listModels } from "./procedures/model/list-models.js";
+import { getModel } from "./procedures/model/get-model.js";
+import { registerModel } from "./procedures/model/register-model.js";
+import { setModelAlias } from "./procedures/model/set-model-alias.js";
+import { removeModelAlias } from "./procedures/model/remove-model-alias.js";
+import { deleteModelVersion } from "./procedures/model/delete-model-version.js";
+import { resolveModel } from "./procedures/model/resolve-model.js";
+import { compareModelVersions } from "./procedures/model/compare-model-versions.js";
+import { listWebhooks } from "./procedures/webhook/list-webhooks.js";
+import { createWebhook } from "./procedures/webhook/create-webhook.js";
+import { deleteWebhook } from "./procedures/webhook/delete-webhook.js";
+import { listWebhookDeliveries } from "./procedures/webhook/list-webhook-deliveries.js";
+import { redeliverWebhook } from "./procedures/webhook/redeliver-webhook.js";
 
 /** The wire names are CONTRACT.md's; the files are verb-noun. */
 export const appRouter = router({
@@ -78,7 +94,9 @@ export const appRouter = router({
     history: getHistory,
     curves: getCurves,
     importance: getImportance,
+    improvement: getImprovement,
     plotTrials: getPlotTrials,
+    warmStart: getWarmStart,
     stop: stopStudy,
     delete: deleteStudy,
   }),
@@ -86,6 +104,7 @@ export const appRouter = router({
     list: listTrials,
     get: getTrial,
     ask: askTrial,
+    enqueue: enqueueTrial,
     report: reportTrial,
     renewLease,
     tell: tellTrial,
@@ -95,6 +114,23 @@ export const appRouter = router({
   agent: router({ list: listAgents }),
   token: router({ create: createToken, list: listTokens, revoke: revokeToken }),
   audit: router({ list: listAudit }),
+  webhook: router({
+    list: listWebhooks,
+    create: createWebhook,
+    delete: deleteWebhook,
+    deliveries: listWebhookDeliveries,
+    redeliver: redeliverWebhook,
+  }),
+  model: router({
+    list: listModels,
+    get: getModel,
+    register: registerModel,
+    setAlias: setModelAlias,
+    removeAlias: removeModelAlias,
+    deleteVersion: deleteModelVersion,
+    resolve: resolveModel,
+    compare: compareModelVersions,
+  }),
 });
 
 export type AppRouter = typeof appRouter;

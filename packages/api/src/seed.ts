@@ -1,19 +1,20 @@
 import type { DbHandle } from "@autoglm/db/client";
 import { seedDemo, DEMO_EMAIL } from "@autoglm/db/seed";
 import { deleteTokensNamed, insertToken, withTransaction, writeAudit } from "@autoglm/db/queries";
-import { seedDemoStudy } from "@autoglm/scheduler";
+import { seedDemoStudy, seedDigitsDemoStudy } from "@autoglm/scheduler";
 import { hashPassword } from "./auth/password.js";
 import { generateApiToken } from "@autoglm/protocol/api-token";
 
 /**
  * First-start seed: the demo user (with the password the caller chose), "Demo Team",
- * project "demo" and the running "branin-demo" study with 20 finished trials, computed
- * through the real ask/tell path. Idempotent.
+ * project "demo", the running "branin-demo" study with 20 finished trials, computed
+ * through the real ask/tell path, and "digits-mlp-demo" for the local agent. Idempotent.
  */
 export async function seedDemoAll(handle: DbHandle, opts: { password: string; trials?: number }) {
   const rows = await seedDemo(handle, { passwordHash: await hashPassword(opts.password) });
   const study = await seedDemoStudy(handle, { ...rows, trials: opts.trials ?? 20 });
-  return { ...rows, studyId: study.studyId, email: DEMO_EMAIL };
+  const digits = await seedDigitsDemoStudy(handle, rows);
+  return { ...rows, studyId: study.studyId, digitsStudyId: digits.studyId, email: DEMO_EMAIL };
 }
 
 export const LOCAL_AGENT_TOKEN_NAME = "local agent (npm start)";

@@ -56,12 +56,19 @@ export const cases: Record<string, Case> = {
   "study.history": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.curves": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.importance": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "study.improvement": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.plotTrials": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "study.warmStart": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.stop": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.delete": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "trial.list": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "trial.get": { kind: "team", input: (t) => ({ trialId: t.completeTrialId }), missing: () => ({ trialId: randomId() }) },
   "trial.ask": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "trial.enqueue": {
+    kind: "team",
+    input: (t) => ({ studyId: t.studyId, params: { x: 1, act: "relu" } }),
+    missing: () => ({ studyId: randomId(), params: { x: 1, act: "relu" } }),
+  },
   "trial.report": {
     kind: "team",
     input: (t) => ({ trialId: t.runningTrialId, step: 1, value: 1 }),
@@ -84,4 +91,54 @@ export const cases: Record<string, Case> = {
   "token.list": { kind: "team", input: none },
   "token.revoke": { kind: "team", input: (t) => ({ id: t.tokenId }), missing: () => ({ id: randomId() }) },
   "audit.list": { kind: "team", input: none },
+  "webhook.list": { kind: "team", input: none },
+  "webhook.create": { kind: "team", input: () => ({ url: "https://93.184.215.14/intruder", events: ["study.completed"] }) },
+  "webhook.delete": { kind: "team", input: (t) => ({ id: t.webhookId }), missing: () => ({ id: randomId() }) },
+  "webhook.deliveries": {
+    kind: "team",
+    input: (t) => ({ webhookId: t.webhookId }),
+    missing: () => ({ webhookId: randomId() }),
+  },
+  "webhook.redeliver": {
+    kind: "team",
+    input: (t) => ({ deliveryId: t.webhookDeliveryId }),
+    missing: () => ({ deliveryId: randomId() }),
+  },
+  "model.list": { kind: "team", input: none },
+  "model.get": { kind: "team", input: (t) => ({ name: t.modelName }), missing: () => ({ name: missingModel() }) },
+  "model.register": {
+    kind: "team",
+    input: (t) => ({ trialId: t.completeTrialId, name: t.modelName }),
+    missing: () => ({ trialId: randomId(), name: missingModel() }),
+  },
+  "model.setAlias": {
+    kind: "team",
+    input: (t) => ({ name: t.modelName, alias: "production", version: 1 }),
+    missing: () => ({ name: missingModel(), alias: "production", version: 1 }),
+  },
+  "model.removeAlias": {
+    kind: "team",
+    input: (t) => ({ name: t.modelName, alias: "champion" }),
+    missing: () => ({ name: missingModel(), alias: "champion" }),
+  },
+  "model.deleteVersion": {
+    kind: "team",
+    input: (t) => ({ name: t.modelName, version: 1 }),
+    missing: () => ({ name: missingModel(), version: 1 }),
+  },
+  "model.resolve": {
+    kind: "team",
+    input: (t) => ({ ref: `models:/${t.modelName}@champion` }),
+    missing: () => ({ ref: `models:/${missingModel()}@champion` }),
+  },
+  "model.compare": {
+    kind: "team",
+    input: (t) => ({ a: `${t.modelName}/1`, b: `models:/${t.modelName}@champion` }),
+    missing: () => ({ a: `${missingModel()}/1`, b: `models:/${missingModel()}@champion` }),
+  },
 };
+
+/** A model name no team has. */
+function missingModel(): string {
+  return `missing-${randomId().slice(0, 8)}`;
+}

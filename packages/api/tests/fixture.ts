@@ -1,4 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { artifactKey, LocalDirStore } from "@autoglm/artifacts";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { findUserByEmail, findUserById, listOrgsOfUser } from "@autoglm/db/queries";
 import {
@@ -37,6 +42,11 @@ export const TABLES = [
   "trial_attempts",
   "audit_log",
   "agents",
+  "webhooks",
+  "webhook_deliveries",
+  "models",
+  "model_versions",
+  "model_aliases",
 ] as const;
 
 export async function rowCounts(db: TestDb): Promise<Record<string, number>> {
@@ -74,6 +84,11 @@ export interface Team {
   /** read+write token of the owner */
   token: string;
   inviteId: string;
+  /** A webhook of the team and one delivery of it. */
+  webhookId: string;
+  webhookDeliveryId: string;
+  /** A registered model of the team (version 1 from the complete trial, alias `champion`); its name is unique to the team. */
+  modelName: string;
 }
 
 export interface World {
@@ -92,13 +107,51 @@ export interface World {
   signUp(input: { email: string; password: string; name: string; teamName?: string }): Promise<{ userId: string; orgId: string }>;
   withToken(token: string): Promise<Caller>;
   anon(): Promise<Caller>;
+  /** The world's artifact store: a real local directory, removed by close(). */
+  artifacts: LocalDirStore;
   close(): Promise<void>;
 }
+
+/**
+ * Puts `body` into the store as an agent's upload would (the key from the server's ids) and
+ * records its row: the upload route itself is tested in apps/server.
+ */
+export async function storeTrialFile(
+  db: TestDb,
+  store: LocalDirStore,
+  trialId: string,
+  name: string,
+  body: Buffer,
+): Promise<{ storeKey: string; attempt: number }> {
+  const [t] = await db.query<{ org_id: string; project_id: string; study_id: string; attempt: number }>(
+    `select t.org_id, s.project_id, t.study_id, greatest(t.attempt, 1) as attempt from trials t join studies s on s.id = t.study_id where t.id = $1`,
+    [trialId],
+  );
+  if (!t) throw new Error(`no trial ${trialId}`);
+  const owner = { teamId: t.org_id, projectId: t.project_id, studyId: t.study_id, trialId, attempt: Number(t.attempt) };
+  const storeKey = artifactKey(owner, name);
+  const put = await store.put(storeKey, Readable.from([body]));
+  await db.query(
+    `insert into trial_artifacts (org_id, trial_id, attempt, name, size_bytes, sha256, store_key) values ($1, $2, $3, $4, $5, $6, $7)
+     on conflict (trial_id, attempt, name) do update set size_bytes = excluded.size_bytes, sha256 = excluded.sha256, store_key = excluded.store_key`,
+    [t.org_id, trialId, owner.attempt, name, put.size, put.sha256, storeKey],
+  );
+  return { storeKey, attempt: owner.attempt };
+}
+
+/** The webhook settings every world's API runs with: private targets refused, the platform at ORIGIN. */
+export const WEBHOOK_OPTIONS = {
+  authSecret: "test-auth-secret-0123456789abcdef0123",
+  platformUrl: ORIGIN,
+  allowPrivateTargets: false,
+};
 
 export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<World> {
   const db = await createTestDb();
   const events = createMemoryEvents();
-  const deps = { db, events, options: { allowedOrigins: [ORIGIN], ...options } };
+  const artifactsDir = mkdtempSync(path.join(tmpdir(), "autoglm-api-artifacts-"));
+  const artifacts = new LocalDirStore(artifactsDir);
+  const deps = { db, events, artifacts, options: { allowedOrigins: [ORIGIN], webhooks: WEBHOOK_OPTIONS, ...options } };
   const anon = () => createServerCaller(deps, {});
   const sessions = new Map<string, string>();
   /** A session as the web app would pass it: a live session row and the user's CURRENT version. */
@@ -136,6 +189,20 @@ export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<Wor
     const running = await tc.trial.ask({ studyId: study.id });
     await tc.trial.report({ trialId: running.trialId, step: 0, value: 2 });
     const inv = await o.org.invite({ role: "viewer" });
+    // An IP literal of a public address: no DNS lookup, nothing is ever sent (no sender runs here).
+    const hook = await o.webhook.create({ url: `https://93.184.215.14/hooks/${tag}`, events: ["study.completed"] });
+    const [delivery] = await db.query<{ id: string }>(
+      `insert into webhook_deliveries (org_id, webhook_id, event, body) values ($1, $2, 'study.completed', '{}') returning id`,
+      [orgId, hook.id],
+    );
+    const modelName = `model-${tag}-${randomId().slice(0, 8)}`;
+    // Trained in a project of its own, so the team's main study holds no files (study storage starts at 0).
+    const registry = await o.project.create({ name: `Registry ${tag}` });
+    const registryStudy = await o.study.create({ projectId: registry.id, spec: { ...SPEC, name: "registry" } });
+    const trained = await tc.trial.ask({ studyId: registryStudy.id });
+    await tc.trial.tell({ trialId: trained.trialId, value: 1 });
+    await storeTrialFile(db, artifacts, trained.trialId, "model.bin", Buffer.from(`weights of ${tag}`));
+    await o.model.register({ trialId: trained.trialId, name: modelName, alias: "champion" });
     const agentName = `gpu-box-${tag}-${randomId().slice(0, 6)}`;
     await db.query(
       `insert into agents (org_id, name, host, cpu_cores, memory_mb, gpus, labels, is_online, last_heartbeat_at)
@@ -154,6 +221,9 @@ export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<Wor
       agentName,
       token: t.token,
       inviteId: inv.id,
+      webhookId: hook.id,
+      webhookDeliveryId: delivery!.id,
+      modelName,
     };
   }
 
@@ -188,7 +258,11 @@ export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<Wor
     signUp,
     withToken,
     anon,
-    close: () => db.drop(),
+    artifacts,
+    close: async () => {
+      await db.drop();
+      rmSync(artifactsDir, { recursive: true, force: true });
+    },
   };
 }
 

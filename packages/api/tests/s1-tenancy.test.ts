@@ -33,6 +33,9 @@ function secretsOf(t: Team): string[] {
     t.inviteId,
     t.ownerEmail,
     t.agentName,
+    t.webhookId,
+    t.webhookDeliveryId,
+    t.modelName,
     ...(t === w.A ? ["Team a", "Project a"] : ["Team b", "Project b"]),
   ];
 }

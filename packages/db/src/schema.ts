@@ -237,6 +237,8 @@ export const studies = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     stoppedAt: timestamp("stopped_at", { withTimezone: true }),
+    /** Why the study stopped when its own rule stopped it (e.g. `budget.stop_when`); null otherwise. */
+    stopReason: text("stop_reason"),
   },
   (t) => [index("studies_org_project_idx").on(t.orgId, t.projectId, t.createdAt), index("studies_state_idx").on(t.state)],
 );
@@ -278,6 +280,11 @@ export const trials = pgTable(
     number: integer("number").notNull(),
     state: trialStateEnum("state").notNull().default("waiting"),
     params: jsonb("params").notNull(),
+    /**
+     * Where the params came from: the sampler's name (`tpe`, `gp`, …), `enqueued` (a user fixed
+     * them: `trial enqueue`, "Re-run with these params"), `warm_start`; null when not recorded.
+     */
+    proposedBy: text("proposed_by"),
     value: doublePrecision("value"),
     /** Multi-objective values, when the study has several objectives. */
     values: jsonb("values"),
@@ -349,6 +356,8 @@ export const trialAttempts = pgTable(
     endReason: text("end_reason"),
     /** The end of the attempt's log (bounded and redacted by the agent). */
     logTail: text("log_tail"),
+    /** What the command printed as its source (`{"autoglm": 1, "source": {"git": sha, "repo": url}}`), if it did. */
+    source: jsonb("source"),
   },
   (t) => [
     primaryKey({ columns: [t.trialId, t.attempt] }),
@@ -375,12 +384,10 @@ export const trialArtifacts = pgTable(
     storeKey: text("store_key").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex("trial_artifacts_trial_attempt_name_key").on(t.trialId, t.attempt, t.name),
-    index("trial_artifacts_trial_idx").on(t.trialId),
-  ],
+  (t) => [uniqueIndex("trial_artifacts_trial_attempt_name_key").on(t.trialId, t.attempt, t.name)],
 );
 
+/** A registered model: a team's name for a line of versions (S1: scoped by `org_id`). */
 export const models = pgTable(
   "models",
   {
@@ -389,11 +396,22 @@ export const models = pgTable(
     projectId: uuid("project_id").references(() => projects.id, { onDelete: "set null" }),
     name: text("name").notNull(),
     description: text("description"),
+    tags: text("tags")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    createdByUserId: uuid("created_by_user_id").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex("models_org_name_key").on(t.orgId, t.name)],
 );
 
+/**
+ * One immutable version of a model: the files of one trial attempt (their store keys, sizes and
+ * SHA-256s: `files`, and `digest`, the SHA-256 of that manifest) and a snapshot of its lineage,
+ * kept even when the study or trial is deleted later. Deleting is soft (`deleted_at`).
+ */
 export const modelVersions = pgTable(
   "model_versions",
   {
@@ -403,15 +421,101 @@ export const modelVersions = pgTable(
       .notNull()
       .references(() => models.id, { onDelete: "cascade" }),
     version: integer("version").notNull(),
+    /** `builtin-mlp`, `builtin-glm`, `onnx` or `files`. */
+    flavor: text("flavor").notNull(),
+    /** Inputs and outputs when the flavor knows them; null otherwise. */
+    signature: jsonb("signature"),
+    /** [{name, sizeBytes, sha256, storeKey}] sorted by name. */
+    files: jsonb("files").notNull(),
+    digest: text("digest").notNull(),
+    totalBytes: bigint("total_bytes", { mode: "number" }).notNull(),
     studyId: uuid("study_id").references(() => studies.id, { onDelete: "set null" }),
     trialId: uuid("trial_id").references(() => trials.id, { onDelete: "set null" }),
-    artifactUri: text("artifact_uri").notNull(),
+    attempt: integer("attempt").notNull(),
+    agentId: uuid("agent_id").references(() => agents.id, { onDelete: "set null" }),
+    /** Study name, trial number, params, the spec's `run` section, agent name: as they were when registered. */
+    lineage: jsonb("lineage").notNull(),
     metrics: jsonb("metrics")
       .notNull()
       .default(sql`'{}'::jsonb`),
+    /** The source reference the command printed (`{"git": sha, "repo": url}`), if any. */
+    source: jsonb("source"),
+    description: text("description"),
+    createdByUserId: uuid("created_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    createdByTokenId: uuid("created_by_token_id").references(() => apiTokens.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("model_versions_model_version_key").on(t.modelId, t.version),
+    index("model_versions_trial_idx").on(t.trialId, t.attempt),
+  ],
+);
+
+/** A movable name on a model (`champion`, `production`) pointing at one of its versions. */
+export const modelAliases = pgTable(
+  "model_aliases",
+  {
+    modelId: uuid("model_id")
+      .notNull()
+      .references(() => models.id, { onDelete: "cascade" }),
+    orgId: orgRef(),
+    alias: text("alias").notNull(),
+    versionId: uuid("version_id")
+      .notNull()
+      .references(() => modelVersions.id, { onDelete: "restrict" }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.alias] })],
+);
+
+/** A team's webhook: where to POST which events, signed with `secret` (HMAC-SHA256). */
+export const webhooks = pgTable(
+  "webhooks",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    url: text("url").notNull(),
+    /** The signing secret, encrypted at rest with the server's key (never shown again after creation). */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    events: text("events").array().notNull(),
+    active: boolean("active").notNull().default(true),
+    createdByUserId: uuid("created_by_user_id").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("model_versions_model_version_key").on(t.modelId, t.version)],
+  (t) => [index("webhooks_org_idx").on(t.orgId)],
+);
+
+/** One event to one webhook: retried with backoff until delivered or a day has passed. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    webhookId: uuid("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    event: text("event").notNull(),
+    /** The exact JSON body sent (its bytes are what the signature covers). */
+    body: text("body").notNull(),
+    /** pending, delivered or failed (gave up). */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    /** A sender holds the row until then, so two server replicas never send it twice at once. */
+    claimedUntil: timestamp("claimed_until", { withTimezone: true }),
+    lastResponseCode: integer("last_response_code"),
+    lastLatencyMs: integer("last_latency_ms"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("webhook_deliveries_due_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    index("webhook_deliveries_webhook_created_idx").on(t.webhookId, t.createdAt),
+  ],
 );
 
 export const deployments = pgTable(

@@ -1,6 +1,7 @@
 export { OptimizerError, type TOptimizerErrorCode } from "./errors.js";
 export {
   validateSpace,
+  paramsChecker,
   type TSpace,
   type Space,
   type TParamSpec,
@@ -29,3 +30,4 @@ export {
 export { countGridPoints } from "./samplers/grid.js";
 export { prunerMayDecide, prunerFitsModel } from "./pruners/index.js";
 export { chooseAuto, type TAutoChoice } from "./samplers/auto.js";
+export { improvementHistory, regretBound, IMPROVEMENT_MIN_TRIALS, type TImprovementPoint } from "./improvement.js";

@@ -1,6 +1,7 @@
 import { SAMPLER_NAMES, type TDirection, type TPrunerConfig, type TSamplerConfig } from "./config.js";
 import { OptimizerError } from "./errors.js";
 import { computeImportance } from "./importance.js";
+import { improvementHistory, regretBound, type TImprovementPoint } from "./improvement.js";
 import { createPruner } from "./pruners/index.js";
 import { hashSeed, Rng } from "./rng.js";
 import { createSampler } from "./samplers/index.js";
@@ -59,6 +60,13 @@ export interface Optimizer {
   /** Pareto-optimal complete trials (the single best one for single-objective studies). */
   bestTrials(): TBest[];
   importance(): Record<string, number>;
+  /**
+   * How much the best value could still improve, as the study went on (a GP regret bound, see
+   * improvement.ts); empty below 20 complete trials and for multi-objective studies.
+   */
+  improvement(): TImprovementPoint[];
+  /** The same estimate for all complete trials only (one model fit): empty where improvement() is. */
+  improvementNow(): TImprovementPoint[];
   /** Copies of the known trials (of the given states only, when given), ascending by id. */
   trials(states?: readonly TTrialState[]): THistoryTrial[];
   serialize(): TSerializedOptimizer;
@@ -294,6 +302,18 @@ class OptimizerImpl implements Optimizer {
 
   importance(): Record<string, number> {
     return computeImportance(this.space, this.view(), hashSeed(this.seed, 0x1a9));
+  }
+
+  improvement(): TImprovementPoint[] {
+    if (this.signs.length !== 1) return [];
+    return improvementHistory(this.space, this.view(), hashSeed(this.seed, 0x7e5));
+  }
+
+  improvementNow(): TImprovementPoint[] {
+    if (this.signs.length !== 1) return [];
+    const view = this.view();
+    const bound = regretBound(this.space, view, hashSeed(this.seed, 0x7e5));
+    return bound === null ? [] : [{ trials: view.filter((t) => t.state === "complete" && t.loss !== null).length, bound }];
   }
 
   trials(states?: readonly TTrialState[]): THistoryTrial[] {

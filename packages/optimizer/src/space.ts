@@ -311,6 +311,16 @@ export function checkParams(space: CompiledSpace, params: unknown, at: string): 
   return out;
 }
 
+/**
+ * A checker for params given from outside the optimizer (an enqueued point, a warm start's
+ * source trials): the space is compiled once, then each call costs one `checkParams`.
+ * Throws OptimizerError("INVALID_PARAMS") naming the parameter.
+ */
+export function paramsChecker(space: TSpace): (params: unknown, at: string) => TParams {
+  const compiled = compileSpace(space);
+  return (params, at) => checkParams(compiled, params, at);
+}
+
 export function paramsKey(params: TParams): string {
   return JSON.stringify(
     Object.keys(params)

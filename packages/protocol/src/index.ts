@@ -10,3 +10,4 @@ export * from "./http-limits.js";
 export * from "./domain-events.js";
 export * from "./clock.js";
 export * from "./logger.js";
+export * from "./model-names.js";

@@ -7,6 +7,7 @@ import { noNul } from "./text.js";
  *
  *   {"autoglm": 1, "step": 7, "metrics": {"loss": 0.42, "acc": 0.81}}   intermediate values
  *   {"autoglm": 1, "final": {"loss": 0.3}}                                explicit final values
+ *   {"autoglm": 1, "source": {"git": "3f2a…", "repo": "https://…"}}      where the code came from
  *
  * A line that has the key but is malformed (a step that is not an integer, a non-finite
  * value) is reported as `invalid` so the agent can log why it ignored it, instead of
@@ -24,6 +25,37 @@ export const ZMetricValues = z
   .record(ZMetricName, z.number().finite())
   .refine((m) => Object.keys(m).length <= MAX_METRICS, { message: `at most ${MAX_METRICS} metrics per line` });
 export type TMetricValues = z.infer<typeof ZMetricValues>;
+
+/**
+ * The source reference a command prints once (the registry records it on a model version).
+ * Each field is bounded, so a stored reference stays under ~2 KB whatever the line held.
+ */
+export const ZSourceRef = z
+  .object({
+    git: z
+      .string()
+      .regex(/^[0-9a-f]{7,64}$/i, "must be a commit sha: 7 to 64 hex digits")
+      .transform((s) => s.toLowerCase())
+      .optional(),
+    // A clone URL may carry a token (https://user:token@host/…): the userinfo is dropped before
+    // the reference is stored and shown to the team.
+    repo: noNul(z.string().min(1).max(500))
+      .transform((s) => s.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1"))
+      .optional(),
+    branch: noNul(z.string().min(1).max(255)).optional(),
+    path: noNul(z.string().min(1).max(1000)).optional(),
+    dirty: z.boolean().optional(),
+  })
+  .strict()
+  .refine((s) => Object.keys(s).length > 0, { message: "name at least one of git, repo, branch, path, dirty" });
+export type TSourceRef = z.infer<typeof ZSourceRef>;
+
+const ZSourceLine = z
+  .object({
+    autoglm: z.literal(METRIC_LINE_VERSION),
+    source: ZSourceRef,
+  })
+  .strict();
 
 export const ZMetricLine = z.union([
   z
@@ -43,6 +75,7 @@ export const ZMetricLine = z.union([
       final: ZMetricValues,
     })
     .strict(),
+  ZSourceLine,
 ]);
 export type TMetricLine = z.infer<typeof ZMetricLine>;
 
@@ -50,6 +83,7 @@ export type TParsedLine =
   | { kind: "log"; line: string }
   | { kind: "step"; step: number; metrics: TMetricValues }
   | { kind: "final"; metrics: TMetricValues }
+  | { kind: "source"; source: TSourceRef }
   | { kind: "invalid"; line: string; error: string };
 
 /** Classifies one stdout line (without its newline). Never throws. */
@@ -67,13 +101,16 @@ export function parseMetricLine(line: string): TParsedLine {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw) || !Object.prototype.hasOwnProperty.call(raw, "autoglm")) {
     return { kind: "log", line };
   }
-  const parsed = ZMetricLine.safeParse(raw);
+  // A line naming "source" is checked as a source line alone, so its error names the bad field
+  // (the union's own error for it is only "Invalid input").
+  const parsed = ("source" in raw ? ZSourceLine : ZMetricLine).safeParse(raw);
   if (!parsed.success) {
     const error = parsed.error.issues.map((i) => `${i.path.join(".") || "(line)"}: ${i.message}`).join("; ");
     return { kind: "invalid", line, error };
   }
   const d = parsed.data;
   if ("final" in d) return { kind: "final", metrics: d.final };
+  if ("source" in d) return { kind: "source", source: d.source };
   return { kind: "step", step: d.step, metrics: d.metrics };
 }
 
@@ -84,4 +121,8 @@ export function formatMetricLine(step: number, metrics: TMetricValues): string {
 
 export function formatFinalLine(metrics: TMetricValues): string {
   return JSON.stringify({ autoglm: METRIC_LINE_VERSION, final: metrics });
+}
+
+export function formatSourceLine(source: TSourceRef): string {
+  return JSON.stringify({ autoglm: METRIC_LINE_VERSION, source });
 }

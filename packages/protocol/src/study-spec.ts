@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { zAliasName, zModelName } from "./model-names.js";
 import { BUILTIN_DATASET_NAMES, BUILTIN_TRAINERS, builtinKind, builtinMetrics, type TBuiltinDataset } from "./builtin.js";
 import { gridPointCount, DEFAULT_GRID_SIZE, describeGridPoints, MAX_GRID_POINTS } from "./grid-points.js";
 import { capMessage, countValues, MAX_SPEC_MESSAGE_CHARS, MAX_SPEC_VALUES } from "./spec-size.js";
@@ -161,6 +162,11 @@ export const ZBudget = z
       .positive()
       .max(24 * 60)
       .default(10),
+    /**
+     * Completes the study once the estimated improvement left (a GP regret bound, in the
+     * objective's units; shown on the study page) falls below `improvement_below`.
+     */
+    stop_when: z.object({ improvement_below: z.number().positive().finite() }).strict().optional(),
   })
   .strict();
 
@@ -287,6 +293,24 @@ function checkGridPoints(sampler: z.output<typeof ZSamplerConfig>, space: TSpace
   });
 }
 
+/**
+ * Registers the study's best trial as a new version of `model` each time the best changes, and
+ * points `alias` at it (`candidate` unless given).
+ */
+const ZRegister = z
+  .object({
+    model: zModelName,
+    alias: zAliasName.default("candidate"),
+  })
+  .strict();
+
+/**
+ * Starts the sampler from another study's complete trials (Optuna's `add_trial`, SageMaker's
+ * warm start): those whose params fit this space become prior observations, not trials of this
+ * study. The API checks at creation that the source is the team's and has the same objective.
+ */
+const ZWarmStart = z.object({ from: z.string().uuid("must be a study id") }).strict();
+
 const ZStudySpecFields = z
   .object({
     name: z.string().trim().min(1, "is required").max(120),
@@ -298,10 +322,19 @@ const ZStudySpecFields = z
     pruner: ZPrunerConfig.default({ name: "none" }),
     budget: ZBudget.default({}),
     run: ZRunSection.optional(),
+    register: ZRegister.optional(),
+    warm_start: ZWarmStart.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
     checkGridPoints(spec.sampler, spec.space, ctx);
+    if (spec.register && !spec.run) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["register"],
+        message: "needs a run section: only trials run by agents upload the files a model version is made of",
+      });
+    }
     const b = spec.run?.builtin;
     if (!b || builtinKind(b.trainer, b.dataset) === null) return;
     const metrics = builtinMetrics(b.trainer, b.dataset);

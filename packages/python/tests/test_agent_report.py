@@ -99,3 +99,44 @@ def test_the_package_exports_the_helper(tmp_path, monkeypatch, capsys):
         autoglm.log_artifact(str(src / "a.pt"), name="../escape.pt")
     with pytest.raises(FileNotFoundError):
         autoglm.log_artifact(str(tmp_path / "nope"))
+
+
+def _git(cwd, *args):
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"] + list(args),
+        cwd=str(cwd), check=True, capture_output=True, timeout=60,
+    )
+
+
+def test_log_source_reads_the_checkout_and_drops_credentials(tmp_path, monkeypatch, capsys):
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    _git(tmp_path, "add", "train.py")
+    _git(tmp_path, "commit", "-q", "-m", "first")
+    _git(tmp_path, "remote", "add", "origin", "https://ci:ghp_secret@github.com/team/model.git")
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(tmp_path), capture_output=True, text=True).stdout.strip()
+    monkeypatch.chdir(tmp_path)
+    expected = {"git": sha, "repo": "https://github.com/team/model.git", "branch": "main", "dirty": False}
+    assert autoglm.log_source() == expected
+    assert json.loads(capsys.readouterr().out) == {"autoglm": 1, "source": expected}
+    (tmp_path / "train.py").write_text("print('changed')\n")
+    assert autoglm.log_source()["dirty"] is True
+    capsys.readouterr()
+
+    assert autoglm.log_source(git="ABCDEF1", repo="git@github.com:team/model.git") == {
+        "git": "abcdef1",
+        "repo": "git@github.com:team/model.git",
+    }
+    import pytest
+
+    with pytest.raises(ValueError, match="commit sha"):
+        autoglm.log_source(git="main")
+    with pytest.raises(TypeError, match="dirty"):
+        autoglm.log_source(git="abcdef1", dirty="yes")
+    capsys.readouterr()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    assert autoglm.log_source() is None
+    assert capsys.readouterr().out == ""

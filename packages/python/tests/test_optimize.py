@@ -128,7 +128,11 @@ def test_trials_and_dataframe(client, project, team):
     assert list(df["value"]) == [t.value for t in trials]
 
 
-def test_enqueue_says_what_it_needs(client, project):
+def test_enqueue_runs_the_given_params_next(client, project):
     study = client.create_study(project=project, name="enqueue", space=SPACE)
-    with pytest.raises(NotImplementedError, match="needs server support"):
-        study.enqueue({"lr": 0.01, "layers": 2, "act": "relu"})
+    with pytest.raises(autoglm.AutoglmError, match="layers=9 is outside") as bad:
+        study.enqueue({"lr": 0.01, "layers": 9, "act": "relu"})
+    assert bad.value.code == "INVALID_PARAMS"
+    assert study.enqueue({"lr": 0.01, "layers": 2, "act": "gelu"}) == 0
+    trial = study.ask()
+    assert (trial.number, trial.params) == (0, {"lr": 0.01, "layers": 2, "act": "gelu"})

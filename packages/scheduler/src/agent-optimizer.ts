@@ -8,13 +8,14 @@ import {
   type TOptimizerConfig,
   type TTrialState,
 } from "@autoglm/optimizer";
-import { silentLogger, studySpecOf, systemClock, type Clock, type Logger } from "@autoglm/protocol";
+import { silentLogger, studySpecOf, systemClock, type Clock, type Logger, type TStudySpec } from "@autoglm/protocol";
 import { pruneReason } from "./ask-optimizer.js";
 import { optimizerConfigOf } from "./optimizer-config.js";
 import { type OptimizerPool, sharedOptimizerPool } from "./optimizer-pool.js";
 import { concatHistories, packHistory, type TPackedHistory } from "./optimizer-task.js";
 import { OneAtATime } from "./one-at-a-time.js";
 import { StudyHistoryCache } from "./study-history.js";
+import { loadWarmStart } from "./warm-start.js";
 
 interface Entry {
   /**
@@ -111,8 +112,10 @@ export class StudyOptimizers {
     let opt: Optimizer;
     let config: TOptimizerConfig;
     let pruneInPool: boolean;
+    let spec: TStudySpec;
     try {
-      config = optimizerConfigOf(studySpecOf(study.spec));
+      spec = studySpecOf(study.spec);
+      config = optimizerConfigOf(spec);
       pruneInPool = prunerFitsModel(config.pruner ?? { name: "none" });
       opt = createOptimizer(pruneInPool ? { ...config, pruner: { name: "none" } } : config);
     } catch (err) {
@@ -142,6 +145,8 @@ export class StudyOptimizers {
         this.logger.warn("trial skipped when rebuilding the optimizer", { studyId, number: n, error: String(err) });
       }
     }
+    // Prior observations only: not in `known`, so they take no trial number.
+    for (const t of (await loadWarmStart(this.db.db, studyId, spec))?.trials ?? []) opt.addTrial(t);
     const entry: Entry = { opt, config, pruneInPool, loadedAt: this.nowMs(), known, lastStep, finished: null };
     this.cache.set(studyId, entry);
     return entry;

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { THistoryTrial, TParams } from "@autoglm/optimizer";
 import {
   countInFlightByStudyId,
+  leaseEnqueuedTrialById,
   lockStudy,
   type DbOrTx,
   type TenantScope,
@@ -15,6 +16,7 @@ import { OneAtATime } from "./one-at-a-time.js";
 import { sharedOptimizerPool } from "./optimizer-pool.js";
 import { answerCall, historyWork, type TCallOf } from "./optimizer-task.js";
 import { studyHistories } from "./study-history.js";
+import { loadWarmStart } from "./warm-start.js";
 import { askLifecycle, nowOf, SchedulerError, type TActor, type TAskTellDeps } from "./ask-types.js";
 import type { TLiveEvent } from "@autoglm/protocol";
 
@@ -56,6 +58,8 @@ type TAskPlan = { asked: TAskedTrialResult } | { call: TCallOf<"ask">; trials: T
  * gone by the insert, another trial was added meanwhile and the parameters are recomputed
  * with it pending (constant liar), so concurrent asks still get distinct points. Cheap asks
  * (a random sampler on a small history) are computed inside the first transaction, as before.
+ * A waiting enqueued trial (`trial enqueue`) is handed out before the sampler is asked; a
+ * warm-started study's sampler also sees its source's trials (warm-start.ts).
  */
 export function askTrial(deps: TAskTellDeps, input: TInput): Promise<TAskedTrialResult> {
   // Asks of one study in this process wait for each other instead of recomputing: 16 parallel
@@ -70,8 +74,11 @@ async function askTrialNow(deps: TAskTellDeps, input: TInput): Promise<TAskedTri
   const deadline = performance.now() + budgetMs;
   for (let round = 1; ; round++) {
     const plan = await withTransaction(deps.db, async (tx): Promise<TAskPlan> => {
+      const enqueued = await leaseEnqueuedTrial(deps, tx, input);
+      if (enqueued) return { asked: enqueued };
       const { study, spec } = await lockAskableStudy(tx, input);
-      const trials = historyTrialsOf(await histories.load(tx, study.id));
+      const warm = await loadWarmStart(tx, study.id, spec);
+      const trials = [...historyTrialsOf(await histories.load(tx, study.id)), ...(warm?.trials ?? [])];
       const call = { kind: "ask" as const, config: optimizerConfigOf(spec), id: study.nextTrialNumber };
       if (pool.runsInline(call, historyWork(trials))) {
         return { asked: await insertAskedTrial(deps, tx, input, study, spec, answerCall(call, trials)) };
@@ -97,13 +104,50 @@ async function askTrialNow(deps: TAskTellDeps, input: TInput): Promise<TAskedTri
 
 type TLockedStudy = NonNullable<Awaited<ReturnType<typeof lockStudy>>>;
 
-/** The study row, locked, if it may hand out a trial now; the refusal users see otherwise. */
-async function lockAskableStudy(tx: DbOrTx, input: TInput): Promise<{ study: TLockedStudy; spec: TStudySpec }> {
+/** The study row, locked, if it is running; the refusal users see otherwise. */
+async function lockRunningStudy(tx: DbOrTx, input: TInput): Promise<TLockedStudy> {
   const study = await lockStudy(tx, input.scope, input.studyId);
   if (!study) throw new SchedulerError("NOT_FOUND", "Study not found.");
   if (study.state !== "running") {
     throw new SchedulerError("STUDY_NOT_RUNNING", `The study is ${study.state}; only a running study hands out trials.`);
   }
+  return study;
+}
+
+/**
+ * The study's oldest waiting enqueued trial (`trial enqueue`), leased to the asking program,
+ * or null. It is handed out before the budget checks: its number and its place in flight were
+ * taken when it was enqueued.
+ */
+async function leaseEnqueuedTrial(deps: TAskTellDeps, tx: DbOrTx, input: TInput): Promise<TAskedTrialResult | null> {
+  const study = await lockRunningStudy(tx, input);
+  const now = nowOf(deps);
+  const leaseToken = randomUUID();
+  const leaseExpiresAt = new Date(now.getTime() + askLeaseMs(deps, studySpecOf(study.spec)));
+  const trial = await leaseEnqueuedTrialById(tx, study.id, { token: leaseToken, expiresAt: leaseExpiresAt, startedAt: now });
+  if (!trial) return null;
+  await writeAudit(tx, {
+    orgId: study.orgId,
+    actor: input.actor,
+    action: "trial.ask",
+    targetType: "trial",
+    targetId: trial.trialId,
+    details: { studyId: study.id, number: trial.number, enqueued: true },
+  });
+  return {
+    ...trial,
+    leaseExpiresAt,
+    leaseToken,
+    events: [
+      { type: "trial:updated", orgId: study.orgId, studyId: study.id, trialId: trial.trialId },
+      { type: "study:updated", orgId: study.orgId, studyId: study.id },
+    ],
+  };
+}
+
+/** The study row, locked, if it may hand out a new trial now; the refusal users see otherwise. */
+async function lockAskableStudy(tx: DbOrTx, input: TInput): Promise<{ study: TLockedStudy; spec: TStudySpec }> {
+  const study = await lockRunningStudy(tx, input);
   const spec = studySpecOf(study.spec);
   const { inFlight, total } = await countInFlightByStudyId(tx, study.id);
   if (total >= spec.budget.max_trials) {
@@ -141,6 +185,7 @@ async function insertAskedTrial(
     params: params as Record<string, unknown>,
     expectNumber: number,
     askLease: { token: leaseToken, expiresAt: leaseExpiresAt, startedAt: now },
+    proposedBy: spec.sampler.name,
   });
   // The study row is locked and was checked just now: only a broken invariant gets here.
   if (!trial)

@@ -39,6 +39,7 @@ export type TSchedulerErrorCode =
   | "TRIAL_LEASED_TO_AGENT"
   | "VALUE_REQUIRED"
   | "INVALID_SPEC"
+  | "INVALID_PARAMS"
   | "OPTIMIZER_TIMEOUT"
   | "CONFLICT";
 

@@ -8,6 +8,7 @@ import { registerAgent } from "./agent-register.js";
 import { leaseTrial } from "./lease-trial.js";
 import { endAttempt } from "./lifecycle/end-attempt.js";
 import { TrialLifecycle } from "./lifecycle.js";
+import { SchedulerLoop } from "./scheduler-loop.js";
 
 const TTL = 15_000;
 let db: TestDb;
@@ -167,6 +168,32 @@ describe("leaseTrial", () => {
     expect(row!.end_code).toBe("USER_COMMAND_EXIT_NONZERO");
     expect(String(row!.end_reason)).toContain("gave up after 3 of 3 attempts");
     expect(await leaseTrial(db, { agentId, leaseTtlMs: TTL })).toBeNull();
+  });
+});
+
+describe("the run loop's lease sweep", () => {
+  it("expires nothing when its scan waited half a lease TTL on the database (R5: heartbeats could not be written either)", async () => {
+    const t = await seedTeam(db, "stalled-sweep");
+    const studyId = await seedRunStudy(db, t, { run, budget: { max_attempts: 3 } });
+    await seedWaitingTrials(db, t, studyId, 1);
+    const agentId = await seedAgent(db, t, { name: "alive" });
+    const lease = (await leaseTrial(db, { agentId, leaseTtlMs: 50 }))!;
+    await new Promise((r) => setTimeout(r, 120));
+    const config = { leaseTtlMs: 1_000, startupGraceMs: 0 };
+    // Every reading of this clock is 600 ms after the last: the scan "took" more than TTL / 2.
+    let skew = 0;
+    const slowClock = { now: () => new Date(Date.now() + (skew += 600)) };
+    await new SchedulerLoop({ db, config, clock: slowClock }).sweep();
+    const [held] = await db.query<{ state: string }>(`SELECT state FROM trials WHERE id = $1`, [lease.trialId]);
+    expect(held!.state).toBe("running");
+    // The same scan, answered at once, expires the lease.
+    await new SchedulerLoop({ db, config }).sweep();
+    const attempts = await db.query<{ end_code: string | null }>(
+      `SELECT end_code FROM trial_attempts WHERE trial_id = $1 ORDER BY attempt`,
+      [lease.trialId],
+    );
+    expect(attempts.map((a) => a.end_code)).toEqual(["AGENT_LOST"]);
+    await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyId]);
   });
 });
 

@@ -66,12 +66,14 @@ const WHAT: Record<TOptimizerKind, string> = {
   ask: "propose the next trial's parameters",
   report: "decide whether to prune the trial",
   importance: "estimate parameter importance",
+  improvement: "estimate the improvement left",
 };
 
 const HINT: Record<TOptimizerKind, string> = {
   ask: "A cheaper sampler (tpe or random), fewer parameters or a smaller study avoids this; try again if the server is busy.",
   report: "The value was not stored; report it again. A pruner without a forecast (forecast: false) avoids this.",
   importance: "Try again later.",
+  improvement: "Try again later.",
 };
 
 export function optimizerTimeoutError(kind: TOptimizerKind, budgetMs: number): SchedulerError {

@@ -6,6 +6,7 @@ import {
   type TOptimizerErrorCode,
   type TParams,
   type TReportResult,
+  type TImprovementPoint,
   type TTrialState,
   type TValue,
 } from "@autoglm/optimizer";
@@ -125,7 +126,9 @@ export type TOptimizerCall =
    * fANOVA importance on complete trials; trials whose params no longer fit the space are
    * left out, and fewer than `minTrials` usable ones give null.
    */
-  | { kind: "importance"; config: TOptimizerConfig; minTrials: number };
+  | { kind: "importance"; config: TOptimizerConfig; minTrials: number }
+  /** The improvement-left estimate as the study went on, or (`lastOnly`) for all complete trials only. */
+  | { kind: "improvement"; config: TOptimizerConfig; lastOnly: boolean };
 
 export type TOptimizerKind = TOptimizerCall["kind"];
 export type TCallOf<K extends TOptimizerKind> = Extract<TOptimizerCall, { kind: K }>;
@@ -138,6 +141,7 @@ export interface TOptimizerAnswers {
   ask: TParams;
   report: TReportResult;
   importance: TImportanceAnswer;
+  improvement: TImprovementPoint[];
 }
 
 /** An error as it crosses back from a worker: the optimizer's own errors keep their code. */
@@ -157,16 +161,23 @@ export function answerCall(call: TOptimizerCall, trials: readonly THistoryTrial[
       return opt.report(call.id, call.step, call.value);
     case "importance": {
       let used = 0;
-      for (const t of trials) {
-        try {
-          opt.addTrial(t);
-          used++;
-        } catch {
-          // Params that no longer fit the space (cannot happen through the API): left out.
-        }
-      }
+      for (const t of trials) if (addIfFits(opt, t)) used++;
       return { shares: used < call.minTrials ? null : opt.importance(), used };
     }
+    case "improvement": {
+      for (const t of trials) addIfFits(opt, t);
+      return call.lastOnly ? opt.improvementNow() : opt.improvement();
+    }
+  }
+}
+
+function addIfFits(opt: ReturnType<typeof createOptimizer>, t: THistoryTrial): boolean {
+  try {
+    opt.addTrial(t);
+    return true;
+  } catch {
+    // Params that no longer fit the space (cannot happen through the API): left out.
+    return false;
   }
 }
 

@@ -6,6 +6,7 @@ import { silentLogger, systemClock, type Clock, type Logger } from "@autoglm/pro
 import { runLoopConfig, type RunLoopConfig, type RunLoopDeps } from "./agent-types.js";
 import { TrialLifecycle } from "./lifecycle.js";
 import { describeFinish, type TStudyFinish } from "./lifecycle/study-completion.js";
+import { ImprovementStop } from "./improvement-stop.js";
 
 export interface SchedulerLoopDeps extends RunLoopDeps {
   /** The Socket.IO gateway of this process; without it the loop only tops up and sweeps. */
@@ -36,6 +37,8 @@ export class SchedulerLoop {
   private running = false;
   private ticking: Promise<void> | null = null;
   private sweeping: Promise<void> | null = null;
+  private readonly improvementStop: ImprovementStop;
+  private watching: Promise<void> | null = null;
   private pokeTimer: NodeJS.Timeout | null = null;
   /**
    * After a (re)start, agents need a moment to reconnect and present their leases (R4:
@@ -73,6 +76,7 @@ export class SchedulerLoop {
         clock: this.clock,
       });
     this.gateway?.addEndListener(() => this.poke());
+    this.improvementStop = new ImprovementStop(this.db, { logger: this.logger, timeoutMs: this.config.optimizerTimeoutMs });
   }
 
   start(): this {
@@ -81,6 +85,7 @@ export class SchedulerLoop {
     this.sweepNotBefore = this.now() + this.config.startupGraceMs;
     this.timers.push(setInterval(() => void this.tick(), this.config.tickMs));
     this.timers.push(setInterval(() => void this.sweep(), this.config.sweepMs));
+    this.timers.push(setInterval(() => void this.checkStopWhen(), this.config.sweepMs));
     void this.tick();
     return this;
   }
@@ -91,7 +96,25 @@ export class SchedulerLoop {
     this.timers = [];
     if (this.pokeTimer) clearTimeout(this.pokeTimer);
     this.pokeTimer = null;
-    await Promise.allSettled([this.ticking, this.sweeping]);
+    await Promise.allSettled([this.ticking, this.sweeping, this.watching]);
+  }
+
+  /** Completes the studies whose `budget.stop_when` says there is too little left to gain (improvement-stop.ts). */
+  checkStopWhen(): Promise<void> {
+    if (this.watching) return this.watching;
+    this.watching = (async () => {
+      try {
+        for (const s of await this.improvementStop.check()) {
+          for (const e of s.ended) this.gateway?.afterEnd(e, { signalAgent: true });
+          this.deps.publish?.({ type: "study:updated", orgId: s.orgId, studyId: s.studyId });
+        }
+      } catch (err) {
+        this.logger.error("stop_when check failed", { error: String(err) });
+      } finally {
+        this.watching = null;
+      }
+    })();
+    return this.watching;
   }
 
   /**
@@ -139,8 +162,19 @@ export class SchedulerLoop {
           this.logger.info("database reachable again; lease sweep resumes after one lease TTL");
           return;
         }
-        const ended = await this.lifecycle.expireAgentLeases();
+        const started = this.now();
+        const stalled = () => this.now() - started > this.config.leaseTtlMs / 2;
+        const ended = await this.lifecycle.expireAgentLeases({ stopIf: stalled });
         for (const e of ended) this.gateway?.afterEnd(e, { signalAgent: true });
+        if (stalled()) {
+          // A scan that took half a TTL waited on a database that was down or restarting, and
+          // the heartbeats of that time could not be written either (the case `databaseDown`
+          // covers when a statement fails instead of hanging): let live agents renew first.
+          this.sweepNotBefore = this.now() + this.config.leaseTtlMs;
+          this.logger.warn("lease sweep waited on the database; it resumes after one lease TTL", {
+            waitedMs: this.now() - started,
+          });
+        }
         if (ended.length > 0) {
           this.logger.warn("agent leases expired", { count: ended.length });
           this.poke();

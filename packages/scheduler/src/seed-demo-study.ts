@@ -21,6 +21,68 @@ export const DEMO_STUDY_SPEC: TStudySpecInput = {
   run: { command: "node examples/demo/branin-curve.mjs", resources: { gpus: 0 }, timeout_minutes: 5 },
 };
 
+/**
+ * A small built-in MLP on `digits` that the local agent trains (about a minute on two CPU
+ * cores): its best trial is registered as model `digits-mlp`, alias `champion`, through the
+ * spec's `register` section, so a first start also shows the model registry at work.
+ */
+export const DIGITS_DEMO_STUDY_SPEC: TStudySpecInput = {
+  name: "digits-mlp-demo",
+  description: "A built-in MLP on the digits dataset; each new best trial becomes a version of model digits-mlp.",
+  objective: { metric: "val_accuracy", direction: "maximize" },
+  space: {
+    lr: { type: "float", low: 1e-3, high: 3e-2, log: true },
+    hidden: { type: "int", low: 16, high: 96 },
+    layers: { type: "int", low: 1, high: 2 },
+  },
+  sampler: { name: "auto", seed: 0 },
+  budget: { max_trials: 8, max_parallel: 2 },
+  run: { builtin: { trainer: "mlp", dataset: "digits", epochs: 6, params: { batch_size: 32 } }, timeout_minutes: 5 },
+  register: { model: "digits-mlp", alias: "champion" },
+};
+
+/** Creates the running "digits-mlp-demo" study (idempotent); the local agent runs its trials. */
+export async function seedDigitsDemoStudy(
+  handle: DbHandle,
+  input: { orgId: string; projectId: string; userId: string },
+): Promise<{ studyId: string; created: boolean }> {
+  const scope = { orgId: input.orgId };
+  const found = await findStudyByName(handle.db, scope, { projectId: input.projectId, name: "digits-mlp-demo" });
+  if (found) return { studyId: found.id, created: false };
+  const row = await insertSeededStudy(handle, input, DIGITS_DEMO_STUDY_SPEC);
+  return { studyId: row.id, created: true };
+}
+
+async function insertSeededStudy(
+  handle: DbHandle,
+  input: { orgId: string; projectId: string; userId: string },
+  specInput: TStudySpecInput,
+) {
+  const parsed = parseStudySpec(specInput);
+  if (!parsed.ok) throw new Error(`demo spec is invalid: ${parsed.message}`);
+  const spec = parsed.spec;
+  const scope = { orgId: input.orgId };
+  return withTransaction(handle.db, async (tx) => {
+    const row = await insertStudy(tx, scope, {
+      projectId: input.projectId,
+      name: spec.name,
+      spec,
+      direction: spec.objective.direction,
+      metric: spec.objective.metric,
+      createdBy: input.userId,
+    });
+    await writeAudit(tx, {
+      orgId: input.orgId,
+      actor: { userId: input.userId },
+      action: "study.create",
+      targetType: "study",
+      targetId: row.id,
+      details: { name: spec.name, seeded: true },
+    });
+    return row;
+  });
+}
+
 /** Branin-Hoo: global minimum 0.397887 at (-π, 12.275), (π, 2.275), (9.42478, 2.475). */
 export function branin(x1: number, x2: number): number {
   const b = 5.1 / (4 * Math.PI * Math.PI);
@@ -43,28 +105,7 @@ export async function seedDemoStudy(
   let created = false;
   let study = await findStudyByName(handle.db, scope, { projectId: input.projectId, name: "branin-demo" });
   if (!study) {
-    const parsed = parseStudySpec(DEMO_STUDY_SPEC);
-    if (!parsed.ok) throw new Error(`demo spec is invalid: ${parsed.message}`);
-    const spec = parsed.spec;
-    study = await withTransaction(handle.db, async (tx) => {
-      const row = await insertStudy(tx, scope, {
-        projectId: input.projectId,
-        name: spec.name,
-        spec,
-        direction: spec.objective.direction,
-        metric: spec.objective.metric,
-        createdBy: input.userId,
-      });
-      await writeAudit(tx, {
-        orgId: input.orgId,
-        actor: { userId: input.userId },
-        action: "study.create",
-        targetType: "study",
-        targetId: row.id,
-        details: { name: spec.name, seeded: true },
-      });
-      return row;
-    });
+    study = await insertSeededStudy(handle, input, DEMO_STUDY_SPEC);
     created = true;
   }
   if (study.state !== "running") return { studyId: study.id, created };

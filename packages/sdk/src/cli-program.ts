@@ -5,6 +5,7 @@ import { toAutoglmError } from "./errors.js";
 import { registerAgentCommand } from "./cli/agent-command.js";
 import { createWithClient, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliContext, type CliIo } from "./cli/context.js";
 import { registerLoginCommand } from "./cli/login-command.js";
+import { registerModelCommands } from "./cli/model-commands.js";
 import { redactTokens } from "./cli/output.js";
 import { registerStudyCommands } from "./cli/study-commands.js";
 import { registerTrialCommands } from "./cli/trial-commands.js";
@@ -15,6 +16,7 @@ const defaultIo: CliIo = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   env: process.env,
+  stderrIsTTY: process.stderr.isTTY === true,
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -34,7 +36,7 @@ function version(): string {
 /** The program with its global flags and output routing; the command groups are added to it. */
 function createProgram(io: CliIo): Command {
   return new Command("autoglm")
-    .description("Open-AutoGLM command line: studies and the ask/tell loop, with an API token.")
+    .description("Open-AutoGLM command line: studies, the ask/tell loop and the model registry, with an API token.")
     .version(version(), "-V, --version")
     .option("--server <url>", "server base URL (overrides AUTOGLM_SERVER and the stored config)")
     .option("--token <token>", "API token agl_… (overrides AUTOGLM_TOKEN and the stored config)")
@@ -83,6 +85,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   registerStudyCommands(program, ctx);
   registerTrialCommands(program, ctx);
   registerAgentCommand(program, ctx);
+  registerModelCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;

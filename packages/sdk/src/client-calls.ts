@@ -103,6 +103,13 @@ export function createTrialCalls(trpc: TRPCClient<AppRouter>, call: TCall) {
     /** Leases a new trial of the study for this program to evaluate. */
     ask: (studyId: string) => call(() => trpc.trial.ask.mutate({ studyId })),
     /**
+     * Queues a trial with exactly these params (checked against the study's space): the
+     * study's next ask or agent lease gets it. It takes a trial number and counts against
+     * `budget.max_trials`.
+     */
+    enqueue: (studyId: string, params: Record<string, string | number | boolean>) =>
+      call(() => trpc.trial.enqueue.mutate({ studyId, params })),
+    /**
      * Like `ask`, but while other workers hold all `budget.max_parallel` slots it waits
      * (1 s doubling to 15 s, `maxWaitMs` in all, default 10 min) instead of failing with
      * MAX_PARALLEL_REACHED. Other errors, "study ended" included, are thrown at once.

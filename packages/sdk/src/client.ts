@@ -4,6 +4,7 @@ import type { AppRouter } from "@autoglm/api";
 import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
 import { createAgentCalls, createProjectCalls, createStudyCalls, createTrialCalls } from "./client-calls.js";
 import { AutoglmError, toAutoglmError } from "./errors.js";
+import { createModelCalls } from "./model-calls.js";
 import { runOptimize, type Objective, type OptimizeOptions, type OptimizeResult } from "./optimize.js";
 import { normalizeServer, TRPC_PATH } from "./server-url.js";
 
@@ -70,6 +71,8 @@ export function createClient(options: ClientOptions) {
     studies,
     trials,
     agents: createAgentCalls(trpc, call),
+    /** The model registry: list, get, register, aliases, resolve `models:/…` references, verified downloads. */
+    models: createModelCalls(trpc, call, { server, token, fetch: baseFetch }),
     /**
      * The ask → evaluate → report → tell loop. The objective gets the trial's params and a
      * `report` function; it returns the objective value, or throws `TrialPruned`.

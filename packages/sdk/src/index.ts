@@ -12,6 +12,10 @@ export {
 export type {
   AgentSummary,
   AskedTrial,
+  ModelAliasMove,
+  ModelDetail,
+  ModelSummary,
+  ModelVersion,
   ProjectSummary,
   RouterInputs,
   RouterOutputs,
@@ -23,3 +27,12 @@ export type {
 export { AutoglmError, isAutoglmError, toAutoglmError } from "./errors.js";
 export { parseStudyYaml, validateStudySpec } from "./spec.js";
 export { configPath, readStoredConfig, resolveConfig, writeStoredConfig, type StoredConfig } from "./config.js";
+export { canonicalManifest, manifestDigest, type TManifestEntry } from "./model-manifest.js";
+export {
+  downloadModelVersion,
+  safeTargetPath,
+  type TDownloadedFile,
+  type TDownloadedVersion,
+  type TDownloadOptions,
+  type TDownloadProgress,
+} from "./model-download.js";

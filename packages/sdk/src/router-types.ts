@@ -13,3 +13,7 @@ export type AskedTrial = RouterOutputs["trial"]["ask"];
 export type ProjectSummary = RouterOutputs["project"]["list"][number];
 export type AgentSummary = RouterOutputs["agent"]["list"][number];
 export type TrialState = "complete" | "failed" | "pruned";
+export type ModelSummary = RouterOutputs["model"]["list"][number];
+export type ModelDetail = RouterOutputs["model"]["get"];
+export type ModelVersion = RouterOutputs["model"]["resolve"];
+export type ModelAliasMove = RouterOutputs["model"]["setAlias"];

@@ -40,6 +40,10 @@ describe("autoglm usage errors", () => {
     [["trial", "tell", "T", "--value", "1", "--pruned"], /exactly one of/],
     [["study", "list", "--state", "sleeping"], /Allowed choices are running, stopped, completed, failed/],
     [["login", "--server", "http://127.0.0.1:9"], /login needs --server URL and --token T/],
+    [["model", "alias", "m", "champion"], /missing VERSION \(or --remove to take the alias off\)/],
+    [["model", "alias", "m", "champion", "2", "--remove"], /--remove takes NAME ALIAS only, no VERSION/],
+    [["model", "alias", "m", "champion", "0"], /"0" is not a version number/],
+    [["model", "download", "m/1"], /required option '-o, --output <dir>' not specified/],
   ])("autoglm %j → exit 2", async (args, message) => {
     const r = await cli(args, { ...env, AUTOGLM_SERVER: undefined, AUTOGLM_TOKEN: undefined });
     expect(r.stderr).toMatch(message);

@@ -118,6 +118,22 @@ describe("pruning and lease expiry, as a user of the SDK sees them", () => {
     expect((JSON.parse(r.stdout) as { number: number }).number).toBe(1);
   });
 
+  it("`trial enqueue` queues exact params for the next ask; bad params are refused naming the parameter", async () => {
+    const { id } = await srv.client.studies.create({ projectId: srv.projectId, spec: spec("enqueue") });
+    const bad = await cli(["trial", "enqueue", id, "--params", '{"x": 99}'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^autoglm: error: params: x=99 is outside \[.*\] \[INVALID_PARAMS\]\n$/);
+    const notJson = await cli(["trial", "enqueue", id, "--params", "{x: 1}"], env);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(/--params <json>.*not valid JSON/);
+    const ok = await cli(["trial", "enqueue", id, "--params", '{"x": 0.25}', "--json"], env);
+    expect(ok.stderr).toBe("");
+    const queued = JSON.parse(ok.stdout) as { trialId: string; number: number; params: Record<string, unknown> };
+    expect(queued).toMatchObject({ number: 0, params: { x: 0.25 } });
+    const asked = await srv.client.trials.ask(id);
+    expect(asked).toMatchObject({ trialId: queued.trialId, params: { x: 0.25 } });
+  });
+
   it("optimize stops cleanly when the study is stopped or its budget is spent", async () => {
     const { id } = await srv.client.studies.create({
       projectId: srv.projectId,

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe("npm start", () => {
-  it("prints the demo sign-in, and its local agent runs the demo study's trials", async (ctx) => {
+  it("prints the demo sign-in, its local agent runs the demo studies' trials, and the best digits MLP becomes model digits-mlp", async (ctx) => {
     await expect.poll(() => platform.output(), { timeout: 30_000 }).toContain("Demo sign-in: demo@autoglm.dev / autoglm-demo");
     expect(platform.output()).not.toMatch(/agl_[A-Za-z0-9]{20,}/);
     if (!browser) return ctx.skip();
@@ -53,5 +53,21 @@ describe("npm start", () => {
         { timeout: 60_000, interval: 1_000 },
       )
       .toBeGreaterThanOrEqual(3);
-  });
+
+    // The digits-mlp-demo study trains built-in MLPs on the same agent; its spec's `register`
+    // makes the best one model digits-mlp, alias champion.
+    const champion = page.locator(
+      '[data-testid="model-row"][data-model="digits-mlp"] [data-testid="alias-badge"][data-alias="champion"]',
+    );
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${platform.url}/models`);
+          await page.waitForSelector('[data-testid="models-table"], .empty', { timeout: 15_000 }).catch(() => undefined);
+          return champion.count();
+        },
+        { timeout: 240_000, interval: 5_000 },
+      )
+      .toBe(1);
+  }, 420_000);
 });

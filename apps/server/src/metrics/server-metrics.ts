@@ -33,6 +33,8 @@ export interface ServerMetrics {
   onProcedure(call: TProcedureCall): void;
   /** The scheduler's hook for each lease granted. */
   onLeaseGranted(latencyMs: number): void;
+  /** The artifact retention sweep deleted `files` files of `bytes` bytes. */
+  onArtifactsExpired(files: number, bytes: number): void;
   /** Socket.IO connections per namespace, read at scrape time. */
   watchSocketIo(io: SocketIOServer): void;
 }
@@ -49,6 +51,7 @@ export function createServerMetrics(deps: ServerMetricsDeps): ServerMetrics {
   const http = httpSeries(registry);
   const trpc = trpcSeries(registry);
   const leases = leaseSeries(registry);
+  const retention = retentionSeries(registry);
   databaseGauges(registry, deps);
   let io: SocketIOServer | undefined;
   new Gauge({
@@ -80,6 +83,10 @@ export function createServerMetrics(deps: ServerMetricsDeps): ServerMetrics {
     onLeaseGranted(latencyMs) {
       leases.granted.inc();
       leases.latency.observe(latencyMs / 1000);
+    },
+    onArtifactsExpired(files, bytes) {
+      retention.files.inc(files);
+      retention.bytes.inc(bytes);
     },
     watchSocketIo(server) {
       io = server;
@@ -132,6 +139,21 @@ function leaseSeries(registry: Registry) {
       name: "autoglm_lease_latency_seconds",
       help: "From an agent's offer (it has a free slot) to its lease being sent.",
       buckets: LEASE_BUCKETS,
+      registers: [registry],
+    }),
+  };
+}
+
+function retentionSeries(registry: Registry) {
+  return {
+    files: new Counter({
+      name: "autoglm_artifacts_expired_files_total",
+      help: "Trial artifact files deleted by the retention sweep (ARTIFACT_RETENTION_DAYS) on this server.",
+      registers: [registry],
+    }),
+    bytes: new Counter({
+      name: "autoglm_artifacts_expired_bytes_total",
+      help: "Bytes of trial artifacts freed by the retention sweep (ARTIFACT_RETENTION_DAYS) on this server.",
       registers: [registry],
     }),
   };

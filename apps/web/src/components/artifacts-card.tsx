@@ -16,11 +16,12 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
-function CopyHash({ sha256 }: { sha256: string }) {
+/** The first 12 hex digits of a SHA-256 (the whole in its title) and a button copying the whole. */
+export function CopyHash({ sha256, testId = "artifact-sha256" }: { sha256: string; testId?: string }) {
   const [copied, setCopied] = useState(false);
   return (
     <span className="row" style={{ gap: 6 }}>
-      <span className="mono" title={sha256} data-testid="artifact-sha256">
+      <span className="mono" title={sha256} data-testid={testId} data-sha256={sha256}>
         {sha256.slice(0, 12)}
       </span>
       <button

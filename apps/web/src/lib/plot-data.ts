@@ -223,3 +223,11 @@ export function logDecades(values: readonly number[]): [number, number] | undefi
   const lo = Math.floor(Math.log10(Math.min(...values)));
   return [10 ** lo, 10 ** Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...values))))];
 }
+
+/**
+ * The plots' one colour scale for a position in [0, 1] (an objective's share of its range, a
+ * rank): 0 blue, 1 amber, the hue running 230° → 35°, so the low end reads cool on every card.
+ */
+export function shadeColor(shade: number): string {
+  return `hsl(${Math.round(230 - Math.max(0, Math.min(1, shade)) * 195)}, 75%, 50%)`;
+}

@@ -416,4 +416,47 @@ describe("trial-artifacts (agent uploads)", () => {
     ]);
     expect(names.map((r) => r.name)).toEqual(["a.bin", "b.bin"]);
   });
+
+  it("takes the files of an attempt the server ended (prune, stop) for 5 minutes after, and no other ended attempt's", async () => {
+    const t = await team("artifacts-ended", 1);
+    const agentId = await agentOf(t);
+    const lease = (await leaseTrialToAgentById(db, { agentId, leaseTtlMs: TTL }))!;
+    const upload = { tokenHash: t.ownerToken.tokenHash, trialId: lease.trialId, attempt: 1, leaseToken: lease.leaseToken };
+    const row = { ...upload, sizeBytes: 5, sha256: "c".repeat(64), storeKey: "k" };
+    const endAs = (state: string, code: string, ago = "0 seconds") =>
+      db.query(`UPDATE trials SET state = $2, end_code = $3, finished_at = now() - $4::interval WHERE id = $1`, [
+        lease.trialId,
+        state,
+        code,
+        ago,
+      ]);
+    for (const [state, code] of [
+      ["pruned", "PRUNED"],
+      ["failed", "USER_STOPPED"],
+      ["failed", "STUDY_STOPPED"],
+    ] as const) {
+      await endAs(state, code);
+      expect(await checkArtifactUploadByTokenHash(db, { ...upload, name: `${code}.bin` })).toMatchObject({ status: "ok" });
+      expect(await recordTrialArtifactById(db, { ...row, name: `${code}.bin` })).toBe(true);
+      // Another attempt's token or number is still refused.
+      expect(await checkArtifactUploadByTokenHash(db, { ...upload, name: "x", leaseToken: randomUUID() })).toEqual({
+        status: "stale-lease",
+      });
+      expect(await checkArtifactUploadByTokenHash(db, { ...upload, name: "x", attempt: 2 })).toEqual({ status: "stale-lease" });
+    }
+    for (const [state, code, ago] of [
+      ["pruned", "PRUNED", "301 seconds"],
+      ["failed", "USER_COMMAND_EXIT_NONZERO", "0 seconds"],
+      ["failed", "USER_TIMEOUT", "0 seconds"],
+      ["complete", "COMPLETED", "0 seconds"],
+    ] as const) {
+      await endAs(state, code, ago);
+      expect(await checkArtifactUploadByTokenHash(db, { ...upload, name: "late.bin" })).toEqual({ status: "stale-lease" });
+      expect(await recordTrialArtifactById(db, { ...row, name: "late.bin" })).toBe(false);
+    }
+    const names = await db.query<{ name: string }>(`SELECT name FROM trial_artifacts WHERE trial_id = $1 ORDER BY name`, [
+      lease.trialId,
+    ]);
+    expect(names.map((r) => r.name)).toEqual(["PRUNED.bin", "STUDY_STOPPED.bin", "USER_STOPPED.bin"]);
+  });
 });

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { isoOrNull, numberOf, numberOrNull, runStatement, type SqlDb } from "./sql-runner.js";
 
 /**
@@ -15,6 +15,38 @@ const SPENT_STATE = sql`CASE
 const COUNTS = sql`(SELECT count(*) FILTER (WHERE t.state IN ('waiting', 'running'))::int AS in_flight,
                           count(*) FILTER (WHERE t.state = 'failed')::int AS failed
                    FROM trials t WHERE t.study_id = s.id)`;
+
+/** A timestamp as JavaScript's `toISOString()` writes it, so study events read like the others. */
+const isoText = (at: SQL) => sql`to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The rest of both statements, after the CTE `d` of studies to finish: moves them and, in the
+ * same statement, queues `study.completed` / `study.failed` for the team's webhooks that want it
+ * (the outbox of webhook-outbox.ts), so the event exists if and only if the state changed.
+ */
+function finishAndQueueWebhooks(stoppedAt: SQL): SQL {
+  return sql`fin AS (
+  UPDATE studies s SET state = d.new_state::study_state, stopped_at = ${stoppedAt}, updated_at = now()
+  FROM d WHERE s.id = d.id AND d.new_state IS NOT NULL AND s.state = 'running'
+  RETURNING s.id, s.org_id, s.project_id, s.name, s.state, s.max_failures, s.stopped_at, s.best_value, s.best_trial_id,
+            s.next_trial_number, 'study.' || s.state::text AS event
+),
+hooks AS (
+  INSERT INTO webhook_deliveries (org_id, webhook_id, event, body)
+  SELECT w.org_id, w.id, fin.event, json_build_object(
+    'event', fin.event,
+    'created_at', ${isoText(sql`now()`)},
+    'data', json_build_object(
+      'study', json_build_object('id', fin.id, 'name', fin.name, 'project_id', fin.project_id, 'state', fin.state,
+                                 'stopped_at', ${isoText(sql`fin.stopped_at`)}, 'trials', fin.next_trial_number,
+                                 'best_value', fin.best_value, 'best_trial_id', fin.best_trial_id),
+      'reason', CASE WHEN fin.state = 'failed' THEN 'budget.max_failures (' || fin.max_failures || ') reached'
+                     ELSE 'budget.max_trials reached' END)
+  )::text
+  FROM fin JOIN webhooks w ON w.org_id = fin.org_id AND w.active AND fin.event = ANY (w.events)
+)
+SELECT id, org_id, state, max_failures FROM fin`;
+}
 
 export interface TFinishedStudy {
   studyId: string;
@@ -48,10 +80,8 @@ WITH d AS (
   SELECT s.id, ${SPENT_STATE} AS new_state
   FROM studies s, LATERAL ${COUNTS} c
   WHERE s.id = ${studyId}::uuid AND s.state = 'running'
-)
-UPDATE studies s SET state = d.new_state::study_state, stopped_at = coalesce(${isoOrNull(at)}::timestamptz, now()), updated_at = now()
-FROM d WHERE s.id = d.id AND d.new_state IS NOT NULL AND s.state = 'running'
-RETURNING s.id, s.org_id, s.state, s.max_failures`,
+),
+${finishAndQueueWebhooks(sql`coalesce(${isoOrNull(at)}::timestamptz, now())`)}`,
   );
   return rows[0] ? finishedOf(rows[0]) : null;
 }
@@ -70,10 +100,8 @@ WITH d AS (
   SELECT s.id, ${SPENT_STATE} AS new_state
   FROM studies s, LATERAL ${COUNTS} c
   WHERE s.state = 'running'
-)
-UPDATE studies s SET state = d.new_state::study_state, stopped_at = now(), updated_at = now()
-FROM d WHERE s.id = d.id AND d.new_state IS NOT NULL AND s.state = 'running'
-RETURNING s.id, s.org_id, s.state, s.max_failures`,
+),
+${finishAndQueueWebhooks(sql`now()`)}`,
   );
   return rows.map(finishedOf);
 }

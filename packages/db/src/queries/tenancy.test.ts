@@ -40,8 +40,10 @@ const BY_ID: Record<string, string> = {
   unleaseTrialById: "fenced by the lease token the gateway itself handed out",
   lastTrialValueById: LEASE_HOLDER,
   findTrialLeaseById: "the agent presents the trial's lease token; the caller compares it before acting on the row",
-  fillAttemptLogTailById: "called after the caller matched the attempt's lease token",
+  fillAttemptReportById: "called after the caller matched the attempt's lease token",
   insertNextTrialById: "a study the caller locked (ask, scoped) or the run loop found running",
+  leaseEnqueuedTrialById: CALLED_AFTER_A_LOCK,
+  listWarmStartTrialsByStudyId: SCHEDULER_REBUILD,
   finishSpentStudyById: "the study of a trial the caller has just ended",
   listAllCurvesByStudyId: SCHEDULER_REBUILD,
   listTrialStampsByStudyId: SCHEDULER_REBUILD,
@@ -59,6 +61,14 @@ const BY_ID: Record<string, string> = {
   agentMayActById: "a connected agent: whether its current token may act",
   agentTokenMayActById: "the token a connected agent presented at its handshake",
   registerAgentByTokenId: "the token a connected agent presented; the statement checks it may act in the team it names",
+  touchModelById: CALLED_AFTER_A_LOCK,
+  lockAttemptArtifactsById: "a trial attempt the registration resolved in scope; share-locks its files against retention",
+  completeStudyWithReasonById: "a running study the run loop found done by its own rule (budget.stop_when)",
+  insertModelVersionByModelId: CALLED_AFTER_A_LOCK,
+  moveModelAliasByModelId: CALLED_AFTER_A_LOCK,
+  deleteModelAliasByModelId: CALLED_AFTER_A_LOCK,
+  softDeleteModelVersionById: CALLED_AFTER_A_LOCK,
+  listAliasesByVersionId: "a version a scoped lookup (resolveModelRef, a scoped lock) returned",
 };
 
 /** Everything else that takes no scope, and why. */
@@ -67,6 +77,7 @@ const OTHER_UNSCOPED: Record<string, string> = {
   isUuid: "no database",
   slugify: "no database",
   studyScopeWhere: "no database: builds the scope's condition",
+  modelScopeWhere: "no database: builds the scope's condition",
   windowStartOf: "no database",
   findUserByEmail: IDENTITY,
   findUserById: IDENTITY,
@@ -107,6 +118,13 @@ const OTHER_UNSCOPED: Record<string, string> = {
   revokeUserSession: IDENTITY,
   pruneUserSessions: "expired sessions of every user are garbage",
   readPlatformGauges: "the operator's /metrics counts over every team (per team slug, never rows)",
+  enqueueWebhookEvent: "the event names its own team, in the transaction of the change that caused it",
+  listStudiesWithStopWhen: RUN_LOOP_PASS,
+  claimDueWebhookDeliveries: "the webhook sender's background pass over every team: each claimed row names its team",
+  recordWebhookAttempt: "the outcome of a delivery the sender itself claimed",
+  listPendingAutoRegistrations:
+    "the spec's `register` pass over every team: each row names its team, and registers as the study's creator",
+  sweepExpiredArtifactBatch: "the operator's artifact retention (ARTIFACT_RETENTION_DAYS) over every team",
 };
 
 type TAnyFunction = (...args: never[]) => unknown;

@@ -1,9 +1,32 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import { trialArtifacts } from "../schema.js";
 import { agentTokenJoinsSql, agentTokenMayActSql } from "./agent-token-rule.js";
 import type { DbOrTx, TenantScope } from "./scope.js";
 import { numberOf, runStatement, type SqlDb } from "./sql-runner.js";
 import { trialChildScopeWhere } from "./trial-scope.js";
+
+/**
+ * How long after the server itself ended an attempt (a prune, a user's or the study's stop) its
+ * agent may still upload that attempt's files. The agent uploads once the process is gone: up
+ * to its kill grace (30 s by default) after the signal, then at most 30 s of uploads
+ * (trial-completion.ts in @autoglm/agent), so about one minute; 5 minutes leaves room for a
+ * slow signal delivery or a longer --kill-grace-ms.
+ */
+const SERVER_ENDED_UPLOAD_WINDOW = "5 minutes";
+
+/**
+ * Which trial row (alias `t`) an upload may write to: the lease token and attempt must be the
+ * trial's current ones held by an agent (R2), and the trial running, or ended by the server
+ * (PRUNED, USER_STOPPED, STUDY_STOPPED) within SERVER_ENDED_UPLOAD_WINDOW. An attempt the
+ * agent ended itself uploads before it reports the end, so a completed or failed trial's
+ * token fences nothing more in; a trial that went back to `waiting` has no token left.
+ */
+function uploadFence(input: { leaseToken: string; attempt: number }): SQL {
+  return sql`t.lease_kind = 'agent' AND t.lease_token = ${input.leaseToken}::uuid AND t.attempt = ${input.attempt}::int
+    AND (t.state = 'running'
+      OR (t.state IN ('pruned', 'failed') AND t.end_code IN ('PRUNED', 'USER_STOPPED', 'STUDY_STOPPED')
+        AND t.finished_at > now() - ${SERVER_ENDED_UPLOAD_WINDOW}::interval))`;
+}
 
 /** What an agent's upload is checked against, from one statement. */
 export type TArtifactUploadCheck =
@@ -11,7 +34,7 @@ export type TArtifactUploadCheck =
   | { status: "token-refused" }
   /** No trial of the token's team has this id. */
   | { status: "not-found" }
-  /** The trial's running attempt is not this one, or its lease token differs (R2). */
+  /** The trial's running (or just server-ended) attempt is not this one, or its lease token differs (R2). */
   | { status: "stale-lease" }
   /** The lease matches, but the agent holding it is not this token's. */
   | { status: "other-agent" }
@@ -48,8 +71,7 @@ WITH tok AS (
   WHERE tk.token_hash = ${input.tokenHash} AND ${sql.raw(agentTokenMayActSql())}
 )
 SELECT tok.id AS token_id, t.id AS trial_id, t.org_id, s.project_id, t.study_id,
-  (t.state = 'running' AND t.lease_kind = 'agent' AND t.lease_token = ${input.leaseToken}::uuid
-    AND t.attempt = ${input.attempt}::int) AS held,
+  (${uploadFence(input)}) AS held,
   EXISTS (SELECT 1 FROM agents a WHERE a.id = t.agent_id AND a.token_id = tok.id) AS own_agent,
   s.spec -> 'run' ->> 'artifacts_max_mb' AS max_mb,
   (SELECT coalesce(sum(size_bytes), 0) FROM trial_artifacts ta
@@ -107,8 +129,7 @@ export async function recordTrialArtifactById(
 INSERT INTO trial_artifacts (org_id, trial_id, attempt, name, size_bytes, sha256, store_key)
 SELECT t.org_id, t.id, t.attempt, ${input.name}, ${input.sizeBytes}::bigint, ${input.sha256}, ${input.storeKey}
 FROM trials t
-WHERE t.id = ${input.trialId}::uuid AND t.lease_token = ${input.leaseToken}::uuid AND t.attempt = ${input.attempt}::int
-  AND t.state = 'running' AND t.lease_kind = 'agent'
+WHERE t.id = ${input.trialId}::uuid AND ${uploadFence(input)}
 ON CONFLICT (trial_id, attempt, name) DO UPDATE
   SET size_bytes = excluded.size_bytes, sha256 = excluded.sha256, store_key = excluded.store_key, created_at = now()
 RETURNING id`,
@@ -164,4 +185,25 @@ export async function findTrialArtifact(
       ),
     );
   return row ?? null;
+}
+
+/**
+ * Unscoped: keyed by a trial attempt the caller resolved in scope (a registration).
+ * Share-locks the attempt's rows for `names` until the transaction ends, so the retention sweep
+ * (which locks them for update before deleting their bytes) cannot delete what a version being
+ * recorded points at; returns how many of `names` still exist.
+ */
+export async function lockAttemptArtifactsById(
+  db: SqlDb,
+  input: { trialId: string; attempt: number; names: string[] },
+): Promise<number> {
+  const rows = await runStatement<{ name: string }>(
+    db,
+    "lock_attempt_artifacts",
+    sql`
+SELECT ta.name FROM trial_artifacts ta
+WHERE ta.trial_id = ${input.trialId}::uuid AND ta.attempt = ${input.attempt}::int AND ta.name IN (SELECT jsonb_array_elements_text(${JSON.stringify(input.names)}::jsonb))
+FOR SHARE`,
+  );
+  return rows.length;
 }

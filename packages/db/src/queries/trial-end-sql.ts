@@ -62,7 +62,8 @@ end_upd AS (
 ),
 end_att AS (
   UPDATE trial_attempts a
-  SET ended_at = ${at}, end_code = ${q.code}::text, end_reason = ${q.reason}::text, log_tail = coalesce(${q.logTail}::text, a.log_tail)
+  SET ended_at = ${at}, end_code = ${q.code}::text, end_reason = ${q.reason}::text, log_tail = coalesce(${q.logTail}::text, a.log_tail),
+      source = coalesce(${sourceJson(q.source)}::jsonb, a.source)
   FROM end_upd
   WHERE a.trial_id = end_upd.id AND a.attempt = end_upd.attempt AND a.ended_at IS NULL
 ),
@@ -75,6 +76,11 @@ end_best AS (
          OR (s.direction = 'minimize' AND end_upd.value < s.best_value)
          OR (s.direction = 'maximize' AND end_upd.value > s.best_value))
 )`;
+}
+
+/** A command's source reference as a jsonb parameter (null: it printed none). */
+export function sourceJson(source: TEndAttemptQuery["source"]): string | null {
+  return source === undefined || source === null ? null : JSON.stringify(source);
 }
 
 /** A row of `end_upd`, from either driver (or from to_jsonb). */

@@ -8,7 +8,7 @@ import { createTestDb, seedStudy, type TestDb } from "../testing.js";
 import {
   endTrialAttemptById,
   failWaitingTrial,
-  fillAttemptLogTailById,
+  fillAttemptReportById,
   findTrialLeaseById,
   getStudy,
   getTrial,
@@ -176,9 +176,11 @@ describe("the other per-trial lifecycle queries", () => {
     });
     // Asked for an agent, the same read says whether its token may act: no such agent, no.
     expect(await findTrialLeaseById(db, id, "00000000-0000-4000-8000-0000000000ff")).toMatchObject({ agentMayAct: false });
-    await fillAttemptLogTailById(db, { trialId: id, attempt: 1, logTail: "first" });
-    await fillAttemptLogTailById(db, { trialId: id, attempt: 1, logTail: "second" });
+    await fillAttemptReportById(db, { trialId: id, attempt: 1, logTail: "first", source: { git: "abcdef1" } });
+    await fillAttemptReportById(db, { trialId: id, attempt: 1, logTail: "second", source: { git: "1234567" } });
     expect((await listTrialAttempts(db.db, t.scope, id))[0]?.logTail).toBe("first");
+    const [stored] = await db.query<{ source: unknown }>("SELECT source FROM trial_attempts WHERE trial_id = $1", [id]);
+    expect(stored?.source).toEqual({ git: "abcdef1" });
   });
 
   it("failWaitingTrial fails a queued trial of the scope's team only", async () => {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { endAttemptCtes, endedAttemptOf } from "./trial-end-sql.js";
+import { endAttemptCtes, endedAttemptOf, sourceJson } from "./trial-end-sql.js";
 import { agentMayAct } from "./agent-token-rule.js";
 import { inProject } from "./trial-scope.js";
 import type { TenantScope } from "./scope.js";
@@ -42,6 +42,8 @@ export interface TEndAttemptQuery {
   value: number | null;
   lastStep: number | null;
   logTail: string | null;
+  /** The source reference the agent's command printed (validated by the protocol); absent: none. */
+  source?: Record<string, unknown> | null;
   /** The caller's clock (ask/tell); null uses the database's now() (the run loop's leases). */
   at: Date | null;
 }
@@ -165,17 +167,19 @@ export async function findTrialLeaseById(
 
 /**
  * Unscoped: called after the caller matched the attempt's lease token (findTrialLeaseById).
- * Keeps the log tail of a replayed completion whose first delivery carried none (R7).
+ * Keeps the log tail and the source reference of a completion whose attempt the server ended
+ * first (a prune, a stop) or whose first delivery carried none (R7); what is stored stays.
  */
-export async function fillAttemptLogTailById(
+export async function fillAttemptReportById(
   db: SqlDb,
-  input: { trialId: string; attempt: number; logTail: string },
+  input: { trialId: string; attempt: number; logTail: string | null; source: TEndAttemptQuery["source"] },
 ): Promise<void> {
   await runStatement(
     db,
-    "fill_log_tail",
-    sql`UPDATE trial_attempts SET log_tail = ${input.logTail}::text
-        WHERE trial_id = ${input.trialId}::uuid AND attempt = ${input.attempt}::int AND log_tail IS NULL`,
+    "fill_attempt_report",
+    sql`UPDATE trial_attempts
+        SET log_tail = coalesce(log_tail, ${input.logTail}::text), source = coalesce(source, ${sourceJson(input.source)}::jsonb)
+        WHERE trial_id = ${input.trialId}::uuid AND attempt = ${input.attempt}::int`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ZMetricValues } from "../metric-line.js";
+import { ZMetricValues, ZSourceRef } from "../metric-line.js";
 import { ZBuiltinRun } from "../study-spec.js";
 import { PROTOCOL_VERSION, TRIAL_END_CODES, type TTrialEndCode } from "./constants.js";
 import { noNul, replaceNul } from "../text.js";
@@ -133,6 +133,13 @@ export const ZTrialComplete = ZLeaseRef.extend({
   signal: noNul(z.string().max(20)).nullable(),
   /** The end of the trial's log (bounded by the agent, secrets redacted). */
   logTail: z.string().max(65_536).transform(replaceNul).optional(),
+  /**
+   * The last `{"autoglm":1,"source":{...}}` line the command printed. It rides on the completion
+   * rather than on its own event or on metric batches: the completion is already sent once per
+   * attempt, fenced by the lease token, acked and replayed from the outbox, and it is sent by a
+   * command that printed no step at all; the registry reads the source only after the attempt.
+   */
+  source: ZSourceRef.optional(),
 }).strict();
 export type TTrialComplete = z.infer<typeof ZTrialComplete>;
 

@@ -7,7 +7,8 @@
     best = study.optimize(objective, n_trials=50, n_jobs=4)
 
 For commands run by an agent: ``autoglm.report(step, loss=…)``, ``autoglm.should_prune()``,
-``autoglm.params()``, ``autoglm.output_dir()``, ``autoglm.log_artifact(path)``.
+``autoglm.params()``, ``autoglm.output_dir()``, ``autoglm.log_artifact(path)``, ``autoglm.log_source()``.
+The model registry: ``client.models.register(trial_id, "name")``, ``client.models.download("models:/name@champion", dir)``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .agent_report import (
     final,
     install_sigterm_handler,
     log_artifact,
+    log_source,
     output_dir,
     params,
     report,
@@ -28,6 +30,7 @@ from .config import config_path
 from .errors import AutoglmError, DuplicatedStudyError, SpaceMismatchError, TrialPruned
 from .hyperopt import hyperopt
 from .log import disable_default_handler, set_verbosity
+from .models import Models, manifest_digest
 from .space import Categorical, Float, Int
 from .study import Study
 from .trial import FrozenTrial, Trial
@@ -42,6 +45,7 @@ __all__ = [
     "Float",
     "FrozenTrial",
     "Int",
+    "Models",
     "SpaceMismatchError",
     "Study",
     "Trial",
@@ -52,6 +56,8 @@ __all__ = [
     "hyperopt",
     "install_sigterm_handler",
     "log_artifact",
+    "log_source",
+    "manifest_digest",
     "output_dir",
     "params",
     "report",

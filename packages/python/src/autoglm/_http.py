@@ -109,6 +109,7 @@ class Transport:
         self._https = parts.scheme == "https"
         self._host = parts.hostname or ""
         self._port = parts.port or (443 if self._https else 80)
+        self._prefix = parts.path
         self._base = parts.path + TRPC_PATH
         self._ssl = ssl_context if ssl_context is not None else (ssl.create_default_context() if self._https else None)
         self._timeout = timeout
@@ -205,6 +206,38 @@ class Transport:
         err = _error_from(status, parsed, self.server)
         retry_after = _parse_retry_after(resp.getheader("Retry-After"))
         raise _Attempt(err, retryable=status in RETRY_STATUSES or status == 500, retry_after=retry_after)
+
+    # -- a file, streamed ----------------------------------------------------------------
+
+    def open_stream(self, path: str) -> Tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """GETs a file route of the platform (``/api/models/…``) and returns the connection and
+        the response, its body unread, for the caller to stream and then close.
+
+        A connection of its own, not the thread's kept-alive one: a transfer the server cuts
+        short (it does so for a file whose stored bytes changed) leaves a connection unusable.
+        A refusal (``{"error": {"code", "message"}}``) raises an ``AutoglmError`` with them.
+        """
+        conn = self._new_connection()
+        target = self._prefix + path
+        if self._proxy is not None and not self._https:
+            target = "http://%s:%d%s" % (self._host, self._port, target)
+        try:
+            conn.request("GET", target, headers={"Authorization": self._auth, "User-Agent": USER_AGENT})
+            resp = conn.getresponse()
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            raise AutoglmError("cannot reach %s: %s" % (self.server, _describe_network_error(e)), code="UNREACHABLE") from None
+        if 200 <= resp.status < 300:
+            return conn, resp
+        raw = resp.read()
+        conn.close()
+        code, message = "HTTP_%d" % resp.status, "HTTP %d" % resp.status
+        try:
+            err = json.loads(raw.decode("utf-8")).get("error") or {}
+            code, message = err.get("code") or code, err.get("message") or message
+        except (UnicodeDecodeError, ValueError, AttributeError):
+            pass  # not the platform's JSON (a proxy's page): the status says enough
+        raise AutoglmError(str(message), code=str(code), status=resp.status)
 
     # -- with retries --------------------------------------------------------------------
 

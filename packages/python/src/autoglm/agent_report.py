@@ -15,10 +15,12 @@ A test keeps the two byte for byte identical.
             break                         # the study's pruner stopped this trial
     final(loss=loss)                      # optional: the objective's final value
     log_artifact("model.pt")              # keep a file with the trial's outputs
+    log_source()                          # the git commit and repo the script ran from
 
 The protocol is just a line of JSON on stdout, so any language can speak it:
     {"autoglm": 1, "step": 7, "metrics": {"loss": 0.42}}
     {"autoglm": 1, "final": {"loss": 0.3}}
+    {"autoglm": 1, "source": {"git": "3f2a9c0d…", "repo": "https://github.com/team/model.git"}}
 
 How pruning reaches the script: when the pruner decides, the agent writes the file
 `.autoglm_prune` into AUTOGLM_OUTPUT_DIR and sends SIGTERM to the trial's process group;
@@ -33,8 +35,10 @@ what this one wrote to its output directory).
 import json
 import math
 import os
+import re
 import shutil
 import signal
+import subprocess
 import sys
 
 __all__ = [
@@ -46,6 +50,7 @@ __all__ = [
     "resume_from",
     "install_sigterm_handler",
     "log_artifact",
+    "log_source",
 ]
 
 PRUNE_MARKER = ".autoglm_prune"
@@ -124,8 +129,8 @@ def log_artifact(path, name=None):
     Copies it into the attempt's output directory (AUTOGLM_OUTPUT_DIR; the current directory
     when not run by an agent) under `name` (default: its own name). Everything in that
     directory is the trial's output: the next attempt finds it through AUTOGLM_RESUME_FROM,
-    and it is what the agent hands to the artifact store once the platform has one (until
-    then the files stay on the agent's machine). A file already in the directory is left as is.
+    and the agent uploads it to the platform's artifact store when the attempt ends. A file
+    already in the directory is left as is.
     """
     src = os.path.abspath(os.fspath(path))
     if not os.path.exists(src):
@@ -143,3 +148,57 @@ def log_artifact(path, name=None):
     else:
         shutil.copy2(src, dest)
     return dest
+
+
+_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
+# A clone URL may carry a token (https://user:token@host/...): it never leaves the machine.
+_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@")
+
+
+def _git(*args):
+    try:
+        r = subprocess.run(["git"] + list(args), capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def log_source(git=None, repo=None, branch=None, path=None, dirty=None):
+    """Record where this trial's code came from; a model registered from the trial shows it.
+
+    With no `git` and no `repo`, both are read from the git checkout the script runs in
+    (`git rev-parse HEAD`, `git remote get-url origin`), with its branch and whether it has
+    uncommitted changes; outside a checkout nothing is printed and None is returned.
+    Credentials in a clone URL are dropped. Returns the reference printed.
+    """
+    if git is None and repo is None:
+        git = _git("rev-parse", "HEAD")
+        if git is None:
+            return None
+        repo = _git("remote", "get-url", "origin")
+        if branch is None:
+            head = _git("rev-parse", "--abbrev-ref", "HEAD")
+            branch = head if head and head != "HEAD" else None
+        if dirty is None:
+            status = _git("status", "--porcelain", "--untracked-files=no")
+            dirty = None if status is None else status != ""
+    if git is not None and not _SHA.match(str(git)):
+        raise ValueError("log_source: git must be a commit sha of 7 to 64 hex digits, got %r" % (git,))
+    if repo is not None and not 0 < len(str(repo)) <= 500:
+        raise ValueError("log_source: repo must be 1 to 500 characters")
+    if dirty is not None and not isinstance(dirty, bool):
+        raise TypeError("log_source: dirty must be True or False, got %r" % (dirty,))
+    source = {}
+    if git is not None:
+        source["git"] = str(git).lower()
+    if repo:
+        source["repo"] = _USERINFO.sub(r"\1", str(repo))
+    for key, value in (("branch", branch), ("path", path)):
+        if value is not None:
+            source[key] = str(value)
+    if dirty is not None:
+        source["dirty"] = dirty
+    if not source:
+        raise ValueError("log_source: name at least one of git, repo, branch, path, dirty")
+    _emit({"autoglm": 1, "source": source})
+    return source

@@ -11,6 +11,7 @@ from ._http import Transport
 from ._lease import LeaseKeeper
 from .config import resolve_config
 from .errors import AutoglmError, DuplicatedStudyError
+from .models import Models
 from .space import space_to_spec
 from .study import Study
 
@@ -51,6 +52,8 @@ class Client:
         server, token = resolve_config(server, token)
         self._transport = Transport(server, token, timeout=timeout, retry_timeout=retry_timeout, ssl_context=ssl_context)
         self._leases = LeaseKeeper(self._transport)
+        #: The model registry: ``client.models.register(trial_id, name)``, ``.download("models:/m@champion", dir)``, …
+        self.models = Models(self._transport)
 
     @property
     def server(self) -> str:

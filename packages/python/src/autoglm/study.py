@@ -248,13 +248,21 @@ class Study:
             return
         Trial(self, str(trial), -1, {}).tell(value, state=state, reason=reason)
 
-    def enqueue(self, params: Mapping[str, Any]) -> None:
-        """Not available yet: running given parameters next needs the platform to queue
-        trials with fixed parameters (``trial.enqueue``), which the analytics work adds."""
-        raise NotImplementedError(
-            "study.enqueue needs server support for trials with given parameters (trial.enqueue), which the "
-            "platform does not have yet; until then, narrow the space or run the parameters outside the study"
+    def enqueue(self, params: Mapping[str, Any]) -> int:
+        """Queues a trial with exactly these parameters (Optuna's ``enqueue_trial``): the study's
+        next ``ask`` (or agent lease) gets it. It takes a trial number, returned, and counts
+        against ``max_trials``. Parameters that do not fit the space raise ``AutoglmError`` with
+        code ``INVALID_PARAMS`` naming the parameter; nothing is queued then."""
+        study_id = self._require_id()
+
+        def warn_resend(err: AutoglmError) -> None:
+            # Like ask, enqueue is not idempotent: a lost answer resent may queue the point twice.
+            logger.warning("study %r: the answer to an enqueue was lost (%s); sending it again", self.name, err)
+
+        resp = self._client._transport.call(
+            "POST", "trial.enqueue", {"studyId": study_id, "params": dict(params)}, on_resend=warn_resend
         )
+        return int(resp.data["number"])
 
     def stop(self) -> None:
         """Stops the study: no more trials; running ones end failed (STUDY_STOPPED)."""

@@ -1,4 +1,4 @@
-import { fillAttemptLogTailById, findTrialLeaseById, lastTrialValueById, type SqlDb } from "@autoglm/db/queries";
+import { fillAttemptReportById, findTrialLeaseById, lastTrialValueById, type SqlDb } from "@autoglm/db/queries";
 import type { DbHandle } from "@autoglm/db/client";
 import type { TTrialComplete, TTrialEndCode } from "@autoglm/protocol";
 import { leasedTrialOf, type LeasedTrial } from "../lease-trial.js";
@@ -60,7 +60,7 @@ async function completeAfterLookup(handle: DbHandle, agentId: string, m: TTrialC
     trial?.leaseToken === m.leaseToken && trial.attempt === m.attempt && trial.agentId === agentId && trial.leaseKind === "agent";
   if (!trial || !holds) return STALE;
   if (trial.state !== "running") {
-    if (m.logTail) await fillAttemptLogTailById(handle, { trialId: m.trialId, attempt: m.attempt, logTail: m.logTail });
+    await keepReport(handle, m);
     return { ok: true, duplicate: true, state: trial.state as EndedAttempt["state"] };
   }
   const ended = await endAttempt(handle, await endOf(handle, agentId, m, trial.metric));
@@ -68,9 +68,21 @@ async function completeAfterLookup(handle: DbHandle, agentId: string, m: TTrialC
   // Lost a race with the sweeper, a prune or a stop between the read and the update.
   const now = await findTrialLeaseById(handle, m.trialId);
   if (now && now.leaseToken === m.leaseToken && now.state !== "running") {
+    await keepReport(handle, m);
     return { ok: true, duplicate: true, state: now.state as EndedAttempt["state"] };
   }
   return STALE;
+}
+
+/** An attempt the server ended first (prune, stop) still gets the log tail and source its agent reports. */
+async function keepReport(db: SqlDb, m: TTrialComplete): Promise<void> {
+  if (!m.logTail && !m.source) return;
+  await fillAttemptReportById(db, {
+    trialId: m.trialId,
+    attempt: m.attempt,
+    logTail: m.logTail || null,
+    source: m.source ?? null,
+  });
 }
 
 /** How the attempt ends, from what the agent reported and, where it said nothing, the stored values. */
@@ -123,7 +135,14 @@ function endWithoutReads(agentId: string, m: TTrialComplete, metric: string | un
 }
 
 function baseOf(agentId: string, m: TTrialComplete) {
-  return { trialId: m.trialId, leaseToken: m.leaseToken, agentId, lastStep: m.lastStep ?? null, logTail: m.logTail ?? null };
+  return {
+    trialId: m.trialId,
+    leaseToken: m.leaseToken,
+    agentId,
+    lastStep: m.lastStep ?? null,
+    logTail: m.logTail ?? null,
+    source: m.source ?? null,
+  };
 }
 
 function failed(agentId: string, m: TTrialComplete, code: TTrialEndCode, reason: string): EndAttemptInput {

@@ -8,7 +8,7 @@ import {
   type TEndedAttemptRow,
   type TEndMode,
 } from "@autoglm/db/queries";
-import { NON_CONSUMING_END_CODES, TRIAL_END_CODES, type TTrialEndCode } from "@autoglm/protocol";
+import { NON_CONSUMING_END_CODES, TRIAL_END_CODES, type TSourceRef, type TTrialEndCode } from "@autoglm/protocol";
 
 /**
  * How an attempt ends:
@@ -46,6 +46,8 @@ export interface EndAttemptInput {
   value?: number | null;
   lastStep?: number | null;
   logTail?: string | null;
+  /** The source reference the command printed (an agent's completion carries it). */
+  source?: TSourceRef | null;
   /** The caller's clock (ask/tell); absent: the database's now(), as leases are timed. */
   at?: Date;
 }
@@ -96,6 +98,7 @@ function queryOf(input: EndAttemptInput): TEndAttemptQuery {
     value: input.value ?? null,
     lastStep: input.lastStep ?? null,
     logTail: input.logTail ?? null,
+    source: input.source ?? null,
     at: input.at ?? null,
   };
 }

@@ -6,12 +6,17 @@ import { endAttempt, type EndedAttempt } from "./end-attempt.js";
  * partitioned). Each goes back to `waiting` with its attempt spent (AGENT_LOST), or fails
  * once `budget.max_attempts` are used. Every row is ended by `endAttempt`, which re-checks
  * the expiry under the row lock, so a heartbeat that renews the lease between the scan and
- * the update wins. Ask-leases have their own sweep (expireAskLease).
+ * the update wins. Ask-leases have their own sweep (expireAskLease). `stopIf` is asked before
+ * each expiry: the caller's way to stop when the scan itself says the database was unreachable.
  */
-export async function expireAgentLeases(db: SqlDb, options: { limit?: number } = {}): Promise<EndedAttempt[]> {
+export async function expireAgentLeases(
+  db: SqlDb,
+  options: { limit?: number; stopIf?: () => boolean } = {},
+): Promise<EndedAttempt[]> {
   const expired = await listExpiredLeases(db, { leaseKind: "agent", at: null, limit: options.limit ?? 500 });
   const ended: EndedAttempt[] = [];
   for (const t of expired) {
+    if (options.stopIf?.()) break;
     const e = await endAttempt(db, {
       trialId: t.trialId,
       onlyIfExpired: true,

@@ -9,6 +9,22 @@ export function parseFinite(raw: string): number {
   return n;
 }
 
+/** `--params`: a JSON object of names to strings, numbers or booleans (the server checks the study's space). */
+export function parseParamsJson(raw: string): Record<string, string | number | boolean> {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (err) {
+    throw new InvalidArgumentError(`not valid JSON (${(err as Error).message}).`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new InvalidArgumentError("must be a JSON object of params.");
+  for (const [k, x] of Object.entries(v)) {
+    if (!["string", "number", "boolean"].includes(typeof x))
+      throw new InvalidArgumentError(`"${k}" must be a string, number or boolean.`);
+  }
+  return v as Record<string, string | number | boolean>;
+}
+
 export function parseStep(raw: string): number {
   const n = Number(raw.trim());
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) {

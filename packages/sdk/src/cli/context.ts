@@ -13,6 +13,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
   readStdin: () => Promise<string>;
+  /** Whether stderr is a terminal: progress bars only go there (a pipe or a log file gets none). */
+  stderrIsTTY?: boolean;
 }
 
 export interface GlobalFlags {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AutoglmClient } from "../client.js";
-import { parseFinite, parseStep, parseWait } from "./args.js";
+import { parseFinite, parseParamsJson, parseStep, parseWait } from "./args.js";
 import { usageError, type CliContext } from "./context.js";
 import { formatParams, formatValue, json } from "./output.js";
 
@@ -8,6 +8,7 @@ import { formatParams, formatValue, json } from "./output.js";
 export function registerTrialCommands(program: Command, ctx: CliContext): void {
   const trial = program.command("trial").description("the ask/tell loop: ask for a trial, report, tell");
   registerAsk(trial, ctx);
+  registerEnqueue(trial, ctx);
   registerReport(trial, ctx);
   registerTell(trial, ctx);
   registerStop(trial, ctx);
@@ -34,6 +35,22 @@ function registerAsk(trial: Command, { io, withClient }: CliContext): void {
         io.stdout(
           `trial #${t.number} ${t.trialId} (lease until ${t.leaseExpiresAt})\n${formatParams(t.params as Record<string, unknown>)}\n`,
         );
+      }),
+    );
+}
+
+function registerEnqueue(trial: Command, { io, withClient }: CliContext): void {
+  trial
+    .command("enqueue")
+    .description("queue a trial with exactly these params: the study's next ask or agent lease gets it")
+    .argument("<study>", "study id")
+    .requiredOption("--params <json>", 'the params as a JSON object, e.g. \'{"lr": 0.01, "layers": 3}\'', parseParamsJson)
+    .option("--json", "print {trialId, number, params}")
+    .action(
+      withClient(async (client, studyId: string, opts: { params: Record<string, string | number | boolean>; json?: boolean }) => {
+        const t = await client.trials.enqueue(studyId, opts.params);
+        if (opts.json) return void io.stdout(json({ trialId: t.trialId, number: t.number, params: t.params }));
+        io.stdout(`trial #${t.number} ${t.trialId} enqueued\n${formatParams(t.params as Record<string, unknown>)}\n`);
       }),
     );
 }

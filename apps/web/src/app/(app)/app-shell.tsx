@@ -32,9 +32,11 @@ export function useOrg(): OrgContextValue {
 
 const NAV = [
   { href: "/projects", label: "Projects" },
+  { href: "/models", label: "Models" },
   { href: "/agents", label: "Agents" },
   { href: "/settings/tokens", label: "API tokens" },
   { href: "/settings/members", label: "Members" },
+  { href: "/settings/webhooks", label: "Webhooks" },
   { href: "/settings/audit", label: "Audit", adminOnly: true },
   { href: "/settings/sso", label: "Single sign-on", adminOnly: true },
 ];

@@ -15,6 +15,7 @@ import { orgProcedure } from "../../trpc.js";
 import { AppError, notFound } from "../../errors.js";
 import { specFromYaml } from "../../spec-yaml-pool.js";
 import { zId } from "../shared.js";
+import { checkWarmStartSource } from "./warm-start.js";
 
 export const ZCreateStudyInput = z
   .object({
@@ -45,6 +46,7 @@ export async function insertStudyAudited(
   input: { projectId: string; spec: TStudySpec; via?: string },
 ) {
   const { spec, projectId } = input;
+  await checkWarmStartSource(tx, who.scope, spec);
   const row = await insertStudy(tx, who.scope, {
     projectId,
     name: spec.name,

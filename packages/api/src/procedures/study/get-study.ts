@@ -3,6 +3,7 @@ import {
   countTrialsByState,
   getStudy as getStudyRow,
   getTrial,
+  sumStudyArtifacts,
   type DbOrTx,
   type TenantScope,
   type TStudyRow,
@@ -23,8 +24,13 @@ export const ZGetStudyOutput = z.object({
   spec: z.custom<TStudySpec>((v) => typeof v === "object" && v !== null),
   counts: z.object({ waiting: z.number(), running: z.number(), complete: z.number(), pruned: z.number(), failed: z.number() }),
   best: ZBest,
+  /** What the study's trials hold in the artifact store: bytes and files, every attempt's. */
+  storageBytes: z.number().int().nonnegative(),
+  storageFiles: z.number().int().nonnegative(),
   createdAt: z.string(),
   stoppedAt: z.string().nullable(),
+  /** Why the study stopped itself (budget.stop_when), when it did. */
+  stopReason: z.string().nullable(),
 });
 
 export async function loadStudyOrNotFound(db: DbOrTx, scope: TenantScope, studyId: string): Promise<TStudyRow> {
@@ -46,6 +52,7 @@ export const getStudy = orgProcedure("viewer")
   .query(async ({ ctx, input }) => {
     const study = await loadStudyOrNotFound(ctx.db.db, ctx.scope, input.studyId);
     const counts = (await countTrialsByState(ctx.db.db, ctx.scope, [study.id])).get(study.id)!;
+    const storage = await sumStudyArtifacts(ctx.db.db, ctx.scope, study.id);
     return {
       id: study.id,
       projectId: study.projectId,
@@ -55,7 +62,10 @@ export const getStudy = orgProcedure("viewer")
       spec: maskSpecSecrets(studySpecOf(study.spec)),
       counts,
       best: await bestOf(ctx.db.db, ctx.scope, study),
+      storageBytes: storage.bytes,
+      storageFiles: storage.files,
       createdAt: iso(study.createdAt),
       stoppedAt: iso(study.stoppedAt),
+      stopReason: study.stopReason ?? null,
     };
   });

@@ -41,6 +41,8 @@ export const ZTrialItem = z.object({
   endCode: z.string().nullable(),
   endReason: z.string().nullable(),
   lastStep: z.number().int().nullable(),
+  /** Where the params came from: the sampler's name, `enqueued` (a user fixed them), or null when not recorded. */
+  proposedBy: z.string().nullable(),
 });
 export const ZListTrialsOutput = z.object({ items: z.array(ZTrialItem), nextCursor: z.string().nullable() });
 
@@ -57,6 +59,7 @@ export function trialOut(t: TTrialRow): z.infer<typeof ZTrialItem> {
     endCode: t.endCode,
     endReason: t.endReason,
     lastStep: t.lastStep,
+    proposedBy: t.proposedBy ?? null,
   };
 }
 

@@ -8,18 +8,22 @@ import { useLiveStudy } from "@/lib/live";
 import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../../app-shell";
 import { BestParamsCard } from "./best-params-card";
+import { ContourCard } from "./contour-card";
 import { CurvesCard } from "./curves-card";
 import { EdfCard } from "./edf-card";
 import { HistoryCard, useStudyHistory } from "./history-card";
 import { ImportanceCard } from "./importance-card";
+import { ImprovementCard } from "./improvement-card";
 import { ParallelCard } from "./parallel-card";
 import { usePlotTrials } from "./plot-card";
+import { RankCard } from "./rank-card";
 import { SliceCard } from "./slice-card";
 import { StudyHeader } from "./study-header";
 import { StudyStats } from "./study-stats";
 import type { StudySpecView } from "./study-view";
 import { TimelineCard } from "./timeline-card";
 import { TrialTable } from "./trial-table";
+import { useParallelCoordinates } from "./use-parallel-coordinates";
 
 export default function StudyPage() {
   const { studyId } = useParams<{ studyId: string }>();
@@ -33,6 +37,8 @@ export default function StudyPage() {
   const study = useQuery(trpc.study.get.queryOptions({ studyId }));
   const history = useStudyHistory(studyId);
   const plotTrials = usePlotTrials(studyId);
+  // The page holds the parallel-coordinates state: its brushes filter the trial table too.
+  const parallel = useParallelCoordinates(study.data?.spec.space, plotTrials.data?.trials);
   const project = useQuery({
     ...trpc.project.get.queryOptions({ projectId: study.data?.projectId ?? "" }),
     enabled: Boolean(study.data?.projectId),
@@ -94,6 +100,9 @@ export default function StudyPage() {
         <CurvesCard studyId={studyId} />
         <ImportanceCard studyId={studyId} />
       </div>
+      <div style={{ marginBottom: 16 }}>
+        <ImprovementCard studyId={studyId} />
+      </div>
       <div className="grid-2" style={{ marginBottom: 16 }}>
         <SliceCard studyId={studyId} space={s.spec.space} query={plotTrials} />
         <EdfCard studyId={studyId} query={plotTrials} />
@@ -102,10 +111,16 @@ export default function StudyPage() {
         <TimelineCard studyId={studyId} query={plotTrials} />
       </div>
       <div style={{ marginBottom: 16 }}>
-        <ParallelCard studyId={studyId} space={s.spec.space} query={plotTrials} />
+        <ContourCard studyId={studyId} space={s.spec.space} query={plotTrials} />
+      </div>
+      <div style={{ marginBottom: 16 }}>
+        <RankCard studyId={studyId} space={s.spec.space} direction={spec.objective?.direction ?? ""} query={plotTrials} />
+      </div>
+      <div style={{ marginBottom: 16 }}>
+        <ParallelCard studyId={studyId} query={plotTrials} state={parallel} />
       </div>
 
-      <TrialTable studyId={studyId} bestTrialId={s.best?.trialId} canStop={canWrite} />
+      <TrialTable studyId={studyId} bestTrialId={s.best?.trialId} canStop={canWrite} brush={parallel.tableBrush} />
     </>
   );
 }

@@ -1,41 +1,19 @@
 "use client";
-import type { TSpace } from "@autoglm/protocol";
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { ParallelChart } from "@/components/parallel-chart";
-import { paramAxes, parallelLines } from "@/lib/plot-data";
 import { PlotCard, PlotToggle, type PlotTrialsQuery } from "./plot-card";
 import { useOpenTrial } from "./use-open-trial";
+import type { ParallelCoordinates } from "./use-parallel-coordinates";
 
-/** More axes than this crowd a card's width to unreadable; the rest are a click away. */
-const DEFAULT_AXES = 6;
-
-/** Parallel coordinates over the chosen parameters and the objective, one line per trial. */
-export function ParallelCard({ studyId, space, query }: { studyId: string; space: TSpace | undefined; query: PlotTrialsQuery }) {
+/**
+ * Parallel coordinates over the chosen parameters and the objective, one line per trial. Its
+ * state lives on the page (useParallelCoordinates): a brushed range also filters the trial table.
+ */
+export function ParallelCard({ studyId, query, state }: { studyId: string; query: PlotTrialsQuery; state: ParallelCoordinates }) {
   const openTrial = useOpenTrial(studyId);
   const trials = query.data?.trials;
-  const allAxes = useMemo(() => paramAxes(space, trials ?? []), [space, trials]);
-  const [picked, setPicked] = useState<ReadonlySet<string> | null>(null);
-  const [log, setLog] = useState(true);
-  const [includePruned, setIncludePruned] = useState(false);
-  const chosen = useMemo(
-    () => (picked ? allAxes.filter((a) => picked.has(a.name)) : allAxes.slice(0, DEFAULT_AXES)),
-    [allAxes, picked],
-  );
-  const logAxes = useMemo(
-    () => new Set(log ? chosen.filter((a) => a.kind === "numeric" && a.canLog).map((a) => a.name) : []),
-    [chosen, log],
-  );
-  const { lines, ranges } = useMemo(
-    () => parallelLines(trials ?? [], chosen, { includePruned, logAxes }),
-    [trials, chosen, includePruned, logAxes],
-  );
   const params = useMemo(() => Object.fromEntries((trials ?? []).map((t) => [t.id, t.params])), [trials]);
-  const toggle = (name: string, on: boolean) => {
-    const next = new Set(chosen.map((a) => a.name));
-    if (on) next.add(name);
-    else next.delete(name);
-    setPicked(next);
-  };
+  const { allAxes, chosen, lines, tableBrush } = state;
   return (
     <PlotCard
       title="Parallel coordinates"
@@ -48,6 +26,20 @@ export function ParallelCard({ studyId, space, query }: { studyId: string; space
       }}
       controls={
         <>
+          {tableBrush ? (
+            <>
+              <span className="muted" style={{ fontSize: 12 }} data-testid="parallel-brush-count">
+                {tableBrush.matched.length} of {tableBrush.total} in the brush
+              </span>
+              <button type="button" className="btn-sm" onClick={tableBrush.clear} data-testid="parallel-clear-brush">
+                Clear brush
+              </button>
+            </>
+          ) : (
+            <span className="faint" style={{ fontSize: 12 }}>
+              drag along an axis to filter
+            </span>
+          )}
           <details style={{ position: "relative" }}>
             <summary data-testid="parallel-axes">parameters ({chosen.length})</summary>
             <div
@@ -65,7 +57,7 @@ export function ParallelCard({ studyId, space, query }: { studyId: string; space
                   <input
                     type="checkbox"
                     checked={chosen.some((c) => c.name === a.name)}
-                    onChange={(e) => toggle(a.name, e.target.checked)}
+                    onChange={(e) => state.toggleAxis(a.name, e.target.checked)}
                     data-testid={`parallel-axis-${a.name}`}
                   />{" "}
                   {a.name}
@@ -75,16 +67,26 @@ export function ParallelCard({ studyId, space, query }: { studyId: string; space
           </details>
           <PlotToggle
             label="log axes"
-            checked={log}
+            checked={state.log}
             title="Parameters with log: true in the space on a log scale"
             testId="parallel-log"
-            onChange={setLog}
+            onChange={state.setLog}
           />
-          <PlotToggle label="pruned" checked={includePruned} testId="parallel-pruned" onChange={setIncludePruned} />
+          <PlotToggle label="pruned" checked={state.includePruned} testId="parallel-pruned" onChange={state.setIncludePruned} />
         </>
       }
     >
-      <ParallelChart axes={chosen} lines={lines} ranges={ranges} logAxes={logAxes} params={params} onPick={openTrial} />
+      <ParallelChart
+        axes={chosen}
+        lines={lines}
+        ranges={state.ranges}
+        logAxes={state.logAxes}
+        params={params}
+        brushes={state.brushes}
+        inside={state.inside}
+        onBrush={state.brush}
+        onPick={openTrial}
+      />
     </PlotCard>
   );
 }

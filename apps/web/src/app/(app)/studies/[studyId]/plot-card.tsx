@@ -24,19 +24,26 @@ interface PlotCardProps {
   controls?: ReactNode;
   /** Grow with the content up to the usual chart height (a timeline with one lane needs 80 px, not 320). */
   fitHeight?: boolean;
+  /** A fixed height in px for content that knows its size (the rank plot's rows of panels). */
+  height?: number;
   empty: { title: string; text: string };
   children: ReactNode;
 }
 
 /** A plot card: title and controls, then loading / error / empty / the chart, and a note when older trials are left out. */
-export function PlotCard({ title, testId, query, marks, controls, fitHeight, empty, children }: PlotCardProps) {
+export function PlotCard({ title, testId, query, marks, controls, fitHeight, height, empty, children }: PlotCardProps) {
+  const size = height
+    ? { height }
+    : fitHeight && marks > 0
+      ? { height: "auto", maxHeight: 320, overflowY: "auto" as const }
+      : undefined;
   return (
     <div className="card" data-testid={testId} data-marks={marks}>
       <div className="card-head">
         <h2>{title}</h2>
         <div className="toolbar">{controls}</div>
       </div>
-      <div className="chart" style={fitHeight && marks > 0 ? { height: "auto", maxHeight: 320, overflowY: "auto" } : undefined}>
+      <div className="chart" style={size}>
         {query.isPending ? (
           <Loading />
         ) : query.error ? (

@@ -1,6 +1,9 @@
 "use client";
 import Link from "next/link";
+import { formatBytes } from "@/components/artifacts-card";
+import { RegisterBestButton } from "@/components/register-buttons";
 import { ConfirmButton, StateBadge } from "@/components/ui";
+import { WarmStartNote } from "@/components/warm-start-note";
 import { formatDate } from "@/lib/format";
 import type { StudySpecView, TStudy } from "./study-view";
 
@@ -57,6 +60,9 @@ export function StudyHeader({
             {spec.objective?.direction} <span className="mono">{spec.objective?.metric}</span> · sampler {spec.sampler?.name}
             {spec.sampler?.seed !== undefined ? ` (seed ${spec.sampler.seed})` : ""} · created {formatDate(s.createdAt)}
             {s.stoppedAt ? ` · stopped ${formatDate(s.stoppedAt)}` : ""}
+            <span title="What this study's trials hold in the artifact store, every attempt's files" data-testid="study-storage">
+              {` · artifacts ${formatBytes(s.storageBytes)} in ${s.storageFiles} ${s.storageFiles === 1 ? "file" : "files"}`}
+            </span>
             {envNames.length ? (
               <span
                 title="Environment values are secret: agents receive them, nobody can read them back."
@@ -66,10 +72,17 @@ export function StudyHeader({
                 <span className="mono">{envNames.join(", ")}</span> (values hidden)
               </span>
             ) : null}
+            <WarmStartNote studyId={s.id} />
           </div>
+          {s.stopReason ? (
+            <div className="sub" data-testid="study-stop-reason">
+              Stopped itself: {s.stopReason}
+            </div>
+          ) : null}
         </div>
         {canWrite ? (
           <div className="row">
+            <RegisterBestButton best={s.best} studyName={s.name} />
             {s.state === "running" ? (
               <ConfirmButton
                 label="Stop"

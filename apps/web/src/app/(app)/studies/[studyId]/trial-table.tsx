@@ -4,25 +4,34 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { StopTrialButton } from "@/components/stop-trial-button";
+import { ProposedByBadge } from "@/components/rerun-trial-button";
 import { Empty, ErrorNote, SkeletonRows, StateBadge } from "@/components/ui";
 import { durationMs, formatDate, formatDuration, formatParam, formatValue } from "@/lib/format";
 import { parseParamFilter } from "@/lib/param-filter";
+import { brushedTableRows } from "@/lib/plot-data-brush";
 import { useTRPC } from "@/lib/trpc";
+import type { TrialBrush } from "./use-parallel-coordinates";
 
 type SortBy = "number" | "value" | "state" | "duration";
 const TRIAL_STATES = ["", "waiting", "running", "complete", "pruned", "failed"] as const;
 const PAGE = 100;
 const MAX_PAGE = 500;
 
-/** The study's trials: sortable columns, filters by state and parameter, 100 rows at a time up to 500; a click opens a trial. */
+/**
+ * The study's trials: sortable columns, filters by state and parameter, 100 rows at a time up to
+ * 500; a click opens a trial. While the parallel-coordinates plot has a brush, the rows are the
+ * brushed trials instead (from the plots' data, filtered and sorted here).
+ */
 export function TrialTable({
   studyId,
   bestTrialId,
   canStop,
+  brush,
 }: {
   studyId: string;
   bestTrialId: string | undefined;
   canStop: boolean;
+  brush: TrialBrush | null;
 }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -47,6 +56,10 @@ export function TrialTable({
   });
 
   const rows = useMemo(() => {
+    if (brush) {
+      const view = { sort: { by: sortBy, dir }, state, paramEquals: serverFilter, paramText: paramFilter };
+      return brushedTableRows(brush.matched, view).map((t) => ({ ...t, endCode: null, endReason: null }));
+    }
     const all = trials.data?.items ?? [];
     const f = paramFilter.trim().toLowerCase();
     if (!f || serverFilter) return all;
@@ -54,7 +67,7 @@ export function TrialTable({
     return all.filter((t) =>
       Object.entries(t.params as Record<string, unknown>).some(([k, v]) => `${k}=${formatParam(v)}`.toLowerCase().includes(f)),
     );
-  }, [trials.data, paramFilter, serverFilter]);
+  }, [brush, sortBy, dir, state, trials.data, paramFilter, serverFilter]);
 
   const paramNames = useMemo(() => {
     const names = new Set<string>();
@@ -109,16 +122,27 @@ export function TrialTable({
           />
         </div>
       </div>
-      {trials.isPending ? (
+      {brush ? (
+        <div className="card-body" style={{ fontSize: 13 }} data-testid="brush-note">
+          <span data-testid="brush-count">
+            {brush.matched.length} of {brush.total} trials match the brush
+          </span>{" "}
+          —{" "}
+          <button type="button" className="btn-sm" onClick={brush.clear} data-testid="brush-clear">
+            clear
+          </button>
+        </div>
+      ) : null}
+      {trials.isPending && !brush ? (
         <SkeletonRows rows={4} />
-      ) : trials.error ? (
+      ) : trials.error && !brush ? (
         <div className="card-body">
           <ErrorNote error={trials.error} />
         </div>
       ) : rows.length === 0 ? (
-        <Empty title={state || paramFilter ? "No trials match the filter" : "No trials yet"}>
-          {state || paramFilter
-            ? "Clear the filter to see every trial."
+        <Empty title={brush || state || paramFilter ? "No trials match the filter" : "No trials yet"}>
+          {brush || state || paramFilter
+            ? `Clear the ${brush ? "brush" : "filter"} to see every trial.`
             : "Ask for a trial with a token, or start an agent; trials show up here live."}
         </Empty>
       ) : (
@@ -151,7 +175,7 @@ export function TrialTable({
                     </Link>
                   </td>
                   <td title={t.endReason ?? undefined}>
-                    <StateBadge state={t.state} />
+                    <StateBadge state={t.state} /> <ProposedByBadge proposedBy={"proposedBy" in t ? t.proposedBy : null} />
                     {t.endCode && t.state === "failed" ? (
                       <span className="faint mono" style={{ marginLeft: 6, fontSize: 11 }}>
                         {t.endCode}
@@ -182,7 +206,7 @@ export function TrialTable({
               ))}
             </tbody>
           </table>
-          {trials.data?.nextCursor && limit < MAX_PAGE ? (
+          {brush ? null : trials.data?.nextCursor && limit < MAX_PAGE ? (
             <div className="card-body" style={{ textAlign: "center" }}>
               <button onClick={() => setLimit(Math.min(MAX_PAGE, limit + PAGE))} disabled={trials.isFetching}>
                 {trials.isFetching ? "Loading…" : "Load more"}

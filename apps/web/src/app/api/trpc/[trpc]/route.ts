@@ -14,10 +14,18 @@ async function handler(req: NextRequest): Promise<Response> {
     events: platform.events,
     // Read per request: apps/server sets it after the gateway is attached.
     runLoop: platform.runLoop,
+    // The artifact store apps/server opened: model.register hashes trial files from it.
+    artifacts: platform.artifacts,
     options: {
       allowedOrigins: platform.config.allowedOrigins,
       askLeaseMs: platform.config.askLeaseMs,
       optimizerTimeoutMs: platform.config.optimizerTimeoutMs,
+      webhooks: {
+        authSecret: platform.config.authSecret,
+        platformUrl: platform.config.publicUrl,
+        allowPrivateTargets: platform.config.webhookAllowPrivateTargets ?? false,
+        onQueued: () => platform.nudgeWebhooks?.(),
+      },
       onInternalError: platform.onInternalError,
       onProcedure: platform.onProcedure,
       passwordSignUp: getSignInSettings().isPasswordEnabled,

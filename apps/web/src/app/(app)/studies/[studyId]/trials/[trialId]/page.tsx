@@ -5,6 +5,8 @@ import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useEffect, useRef } from "react";
 import { ArtifactsCard } from "@/components/artifacts-card";
+import { RegisterTrialButton } from "@/components/register-buttons";
+import { ProposedByBadge, RerunTrialButton } from "@/components/rerun-trial-button";
 import { StopTrialButton } from "@/components/stop-trial-button";
 import { Empty, ErrorNote, Loading, StateBadge } from "@/components/ui";
 import { formatDate, formatDuration, formatParam, formatValue } from "@/lib/format";
@@ -39,6 +41,7 @@ export default function TrialPage() {
           <div className="row">
             <h1>Trial #{t.number}</h1>
             <StateBadge state={t.state} />
+            <ProposedByBadge proposedBy={t.proposedBy} />
           </div>
           <div className="sub">
             started {formatDate(t.startedAt)} · finished {formatDate(t.finishedAt)} · {formatDuration(t.startedAt, t.finishedAt)}
@@ -55,6 +58,8 @@ export default function TrialPage() {
           {canWrite && (t.state === "running" || t.state === "waiting") ? (
             <StopTrialButton trialId={t.id} number={t.number} />
           ) : null}
+          {canWrite ? <RerunTrialButton studyId={studyId} params={t.params} /> : null}
+          {canWrite ? <RegisterTrialButton trialId={t.id} studyName={study.data?.name} /> : null}
           <Link href={`/studies/${studyId}`} className="btn">
             Back to study
           </Link>

@@ -1,0 +1,79 @@
+import type { DbHandle } from "@autoglm/db/client";
+import { completeStudyWithReasonById, getStudy, listStudiesWithStopWhen, loadStudyHistory } from "@autoglm/db/queries";
+import { IMPROVEMENT_MIN_TRIALS, type TParams } from "@autoglm/optimizer";
+import { silentLogger, studySpecOf, type Logger } from "@autoglm/protocol";
+import type { EndedAttempt } from "./lifecycle/end-attempt.js";
+import { stopStudyTrials } from "./lifecycle/stop-study-trials.js";
+import { optimizerConfigOf } from "./optimizer-config.js";
+import { sharedOptimizerPool } from "./optimizer-pool.js";
+
+export interface TImprovementStop {
+  studyId: string;
+  orgId: string;
+  reason: string;
+  /** The trials still in flight, stopped (their agents are to be told). */
+  ended: EndedAttempt[];
+}
+
+function formatBound(v: number): string {
+  return Number(v.toPrecision(3)).toString();
+}
+
+/**
+ * `budget.stop_when: {improvement_below}`: after each new complete trial of such a study, the
+ * improvement-left estimate (optimizer improvement.ts, one GP fit in the optimizer pool) is
+ * compared with the threshold, and the study completes with the reason once it is below.
+ * Checked once per new complete trial (a count this process remembers), never on the event loop.
+ */
+export class ImprovementStop {
+  private readonly checked = new Map<string, number>();
+  private readonly logger: Logger;
+  private readonly timeoutMs: number | undefined;
+
+  constructor(
+    private readonly db: DbHandle,
+    opts: { logger?: Logger; timeoutMs?: number } = {},
+  ) {
+    this.logger = opts.logger ?? silentLogger;
+    this.timeoutMs = opts.timeoutMs;
+  }
+
+  async check(): Promise<TImprovementStop[]> {
+    const out: TImprovementStop[] = [];
+    const watched = await listStudiesWithStopWhen(this.db);
+    const live = new Set(watched.map((w) => w.studyId));
+    for (const id of this.checked.keys()) if (!live.has(id)) this.checked.delete(id);
+    for (const w of watched) {
+      if (w.complete < IMPROVEMENT_MIN_TRIALS || this.checked.get(w.studyId) === w.complete) continue;
+      this.checked.set(w.studyId, w.complete);
+      const bound = await this.boundOf(w.orgId, w.studyId);
+      if (bound === null || bound >= w.threshold) continue;
+      const reason = `budget.stop_when: the improvement left (${formatBound(bound)}) fell below ${formatBound(w.threshold)} after ${w.complete} complete trials`;
+      const done = await completeStudyWithReasonById(this.db.db, { studyId: w.studyId, reason });
+      if (!done) continue;
+      const ended = await stopStudyTrials(this.db, { orgId: w.orgId, studyId: w.studyId, code: "STUDY_STOPPED", reason });
+      this.logger.info("study stopped itself", { studyId: w.studyId, reason });
+      out.push({ studyId: w.studyId, orgId: w.orgId, reason, ended });
+    }
+    return out;
+  }
+
+  private async boundOf(orgId: string, studyId: string): Promise<number | null> {
+    const scope = { orgId };
+    const study = await getStudy(this.db.db, scope, studyId);
+    if (!study) return null;
+    const history = await loadStudyHistory(this.db.db, scope, studyId, { withIntermediate: false });
+    const complete = history.filter((h) => h.trial.state === "complete" && h.trial.value !== null);
+    const points = await sharedOptimizerPool().run(
+      { kind: "improvement", config: optimizerConfigOf(studySpecOf(study.spec)), lastOnly: true },
+      complete.map(({ trial }) => ({
+        id: trial.number,
+        params: trial.params as TParams,
+        state: "complete" as const,
+        value: trial.value,
+      })),
+      { timeoutMs: this.timeoutMs },
+    );
+    return points[0]?.bound ?? null;
+  }
+}

@@ -55,6 +55,7 @@ import { removeModelAlias } from "./procedures/model/remove-model-alias.js";
 import { deleteModelVersion } from "./procedures/model/delete-model-version.js";
 import { resolveModel } from "./procedures/model/resolve-model.js";
 import { compareModelVersions } from "./procedures/model/compare-model-versions.js";
+import { updateModel } from "./procedures/model/update-model.js";
 import { listWebhooks } from "./procedures/webhook/list-webhooks.js";
 import { createWebhook } from "./procedures/webhook/create-webhook.js";
 import { deleteWebhook } from "./procedures/webhook/delete-webhook.js";
@@ -130,6 +131,7 @@ export const appRouter = router({
     deleteVersion: deleteModelVersion,
     resolve: resolveModel,
     compare: compareModelVersions,
+    update: updateModel,
   }),
 });
 

@@ -136,6 +136,11 @@ export const cases: Record<string, Case> = {
     input: (t) => ({ a: `${t.modelName}/1`, b: `models:/${t.modelName}@champion` }),
     missing: () => ({ a: `${missingModel()}/1`, b: `models:/${missingModel()}@champion` }),
   },
+  "model.update": {
+    kind: "team",
+    input: (t) => ({ name: t.modelName, tags: ["s1"] }),
+    missing: () => ({ name: missingModel(), tags: ["s1"] }),
+  },
 };
 
 /** A model name no team has. */

@@ -191,6 +191,32 @@ describe("model registry", () => {
     });
   });
 
+  it("edits a model's description and tags (members only), refusing bad tags without storing anything", async () => {
+    const updated = await owner.model.update({
+      name: "churn",
+      description: "Churn classifier",
+      tags: ["tabular", "team:growth", "tabular"],
+    });
+    expect(updated).toMatchObject({ name: "churn", description: "Churn classifier", tags: ["tabular", "team:growth"] });
+    expect(await owner.model.get({ name: "churn" })).toMatchObject({
+      description: "Churn classifier",
+      tags: ["tabular", "team:growth"],
+    });
+    const before = await rowCounts(w.db);
+    const bad = await outcome(() => owner.model.update({ name: "churn", tags: ["ok", "has space"] }));
+    expect(bad).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    expect(JSON.parse((bad as { message: string }).message)).toMatchObject([
+      { path: ["tags", 1], message: expect.stringContaining("must be letters, digits") },
+    ]);
+    expect(await outcome(() => owner.model.update({ name: "churn" }))).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    const viewer = await w.as(w.viewerA.userId, w.A.orgId);
+    expect(await outcome(() => viewer.model.update({ name: "churn", tags: [] }))).toMatchObject({ code: "FORBIDDEN" });
+    expect(await rowCounts(w.db)).toEqual(before);
+    expect((await owner.model.get({ name: "churn" })).tags).toEqual(["tabular", "team:growth"]);
+    const cleared = await owner.model.update({ name: "churn", description: null, tags: [] });
+    expect(cleared).toMatchObject({ description: null, tags: [] });
+  });
+
   it("refuses to register a file whose stored bytes changed, naming it, storing nothing", async () => {
     const other = (await (await w.withToken(w.A.token)).trial.ask({ studyId: w.A.studyId })).trialId;
     const { storeKey } = await storeTrialFile(w.db, w.artifacts, other, "weights.bin", Buffer.from("original"));

@@ -165,6 +165,14 @@ describe("model registry in the dashboard", () => {
     await owner.waitForSelector('[data-testid="move-alias-done"]:has-text("production now points at v1 (new alias).")');
     await owner.waitForSelector('.page-head [data-testid="alias-badge"][data-alias="production"][data-version="1"]');
 
+    // Members edit the model's description and tags; the header shows them.
+    await owner.click('[data-testid="model-edit"]');
+    await owner.fill('[data-testid="model-edit-description"]', "Digits classifier from the demo study");
+    await owner.fill('[data-testid="model-edit-tags"]', "tabular, digits");
+    await owner.click('[data-testid="model-edit-save"]');
+    await owner.waitForSelector('[data-testid="model-description"]:has-text("Digits classifier from the demo study")');
+    expect(await owner.locator('[data-testid="model-tag"]').allTextContents()).toEqual(["tabular", "digits"]);
+
     // Deleting the aliased version is refused with the server's sentence.
     await owner.click('[data-testid="delete-version"]');
     await owner.click('[data-testid="delete-version-confirm"]');
@@ -231,5 +239,6 @@ describe("model registry in the dashboard", () => {
       "Viewers can read and download models; moving or removing an alias needs the member role.",
     );
     expect(await viewer.locator('[data-testid="delete-version"]').count()).toBe(0);
+    expect(await viewer.locator('[data-testid="model-edit"]').count()).toBe(0);
   }, 240_000);
 });

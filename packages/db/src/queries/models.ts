@@ -93,6 +93,24 @@ export async function lockModel(tx: DbOrTx, scope: TenantScope, name: string): P
   return row ?? null;
 }
 
+/** Sets a visible model's description and/or tags (undefined leaves one as it is); null when there is no such model in scope. */
+export async function updateModel(
+  db: DbOrTx,
+  scope: TenantScope,
+  input: { name: string; description?: string | null | undefined; tags?: string[] | undefined },
+): Promise<TModelRow | null> {
+  const [row] = await db
+    .update(models)
+    .set({
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.tags !== undefined ? { tags: input.tags } : {}),
+      updatedAt: new Date(),
+    })
+    .where(and(modelScopeWhere(scope), eq(models.name, input.name)))
+    .returning(MODEL_COLUMNS);
+  return row ?? null;
+}
+
 export async function touchModelById(tx: DbOrTx, modelId: string): Promise<void> {
   await tx.update(models).set({ updatedAt: new Date() }).where(eq(models.id, modelId));
 }

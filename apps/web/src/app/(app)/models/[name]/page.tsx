@@ -9,6 +9,7 @@ import { useTRPC } from "@/lib/trpc";
 import { AliasBadges } from "../alias-badges";
 import { AliasCard } from "./alias-card";
 import { CompareCard } from "./compare-card";
+import { ModelEdit } from "./model-edit";
 import { ObjectiveCard } from "./objective-card";
 import { VersionDetail } from "./version-detail";
 import { VersionsTable } from "./versions-table";
@@ -59,7 +60,7 @@ export default function ModelPage() {
               <>
                 {" · "}
                 {m.tags.map((t) => (
-                  <span key={t} className="chip">
+                  <span key={t} className="chip" data-testid="model-tag">
                     {t}
                   </span>
                 ))}
@@ -67,6 +68,7 @@ export default function ModelPage() {
             ) : null}
           </div>
         </div>
+        <ModelEdit model={m.name} description={m.description} tags={m.tags} />
       </div>
 
       <VersionsTable versions={m.versions} selected={shown?.version ?? null} onSelect={setSelected} />

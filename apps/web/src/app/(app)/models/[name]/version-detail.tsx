@@ -101,6 +101,14 @@ export function VersionDetail({ model, version: v }: { model: string; version: T
               </dd>
             </>
           ) : null}
+          {v.source ? (
+            <>
+              <dt>Source</dt>
+              <dd className="mono" data-testid="version-source">
+                {sourceText(v.source)}
+              </dd>
+            </>
+          ) : null}
           {v.description ? (
             <>
               <dt>Description</dt>
@@ -127,4 +135,12 @@ export function VersionDetail({ model, version: v }: { model: string; version: T
       </div>
     </div>
   );
+}
+
+/** What the trial's command printed as its source: `repo @ sha (branch, path, dirty)`. */
+function sourceText(src: Record<string, unknown>): string {
+  const str = (k: string) => (typeof src[k] === "string" ? (src[k] as string) : null);
+  const head = [str("repo"), str("git") ? `@ ${str("git")!.slice(0, 12)}` : null].filter(Boolean).join(" ");
+  const extra = [str("branch"), str("path"), src.dirty === true ? "uncommitted changes" : null].filter(Boolean);
+  return `${head || "(no repository)"}${extra.length ? ` (${extra.join(", ")})` : ""}`;
 }

@@ -76,7 +76,7 @@ export class TrialLifecycle<D extends SqlDb = SqlDb> {
     return finishSpentStudies(this.db);
   }
 
-  expireAgentLeases(options: { limit?: number; stopIf?: () => boolean } = {}): Promise<EndedAttempt[]> {
+  expireAgentLeases(options: { limit?: number; stopIf?: () => boolean; dbUpForMs?: number } = {}): Promise<EndedAttempt[]> {
     return expireAgentLeases(this.db, options);
   }
 

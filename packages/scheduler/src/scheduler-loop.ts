@@ -164,7 +164,9 @@ export class SchedulerLoop {
         }
         const started = this.now();
         const stalled = () => this.now() - started > this.config.leaseTtlMs / 2;
-        const ended = await this.lifecycle.expireAgentLeases({ stopIf: stalled });
+        // A database that restarted within 2 TTL: its agents may still be reconnecting (their
+        // handshakes needed it) and none could heartbeat while it was down.
+        const ended = await this.lifecycle.expireAgentLeases({ stopIf: stalled, dbUpForMs: 2 * this.config.leaseTtlMs });
         for (const e of ended) this.gateway?.afterEnd(e, { signalAgent: true });
         if (stalled()) {
           // A scan that took half a TTL waited on a database that was down or restarting, and

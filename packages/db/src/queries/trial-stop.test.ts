@@ -71,5 +71,11 @@ describe("listExpiredLeases", () => {
     expect(agent.filter((e) => e.studyId === s.studyId)).toEqual([]);
     const later = await listExpiredLeases(db, { leaseKind: "agent", at: null, limit: 10 });
     expect(later.filter((e) => e.studyId === s.studyId).map((e) => [e.trialId, e.number])).toEqual([[s.ids[1], 1]]);
+    // Right after a database restart nothing has lapsed: no holder could heartbeat while it was down (R5).
+    const [up] = await db.query<{ ms: unknown }>(`SELECT extract(epoch FROM now() - pg_postmaster_start_time()) * 1000 AS ms`);
+    const sinceStart = Number(up!.ms);
+    expect(await listExpiredLeases(db, { leaseKind: "agent", at: null, limit: 10, dbUpForMs: sinceStart + 60_000 })).toEqual([]);
+    const settled = await listExpiredLeases(db, { leaseKind: "agent", at: null, limit: 10, dbUpForMs: 1 });
+    expect(settled.filter((e) => e.studyId === s.studyId).map((e) => e.trialId)).toEqual([s.ids[1]]);
   });
 });

@@ -52,14 +52,25 @@ export async function listRunningTrialIdsOfStudy(
  */
 export async function listExpiredLeases(
   db: SqlDb,
-  input: { leaseKind: "ask" | "agent"; at: Date | null; limit: number },
+  input: {
+    leaseKind: "ask" | "agent";
+    at: Date | null;
+    limit: number;
+    /**
+     * None while the database server started less than this long ago: leases "lapsed" across a
+     * restart say nothing about their holders, who could not heartbeat meanwhile (R5).
+     */
+    dbUpForMs?: number;
+  },
 ): Promise<Array<{ trialId: string; orgId: string; studyId: string; number: number; renewedAt: Date | null }>> {
+  const upFor = input.dbUpForMs ?? 0;
   const rows = await runStatement<Record<string, unknown>>(
     db,
     "expired_leases",
     sql`SELECT id, org_id, study_id, number, coalesce(updated_at, started_at) AS renewed_at FROM trials
         WHERE state = 'running' AND lease_kind::text = ${input.leaseKind}::text
           AND lease_expires_at < coalesce(${isoOrNull(input.at)}::timestamptz, now())
+          AND pg_postmaster_start_time() < now() - make_interval(secs => ${upFor}::float8 / 1000)
         ORDER BY lease_expires_at
         LIMIT ${input.limit}::int`,
   );

@@ -7,13 +7,19 @@ import { endAttempt, type EndedAttempt } from "./end-attempt.js";
  * once `budget.max_attempts` are used. Every row is ended by `endAttempt`, which re-checks
  * the expiry under the row lock, so a heartbeat that renews the lease between the scan and
  * the update wins. Ask-leases have their own sweep (expireAskLease). `stopIf` is asked before
- * each expiry: the caller's way to stop when the scan itself says the database was unreachable.
+ * each expiry: the caller's way to stop when the scan itself says the database was unreachable;
+ * `dbUpForMs` expires nothing until the database server has been up that long (a restart).
  */
 export async function expireAgentLeases(
   db: SqlDb,
-  options: { limit?: number; stopIf?: () => boolean } = {},
+  options: { limit?: number; stopIf?: () => boolean; dbUpForMs?: number } = {},
 ): Promise<EndedAttempt[]> {
-  const expired = await listExpiredLeases(db, { leaseKind: "agent", at: null, limit: options.limit ?? 500 });
+  const expired = await listExpiredLeases(db, {
+    leaseKind: "agent",
+    at: null,
+    limit: options.limit ?? 500,
+    ...(options.dbUpForMs !== undefined ? { dbUpForMs: options.dbUpForMs } : {}),
+  });
   const ended: EndedAttempt[] = [];
   for (const t of expired) {
     if (options.stopIf?.()) break;

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { createContext, nodeHeaderGetter, type TApiDeps, type TSessionClaims } from "../../context.js";
+import type { TApiDeps } from "../../context.js";
+import { downloadContext, type TDownloader } from "../download-context.js";
 import { createCallerFactory, orgProcedure, router } from "../../trpc.js";
 import { resolveModelRef } from "../../models/lookup.js";
 import { zModelName, zVersionNumber } from "../../models/references.js";
@@ -20,17 +21,8 @@ const downloadCaller = createCallerFactory(router({ modelFile }));
  */
 export async function findDownloadableModelFile(
   deps: TApiDeps,
-  who: { session?: TSessionClaims | null; authorization?: string; orgId?: string | null },
+  who: TDownloader,
   input: { name: string; version: number; file: string },
 ) {
-  const headers: Record<string, string> = {};
-  if (who.authorization) headers.authorization = who.authorization;
-  if (who.orgId) headers["x-autoglm-org"] = who.orgId;
-  const session = who.session;
-  const ctx = await createContext(deps, {
-    header: nodeHeaderGetter(headers),
-    getSession: session ? async () => session : undefined,
-    isHttp: false,
-  });
-  return downloadCaller(ctx).modelFile(input);
+  return downloadCaller(await downloadContext(deps, who)).modelFile(input);
 }

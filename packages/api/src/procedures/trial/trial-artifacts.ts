@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { findTrialArtifact, listTrialArtifacts } from "@autoglm/db/queries";
-import { createContext, nodeHeaderGetter, type TApiDeps, type TSessionClaims } from "../../context.js";
+import type { TApiDeps } from "../../context.js";
+import { downloadContext, type TDownloader } from "../download-context.js";
 import { createCallerFactory, orgProcedure, router } from "../../trpc.js";
 import { iso, zId } from "../shared.js";
 
@@ -49,17 +50,8 @@ const downloadCaller = createCallerFactory(router({ artifactFile }));
  */
 export async function findDownloadableArtifact(
   deps: TApiDeps,
-  who: { session?: TSessionClaims | null; authorization?: string; orgId?: string | null },
+  who: TDownloader,
   input: { trialId: string; attempt: number; name: string },
 ) {
-  const headers: Record<string, string> = {};
-  if (who.authorization) headers.authorization = who.authorization;
-  if (who.orgId) headers["x-autoglm-org"] = who.orgId;
-  const session = who.session;
-  const ctx = await createContext(deps, {
-    header: nodeHeaderGetter(headers),
-    getSession: session ? async () => session : undefined,
-    isHttp: false,
-  });
-  return downloadCaller(ctx).artifactFile(input);
+  return downloadCaller(await downloadContext(deps, who)).artifactFile(input);
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `node apps/server/dist/main.js [--dev] [--seed-demo] [--with-agent]`: the whole platform.
 import type { DbHandle } from "@autoglm/db/client";
-import { issueLocalAgentToken, seedDemoAll } from "@autoglm/api";
+import { DEMO_ENDPOINT, issueLocalAgentToken, seedDemoAll } from "@autoglm/api";
 import { loadEnv } from "./env.js";
 import { startServer } from "./server.js";
 import { startLocalAgent, type LocalAgent } from "./local-agent.js";
+import { startDemoEndpoint } from "./demo-endpoint-loop.js";
 
 const args = new Set(process.argv.slice(2));
 const dev = args.has("--dev");
@@ -30,6 +31,10 @@ async function main(): Promise<void> {
       const token = await issueLocalAgentToken(server.platform.db, seeded);
       agent = startLocalAgent({ server: `http://127.0.0.1:${server.port}`, token, log: (l) => console.log(l), logFormat });
       lines.push(`A local agent ("local-agent") runs the demo study's trials; see ${server.url}/agents`);
+      startDemoEndpoint({ db: server.platform.db, seeded, url: server.url, log: (l) => server.logger.info(l) });
+      lines.push(
+        `Endpoint ${DEMO_ENDPOINT.name} will serve ${DEMO_ENDPOINT.model}@${DEMO_ENDPOINT.alias} once registered: ${server.url}/endpoints`,
+      );
     }
   }
   lines.push(`(ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; Ctrl+C stops it)`);

@@ -4,6 +4,9 @@ import { pingDb, type DbHandle } from "@autoglm/db/client";
 import { AGENT_ARTIFACTS_PREFIX } from "./agent-artifact-upload.js";
 import { ARTIFACT_DOWNLOAD_PREFIX } from "./artifact-download.js";
 import { MODEL_DOWNLOAD_PREFIX } from "./model-download.js";
+import { REPLICA_FILES_PREFIX } from "./replica-files.js";
+import { SERVE_PREFIX } from "./serving/serve-gateway.js";
+import { STUDY_EXPORT_PREFIX } from "./study-export.js";
 import { withinBodyLimit } from "./body-limit.js";
 import { sendLiveness } from "./liveness.js";
 import type { Logger } from "@autoglm/logging";
@@ -25,11 +28,17 @@ export interface ArtifactRoutes {
   download(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
   /** A registered model version's file (model-download.ts). */
   modelDownload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+  /** A model file for the agent running a serving replica (replica-files.ts). */
+  replicaFiles?(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void>;
+  /** A study's trials as CSV or JSON (study-export.ts), streamed like a download. */
+  studyExport(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
 }
 
 export interface RequestHandlerDeps {
   db: DbHandle;
   artifacts?: ArtifactRoutes;
+  /** The inference gateway, `/serve/…` (serving/serve-gateway.ts). */
+  serve?: { handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> };
   checkSignInLimit: PlatformServices["checkSignInLimit"];
   clientIpOf: (req: IncomingMessage) => string;
   logger: Logger;
@@ -70,6 +79,15 @@ export function createRequestHandler(deps: RequestHandlerDeps): {
     if (deps.artifacts && pathname.startsWith(MODEL_DOWNLOAD_PREFIX)) {
       return deps.artifacts.modelDownload(req, res, new URL(req.url ?? "/", "http://localhost"));
     }
+    if (deps.artifacts && pathname.startsWith(STUDY_EXPORT_PREFIX) && pathname.endsWith("/export")) {
+      return deps.artifacts.studyExport(req, res, new URL(req.url ?? "/", "http://localhost"));
+    }
+    if (deps.artifacts?.replicaFiles && pathname.startsWith(REPLICA_FILES_PREFIX)) {
+      return deps.artifacts.replicaFiles(req, res, pathname);
+    }
+    // Inference streams both ways under its own 10 MB limit, from programs with an endpoint key
+    // (no cookie): outside /api/, its origin check and the 1 MiB limit for parsed bodies.
+    if (deps.serve && pathname.startsWith(SERVE_PREFIX)) return deps.serve.handle(req, res, pathname);
     if (!web) return sendStarting(req, res);
     const method = req.method ?? "GET";
     if (isCrossSiteWrite(req, method, pathname, web.allowedOrigins)) {

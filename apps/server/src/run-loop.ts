@@ -19,6 +19,8 @@ export function startRunLoop(
     config: Partial<RunLoopConfig>;
     /** Each lease granted and its latency (the server's metrics). */
     onLeaseGranted?: (latencyMs: number) => void;
+    /** The key serving replicas' secrets derive from (AUTH_SECRET: the same on every server replica). */
+    serverKey?: string;
   },
 ): { gateway: AgentGateway; stop(): Promise<void> } {
   const { logger } = deps;
@@ -26,8 +28,15 @@ export function startRunLoop(
   contextPerEvent(io.of("/agents"), (socket) =>
     idsOf(socket.data as Record<string, unknown>, { orgId: "teamId", userId: "userId", agentId: "agentId" }),
   );
-  const { db, publish, config, onLeaseGranted } = deps;
-  const gateway = attachAgentGateway(io, { db, logger, publish, config, ...(onLeaseGranted ? { onLeaseGranted } : {}) });
+  const { db, publish, config, onLeaseGranted, serverKey } = deps;
+  const gateway = attachAgentGateway(io, {
+    db,
+    logger,
+    publish,
+    config,
+    ...(onLeaseGranted ? { onLeaseGranted } : {}),
+    ...(serverKey ? { serverKey } : {}),
+  });
   const scheduler = new SchedulerLoop({ db: deps.db, gateway, logger, publish: deps.publish }).start();
   return {
     gateway,

@@ -9,6 +9,9 @@ import { attachClusterAdapter } from "./cluster-adapter.js";
 import { createAgentArtifactUpload } from "./agent-artifact-upload.js";
 import { createArtifactDownload, type ArtifactDownloadDeps } from "./artifact-download.js";
 import { createModelDownload } from "./model-download.js";
+import { createReplicaFiles } from "./replica-files.js";
+import { createServeGateway, type ServeGateway } from "./serving/serve-gateway.js";
+import { createStudyExport } from "./study-export.js";
 import {
   DEFAULT_RETENTION,
   startArtifactRetention,
@@ -109,12 +112,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const known: { site?: Site } = {};
   const session = () => ({ authSecret, secureCookies: known.site?.secureCookies ?? false });
   const artifactRoutes = artifactRoutesOf({ db, store: artifacts, session }, logger);
+  const serve = createServeGateway({ db, logger });
   const requests = createRequestHandler({
     db,
     checkSignInLimit: services.checkSignInLimit,
     clientIpOf,
     logger,
     artifacts: artifactRoutes,
+    serve,
   });
   const listener = await listenHttp(env.HOST, env.PORT, withMetrics(requests.handle, metrics));
   const site = (known.site = siteOf(env, listener));
@@ -135,17 +140,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   });
   metrics.metrics.watchSocketIo(socket.io);
   const cluster = await attachClusterAdapter(socket.io, { databaseUrl: env.DATABASE_URL, log: (line) => logger.warn(line) });
-  const runLoop = startRunLoop(socket.io, {
-    db,
-    publish: services.events.publish,
-    logger,
-    config: { optimizerTimeoutMs: env.OPTIMIZER_TIMEOUT_MS, ...options.runLoop },
-    onLeaseGranted: metrics.metrics.onLeaseGranted,
-  });
+  const runLoop = startServerRunLoop(socket.io, { db, services, logger, env, options, metrics, authSecret, serve });
   platform.runLoop = runLoop.gateway;
   const webhooks = startServerWebhooks({ db, authSecret, env, site, logger, metrics, services, options, platform });
 
-  const started: StartedParts = { runLoop, socket, listener, cluster, closeDb, artifacts, webhooks };
+  const started: StartedParts = { runLoop, socket, listener, cluster, closeDb, artifacts, webhooks, serve };
   try {
     started.metricsListener = await metrics.endpoint.listen();
     started.web = await prepareWebApp(listener.http, {
@@ -224,6 +223,8 @@ function artifactRoutesOf(base: Omit<ArtifactDownloadDeps, "onTampered">, logger
     upload: createAgentArtifactUpload({ db: deps.db, store: deps.store }),
     download: createArtifactDownload(deps),
     modelDownload: createModelDownload(deps),
+    replicaFiles: createReplicaFiles({ db: deps.db, store: deps.store, onTampered: deps.onTampered }),
+    studyExport: createStudyExport(deps),
   };
 }
 
@@ -273,6 +274,33 @@ function publishPlatform(deps: {
   };
   setPlatform(platform);
   return platform;
+}
+
+/** The run loop (agents, scheduler, serving reconciler), and the inference gateway's replica secrets from it. */
+function startServerRunLoop(
+  io: SocketIOServer,
+  deps: {
+    db: DbHandle;
+    services: ServerServices;
+    logger: AppLogger;
+    env: TServerEnv;
+    options: StartServerOptions;
+    metrics: ReturnType<typeof serverMetricsOf>;
+    authSecret: string;
+    serve: ServeGateway;
+  },
+): ReturnType<typeof startRunLoop> {
+  const runLoop = startRunLoop(io, {
+    db: deps.db,
+    publish: deps.services.events.publish,
+    logger: deps.logger,
+    config: { optimizerTimeoutMs: deps.env.OPTIMIZER_TIMEOUT_MS, ...deps.options.runLoop },
+    onLeaseGranted: deps.metrics.metrics.onLeaseGranted,
+    // Every server replica derives the same replica secrets from AUTH_SECRET.
+    serverKey: deps.authSecret,
+  });
+  deps.serve.setSecretOf(runLoop.gateway.replicaSecretOf);
+  return runLoop;
 }
 
 /** The team webhooks' sender, nudged whenever a study changes (a finished study queues its event in the same statement). */
@@ -362,6 +390,7 @@ interface StartedParts {
   closeDb(): Promise<void>;
   artifacts: ArtifactStore;
   webhooks: WebhookSender;
+  serve: ServeGateway;
   web?: PreparedWebApp;
   sweeper?: NodeJS.Timeout;
   retention?: ArtifactRetention;
@@ -378,6 +407,7 @@ async function shutdown(parts: StartedParts): Promise<void> {
   await parts.runLoop.stop();
   await parts.socket.close();
   await parts.listener.close();
+  await parts.serve.close();
   await parts.metricsListener?.close();
   await parts.web?.close().catch(() => {});
   await parts.cluster?.close().catch(() => {});

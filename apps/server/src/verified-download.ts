@@ -39,7 +39,7 @@ export function sendApiRefusal(res: ServerResponse, err: unknown): boolean {
 }
 
 /** "a/b c.txt" → `attachment; filename="b c.txt"; filename*=UTF-8''b%20c.txt` (RFC 6266), quotes and controls dropped. */
-function dispositionOf(name: string): string {
+export function dispositionOf(name: string): string {
   const base = name.slice(name.lastIndexOf("/") + 1);
   // Only printable ASCII without quotes or backslashes goes in the quoted form.
   const ascii = base.replace(/[^\x20-\x7e]|["\\]/g, "_");

@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import type { Logger, TLeaseRef } from "@autoglm/protocol";
+import type { Logger, TLeaseRef, TReplicaRef } from "@autoglm/protocol";
 import type { AgentSettings } from "./agent-options.js";
 import type { AgentConnection } from "./connection.js";
 import type { Registration } from "./registration.js";
@@ -32,6 +32,10 @@ export interface AgentPart {
    * end their work at once (R2).
    */
   dropStale?(staleIds: string[], sent: TLeaseRef[], via: string): void;
+  /** Serving replicas this part runs, sent with agent:register and agent:heartbeat (their leases are renewed). */
+  heldReplicas?(): TReplicaRef[];
+  /** The server answered that these replicas (by id, out of the refs `sent`) are no longer ours: stop them at once. */
+  dropStaleReplicas?(staleIds: string[], sent: TReplicaRef[], via: string): void;
   /** The server refused the agent's token: nothing of ours will be accepted any more. */
   onTokenRefused?(): void;
   /** Graceful shutdown (R10): hand the held work back; resolves with how many leases were handed back. */

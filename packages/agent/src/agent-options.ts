@@ -53,6 +53,10 @@ export interface AgentOptions {
   metricsPort?: number;
   /** The metrics listener's address; default 127.0.0.1 (a container sets 0.0.0.0 for the cluster's Prometheus). */
   metricsHost?: string;
+  /** Address serving replicas listen on (AUTOGLM_SERVE_HOST); the server's gateway must reach it. Default 127.0.0.1. */
+  serveHost?: string;
+  /** A replica must load its model and answer its warm-up and health check within this (ms). Default 120 s. */
+  replicaStartTimeoutMs?: number;
   logger?: Logger;
   /** The environment trials inherit allowlisted variables from (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -85,6 +89,8 @@ export interface AgentSettings {
   cwd: string;
   envAllowlist: string[];
   agentEnv: NodeJS.ProcessEnv;
+  serveHost: string;
+  replicaStartTimeoutMs: number;
 }
 
 /** Applies the defaults, asks nvidia-smi for the GPUs unless some are offered, and makes the work dir. */
@@ -117,5 +123,7 @@ export async function resolveAgentSettings(options: AgentOptions, agentEnv: Node
     cwd: options.cwd ?? process.cwd(),
     envAllowlist: options.envAllowlist ?? [],
     agentEnv,
+    serveHost: options.serveHost ?? (agentEnv.AUTOGLM_SERVE_HOST || "127.0.0.1"),
+    replicaStartTimeoutMs: options.replicaStartTimeoutMs ?? 120_000,
   };
 }

@@ -10,12 +10,14 @@ import { trialLeases } from "./lease-handler.js";
 import { startAgentMetrics, type AgentMetricsServer } from "./metrics/agent-metrics.js";
 import { pauseWatchdog } from "./pause-watchdog.js";
 import { Registration } from "./registration.js";
+import { servingReplicas, type RunningReplicaInfo } from "./serve/replica-supervisor.js";
 import { SlotTable, type RunningTrialInfo } from "./slot-table.js";
 import { TrialLauncher, trialUserOf } from "./trial-launcher.js";
 import { trialSignals } from "./trial-signals.js";
 
 export type { AgentOptions } from "./agent-options.js";
 export type { RunningTrialInfo } from "./slot-table.js";
+export type { RunningReplicaInfo } from "./serve/replica-supervisor.js";
 
 export interface RunningAgent {
   /** Resolves once the agent has registered the first time. */
@@ -23,9 +25,14 @@ export interface RunningAgent {
   agentId(): string | null;
   isConnected(): boolean;
   trials(): RunningTrialInfo[];
+  /** Serving replicas this agent runs (starting or ready). */
+  replicas(): RunningReplicaInfo[];
   /** `http://host:port/metrics` when `metricsPort` was given, else null. */
   readonly metricsUrl: string | null;
-  /** Agent events for tests and the CLI: "registered", "lease", "trial-exit", "stale", "prune", "disconnect". */
+  /**
+   * Agent events for tests and the CLI: "registered", "lease", "trial-exit", "stale", "prune",
+   * "disconnect", "replica-ready" (id, url), "replica-ended" (id, outcome, reason).
+   */
   events: EventEmitter;
   /**
    * Graceful shutdown (R10): accept no new trials, SIGTERM the running ones, give them
@@ -77,8 +84,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const registration = new Registration(settings, connection, { logger, events, parts, isStopping });
   agentIdRef.read = () => registration.agentId();
   const core: AgentCore = { settings, logger, events, connection, registration, slots, launcher, isStopping };
-  // A new part (a serving loop, say) is one more entry here.
-  parts.push(trialLeases(core), trialSignals(core), pauseWatchdog(core));
+  // A new part is one more entry here.
+  const serving = servingReplicas(core);
+  parts.push(trialLeases(core), trialSignals(core), pauseWatchdog(core), serving);
   let metrics: AgentMetricsServer | null = null;
   if (options.metricsPort !== undefined) {
     try {
@@ -97,6 +105,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     agentId: () => registration.agentId(),
     isConnected: () => connection.isReady(),
     trials: () => slots.info(),
+    replicas: () => serving.info(),
     metricsUrl: metrics?.url ?? null,
     events,
     async stop() {

@@ -5,8 +5,11 @@ import type { AgentSettings } from "./agent-options.js";
 
 export type AgentSocket = Socket<ServerToAgentEvents, AgentToServerEvents>;
 
-/** Events whose sends are retried until acknowledged (they carry idempotency keys: R7). */
-export type ReliableEvent = "trial:metric" | "trial:complete";
+/**
+ * Events whose sends are retried until acknowledged (they carry idempotency keys: R7; a
+ * replica's ready and ended are fenced by its lease token, so a replay changes nothing).
+ */
+export type ReliableEvent = "trial:metric" | "trial:complete" | "replica:ready" | "replica:ended";
 
 export interface ConnectionHooks {
   logger: Logger;

@@ -1,5 +1,12 @@
 export { runAgentCli, type AgentCliIo } from "./run-cli.js";
-export { startAgent, randomAgentName, type AgentOptions, type RunningAgent, type RunningTrialInfo } from "./agent.js";
+export {
+  startAgent,
+  randomAgentName,
+  type AgentOptions,
+  type RunningAgent,
+  type RunningReplicaInfo,
+  type RunningTrialInfo,
+} from "./agent.js";
 export { renderCommand, formatValue } from "./command.js";
 export { buildTrialEnv, redact, DEFAULT_ENV_ALLOWLIST } from "./env.js";
 export { detectGpus, parseNvidiaSmi, parseGpuUse, readGpuUse, describeMachine } from "./system.js";

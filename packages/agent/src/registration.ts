@@ -5,6 +5,7 @@ import {
   ZRegisterAck,
   type Logger,
   type TLeaseRef,
+  type TReplicaRef,
 } from "@autoglm/protocol";
 import type { EventEmitter } from "node:events";
 import type { AgentPart } from "./agent-core.js";
@@ -53,8 +54,17 @@ export class Registration {
     return this.deps.parts.flatMap((p) => p.heldLeases?.() ?? []);
   }
 
+  private heldReplicas(): TReplicaRef[] {
+    return this.deps.parts.flatMap((p) => p.heldReplicas?.() ?? []);
+  }
+
   private dropStale(ids: string[], sent: TLeaseRef[], via: string): void {
     for (const p of this.deps.parts) p.dropStale?.(ids, sent, via);
+  }
+
+  private dropStaleReplicas(ids: string[] | undefined, sent: TReplicaRef[], via: string): void {
+    if (!ids?.length) return;
+    for (const p of this.deps.parts) p.dropStaleReplicas?.(ids, sent, via);
   }
 
   private async register(): Promise<void> {
@@ -74,6 +84,7 @@ export class Registration {
   private async tryRegister(): Promise<boolean> {
     const { settings: s, connection } = this;
     const sent = this.heldLeases();
+    const replicas = this.heldReplicas();
     const ack = await connection.socket.timeout(s.ackTimeoutMs).emitWithAck("agent:register", {
       v: PROTOCOL_VERSION,
       name: s.name,
@@ -85,6 +96,7 @@ export class Registration {
       maxTrials: s.maxTrials,
       agentVersion: "0.1.0",
       running: sent,
+      ...(replicas.length > 0 ? { replicas } : {}),
     });
     const parsed = ZRegisterAck.safeParse(ack);
     if (!parsed.success || !parsed.data.ok) {
@@ -98,6 +110,7 @@ export class Registration {
     this.periodMs = s.heartbeatMs ?? parsed.data.heartbeatMs;
     connection.markRegistered();
     this.dropStale(parsed.data.stale, sent, "register");
+    this.dropStaleReplicas(parsed.data.staleReplicas, replicas, "register");
     this.resolveRegistered(agentId);
     // `agentName`: a line's `name` is the process (agent, server).
     this.deps.logger.info("registered", { agentId, agentName: s.name, gpus: s.gpus.length, maxTrials: s.maxTrials });
@@ -123,6 +136,7 @@ export class Registration {
   private async heartbeat(): Promise<void> {
     const s = this.settings;
     const sent = this.heldLeases();
+    const replicas = this.heldReplicas();
     // Only real GPUs are asked about (offered ones in tests have no nvidia-smi behind them).
     const gpuUse = s.gpus.length > 0 && !s.gpusOffered ? await readGpuUse(s.nvidiaSmi) : [];
     const ack = await this.connection.socket.timeout(Math.min(s.ackTimeoutMs, this.periodMs * 2)).emitWithAck("agent:heartbeat", {
@@ -130,8 +144,11 @@ export class Registration {
       seq: this.heartbeatSeq++,
       running: sent,
       ...(gpuUse.length > 0 ? { gpuUse } : {}),
+      ...(replicas.length > 0 ? { replicas } : {}),
     });
     const parsed = ZHeartbeatAck.safeParse(ack);
-    if (parsed.success && parsed.data.ok) this.dropStale(parsed.data.stale, sent, "heartbeat");
+    if (!parsed.success || !parsed.data.ok) return;
+    this.dropStale(parsed.data.stale, sent, "heartbeat");
+    this.dropStaleReplicas(parsed.data.staleReplicas, replicas, "heartbeat");
   }
 }

@@ -40,6 +40,8 @@ export function leaseRefOf(run: TrialRun): TLeaseRef {
  */
 export class SlotTable {
   private readonly slots = new Map<string, TrialSlot>();
+  /** GPUs held by serving replicas (by replica id); each such replica also takes one trial slot. */
+  private readonly replicaGpus = new Map<string, number[]>();
 
   constructor(
     private readonly gpus: TGpu[],
@@ -72,15 +74,27 @@ export class SlotTable {
     this.slots.set(slot.run.lease.trialId, slot);
   }
 
-  /** Processes still running; the server may lease again as soon as it has stored a completion. */
+  /**
+   * A serving replica takes these GPUs and one slot while it runs. A replica without GPUs
+   * takes nothing: it shares the CPU with the trials, as a command trial asking for no GPU does.
+   */
+  reserveForReplica(replicaId: string, gpus: number[]): void {
+    if (gpus.length > 0) this.replicaGpus.set(replicaId, gpus);
+  }
+
+  releaseReplica(replicaId: string): void {
+    if (this.replicaGpus.delete(replicaId)) this.onFreed();
+  }
+
+  /** Processes still running (trials, and replicas holding GPUs); the server may lease again as soon as it has stored a completion. */
   busy(): number {
-    let n = 0;
+    let n = this.replicaGpus.size;
     for (const s of this.slots.values()) if (!s.run.exited) n++;
     return n;
   }
 
   freeGpus(): number[] {
-    const used = new Set<number>();
+    const used = new Set<number>([...this.replicaGpus.values()].flat());
     // An exited process frees its GPUs at once, even while its completion is being acknowledged.
     for (const s of this.slots.values()) if (!s.run.exited) for (const g of s.run.gpus) used.add(g);
     return this.gpus.map((g) => g.index).filter((i) => !used.has(i));

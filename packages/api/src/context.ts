@@ -49,6 +49,8 @@ export interface TApiOptions {
    * sign-on only): an account made there could never sign in. Default on.
    */
   passwordSignUp: boolean;
+  /** The URL users reach the server at (PUBLIC_URL): endpoint URLs are built on it. Absent: endpoints show their path only. */
+  publicUrl?: string | undefined;
   /** Webhooks (procedures/webhook): the key their secrets are sealed with and where they may point. Null: unavailable. */
   webhooks: TWebhookApiOptions | null;
   /** Called for unexpected (500) errors with a sanitized error (S10: no params, no headers): log it. */
@@ -84,6 +86,7 @@ export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptio
     signUpLimit: partial.signUpLimit === undefined ? DEFAULT_SIGN_UP_LIMIT : partial.signUpLimit,
     passwordSignUp: partial.passwordSignUp ?? true,
     webhooks: partial.webhooks ?? null,
+    publicUrl: partial.publicUrl,
     onInternalError: partial.onInternalError,
     onProcedure: partial.onProcedure,
   };
@@ -98,6 +101,8 @@ export function resolveApiOptions(partial: Partial<TApiOptions> = {}): TApiOptio
 export interface TRunLoopHooks {
   stopTrial(input: { orgId: string; trialId: string; reason?: string }): Promise<unknown>;
   stopStudyTrials(input: { orgId: string; studyId: string; reason?: string }): Promise<unknown>;
+  /** An endpoint or an alias changed: the serving reconciler runs now instead of at its next tick. */
+  servingChanged?(): void;
 }
 
 export interface TApiDeps {

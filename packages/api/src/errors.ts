@@ -39,6 +39,12 @@ export const APP_CODES = {
   MODEL_NAME_TAKEN: "CONFLICT",
   /** A model version an alias points at cannot be deleted. */
   MODEL_VERSION_ALIASED: "CONFLICT",
+  /** The team already has an endpoint of that name (names are unique regardless of case). */
+  ENDPOINT_NAME_TAKEN: "CONFLICT",
+  /** The endpoint's alias names no version of the model, or a study has no best trial to deploy. */
+  NOTHING_TO_SERVE: "PRECONDITION_FAILED",
+  /** A model version of a flavor no replica can load (`files`: nothing says how to load them). */
+  MODEL_NOT_SERVABLE: "PRECONDITION_FAILED",
   /** A stored file no longer matches the SHA-256 recorded when it was uploaded (the store was changed). */
   ARTIFACT_TAMPERED: "CONFLICT",
   /** The trial (attempt) has no uploaded files to register. */
@@ -84,7 +90,9 @@ export function notFound(
     | "Model"
     | "Model version"
     | "Webhook"
-    | "Webhook delivery",
+    | "Webhook delivery"
+    | "Endpoint"
+    | "Endpoint key",
 ): AppError {
   return new AppError("NOT_FOUND", { userMessage: `${what} not found.` });
 }

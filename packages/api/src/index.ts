@@ -50,9 +50,17 @@ export { DEFAULT_SIGN_UP_LIMIT, type TSignUpLimit } from "./auth/attempt-limits.
 export { maskSpecSecrets, SECRET_MASK } from "./secrets.js";
 export { generateApiToken, isWellFormedApiToken, sha256Hex, TOKEN_PREFIX } from "@autoglm/protocol/api-token";
 export { seedDemoAll, issueLocalAgentToken, LOCAL_AGENT_TOKEN_NAME } from "./seed.js";
+export { DEMO_ENDPOINT, ensureDemoEndpoint } from "./endpoints/demo-endpoint.js";
 export { sweepExpiredAskLeases } from "@autoglm/scheduler";
 export { findDownloadableArtifact, artifactDownloadPath } from "./procedures/trial/trial-artifacts.js";
 export { findDownloadableModelFile } from "./procedures/model/model-file.js";
+export {
+  openStudyExport,
+  exportCsvHeader,
+  exportCsvRow,
+  type TExportTrial,
+  type TStudyExport,
+} from "./procedures/study/export-study.js";
 export { registerTrialModel, type TRegisterInput } from "./models/register.js";
 export { canonicalManifest, manifestDigest } from "./models/manifest.js";
 export { parseModelRef, versionUri, modelFileDownloadPath, type TModelRef } from "./models/references.js";

@@ -31,6 +31,7 @@ import { getWarmStart } from "./procedures/study/warm-start.js";
 import { getCurves } from "./procedures/study/get-curves.js";
 import { getImportance } from "./procedures/study/get-importance.js";
 import { getImprovement } from "./procedures/study/get-improvement.js";
+import { getHypervolume } from "./procedures/study/get-hypervolume.js";
 import { stopStudy } from "./procedures/study/stop-study.js";
 import { deleteStudy } from "./procedures/study/delete-study.js";
 import { listTrials } from "./procedures/trial/list-trials.js";
@@ -61,6 +62,14 @@ import { createWebhook } from "./procedures/webhook/create-webhook.js";
 import { deleteWebhook } from "./procedures/webhook/delete-webhook.js";
 import { listWebhookDeliveries } from "./procedures/webhook/list-webhook-deliveries.js";
 import { redeliverWebhook } from "./procedures/webhook/redeliver-webhook.js";
+import { listEndpoints } from "./procedures/endpoint/list-endpoints.js";
+import { getEndpoint } from "./procedures/endpoint/get-endpoint.js";
+import { createEndpoint } from "./procedures/endpoint/create-endpoint.js";
+import { updateEndpoint } from "./procedures/endpoint/update-endpoint.js";
+import { deleteEndpoint } from "./procedures/endpoint/delete-endpoint.js";
+import { createEndpointKey } from "./procedures/endpoint/create-endpoint-key.js";
+import { revokeEndpointKey } from "./procedures/endpoint/revoke-endpoint-key.js";
+import { deployEndpoint } from "./procedures/endpoint/deploy-endpoint.js";
 
 /** The wire names are CONTRACT.md's; the files are verb-noun. */
 export const appRouter = router({
@@ -96,6 +105,7 @@ export const appRouter = router({
     curves: getCurves,
     importance: getImportance,
     improvement: getImprovement,
+    hypervolume: getHypervolume,
     plotTrials: getPlotTrials,
     warmStart: getWarmStart,
     stop: stopStudy,
@@ -132,6 +142,16 @@ export const appRouter = router({
     resolve: resolveModel,
     compare: compareModelVersions,
     update: updateModel,
+  }),
+  endpoint: router({
+    list: listEndpoints,
+    get: getEndpoint,
+    create: createEndpoint,
+    update: updateEndpoint,
+    delete: deleteEndpoint,
+    keyCreate: createEndpointKey,
+    keyRevoke: revokeEndpointKey,
+    deploy: deployEndpoint,
   }),
 });
 

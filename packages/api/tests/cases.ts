@@ -57,6 +57,7 @@ export const cases: Record<string, Case> = {
   "study.curves": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.importance": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.improvement": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "study.hypervolume": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.plotTrials": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.warmStart": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.stop": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
@@ -141,6 +142,30 @@ export const cases: Record<string, Case> = {
     input: (t) => ({ name: t.modelName, tags: ["s1"] }),
     missing: () => ({ name: missingModel(), tags: ["s1"] }),
   },
+  "endpoint.list": { kind: "team", input: none },
+  "endpoint.get": { kind: "team", input: (t) => ({ name: t.endpointName }), missing: () => ({ name: missingModel() }) },
+  "endpoint.create": {
+    kind: "team",
+    input: (t) => ({ name: `ep-${randomId().slice(0, 8)}`, model: t.modelName, alias: "champion" }),
+    missing: () => ({ name: `ep-${randomId().slice(0, 8)}`, model: missingModel(), alias: "champion" }),
+  },
+  "endpoint.update": {
+    kind: "team",
+    input: (t) => ({ name: t.endpointName, minReplicas: 0 }),
+    missing: () => ({ name: missingModel(), minReplicas: 0 }),
+  },
+  "endpoint.delete": { kind: "team", input: (t) => ({ name: t.endpointName }), missing: () => ({ name: missingModel() }) },
+  "endpoint.keyCreate": {
+    kind: "team",
+    input: (t) => ({ endpoint: t.endpointName }),
+    missing: () => ({ endpoint: missingModel() }),
+  },
+  "endpoint.keyRevoke": {
+    kind: "team",
+    input: (t) => ({ endpoint: t.endpointName, keyId: t.endpointKeyId }),
+    missing: () => ({ endpoint: missingModel(), keyId: randomId() }),
+  },
+  "endpoint.deploy": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
 };
 
 /** A model name no team has. */

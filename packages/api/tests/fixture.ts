@@ -47,6 +47,9 @@ export const TABLES = [
   "models",
   "model_versions",
   "model_aliases",
+  "endpoints",
+  "endpoint_replicas",
+  "endpoint_revisions",
 ] as const;
 
 export async function rowCounts(db: TestDb): Promise<Record<string, number>> {
@@ -89,6 +92,9 @@ export interface Team {
   webhookDeliveryId: string;
   /** A registered model of the team (version 1 from the complete trial, alias `champion`); its name is unique to the team. */
   modelName: string;
+  /** An endpoint of the team serving `modelName@champion`, and one key of it. */
+  endpointName: string;
+  endpointKeyId: string;
 }
 
 export interface World {
@@ -201,8 +207,12 @@ export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<Wor
     const registryStudy = await o.study.create({ projectId: registry.id, spec: { ...SPEC, name: "registry" } });
     const trained = await tc.trial.ask({ studyId: registryStudy.id });
     await tc.trial.tell({ trialId: trained.trialId, value: 1 });
-    await storeTrialFile(db, artifacts, trained.trialId, "model.bin", Buffer.from(`weights of ${tag}`));
+    // An ONNX file: a flavor endpoints can serve.
+    await storeTrialFile(db, artifacts, trained.trialId, "model.onnx", Buffer.from(`weights of ${tag}`));
     await o.model.register({ trialId: trained.trialId, name: modelName, alias: "champion" });
+    const endpointName = `ep-${tag}-${randomId().slice(0, 8)}`;
+    await o.endpoint.create({ name: endpointName, model: modelName, alias: "champion" });
+    const endpointKey = await o.endpoint.keyCreate({ endpoint: endpointName });
     const agentName = `gpu-box-${tag}-${randomId().slice(0, 6)}`;
     await db.query(
       `insert into agents (org_id, name, host, cpu_cores, memory_mb, gpus, labels, is_online, last_heartbeat_at)
@@ -224,6 +234,8 @@ export async function makeWorld(options: Partial<TApiOptions> = {}): Promise<Wor
       webhookId: hook.id,
       webhookDeliveryId: delivery!.id,
       modelName,
+      endpointName,
+      endpointKeyId: endpointKey.id,
     };
   }
 

@@ -121,8 +121,9 @@ describe("studies through the router", () => {
       Math.max(...(await owner.trial.list({ studyId: s.id, state: "complete" })).items.map((t) => t.value!)),
     );
     const hist = await owner.study.history({ studyId: s.id });
-    expect(hist).toHaveLength(5);
-    expect(hist.at(-1)!.best).toBe(best!.value);
+    expect(hist.total).toBe(5);
+    expect(hist.points).toHaveLength(5);
+    expect(hist.points.at(-1)!.best).toBe(best!.value);
     const got = await owner.study.get({ studyId: s.id });
     expect(got.counts).toEqual({ waiting: 0, running: 0, complete: 4, pruned: 0, failed: 1 });
     expect(got.spec.sampler.seed).toBe(3);

@@ -204,7 +204,7 @@ describe("S10 error sentences do not echo values", () => {
     const { describeZodIssues } = await import("../src/index.js");
     const issues = (e as { cause?: { issues?: [] } }).cause?.issues ?? [];
     const sentence = describeZodIssues(issues);
-    expect(sentence).toBe("scopes.0: must be one of read, write, agent");
+    expect(sentence).toBe("scopes.0: must be one of read, write, agent, infer");
     expect(sentence).not.toContain(secret);
   });
 

@@ -1,6 +1,7 @@
 /* eslint-disable max-lines -- the whole schema is one module: drizzle-kit generates the migrations from it and its tables reference each other. */
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   boolean,
@@ -171,6 +172,8 @@ export const apiTokens = pgTable(
     tokenHash: text("token_hash").notNull(),
     scopes: text("scopes").array().notNull(),
     projectId: uuid("project_id").references(() => projects.id, { onDelete: "cascade" }),
+    /** An endpoint key (scope `infer`) opens only this endpoint; null for the team's other tokens. */
+    endpointId: uuid("endpoint_id").references((): AnyPgColumn => endpoints.id, { onDelete: "cascade" }),
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
@@ -286,8 +289,15 @@ export const trials = pgTable(
      */
     proposedBy: text("proposed_by"),
     value: doublePrecision("value"),
-    /** Multi-objective values, when the study has several objectives. */
+    /** Per objective, in spec order (`value` is the first); null until the trial has values. */
     values: jsonb("values"),
+    /**
+     * Per spec constraint, in spec order, the violation: value − max or min − value (≤ 0
+     * satisfied, Optuna's convention); null when the study has no constraints or no values yet.
+     */
+    constraintValues: jsonb("constraint_values"),
+    /** Every constraint satisfied; null when the study has no constraints or the trial no values. */
+    feasible: boolean("feasible"),
     /** Attempts made so far (0 until first leased). */
     attempt: integer("attempt").notNull().default(0),
     leaseKind: leaseKindEnum("lease_kind"),
@@ -516,6 +526,105 @@ export const webhookDeliveries = pgTable(
       .where(sql`${t.status} = 'pending'`),
     index("webhook_deliveries_webhook_created_idx").on(t.webhookId, t.createdAt),
   ],
+);
+
+/**
+ * An inference endpoint: a team's name for "serve this model", bound to an alias (follows it
+ * as it moves) or to one fixed version. Deleting is soft (`deleted_at`): its replicas drain
+ * first, and the name is free again at once.
+ */
+export const endpoints = pgTable(
+  "endpoints",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    projectId: uuid("project_id").references(() => projects.id, { onDelete: "set null" }),
+    name: text("name").notNull(),
+    modelId: uuid("model_id")
+      .notNull()
+      .references(() => models.id, { onDelete: "cascade" }),
+    /** The alias it follows; null when `version_id` fixes the version. */
+    alias: text("alias"),
+    versionId: uuid("version_id").references(() => modelVersions.id, { onDelete: "restrict" }),
+    minReplicas: integer("min_replicas").notNull().default(1),
+    maxReplicas: integer("max_replicas").notNull().default(1),
+    /** Per replica, as a study's `run.resources`: {gpus, memory_gb, labels}. */
+    resources: jsonb("resources")
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    createdByUserId: uuid("created_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("endpoints_org_name_key")
+      .on(t.orgId, sql`lower(${t.name})`)
+      .where(sql`${t.deletedAt} is null`),
+  ],
+);
+
+export const replicaStateEnum = pgEnum("replica_state", ["pending", "starting", "ready", "draining", "stopped", "failed"]);
+
+/**
+ * One replica of an endpoint: a serving lease on an agent, fenced by `lease_token` and renewed
+ * by the agent's heartbeats like a trial's. `pending` has no agent yet; `stopped` and `failed`
+ * are ended (kept for the endpoint page's history).
+ */
+export const endpointReplicas = pgTable(
+  "endpoint_replicas",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => endpoints.id, { onDelete: "cascade" }),
+    modelVersionId: uuid("model_version_id")
+      .notNull()
+      .references(() => modelVersions.id, { onDelete: "cascade" }),
+    agentId: uuid("agent_id").references(() => agents.id, { onDelete: "set null" }),
+    state: replicaStateEnum("state").notNull().default("pending"),
+    leaseToken: uuid("lease_token"),
+    leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true }),
+    /** Where the gateway reaches it (from `replica:ready`). */
+    url: text("url"),
+    /** GPU indices it holds on its agent. */
+    gpus: jsonb("gpus")
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    /** UPPER_SNAKE code and sentence when it failed or was stopped. */
+    reason: text("reason"),
+    createdAt: createdAt(),
+    readyAt: timestamp("ready_at", { withTimezone: true }),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("endpoint_replicas_endpoint_idx").on(t.endpointId, t.state),
+    index("endpoint_replicas_agent_live_idx")
+      .on(t.agentId)
+      .where(sql`${t.state} in ('starting', 'ready', 'draining')`),
+  ],
+);
+
+/** The endpoint's version history: which version it served from when, and who moved it there. */
+export const endpointRevisions = pgTable(
+  "endpoint_revisions",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    orgId: orgRef(),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => endpoints.id, { onDelete: "cascade" }),
+    modelVersionId: uuid("model_version_id")
+      .notNull()
+      .references(() => modelVersions.id, { onDelete: "cascade" }),
+    /** Who moved it (null: the alias moved outside the endpoint, seen by the reconciler). */
+    movedByUserId: uuid("moved_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    /** `create`, `update`, `deploy` or `alias` (the followed alias moved). */
+    via: text("via").notNull(),
+    movedAt: timestamp("moved_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("endpoint_revisions_endpoint_idx").on(t.endpointId, t.movedAt)],
 );
 
 export const deployments = pgTable(

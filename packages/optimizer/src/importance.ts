@@ -113,12 +113,14 @@ function treeMainEffects(leaves: Leaf[], dim: number): { total: number; effects:
  * the uniform measure on the unit-encoded space, each parameter's main-effect variance is
  * divided by the tree's total variance, averaged over trees and normalized to sum to 1
  * (as Optuna's FanovaImportanceEvaluator reports them). Categorical choices are split
- * ordinally; inactive conditional params sit at 0.
+ * ordinally; inactive conditional params sit at 0. `objective` picks the objective of a
+ * multi-objective study.
  */
 export function computeImportance(
   space: CompiledSpace,
   trials: readonly TrialView[],
   seed: number,
+  objective = 0,
   o: ImportanceOptions = DEFAULTS,
 ): Record<string, number> {
   const dims = space.dims;
@@ -131,7 +133,7 @@ export function computeImportance(
   };
   if (done.length < 3) return uniform();
   const x = done.map((t) => Float64Array.from(dims, (d) => (d.name in t.params ? toUnit(d, t.params[d.name]!) : 0)));
-  const y = done.map((t) => t.loss![0]!);
+  const y = done.map((t) => t.loss![objective]!);
   const rng = new Rng(seed);
   const acc = new Float64Array(dim);
   let used = 0;

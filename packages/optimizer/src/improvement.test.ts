@@ -6,7 +6,7 @@ import type { TrialView } from "./trial.js";
 
 const space = compileSpace({ x: { type: "float", low: -5, high: 5 } });
 const view = (xs: number[], f: (x: number) => number): TrialView[] =>
-  xs.map((x, id) => ({ id, params: { x }, state: "complete", loss: [f(x)], intermediate: [] }));
+  xs.map((x, id) => ({ id, params: { x }, state: "complete", loss: [f(x)], intermediate: [], constraints: null }));
 const square = (x: number) => x * x;
 
 describe("improvement left (regret bound)", () => {
@@ -34,6 +34,20 @@ describe("improvement left (regret bound)", () => {
       square,
     ).map((t) => ({ ...t, state: "running", loss: null }));
     expect(regretBound(space, running, 1)).toBeNull();
+  });
+
+  it("rests on feasible trials only", () => {
+    const xs = Array.from({ length: 80 }, (_, i) => -5 + (10 * i) / 79);
+    // x < 2 violates the constraint: what is left is the one-sided set, with room to improve.
+    const all = view(xs, square).map((t) => ({ ...t, constraints: [2 - (t.params.x as number)] }));
+    const feasible = all.filter((t) => t.constraints[0]! <= 0);
+    expect(regretBound(space, all, 1)).toBe(regretBound(space, feasible, 1));
+    expect(regretBound(space, all, 1)).toBeGreaterThan(3);
+    const opt = createOptimizer({ space: { x: { type: "float", low: -5, high: 5 } }, sampler: { name: "random", seed: 2 } });
+    for (const [id, x] of xs.entries())
+      opt.addTrial({ id, params: { x }, state: "complete", value: x * x, constraints: [2 - x] });
+    expect(opt.improvementNow()[0]!.trials).toBe(feasible.length);
+    expect(opt.improvement().at(-1)!.trials).toBe(feasible.length);
   });
 
   it("is tracked over the study, in the objective's units whichever the direction", () => {

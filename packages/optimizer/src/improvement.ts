@@ -1,3 +1,4 @@
+import { isFeasible } from "./constraints.js";
 import { Rng } from "./rng.js";
 import { encode } from "./samplers/gp-encoding.js";
 import { fitKernelBounded } from "./samplers/gp-kernel.js";
@@ -15,7 +16,7 @@ const SEARCH_SAMPLES = 2048;
 const DELTA = 0.1;
 
 export interface TImprovementPoint {
-  /** Complete trials the estimate rests on (the first `trials` to complete, by number). */
+  /** Complete feasible trials the estimate rests on (the first `trials` of them, by number). */
   trials: number;
   /** How much the best value could still improve, in the objective's units (an upper bound, ≥ 0). */
   bound: number;
@@ -36,9 +37,10 @@ function betaOf(dim: number, n: number): number {
  * lower confidence bound anywhere in the space (the trials and 2,048 random points). While it is
  * large the model still sees room below the incumbent; once it is smaller than the noise of the
  * objective, more trials mostly re-measure noise. Null below IMPROVEMENT_MIN_TRIALS.
+ * Only feasible trials count: the bound is on the best feasible value, the one best() reports.
  */
 export function regretBound(space: CompiledSpace, complete: readonly TrialView[], seed: number): number | null {
-  const done = complete.filter((t) => t.state === "complete" && t.loss !== null);
+  const done = complete.filter(isDone);
   if (done.length < IMPROVEMENT_MIN_TRIALS) return null;
   const top = [...done]
     .sort((a, b) => a.loss![0]! - b.loss![0]! || a.id - b.id)
@@ -81,12 +83,17 @@ export function regretBound(space: CompiledSpace, complete: readonly TrialView[]
   return Math.max(0, upper - lower) * sd;
 }
 
+/** A complete, feasible trial with a value: what the bound is about. */
+function isDone(t: TrialView): boolean {
+  return t.state === "complete" && t.loss !== null && isFeasible(t);
+}
+
 /**
  * The bound as the study went on: at up to IMPROVEMENT_MAX_POINTS evenly spaced counts of
  * complete trials (in the order they were numbered), the last one being all of them.
  */
 export function improvementHistory(space: CompiledSpace, trials: readonly TrialView[], seed: number): TImprovementPoint[] {
-  const done = trials.filter((t) => t.state === "complete" && t.loss !== null).sort((a, b) => a.id - b.id);
+  const done = trials.filter(isDone).sort((a, b) => a.id - b.id);
   if (done.length < IMPROVEMENT_MIN_TRIALS) return [];
   const span = done.length - IMPROVEMENT_MIN_TRIALS;
   const steps = Math.min(IMPROVEMENT_MAX_POINTS - 1, span);

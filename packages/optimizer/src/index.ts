@@ -24,6 +24,10 @@ export {
   type THistoryTrial,
   type TBest,
   type TValue,
+  type TTellExtra,
+  type TImportanceOptions,
+  type TImportanceMethod,
+  IMPORTANCE_METHODS,
   type TSerializedOptimizer,
   type TReportResult,
 } from "./optimizer.js";
@@ -31,3 +35,4 @@ export { countGridPoints } from "./samplers/grid.js";
 export { prunerMayDecide, prunerFitsModel } from "./pruners/index.js";
 export { chooseAuto, type TAutoChoice } from "./samplers/auto.js";
 export { improvementHistory, regretBound, IMPROVEMENT_MIN_TRIALS, type TImprovementPoint } from "./improvement.js";
+export { paretoFront, hypervolume, hypervolumeHistory, referencePoint, dominates } from "./pareto.js";

@@ -1,6 +1,9 @@
 import { SAMPLER_NAMES, type TDirection, type TPrunerConfig, type TSamplerConfig } from "./config.js";
+import { checkConstraints, isFeasible } from "./constraints.js";
+import { checkIntermediate } from "./intermediate.js";
 import { OptimizerError } from "./errors.js";
 import { computeImportance } from "./importance.js";
+import { pedAnovaImportance } from "./ped-anova.js";
 import { improvementHistory, regretBound, type TImprovementPoint } from "./improvement.js";
 import { createPruner } from "./pruners/index.js";
 import { hashSeed, Rng } from "./rng.js";
@@ -31,6 +34,32 @@ export interface THistoryTrial {
   state: TTrialState;
   value?: TValue | null;
   intermediate?: Array<[number, number]>;
+  /** Per-constraint violations, ≤ 0 when satisfied; absent when the trial has none. */
+  constraints?: number[];
+}
+
+export const IMPORTANCE_METHODS = ["fanova", "ped-anova"] as const;
+export type TImportanceMethod = (typeof IMPORTANCE_METHODS)[number];
+
+export interface TImportanceOptions {
+  /** Which objective of a multi-objective study (default 0). */
+  objective?: number;
+  /**
+   * "fanova" (default): each param's share of the objective's variance, from a random forest.
+   * "ped-anova": how much each param matters for reaching the best 10% of the values
+   * (Watanabe et al. 2023; no model fit, so cheap on large studies).
+   */
+  method?: TImportanceMethod;
+}
+
+/** tell()'s optional extras. */
+export interface TTellExtra {
+  /**
+   * One violation per constraint, ≤ 0 when it holds (Optuna's constraints_func convention).
+   * Every trial that has constraints has the same number of them. Infeasible trials are kept
+   * and fed to the samplers that use them (tpe, gp, nsga2, auto), never best().
+   */
+  constraints?: number[];
 }
 
 export interface TBest {
@@ -54,12 +83,13 @@ export interface TReportResult {
 export interface Optimizer {
   ask(options?: { id?: number }): TAskedTrial;
   report(id: number, step: number, value: number): TReportResult;
-  tell(id: number, value: TValue | null, state?: "complete" | "pruned" | "failed"): void;
+  tell(id: number, value: TValue | null, state?: "complete" | "pruned" | "failed", extra?: TTellExtra): void;
   addTrial(trial: THistoryTrial): void;
   best(): TBest | null;
-  /** Pareto-optimal complete trials (the single best one for single-objective studies). */
+  /** Pareto-optimal complete feasible trials (the single best one for single-objective studies). */
   bestTrials(): TBest[];
-  importance(): Record<string, number>;
+  /** { [param]: share }, shares summing to 1, on the complete trials. */
+  importance(options?: TImportanceOptions): Record<string, number>;
   /**
    * How much the best value could still improve, as the study went on (a GP regret bound, see
    * improvement.ts); empty below 20 complete trials and for multi-objective studies.
@@ -86,6 +116,8 @@ class OptimizerImpl implements Optimizer {
   private readonly seed: number;
   private readonly byId = new Map<number, TrialView>();
   private sorted: TrialView[] | null = [];
+  /** How many constraints the trials that have them carry (null until one does). */
+  private nConstraints: number | null = null;
   private readonly cfg: TSerializedOptimizer["config"];
 
   constructor(config: TOptimizerConfig) {
@@ -193,7 +225,7 @@ class OptimizerImpl implements Optimizer {
       seed: this.seed,
       nKnown,
     });
-    this.insert({ id, params, state: "running", loss: null, intermediate: [] });
+    this.insert({ id, params, state: "running", loss: null, intermediate: [], constraints: null });
     return { id, params: { ...params } };
   }
 
@@ -215,9 +247,10 @@ class OptimizerImpl implements Optimizer {
     return reason === null ? { prune: false } : { prune: true, reason };
   }
 
-  tell(id: number, value: TValue | null, state: "complete" | "pruned" | "failed" = "complete"): void {
+  tell(id: number, value: TValue | null, state: "complete" | "pruned" | "failed" = "complete", extra?: TTellExtra): void {
     const t = this.running(id, "tell");
     const at = `tell(trial ${id})`;
+    const constraints = this.checkConstraints(extra?.constraints, state, at);
     let loss: number[] | null = null;
     if (state === "complete") {
       if (value === null || value === undefined) badValue(`${at}: a complete trial needs a value (tell it "failed" otherwise)`);
@@ -234,6 +267,16 @@ class OptimizerImpl implements Optimizer {
     }
     t.state = state;
     t.loss = loss;
+    t.constraints = constraints;
+    if (constraints !== null) this.nConstraints = constraints.length;
+  }
+
+  /** Constraints are for finished trials with a result (Optuna asks them of complete and pruned ones). */
+  private checkConstraints(value: unknown, state: TTrialState, at: string): number[] | null {
+    const c = checkConstraints(value, at, this.nConstraints);
+    if (c !== null && state !== "complete" && state !== "pruned")
+      badValue(`${at}: a ${state} trial takes no constraints (only complete and pruned ones)`);
+    return c;
   }
 
   addTrial(trial: THistoryTrial): void {
@@ -254,32 +297,14 @@ class OptimizerImpl implements Optimizer {
       loss = this.toLoss(v, at);
     } else if (trial.state === "pruned" && v !== null) loss = this.toLoss(v, at);
     else if (v !== null && trial.state !== "pruned") badValue(`${at}: a ${trial.state} trial takes no value`);
-    let intermediate: Array<[number, number]> = [];
-    if (trial.intermediate !== undefined) {
-      if (!Array.isArray(trial.intermediate)) badValue(`${at}: intermediate must be an array of [step, value]`);
-      if (trial.intermediate.length > 0 && this.signs.length > 1)
-        badValue(`${at}: intermediate values need a single-objective study`);
-      // Histories come from the database in step order: keep that order when it holds (no
-      // map and sort per trial when a server rebuilds a study of 100,000 values); a repeated
-      // or out-of-order step falls back to "the last value given for a step wins".
-      let ordered = true;
-      for (const pair of trial.intermediate) {
-        if (!Array.isArray(pair) || pair.length !== 2) badValue(`${at}: intermediate entries must be [step, value]`);
-        const [s, x] = pair;
-        if (typeof s !== "number" || !Number.isSafeInteger(s) || s < 0)
-          badValue(`${at}: intermediate step must be a non-negative integer (got ${String(s)})`);
-        if (typeof x !== "number" || !Number.isFinite(x))
-          badValue(`${at}: intermediate value at step ${s} must be a finite number`);
-        if (intermediate.length > 0 && s <= intermediate[intermediate.length - 1]![0]) ordered = false;
-        intermediate.push([s, x * this.signs[0]!]);
-      }
-      if (!ordered) intermediate = [...new Map(intermediate).entries()].sort((a, b) => a[0] - b[0]);
-    }
-    this.insert({ id, params, state: trial.state, loss, intermediate });
+    const constraints = this.checkConstraints(trial.constraints, trial.state, at);
+    const intermediate = checkIntermediate(trial.intermediate, this.signs, at);
+    this.insert({ id, params, state: trial.state, loss, intermediate, constraints });
+    if (constraints !== null) this.nConstraints = constraints.length;
   }
 
   bestTrials(): TBest[] {
-    const done = this.view().filter((t) => t.state === "complete" && t.loss !== null);
+    const done = this.view().filter((t) => t.state === "complete" && t.loss !== null && isFeasible(t));
     if (done.length === 0) return [];
     let front: TrialView[];
     if (this.signs.length === 1) {
@@ -300,8 +325,21 @@ class OptimizerImpl implements Optimizer {
     return front.reduce((a, b) => (first(b) < first(a) ? b : a));
   }
 
-  importance(): Record<string, number> {
-    return computeImportance(this.space, this.view(), hashSeed(this.seed, 0x1a9));
+  importance(options: TImportanceOptions = {}): Record<string, number> {
+    const { objective = 0, method = "fanova" } = options;
+    const n = this.signs.length;
+    if (!Number.isInteger(objective) || objective < 0 || objective >= n)
+      throw new OptimizerError(
+        "INVALID_CONFIG",
+        `importance: objective must be an integer from 0 to ${n - 1} (got ${JSON.stringify(objective)})`,
+      );
+    if (method === "ped-anova") return pedAnovaImportance(this.space, this.view(), objective);
+    if (method !== "fanova")
+      throw new OptimizerError(
+        "INVALID_CONFIG",
+        `importance: method must be one of ${IMPORTANCE_METHODS.join(", ")} (got ${JSON.stringify(method)})`,
+      );
+    return computeImportance(this.space, this.view(), hashSeed(this.seed, 0x1a9), objective);
   }
 
   improvement(): TImprovementPoint[] {
@@ -313,7 +351,8 @@ class OptimizerImpl implements Optimizer {
     if (this.signs.length !== 1) return [];
     const view = this.view();
     const bound = regretBound(this.space, view, hashSeed(this.seed, 0x7e5));
-    return bound === null ? [] : [{ trials: view.filter((t) => t.state === "complete" && t.loss !== null).length, bound }];
+    const counted = view.filter((t) => t.state === "complete" && t.loss !== null && isFeasible(t)).length;
+    return bound === null ? [] : [{ trials: counted, bound }];
   }
 
   trials(states?: readonly TTrialState[]): THistoryTrial[] {
@@ -324,6 +363,7 @@ class OptimizerImpl implements Optimizer {
       state: t.state,
       value: t.loss === null ? null : this.fromLoss(t.loss),
       intermediate: t.intermediate.map(([s, v]) => [s, v * this.signs[0]!] as [number, number]),
+      ...(t.constraints === null ? {} : { constraints: [...t.constraints] }),
     }));
   }
 

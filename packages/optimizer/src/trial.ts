@@ -12,6 +12,8 @@ export interface TrialView {
   loss: number[] | null;
   /** [step, minimize-oriented value], ascending by step. */
   intermediate: Array<[number, number]>;
+  /** Per-constraint violations (≤ 0 when satisfied, Optuna's convention), or null when none were told. */
+  constraints: number[] | null;
   /**
    * Samplers' cache of the params' model coordinates, per group of dims (parzen-estimator.ts coordsOf).
    * Derived from params, which never change once a trial exists; never serialized.

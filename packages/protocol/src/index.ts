@@ -1,4 +1,7 @@
+// Browser-safe: the dashboard bundles this. Modules needing node:crypto are subpath exports
+// (@autoglm/protocol/api-token, @autoglm/protocol/model-manifest), not re-exported here.
 export * from "./study-spec.js";
+export * from "./study-objectives.js";
 export * from "./metric-line.js";
 export * from "./events/index.js";
 export * from "./builtin.js";
@@ -11,3 +14,4 @@ export * from "./domain-events.js";
 export * from "./clock.js";
 export * from "./logger.js";
 export * from "./model-names.js";
+export * from "./serve-snippets.js";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { zAliasName, zModelName } from "./model-names.js";
-import { BUILTIN_DATASET_NAMES, BUILTIN_TRAINERS, builtinKind, builtinMetrics, type TBuiltinDataset } from "./builtin.js";
+import { BUILTIN_DATASET_NAMES, BUILTIN_TRAINERS, builtinKind, type TBuiltinDataset } from "./builtin.js";
+import { checkBuiltinMetrics, checkObjectives, ZConstraints, ZObjective, ZObjectives } from "./study-objectives.js";
 import { gridPointCount, DEFAULT_GRID_SIZE, describeGridPoints, MAX_GRID_POINTS } from "./grid-points.js";
 import { capMessage, countValues, MAX_SPEC_MESSAGE_CHARS, MAX_SPEC_VALUES } from "./spec-size.js";
 import { findNul, NUL_MESSAGE } from "./text.js";
@@ -118,13 +119,6 @@ export const ZSpace = z.record(z.string(), ZParamSpec).superRefine((space, ctx) 
 });
 export type TSpace = z.infer<typeof ZSpace>;
 
-export const ZObjective = z
-  .object({
-    metric: z.string().min(1).max(100),
-    direction: z.enum(["minimize", "maximize"]),
-  })
-  .strict();
-
 export const ZSamplerConfig = z
   .object({
     name: z.enum(SAMPLER_NAMES),
@@ -141,7 +135,11 @@ export const ZSamplerConfig = z
 
 const ZPrunerOption = z.union([z.string().max(200), z.number().finite(), z.boolean()]);
 export const ZPrunerConfig = z
-  .object({ name: z.enum(PRUNER_NAMES) })
+  .object({
+    name: z.enum(PRUNER_NAMES),
+    /** Multi-objective studies: the objective whose intermediate values the pruner reads. */
+    objective: z.string().min(1).max(100).optional(),
+  })
   // `patience` wraps another pruner (`wrapped: {name: median, ...}`); one level is enough.
   .catchall(z.union([ZPrunerOption, z.object({ name: z.enum(PRUNER_NAMES) }).catchall(ZPrunerOption)]));
 
@@ -311,11 +309,14 @@ const ZRegister = z
  */
 const ZWarmStart = z.object({ from: z.string().uuid("must be a study id") }).strict();
 
-const ZStudySpecFields = z
+const ZSpecShape = z
   .object({
     name: z.string().trim().min(1, "is required").max(120),
     description: z.string().max(2000).optional(),
-    objective: ZObjective,
+    /** One objective; or `objectives` (2 to 4) for a multi-objective study. Exactly one of the two. */
+    objective: ZObjective.optional(),
+    objectives: ZObjectives.optional(),
+    constraints: ZConstraints.optional(),
     space: ZSpace,
     // `auto` picks GP, TPE or CMA-ES per study and phase (the default, measured against Optuna in BENCHMARKS.md).
     sampler: ZSamplerConfig.default({ name: "auto" }),
@@ -325,27 +326,20 @@ const ZStudySpecFields = z
     register: ZRegister.optional(),
     warm_start: ZWarmStart.optional(),
   })
-  .strict()
-  .superRefine((spec, ctx) => {
-    checkGridPoints(spec.sampler, spec.space, ctx);
-    if (spec.register && !spec.run) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["register"],
-        message: "needs a run section: only trials run by agents upload the files a model version is made of",
-      });
-    }
-    const b = spec.run?.builtin;
-    if (!b || builtinKind(b.trainer, b.dataset) === null) return;
-    const metrics = builtinMetrics(b.trainer, b.dataset);
-    if (!metrics.includes(spec.objective.metric)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["objective", "metric"],
-        message: `run.builtin (${b.trainer} on ${b.dataset}) reports ${metrics.join(", ")}; "${spec.objective.metric}" is not one of them`,
-      });
-    }
-  });
+  .strict();
+
+const ZStudySpecFields = ZSpecShape.superRefine((spec, ctx) => {
+  checkGridPoints(spec.sampler, spec.space, ctx);
+  if (spec.register && !spec.run) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["register"],
+      message: "needs a run section: only trials run by agents upload the files a model version is made of",
+    });
+  }
+  checkObjectives(spec, ctx);
+  checkBuiltinMetrics(spec, ctx);
+});
 
 /**
  * Checked on the raw input before zod walks it: zod reads every item of an array before its

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { DbHandle } from "@autoglm/db/client";
-import { AGENT_SCOPE, ZStudySpec, type TStudySpecInput } from "@autoglm/protocol";
+import { AGENT_SCOPE, primaryObjective, ZStudySpec, type TStudySpecInput } from "@autoglm/protocol";
 import { generateApiToken } from "@autoglm/protocol/api-token";
 
 /**
@@ -102,7 +102,15 @@ export async function seedRunStudy(
   const [row] = await handle.query<{ id: string }>(
     `INSERT INTO studies (org_id, project_id, name, spec, direction, metric, created_by)
      VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) RETURNING id`,
-    [team.orgId, team.projectId, full.name, JSON.stringify(full), full.objective.direction, full.objective.metric, team.userId],
+    [
+      team.orgId,
+      team.projectId,
+      full.name,
+      JSON.stringify(full),
+      primaryObjective(full).direction,
+      primaryObjective(full).metric,
+      team.userId,
+    ],
   );
   return String(row!.id);
 }

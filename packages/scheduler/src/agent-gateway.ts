@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Server } from "socket.io";
 import type { DbHandle } from "@autoglm/db/client";
 import { silentLogger, systemClock, type TTrialEndCode } from "@autoglm/protocol";
@@ -12,6 +13,9 @@ import { LeasePump } from "./gateway/lease-pump.js";
 import { TrialEnds } from "./gateway/trial-ends.js";
 import type { EndedAttempt } from "./lifecycle/end-attempt.js";
 import { TrialLifecycle } from "./lifecycle.js";
+import { replicaSecretOf } from "./serving/replica-secret.js";
+import { servingConfigOf, type ServingConfig } from "./serving/serving-config.js";
+import { ServingReconciler } from "./serving/serving-reconciler.js";
 
 export type { AgentNamespace, AgentSocket, AgentSocketData } from "./gateway/agent-namespace.js";
 
@@ -27,6 +31,13 @@ export interface AgentGatewayDeps extends RunLoopDeps {
    * agent's offer (its idle moment): the host's metrics. No metrics library is imported here.
    */
   onLeaseGranted?: (latencyMs: number) => void;
+  /**
+   * The key serving replicas' secrets are derived from (replica-secret.ts); every server replica
+   * must use the same (the host passes AUTH_SECRET). Default: random, for this process only.
+   */
+  serverKey?: string;
+  /** Serving timings beyond the run loop's (drain grace, failure bound); tests shrink them. */
+  serving?: Partial<ServingConfig>;
 }
 
 export interface AgentGateway {
@@ -61,6 +72,12 @@ export interface AgentGateway {
    * agent trials STUDY_STOPPED and tells their agents now, instead of at their next heartbeat.
    */
   stopStudyTrials(input: { orgId: string; studyId: string; reason?: string }): Promise<EndedAttempt[]>;
+  /** An endpoint or an alias changed: the serving reconciler runs now. */
+  servingChanged(): void;
+  /** The serving reconciler (tests await its passes). */
+  serving: ServingReconciler;
+  /** What the gateway sends a replica as `Authorization: Bearer …` (replica-secret.ts). */
+  replicaSecretOf(replicaId: string): string;
   /** Adds a listener told whenever an attempt ends (the SchedulerLoop registers itself). */
   addEndListener(listener: (ended: EndedAttempt) => void): void;
   close(): Promise<void>;
@@ -84,6 +101,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   if (deps.onTrialEnded) ends.addListener(deps.onTrialEnded);
   authenticateAgents(namespace, deps.verifyToken ?? createDbTokenVerifier(db), parts.logger);
   namespace.on("connection", (socket) => acceptAgentConnection(parts, socket));
+  const reconciler = parts.serving.reconciler.start();
   return {
     namespace,
     optimizers,
@@ -96,6 +114,9 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
     signal: (kind, target) => ends.signal(kind, target),
     afterEnd: (e, options) => ends.afterEnd(e, options),
     addEndListener: (l) => ends.addListener(l),
+    servingChanged: () => reconciler.nudge(),
+    serving: reconciler,
+    replicaSecretOf: (replicaId) => replicaSecretOf(parts.serverKey, replicaId),
     async stopTrial(input) {
       const e = await lifecycle.stopTrial(input);
       if (e) ends.afterEnd(e, { signalAgent: true });
@@ -112,6 +133,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
       return ended;
     },
     async close() {
+      await reconciler.stop();
       registry.close();
       await pump.close();
       namespace.disconnectSockets(true);
@@ -120,7 +142,10 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   };
 }
 
-function gatewayParts(namespace: AgentNamespace, deps: AgentGatewayDeps): GatewayParts & { namespace: AgentNamespace } {
+function gatewayParts(
+  namespace: AgentNamespace,
+  deps: AgentGatewayDeps,
+): GatewayParts & { namespace: AgentNamespace; serverKey: string } {
   const { db, publish } = deps;
   const logger = deps.logger ?? silentLogger;
   const config = runLoopConfig(deps.config);
@@ -149,5 +174,9 @@ function gatewayParts(namespace: AgentNamespace, deps: AgentGatewayDeps): Gatewa
     publish,
     onLeaseGranted: deps.onLeaseGranted,
   });
-  return { db, lifecycle, logger, config, nowMs, registry, pump, ends, optimizers, publish, namespace };
+  const serverKey = deps.serverKey ?? randomBytes(32).toString("hex");
+  const servingConfig = { ...servingConfigOf(config), ...deps.serving };
+  const reconciler = new ServingReconciler({ db, logger, namespace, registry, config: servingConfig, serverKey, nowMs });
+  const serving = { reconciler, config: servingConfig };
+  return { db, lifecycle, logger, config, nowMs, registry, pump, ends, optimizers, publish, namespace, serving, serverKey };
 }

@@ -8,35 +8,56 @@ import {
   type TOptimizerConfig,
   type TTrialState,
 } from "@autoglm/optimizer";
-import { silentLogger, studySpecOf, systemClock, type Clock, type Logger, type TStudySpec } from "@autoglm/protocol";
-import { pruneReason } from "./ask-optimizer.js";
-import { optimizerConfigOf } from "./optimizer-config.js";
+import {
+  objectivesOf,
+  silentLogger,
+  studySpecOf,
+  systemClock,
+  type Clock,
+  type Logger,
+  type TStudySpec,
+} from "@autoglm/protocol";
+import { historyShapeForPruning, historyTrialsOf, pruneReason } from "./ask-optimizer.js";
+import { optimizerConfigOf, pruningConfigOf } from "./optimizer-config.js";
 import { type OptimizerPool, sharedOptimizerPool } from "./optimizer-pool.js";
 import { concatHistories, packHistory, type TPackedHistory } from "./optimizer-task.js";
 import { OneAtATime } from "./one-at-a-time.js";
 import { StudyHistoryCache } from "./study-history.js";
 import { loadWarmStart } from "./warm-start.js";
 
-interface Entry {
-  /**
-   * The study's trials as the optimizer sees them. Its pruner decides on this thread unless it
-   * fits a model (then it is built without one and only records values; decisions go to the
-   * pool); its sampler answers here only for cheap asks (OptimizerPool.runsInline).
-   */
+/** One optimizer over the study's trials, with the config the pool's calls rebuild it from. */
+interface View {
   opt: Optimizer;
-  /** The study's own config (the pool's calls use it). */
   config: TOptimizerConfig;
-  pruneInPool: boolean;
-  loadedAt: number;
-  known: Set<number>;
-  /** Each trial's last reported step (where its pruner last looked). */
-  lastStep: Map<number, number>;
   /**
    * The finished trials, packed for the pool, until one more finishes: copying every trial
    * out of the optimizer (trials()) for each call took 13 ms at 300 trials of 100 values and
    * 41 ms at 1,000 on the loaded dev box; with this only the running ones are copied per call.
    */
   finished: TPackedHistory | null;
+}
+
+interface Entry {
+  /**
+   * The study's trials as its sampler sees them; it answers here only for cheap asks
+   * (OptimizerPool.runsInline).
+   */
+  sampling: View;
+  /**
+   * The trials as its pruner sees them: the same view for one objective; for several, a
+   * single-objective view of `pruner.objective` (pruningConfigOf). The pruner decides on this
+   * thread unless it fits a model (then it is built without one and only records values;
+   * decisions go to the pool).
+   */
+  pruning: View;
+  /** With several objectives, which one the pruning view holds. */
+  pick: number | undefined;
+  objectives: number;
+  pruneInPool: boolean;
+  loadedAt: number;
+  known: Set<number>;
+  /** Each trial's last reported step (where its pruner last looked). */
+  lastStep: Map<number, number>;
 }
 
 const FINISHED: TTrialState[] = ["complete", "pruned", "failed"];
@@ -109,45 +130,37 @@ export class StudyOptimizers {
   private async load(studyId: string): Promise<Entry | null> {
     const study = await findStudySpecById(this.db, studyId);
     if (!study) return null;
-    let opt: Optimizer;
-    let config: TOptimizerConfig;
-    let pruneInPool: boolean;
+    let views: { sampling: View; pruning: View; pruneInPool: boolean };
     let spec: TStudySpec;
     try {
       spec = studySpecOf(study.spec);
-      config = optimizerConfigOf(spec);
-      pruneInPool = prunerFitsModel(config.pruner ?? { name: "none" });
-      opt = createOptimizer(pruneInPool ? { ...config, pruner: { name: "none" } } : config);
+      views = viewsOf(spec);
     } catch (err) {
       this.logger.error("study optimizer could not be built", { studyId, error: String(err) });
       return null;
     }
     // Finished trials' curves come from the cache; only running and newly finished ones are read.
     const history = await this.histories.load(this.db.db, studyId);
+    const objectives = objectivesOf(spec).length;
     const known = new Set<number>();
     const lastStep = new Map<number, number>();
-    for (const { trial: t, intermediate } of history) {
-      const n = t.number;
-      let state: string = t.state === "waiting" ? "running" : t.state;
-      if (state === "complete" && t.value === null) state = "failed";
+    const sampled = historyTrialsOf(history, undefined, { objectives });
+    const pruned = views.pruning === views.sampling ? null : historyTrialsOf(history, undefined, historyShapeForPruning(spec));
+    sampled.forEach((t, i) => {
       try {
-        opt.addTrial({
-          id: n,
-          params: t.params as never,
-          state: state as "running" | "complete" | "pruned" | "failed",
-          value: state === "complete" || state === "pruned" ? t.value : null,
-          intermediate,
-        });
-        known.add(n);
-        const last = intermediate[intermediate.length - 1];
-        if (last) lastStep.set(n, last[0]);
+        views.sampling.opt.addTrial(t);
+        if (pruned) views.pruning.opt.addTrial(pruned[i]!);
+        known.add(t.id);
+        const last = history[i]!.intermediate[history[i]!.intermediate.length - 1];
+        if (last) lastStep.set(t.id, last[0]);
       } catch (err) {
-        this.logger.warn("trial skipped when rebuilding the optimizer", { studyId, number: n, error: String(err) });
+        this.logger.warn("trial skipped when rebuilding the optimizer", { studyId, number: t.id, error: String(err) });
       }
-    }
+    });
     // Prior observations only: not in `known`, so they take no trial number.
-    for (const t of (await loadWarmStart(this.db.db, studyId, spec))?.trials ?? []) opt.addTrial(t);
-    const entry: Entry = { opt, config, pruneInPool, loadedAt: this.nowMs(), known, lastStep, finished: null };
+    for (const t of (await loadWarmStart(this.db.db, studyId, spec))?.trials ?? []) views.sampling.opt.addTrial(t);
+    const pick = historyShapeForPruning(spec).pick;
+    const entry: Entry = { ...views, pick, objectives, loadedAt: this.nowMs(), known, lastStep };
     this.cache.set(studyId, entry);
     return entry;
   }
@@ -164,16 +177,17 @@ export class StudyOptimizers {
     if (!e) return null;
     let id = 0;
     for (const n of e.known) if (n >= id) id = n + 1;
-    const call = { kind: "ask" as const, config: e.config, id };
+    const call = { kind: "ask" as const, config: e.sampling.config, id };
     // Work 0: this optimizer is already built, an inline ask rebuilds nothing.
     if (this.pool.runsInline(call, 0)) {
-      const asked = e.opt.ask({ id });
+      const asked = e.sampling.opt.ask({ id });
+      if (e.pruning !== e.sampling) e.pruning.opt.addTrial({ id, params: asked.params, state: "running" });
       e.known.add(id);
       return asked;
     }
     let params: Record<string, unknown>;
     try {
-      params = await this.pool.run(call, this.historyOf(e), { timeoutMs: this.options.timeoutMs });
+      params = await this.pool.run(call, historyOf(e.sampling), { timeoutMs: this.options.timeoutMs });
     } catch (err) {
       // A sampler past its budget would take the same time at the next tick: pause this study.
       this.askPausedUntil.set(studyId, this.nowMs() + ASK_PAUSE_MS);
@@ -182,7 +196,7 @@ export class StudyOptimizers {
     }
     this.askPausedUntil.delete(studyId);
     try {
-      e.opt.addTrial({ id, params: params as never, state: "running" });
+      for (const v of viewsOfEntry(e)) v.opt.addTrial({ id, params: params as never, state: "running" });
       e.known.add(id);
     } catch {
       // The trial was added meanwhile (a report of another server's trial): rebuild next time.
@@ -218,14 +232,14 @@ export class StudyOptimizers {
     let prevStep = -Infinity;
     try {
       if (!e.known.has(trial.number)) {
-        e.opt.addTrial({ id: trial.number, params: trial.params as never, state: "running", intermediate: [] });
+        for (const v of viewsOfEntry(e)) v.opt.addTrial({ id: trial.number, params: trial.params as never, state: "running" });
         e.known.add(trial.number);
       }
       const last = e.lastStep.get(trial.number);
       if (last !== undefined && last < step) prevStep = last;
       e.lastStep.set(trial.number, Math.max(last ?? step, step));
       // Decides here, or (pruneInPool) only records the value.
-      const here = e.opt.report(trial.number, step, value);
+      const here = e.pruning.opt.report(trial.number, step, value);
       if (!e.pruneInPool) return pruneReason(pruner, here);
     } catch (err) {
       // A finished or unknown trial in a stale cache: no prune decision, and rebuild next time.
@@ -233,11 +247,11 @@ export class StudyOptimizers {
       this.invalidate(studyId);
       return null;
     }
-    const config = e.config.pruner ?? { name: "none" as const };
+    const config = e.pruning.config.pruner ?? { name: "none" as const };
     if (!prunerMayDecide(config, step, prevStep)) return null;
     try {
-      const call = { kind: "report" as const, config: e.config, id: trial.number, step, value };
-      return pruneReason(pruner, await this.pool.run(call, this.historyOf(e), { timeoutMs: this.options.timeoutMs }));
+      const call = { kind: "report" as const, config: e.pruning.config, id: trial.number, step, value };
+      return pruneReason(pruner, await this.pool.run(call, historyOf(e.pruning), { timeoutMs: this.options.timeoutMs }));
     } catch (err) {
       // The value is stored; a missed decision is made again at the trial's next rung.
       this.logger.warn("pruner decision failed", { studyId, number: trial.number, error: String(err) });
@@ -245,21 +259,61 @@ export class StudyOptimizers {
     }
   }
 
-  /** The study's trials as the pool takes them: the cached finished ones, then the running ones. */
-  private historyOf(e: Entry): TPackedHistory {
-    e.finished ??= packHistory(e.opt.trials(FINISHED));
-    return concatHistories(e.finished, packHistory(e.opt.trials(["running"])));
-  }
-
   /** Keeps the cached optimizer in step with a finished trial (best effort; the DB is the truth). */
-  tell(studyId: string, number: number, state: "complete" | "pruned" | "failed", value: number | null): void {
+  tell(studyId: string, ended: TEndedTrial): void {
     const e = this.cache.get(studyId);
-    if (!e || !e.known.has(number)) return;
+    if (!e || !e.known.has(ended.number)) return;
+    const { number, state } = ended;
     try {
-      e.opt.tell(number, state === "failed" ? null : value, state);
-      e.finished = null;
+      const constraints = state === "complete" && ended.constraintValues ? { constraints: ended.constraintValues } : undefined;
+      e.sampling.opt.tell(number, state === "failed" ? null : sampledValue(e, ended), state, constraints);
+      e.sampling.finished = null;
+      if (e.pruning !== e.sampling) {
+        const v = state === "failed" ? null : state === "complete" ? (ended.values?.[e.pick ?? 0] ?? null) : ended.value;
+        e.pruning.opt.tell(number, v, state === "complete" && v === null ? "failed" : state);
+        e.pruning.finished = null;
+      }
     } catch {
       this.invalidate(studyId);
     }
   }
+}
+
+/** What a finished trial tells the cached optimizers (an ended attempt's row). */
+export interface TEndedTrial {
+  number: number;
+  state: "complete" | "pruned" | "failed";
+  value: number | null;
+  values: number[] | null;
+  constraintValues: number[] | null;
+}
+
+/** The value the sampling view takes: every objective's with several (a pruned trial has none), else the one. */
+function sampledValue(e: Entry, t: TEndedTrial): number | number[] | null {
+  if (e.objectives > 1) return t.state === "complete" ? t.values : null;
+  return t.value;
+}
+
+function viewsOfEntry(e: Entry): View[] {
+  return e.pruning === e.sampling ? [e.sampling] : [e.sampling, e.pruning];
+}
+
+/**
+ * The study's sampling and pruning views. A pruner that fits a model is built without one (it
+ * only records values) and decides in the pool.
+ */
+function viewsOf(spec: TStudySpec): { sampling: View; pruning: View; pruneInPool: boolean } {
+  const config = optimizerConfigOf(spec);
+  const pruneConfig = pruningConfigOf(spec);
+  const pruneInPool = prunerFitsModel(pruneConfig.pruner ?? { name: "none" });
+  const build = (c: TOptimizerConfig) => createOptimizer(pruneInPool ? { ...c, pruner: { name: "none" } } : c);
+  const sampling: View = { opt: build(config), config, finished: null };
+  if (objectivesOf(spec).length < 2) return { sampling, pruning: sampling, pruneInPool };
+  return { sampling, pruning: { opt: build(pruneConfig), config: pruneConfig, finished: null }, pruneInPool };
+}
+
+/** A view's trials as the pool takes them: the cached finished ones, then the running ones. */
+function historyOf(v: View): TPackedHistory {
+  v.finished ??= packHistory(v.opt.trials(FINISHED));
+  return concatHistories(v.finished, packHistory(v.opt.trials(["running"])));
 }

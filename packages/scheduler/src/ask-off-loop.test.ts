@@ -252,8 +252,9 @@ describe("the agents' study optimizers through the pool", () => {
       const values = [0.1, 0.2, 0.3, 900];
       for (const [i, t] of trials.entries()) out.push(await o.report(s.studyId, t, 1, values[i]!));
       // Two trials finish; what comes next must see them finished (the pool's packed history).
-      o.tell(s.studyId, trials[0]!.number, "complete", 0.05);
-      o.tell(s.studyId, 40, "pruned", 900);
+      const ended = { values: null, constraintValues: null };
+      o.tell(s.studyId, { number: trials[0]!.number, state: "complete", value: 0.05, ...ended });
+      o.tell(s.studyId, { number: 40, state: "pruned", value: 900, ...ended });
       await ask();
       for (const t of [trials[1]!, trials[2]!, trials[4]!]) out.push(await o.report(s.studyId, t, 3, 0.2));
       return out;

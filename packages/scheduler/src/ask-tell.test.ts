@@ -65,8 +65,8 @@ async function study(partial: Partial<TStudySpecInput> & { budget?: Record<strin
     projectId: t.projectId,
     name: parsed.spec.name,
     spec: parsed.spec,
-    direction: parsed.spec.objective.direction,
-    metric: parsed.spec.objective.metric,
+    direction: parsed.spec.objective!.direction,
+    metric: parsed.spec.objective!.metric,
     createdBy: null,
   });
   return { ...t, studyId: row.id };
@@ -210,7 +210,14 @@ describe("StudyHistoryCache", () => {
   /** What a full read of the study gives, in the cache's shape. */
   async function fullRead(s: { scope: TenantScope; studyId: string }) {
     return (await loadStudyHistory(db.db, s.scope, s.studyId)).map((h) => ({
-      trial: { number: h.trial.number, state: h.trial.state, params: h.trial.params, value: h.trial.value },
+      trial: {
+        number: h.trial.number,
+        state: h.trial.state,
+        params: h.trial.params,
+        value: h.trial.value,
+        values: h.trial.values,
+        constraintValues: h.trial.constraintValues,
+      },
       intermediate: h.intermediate,
     }));
   }

@@ -9,7 +9,7 @@ import {
   withTransaction,
   writeAudit,
 } from "@autoglm/db/queries";
-import { studySpecOf, type TStudySpec } from "@autoglm/protocol";
+import { objectivesOf, studySpecOf, type TStudySpec } from "@autoglm/protocol";
 import { historyTrialsOf } from "./ask-optimizer.js";
 import { optimizerConfigOf } from "./optimizer-config.js";
 import { OneAtATime } from "./one-at-a-time.js";
@@ -78,7 +78,10 @@ async function askTrialNow(deps: TAskTellDeps, input: TInput): Promise<TAskedTri
       if (enqueued) return { asked: enqueued };
       const { study, spec } = await lockAskableStudy(tx, input);
       const warm = await loadWarmStart(tx, study.id, spec);
-      const trials = [...historyTrialsOf(await histories.load(tx, study.id)), ...(warm?.trials ?? [])];
+      const trials = [
+        ...historyTrialsOf(await histories.load(tx, study.id), undefined, { objectives: objectivesOf(spec).length }),
+        ...(warm?.trials ?? []),
+      ];
       const call = { kind: "ask" as const, config: optimizerConfigOf(spec), id: study.nextTrialNumber };
       if (pool.runsInline(call, historyWork(trials))) {
         return { asked: await insertAskedTrial(deps, tx, input, study, spec, answerCall(call, trials)) };

@@ -238,8 +238,8 @@ describe("warm_start", () => {
     const foreignSrc = await source(other);
     const foreign = await study({ sampler: TPE, warm_start: { from: foreignSrc.studyId }, run: { command: "true" } });
     const optimizers = new StudyOptimizers(db, { refreshMs: 60_000 });
-    expect((await optimizers.get(warm.studyId))?.opt.trials(["complete"]).length).toBe(8);
-    expect((await optimizers.get(foreign.studyId))?.opt.trials(["complete"]).length).toBe(0);
+    expect((await optimizers.get(warm.studyId))?.sampling.opt.trials(["complete"]).length).toBe(8);
+    expect((await optimizers.get(foreign.studyId))?.sampling.opt.trials(["complete"]).length).toBe(0);
     await db.query(`UPDATE studies SET state = 'stopped' WHERE id = ANY($1::uuid[])`, [[warm.studyId, foreign.studyId]]);
   });
 });

@@ -63,7 +63,8 @@ export class ImprovementStop {
     const study = await getStudy(this.db.db, scope, studyId);
     if (!study) return null;
     const history = await loadStudyHistory(this.db.db, scope, studyId, { withIntermediate: false });
-    const complete = history.filter((h) => h.trial.state === "complete" && h.trial.value !== null);
+    // The regret bound is about the best feasible value: infeasible trials are left out.
+    const complete = history.filter((h) => h.trial.state === "complete" && h.trial.value !== null && h.trial.feasible !== false);
     const points = await sharedOptimizerPool().run(
       { kind: "improvement", config: optimizerConfigOf(studySpecOf(study.spec)), lastOnly: true },
       complete.map(({ trial }) => ({

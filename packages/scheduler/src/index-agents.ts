@@ -21,3 +21,6 @@ export * from "./agent-list.js";
 export * from "./access-revoked.js";
 // The shared logger and clock of the run loop's options, for callers that take no @autoglm/protocol.
 export type { Clock, Logger, PublishEvent } from "@autoglm/protocol";
+export { replicaSecretOf } from "./serving/replica-secret.js";
+export type { ServingConfig } from "./serving/serving-config.js";
+export type { ServingReconciler } from "./serving/serving-reconciler.js";

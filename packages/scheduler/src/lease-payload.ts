@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, type TStudySpec, type TTrialLease } from "@autoglm/protocol";
+import { PROTOCOL_VERSION, primaryObjective, type TStudySpec, type TTrialLease } from "@autoglm/protocol";
 import type { LeasedTrial } from "./lease-trial.js";
 
 type TRunSection = NonNullable<TStudySpec["run"]>;
@@ -21,7 +21,7 @@ export function leasePayloadOf(l: LeasedTrial): TTrialLease {
     number: l.number,
     leaseExpiresAt: l.leaseExpiresAt,
     params: l.params,
-    objective: { metric: l.spec.objective.metric, direction: l.spec.objective.direction },
+    objective: primaryObjective(l.spec),
     run: runOf(run),
   };
 }

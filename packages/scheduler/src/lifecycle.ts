@@ -2,6 +2,7 @@ import type { SqlDb } from "@autoglm/db/queries";
 import { silentLogger, type Clock, type Logger, type TTrialComplete } from "@autoglm/protocol";
 import type { DbHandle } from "@autoglm/db/client";
 import { completeAgentTrial, type CompleteResult } from "./lifecycle/agent-complete.js";
+import type { TValueMetrics } from "./lifecycle/trial-values.js";
 import { endAttempt, unleaseTrial, type EndAttemptInput, type EndedAttempt } from "./lifecycle/end-attempt.js";
 import { expireAgentLeases, expireAskLease } from "./lifecycle/expire-leases.js";
 import { insertNextTrial } from "./lifecycle/insert-trial.js";
@@ -90,7 +91,7 @@ export class TrialLifecycle<D extends SqlDb = SqlDb> {
     input: {
       agentId: string;
       msg: TTrialComplete;
-      metric?: string | undefined;
+      metrics?: TValueMetrics | undefined;
       leaseNext?: { leaseTtlMs: number } | undefined;
     },
   ): Promise<CompleteResult> {

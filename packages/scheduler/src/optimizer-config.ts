@@ -1,5 +1,5 @@
 import { OptimizerError, type TOptimizerConfig, type TPrunerConfig, type TSamplerConfig } from "@autoglm/optimizer";
-import type { TStudySpec } from "@autoglm/protocol";
+import { objectivesOf, type TStudySpec } from "@autoglm/protocol";
 
 /**
  * The study spec → the optimizer's config, field by field: the spec spells options the YAML
@@ -9,12 +9,42 @@ import type { TStudySpec } from "@autoglm/protocol";
  * pruner does not have is refused by the name the user wrote.
  */
 export function optimizerConfigOf(spec: TStudySpec): TOptimizerConfig {
+  const objectives = objectivesOf(spec);
+  const multi = objectives.length > 1;
   return {
     space: spec.space,
-    direction: spec.objective.direction,
+    direction: multi ? objectives.map((o) => o.direction) : objectives[0]!.direction,
     sampler: samplerConfigOf(spec.sampler),
+    // The optimizer prunes single-objective studies only: a multi-objective study's pruner
+    // reads `pruner.objective` through pruningConfigOf.
+    pruner: multi ? { name: "none" } : prunerConfigOf(spec.pruner, "pruner"),
+  };
+}
+
+/**
+ * The optimizer config the pruner decides with: the study's own for one objective; for
+ * several, a single-objective study of `pruner.objective` (its direction, its intermediate
+ * values, each trial's value of it), with a random sampler that never samples.
+ */
+export function pruningConfigOf(spec: TStudySpec): TOptimizerConfig {
+  const objectives = objectivesOf(spec);
+  if (objectives.length < 2) return optimizerConfigOf(spec);
+  const k = prunedObjectiveIndex(spec);
+  if (k === null) return { space: spec.space, direction: objectives[0]!.direction, pruner: { name: "none" } };
+  return {
+    space: spec.space,
+    direction: objectives[k]!.direction,
+    sampler: { name: "random", seed: spec.sampler.seed },
     pruner: prunerConfigOf(spec.pruner, "pruner"),
   };
+}
+
+/** Which objective the pruner reads: 0 for one objective, `pruner.objective`'s index for several (null: no pruner). */
+export function prunedObjectiveIndex(spec: TStudySpec): number | null {
+  const objectives = objectivesOf(spec);
+  if (objectives.length < 2) return 0;
+  const k = objectives.findIndex((o) => o.metric === spec.pruner.objective);
+  return spec.pruner.name === "none" || k < 0 ? null : k;
 }
 
 /** Per sampler: its options as the spec spells them → the optimizer's names. */
@@ -148,7 +178,9 @@ class SpecOptions {
   ) {
     const optimizerNames = new Set(Object.values(names));
     for (const [spelled, value] of Object.entries(config)) {
-      if (spelled === "name" || (spelled === "seed" && at === "sampler")) continue;
+      // `pruner.objective` is the platform's (which metric's values the pruner reads), not the pruner's.
+      if (spelled === "name" || (spelled === "seed" && at === "sampler") || (spelled === "objective" && at === "pruner"))
+        continue;
       const name = names[spelled] ?? (optimizerNames.has(spelled) ? spelled : undefined);
       if (name === undefined) throw invalid(`${at}.${spelled}: not an option of ${owner}`);
       this.values.set(name, { spelled, value });

@@ -126,6 +126,36 @@ describe("a worker answers what the calling thread answers", () => {
     expect(await worker.run(call, complete)).toEqual(inline);
   });
 
+  it("PED-ANOVA importance of another objective, and a constrained ask, cross to a worker intact", async () => {
+    const opt = createOptimizer({
+      space: space as never,
+      direction: ["minimize", "minimize"],
+      sampler: { name: "random", seed: 5 },
+    });
+    for (let i = 0; i < 30; i++) {
+      const t = opt.ask();
+      const x = Number(t.params.x);
+      opt.tell(t.id, [x * x, Number(t.params.k)], "complete", { constraints: [1 - x] }); // the best x are infeasible
+    }
+    const constrained = opt.trials();
+    expect(unpackHistory(packHistory(constrained))).toEqual(constrained);
+    const config: TOptimizerConfig = { space: space as never, direction: ["minimize", "minimize"], sampler: { name: "random" } };
+    const ped = { kind: "importance" as const, config, minTrials: 5, objective: 1, method: "ped-anova" as const };
+    const inline = answerCall(ped, constrained);
+    expect(Object.entries(inline.shares!).sort((a, b) => b[1] - a[1])[0]![0]).toBe("k");
+    expect(await worker.run(ped, constrained)).toEqual(inline);
+    // TPE reads the constraints: without them it proposes something else.
+    const ask = { kind: "ask" as const, config: { ...config, sampler: { name: "tpe" as const, seed: 3 } }, id: 30 };
+    const withConstraints = answerCall(ask, constrained);
+    expect(
+      answerCall(
+        ask,
+        constrained.map(({ constraints: _, ...t }) => t),
+      ),
+    ).not.toEqual(withConstraints);
+    expect(await worker.run(ask, constrained)).toEqual(withConstraints);
+  });
+
   it("an optimizer error keeps its type and code", async () => {
     const config: TOptimizerConfig = { space: space as never, sampler: { name: "tpe", seed: 3 } };
     const err = await worker.run({ kind: "ask", config, id: 5 }, history).catch((e: unknown) => e);

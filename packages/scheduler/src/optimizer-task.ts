@@ -1,12 +1,16 @@
 import {
   createOptimizer,
+  hypervolumeHistory,
   OptimizerError,
+  paretoFront,
+  referencePoint,
   type THistoryTrial,
   type TOptimizerConfig,
   type TOptimizerErrorCode,
   type TParams,
   type TReportResult,
   type TImprovementPoint,
+  type TImportanceOptions,
   type TTrialState,
   type TValue,
 } from "@autoglm/optimizer";
@@ -30,6 +34,8 @@ export interface TPackedHistory {
   states: TTrialState[];
   values: Array<TValue | null>;
   params: TParams[];
+  /** Per-constraint violations (the samplers read them), null for a trial without. */
+  constraints: Array<number[] | null>;
   /** Trial i's curve is [offsets[i], offsets[i + 1]) of steps and points. */
   offsets: Uint32Array;
   steps: Float64Array;
@@ -58,6 +64,7 @@ export function packHistory(trials: readonly THistoryTrial[]): TPackedHistory {
     states: trials.map((t) => t.state),
     values: trials.map((t) => t.value ?? null),
     params: trials.map((t) => t.params),
+    constraints: trials.map((t) => t.constraints ?? null),
     offsets,
     steps,
     points,
@@ -68,7 +75,15 @@ export function unpackHistory(h: TPackedHistory): THistoryTrial[] {
   return h.ids.map((id, i) => {
     const intermediate: Array<[number, number]> = [];
     for (let k = h.offsets[i]!; k < h.offsets[i + 1]!; k++) intermediate.push([h.steps[k]!, h.points[k]!]);
-    return { id, params: h.params[i]!, state: h.states[i]!, value: h.values[i]!, intermediate };
+    const constraints = h.constraints[i];
+    return {
+      id,
+      params: h.params[i]!,
+      state: h.states[i]!,
+      value: h.values[i]!,
+      intermediate,
+      ...(constraints ? { constraints } : {}),
+    };
   });
 }
 
@@ -90,6 +105,7 @@ export function concatHistories(a: TPackedHistory, b: TPackedHistory): TPackedHi
     states: [...a.states, ...b.states],
     values: [...a.values, ...b.values],
     params: [...a.params, ...b.params],
+    constraints: [...a.constraints, ...b.constraints],
     offsets,
     steps,
     points,
@@ -123,12 +139,18 @@ export type TOptimizerCall =
   /** The pruner's decision on running trial `id`'s report of `value` at `step`. */
   | { kind: "report"; config: TOptimizerConfig; id: number; step: number; value: number }
   /**
-   * fANOVA importance on complete trials; trials whose params no longer fit the space are
-   * left out, and fewer than `minTrials` usable ones give null.
+   * Importance (fANOVA, or PED-ANOVA by `method`; of `objective`) on complete trials; trials
+   * whose params no longer fit the space are left out, and fewer than `minTrials` usable ones give null.
    */
-  | { kind: "importance"; config: TOptimizerConfig; minTrials: number }
+  | ({ kind: "importance"; config: TOptimizerConfig; minTrials: number } & TImportanceOptions)
   /** The improvement-left estimate as the study went on, or (`lastOnly`) for all complete trials only. */
-  | { kind: "improvement"; config: TOptimizerConfig; lastOnly: boolean };
+  | { kind: "improvement"; config: TOptimizerConfig; lastOnly: boolean }
+  /**
+   * The Pareto set of the given trials (complete and feasible, values in each objective's own
+   * units) and, with `historyPoints` > 0, the hypervolume as they came, thinned to that many
+   * points, against `reference` (default: referencePoint's nadir + 10%).
+   */
+  | { kind: "pareto"; config: TOptimizerConfig; reference: number[] | null; historyPoints: number };
 
 export type TOptimizerKind = TOptimizerCall["kind"];
 export type TCallOf<K extends TOptimizerKind> = Extract<TOptimizerCall, { kind: K }>;
@@ -137,11 +159,21 @@ export type TOptimizerTask = TOptimizerCall & { history: TPackedHistory };
 
 export type TImportanceAnswer = { shares: Record<string, number> | null; used: number };
 
+export interface TParetoAnswer {
+  /** The Pareto set's trial ids, ascending. */
+  front: number[];
+  /** The reference point in each objective's units; null without trials. */
+  reference: number[] | null;
+  /** The hypervolume after the trial `id` (and those before it). */
+  history: Array<{ id: number; hypervolume: number }>;
+}
+
 export interface TOptimizerAnswers {
   ask: TParams;
   report: TReportResult;
   importance: TImportanceAnswer;
   improvement: TImprovementPoint[];
+  pareto: TParetoAnswer;
 }
 
 /** An error as it crosses back from a worker: the optimizer's own errors keep their code. */
@@ -151,6 +183,7 @@ export type TTaskOutcome<T> =
 /** Rebuilds the study's optimizer from `trials` and makes the call: the one code path of inline and worker runs. */
 export function answerCall<K extends TOptimizerKind>(call: TCallOf<K>, trials: readonly THistoryTrial[]): TOptimizerAnswers[K];
 export function answerCall(call: TOptimizerCall, trials: readonly THistoryTrial[]): TOptimizerAnswers[TOptimizerKind] {
+  if (call.kind === "pareto") return answerPareto(call, trials);
   const opt = createOptimizer(call.config);
   switch (call.kind) {
     case "ask":
@@ -162,13 +195,32 @@ export function answerCall(call: TOptimizerCall, trials: readonly THistoryTrial[
     case "importance": {
       let used = 0;
       for (const t of trials) if (addIfFits(opt, t)) used++;
-      return { shares: used < call.minTrials ? null : opt.importance(), used };
+      const options = { objective: call.objective, method: call.method };
+      return { shares: used < call.minTrials ? null : opt.importance(options), used };
     }
     case "improvement": {
       for (const t of trials) addIfFits(opt, t);
       return call.lastOnly ? opt.improvementNow() : opt.improvement();
     }
   }
+}
+
+/** Minimize-oriented points in, the Pareto set and hypervolume history out (in the objectives' units). */
+function answerPareto(call: TCallOf<"pareto">, trials: readonly THistoryTrial[]): TParetoAnswer {
+  const d = call.config.direction;
+  const signs = (Array.isArray(d) ? d : [d ?? "minimize"]).map((x) => (x === "maximize" ? -1 : 1));
+  const used = trials.filter((t) => Array.isArray(t.value) && t.value.length === signs.length);
+  const points = used.map((t) => (t.value as number[]).map((v, k) => v * signs[k]!));
+  if (points.length === 0) return { front: [], reference: call.reference, history: [] };
+  const reference = call.reference ? call.reference.map((v, k) => v * signs[k]!) : referencePoint(points);
+  const history =
+    call.historyPoints > 0
+      ? hypervolumeHistory(points, reference, call.historyPoints).map((h) => ({
+          id: used[h.index]!.id,
+          hypervolume: h.hypervolume,
+        }))
+      : [];
+  return { front: paretoFront(points).map((i) => used[i]!.id), reference: reference.map((v, k) => v * signs[k]!), history };
 }
 
 function addIfFits(opt: ReturnType<typeof createOptimizer>, t: THistoryTrial): boolean {

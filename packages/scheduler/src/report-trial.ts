@@ -10,8 +10,8 @@ import {
   withTransaction,
 } from "@autoglm/db/queries";
 import { studySpecOf, type TStudySpec } from "@autoglm/protocol";
-import { historyTrialsOf, pruneReason } from "./ask-optimizer.js";
-import { optimizerConfigOf } from "./optimizer-config.js";
+import { historyShapeForPruning, historyTrialsOf, pruneReason } from "./ask-optimizer.js";
+import { pruningConfigOf } from "./optimizer-config.js";
 import { askLeaseMs } from "./ask-trial.js";
 import { nowOf, SchedulerError, type TAskTellDeps } from "./ask-types.js";
 import type { TLiveEvent } from "@autoglm/protocol";
@@ -54,7 +54,7 @@ export async function reportTrial(deps: TAskTellDeps, input: TInput): Promise<TR
   const pool = deps.optimizerPool ?? sharedOptimizerPool();
   const plan = await withTransaction(deps.db, async (tx): Promise<TReportPlan> => {
     const { trial, study, spec } = await lockReportableTrial(tx, input);
-    const config = optimizerConfigOf(spec);
+    const config = pruningConfigOf(spec);
     const pruner = config.pruner ?? { name: "none" };
     let reason: string | null = null;
     // Most reports cross no rung of a halving pruner: then no history can stop the trial, and
@@ -65,7 +65,7 @@ export async function reportTrial(deps: TAskTellDeps, input: TInput): Promise<TR
       // Feed this trial without the step being reported, then report it: a replayed step
       // gives the same answer as the first time.
       if (mine) mine.intermediate = mine.intermediate.filter(([s]) => s !== input.step);
-      const trials = historyTrialsOf(history);
+      const trials = historyTrialsOf(history, undefined, historyShapeForPruning(spec));
       const call = { kind: "report" as const, config, id: trial.number, step: input.step, value: input.value };
       if (!pool.runsInline(call, historyWork(trials))) return { call, trials, prunerName: pruner.name };
       reason = pruneReason(pruner.name, answerCall(call, trials));

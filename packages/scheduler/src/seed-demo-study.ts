@@ -1,6 +1,6 @@
 import type { DbHandle } from "@autoglm/db/client";
 import { findStudyByName, insertStudy, listTrials, withTransaction, writeAudit } from "@autoglm/db/queries";
-import { parseStudySpec, type TStudySpecInput } from "@autoglm/protocol";
+import { parseStudySpec, primaryObjective, type TStudySpecInput } from "@autoglm/protocol";
 import { askTrial } from "./ask-trial.js";
 import { reportTrial } from "./report-trial.js";
 import { tellTrial } from "./tell-trial.js";
@@ -67,8 +67,8 @@ async function insertSeededStudy(
       projectId: input.projectId,
       name: spec.name,
       spec,
-      direction: spec.objective.direction,
-      metric: spec.objective.metric,
+      direction: primaryObjective(spec).direction,
+      metric: primaryObjective(spec).metric,
       createdBy: input.userId,
     });
     await writeAudit(tx, {

@@ -49,7 +49,17 @@ export class StudyHistoryCache {
         values += curve.length;
       }
       // A copy: the caller may edit its trial's curve (a replayed step) without touching ours.
-      return { trial: { number: t.number, state: t.state, params: t.params, value: t.value }, intermediate: curve.slice() };
+      return {
+        trial: {
+          number: t.number,
+          state: t.state,
+          params: t.params,
+          value: t.value,
+          values: t.values,
+          constraintValues: t.constraintValues,
+        },
+        intermediate: curve.slice(),
+      };
     });
     this.remember(studyId, { curves, values });
     return out;

@@ -7,9 +7,10 @@ import {
   withTransaction,
   writeAudit,
 } from "@autoglm/db/queries";
-import type { TLiveEvent } from "@autoglm/protocol";
+import { objectivesOf, studySpecOf, type TLiveEvent, type TStudySpec } from "@autoglm/protocol";
 import { askLifecycle, SchedulerError, type TActor, type TAskTellDeps } from "./ask-types.js";
 import type { TEndCode } from "./lifecycle/end-attempt.js";
+import { readTrialValues, valueMetricsOf } from "./lifecycle/trial-values.js";
 
 export type TTellState = "complete" | "failed" | "pruned";
 
@@ -28,6 +29,10 @@ export async function tellTrial(
     scope: TenantScope;
     trialId: string;
     value?: number | null | undefined;
+    /** One per objective, in spec order (a multi-objective study's complete trial needs them). */
+    values?: number[] | undefined;
+    /** Other metrics by name: each constraint's metric is read from here. */
+    metrics?: Record<string, number> | undefined;
     state?: TTellState | undefined;
     reason?: string | undefined;
     actor: TActor;
@@ -52,12 +57,10 @@ export async function tellTrial(
       // Waiting (queued for an agent) and agent-leased trials are finished by the agent path.
       throw new SchedulerError("TRIAL_LEASED_TO_AGENT", `Trial ${trial.number} is run by an agent; the agent tells its result.`);
     }
-    let value: number | null = input.value ?? null;
-    if (state === "complete" && value === null) {
-      throw new SchedulerError("VALUE_REQUIRED", "A value is required when the state is complete.");
-    }
+    const told = toldValues(studySpecOf(study.spec), state, input);
     // A pruned trial's value is its last intermediate value (as Optuna does).
-    if (state === "pruned" && value === null) value = (await lastTrialValueById(tx, trial.id))?.value ?? null;
+    if (state === "pruned" && told.value === null) told.value = (await lastTrialValueById(tx, trial.id))?.value ?? null;
+    const { value } = told;
     const lifecycle = askLifecycle(deps, tx);
     await lifecycle.endAttempt({
       trialId: trial.id,
@@ -65,7 +68,7 @@ export async function tellTrial(
       mode: state,
       code: TELL_CODES[state],
       reason: input.reason ?? null,
-      value,
+      ...told,
     });
     await lifecycle.finishSpentStudy(study.id);
     await writeAudit(tx, {
@@ -74,7 +77,7 @@ export async function tellTrial(
       action: "trial.tell",
       targetType: "trial",
       targetId: trial.id,
-      details: { studyId: study.id, number: trial.number, state, value },
+      details: { studyId: study.id, number: trial.number, state, value, ...(told.values ? { values: told.values } : {}) },
     });
     return {
       events: [
@@ -83,4 +86,55 @@ export async function tellTrial(
       ],
     };
   });
+}
+
+type TTold = { value: number | null; values: number[] | null; constraintValues: number[] | null };
+
+/**
+ * What a tell stores, checked against the study's objectives and constraints: `value` for one
+ * objective, `values` (one per objective, spec order) for one or several, each constraint's
+ * metric from `metrics`. Only a complete trial needs them; a pruned one keeps what it is given.
+ */
+function toldValues(
+  spec: TStudySpec,
+  state: TTellState,
+  input: { value?: number | null | undefined; values?: number[] | undefined; metrics?: Record<string, number> | undefined },
+): TTold {
+  const objectives = objectivesOf(spec).map((o) => o.metric);
+  const names = objectives.join(", ");
+  if (input.values !== undefined && input.value !== undefined && input.value !== null) {
+    throw new SchedulerError("VALUE_REQUIRED", "Give value or values, not both.");
+  }
+  if (input.values !== undefined && input.values.length !== objectives.length) {
+    throw new SchedulerError(
+      "VALUE_REQUIRED",
+      `values: expected ${objectives.length} (one per objective: ${names}), got ${input.values.length}.`,
+    );
+  }
+  if (objectives.length > 1 && input.value !== undefined && input.value !== null) {
+    throw new SchedulerError(
+      "VALUE_REQUIRED",
+      `The study has ${objectives.length} objectives (${names}): give values: [${names}].`,
+    );
+  }
+  const values = input.values ?? (input.value === undefined || input.value === null ? null : [input.value]);
+  if (state !== "complete")
+    return { value: values?.[0] ?? null, values: state === "pruned" ? values : null, constraintValues: null };
+  if (values === null) {
+    throw new SchedulerError(
+      "VALUE_REQUIRED",
+      objectives.length > 1
+        ? `Values are required when the state is complete: values: [${names}].`
+        : "A value is required when the state is complete.",
+    );
+  }
+  const byName = Object.fromEntries(objectives.map((m, i) => [m, values[i]!]));
+  const read = readTrialValues(valueMetricsOf(spec), { ...input.metrics, ...byName });
+  if (!read.ok) {
+    throw new SchedulerError(
+      "VALUE_REQUIRED",
+      `metrics.${read.metric}: required: a constraint bounds "${read.metric}"; give its value in metrics.`,
+    );
+  }
+  return { value: read.value, values: read.values, constraintValues: read.constraintValues };
 }

@@ -4,6 +4,7 @@ import { configPath } from "./config.js";
 import { toAutoglmError } from "./errors.js";
 import { registerAgentCommand } from "./cli/agent-command.js";
 import { createWithClient, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliContext, type CliIo } from "./cli/context.js";
+import { registerEndpointCommands } from "./cli/endpoint-commands.js";
 import { registerLoginCommand } from "./cli/login-command.js";
 import { registerModelCommands } from "./cli/model-commands.js";
 import { redactTokens } from "./cli/output.js";
@@ -86,6 +87,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   registerTrialCommands(program, ctx);
   registerAgentCommand(program, ctx);
   registerModelCommands(program, ctx);
+  registerEndpointCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;

@@ -92,6 +92,12 @@ export function createStudyCalls(trpc: TRPCClient<AppRouter>, call: TCall, proje
     list: (filter: RouterInputs["study"]["list"] = {}) => call(() => trpc.study.list.query(filter)),
     get: (studyId: string) => call(() => trpc.study.get.query({ studyId })),
     best: (studyId: string) => call(() => trpc.study.best.query({ studyId })),
+    /**
+     * A multi-objective study's hypervolume as trials arrived (at most 300 points), against
+     * `reference` (one value per objective) or the nadir of its trials + 10% of each range.
+     */
+    hypervolume: (studyId: string, reference?: number[]) =>
+      call(() => trpc.study.hypervolume.query({ studyId, ...(reference ? { reference } : {}) })),
     history: (studyId: string) => call(() => trpc.study.history.query({ studyId })),
     stop: (studyId: string) => call(() => trpc.study.stop.mutate({ studyId })),
     delete: (studyId: string) => call(() => trpc.study.delete.mutate({ studyId })),
@@ -140,10 +146,17 @@ export function createTrialCalls(trpc: TRPCClient<AppRouter>, call: TCall) {
     },
     /** Extends an ask-trial's lease without a report (a long step); resolves to the new expiry. */
     renewLease: (trialId: string) => call(() => trpc.trial.renewLease.mutate({ trialId })),
-    /** Ends the trial as complete with its objective value. */
-    tell: async (trialId: string, value: number) => {
-      assertFinite(value, "value");
-      return call(() => trpc.trial.tell.mutate({ trialId, value }));
+    /**
+     * Ends the trial as complete with its objective value, or one value per objective (spec
+     * order) for a multi-objective study; `metrics` gives the values of the metrics the
+     * study's constraints bound (`{ memory_gb: 12 }`).
+     */
+    tell: async (trialId: string, value: number | number[], opts: { metrics?: Record<string, number> } = {}) => {
+      if (Array.isArray(value)) value.forEach((v, i) => assertFinite(v, `values[${i}]`));
+      else assertFinite(value, "value");
+      for (const [k, v] of Object.entries(opts.metrics ?? {})) assertFinite(v, `metrics.${k}`);
+      const told = Array.isArray(value) ? { values: value } : { value };
+      return call(() => trpc.trial.tell.mutate({ trialId, ...told, ...(opts.metrics ? { metrics: opts.metrics } : {}) }));
     },
     /** Ends the trial as failed (the sampler learns nothing from it). */
     fail: (trialId: string, reason?: string) =>

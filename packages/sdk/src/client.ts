@@ -4,9 +4,11 @@ import type { AppRouter } from "@autoglm/api";
 import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
 import { createAgentCalls, createProjectCalls, createStudyCalls, createTrialCalls } from "./client-calls.js";
 import { AutoglmError, toAutoglmError } from "./errors.js";
+import { createEndpointCalls } from "./endpoint-calls.js";
 import { createModelCalls } from "./model-calls.js";
 import { runOptimize, type Objective, type OptimizeOptions, type OptimizeResult } from "./optimize.js";
 import { normalizeServer, TRPC_PATH } from "./server-url.js";
+import { exportStudy, type TExportFormat, type TExportOptions } from "./study-export.js";
 
 export interface ClientOptions {
   /** The platform's base URL (`http://127.0.0.1:3000`); a trailing `/api/trpc` is accepted too. */
@@ -60,8 +62,15 @@ export function createClient(options: ClientOptions) {
   }
 
   const projects = createProjectCalls(trpc, call);
-  const studies = createStudyCalls(trpc, call, projects);
+  const transport = { server, token, fetch: baseFetch };
+  const studies = {
+    ...createStudyCalls(trpc, call, projects),
+    /** Streams every trial of the study as CSV or JSON into a file (`<path>.part`, then renamed) or a writable stream. */
+    export: (studyId: string, format: TExportFormat, target: Parameters<typeof exportStudy>[3], opts: TExportOptions = {}) =>
+      exportStudy(transport, studyId, format, target, opts),
+  };
   const trials = createTrialCalls(trpc, call);
+  const serving = createEndpointCalls(trpc, call, server);
   return {
     server,
     /** The raw typed tRPC client, for procedures the wrappers do not cover. */
@@ -72,7 +81,11 @@ export function createClient(options: ClientOptions) {
     trials,
     agents: createAgentCalls(trpc, call),
     /** The model registry: list, get, register, aliases, resolve `models:/…` references, verified downloads. */
-    models: createModelCalls(trpc, call, { server, token, fetch: baseFetch }),
+    models: createModelCalls(trpc, call, transport),
+    /** Inference endpoints: list, get, create, update, delete, keys, and waiting for a ready replica. */
+    endpoints: serving.endpoints,
+    /** "Deploy best" of a study: register, move `production`, create or update the endpoint, wait for a ready replica. */
+    deploy: serving.deploy,
     /**
      * The ask → evaluate → report → tell loop. The objective gets the trial's params and a
      * `report` function; it returns the objective value, or throws `TrialPruned`.

@@ -12,6 +12,10 @@ export {
 export type {
   AgentSummary,
   AskedTrial,
+  DeployResult,
+  EndpointDetail,
+  EndpointKey,
+  EndpointSummary,
   ModelAliasMove,
   ModelDetail,
   ModelSummary,
@@ -36,3 +40,4 @@ export {
   type TDownloadOptions,
   type TDownloadProgress,
 } from "./model-download.js";
+export { absoluteEndpointUrl, type DeployInput, type DeployOptions } from "./endpoint-calls.js";

@@ -53,7 +53,10 @@ export interface OptimizeTrialResult {
   number: number;
   params: AskedTrial["params"];
   state: TrialState;
+  /** The first objective's value (the only one, for a single-objective study). */
   value: number | null;
+  /** Every objective's value, when the objective returned several. */
+  values?: number[];
   reason?: string;
 }
 
@@ -64,7 +67,8 @@ export interface OptimizeResult {
   endedBecause: "nTrials" | "studyEnded" | "aborted";
 }
 
-export type Objective = (trial: OptimizeTrial) => number | Promise<number>;
+/** Returns the objective's value, or one value per objective (spec order) for a multi-objective study. */
+export type Objective = (trial: OptimizeTrial) => number | number[] | Promise<number | number[]>;
 
 /** The study hands out no more trials: stopped, completed, or `budget.max_trials` is spent. */
 export function isStudyEnded(err: AutoglmError): boolean {
@@ -165,13 +169,17 @@ async function evaluate(
   const base = { trialId: asked.trialId, number: asked.number, params: asked.params };
   try {
     const value = await objective(trial);
-    if (typeof value !== "number" || !Number.isFinite(value)) {
-      const reason = `objective returned ${String(value)}, not a finite number`;
+    const values = Array.isArray(value) ? value : [value];
+    if (values.length === 0 || !values.every((v) => typeof v === "number" && Number.isFinite(v))) {
+      const reason = `objective returned ${Array.isArray(value) ? `[${value.join(", ")}]` : String(value)}, not ${Array.isArray(value) ? "finite numbers" : "a finite number"}`;
       await trials.fail(asked.trialId, reason);
       return { result: { ...base, state: "failed", value: null, reason }, studyEnded: false };
     }
     await trials.tell(asked.trialId, value);
-    return { result: { ...base, state: "complete", value }, studyEnded: false };
+    return {
+      result: { ...base, state: "complete", value: values[0]!, ...(Array.isArray(value) ? { values } : {}) },
+      studyEnded: false,
+    };
   } catch (err) {
     if (err instanceof TrialPruned) {
       // The pruner's why when it asked; else the objective's own message, if it gave one.

@@ -17,3 +17,7 @@ export type ModelSummary = RouterOutputs["model"]["list"][number];
 export type ModelDetail = RouterOutputs["model"]["get"];
 export type ModelVersion = RouterOutputs["model"]["resolve"];
 export type ModelAliasMove = RouterOutputs["model"]["setAlias"];
+export type EndpointSummary = RouterOutputs["endpoint"]["list"][number];
+export type EndpointDetail = RouterOutputs["endpoint"]["get"];
+export type EndpointKey = RouterOutputs["endpoint"]["keyCreate"];
+export type DeployResult = RouterOutputs["endpoint"]["deploy"];

@@ -28,7 +28,7 @@ describe("autoglm usage errors", () => {
   it("--help lists the commands and exits 0", async () => {
     const r = await cli(["--help"], env);
     expect(r.code).toBe(0);
-    for (const c of ["login", "study", "trial", "agent"]) expect(r.stdout).toContain(c);
+    for (const c of ["login", "study", "trial", "agent", "deploy", "endpoint"]) expect(r.stdout).toContain(c);
   });
 
   it.each([
@@ -36,7 +36,7 @@ describe("autoglm usage errors", () => {
     [["study", "create", "-f", "x.yaml"], /required option '-p, --project <project>' not specified/],
     [["trial", "report", "T", "--step", "-1", "--value", "1"], /"-1" is not a whole number/],
     [["trial", "report", "T", "--step", "1", "--value", "NaN"], /"NaN" is not a finite number/],
-    [["trial", "tell", "T"], /exactly one of --value V, --failed \[reason\], --pruned/],
+    [["trial", "tell", "T"], /exactly one of --value V, --values A,B, --failed \[reason\], --pruned/],
     [["trial", "tell", "T", "--value", "1", "--pruned"], /exactly one of/],
     [["study", "list", "--state", "sleeping"], /Allowed choices are running, stopped, completed, failed/],
     [["login", "--server", "http://127.0.0.1:9"], /login needs --server URL and --token T/],
@@ -44,6 +44,9 @@ describe("autoglm usage errors", () => {
     [["model", "alias", "m", "champion", "2", "--remove"], /--remove takes NAME ALIAS only, no VERSION/],
     [["model", "alias", "m", "champion", "0"], /"0" is not a version number/],
     [["model", "download", "m/1"], /required option '-o, --output <dir>' not specified/],
+    [["deploy"], /required option '--study <id>' not specified/],
+    [["deploy", "--study", "S", "--timeout", "soon"], /"soon" is not a duration for --timeout/],
+    [["endpoint", "key", "revoke", "digits"], /missing required argument 'key'/],
   ])("autoglm %j → exit 2", async (args, message) => {
     const r = await cli(args, { ...env, AUTOGLM_SERVER: undefined, AUTOGLM_TOKEN: undefined });
     expect(r.stderr).toMatch(message);

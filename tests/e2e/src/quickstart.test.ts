@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, startPlatform, type Platform } from "./harness.js";
@@ -21,7 +23,7 @@ afterAll(async () => {
 });
 
 describe("npm start", () => {
-  it("prints the demo sign-in, its local agent runs the demo studies' trials, and the best digits MLP becomes model digits-mlp", async (ctx) => {
+  it("prints the demo sign-in, its local agent runs the demo studies' trials, and the best digits MLP becomes model digits-mlp, served at endpoint digits", async (ctx) => {
     await expect.poll(() => platform.output(), { timeout: 30_000 }).toContain("Demo sign-in: demo@autoglm.dev / autoglm-demo");
     expect(platform.output()).not.toMatch(/agl_[A-Za-z0-9]{20,}/);
     if (!browser) return ctx.skip();
@@ -69,5 +71,20 @@ describe("npm start", () => {
         { timeout: 240_000, interval: 5_000 },
       )
       .toBe(1);
-  }, 420_000);
+
+    // The demo endpoint `digits` follows digits-mlp@champion on the same agent; a key made on its
+    // page and the curl line shown there (the key in $AUTOGLM_ENDPOINT_KEY) answer predictions.
+    expect(platform.output()).toContain("Endpoint digits will serve digits-mlp@champion");
+    await page.goto(`${platform.url}/endpoints/digits`);
+    await page.waitForSelector('[data-testid="replica-row"][data-state="ready"]', { timeout: 150_000 });
+    await page.click('[data-testid="endpoint-key-create"]');
+    const key = await page.inputValue('[data-testid="endpoint-key-new-value"]', { timeout: 30_000 });
+    const curl = (await page.textContent('[data-testid="code-curl-mlflow"]'))!;
+    expect(curl).toContain(`${platform.url}/serve/demo-team/digits/invocations`);
+    const { stdout } = await promisify(execFile)("sh", ["-c", curl], {
+      env: { ...process.env, AUTOGLM_ENDPOINT_KEY: key },
+      timeout: 30_000,
+    });
+    expect((JSON.parse(stdout) as { predictions: unknown[] }).predictions).toHaveLength(1);
+  }, 600_000);
 });

@@ -8,15 +8,16 @@ import { logDecades, type EdfPoint } from "@/lib/plot-data";
  * The empirical distribution of the objective: a step up by 1/n at each trial's value, with a
  * dot per trial to hover (its number, value and share) and click.
  */
-export function EdfChart({ points, log, onPick }: { points: EdfPoint[]; log: boolean; onPick: (trialId: string) => void }) {
+export function EdfChart(props: { points: EdfPoint[]; objectiveName: string; log: boolean; onPick: (trialId: string) => void }) {
+  const { points, objectiveName, log, onPick } = props;
   const [hover, setHover] = useState<EdfPoint | null>(null);
   const logDomain = log ? logDecades(points.map((p) => p.value)) : undefined;
   return (
     <div style={{ position: "relative", width: "100%", height: "100%" }}>
       {hover ? (
         <div className="curve-hover" data-testid="edf-hover">
-          <strong>trial #{hover.number}</strong> · objective {formatValue(hover.value)} · {Math.round(hover.p * 1000) / 10}% of
-          trials at or below
+          <strong>trial #{hover.number}</strong> · {objectiveName} {formatValue(hover.value)} · {Math.round(hover.p * 1000) / 10}%
+          of trials at or below
         </div>
       ) : null}
       <ResponsiveContainer width="100%" height="100%">
@@ -29,7 +30,7 @@ export function EdfChart({ points, log, onPick }: { points: EdfPoint[]; log: boo
             domain={logDomain ?? ["auto", "auto"]}
             tickFormatter={(v: number) => formatValue(v)}
             tick={{ fontSize: 12 }}
-            label={{ value: "objective", position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }}
+            label={{ value: objectiveName, position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }}
           />
           <YAxis
             type="number"

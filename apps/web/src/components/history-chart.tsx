@@ -7,14 +7,25 @@ export interface HistoryPoint {
   value: number | null;
   best: number | null;
   state: string;
+  /** A constraint is violated: a hollow grey dot. */
+  infeasible?: boolean;
 }
 
-/** Each finished trial's objective (dots) and the best value so far (step line). */
-export function HistoryChart({ points, log, direction }: { points: HistoryPoint[]; log: boolean; direction: string }) {
+interface HistoryChartProps {
+  points: HistoryPoint[];
+  log: boolean;
+  direction: string;
+  /** The dots' name: "objective", or the chosen metric of a multi-objective study. */
+  objectiveName?: string;
+}
+
+/** Each finished trial's objective (dots; infeasible ones hollow grey) and the best value so far (step line). */
+export function HistoryChart({ points, log, direction, objectiveName = "objective" }: HistoryChartProps) {
   const usable = points.filter((p) => p.value !== null && Number.isFinite(p.value) && (!log || (p.value as number) > 0));
   const data = usable.map((p) => ({
     number: p.number,
-    complete: p.state === "complete" ? p.value : null,
+    complete: p.state === "complete" && !p.infeasible ? p.value : null,
+    infeasible: p.state === "complete" && p.infeasible ? p.value : null,
     pruned: p.state === "pruned" ? p.value : null,
     best: p.best !== null && (!log || p.best > 0) ? p.best : null,
   }));
@@ -53,7 +64,32 @@ export function HistoryChart({ points, log, direction }: { points: HistoryPoint[
           isAnimationActive={false}
         />
         <Legend wrapperStyle={{ fontSize: 12 }} />
-        <Scatter name="objective" dataKey="complete" fill="#6366f1" isAnimationActive={false} />
+        <Scatter name={objectiveName} dataKey="complete" fill="#6366f1" isAnimationActive={false} />
+        <Scatter
+          name="infeasible"
+          dataKey="infeasible"
+          fill="none"
+          stroke="#94a3b8"
+          strokeWidth={1.5}
+          legendType={points.some((p) => p.infeasible) ? "circle" : "none"}
+          shape={(props: { cx?: number; cy?: number; payload?: { number: number; infeasible: number | null } }) =>
+            props.cx === undefined || props.cy === undefined || props.payload?.infeasible == null ? (
+              <g />
+            ) : (
+              <circle
+                cx={props.cx}
+                cy={props.cy}
+                r={4}
+                fill="none"
+                stroke="#94a3b8"
+                strokeWidth={1.5}
+                data-testid="history-infeasible-dot"
+                data-trial-number={props.payload.number}
+              />
+            )
+          }
+          isAnimationActive={false}
+        />
         <Scatter name="pruned" dataKey="pruned" fill="#f59e0b" isAnimationActive={false} />
         <Line
           name={`best so far (${direction})`}

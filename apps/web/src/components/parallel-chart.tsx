@@ -28,6 +28,8 @@ interface ParallelChartProps {
   /** A range dragged on an axis, or null when the axis was clicked (clear it). */
   onBrush: (axis: string, brush: BrushRange | null) => void;
   onPick: (trialId: string) => void;
+  /** The last axis's title: "objective", or the chosen metric of a multi-objective study. */
+  objectiveName: string;
 }
 
 /** Pixels to the [0, 1] position of an axis (1 at the top). */
@@ -37,15 +39,15 @@ function positionAt(py: number): number {
 
 /**
  * Parallel coordinates: the chosen parameters and the objective as vertical axes, one line per
- * trial coloured by its objective. recharts has no such chart; this is plain SVG in pixels.
+ * trial coloured by its objective (infeasible ones dashed grey). recharts has no such chart; this is plain SVG in pixels.
  * Dragging along an axis brushes a range (lines outside every brush fade); clicking it clears it.
  */
 export function ParallelChart(props: ParallelChartProps) {
-  const { axes, lines, ranges, logAxes, params, brushes, inside, onBrush, onPick } = props;
+  const { axes, lines, ranges, logAxes, params, brushes, inside, onBrush, onPick, objectiveName } = props;
   const { ref, width } = useWidth<HTMLDivElement>();
   const [hover, setHover] = useState<ParallelLine | null>(null);
   const [drag, setDrag] = useState<{ axis: number; from: number; to: number } | null>(null);
-  const names = [...axes.map((a) => a.name), "objective"];
+  const names = [...axes.map((a) => a.name), objectiveName];
   const brushAxes: BrushAxis[] = [...axes, OBJECTIVE];
   const step = names.length > 1 ? (width - 2 * PAD_X) / (names.length - 1) : 0;
   const ax = (i: number) => PAD_X + i * step;
@@ -72,7 +74,8 @@ export function ParallelChart(props: ParallelChartProps) {
     <div ref={ref} style={{ position: "relative", width: "100%", height: "100%" }}>
       {hover ? (
         <div className="curve-hover" data-testid="parallel-hover">
-          <strong>trial #{hover.number}</strong> · objective {formatValue(hover.value)} ·{" "}
+          <strong>trial #{hover.number}</strong> · {objectiveName} {formatValue(hover.value)}
+          {hover.infeasible ? " · infeasible" : ""} ·{" "}
           {axes.map((a) => `${a.name}=${formatParam(params[hover.trialId]?.[a.name])}`).join("  ")}
         </div>
       ) : null}
@@ -99,12 +102,14 @@ export function ParallelChart(props: ParallelChartProps) {
               key={l.trialId}
               points={l.ys.map((v, i) => `${ax(i)},${y(v)}`).join(" ")}
               fill="none"
-              stroke={shadeColor(l.shade)}
+              stroke={l.infeasible ? "#94a3b8" : shadeColor(l.shade)}
+              strokeDasharray={l.infeasible ? "4 3" : undefined}
               strokeOpacity={hover && hover.trialId !== l.trialId ? 0.15 : 0.7}
               strokeWidth={hover?.trialId === l.trialId ? 3 : 1.5}
               style={{ cursor: "pointer" }}
               data-testid="parallel-line"
               data-trial-number={l.number}
+              data-infeasible={l.infeasible ? "true" : undefined}
               onMouseEnter={() => setHover(l)}
               onMouseLeave={() => setHover(null)}
               onClick={() => onPick(l.trialId)}

@@ -20,23 +20,32 @@ export function RegisterTrialButton({ trialId, studyName }: { trialId: string; s
   );
 }
 
-/** "Register best" on a study page: the study's best trial, disabled with the reason when there is none or it has no files. */
-export function RegisterBestButton({ best, studyName }: { best: { trialId: string; number: number } | null; studyName: string }) {
+/**
+ * "Register best" on a study page: the study's best trial (or, multi-objective, the Pareto trial
+ * chosen on the page), disabled with the reason when there is none or it has no files.
+ */
+export function RegisterBestButton(props: {
+  best: { trialId: string; number: number } | null;
+  studyName: string;
+  pareto?: boolean;
+}) {
+  const { best, studyName } = props;
+  const which = props.pareto ? "chosen Pareto trial" : "best trial";
   const trpc = useTRPC();
   const artifacts = useQuery({ ...trpc.trial.artifacts.queryOptions({ trialId: best?.trialId ?? "" }), enabled: Boolean(best) });
   const reason = !best
     ? "No trial has finished with a value yet, so there is no best trial to register."
     : artifacts.isPending
-      ? "Checking the best trial's files…"
+      ? `Checking the ${which}'s files…`
       : artifacts.error
-        ? "The best trial's files could not be listed; reload to try again."
+        ? `The ${which}'s files could not be listed; reload to try again.`
         : artifacts.data.length === 0
-          ? `The best trial (#${best.number}) uploaded no files; a model is made of a trial's files.`
+          ? `The ${which} (#${best.number}) uploaded no files; a model is made of a trial's files.`
           : null;
   return (
     <RegisterModelButton
       trialId={best?.trialId}
-      label="Register best"
+      label={props.pareto ? `Register Pareto trial #${best?.number ?? ""}` : "Register best"}
       disabledReason={reason}
       defaultName={suggestModelName(studyName)}
       testId="register-best"

@@ -8,6 +8,8 @@ import { STATE_COLORS } from "@/lib/state-colors";
 interface SliceChartProps {
   points: SlicePoint[];
   param: string;
+  /** The y axis's title: "objective", or the chosen metric of a multi-objective study. */
+  objectiveName: string;
   /** The categories in axis order, for a categorical parameter; null for a numeric one. */
   categories: string[] | null;
   log: boolean;
@@ -15,10 +17,10 @@ interface SliceChartProps {
 }
 
 /**
- * The objective against one parameter, a dot per trial (pruned ones amber). Categories sit at
+ * The objective against one parameter, a dot per trial (pruned ones amber, infeasible ones hollow grey). Categories sit at
  * 0..k-1 with a fixed per-trial spread of ±0.15 so that equal values stay distinguishable.
  */
-export function SliceChart({ points, param, categories, log, onPick }: SliceChartProps) {
+export function SliceChart({ points, param, objectiveName, categories, log, onPick }: SliceChartProps) {
   const [hover, setHover] = useState<SlicePoint | null>(null);
   const data = points.map((p) => ({
     ...p,
@@ -29,8 +31,9 @@ export function SliceChart({ points, param, categories, log, onPick }: SliceChar
     <div style={{ position: "relative", width: "100%", height: "100%" }}>
       {hover ? (
         <div className="curve-hover" data-testid="slice-hover">
-          <strong>trial #{hover.number}</strong> · {hover.state} · {param} = {formatParam(hover.x)} · objective{" "}
+          <strong>trial #{hover.number}</strong> · {hover.state} · {param} = {formatParam(hover.x)} · {objectiveName}{" "}
           {formatValue(hover.value)}
+          {hover.infeasible ? " · infeasible" : ""}
         </div>
       ) : null}
       <ResponsiveContainer width="100%" height="100%">
@@ -50,10 +53,12 @@ export function SliceChart({ points, param, categories, log, onPick }: SliceChar
           <YAxis
             dataKey="value"
             type="number"
+            name={objectiveName}
             domain={["auto", "auto"]}
             tickFormatter={(v: number) => formatValue(v)}
             tick={{ fontSize: 12 }}
             width={72}
+            label={{ value: objectiveName, angle: -90, position: "insideLeft", fontSize: 12, fill: "#8a94a3" }}
           />
           <Scatter
             data={data}
@@ -66,8 +71,11 @@ export function SliceChart({ points, param, categories, log, onPick }: SliceChar
                   cx={props.cx}
                   cy={props.cy}
                   r={hover?.trialId === p.trialId ? 6 : 4}
-                  fill={STATE_COLORS[p.state as keyof typeof STATE_COLORS] ?? "#94a3b8"}
+                  fill={p.infeasible ? "none" : (STATE_COLORS[p.state as keyof typeof STATE_COLORS] ?? "#94a3b8")}
                   fillOpacity={0.8}
+                  stroke={p.infeasible ? "#94a3b8" : "none"}
+                  strokeWidth={1.5}
+                  data-infeasible={p.infeasible ? "true" : undefined}
                   style={{ cursor: "pointer" }}
                   data-testid="slice-dot"
                   data-trial-number={p.number}

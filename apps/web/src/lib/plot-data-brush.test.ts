@@ -105,8 +105,7 @@ describe("brushedTableRows", () => {
   const view = (over: Partial<TableView>): TableView => ({
     sort: { by: "number", dir: "desc" },
     state: "",
-    paramEquals: null,
-    paramText: "",
+    filter: null,
     ...over,
   });
 
@@ -116,7 +115,12 @@ describe("brushedTableRows", () => {
     expect(numbers(view({}))).toEqual([t5, t4, t3, t2, t1]);
     expect(numbers(view({ sort: { by: "value", dir: "asc" } }))).toEqual([t1, t2, t3, t4, t5]);
     expect(numbers(view({ state: "pruned" }))).toEqual([t5]);
-    expect(numbers(view({ paramEquals: { act: "relu" } }))).toEqual([t4, t1]);
-    expect(numbers(view({ paramText: "act=ge" }))).toEqual([t5, t2]);
+    expect(numbers(view({ filter: { paramEquals: { act: "relu" }, paramRanges: {}, value: null } }))).toEqual([t4, t1]);
+    expect(numbers(view({ filter: { paramEquals: {}, paramRanges: {}, value: { min: 0.25 } } }))).toEqual(
+      trials
+        .filter((t) => t.value !== null && t.value >= 0.25)
+        .map((t) => t.number)
+        .reverse(),
+    );
   });
 });

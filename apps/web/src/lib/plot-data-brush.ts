@@ -1,4 +1,4 @@
-import { formatParam } from "./format";
+import { matchesTrialFilter, type TrialFilter } from "./trial-filter";
 import type { ParallelLine, ParamAxis, PlotTrial } from "./plot-data";
 
 /** The objective's axis key among the brushes; parameter names start with a letter or _, so it cannot clash. */
@@ -109,14 +109,12 @@ export function brushedTrials(
   return out;
 }
 
-/** The trial table's order and filters, applied in the browser to the brushed trials (the server cannot filter by a range). */
+/** The trial table's order and filters, applied in the browser to the brushed trials (they are the plot's trials, not a page of the server's). */
 export interface TableView {
   sort: { by: "number" | "value" | "state" | "duration"; dir: "asc" | "desc" };
   state: string;
-  /** Parameter equality (`act=relu`), as the server applies it, or null. */
-  paramEquals: Readonly<Record<string, string | number | boolean>> | null;
-  /** Else a substring of the rendered `name=value` pairs, as the table applies it to a page. */
-  paramText: string;
+  /** The table's parameter and value filter, as the server applies it, or null. */
+  filter: TrialFilter | null;
 }
 
 function durationOf(t: PlotTrial): number | null {
@@ -126,12 +124,9 @@ function durationOf(t: PlotTrial): number | null {
 
 /** The brushed trials as the trial table shows them: its state and parameter filters, then its sort (nulls last). */
 export function brushedTableRows(matched: readonly PlotTrial[], view: TableView): PlotTrial[] {
-  const text = view.paramText.trim().toLowerCase();
-  const rows = matched.filter((t) => {
-    if (view.state && t.state !== view.state) return false;
-    if (view.paramEquals) return Object.entries(view.paramEquals).every(([k, v]) => t.params[k] === v);
-    return !text || Object.entries(t.params).some(([k, v]) => `${k}=${formatParam(v)}`.toLowerCase().includes(text));
-  });
+  const rows = matched.filter(
+    (t) => (!view.state || t.state === view.state) && (!view.filter || matchesTrialFilter(t, view.filter)),
+  );
   const key = (t: PlotTrial): number | string | null =>
     view.sort.by === "number"
       ? t.number

@@ -6,6 +6,10 @@ export interface PlotTrial {
   number: number;
   state: "waiting" | "running" | "complete" | "pruned" | "failed";
   value: number | null;
+  /** Per objective, in spec order (multi-objective studies); `value` is the one a plot draws. */
+  values?: number[] | null;
+  /** Every constraint satisfied; null when the study has none (or the trial no values yet). */
+  feasible?: boolean | null;
   params: Record<string, string | number | boolean | null>;
   startedAt: string | null;
   finishedAt: string | null;
@@ -57,6 +61,8 @@ export interface SlicePoint {
   /** The parameter's value: a number on a numeric axis, the category's text on a categorical one. */
   x: number | string;
   value: number;
+  /** A constraint is violated: drawn hollow, never the best. */
+  infeasible: boolean;
 }
 
 /**
@@ -79,7 +85,7 @@ export function slicePoints(
       if (typeof raw !== "number" || !Number.isFinite(raw) || (opts.log && raw <= 0)) continue;
       x = raw;
     }
-    out.push({ trialId: t.id, number: t.number, state: t.state, x, value: t.value });
+    out.push({ trialId: t.id, number: t.number, state: t.state, x, value: t.value, infeasible: t.feasible === false });
   }
   return out;
 }
@@ -165,6 +171,8 @@ export interface ParallelLine {
   trialId: string;
   number: number;
   value: number;
+  /** A constraint is violated: drawn dashed and grey. */
+  infeasible: boolean;
   /** One position in [0, 1] per axis, the objective's last (0 = bottom). */
   ys: number[];
   /** The objective's position in [0, 1] among the drawn lines: the line's colour. */
@@ -212,7 +220,14 @@ export function parallelLines(
   const scales = ranges.map((r) => (r ? scale(r) : (v: number) => v));
   const lines = rows.map(({ t, raw }) => {
     const shade = scales[axes.length]!(t.value);
-    return { trialId: t.id, number: t.number, value: t.value, ys: [...raw.map((v, i) => scales[i]!(v)), shade], shade };
+    return {
+      trialId: t.id,
+      number: t.number,
+      value: t.value,
+      infeasible: t.feasible === false,
+      ys: [...raw.map((v, i) => scales[i]!(v)), shade],
+      shade,
+    };
   });
   return { lines, ranges };
 }

@@ -88,12 +88,3 @@ describe("number formatting", () => {
     expect(formatDuration("2026-01-01T00:00:00Z", "2026-01-01T00:00:01.500Z")).toBe("1.5 s");
   });
 });
-
-describe("trial table parameter filter", () => {
-  it("turns name=value pairs into the API's equality filter", async () => {
-    const { parseParamFilter } = await import("./param-filter");
-    expect(parseParamFilter("act=relu, layers=3 log=true")).toEqual({ act: "relu", layers: 3, log: true });
-    expect(parseParamFilter("relu")).toBeNull();
-    expect(parseParamFilter("  ")).toBeNull();
-  });
-});

@@ -1,6 +1,7 @@
 import {
   enqueueWebhookEvent,
   moveModelAliasByModelId,
+  recordAliasRevisions,
   writeAudit,
   type Actor,
   type DbOrTx,
@@ -26,6 +27,13 @@ export async function moveAliasInTx(
     versionId: input.versionId,
   });
   if (from === input.version) return { from, moved: false };
+  // Endpoints following the alias move with it: their history records who moved it.
+  await recordAliasRevisions(tx, caller.scope, {
+    modelId: input.model.id,
+    alias: input.alias,
+    versionId: input.versionId,
+    userId: caller.actor.userId,
+  });
   await writeAudit(tx, {
     orgId,
     actor: caller.actor,

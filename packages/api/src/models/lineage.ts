@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { TRegistrationSource } from "@autoglm/db/queries";
+import { objectivesOf, primaryObjective } from "@autoglm/protocol";
 import { maskSpecSecrets } from "../secrets.js";
 
 /** Where a version came from, as it was when registered (kept when the study or trial is deleted later). */
@@ -42,7 +43,7 @@ export function lineageOf(src: TRegistrationSource & { attempt: number }, who: T
     trial: { id: src.trial.id, number: src.trial.number, state: src.trial.state },
     attempt: src.attempt,
     params: src.trial.params,
-    objective: { metric: spec.objective.metric, direction: spec.objective.direction },
+    objective: primaryObjective(spec),
     finalMetrics: { value: src.trial.value, values: src.trial.values, last: src.lastMetrics },
     run: (spec.run as Record<string, unknown> | undefined) ?? null,
     agent: src.agent,
@@ -59,6 +60,11 @@ export function lineageOf(src: TRegistrationSource & { attempt: number }, who: T
 export function metricsOf(src: TRegistrationSource): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(src.lastMetrics?.metrics ?? {})) if (typeof v === "number") out[k] = v;
-  if (src.trial.value !== null) out[src.study.spec.objective.metric] = src.trial.value;
+  const objectives = objectivesOf(src.study.spec);
+  const values = Array.isArray(src.trial.values) ? (src.trial.values as unknown[]) : null;
+  objectives.forEach((o, i) => {
+    const v = values?.[i] ?? (i === 0 ? src.trial.value : null);
+    if (typeof v === "number") out[o.metric] = v;
+  });
   return out;
 }

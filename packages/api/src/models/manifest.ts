@@ -1,34 +1,16 @@
 import { createHash } from "node:crypto";
+import { byManifestName, canonicalManifest, manifestDigest, type TManifestEntry } from "@autoglm/protocol/model-manifest";
 import { AppError } from "../errors.js";
 import type { TArtifactReader } from "../artifact-reader.js";
 
-export interface TManifestFile {
-  name: string;
-  sizeBytes: number;
-  sha256: string;
-}
+export type TManifestFile = TManifestEntry;
 
-/** Names in Unicode code point order (= the order of their UTF-8 bytes, = Python's `sorted`). */
-export function byName(a: { name: string }, b: { name: string }): number {
-  return Buffer.compare(Buffer.from(a.name, "utf8"), Buffer.from(b.name, "utf8"));
-}
+/** Names in Unicode code point order (the registry's, the SDK's and the agent's one definition). */
+export const byName = byManifestName;
 
-/**
- * The canonical form a version's digest is the SHA-256 of, so anyone can recompute it from the
- * files alone: a JSON array with one object per file, sorted by name in code point order, keys
- * exactly `name`, `size` (bytes), `sha256` (64 lowercase hex) in that order, no whitespace,
- * UTF-8, non-ASCII left unescaped. In Python:
- *   json.dumps(sorted(files, key=lambda f: f["name"]), separators=(",", ":"), ensure_ascii=False).encode()
- * with each file `{"name": …, "size": …, "sha256": …}`.
- */
-export function canonicalManifest(files: TManifestFile[]): string {
-  return JSON.stringify([...files].sort(byName).map((f) => ({ name: f.name, size: f.sizeBytes, sha256: f.sha256 })));
-}
-
-/** SHA-256 (hex) of the canonical manifest. */
-export function manifestDigest(files: TManifestFile[]): string {
-  return createHash("sha256").update(canonicalManifest(files), "utf8").digest("hex");
-}
+// The canonical manifest and its digest live in @autoglm/protocol, shared with the SDK and the
+// agent (which checks a replica's files against the digest before loading them).
+export { canonicalManifest, manifestDigest };
 
 /** Streams one stored object through SHA-256 (never whole in memory): its hash and length, or null when it is gone. */
 async function hashStored(store: TArtifactReader, key: string): Promise<{ sha256: string; size: number } | null> {

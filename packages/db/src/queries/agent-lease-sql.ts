@@ -69,10 +69,17 @@ lease_ag AS (
   ${sql.raw(agentTokenJoinsSql())}
   WHERE a.id = ${input.agentId} AND ${sql.raw(agentTokenMayActSql())}${gate}
 ),
+lease_rep AS (
+  -- Serving replicas on the agent keep their GPUs and memory; they take no trial slot.
+  SELECT coalesce(sum(coalesce((e.resources->>'gpus')::int, 0)), 0)::int AS gpus,
+         coalesce(sum((e.resources->>'memory_gb')::float8 * 1024), 0) AS mem_mb
+  FROM endpoint_replicas rp JOIN endpoints e ON e.id = rp.endpoint_id
+  WHERE rp.agent_id = ${input.agentId} AND rp.state IN ('starting', 'ready', 'draining')
+),
 lease_used AS (
   SELECT count(*)::int AS n,
-         coalesce(sum(s.gpus_needed), 0)::int AS gpus,
-         coalesce(sum(s.memory_mb_needed), 0) AS mem_mb
+         coalesce(sum(s.gpus_needed), 0)::int + (SELECT gpus FROM lease_rep) AS gpus,
+         coalesce(sum(s.memory_mb_needed), 0) + (SELECT mem_mb FROM lease_rep) AS mem_mb
   FROM trials t JOIN studies s ON s.id = t.study_id
   WHERE t.agent_id = ${input.agentId} AND t.state = 'running' AND t.lease_kind = 'agent'${notEnded}
 ),

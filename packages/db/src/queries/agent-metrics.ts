@@ -33,7 +33,8 @@ const NOT_HELD: TStoredMetricsRow = {
  * renews the lease (a report is proof of life). `(trial, step)` is the primary key: a replay
  * of the same batch stores nothing (R7); a LATER attempt of the trial (resumed from a
  * checkpoint) overwrites the steps it re-reports. Points without the objective metric keep
- * no row (trial_values.value is the objective); the agent still sends them as last metrics.
+ * no row (trial_values.value is the objective: the first, or `pruner.objective` with several);
+ * the agent still sends them as last metrics.
  * `points` has one entry per step (the caller keeps the last of a step).
  */
 export async function recordAgentMetricsById(
@@ -62,7 +63,8 @@ export async function recordAgentMetricsById(
     "agent_metrics",
     sql`
 WITH t AS (
-  SELECT tr.id, tr.org_id, tr.study_id, tr.number, tr.params, tr.attempt, s.metric
+  -- A multi-objective study's curve is its pruner's objective (pruner.objective), else the first.
+  SELECT tr.id, tr.org_id, tr.study_id, tr.number, tr.params, tr.attempt, coalesce(s.spec #>> '{pruner,objective}', s.metric) AS metric
   FROM trials tr JOIN studies s ON s.id = tr.study_id
   WHERE tr.id = ${input.trialId} AND tr.lease_token = ${input.leaseToken} AND tr.attempt = ${input.attempt} AND tr.agent_id = ${input.agentId}
     AND tr.state = 'running' AND tr.lease_kind = 'agent'

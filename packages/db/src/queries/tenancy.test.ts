@@ -69,6 +69,15 @@ const BY_ID: Record<string, string> = {
   deleteModelAliasByModelId: CALLED_AFTER_A_LOCK,
   softDeleteModelVersionById: CALLED_AFTER_A_LOCK,
   listAliasesByVersionId: "a version a scoped lookup (resolveModelRef, a scoped lock) returned",
+  insertPendingReplicasById: "an endpoint the serving reconciler's pass read; the row takes the endpoint's own team",
+  placeReplicaById:
+    "a pending replica the reconciler holds; the statement places it only on an agent of the endpoint's team (S8)",
+  unplaceReplicaById: "fenced by the lease token the reconciler itself handed out",
+  markReplicaReadyById: "an agent's own replica, fenced by its lease token and agent",
+  endReplicaById: "an agent's own replica, fenced by its lease token and agent",
+  retireReplicaById: "a replica the serving reconciler's pass read",
+  renewReplicaLeasesById: AGENT_OWN,
+  listReadyReplicasById: "an endpoint authorizeInferenceByHash opened for the caller's key",
 };
 
 /** Everything else that takes no scope, and why. */
@@ -124,6 +133,11 @@ const OTHER_UNSCOPED: Record<string, string> = {
   recordWebhookAttempt: "the outcome of a delivery the sender itself claimed",
   listPendingAutoRegistrations:
     "the spec's `register` pass over every team: each row names its team, and registers as the study's creator",
+  agentUsageSql: "no database: builds SQL text",
+  listServingStateAll: "the serving reconciler's background pass over every team",
+  expireReplicaLeasesAll: "the serving reconciler's lease sweep over every team",
+  authorizeInferenceByHash: "the gateway: the key's hash is the credential; the statement checks it against the endpoint's team",
+  findReplicaFileByHash: "an agent's model download: the token's hash is the credential; fenced by the replica's lease token",
   sweepExpiredArtifactBatch: "the operator's artifact retention (ARTIFACT_RETENTION_DAYS) over every team",
 };
 

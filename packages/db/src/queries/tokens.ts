@@ -15,6 +15,8 @@ export async function insertToken(
     scopes: string[];
     projectId: string | null;
     expiresAt: Date | null;
+    /** Set for an endpoint key (scope `infer`): it opens only that endpoint. */
+    endpointId?: string | null;
   },
 ): Promise<TTokenRow> {
   const [row] = await db

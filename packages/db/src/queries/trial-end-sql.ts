@@ -43,6 +43,9 @@ end_upd AS (
   UPDATE trials t
   SET state = end_nxt.new_state::trial_state,
       value = CASE WHEN ${retry} THEN t.value ELSE ${q.value}::float8 END,
+      "values" = CASE WHEN ${retry} THEN t."values" ELSE ${jsonOrNull(q.values ?? null)}::jsonb END,
+      constraint_values = CASE WHEN ${retry} THEN t.constraint_values ELSE ${jsonOrNull(q.constraintValues ?? null)}::jsonb END,
+      feasible = CASE WHEN ${retry} THEN t.feasible ELSE ${feasibleOf(q.constraintValues ?? null)}::boolean END,
       finished_at = CASE WHEN end_nxt.new_state = 'waiting' THEN NULL ELSE ${at} END,
       lease_expires_at = NULL,
       lease_token = CASE WHEN end_nxt.new_state = 'waiting' OR t.lease_kind = 'ask' THEN NULL ELSE t.lease_token END,
@@ -58,7 +61,8 @@ end_upd AS (
       updated_at = now()
   FROM end_nxt
   WHERE t.id = end_nxt.id
-  RETURNING t.id, t.org_id, t.study_id, t.number, t.attempt, t.state, t.value, end_nxt.prev_agent, end_nxt.prev_token
+  RETURNING t.id, t.org_id, t.study_id, t.number, t.attempt, t.state, t.value, t."values", t.constraint_values, t.feasible,
+            end_nxt.prev_agent, end_nxt.prev_token
 ),
 end_att AS (
   UPDATE trial_attempts a
@@ -71,7 +75,8 @@ end_best AS (
   UPDATE studies s
   SET best_value = end_upd.value, best_trial_id = end_upd.id, updated_at = now()
   FROM end_upd
-  WHERE s.id = end_upd.study_id AND end_upd.state = 'complete' AND end_upd.value IS NOT NULL
+  -- An infeasible trial is kept and shown, never best.
+  WHERE s.id = end_upd.study_id AND end_upd.state = 'complete' AND end_upd.value IS NOT NULL AND end_upd.feasible IS NOT FALSE
     AND (s.best_value IS NULL
          OR (s.direction = 'minimize' AND end_upd.value < s.best_value)
          OR (s.direction = 'maximize' AND end_upd.value > s.best_value))
@@ -81,6 +86,21 @@ end_best AS (
 /** A command's source reference as a jsonb parameter (null: it printed none). */
 export function sourceJson(source: TEndAttemptQuery["source"]): string | null {
   return source === undefined || source === null ? null : JSON.stringify(source);
+}
+
+function jsonOrNull(list: number[] | null): string | null {
+  return list === null ? null : JSON.stringify(list);
+}
+
+/** Feasible when every violation is ≤ 0 (Optuna's convention); null without constraints. */
+export function feasibleOf(violations: readonly number[] | null): boolean | null {
+  return violations === null ? null : violations.every((v) => v <= 0);
+}
+
+/** A jsonb list of numbers from either driver (pg parses jsonb; to_jsonb rows carry it parsed too). */
+export function numberListOrNull(v: unknown): number[] | null {
+  const parsed = typeof v === "string" ? (JSON.parse(v) as unknown) : v;
+  return Array.isArray(parsed) ? parsed.map(Number) : null;
 }
 
 /** A row of `end_upd`, from either driver (or from to_jsonb). */
@@ -93,6 +113,9 @@ export function endedAttemptOf(r: Record<string, unknown>): TEndedAttemptRow {
     attempt: numberOf(r.attempt),
     state: r.state as TEndedAttemptRow["state"],
     value: numberOrNull(r.value),
+    values: numberListOrNull(r.values),
+    constraintValues: numberListOrNull(r.constraint_values),
+    feasible: r.feasible === null || r.feasible === undefined ? null : r.feasible === true || r.feasible === "t",
     agentId: r.prev_agent ? String(r.prev_agent) : null,
     leaseToken: r.prev_token ? String(r.prev_token) : null,
   };

@@ -67,6 +67,8 @@ function end(trialId: string, patch: Partial<TEndAttemptQuery>): TEndAttemptQuer
     nonConsumingCodes: ["AGENT_SHUTDOWN", "LEASE_NOT_DELIVERED"],
     reason: "done",
     value: 1,
+    values: null,
+    constraintValues: null,
     lastStep: null,
     logTail: null,
     at: null,
@@ -125,6 +127,22 @@ describe("endTrialAttemptById", () => {
     }
   });
 
+  it("stores values and constraint violations, and never makes an infeasible trial best", async () => {
+    const t = await team("end-feasible");
+    const first = await t.leased("agent", TOKEN);
+    expect(await endTrialAttemptById(db, end(first, { value: 5, values: [5, 30], constraintValues: [-1, 0] }))).toMatchObject({
+      values: [5, 30],
+      constraintValues: [-1, 0],
+      feasible: true,
+    });
+    const better = await t.leased("agent", TOKEN);
+    const ended = await endTrialAttemptById(db, end(better, { value: 1, values: [1, 10], constraintValues: [2.5, -3] }));
+    expect(ended).toMatchObject({ state: "complete", feasible: false, constraintValues: [2.5, -3] });
+    expect(await getTrial(db.db, t.scope, better)).toMatchObject({ value: 1, values: [1, 10], feasible: false });
+    const study = await getStudy(db.db, t.scope, t.studyId);
+    expect(study).toMatchObject({ bestValue: 5, bestTrialId: first });
+  });
+
   it("ends an ask-trial inside a transaction at the caller's time and drops its token", async () => {
     const t = await team("end-ask");
     const id = await t.leased("ask", TOKEN);
@@ -172,7 +190,17 @@ describe("the other per-trial lifecycle queries", () => {
       attempt: 1,
       agentId: null,
       metric: "loss",
+      valueMetrics: { objectives: ["loss"], constraints: [] },
       agentMayAct: null,
+    });
+    // A multi-objective study's completion is read for each objective and constraint metric.
+    await db.query(
+      `UPDATE studies SET spec = spec - 'objective' || '{"objectives": [{"metric": "loss", "direction": "minimize"}, {"metric": "ms", "direction": "minimize"}], "constraints": [{"metric": "gb", "max": 4}]}'::jsonb WHERE id = $1`,
+      [t.studyId],
+    );
+    expect((await findTrialLeaseById(db, id))?.valueMetrics).toEqual({
+      objectives: ["loss", "ms"],
+      constraints: [{ metric: "gb", max: 4 }],
     });
     // Asked for an agent, the same read says whether its token may act: no such agent, no.
     expect(await findTrialLeaseById(db, id, "00000000-0000-4000-8000-0000000000ff")).toMatchObject({ agentMayAct: false });

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { TConstraint } from "@autoglm/protocol";
 import { endAttemptCtes, endedAttemptOf, sourceJson } from "./trial-end-sql.js";
 import { agentMayAct } from "./agent-token-rule.js";
 import { inProject } from "./trial-scope.js";
@@ -40,6 +41,10 @@ export interface TEndAttemptQuery {
   nonConsumingCodes: readonly string[];
   reason: string | null;
   value: number | null;
+  /** Per objective, in spec order (`value` is the first); null: none (a pruned or failed trial). */
+  values?: number[] | null;
+  /** Per constraint, its violation (≤ 0 satisfied); null when the study has none or the trial no values. */
+  constraintValues?: number[] | null;
   lastStep: number | null;
   logTail: string | null;
   /** The source reference the agent's command printed (validated by the protocol); absent: none. */
@@ -56,6 +61,10 @@ export interface TEndedAttemptRow {
   attempt: number;
   state: "waiting" | "complete" | "pruned" | "failed";
   value: number | null;
+  values: number[] | null;
+  constraintValues: number[] | null;
+  /** Every constraint satisfied; null without constraints. */
+  feasible: boolean | null;
   /** The holder before the end (an agent to signal) and its token. */
   agentId: string | null;
   leaseToken: string | null;
@@ -129,8 +138,10 @@ export interface TTrialLeaseView {
   leaseToken: string | null;
   attempt: number;
   agentId: string | null;
-  /** The study's objective metric (what a completion's final line is read for). */
+  /** The study's objective metric (the first, with several). */
   metric: string;
+  /** What a completion's final line is read for: every objective's metric, in spec order, and the constraints. */
+  valueMetrics: { objectives: string[]; constraints: TConstraint[] };
 }
 
 /**
@@ -149,6 +160,7 @@ export async function findTrialLeaseById(
     db,
     agentId === undefined ? "trial_lease_view" : "trial_lease_view_for_agent",
     sql`SELECT t.state, t.lease_kind, t.lease_token, t.attempt, t.agent_id, s.metric,
+          s.spec -> 'objectives' AS objectives, s.spec -> 'constraints' AS constraints,
           ${agentId === undefined ? sql`NULL::boolean` : agentMayAct(agentId)} AS may_act
         FROM trials t JOIN studies s ON s.id = t.study_id WHERE t.id = ${trialId}::uuid`,
   );
@@ -161,7 +173,19 @@ export async function findTrialLeaseById(
     attempt: numberOf(r.attempt),
     agentId: r.agent_id ? String(r.agent_id) : null,
     metric: String(r.metric),
+    valueMetrics: valueMetricsOfRow(r),
     agentMayAct: r.may_act === null || r.may_act === undefined ? null : r.may_act === true || r.may_act === "t",
+  };
+}
+
+/** The spec's objectives (or its one `objective`, the `metric` column) and constraints, as stored. */
+function valueMetricsOfRow(r: Record<string, unknown>): TTrialLeaseView["valueMetrics"] {
+  const parse = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
+  const objectives = parse(r.objectives);
+  const constraints = parse(r.constraints);
+  return {
+    objectives: Array.isArray(objectives) ? objectives.map((o: { metric: string }) => o.metric) : [String(r.metric)],
+    constraints: Array.isArray(constraints) ? (constraints as TConstraint[]) : [],
   };
 }
 

@@ -86,6 +86,8 @@ export async function listTrialStampsByStudyId(db: DbOrTx, studyId: string) {
       state: trials.state,
       params: trials.params,
       value: trials.value,
+      values: trials.values,
+      constraintValues: trials.constraintValues,
       attempt: trials.attempt,
       lastStep: trials.lastStep,
       updatedAt: trials.updatedAt,

@@ -1,3 +1,4 @@
+import { usesConstraints } from "../constraints.js";
 import type { SampleContext, Sampler } from "../trial.js";
 import type { CompiledSpace, TParams } from "../space.js";
 import { CMAES_DEFAULTS, CmaesSampler } from "./cmaes.js";
@@ -31,19 +32,21 @@ export type TAutoChoice = "tpe" | "gp" | "cmaes" | "nsga2";
  * - After AUTO_GP_UNTIL trials: CMA-ES for all-numeric spaces (started from the best trial
  *   with a step size from the spread of the best tenth), TPE otherwise; both keep ask()
  *   cheap however long the study runs.
+ * - Constrained studies (some trial has constraints): the same, except that TPE takes
+ *   CMA-ES's place, which has no use for constraints. TPE, GP and NSGA-II use them.
  */
-export function chooseAuto(space: CompiledSpace, nObjectives: number, nKnown: number): TAutoChoice {
-  const p = pick(space, nObjectives, nKnown);
+export function chooseAuto(space: CompiledSpace, nObjectives: number, nKnown: number, constrained = false): TAutoChoice {
+  const p = pick(space, nObjectives, nKnown, constrained);
   return p === "portfolioTpe" ? "tpe" : p;
 }
 
 /** chooseAuto, telling TPE's turns inside the GP/TPE portfolio apart (see portfolioTpe). */
-function pick(space: CompiledSpace, nObjectives: number, nKnown: number): TAutoChoice | "portfolioTpe" {
+function pick(space: CompiledSpace, nObjectives: number, nKnown: number, constrained: boolean): TAutoChoice | "portfolioTpe" {
   if (nObjectives > 1) return nKnown < AUTO_MO_TPE_UNTIL ? "tpe" : "nsga2";
   const dims = space.dims.length;
   const cats = space.dims.filter((d) => d.type === "categorical");
   if (cats.length > dims - cats.length || cats.some((d) => d.size > 8) || dims > AUTO_GP_MAX_DIMS) return "tpe";
-  if (nKnown >= AUTO_GP_UNTIL) return cats.length === 0 && !space.isConditional ? "cmaes" : "tpe";
+  if (nKnown >= AUTO_GP_UNTIL) return cats.length === 0 && !space.isConditional && !constrained ? "cmaes" : "tpe";
   const explore = nKnown < 10 * dims;
   const tpeTurn = explore ? nKnown % 2 === 1 : nKnown % 4 === 3;
   return tpeTurn ? "portfolioTpe" : "gp";
@@ -71,6 +74,6 @@ export class AutoSampler implements Sampler {
   ) {}
 
   sample(ctx: SampleContext): TParams {
-    return this.samplers[pick(this.space, this.nObjectives, ctx.nKnown)].sample(ctx);
+    return this.samplers[pick(this.space, this.nObjectives, ctx.nKnown, usesConstraints(ctx.trials))].sample(ctx);
   }
 }

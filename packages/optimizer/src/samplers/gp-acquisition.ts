@@ -2,22 +2,19 @@ import { minimizeLbfgs } from "../lbfgs.js";
 import type { Rng } from "../rng.js";
 import { fromUnit, snap, toUnit, type CompiledSpace, type TParams } from "../space.js";
 import { canonicalize, decode } from "./gp-encoding.js";
-import type { Posterior } from "./gp-posterior.js";
+
+/** An acquisition value (larger is better) and, when `grad` is given, its gradient written there. */
+export type Acquisition = (z: Float64Array, grad: Float64Array | null) => number;
 
 /**
- * The params with the largest log EI under `post`: random and near-best candidates, L-BFGS
- * from the best six, then a sweep over categorical choices and one step either way on stepped dims.
+ * The params with the largest acquisition: random candidates and candidates near `near` (the
+ * best known points, best first), L-BFGS from the best six, then a sweep over categorical
+ * choices and one step either way on stepped dims.
  */
-export function maximizeAcquisition(
-  space: CompiledSpace,
-  post: Posterior,
-  best: number,
-  known: { z: Float64Array; y: number }[],
-  rng: Rng,
-): TParams {
+export function maximizeAcquisition(space: CompiledSpace, acquisition: Acquisition, near: Float64Array[], rng: Rng): TParams {
   const dims = space.dims;
   const dim = dims.length;
-  const acq = (z: Float64Array): number => post.logEi(z, best, null);
+  const acq = (z: Float64Array): number => acquisition(z, null);
   const randomPoint = (): Float64Array => {
     const z = new Float64Array(dim);
     dims.forEach((d, j) => (z[j] = d.type === "categorical" ? rng.int(d.size) : rng.random()));
@@ -32,11 +29,10 @@ export function maximizeAcquisition(
     const z = randomPoint();
     cands.push({ z, a: acq(z) });
   }
-  const top = [...known].sort((a, b) => a.y - b.y).slice(0, 5);
-  for (const k of top) {
+  for (const k of near.slice(0, 5)) {
     for (const scale of [0.01, 0.05, 0.2]) {
       for (let r = 0; r < 8; r++) {
-        const z = Float64Array.from(k.z);
+        const z = Float64Array.from(k);
         dims.forEach((d, j) => {
           if (d.type === "categorical") {
             if (rng.random() < 0.2) z[j] = rng.int(d.size);
@@ -63,7 +59,7 @@ export function maximizeAcquisition(
     });
     const res = minimizeLbfgs(
       (z, g) => {
-        const v = post.logEi(z, best, g);
+        const v = acquisition(z, g);
         for (let j = 0; j < dim; j++) g[j] = lo[j] === hi[j] ? 0 : -g[j]!;
         return -v;
       },

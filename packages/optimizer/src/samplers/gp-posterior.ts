@@ -1,5 +1,5 @@
 import { cholesky, solveLower, solveUpperT } from "../linalg.js";
-import { logH } from "../math.js";
+import { LOG_SQRT_2PI, logH, logNormCdf } from "../math.js";
 import { matern, maternDr2, sqDist, type GpData, type KernelParams } from "./gp-kernel.js";
 
 /** The GP conditioned on data under fixed kernel params (Cholesky of K, with jitter added until it factors). */
@@ -8,6 +8,8 @@ export class Posterior {
   private readonly alpha: Float64Array;
   private readonly kbuf: Float64Array;
   private readonly vbuf: Float64Array;
+  /** The point of the last predict(), whose kernel vector vbuf holds (for predictGrad). */
+  private lastZ: Float64Array | null = null;
   constructor(
     readonly data: GpData,
     readonly p: KernelParams,
@@ -38,6 +40,7 @@ export class Posterior {
   /** Posterior mean and variance of the latent function at z (length D). */
   predict(z: Float64Array): { mean: number; variance: number } {
     const { n, dim, x, isCat } = this.data;
+    this.lastZ = z;
     let mean = 0;
     for (let i = 0; i < n; i++) {
       const kv = matern(Math.sqrt(sqDist(z, 0, x, i * dim, dim, isCat, this.p.invLs2)), this.p.scale);
@@ -53,16 +56,51 @@ export class Posterior {
 
   /** log EI (for minimization, below `best`) and its gradient in the numeric coordinates. */
   logEi(z: Float64Array, best: number, grad: Float64Array | null): number {
-    const { n, dim, x, isCat } = this.data;
     const { mean, variance } = this.predict(z);
     const sd = Math.sqrt(variance);
     const zz = (best - mean) / sd;
     const h = logH(zz);
     const value = Math.log(sd) + h.value;
     if (grad === null) return value;
+    const { dMean, dVar } = this.predictGrad();
+    grad.fill(0);
+    for (let d = 0; d < this.data.dim; d++) {
+      if (this.data.isCat[d]) continue;
+      const dSd = dVar[d]! / (2 * sd);
+      const dz = -(dMean[d]! + zz * dSd) / sd;
+      grad[d] = dSd / sd + h.grad * dz;
+    }
+    return value;
+  }
+
+  /**
+   * log P(f(z) ≤ threshold) and its gradient: the log-probability that a constraint holds
+   * (Optuna's LogPI on the sign-flipped constraint, Gardner et al. 2014).
+   */
+  logProbBelow(z: Float64Array, threshold: number, grad: Float64Array | null): number {
+    const { mean, variance } = this.predict(z);
+    const sd = Math.sqrt(variance);
+    const u = (threshold - mean) / sd;
+    const value = logNormCdf(u);
+    if (grad === null) return value;
+    // d log Phi(u) / du = phi(u) / Phi(u), in logs so it stays finite far in the tail.
+    const ratio = Math.exp(-0.5 * u * u - LOG_SQRT_2PI - value);
+    const { dMean, dVar } = this.predictGrad();
+    grad.fill(0);
+    for (let d = 0; d < this.data.dim; d++) {
+      if (this.data.isCat[d]) continue;
+      const dSd = dVar[d]! / (2 * sd);
+      grad[d] = (ratio * -(dMean[d]! + u * dSd)) / sd;
+    }
+    return value;
+  }
+
+  /** Gradients of the mean and variance at the point the last predict() saw (numeric coordinates only). */
+  private predictGrad(): { dMean: Float64Array; dVar: Float64Array } {
+    const { n, dim, x, isCat } = this.data;
+    const z = this.lastZ!;
     // u = K^{-1} k*
     const u = solveUpperT(this.l, n, Float64Array.from(this.vbuf));
-    grad.fill(0);
     const dMean = new Float64Array(dim);
     const dVar = new Float64Array(dim);
     for (let i = 0; i < n; i++) {
@@ -76,12 +114,6 @@ export class Posterior {
         dVar[d]! += -2 * u[i]! * dk;
       }
     }
-    for (let d = 0; d < dim; d++) {
-      if (isCat[d]) continue;
-      const dSd = dVar[d]! / (2 * sd);
-      const dz = -(dMean[d]! + zz * dSd) / sd;
-      grad[d] = dSd / sd + h.grad * dz;
-    }
-    return value;
+    return { dMean, dVar };
   }
 }

@@ -2,7 +2,9 @@ import { median } from "../math.js";
 import type { Rng } from "../rng.js";
 import type { CompiledSpace, TParams } from "../space.js";
 import type { SampleContext, Sampler, TrialView } from "../trial.js";
+import { isFeasible, violationOf } from "../constraints.js";
 import { maximizeAcquisition } from "./gp-acquisition.js";
+import { feasibilityLogProb } from "./gp-constraints.js";
 import { encode } from "./gp-encoding.js";
 import { fitKernelBounded, type GpData } from "./gp-kernel.js";
 import { observations, subsetIndices } from "./gp-observations.js";
@@ -27,6 +29,10 @@ export const GP_DEFAULTS: GpOptions = { nStartupTrials: 10, maxPoints: 300, maxF
  * fantasized at their posterior mean (kriging believer) so parallel asks differ.
  * Cost: the posterior uses at most maxPoints trials and the hyperparameter fit at most
  * maxFitPoints, so ask() is bounded (~0.3 s) however long the study runs.
+ * Constraints (Optuna's constrained log EI): EI counts improvement over the best feasible
+ * trial only (none feasible yet: no EI term), and the log-probability that every constraint
+ * holds, from one GP per constraint, is added to it (see gp-constraints.ts). Each constraint
+ * model costs about one more objective fit per ask.
  */
 export class GpSampler implements Sampler {
   constructor(private readonly o: GpOptions) {}
@@ -54,8 +60,9 @@ export function proposeGp(
 ): TParams {
   const dim = space.dims.length;
   const isCat = space.dims.map((d) => d.type === "categorical");
+  // Infeasible trials rank after every feasible one for the "best half" (they still enter as recent ones).
   const pick = subsetIndices(
-    obsAll.map((x) => x.y),
+    obsAll.map((x) => (isFeasible(x.t) ? x.y : Infinity)),
     obsAll.map((x) => x.t.id),
     o.maxPoints,
   );
@@ -85,7 +92,7 @@ export function proposeGp(
   );
   let post = new Posterior(full, params);
   let best = Infinity;
-  for (let i = 0; i < n; i++) best = Math.min(best, y[i]!);
+  for (let i = 0; i < n; i++) if (isFeasible(obs[i]!.t)) best = Math.min(best, y[i]!);
   if (running.length > 0) {
     // Kriging believer: pending points enter at their posterior mean.
     const nr = running.length;
@@ -101,11 +108,26 @@ export function proposeGp(
     });
     post = new Posterior({ x: x2, y: y2, n: n + nr, dim, isCat }, params);
   }
-  return maximizeAcquisition(
+  const feasibility = feasibilityLogProb(
     space,
-    post,
-    best,
-    obs.map((q, i) => ({ z: x.subarray(i * dim, (i + 1) * dim), y: y[i]! })),
-    rng,
+    obs.map((q) => q.t),
+    o.maxFitPoints,
   );
+  const g = new Float64Array(dim);
+  const acquisition = (z: Float64Array, grad: Float64Array | null): number => {
+    // No feasible trial yet: Optuna drops the EI term and follows feasibility alone.
+    let v = 0;
+    if (Number.isFinite(best)) v = post.logEi(z, best, grad);
+    else grad?.fill(0);
+    if (feasibility !== null) {
+      v += feasibility(z, grad === null ? null : g);
+      if (grad !== null) for (let d = 0; d < dim; d++) grad[d]! += g[d]!;
+    }
+    return v;
+  };
+  // Start the local search near the best feasible points, then the least violating ones.
+  const near = [...obs.keys()]
+    .sort((a, b) => violationOf(obs[a]!.t) - violationOf(obs[b]!.t) || y[a]! - y[b]!)
+    .map((i) => x.subarray(i * dim, (i + 1) * dim));
+  return maximizeAcquisition(space, acquisition, near, rng);
 }

@@ -1,4 +1,5 @@
-import { crowdingDistance, nondominatedRanks } from "../math.js";
+import { constrainedRanks } from "../constraints.js";
+import { crowdingDistance } from "../math.js";
 import type { Rng } from "../rng.js";
 import { completeParams, sampleDim, type TParams } from "../space.js";
 import type { SampleContext, Sampler, TrialView } from "../trial.js";
@@ -17,7 +18,9 @@ export const NSGA2_DEFAULTS: Nsga2Options = { populationSize: 50, crossoverProb:
  * id order; the parents of generation g are the elite populationSize of every complete
  * trial before it (non-dominated rank, then crowding distance). A child is uniform
  * crossover of two binary-tournament winners, then per-parameter resampling with
- * mutationProb (default 1 / number of params). Stateless, so rebuilt studies match.
+ * mutationProb (default 1 / number of params). With constraints, ranks use constrained
+ * domination (see constrainedRanks), so tournaments and the elite prefer feasible trials.
+ * Stateless, so rebuilt studies match.
  */
 export class Nsga2Sampler implements Sampler {
   constructor(private readonly o: Nsga2Options) {}
@@ -51,7 +54,8 @@ interface Ranked {
 
 function elite(trials: TrialView[], size: number): Ranked[] {
   const pts = trials.map((t) => t.loss!);
-  const rank = nondominatedRanks(pts);
+  // Constrained domination: every feasible trial ahead of every infeasible one, those by total violation.
+  const rank = constrainedRanks(trials);
   const out: Ranked[] = [];
   const maxRank = Math.max(...rank);
   for (let r = 0; r <= maxRank && out.length < size; r++) {

@@ -89,6 +89,7 @@ describe("tpe", () => {
       state,
       loss: loss === null ? null : [loss],
       intermediate: inter,
+      constraints: null,
     });
     const ranked = rankTrials(
       [
@@ -236,6 +237,9 @@ describe("auto", () => {
     expect(chooseAuto(cont, 1, 40)).toBe("gp");
     expect(chooseAuto(cont, 1, 43)).toBe("tpe");
     expect(chooseAuto(cont, 1, 800)).toBe("cmaes");
+    // CMA-ES has no use for constraints: a constrained study stays with TPE.
+    expect(chooseAuto(cont, 1, 800, true)).toBe("tpe");
+    expect(chooseAuto(cont, 1, 40, true)).toBe("gp");
     expect(chooseAuto(cont, 2, 10)).toBe("tpe");
     expect(chooseAuto(cont, 2, 800)).toBe("nsga2");
     const cat = compileSpace({

@@ -1,3 +1,4 @@
+import { violationOf } from "../constraints.js";
 import { crowdingDistance, nondominatedRanks } from "../math.js";
 import type { TrialView } from "../trial.js";
 
@@ -42,8 +43,35 @@ export class CompleteOrder {
   }
 }
 
-/** Best first: complete (by loss, or by Pareto rank then crowding), then pruned, then running. */
+/**
+ * Best first: feasible complete trials (by loss, or by Pareto rank then crowding), then
+ * feasible pruned ones, then infeasible ones by total violation, then running ones. The
+ * infeasible block is c-TPE as Optuna's `_split_trials` does it: an infeasible trial joins
+ * the good group only when fewer feasible trials exist than the group holds, so l(x) learns
+ * where the constraints hold before it learns where the objective is low.
+ */
 export function rankTrials(trials: readonly TrialView[], includeRunning: boolean, order?: CompleteOrder): TrialView[] {
+  const infeasible: TrialView[] = [];
+  for (const t of trials) if (t.state !== "running" && t.state !== "failed" && violationOf(t) > 0) infeasible.push(t);
+  if (infeasible.length > 0) {
+    const out = new Set(infeasible);
+    const ranked = rankFeasible(
+      trials.filter((t) => !out.has(t)),
+      includeRunning,
+      order,
+    );
+    const bad = infeasible
+      .map((t) => ({ t, v: violationOf(t) }))
+      .sort((a, b) => a.v - b.v || a.t.id - b.t.id)
+      .map((x) => x.t);
+    const firstRunning = ranked.findIndex((t) => t.state === "running");
+    if (firstRunning < 0) return [...ranked, ...bad];
+    return [...ranked.slice(0, firstRunning), ...bad, ...ranked.slice(firstRunning)];
+  }
+  return rankFeasible(trials, includeRunning, order);
+}
+
+function rankFeasible(trials: readonly TrialView[], includeRunning: boolean, order?: CompleteOrder): TrialView[] {
   const complete = trials.filter((t) => t.state === "complete" && t.loss !== null);
   let sortedComplete: TrialView[];
   if (complete.length > 0 && complete[0]!.loss!.length > 1) {

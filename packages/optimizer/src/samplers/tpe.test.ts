@@ -87,6 +87,7 @@ describe("tpe speed-ups change no decision", () => {
         state,
         loss: state === "complete" ? [Math.round(rng.random() * 50)] : null,
         intermediate: [],
+        constraints: null,
       });
       const fresh = rankTrials(trials, false).map((t) => t.id);
       expect(rankTrials(trials, false, order).map((t) => t.id)).toEqual(fresh);

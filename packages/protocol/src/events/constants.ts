@@ -30,6 +30,8 @@ export const TRIAL_END_CODES = {
   USER_COMMAND_SPAWN_FAILED: { consumesAttempt: true, retry: true },
   USER_TIMEOUT: { consumesAttempt: true, retry: false },
   USER_NO_OBJECTIVE: { consumesAttempt: true, retry: false },
+  /** A completed command reported no value of a constraint's metric: its feasibility is unknown. */
+  USER_NO_CONSTRAINT_METRIC: { consumesAttempt: true, retry: false },
   /**
    * The agent's trial user (nobody under a root agent) cannot reach what the trial runs: the
    * agent's setup, not the study's. It spends an attempt so a trial no agent can run ends

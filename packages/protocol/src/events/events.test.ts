@@ -34,6 +34,8 @@ describe("event schemas", () => {
       "agent:heartbeat",
       "agent:ready",
       "agent:register",
+      "replica:ended",
+      "replica:ready",
       "trial:complete",
       "trial:metric",
     ]);

@@ -1,3 +1,4 @@
 export * from "./constants.js";
 export * from "./schemas.js";
 export * from "./maps.js";
+export * from "./serving.js";

@@ -69,6 +69,11 @@ export const ZAgentRegister = z
     agentVersion: noNul(z.string().max(50)).optional(),
     /** Trials this process is still running, so a reconnect re-adopts them (R4) instead of restarting. */
     running: z.array(ZLeaseRef).max(1000),
+    /** Serving replicas this process still runs, re-adopted on reconnect like trials. */
+    replicas: z
+      .array(z.object({ replicaId: ZUuid, leaseToken: ZUuid }).strict())
+      .max(1000)
+      .optional(),
   })
   .strict();
 export type TAgentRegister = z.infer<typeof ZAgentRegister>;
@@ -79,6 +84,11 @@ export const ZAgentHeartbeat = z
     seq: z.number().int().min(0),
     running: z.array(ZLeaseRef).max(1000),
     gpuUse: z.array(ZGpuUse).max(64).optional(),
+    /** Serving replicas this process runs; their leases are renewed like trials'. */
+    replicas: z
+      .array(z.object({ replicaId: ZUuid, leaseToken: ZUuid }).strict())
+      .max(1000)
+      .optional(),
   })
   .strict();
 export type TAgentHeartbeat = z.infer<typeof ZAgentHeartbeat>;
@@ -223,12 +233,21 @@ export const ZRegisterAck = z.union([
     leaseTtlMs: z.number().int().positive(),
     /** Trials from `running` the server no longer leases to this agent: kill them (R2). */
     stale: z.array(ZUuid),
+    /** Replicas from `replicas` the server no longer leases to this agent: stop them. */
+    staleReplicas: z.array(ZUuid).optional(),
   }),
   ZAckError,
 ]);
 export type TRegisterAck = z.infer<typeof ZRegisterAck>;
 
-export const ZHeartbeatAck = z.union([ok({ stale: z.array(ZUuid) }), ZAckError]);
+export const ZHeartbeatAck = z.union([
+  ok({
+    stale: z.array(ZUuid),
+    /** Replicas from `replicas` the server no longer leases to this agent: stop them. */
+    staleReplicas: z.array(ZUuid).optional(),
+  }),
+  ZAckError,
+]);
 export type THeartbeatAck = z.infer<typeof ZHeartbeatAck>;
 
 export const ZReadyAck = z.union([ok({}), ZAckError]);

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 import ssl
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from ._http import Transport
 from ._lease import LeaseKeeper
 from .config import resolve_config
 from .errors import AutoglmError, DuplicatedStudyError
+from .endpoints import Endpoints
 from .models import Models
 from .space import space_to_spec
 from .study import Study
@@ -54,6 +55,8 @@ class Client:
         self._leases = LeaseKeeper(self._transport)
         #: The model registry: ``client.models.register(trial_id, name)``, ``.download("models:/m@champion", dir)``, …
         self.models = Models(self._transport)
+        #: Inference endpoints: ``client.endpoints.list()``, ``.get(name)``, ``.create_key(name)``, …
+        self.endpoints = Endpoints(self._transport, self._transport.server)
 
     @property
     def server(self) -> str:
@@ -62,6 +65,11 @@ class Client:
     def __repr__(self) -> str:
         # Never the token.
         return "autoglm.Client(server=%r)" % self.server
+
+    def deploy(self, study_id: str, name: Optional[str] = None, *, wait: bool = True, timeout: float = 300.0) -> Dict[str, Any]:
+        """"Deploy best" of a study: ``{url, key, model, version, protocols, …}`` once a replica is
+        ready (``client.endpoints.deploy``; ``key`` is shown this once)."""
+        return self.endpoints.deploy(study_id, name, wait=wait, timeout=timeout)
 
     # -- projects --------------------------------------------------------------------------
 
@@ -131,6 +139,9 @@ class Client:
         space: Optional[Mapping[str, Any]] = None,
         *,
         metric: str = "objective",
+        directions: Optional[Sequence[str]] = None,
+        metrics: Optional[Sequence[str]] = None,
+        constraints: Optional[Sequence[Mapping[str, Any]]] = None,
         sampler: SamplerArg = "auto",
         pruner: SamplerArg = None,
         max_trials: Optional[int] = None,
@@ -149,13 +160,16 @@ class Client:
         ``trial.suggest_*`` calls (define-by-run). ``sampler`` defaults to ``auto``; ``pruner``
         (``asha``, ``median``, ``hyperband``, … or ``{"name": "asha", "minResource": 2}``) to none.
         ``max_trials`` (default 100) and ``max_parallel`` (default 4) are the study's budget.
+        ``directions=["minimize", "minimize"]`` (with ``metrics=[...]`` naming each) makes a
+        multi-objective study (Optuna's ``directions``); ``constraints=[{"metric": "memory_gb",
+        "max": 16}]`` bounds other metrics (a trial outside is kept, infeasible, never best).
         """
-        if direction not in ("minimize", "maximize"):
-            raise ValueError('direction must be "minimize" or "maximize" (got %r)' % (direction,))
         if not name:
             raise ValueError("create_study needs a name (the dashboard lists studies by name)")
+        spec: Dict[str, Any] = {"name": name, **_objectives_spec(direction, metric, directions, metrics)}
+        if constraints:
+            spec["constraints"] = [dict(c) for c in constraints]
         project_id = self.resolve_project(project)
-        spec: Dict[str, Any] = {"name": name, "objective": {"metric": metric, "direction": direction}}
         if description:
             spec["description"] = description
         s = _named(sampler, "sampler")
@@ -230,3 +244,18 @@ class Client:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _objectives_spec(
+    direction: str, metric: str, directions: Optional[Sequence[str]], metrics: Optional[Sequence[str]]
+) -> Dict[str, Any]:
+    """The spec's ``objective``, or its ``objectives`` when ``directions`` lists several."""
+    for d in [direction, *(directions or [])]:
+        if d not in ("minimize", "maximize"):
+            raise ValueError('direction must be "minimize" or "maximize" (got %r)' % (d,))
+    if directions is None:
+        return {"objective": {"metric": metric, "direction": direction}}
+    names = list(metrics) if metrics is not None else ["objective_%d" % i for i in range(len(directions))]
+    if len(names) != len(directions):
+        raise ValueError("metrics names %d objectives, directions %d" % (len(names), len(directions)))
+    return {"objectives": [{"metric": m, "direction": d} for m, d in zip(names, directions)]}

@@ -147,8 +147,20 @@ class Study:
         return self._spec.get("space")
 
     @property
+    def directions(self) -> List[str]:
+        """One direction per objective, in the spec's order."""
+        objectives = self._spec.get("objectives")
+        if objectives:
+            return [o["direction"] for o in objectives]
+        return [self._spec["objective"]["direction"]]
+
+    @property
     def direction(self) -> str:
-        return self._spec["objective"]["direction"]
+        """The direction of a single-objective study (Optuna's ``Study.direction``)."""
+        directions = self.directions
+        if len(directions) > 1:
+            raise RuntimeError("study %r has %d objectives: use study.directions" % (self.name, len(directions)))
+        return directions[0]
 
     @property
     def spec(self) -> Dict[str, Any]:
@@ -241,12 +253,20 @@ class Study:
         client._leases.add(trial.id, lease_s, trial._on_lease_lost)
         return trial
 
-    def tell(self, trial: Union[Trial, str], value: Any = None, *, state: Optional[str] = None, reason: Optional[str] = None) -> None:
-        """Finishes a trial asked for earlier (a ``Trial`` or its id); see ``Trial.tell``."""
-        if isinstance(trial, Trial):
-            trial.tell(value, state=state, reason=reason)
-            return
-        Trial(self, str(trial), -1, {}).tell(value, state=state, reason=reason)
+    def tell(
+        self,
+        trial: Union[Trial, str],
+        value: Any = None,
+        *,
+        values: Optional[Sequence[Any]] = None,
+        metrics: Optional[Mapping[str, Any]] = None,
+        state: Optional[str] = None,
+        reason: Optional[str] = None,
+    ) -> None:
+        """Finishes a trial asked for earlier (a ``Trial`` or its id); see ``Trial.tell``
+        (``values=[...]`` for a multi-objective study, ``metrics={...}`` for constraints)."""
+        target = trial if isinstance(trial, Trial) else Trial(self, str(trial), -1, {})
+        target.tell(value, values=values, metrics=metrics, state=state, reason=reason)
 
     def enqueue(self, params: Mapping[str, Any]) -> int:
         """Queues a trial with exactly these parameters (Optuna's ``enqueue_trial``): the study's
@@ -279,6 +299,16 @@ class Study:
         row = dict(best)
         row["state"] = "complete"
         return FrozenTrial(row)
+
+    @property
+    def best_trials(self) -> List[FrozenTrial]:
+        """The Pareto set of a multi-objective study (the best trial alone for one objective):
+        complete, feasible trials no other trial dominates, by number (Optuna's ``best_trials``)."""
+        best = self._client._transport.call("GET", "study.best", {"studyId": self._require_id()}).data
+        if best is None:
+            return []
+        rows = best.get("pareto") or [best]
+        return [FrozenTrial(dict(r, state="complete", value=(r.get("values") or [r.get("value")])[0])) for r in rows]
 
     @property
     def best_params(self) -> Dict[str, Any]:
@@ -463,7 +493,9 @@ class Study:
                 continue
             with state.lock:
                 state.results.append(result)
-                if result.state == "complete" and _better(result, best["trial"], self.direction):
+                # A multi-objective study has a Pareto set, not one best trial to log.
+                single = len(self.directions) == 1
+                if single and result.state == "complete" and _better(result, best["trial"], self.direction):
                     best["trial"] = result
                 current_best = best["trial"]
             _log_trial(result, current_best)
@@ -502,20 +534,26 @@ class Study:
             self._tell_quietly(trial, state="failed", reason="%s: %s" % (e.__class__.__name__, e))
             raise
         try:
-            number = to_finite_float(value, "the objective's return value")
-        except (TypeError, ValueError) as e:
+            # A sequence is one value per objective (a multi-objective study), as in Optuna.
+            several = isinstance(value, (list, tuple))
+            numbers = [to_finite_float(v, "the objective's return value %d" % i) for i, v in enumerate(value)] if several else None
+            number = numbers[0] if numbers else to_finite_float(value, "the objective's return value")
+        except (TypeError, ValueError, IndexError) as e:
             reason = "%s" % e
             self._tell_quietly(trial, state="failed", reason=reason)
             logger.warning("trial %d failed: %s", trial.number, reason)
             return FrozenTrial(dict(base, state="failed", endReason=reason))
         try:
-            trial.tell(number)
+            if numbers is not None:
+                trial.tell(values=numbers)
+            else:
+                trial.tell(number)
         except AutoglmError as e:
             if e.code == "TRIAL_NOT_RUNNING" or e.code in STUDY_ENDED_CODES:
                 logger.warning("trial %d: its value %r was not recorded: %s", trial.number, number, e)
                 return FrozenTrial(dict(base, state="failed", endReason=str(e)))
             raise
-        return FrozenTrial(dict(base, state="complete", value=number))
+        return FrozenTrial(dict(base, state="complete", value=number, values=numbers))
 
     def _tell_quietly(self, trial: Trial, *, state: str, reason: Optional[str]) -> None:
         try:

@@ -6,7 +6,7 @@ import math
 import numbers
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from .errors import AutoglmError, SpaceMismatchError, TrialPruned
 from .space import Categorical, Choice, Float, Int, check_suggest
@@ -134,8 +134,19 @@ class Trial:
 
     # -- finishing -----------------------------------------------------------------------
 
-    def tell(self, value: Any = None, *, state: Optional[str] = None, reason: Optional[str] = None) -> None:
-        """Finishes the trial: ``tell(0.37)`` (complete), ``tell(state="pruned")`` or ``tell(state="failed", reason=…)``.
+    def tell(
+        self,
+        value: Any = None,
+        *,
+        values: Optional[Sequence[Any]] = None,
+        metrics: Optional[Mapping[str, Any]] = None,
+        state: Optional[str] = None,
+        reason: Optional[str] = None,
+    ) -> None:
+        """Finishes the trial: ``tell(0.37)`` (complete), ``tell(values=[0.37, 12.5])`` (one per
+        objective of a multi-objective study), ``tell(state="pruned")`` or
+        ``tell(state="failed", reason=…)``. ``metrics={"memory_gb": 12}`` gives the values of the
+        metrics the study's constraints bound.
 
         Safe to retry: the platform answers a repeated tell of the same result with success,
         so a tell whose answer was lost to a dropped connection is sent again and counted once.
@@ -144,12 +155,16 @@ class Trial:
         state = state or "complete"
         if state not in ("complete", "pruned", "failed"):
             raise ValueError('state must be "complete", "pruned" or "failed" (got %r)' % (state,))
-        if state == "complete":
-            if value is None:
-                raise ValueError("tell() needs the objective value, or state='pruned' / 'failed'")
+        if value is not None and values is not None:
+            raise ValueError("tell() takes value or values, not both")
+        if state == "complete" and value is None and values is None:
+            raise ValueError("tell() needs the objective value (or values=[...]), or state='pruned' / 'failed'")
+        if value is not None:
             payload["value"] = to_finite_float(value, "value")
-        elif value is not None:
-            payload["value"] = to_finite_float(value, "value")
+        if values is not None:
+            payload["values"] = [to_finite_float(v, "values[%d]" % i) for i, v in enumerate(values)]
+        if metrics:
+            payload["metrics"] = {str(k): to_finite_float(v, "metrics[%r]" % (k,)) for k, v in metrics.items()}
         if state != "complete":
             payload["state"] = state
         if reason:
@@ -172,6 +187,12 @@ class FrozenTrial:
         self.id: str = row.get("id") or row.get("trialId")  # type: ignore[assignment]
         self.number: int = int(row["number"])
         self.value: Optional[float] = row.get("value")
+        #: Per objective, in spec order (multi-objective studies); ``value`` is the first.
+        self.values: Optional[List[float]] = row.get("values")
+        #: False when the trial broke a constraint (kept, never best); None without constraints.
+        self.feasible: Optional[bool] = row.get("feasible")
+        #: Per constraint, its violation (value − max or min − value; ≤ 0 satisfied).
+        self.constraint_values: Optional[List[float]] = row.get("constraintValues")
         self.params: Dict[str, Any] = dict(row.get("params") or {})
         self.state: str = row.get("state", "complete")
         self.datetime_start: Optional[datetime] = _parse_iso(row.get("startedAt"))

@@ -29,6 +29,8 @@ export function acceptAgentConnection(parts: GatewayParts, socket: AgentSocket):
   socket.on("agent:ready", (payload, ack) => void run("agent:ready", h["agent:ready"], payload, ack));
   socket.on("trial:metric", (payload, ack) => void run("trial:metric", h["trial:metric"], payload, ack));
   socket.on("trial:complete", (payload, ack) => void run("trial:complete", h["trial:complete"], payload, ack));
+  socket.on("replica:ready", (payload, ack) => void run("replica:ready", h["replica:ready"], payload, ack));
+  socket.on("replica:ended", (payload, ack) => void run("replica:ended", h["replica:ended"], payload, ack));
   socket.on("disconnect", () => {
     const agentId = socket.data.agentId;
     if (!agentId || !parts.registry.removeSocket(agentId, socket)) return;

@@ -4,6 +4,8 @@ import {
   ZAgentRegister,
   ZTrialComplete,
   ZTrialMetric,
+  ZReplicaEnded,
+  ZReplicaReady,
   ackError,
   type AgentToServerEvents,
   type TAckError,
@@ -18,6 +20,7 @@ import { recordAgentMetrics } from "../agent-metrics.js";
 import { registerAgent } from "../agent-register.js";
 import { canAgentAct, isAgentTokenLive } from "../agent-token.js";
 import { recordHeartbeat } from "../heartbeat.js";
+import { renewReplicas, replicaEnded, replicaReady } from "../serving/replica-handlers.js";
 import { agentEvent, type TAgentEventHandler } from "./agent-event.js";
 import type { AgentSocket } from "./agent-namespace.js";
 import type { GatewayParts } from "./gateway-parts.js";
@@ -45,6 +48,8 @@ export function agentHandlers(parts: GatewayParts, conn: TAgentConnection): TAge
     "agent:ready": agentEvent(ZAgentReady, true, (msg, agentId) => ready(parts, msg, agentId)),
     "trial:metric": agentEvent(ZTrialMetric, true, (msg, agentId) => metric(parts, conn, msg, agentId)),
     "trial:complete": agentEvent(ZTrialComplete, true, (msg, agentId) => complete(parts, conn, msg, agentId)),
+    "replica:ready": agentEvent(ZReplicaReady, true, (msg, agentId) => replicaReady(parts, msg, agentId)),
+    "replica:ended": agentEvent(ZReplicaEnded, true, (msg, agentId) => replicaEnded(parts, msg, agentId)),
   };
 }
 
@@ -79,6 +84,8 @@ async function register(parts: GatewayParts, conn: TAgentConnection, msg: TAgent
   });
   await socket.join(`agent:${r.agentId}`);
   for (const e of r.lost) parts.ends.afterEnd(e, { signalAgent: false });
+  // Replicas it still runs are adopted like its trials; the others it stops.
+  const staleReplicas = await renewReplicas(parts, r.agentId, msg.replicas);
   logger.info("agent registered", {
     agentId: r.agentId,
     agentName: msg.name,
@@ -86,8 +93,19 @@ async function register(parts: GatewayParts, conn: TAgentConnection, msg: TAgent
     adopted: msg.running.length - r.stale.length,
   });
   // Offer work after the ack has gone out, so the agent knows its id first.
-  setImmediate(() => void pump.offer(r.agentId));
-  return { ok: true, agentId: r.agentId, orgId, heartbeatMs: config.heartbeatMs, leaseTtlMs: config.leaseTtlMs, stale: r.stale };
+  setImmediate(() => {
+    void pump.offer(r.agentId);
+    parts.serving.reconciler.nudge();
+  });
+  return {
+    ok: true,
+    agentId: r.agentId,
+    orgId,
+    heartbeatMs: config.heartbeatMs,
+    leaseTtlMs: config.leaseTtlMs,
+    stale: r.stale,
+    ...(msg.replicas ? { staleReplicas } : {}),
+  };
 }
 
 async function heartbeat(
@@ -113,7 +131,8 @@ async function heartbeat(
     for (const id of agent.metricOf.keys()) if (!agent.running.has(id)) agent.metricOf.delete(id);
   }
   for (const e of r.ended) parts.ends.afterEnd(e, { signalAgent: false });
-  return { ok: true, stale: r.stale };
+  const staleReplicas = await renewReplicas(parts, agentId, msg.replicas);
+  return { ok: true, stale: r.stale, ...(msg.replicas ? { staleReplicas } : {}) };
 }
 
 async function ready(parts: GatewayParts, msg: TAgentReady, agentId: string): Promise<AckOf<"agent:ready">> {
@@ -160,7 +179,7 @@ async function complete(
   agentId: string,
 ): Promise<AckOf<"trial:complete">> {
   const agent = parts.registry.get(agentId);
-  const metric = agent?.metricOf.get(msg.trialId);
+  const metrics = agent?.metricOf.get(msg.trialId);
   // The next lease goes out after this ack (the agent frees its slot on it): the ack is sent
   // in the microtasks that follow this handler's return, before a setImmediate.
   let ackGoesOut = () => {};
@@ -169,7 +188,7 @@ async function complete(
     const r = await parts.pump.endThenOffer(
       agentId,
       async (leaseNext) => {
-        const c = await parts.lifecycle.completeAgentTrial({ agentId, msg, metric, leaseNext });
+        const c = await parts.lifecycle.completeAgentTrial({ agentId, msg, metrics, leaseNext });
         return { result: c, offer: c.ok, next: c.ok && !c.duplicate ? c.next : undefined };
       },
       ackSent,

@@ -4,6 +4,7 @@ import {
   type AgentToServerEvents,
   type Logger,
   type ServerToAgentEvents,
+  type TReplicaStop,
   type TTrialSignal,
 } from "@autoglm/protocol";
 import type { VerifyAgentToken } from "../agent-token.js";
@@ -32,6 +33,8 @@ export function agentNamespaceOf(io: Server): AgentNamespace {
 export interface AgentSignalEvents {
   "trial:prune": (payload: TTrialSignal) => void;
   "trial:stop": (payload: TTrialSignal) => void;
+  /** A lost one is repeated by the next heartbeat ack's `staleReplicas` (a draining replica's lease is not renewed). */
+  "replica:stop": (payload: TReplicaStop) => void;
 }
 
 /**

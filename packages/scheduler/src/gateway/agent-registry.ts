@@ -1,4 +1,5 @@
 import type { AgentSocket } from "./agent-namespace.js";
+import type { TValueMetrics } from "../lifecycle/trial-values.js";
 
 /** An agent with a socket on this process, and what this process knows of its capacity. */
 export interface ConnectedAgent {
@@ -29,10 +30,11 @@ export interface ConnectedAgent {
    */
   running: Set<string>;
   /**
-   * The objective metric of each trial this process leased to the agent, until its attempt
-   * ends: a completion that carries its value is then one statement, with no lookup (L1).
+   * The objective and constraint metrics of each trial this process leased to the agent, until
+   * its attempt ends: a completion that carries their values is then one statement, with no
+   * lookup (L1).
    */
-  metricOf: Map<string, string>;
+  metricOf: Map<string, TValueMetrics>;
 }
 
 /**

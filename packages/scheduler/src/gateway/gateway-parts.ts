@@ -6,6 +6,8 @@ import type { TrialLifecycle } from "../lifecycle.js";
 import type { AgentRegistry } from "./agent-registry.js";
 import type { LeasePump } from "./lease-pump.js";
 import type { TrialEnds } from "./trial-ends.js";
+import type { ServingConfig } from "../serving/serving-config.js";
+import type { ServingReconciler } from "../serving/serving-reconciler.js";
 
 /** The gateway's parts, as its socket handlers reach them (attachAgentGateway builds them). */
 export interface GatewayParts {
@@ -21,4 +23,6 @@ export interface GatewayParts {
   ends: TrialEnds;
   optimizers: StudyOptimizers;
   publish?: PublishEvent | undefined;
+  /** Serving replicas: the reconciler that places them and its timings. */
+  serving: { reconciler: ServingReconciler; config: ServingConfig };
 }

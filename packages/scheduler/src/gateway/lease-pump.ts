@@ -1,4 +1,5 @@
 import type { DbHandle } from "@autoglm/db/client";
+import { valueMetricsOf } from "../lifecycle/trial-values.js";
 import { listOrgIdsWithWaitingTrials } from "@autoglm/db/queries";
 import { ZLeaseAck, type Logger, type PublishEvent } from "@autoglm/protocol";
 import type { RunLoopConfig } from "../agent-types.js";
@@ -200,7 +201,7 @@ export class LeasePump {
       if (inFlight.size === 0 && this.offering.get(agentId) === inFlight) this.offering.delete(agentId);
     }
     agent.running.add(lease.trialId);
-    agent.metricOf.set(lease.trialId, lease.spec.objective.metric);
+    agent.metricOf.set(lease.trialId, valueMetricsOf(lease.spec));
     this.parts.publish?.({ type: "trial:updated", orgId: lease.orgId, studyId: lease.studyId, trialId: lease.trialId });
     return true;
   }
@@ -246,6 +247,9 @@ function unleasedAttempt(l: LeasedTrial): EndedAttempt {
     attempt: l.attempt - 1,
     state: "waiting",
     value: null,
+    values: null,
+    constraintValues: null,
+    feasible: null,
     agentId: null,
     leaseToken: null,
   };

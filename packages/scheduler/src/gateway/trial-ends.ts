@@ -38,7 +38,7 @@ export class TrialEnds {
     const { registry, optimizers, publish } = this.parts;
     if (e.agentId) registry.release(e.agentId, e.trialId);
     if (e.state === "waiting") registry.wakeAll();
-    if (e.state !== "waiting") optimizers.tell(e.studyId, e.number, e.state, e.value);
+    if (e.state !== "waiting") optimizers.tell(e.studyId, { ...e, state: e.state });
     publish?.({ type: "trial:updated", orgId: e.orgId, studyId: e.studyId, trialId: e.trialId });
     if (e.state === "complete") publish?.({ type: "study:updated", orgId: e.orgId, studyId: e.studyId });
     if (options.signalAgent !== false && e.agentId && e.leaseToken) {

@@ -3,6 +3,7 @@ import type { DbHandle } from "@autoglm/db/client";
 import type { TTrialComplete, TTrialEndCode } from "@autoglm/protocol";
 import { leasedTrialOf, type LeasedTrial } from "../lease-trial.js";
 import { endAttempt, endAttemptThenLease, isRetryable, type EndAttemptInput, type EndedAttempt } from "./end-attempt.js";
+import { missingMetricReason, readTrialValues, type TValueMetrics } from "./trial-values.js";
 
 export type CompleteResult =
   | {
@@ -18,12 +19,13 @@ export type CompleteResult =
 const STALE = { ok: false, code: "STALE_LEASE", message: "this attempt no longer holds the trial's lease" } as const;
 
 /**
- * An agent reports the end of an attempt. The objective's final value is the explicit
- * `final` line, else the last reported value of the objective metric; exit 0 without either
- * fails the trial USER_NO_OBJECTIVE. A replay of a completion already stored (same trial,
+ * An agent reports the end of an attempt. Each objective's and constraint's final value is
+ * the explicit `final` line's, else the last reported value of that metric; exit 0 without
+ * an objective fails the trial USER_NO_OBJECTIVE, without a constraint's metric
+ * USER_NO_CONSTRAINT_METRIC (trial-values.ts). A replay of a completion already stored (same trial,
  * same token) is acknowledged as a duplicate and changes nothing but a missing log tail (R7).
  *
- * `metric` is the study's objective metric when the caller knows it (the gateway remembers it
+ * `metrics` are the study's objective and constraint metrics when the caller knows them (the gateway remembers it
  * for the leases it handed out). Then an ordinary completion is ONE statement: the end of the
  * attempt, fenced on the lease, the attempt and the token's right to act. Only when that
  * matches nothing (a replay, a stale lease, a revoked token) or the value needs a read is the
@@ -31,10 +33,15 @@ const STALE = { ok: false, code: "STALE_LEASE", message: "this attempt no longer
  */
 export async function completeAgentTrial(
   handle: DbHandle,
-  input: { agentId: string; msg: TTrialComplete; metric?: string | undefined; leaseNext?: { leaseTtlMs: number } | undefined },
+  input: {
+    agentId: string;
+    msg: TTrialComplete;
+    metrics?: TValueMetrics | undefined;
+    leaseNext?: { leaseTtlMs: number } | undefined;
+  },
 ): Promise<CompleteResult> {
   const m = input.msg;
-  const direct = endWithoutReads(input.agentId, m, input.metric);
+  const direct = endWithoutReads(input.agentId, m, input.metrics);
   if (direct) {
     const fenced = { ...direct, agentId: input.agentId, attempt: m.attempt, agentMustAct: true };
     if (input.leaseNext) {
@@ -63,7 +70,7 @@ async function completeAfterLookup(handle: DbHandle, agentId: string, m: TTrialC
     await keepReport(handle, m);
     return { ok: true, duplicate: true, state: trial.state as EndedAttempt["state"] };
   }
-  const ended = await endAttempt(handle, await endOf(handle, agentId, m, trial.metric));
+  const ended = await endAttempt(handle, await endOf(handle, agentId, m, trial.valueMetrics));
   if (ended) return { ok: true, duplicate: false, ended };
   // Lost a race with the sweeper, a prune or a stop between the read and the update.
   const now = await findTrialLeaseById(handle, m.trialId);
@@ -86,16 +93,28 @@ async function keepReport(db: SqlDb, m: TTrialComplete): Promise<void> {
 }
 
 /** How the attempt ends, from what the agent reported and, where it said nothing, the stored values. */
-async function endOf(db: SqlDb, agentId: string, m: TTrialComplete, metric: string): Promise<EndAttemptInput> {
-  const known = endWithoutReads(agentId, m, metric);
+async function endOf(db: SqlDb, agentId: string, m: TTrialComplete, vm: TValueMetrics): Promise<EndAttemptInput> {
+  const known = endWithoutReads(agentId, m, vm);
   if (known) return known;
   const last = await lastTrialValueById(db, m.trialId);
   if (m.outcome === "pruned") {
     return { ...baseOf(agentId, m), mode: "pruned", code: "PRUNED", reason: m.reason ?? "pruned", value: last?.value ?? null };
   }
-  return last === null
-    ? failed(agentId, m, "USER_NO_OBJECTIVE", `the command exited 0 but reported no value of "${metric}"`)
-    : { ...baseOf(agentId, m), mode: "complete", code: "COMPLETED", reason: "completed", value: last.value };
+  const read = readTrialValues(vm, { ...m.lastMetrics, ...m.final });
+  if (read.ok) return completed(agentId, m, read);
+  // An agent that sent no last metrics: one objective's stored curve still gives its value.
+  const single = vm.objectives.length === 1 && vm.constraints.length === 0;
+  return single && last !== null
+    ? completed(agentId, m, { value: last.value, values: [last.value], constraintValues: null })
+    : failed(agentId, m, read.code, missingMetricReason(read));
+}
+
+function completed(
+  agentId: string,
+  m: TTrialComplete,
+  v: { value: number; values: number[]; constraintValues: number[] | null },
+): EndAttemptInput {
+  return { ...baseOf(agentId, m), mode: "complete", code: "COMPLETED", reason: "completed", ...v };
 }
 
 /**
@@ -103,13 +122,12 @@ async function endOf(db: SqlDb, agentId: string, m: TTrialComplete, metric: stri
  * (a pruned trial's last value; a completion whose value is not in the message, or whose
  * study's metric the caller does not know).
  */
-function endWithoutReads(agentId: string, m: TTrialComplete, metric: string | undefined): EndAttemptInput | null {
+function endWithoutReads(agentId: string, m: TTrialComplete, vm: TValueMetrics | undefined): EndAttemptInput | null {
   switch (m.outcome) {
     case "complete": {
-      const value = metric === undefined ? undefined : (m.final?.[metric] ?? m.lastMetrics?.[metric]);
-      return value === undefined
-        ? null
-        : { ...baseOf(agentId, m), mode: "complete", code: "COMPLETED", reason: "completed", value };
+      if (vm === undefined) return null;
+      const read = readTrialValues(vm, { ...m.lastMetrics, ...m.final });
+      return read.ok ? completed(agentId, m, read) : null;
     }
     case "failed":
       return failed(agentId, m, m.code ?? "USER_COMMAND_EXIT_NONZERO", m.reason ?? describeExit(m.exitCode, m.signal));

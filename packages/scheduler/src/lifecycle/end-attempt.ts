@@ -44,6 +44,10 @@ export interface EndAttemptInput {
   code: TEndCode | null;
   reason: string | null;
   value?: number | null;
+  /** Per objective, in spec order (`value` is the first). */
+  values?: number[] | null;
+  /** Per constraint, its violation (≤ 0 satisfied); absent when the study has none. */
+  constraintValues?: number[] | null;
   lastStep?: number | null;
   logTail?: string | null;
   /** The source reference the command printed (an agent's completion carries it). */
@@ -96,6 +100,8 @@ function queryOf(input: EndAttemptInput): TEndAttemptQuery {
     nonConsumingCodes: NON_CONSUMING,
     reason: input.reason === null ? null : input.reason.slice(0, 2000),
     value: input.value ?? null,
+    values: input.values ?? null,
+    constraintValues: input.constraintValues ?? null,
     lastStep: input.lastStep ?? null,
     logTail: input.logTail ?? null,
     source: input.source ?? null,

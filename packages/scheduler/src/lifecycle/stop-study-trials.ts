@@ -28,6 +28,9 @@ export async function stopStudyTrials(
     studyId: input.studyId,
     state: "failed",
     value: null,
+    values: null,
+    constraintValues: null,
+    feasible: null,
     agentId: null,
     leaseToken: null,
   }));

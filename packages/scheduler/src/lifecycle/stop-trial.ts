@@ -58,5 +58,17 @@ export async function stopTrial(
       at: input.at ?? null,
     },
   );
-  return waiting ? { ...waiting, orgId: input.orgId, state: "failed", value: null, agentId: null, leaseToken: null } : null;
+  return waiting
+    ? {
+        ...waiting,
+        orgId: input.orgId,
+        state: "failed",
+        value: null,
+        values: null,
+        constraintValues: null,
+        feasible: null,
+        agentId: null,
+        leaseToken: null,
+      }
+    : null;
 }

@@ -55,3 +55,26 @@ export function parseCliFailIf(raw: string): TFailIf {
     throw new InvalidArgumentError((err as Error).message.replace(/^--fail-if /, ""));
   }
 }
+
+/** `--values 0.31,12.5`: one finite number per objective, comma-separated. */
+export function parseFiniteList(raw: string): number[] {
+  const parts = raw.split(",");
+  return parts.map((p) => {
+    const t = p.trim();
+    const n = Number(t);
+    if (t === "" || !Number.isFinite(n))
+      throw new InvalidArgumentError(`"${raw}" is not a comma-separated list of finite numbers.`);
+    return n;
+  });
+}
+
+/** `--metric memory_gb=12` (repeatable): collects name=value pairs into one object. */
+export function collectMetric(raw: string, into: Record<string, number> = {}): Record<string, number> {
+  const eq = raw.indexOf("=");
+  const name = eq > 0 ? raw.slice(0, eq).trim() : "";
+  const value = eq > 0 ? Number(raw.slice(eq + 1).trim()) : NaN;
+  if (!name || raw.slice(eq + 1).trim() === "" || !Number.isFinite(value)) {
+    throw new InvalidArgumentError(`"${raw}" is not name=value with a finite number, e.g. memory_gb=12.`);
+  }
+  return { ...into, [name]: value };
+}

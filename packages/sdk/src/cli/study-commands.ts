@@ -1,10 +1,12 @@
 import { readFile } from "node:fs/promises";
+import { Writable } from "node:stream";
 import { type Command, Option } from "commander";
 import { AutoglmError } from "../errors.js";
 import { parseStudyYaml } from "../spec.js";
 import { waitForStudy, type TFailIf } from "../study-wait.js";
 import { parseCliDuration, parseCliFailIf } from "./args.js";
 import { EXIT_FAILURE, type CliContext, type CliIo } from "./context.js";
+import { formatBytes } from "./download-progress.js";
 import { formatParams, formatValue, json, renderTable } from "./output.js";
 
 /** `autoglm study …`: create or apply (config as code), list, inspect, wait for and stop studies. */
@@ -19,6 +21,7 @@ export function registerStudyCommands(program: Command, ctx: CliContext): void {
   registerApply(study, ctx);
   registerWait(study, ctx);
   registerStop(study, ctx);
+  registerExport(study, ctx);
 }
 
 /** The spec file's text and the name errors give it (`-` is standard input). */
@@ -106,17 +109,25 @@ function registerShow(study: Command, { io, withClient }: CliContext): void {
 function registerBest(study: Command, { io, withClient }: CliContext): void {
   study
     .command("best")
-    .description("the study's best trial so far")
+    .description("the study's best trial so far; a multi-objective study's Pareto set")
     .argument("<study>", "study id")
-    .option("--json", "print JSON ({trialId, number, value, params} or null)")
+    .option("--json", "print JSON ({trialId, number, value, params} or null; with several objectives also pareto: [...])")
     .action(
       withClient(async (client, studyId: string, opts: { json?: boolean }) => {
         const best = await client.studies.best(studyId);
         if (opts.json) return void io.stdout(json(best));
+        if (!best) return void io.stdout("no completed trial yet\n");
+        if (best.pareto) {
+          const lines = best.pareto.map(
+            (p) =>
+              `trial #${p.number} (${p.trialId}) values ${p.values.map(formatValue).join(", ")}\n${formatParams(p.params)}\n`,
+          );
+          return void io.stdout(
+            `Pareto set: ${best.pareto.length} trial${best.pareto.length === 1 ? "" : "s"}\n${lines.join("")}`,
+          );
+        }
         io.stdout(
-          best
-            ? `trial #${best.number} (${best.trialId}) value ${formatValue(best.value)}\n${formatParams(best.params as Record<string, unknown>)}\n`
-            : "no completed trial yet\n",
+          `trial #${best.number} (${best.trialId}) value ${formatValue(best.value)}\n${formatParams(best.params as Record<string, unknown>)}\n`,
         );
       }),
     );
@@ -201,4 +212,47 @@ function registerStop(study: Command, { io, withClient }: CliContext): void {
         io.stdout(opts.json ? json({ ok: true }) : `stopped ${studyId}\n`);
       }),
     );
+}
+
+/** Studies this big take seconds to export: below it a progress line would only flicker. */
+const EXPORT_PROGRESS_MIN_TRIALS = 5000;
+
+function registerExport(study: Command, { io, withClient }: CliContext): void {
+  study
+    .command("export")
+    .description("every trial of a study (number, state, params, value, times, last metrics) as CSV or JSON")
+    .argument("<study>", "study id")
+    .addOption(new Option("--format <format>", "csv or json").choices(["csv", "json"]).default("csv"))
+    .option("-o, --output <file>", "write to FILE instead of standard output")
+    .action(
+      withClient(async (client, studyId: string, opts: { format: "csv" | "json"; output?: string }) => {
+        let last = 0;
+        const onProgress = (p: { trials: number; total: number; bytes: number }) => {
+          const now = Date.now();
+          if (p.total < EXPORT_PROGRESS_MIN_TRIALS || now - last < 200) return;
+          last = now;
+          // A terminal gets one line redrawn in place; a log gets a line every 200 ms at most.
+          io.stderr(
+            `${io.stderrIsTTY ? "\r" : ""}exporting: ${p.trials} of ${p.total} trials, ${formatBytes(p.bytes)}${io.stderrIsTTY ? "\x1b[K" : "\n"}`,
+          );
+        };
+        const target = opts.output ?? new StdoutText(io);
+        const r = await client.studies.export(studyId, opts.format, target, { onProgress });
+        if (io.stderrIsTTY && last > 0) io.stderr("\n");
+        if (opts.output) io.stderr(`exported ${r.total} trials (${formatBytes(r.bytes)}) to ${opts.output}\n`);
+      }),
+    );
+}
+
+/** The CLI's stdout as a stream: the export's bytes go out chunk by chunk as they arrive. */
+class StdoutText extends Writable {
+  private readonly decoder = new TextDecoder();
+  constructor(private readonly io: CliIo) {
+    super();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    const text = this.decoder.decode(chunk, { stream: true });
+    if (text) this.io.stdout(text);
+    done();
+  }
 }

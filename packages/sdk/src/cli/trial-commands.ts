@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AutoglmClient } from "../client.js";
-import { parseFinite, parseParamsJson, parseStep, parseWait } from "./args.js";
+import { collectMetric, parseFinite, parseFiniteList, parseParamsJson, parseStep, parseWait } from "./args.js";
 import { usageError, type CliContext } from "./context.js";
 import { formatParams, formatValue, json } from "./output.js";
 
@@ -12,6 +12,7 @@ export function registerTrialCommands(program: Command, ctx: CliContext): void {
   registerReport(trial, ctx);
   registerTell(trial, ctx);
   registerStop(trial, ctx);
+  registerGet(trial, ctx);
 }
 
 function registerAsk(trial: Command, { io, withClient }: CliContext): void {
@@ -73,6 +74,8 @@ function registerReport(trial: Command, { io, withClient }: CliContext): void {
 
 interface TellOptions {
   value?: number;
+  values?: number[];
+  metric?: Record<string, number>;
   failed?: string | boolean;
   pruned?: string | boolean;
   json?: boolean;
@@ -81,17 +84,21 @@ interface TellOptions {
 function registerTell(trial: Command, { io, withClient }: CliContext): void {
   trial
     .command("tell")
-    .description("finish a trial: --value V (complete), --failed [reason] or --pruned [reason]")
+    .description("finish a trial: --value V or --values A,B (complete), --failed [reason] or --pruned [reason]")
     .argument("<trial>", "trial id")
     .option("--value <v>", "the objective value (finite number)", parseFinite)
+    .option("--values <a,b>", "one value per objective, in the spec's order (multi-objective studies)", parseFiniteList)
+    .option("--metric <name=value>", "a constrained metric's value, e.g. memory_gb=12 (repeatable)", collectMetric)
     .option("--failed [reason]", "mark the trial failed, with an optional reason")
     .option("--pruned [reason]", "mark the trial pruned, with an optional reason (e.g. the one `report --json` gave)")
     .option("--json", "print {ok}")
     .action(async (trialId: string, opts: TellOptions, cmd: Command) => {
       // Checked before the config is read: a wrong command line is exit 2 whatever the setup.
-      const chosen = [opts.value !== undefined, opts.failed !== undefined, opts.pruned !== undefined].filter(Boolean).length;
-      if (chosen !== 1)
-        throw usageError("autoglm: trial tell needs exactly one of --value V, --failed [reason], --pruned [reason]");
+      const chosen = [opts.value !== undefined, opts.values !== undefined, opts.failed !== undefined, opts.pruned !== undefined];
+      if (chosen.filter(Boolean).length !== 1)
+        throw usageError(
+          "autoglm: trial tell needs exactly one of --value V, --values A,B, --failed [reason], --pruned [reason]",
+        );
       await withClient(async (client, _cmd: Command) => {
         const state = await tell(client, trialId, opts);
         io.stdout(opts.json ? json({ ok: true }) : `trial ${trialId} ${state}\n`);
@@ -101,9 +108,12 @@ function registerTell(trial: Command, { io, withClient }: CliContext): void {
 
 /** Ends the trial the way the flags say; resolves to the state as the CLI prints it. */
 async function tell(client: AutoglmClient, trialId: string, opts: TellOptions): Promise<string> {
-  if (opts.value !== undefined) {
-    await client.trials.tell(trialId, opts.value);
-    return `complete (value ${formatValue(opts.value)})`;
+  const told = opts.values ?? opts.value;
+  if (told !== undefined) {
+    await client.trials.tell(trialId, told, opts.metric ? { metrics: opts.metric } : {});
+    return Array.isArray(told)
+      ? `complete (values ${told.map(formatValue).join(", ")})`
+      : `complete (value ${formatValue(told)})`;
   }
   if (opts.failed !== undefined) {
     await client.trials.fail(trialId, typeof opts.failed === "string" ? opts.failed : undefined);
@@ -125,4 +135,35 @@ function registerStop(trial: Command, { io, withClient }: CliContext): void {
         io.stdout(opts.json ? json({ ok: true }) : `stopped trial ${trialId}\n`);
       }),
     );
+}
+
+function registerGet(trial: Command, { io, withClient }: CliContext): void {
+  trial
+    .command("get")
+    .description("a trial's state, value(s), feasibility and constraint violations, params and attempts")
+    .argument("<trial>", "trial id")
+    .option("--json", "print JSON (values, feasible, constraintValues included)")
+    .action(
+      withClient(async (client, trialId: string, opts: { json?: boolean }) => {
+        const t = await client.trials.get(trialId);
+        if (opts.json) return void io.stdout(json(t));
+        io.stdout(
+          `trial #${t.number} (${t.id}) ${t.state}${t.endCode ? ` ${t.endCode}` : ""}\n${describeResult(t)}${formatParams(t.params)}\n`,
+        );
+      }),
+    );
+}
+
+/** `value 0.3` or `values 0.3, 12`, then feasibility with each constraint's violation (≤ 0 holds). */
+function describeResult(t: {
+  value: number | null;
+  values: number[] | null;
+  feasible: boolean | null;
+  constraintValues: number[] | null;
+}): string {
+  const value =
+    t.values && t.values.length > 1 ? `values ${t.values.map(formatValue).join(", ")}` : `value ${formatValue(t.value)}`;
+  if (t.feasible === null) return `${value}\n`;
+  const violations = (t.constraintValues ?? []).map(formatValue).join(", ");
+  return `${value}\n${t.feasible ? "feasible" : "infeasible"} (constraint violations ${violations}; ≤ 0 holds)\n`;
 }

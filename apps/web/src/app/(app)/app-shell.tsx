@@ -33,6 +33,7 @@ export function useOrg(): OrgContextValue {
 const NAV = [
   { href: "/projects", label: "Projects" },
   { href: "/models", label: "Models" },
+  { href: "/endpoints", label: "Endpoints" },
   { href: "/agents", label: "Agents" },
   { href: "/settings/tokens", label: "API tokens" },
   { href: "/settings/members", label: "Members" },

@@ -38,5 +38,7 @@ export const setModelAlias = orgProcedure("member")
       return { model: model.name, alias: input.alias, version: target.version, previousVersion: moved.from };
     });
     ctx.options.webhooks?.onQueued?.();
+    // Endpoints that follow the alias roll out its new version now.
+    ctx.runLoop?.servingChanged?.();
     return result;
   });

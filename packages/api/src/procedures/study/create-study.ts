@@ -8,7 +8,7 @@ import {
   type DbOrTx,
   type TenantScope,
 } from "@autoglm/db/queries";
-import { MAX_SPEC_YAML_CHARS, ZStudySpec, type TStudySpec } from "@autoglm/protocol";
+import { MAX_SPEC_YAML_CHARS, primaryObjective, ZStudySpec, type TStudySpec } from "@autoglm/protocol";
 import { createOptimizer } from "@autoglm/optimizer";
 import { optimizerConfigOf } from "@autoglm/scheduler";
 import { orgProcedure } from "../../trpc.js";
@@ -51,8 +51,9 @@ export async function insertStudyAudited(
     projectId,
     name: spec.name,
     spec,
-    direction: spec.objective.direction,
-    metric: spec.objective.metric,
+    // The first objective: the columns are NOT NULL and the history chart and lists read them.
+    direction: primaryObjective(spec).direction,
+    metric: primaryObjective(spec).metric,
     createdBy: who.actor.userId,
   });
   await writeAudit(tx, {

@@ -6,5 +6,5 @@ export const getBest = orgProcedure("viewer")
   .output(ZBest)
   .query(async ({ ctx, input }) => {
     const study = await loadStudyOrNotFound(ctx.db.db, ctx.scope, input.studyId);
-    return bestOf(ctx.db.db, ctx.scope, study);
+    return bestOf(ctx.db.db, ctx.scope, study, ctx.options.optimizerTimeoutMs);
   });

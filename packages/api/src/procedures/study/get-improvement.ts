@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { loadStudyHistory } from "@autoglm/db/queries";
 import { IMPROVEMENT_MIN_TRIALS, type TParams } from "@autoglm/optimizer";
-import { studySpecOf } from "@autoglm/protocol";
+import { objectivesOf, studySpecOf } from "@autoglm/protocol";
 import { optimizerConfigOf, sharedOptimizerPool } from "@autoglm/scheduler";
 import { orgProcedure } from "../../trpc.js";
 import { loadStudyOrNotFound, ZStudyIdInput } from "./get-study.js";
@@ -33,9 +33,13 @@ export const getImprovement = orgProcedure("viewer")
     const spec = studySpecOf(study.spec);
     const threshold = spec.budget.stop_when?.improvement_below ?? null;
     const history = await loadStudyHistory(ctx.db.db, ctx.scope, study.id, { withIntermediate: false });
-    const complete = history.filter((h) => h.trial.state === "complete" && h.trial.value !== null).slice(-IMPROVEMENT_MAX_TRIALS);
+    // Infeasible trials are kept and shown, but no estimate of the best rests on them.
+    const complete = history
+      .filter((h) => h.trial.state === "complete" && h.trial.value !== null && h.trial.feasible !== false)
+      .slice(-IMPROVEMENT_MAX_TRIALS);
     const empty = { points: [], threshold, minTrials: IMPROVEMENT_MIN_TRIALS, basedOn: complete.length };
-    if (complete.length < IMPROVEMENT_MIN_TRIALS) return empty;
+    // A regret bound has no meaning over a Pareto front: multi-objective studies get none.
+    if (complete.length < IMPROVEMENT_MIN_TRIALS || objectivesOf(spec).length > 1) return empty;
     const key = `${study.id}:${complete.length}:${complete.at(-1)!.trial.number}:${threshold}`;
     const hit = recent.get(key);
     if (hit) return hit;

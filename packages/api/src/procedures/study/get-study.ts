@@ -8,14 +8,28 @@ import {
   type TenantScope,
   type TStudyRow,
 } from "@autoglm/db/queries";
-import { studySpecOf, type TStudySpec } from "@autoglm/protocol";
+import { objectivesOf, studySpecOf, type TStudySpec } from "@autoglm/protocol";
 import { orgProcedure } from "../../trpc.js";
 import { notFound } from "../../errors.js";
 import { maskSpecSecrets } from "../../secrets.js";
 import { iso, paramsOut, zId, zParams, zStudyState } from "../shared.js";
+import { paretoTrials, ZParetoTrial } from "./pareto-set.js";
 
 export const ZStudyIdInput = z.object({ studyId: zId }).strict();
-export const ZBest = z.object({ trialId: z.string(), number: z.number().int(), value: z.number(), params: zParams }).nullable();
+/**
+ * The best complete feasible trial by the (first) objective. A multi-objective study adds its
+ * Pareto set (`pareto`, in trial-number order), of which `trialId` is the member best on the
+ * first objective.
+ */
+export const ZBest = z
+  .object({
+    trialId: z.string(),
+    number: z.number().int(),
+    value: z.number(),
+    params: zParams,
+    pareto: z.array(ZParetoTrial).optional(),
+  })
+  .nullable();
 export const ZGetStudyOutput = z.object({
   id: z.string(),
   projectId: z.string(),
@@ -39,11 +53,25 @@ export async function loadStudyOrNotFound(db: DbOrTx, scope: TenantScope, studyI
   return study;
 }
 
-export async function bestOf(db: DbOrTx, scope: TenantScope, study: TStudyRow): Promise<z.infer<typeof ZBest>> {
+export async function bestOf(
+  db: DbOrTx,
+  scope: TenantScope,
+  study: TStudyRow,
+  timeoutMs?: number,
+): Promise<z.infer<typeof ZBest>> {
+  if (objectivesOf(studySpecOf(study.spec)).length > 1) return paretoBestOf(db, scope, study, timeoutMs);
   if (!study.bestTrialId || study.bestValue === null) return null;
   const t = await getTrial(db, scope, study.bestTrialId);
   if (!t) return null;
   return { trialId: t.id, number: t.number, value: study.bestValue, params: paramsOut(t.params) };
+}
+
+async function paretoBestOf(db: DbOrTx, scope: TenantScope, study: TStudyRow, timeoutMs?: number) {
+  const pareto = await paretoTrials(db, scope, study, timeoutMs);
+  if (pareto.length === 0) return null;
+  const sign = study.direction === "maximize" ? -1 : 1;
+  const first = pareto.reduce((a, b) => (b.values[0]! * sign < a.values[0]! * sign ? b : a));
+  return { trialId: first.trialId, number: first.number, value: first.values[0]!, params: first.params, pareto };
 }
 
 export const getStudy = orgProcedure("viewer")
@@ -61,7 +89,7 @@ export const getStudy = orgProcedure("viewer")
       // run.env values are secrets: never shown, to any role (see secrets.ts).
       spec: maskSpecSecrets(studySpecOf(study.spec)),
       counts,
-      best: await bestOf(ctx.db.db, ctx.scope, study),
+      best: await bestOf(ctx.db.db, ctx.scope, study, ctx.options.optimizerTimeoutMs),
       storageBytes: storage.bytes,
       storageFiles: storage.files,
       createdAt: iso(study.createdAt),

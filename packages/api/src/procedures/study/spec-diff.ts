@@ -65,6 +65,8 @@ export function specDifferences(stored: TStudySpec, given: TStudySpec): TSpecDif
     else identity.push(...compareTrees(normalizeParam(s), normalizeParam(g), `space.${name}`));
   }
   identity.push(...compareTrees(stored.objective as Json, given.objective as Json, "objective"));
+  identity.push(...compareTrees(stored.objectives as Json, given.objectives as Json, "objectives"));
+  identity.push(...compareTrees(stored.constraints as Json, given.constraints as Json, "constraints"));
   const other: string[] = [];
   for (const key of ["description", "sampler", "pruner", "budget", "run"] as const) {
     other.push(...compareTrees(stored[key] as Json | undefined, given[key] as Json | undefined, key));

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getStudy as getStudyRow, type DbOrTx, type TenantScope } from "@autoglm/db/queries";
-import { studySpecOf, type TStudySpec } from "@autoglm/protocol";
+import { objectivesOf, studySpecOf, type TStudySpec } from "@autoglm/protocol";
 import { loadWarmStart } from "@autoglm/scheduler";
 import { orgProcedure } from "../../trpc.js";
 import { AppError } from "../../errors.js";
@@ -9,19 +9,25 @@ import { loadStudyOrNotFound, ZStudyIdInput } from "./get-study.js";
 /**
  * A new study's `warm_start.from` must name a study the caller can see (the team's, and the
  * token's project when the token is restricted; another team's answers like a missing one, S1)
- * with the same objective metric and direction: its values are fed to this study's sampler as
- * they are.
+ * with the same objectives (metrics and directions, in order): its values are fed to this
+ * study's sampler as they are.
  */
 export async function checkWarmStartSource(tx: DbOrTx, scope: TenantScope, spec: TStudySpec): Promise<void> {
   if (!spec.warm_start) return;
   const source = await getStudyRow(tx, scope, spec.warm_start.from);
   if (!source) throw new AppError("NOT_FOUND", { userMessage: "warm_start.from: Study not found." });
-  const { metric, direction } = studySpecOf(source.spec).objective;
-  if (metric !== spec.objective.metric || direction !== spec.objective.direction) {
+  const describe = (s: TStudySpec) =>
+    objectivesOf(s)
+      .map((o) => `${o.metric} (${o.direction})`)
+      .join(", ");
+  const theirs = describe(studySpecOf(source.spec));
+  const ours = describe(spec);
+  if (theirs !== ours) {
+    const noun = objectivesOf(spec).length > 1 ? "objectives" : "objective";
     throw new AppError("INVALID_SPEC", {
       userMessage:
-        `warm_start.from: the source study "${source.name}" has the objective ${metric} (${direction}) and this study ` +
-        `${spec.objective.metric} (${spec.objective.direction}); a warm start needs the same metric and direction.`,
+        `warm_start.from: the source study "${source.name}" has the ${noun} ${theirs} and this study ` +
+        `${ours}; a warm start needs the same metrics and directions.`,
     });
   }
 }

@@ -5,14 +5,15 @@ import { notFound } from "../../errors.js";
 import { generateApiToken } from "@autoglm/protocol/api-token";
 import { iso, zId, zText } from "../shared.js";
 
-export const TOKEN_SCOPES = ["read", "write", "agent"] as const;
+/** `infer`: calls every endpoint of the team (of its project, when restricted) at `/serve/…`, S11. */
+export const TOKEN_SCOPES = ["read", "write", "agent", "infer"] as const;
 export const ZCreateTokenInput = z
   .object({
     name: zText(100, 1),
     scopes: z
       .array(z.enum(TOKEN_SCOPES))
       .min(1, "needs at least one scope")
-      .max(3)
+      .max(TOKEN_SCOPES.length)
       .refine((s) => new Set(s).size === s.length, "must not repeat a scope"),
     projectId: zId.optional(),
     /** Default 30, at most 365 (S3). */

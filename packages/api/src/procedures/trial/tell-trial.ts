@@ -7,6 +7,10 @@ export const ZTellInput = z
   .object({
     trialId: zId,
     value: z.number().finite("must be a finite number").optional(),
+    /** One per objective, in spec order: a multi-objective study's result. */
+    values: z.array(z.number().finite("must be a finite number")).min(1).max(4).optional(),
+    /** Other metrics by name (a constraint's metric, e.g. `{memory_gb: 12}`). */
+    metrics: z.record(z.string().min(1).max(100), z.number().finite("must be a finite number")).optional(),
     state: z.enum(["complete", "failed", "pruned"]).optional(),
     reason: zText(1000).optional(),
   })
@@ -22,6 +26,8 @@ export const tellTrial = orgProcedure("member")
         scope: ctx.scope,
         trialId: input.trialId,
         value: input.value,
+        values: input.values,
+        metrics: input.metrics,
         state: input.state,
         reason: input.reason,
         actor: ctx.actor,

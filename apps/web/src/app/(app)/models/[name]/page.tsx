@@ -3,9 +3,11 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useState } from "react";
+import { DeployAliasButton } from "@/components/deploy-buttons";
 import { ErrorNote, Loading } from "@/components/ui";
 import { formatDate } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
+import { useOrg } from "../../app-shell";
 import { AliasBadges } from "../alias-badges";
 import { AliasCard } from "./alias-card";
 import { CompareCard } from "./compare-card";
@@ -24,6 +26,7 @@ export default function ModelPage() {
     enabled: Boolean(model.data?.projectId),
   });
   const [selected, setSelected] = useState<number | null>(null);
+  const { canWrite } = useOrg();
 
   if (model.isPending) return <Loading />;
   if (model.error) return <ErrorNote error={model.error} />;
@@ -68,7 +71,10 @@ export default function ModelPage() {
             ) : null}
           </div>
         </div>
-        <ModelEdit model={m.name} description={m.description} tags={m.tags} />
+        <div className="row">
+          {canWrite ? <DeployAliasButton model={m.name} aliases={m.aliases} /> : null}
+          <ModelEdit model={m.name} description={m.description} tags={m.tags} />
+        </div>
       </div>
 
       <VersionsTable versions={m.versions} selected={shown?.version ?? null} onSelect={setSelected} />

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useState } from "react";
 import { Empty, ErrorNote, Loading, SkeletonRows, StateBadge } from "@/components/ui";
+import { MAX_COMPARED } from "@/lib/compare-studies";
 import { formatDate, formatValue } from "@/lib/format";
 import { useLiveOrg } from "@/lib/live";
 import { useTRPC } from "@/lib/trpc";
@@ -17,6 +18,8 @@ export default function ProjectPage() {
   const queryClient = useQueryClient();
   const { org, canWrite } = useOrg();
   const [state, setState] = useState<(typeof STATES)[number]>("");
+  // Studies ticked for the compare view, in the order they were ticked.
+  const [picked, setPicked] = useState<string[]>([]);
   const project = useQuery(trpc.project.get.queryOptions({ projectId }));
   const studies = useQuery(trpc.study.list.queryOptions({ projectId, ...(state ? { state } : {}) }));
   // Trial counts, best values and states move while agents and ask/tell loops run: the team's
@@ -46,6 +49,19 @@ export default function ProjectPage() {
         <div className="card-head">
           <h2>Studies</h2>
           <div className="toolbar">
+            {picked.length >= 2 ? (
+              <Link
+                href={`/projects/${projectId}/compare?studies=${picked.join(",")}`}
+                className="btn btn-sm btn-primary"
+                data-testid="compare-selected"
+              >
+                Compare {picked.length} studies
+              </Link>
+            ) : (
+              <span className="muted" style={{ fontSize: 12 }} data-testid="compare-hint">
+                Tick two or more studies to compare them
+              </span>
+            )}
             <label htmlFor="state-filter" className="muted" style={{ margin: 0, fontWeight: 400 }}>
               State
             </label>
@@ -82,6 +98,7 @@ export default function ProjectPage() {
             <table data-testid="study-table">
               <thead>
                 <tr>
+                  <th aria-label="Compare" />
                   <th>Name</th>
                   <th>State</th>
                   <th>Objective</th>
@@ -94,6 +111,16 @@ export default function ProjectPage() {
               <tbody>
                 {studies.data.map((s) => (
                   <tr key={s.id} data-testid="study-row">
+                    <td style={{ width: 28 }}>
+                      <input
+                        type="checkbox"
+                        aria-label={`Compare ${s.name}`}
+                        checked={picked.includes(s.id)}
+                        disabled={!picked.includes(s.id) && picked.length >= MAX_COMPARED}
+                        onChange={(e) => setPicked(e.target.checked ? [...picked, s.id] : picked.filter((id) => id !== s.id))}
+                        data-testid="compare-check"
+                      />
+                    </td>
                     <td>
                       <Link href={`/studies/${s.id}`}>{s.name}</Link>
                     </td>

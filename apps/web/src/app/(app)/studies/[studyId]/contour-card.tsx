@@ -6,7 +6,9 @@ import { Loading } from "@/components/ui";
 import { formatValue } from "@/lib/format";
 import { paramAxes, type ParamAxis } from "@/lib/plot-data";
 import { contourData } from "@/lib/plot-data-contour";
+import type { ObjectiveView } from "@/lib/plot-objectives";
 import { ColorLegend } from "./color-legend";
+import { ObjectiveSelect, useObjectiveChoice } from "./objective-select";
 import { PlotCard, PlotToggle, type PlotTrialsQuery } from "./plot-card";
 import { useOpenTrial } from "./use-open-trial";
 
@@ -43,9 +45,16 @@ function AxisSelect(props: { label: string; axes: ParamAxis[]; value: string; te
 }
 
 /** The objective over two chosen parameters, interpolated onto a grid from the trials, which sit on top as dots. */
-export function ContourCard({ studyId, space, query }: { studyId: string; space: TSpace | undefined; query: PlotTrialsQuery }) {
+export function ContourCard(props: {
+  studyId: string;
+  space: TSpace | undefined;
+  objectives: ObjectiveView[];
+  query: PlotTrialsQuery;
+}) {
+  const { studyId, space, objectives, query } = props;
   const openTrial = useOpenTrial(studyId);
-  const trials = query.data?.trials;
+  const objective = useObjectiveChoice(objectives, query.data?.trials);
+  const trials = objective.trials;
   const axes = useMemo(() => paramAxes(space, trials ?? []), [space, trials]);
   const [xName, setXName] = useState("");
   const [yName, setYName] = useState("");
@@ -75,6 +84,12 @@ export function ContourCard({ studyId, space, query }: { studyId: string; space:
       }}
       controls={
         <>
+          <ObjectiveSelect
+            objectives={objectives}
+            value={objective.index}
+            testId="contour-objective"
+            onChange={objective.setIndex}
+          />
           {data?.range ? (
             <ColorLegend low={formatValue(data.range[0])} high={formatValue(data.range[1])} testId="contour-legend" />
           ) : null}
@@ -99,7 +114,15 @@ export function ContourCard({ studyId, space, query }: { studyId: string; space:
       }
     >
       {data && xAxis && yAxis ? (
-        <ContourChart data={data} xAxis={xAxis} yAxis={yAxis} logX={logX} logY={logY} onPick={openTrial} />
+        <ContourChart
+          data={data}
+          xAxis={xAxis}
+          yAxis={yAxis}
+          logX={logX}
+          logY={logY}
+          objectiveName={objective.name}
+          onPick={openTrial}
+        />
       ) : null}
     </PlotCard>
   );

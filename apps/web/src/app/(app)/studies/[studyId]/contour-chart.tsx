@@ -18,6 +18,8 @@ import type { ContourData, ContourPoint } from "@/lib/plot-data-contour";
 import { categoryJitter, positionTicks } from "./plot-axes";
 
 interface ContourChartProps {
+  /** "objective", or the chosen metric of a multi-objective study. */
+  objectiveName: string;
   data: ContourData;
   xAxis: ParamAxis;
   yAxis: ParamAxis;
@@ -62,7 +64,7 @@ function ContourCells({ data, shade }: { data: ContourData; shade: (v: number) =
 }
 
 /** The objective over two parameters: interpolated cells, the trials as dots on top (hover names one, a click opens it). */
-export function ContourChart({ data, xAxis, yAxis, logX, logY, onPick }: ContourChartProps) {
+export function ContourChart({ data, xAxis, yAxis, logX, logY, objectiveName, onPick }: ContourChartProps) {
   const [hover, setHover] = useState<ContourPoint | null>(null);
   const [lo, hi] = data.range ?? [0, 0];
   const shade = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 0.5);
@@ -77,8 +79,8 @@ export function ContourChart({ data, xAxis, yAxis, logX, logY, onPick }: Contour
     <div style={{ position: "relative", width: "100%", height: "100%" }}>
       {hover ? (
         <div className="curve-hover" data-testid="contour-hover">
-          <strong>trial #{hover.number}</strong> · {xAxis.name} = {formatParam(hover.x)} · {yAxis.name} = {formatParam(hover.y)} ·
-          objective {formatValue(hover.value)}
+          <strong>trial #{hover.number}</strong> · {xAxis.name} = {formatParam(hover.x)} · {yAxis.name} = {formatParam(hover.y)} ·{" "}
+          {objectiveName} {formatValue(hover.value)}
         </div>
       ) : null}
       <ResponsiveContainer width="100%" height="100%">

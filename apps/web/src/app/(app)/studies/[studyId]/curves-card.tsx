@@ -55,8 +55,8 @@ export function CurvesCard({ studyId }: { studyId: string }) {
         )}
       </div>
       {curves.data?.truncated ? (
-        <div className="card-body faint" style={{ fontSize: 12 }}>
-          The latest {n} trials are shown.
+        <div className="card-body faint" style={{ fontSize: 12 }} data-testid="curves-thinned">
+          The latest {n} trials that reported are shown, each thinned to at most 100 of its reports.
         </div>
       ) : null}
     </div>

@@ -3,6 +3,8 @@ import dynamic from "next/dynamic";
 import { useMemo, useState } from "react";
 import { Loading } from "@/components/ui";
 import { edfPoints } from "@/lib/plot-data";
+import type { ObjectiveView } from "@/lib/plot-objectives";
+import { ObjectiveSelect, useObjectiveChoice } from "./objective-select";
 import { PlotCard, PlotToggle, type PlotTrialsQuery } from "./plot-card";
 import { useOpenTrial } from "./use-open-trial";
 
@@ -12,9 +14,18 @@ const EdfChart = dynamic(() => import("@/components/edf-chart").then((m) => m.Ed
 });
 
 /** The empirical distribution of the objective over complete trials, pruned ones optionally. */
-export function EdfCard({ studyId, query }: { studyId: string; query: PlotTrialsQuery }) {
+export function EdfCard({
+  studyId,
+  objectives,
+  query,
+}: {
+  studyId: string;
+  objectives: ObjectiveView[];
+  query: PlotTrialsQuery;
+}) {
   const openTrial = useOpenTrial(studyId);
-  const trials = query.data?.trials;
+  const objective = useObjectiveChoice(objectives, query.data?.trials);
+  const trials = objective.trials;
   const [includePruned, setIncludePruned] = useState(false);
   const [log, setLog] = useState(false);
   const points = useMemo(() => edfPoints(trials ?? [], { includePruned }), [trials, includePruned]);
@@ -28,6 +39,7 @@ export function EdfCard({ studyId, query }: { studyId: string; query: PlotTrials
       empty={{ title: "No complete trials yet", text: "The share of trials at or below each objective value appears here." }}
       controls={
         <>
+          <ObjectiveSelect objectives={objectives} value={objective.index} testId="edf-objective" onChange={objective.setIndex} />
           <PlotToggle
             label="log x"
             checked={log && canLog}
@@ -40,7 +52,7 @@ export function EdfCard({ studyId, query }: { studyId: string; query: PlotTrials
         </>
       }
     >
-      <EdfChart points={points} log={log && canLog} onPick={openTrial} />
+      <EdfChart points={points} objectiveName={objective.name} log={log && canLog} onPick={openTrial} />
     </PlotCard>
   );
 }

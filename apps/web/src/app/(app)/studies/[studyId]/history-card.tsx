@@ -3,7 +3,10 @@ import { useQuery } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
 import { useMemo, useState } from "react";
 import { Empty, ErrorNote, Loading } from "@/components/ui";
+import type { PlotTrial } from "@/lib/plot-data";
+import { objectiveHistory, type ObjectiveView } from "@/lib/plot-objectives";
 import { useTRPC } from "@/lib/trpc";
+import { ObjectiveSelect, useObjectiveChoice } from "./objective-select";
 
 const HistoryChart = dynamic(() => import("@/components/history-chart").then((m) => m.HistoryChart), {
   ssr: false,
@@ -19,47 +22,76 @@ export function useStudyHistory(studyId: string) {
 interface HistoryCardProps {
   studyId: string;
   history: ReturnType<typeof useStudyHistory>;
-  direction: string;
+  objectives: ObjectiveView[];
+  /** The plots' trials: their feasibility marks the history's infeasible trials, their values a chosen objective's history. */
+  plotTrials: readonly PlotTrial[] | undefined;
 }
 
-/** Each finished trial's objective and the best so far, with a log scale when every value is positive. */
-export function HistoryCard({ studyId, history, direction }: HistoryCardProps) {
+/**
+ * Each finished trial's objective and the best so far, with a log scale when every value is positive.
+ * The server thins a long history (every improvement of the best kept, an even sample of the rest):
+ * the card says how many of the study's finished trials it draws.
+ */
+export function HistoryCard({ studyId, history, objectives, plotTrials }: HistoryCardProps) {
   const [log, setLog] = useState(false);
+  const objective = useObjectiveChoice(objectives, plotTrials);
+  const multi = objectives.length > 1;
+  const points = useMemo(() => {
+    // A multi-objective study's history of the chosen objective comes from the plots' trials.
+    if (multi) return objective.trials ? objectiveHistory(objective.trials, objective.direction) : undefined;
+    const infeasible = new Set((plotTrials ?? []).filter((t) => t.feasible === false).map((t) => t.number));
+    return history.data?.points.map((p) => ({ ...p, infeasible: infeasible.has(p.number) }));
+  }, [multi, objective.trials, objective.direction, plotTrials, history.data]);
+  const pending = multi ? plotTrials === undefined : history.isPending;
   const canLog = useMemo(
-    () =>
-      (history.data ?? []).some((p) => p.value !== null) && (history.data ?? []).every((p) => p.value === null || p.value > 0),
-    [history.data],
+    () => (points ?? []).some((p) => p.value !== null) && (points ?? []).every((p) => p.value === null || p.value > 0),
+    [points],
   );
+  const drawn = points?.filter((p) => p.value !== null).length ?? 0;
   return (
     <div className="card" style={{ marginBottom: 16 }}>
       <div className="card-head">
         <h2>Optimization history</h2>
-        <label className="checkbox" style={{ margin: 0 }} title={canLog ? "" : "Log scale needs all values > 0"}>
-          <input
-            type="checkbox"
-            checked={log && canLog}
-            disabled={!canLog}
-            onChange={(e) => setLog(e.target.checked)}
-            data-testid="log-scale"
-          />{" "}
-          log scale
-        </label>
+        <div className="toolbar">
+          <ObjectiveSelect
+            objectives={objectives}
+            value={objective.index}
+            testId="history-objective"
+            onChange={objective.setIndex}
+          />
+          <label className="checkbox" style={{ margin: 0 }} title={canLog ? "" : "Log scale needs all values > 0"}>
+            <input
+              type="checkbox"
+              checked={log && canLog}
+              disabled={!canLog}
+              onChange={(e) => setLog(e.target.checked)}
+              data-testid="log-scale"
+            />{" "}
+            log scale
+          </label>
+        </div>
       </div>
-      <div className="chart" data-testid="history-chart" data-points={history.data?.filter((p) => p.value !== null).length ?? 0}>
-        {history.isPending ? (
+      <div className="chart" data-testid="history-chart" data-points={drawn}>
+        {pending ? (
           <Loading />
-        ) : history.error ? (
+        ) : !multi && history.error ? (
           <div className="card-body">
             <ErrorNote error={history.error} />
           </div>
-        ) : history.data.filter((p) => p.value !== null).length === 0 ? (
+        ) : drawn === 0 || !points ? (
           <Empty title="No finished trials yet">
             Trials appear here as they are told. Run <code>autoglm trial ask {studyId.slice(0, 8)}…</code> or an agent.
           </Empty>
         ) : (
-          <HistoryChart points={history.data} log={log && canLog} direction={direction} />
+          <HistoryChart points={points} log={log && canLog} direction={objective.direction} objectiveName={objective.name} />
         )}
       </div>
+      {!multi && history.data && history.data.points.length < history.data.total ? (
+        <div className="card-body faint" style={{ fontSize: 12 }} data-testid="history-thinned">
+          Showing {history.data.points.length.toLocaleString("en")} of {history.data.total.toLocaleString("en")} finished trials:
+          every improvement of the best and an even sample of the rest.
+        </div>
+      ) : null}
     </div>
   );
 }

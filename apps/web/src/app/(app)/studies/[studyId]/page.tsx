@@ -2,9 +2,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { Empty, ErrorNote, Loading } from "@/components/ui";
 import { useLiveStudy } from "@/lib/live";
+import { specObjectives } from "@/lib/plot-objectives";
 import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../../app-shell";
 import { BestParamsCard } from "./best-params-card";
@@ -12,15 +13,18 @@ import { ContourCard } from "./contour-card";
 import { CurvesCard } from "./curves-card";
 import { EdfCard } from "./edf-card";
 import { HistoryCard, useStudyHistory } from "./history-card";
+import { HypervolumeCard } from "./hypervolume-card";
 import { ImportanceCard } from "./importance-card";
 import { ImprovementCard } from "./improvement-card";
+import { useObjectiveChoice } from "./objective-select";
 import { ParallelCard } from "./parallel-card";
+import { ParetoCard } from "./pareto-card";
 import { usePlotTrials } from "./plot-card";
 import { RankCard } from "./rank-card";
 import { SliceCard } from "./slice-card";
 import { StudyHeader } from "./study-header";
 import { StudyStats } from "./study-stats";
-import type { StudySpecView } from "./study-view";
+import { withPrimaryObjective, type StudySpecView } from "./study-view";
 import { TimelineCard } from "./timeline-card";
 import { TrialTable } from "./trial-table";
 import { useParallelCoordinates } from "./use-parallel-coordinates";
@@ -37,8 +41,12 @@ export default function StudyPage() {
   const study = useQuery(trpc.study.get.queryOptions({ studyId }));
   const history = useStudyHistory(studyId);
   const plotTrials = usePlotTrials(studyId);
-  // The page holds the parallel-coordinates state: its brushes filter the trial table too.
-  const parallel = useParallelCoordinates(study.data?.spec.space, plotTrials.data?.trials);
+  const objectives = useMemo(() => (study.data ? specObjectives(study.data.spec as StudySpecView) : []), [study.data]);
+  // The page holds the parallel-coordinates state: its brushes (the objective's axis too) filter the trial table.
+  const parallelObjective = useObjectiveChoice(objectives, plotTrials.data?.trials);
+  const parallel = useParallelCoordinates(study.data?.spec.space, parallelObjective.trials);
+  // A multi-objective study's Pareto trial shown in the best card and registered by "Register best".
+  const [paretoPick, setParetoPick] = useState<string | null>(null);
   const project = useQuery({
     ...trpc.project.get.queryOptions({ projectId: study.data?.projectId ?? "" }),
     enabled: Boolean(study.data?.projectId),
@@ -75,7 +83,12 @@ export default function StudyPage() {
   if (study.isPending) return <Loading />;
   if (study.error) return <ErrorNote error={study.error} />;
   const s = study.data;
-  const spec = s.spec as StudySpecView;
+  const spec = withPrimaryObjective(s.spec as StudySpecView);
+  const pareto = s.best?.pareto ?? null;
+  const chosenPareto = pareto
+    ? (pareto.find((p) => p.trialId === paretoPick) ?? pareto.find((p) => p.trialId === s.best?.trialId) ?? null)
+    : null;
+  const multi = objectives.length > 1;
 
   return (
     <>
@@ -89,38 +102,59 @@ export default function StudyPage() {
         onDelete={() => del.mutate({ studyId })}
         isStopping={stop.isPending}
         isDeleting={del.isPending}
+        registerTrial={chosenPareto ?? s.best}
       />
       <ErrorNote error={stop.error ?? del.error} />
 
       <StudyStats studyId={studyId} study={s} spec={spec} />
-      {s.best ? <BestParamsCard best={s.best} /> : null}
-      <HistoryCard studyId={studyId} history={history} direction={spec.objective?.direction ?? ""} />
+      {s.best ? <BestParamsCard best={s.best} objectives={objectives} chosen={chosenPareto} onChoose={setParetoPick} /> : null}
+      {multi ? (
+        <div className="grid-2" style={{ marginBottom: 16 }}>
+          <ParetoCard studyId={studyId} objectives={objectives} best={s.best} query={plotTrials} />
+          <HypervolumeCard studyId={studyId} objectives={objectives} />
+        </div>
+      ) : null}
+      <HistoryCard studyId={studyId} history={history} objectives={objectives} plotTrials={plotTrials.data?.trials} />
 
       <div className="grid-2" style={{ marginBottom: 16 }}>
         <CurvesCard studyId={studyId} />
         <ImportanceCard studyId={studyId} />
       </div>
-      <div style={{ marginBottom: 16 }}>
-        <ImprovementCard studyId={studyId} />
-      </div>
+      {multi ? null : (
+        <div style={{ marginBottom: 16 }}>
+          <ImprovementCard studyId={studyId} />
+        </div>
+      )}
       <div className="grid-2" style={{ marginBottom: 16 }}>
-        <SliceCard studyId={studyId} space={s.spec.space} query={plotTrials} />
-        <EdfCard studyId={studyId} query={plotTrials} />
+        <SliceCard studyId={studyId} space={s.spec.space} objectives={objectives} query={plotTrials} />
+        <EdfCard studyId={studyId} objectives={objectives} query={plotTrials} />
       </div>
       <div style={{ marginBottom: 16 }}>
         <TimelineCard studyId={studyId} query={plotTrials} />
       </div>
       <div style={{ marginBottom: 16 }}>
-        <ContourCard studyId={studyId} space={s.spec.space} query={plotTrials} />
+        <ContourCard studyId={studyId} space={s.spec.space} objectives={objectives} query={plotTrials} />
       </div>
       <div style={{ marginBottom: 16 }}>
-        <RankCard studyId={studyId} space={s.spec.space} direction={spec.objective?.direction ?? ""} query={plotTrials} />
+        <RankCard studyId={studyId} space={s.spec.space} objectives={objectives} query={plotTrials} />
       </div>
       <div style={{ marginBottom: 16 }}>
-        <ParallelCard studyId={studyId} query={plotTrials} state={parallel} />
+        <ParallelCard
+          studyId={studyId}
+          query={plotTrials}
+          state={parallel}
+          objectives={objectives}
+          objective={parallelObjective}
+        />
       </div>
 
-      <TrialTable studyId={studyId} bestTrialId={s.best?.trialId} canStop={canWrite} brush={parallel.tableBrush} />
+      <TrialTable
+        studyId={studyId}
+        paramNames={Object.keys(s.spec.space)}
+        bestTrialId={s.best?.trialId}
+        canStop={canWrite}
+        brush={parallel.tableBrush}
+      />
     </>
   );
 }

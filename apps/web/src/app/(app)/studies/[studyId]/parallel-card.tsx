@@ -1,6 +1,9 @@
 "use client";
 import { useMemo } from "react";
 import { ParallelChart } from "@/components/parallel-chart";
+import { OBJECTIVE_AXIS } from "@/lib/plot-data-brush";
+import type { ObjectiveView } from "@/lib/plot-objectives";
+import { ObjectiveSelect } from "./objective-select";
 import { PlotCard, PlotToggle, type PlotTrialsQuery } from "./plot-card";
 import { useOpenTrial } from "./use-open-trial";
 import type { ParallelCoordinates } from "./use-parallel-coordinates";
@@ -9,7 +12,16 @@ import type { ParallelCoordinates } from "./use-parallel-coordinates";
  * Parallel coordinates over the chosen parameters and the objective, one line per trial. Its
  * state lives on the page (useParallelCoordinates): a brushed range also filters the trial table.
  */
-export function ParallelCard({ studyId, query, state }: { studyId: string; query: PlotTrialsQuery; state: ParallelCoordinates }) {
+interface ParallelCardProps {
+  studyId: string;
+  query: PlotTrialsQuery;
+  state: ParallelCoordinates;
+  /** The study's objectives and the one drawn on the last axis (the page holds it: the brush filters the table by it). */
+  objectives: ObjectiveView[];
+  objective: { index: number; name: string; setIndex: (i: number) => void };
+}
+
+export function ParallelCard({ studyId, query, state, objectives, objective }: ParallelCardProps) {
   const openTrial = useOpenTrial(studyId);
   const trials = query.data?.trials;
   const params = useMemo(() => Object.fromEntries((trials ?? []).map((t) => [t.id, t.params])), [trials]);
@@ -26,6 +38,16 @@ export function ParallelCard({ studyId, query, state }: { studyId: string; query
       }}
       controls={
         <>
+          <ObjectiveSelect
+            objectives={objectives}
+            value={objective.index}
+            testId="parallel-objective"
+            onChange={(i) => {
+              // A brush on the old objective's range would filter by values nobody sees any more.
+              state.brush(OBJECTIVE_AXIS, null);
+              objective.setIndex(i);
+            }}
+          />
           {tableBrush ? (
             <>
               <span className="muted" style={{ fontSize: 12 }} data-testid="parallel-brush-count">
@@ -86,6 +108,7 @@ export function ParallelCard({ studyId, query, state }: { studyId: string; query
         inside={state.inside}
         onBrush={state.brush}
         onPick={openTrial}
+        objectiveName={objective.name}
       />
     </PlotCard>
   );

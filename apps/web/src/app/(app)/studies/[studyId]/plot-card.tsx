@@ -30,7 +30,7 @@ interface PlotCardProps {
   children: ReactNode;
 }
 
-/** A plot card: title and controls, then loading / error / empty / the chart, and a note when older trials are left out. */
+/** A plot card: title and controls, then loading / error / empty / the chart, and a note when the trials are a sample. */
 export function PlotCard({ title, testId, query, marks, controls, fitHeight, height, empty, children }: PlotCardProps) {
   const size = height
     ? { height }
@@ -57,8 +57,9 @@ export function PlotCard({ title, testId, query, marks, controls, fitHeight, hei
         )}
       </div>
       {query.data?.truncated ? (
-        <div className="card-body faint" style={{ fontSize: 12 }}>
-          The latest {query.data.trials.length} trials are drawn.
+        <div className="card-body faint" style={{ fontSize: 12 }} data-testid={`${testId}-thinned`}>
+          Showing {query.data.trials.length.toLocaleString("en")} of {query.data.total.toLocaleString("en")} trials: the best, the
+          latest and an even sample of the rest.
         </div>
       ) : null}
     </div>

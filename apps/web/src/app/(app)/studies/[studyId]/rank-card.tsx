@@ -4,8 +4,10 @@ import dynamic from "next/dynamic";
 import { useMemo, useState } from "react";
 import { Loading } from "@/components/ui";
 import { paramAxes } from "@/lib/plot-data";
+import type { ObjectiveView } from "@/lib/plot-objectives";
 import { parameterPairs, rankedTrials, rankPoints, type Direction } from "@/lib/plot-data-rank";
 import { ColorLegend } from "./color-legend";
+import { ObjectiveSelect, useObjectiveChoice } from "./objective-select";
 import { PlotCard, PlotToggle, type PlotTrialsQuery } from "./plot-card";
 import { RANK_PANEL_HEIGHT, type RankPanel } from "./rank-chart";
 import { useOpenTrial } from "./use-open-trial";
@@ -19,10 +21,16 @@ const RankChart = dynamic(() => import("./rank-chart").then((m) => m.RankChart),
 const MAX_RANK_PARAMS = 4;
 
 /** Parameter pairs as small multiples, each trial coloured by its objective's rank (best blue), as Optuna's plot_rank. */
-export function RankCard(props: { studyId: string; space: TSpace | undefined; direction: string; query: PlotTrialsQuery }) {
+export function RankCard(props: {
+  studyId: string;
+  space: TSpace | undefined;
+  objectives: ObjectiveView[];
+  query: PlotTrialsQuery;
+}) {
   const openTrial = useOpenTrial(props.studyId);
-  const trials = props.query.data?.trials;
-  const direction: Direction = props.direction === "maximize" ? "maximize" : "minimize";
+  const objective = useObjectiveChoice(props.objectives, props.query.data?.trials);
+  const trials = objective.trials;
+  const direction: Direction = objective.direction;
   const axes = useMemo(() => paramAxes(props.space, trials ?? []), [props.space, trials]);
   const [picked, setPicked] = useState<readonly string[] | null>(null);
   const [log, setLog] = useState(true);
@@ -66,6 +74,12 @@ export function RankCard(props: { studyId: string; space: TSpace | undefined; di
       }}
       controls={
         <>
+          <ObjectiveSelect
+            objectives={props.objectives}
+            value={objective.index}
+            testId="rank-objective"
+            onChange={objective.setIndex}
+          />
           <ColorLegend low="best" high="worst" testId="rank-legend" />
           <details style={{ position: "relative" }}>
             <summary data-testid="rank-params">
@@ -110,7 +124,7 @@ export function RankCard(props: { studyId: string; space: TSpace | undefined; di
         </>
       }
     >
-      <RankChart panels={panels} ranked={ranks.size} onPick={openTrial} />
+      <RankChart panels={panels} ranked={ranks.size} objectiveName={objective.name} onPick={openTrial} />
     </PlotCard>
   );
 }

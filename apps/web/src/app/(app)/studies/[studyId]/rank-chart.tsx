@@ -111,10 +111,13 @@ function Panel(props: {
 export function RankChart({
   panels,
   ranked,
+  objectiveName,
   onPick,
 }: {
   panels: RankPanel[];
   ranked: number;
+  /** "objective", or the chosen metric of a multi-objective study. */
+  objectiveName: string;
   onPick: (trialId: string) => void;
 }) {
   const [hover, setHover] = useState<{ point: RankPoint; panel: RankPanel } | null>(null);
@@ -126,8 +129,8 @@ export function RankChart({
           <strong>trial #{p.number}</strong> · {p.state} · {hover.panel.x.name} = {formatParam(p.x)} · {hover.panel.y.name} ={" "}
           {formatParam(p.y)} ·{" "}
           {p.rank === null
-            ? "no objective"
-            : `objective ${formatValue(p.value)} (rank ${Math.round(p.rank * Math.max(1, ranked - 1)) + 1} of ${ranked})`}
+            ? `no ${objectiveName}`
+            : `${objectiveName} ${formatValue(p.value)} (rank ${Math.round(p.rank * Math.max(1, ranked - 1)) + 1} of ${ranked})`}
         </div>
       ) : null}
       <div style={{ display: "grid", gridTemplateColumns: `repeat(${Math.min(3, panels.length)}, 1fr)`, gap: 4 }}>

@@ -4,6 +4,8 @@ import dynamic from "next/dynamic";
 import { useMemo, useState } from "react";
 import { Loading } from "@/components/ui";
 import { paramAxes, slicePoints } from "@/lib/plot-data";
+import type { ObjectiveView } from "@/lib/plot-objectives";
+import { ObjectiveSelect, useObjectiveChoice } from "./objective-select";
 import { PlotCard, PlotToggle, type PlotTrialsQuery } from "./plot-card";
 import { useOpenTrial } from "./use-open-trial";
 
@@ -12,10 +14,18 @@ const SliceChart = dynamic(() => import("@/components/slice-chart").then((m) => 
   loading: () => <Loading label="Loading chart…" />,
 });
 
+interface SliceCardProps {
+  studyId: string;
+  space: TSpace | undefined;
+  objectives: ObjectiveView[];
+  query: PlotTrialsQuery;
+}
+
 /** The objective against one chosen parameter; log x for log-scaled parameters, categories as a category axis. */
-export function SliceCard({ studyId, space, query }: { studyId: string; space: TSpace | undefined; query: PlotTrialsQuery }) {
+export function SliceCard({ studyId, space, objectives, query }: SliceCardProps) {
   const openTrial = useOpenTrial(studyId);
-  const trials = query.data?.trials;
+  const objective = useObjectiveChoice(objectives, query.data?.trials);
+  const trials = objective.trials;
   const axes = useMemo(() => paramAxes(space, trials ?? []), [space, trials]);
   const [chosen, setChosen] = useState("");
   const [log, setLog] = useState(true);
@@ -38,6 +48,12 @@ export function SliceCard({ studyId, space, query }: { studyId: string; space: T
       }}
       controls={
         <>
+          <ObjectiveSelect
+            objectives={objectives}
+            value={objective.index}
+            testId="slice-objective"
+            onChange={objective.setIndex}
+          />
           <select
             aria-label="Parameter"
             value={axis?.name ?? ""}
@@ -66,6 +82,7 @@ export function SliceCard({ studyId, space, query }: { studyId: string; space: T
         <SliceChart
           points={points}
           param={axis.name}
+          objectiveName={objective.name}
           categories={axis.kind === "categorical" ? axis.categories : null}
           log={log && canLog}
           onPick={openTrial}

@@ -1,10 +1,12 @@
 "use client";
 import Link from "next/link";
 import { formatBytes } from "@/components/artifacts-card";
+import { DeployBestButton } from "@/components/deploy-buttons";
 import { RegisterBestButton } from "@/components/register-buttons";
 import { ConfirmButton, StateBadge } from "@/components/ui";
 import { WarmStartNote } from "@/components/warm-start-note";
-import { formatDate } from "@/lib/format";
+import { formatDate, formatValue } from "@/lib/format";
+import { specObjectives } from "@/lib/plot-objectives";
 import type { StudySpecView, TStudy } from "./study-view";
 
 interface StudyHeaderProps {
@@ -17,6 +19,8 @@ interface StudyHeaderProps {
   onDelete: () => void;
   isStopping: boolean;
   isDeleting: boolean;
+  /** The trial "Register best" registers: the best, or a multi-objective study's chosen Pareto trial. */
+  registerTrial: { trialId: string; number: number } | null;
 }
 
 /** Breadcrumbs, the study's name, state and live indicator, its spec in one line, and Stop / Delete for writers. */
@@ -30,9 +34,11 @@ export function StudyHeader({
   onDelete,
   isStopping,
   isDeleting,
+  registerTrial,
 }: StudyHeaderProps) {
   // run.env values are write-only: the API shows the names, masked; so does the page.
   const envNames = Object.keys(spec.run?.env ?? {});
+  const paretoSize = specObjectives(spec).length > 1 ? (s.best?.pareto?.length ?? 0) : null;
   return (
     <>
       <div className="crumbs">
@@ -57,7 +63,27 @@ export function StudyHeader({
             </span>
           </div>
           <div className="sub">
-            {spec.objective?.direction} <span className="mono">{spec.objective?.metric}</span> · sampler {spec.sampler?.name}
+            {specObjectives(spec).map((o, i) => (
+              <span key={o.metric}>
+                {i > 0 ? ", " : ""}
+                {o.direction} <span className="mono">{o.metric}</span>
+              </span>
+            ))}
+            {spec.constraints?.length ? (
+              <span data-testid="study-constraints">
+                {" · subject to "}
+                {spec.constraints.map((c) => constraintText(c)).join(", ")}
+              </span>
+            ) : null}
+            {paretoSize !== null ? (
+              <span data-testid="pareto-size">
+                {" · "}
+                <strong>
+                  Pareto set: {paretoSize} {paretoSize === 1 ? "trial" : "trials"}
+                </strong>
+              </span>
+            ) : null}
+            {" · "}sampler {spec.sampler?.name}
             {spec.sampler?.seed !== undefined ? ` (seed ${spec.sampler.seed})` : ""} · created {formatDate(s.createdAt)}
             {s.stoppedAt ? ` · stopped ${formatDate(s.stoppedAt)}` : ""}
             <span title="What this study's trials hold in the artifact store, every attempt's files" data-testid="study-storage">
@@ -82,7 +108,8 @@ export function StudyHeader({
         </div>
         {canWrite ? (
           <div className="row">
-            <RegisterBestButton best={s.best} studyName={s.name} />
+            <RegisterBestButton best={registerTrial} studyName={s.name} pareto={Boolean(s.best?.pareto)} />
+            {s.best?.pareto ? null : <DeployBestButton studyId={s.id} best={registerTrial} />}
             {s.state === "running" ? (
               <ConfirmButton
                 label="Stop"
@@ -106,4 +133,9 @@ export function StudyHeader({
       </div>
     </>
   );
+}
+
+/** A constraint as the header reads it: "memory_gb ≤ 16", "0.1 ≤ recall", "0.1 ≤ recall ≤ 1". */
+function constraintText(c: { metric: string; min?: number; max?: number }): string {
+  return `${c.min !== undefined ? `${formatValue(c.min)} ≤ ` : ""}${c.metric}${c.max !== undefined ? ` ≤ ${formatValue(c.max)}` : ""}`;
 }

@@ -20,6 +20,8 @@ async function handler(req: NextRequest): Promise<Response> {
       allowedOrigins: platform.config.allowedOrigins,
       askLeaseMs: platform.config.askLeaseMs,
       optimizerTimeoutMs: platform.config.optimizerTimeoutMs,
+      // Endpoint URLs (endpoint.*) are built on it.
+      publicUrl: platform.config.publicUrl,
       webhooks: {
         authSecret: platform.config.authSecret,
         platformUrl: platform.config.publicUrl,

@@ -11,6 +11,7 @@ import { StopTrialButton } from "@/components/stop-trial-button";
 import { Empty, ErrorNote, Loading, StateBadge } from "@/components/ui";
 import { formatDate, formatDuration, formatParam, formatValue } from "@/lib/format";
 import { useLiveStudy } from "@/lib/live";
+import { constraintBreaches, specObjectives } from "@/lib/plot-objectives";
 import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../../../../app-shell";
 
@@ -30,6 +31,9 @@ export default function TrialPage() {
   if (trial.isPending) return <Loading />;
   if (trial.error) return <ErrorNote error={trial.error} />;
   const t = trial.data;
+  const spec = study.data?.spec as TrialSpecView | undefined;
+  const objectives = spec ? specObjectives(spec) : [];
+  const breaches = constraintBreaches(spec?.constraints ?? [], t.constraintValues, formatValue);
 
   return (
     <>
@@ -42,6 +46,7 @@ export default function TrialPage() {
             <h1>Trial #{t.number}</h1>
             <StateBadge state={t.state} />
             <ProposedByBadge proposedBy={t.proposedBy} />
+            <FeasibilityBadge feasible={t.feasible} breaches={breaches} />
           </div>
           <div className="sub">
             started {formatDate(t.startedAt)} · finished {formatDate(t.finishedAt)} · {formatDuration(t.startedAt, t.finishedAt)}
@@ -66,12 +71,25 @@ export default function TrialPage() {
         </div>
       </div>
       <div className="stats">
-        <div className="stat">
-          <div className="label">Value</div>
-          <div className="value" data-testid="trial-value">
-            {formatValue(t.value)}
+        {objectives.length > 1 ? (
+          objectives.map((o, i) => (
+            <div className="stat" key={o.metric}>
+              <div className="label">
+                {o.metric} ({o.direction})
+              </div>
+              <div className="value" data-testid="trial-objective-value" data-metric={o.metric}>
+                {formatValue(t.values?.[i])}
+              </div>
+            </div>
+          ))
+        ) : (
+          <div className="stat">
+            <div className="label">Value</div>
+            <div className="value" data-testid="trial-value">
+              {formatValue(t.value)}
+            </div>
           </div>
-        </div>
+        )}
         <div className="stat">
           <div className="label">Last step</div>
           <div className="value">{t.lastStep ?? "—"}</div>
@@ -205,5 +223,31 @@ function LogTail({ attempt, text }: { attempt: number; text: string }) {
     >
       {text}
     </pre>
+  );
+}
+
+/** The parts of the study's spec the trial page reads. */
+interface TrialSpecView {
+  objective?: { metric?: string; direction?: string };
+  objectives?: Array<{ metric?: string; direction?: string }>;
+  constraints?: Array<{ metric: string; min?: number; max?: number }>;
+}
+
+/** Whether the trial met the study's constraints: "feasible", or "infeasible: memory_gb 18.2 > 16" per violated one. */
+function FeasibilityBadge({ feasible, breaches }: { feasible: boolean | null; breaches: string[] }) {
+  if (feasible === null) return null;
+  return feasible ? (
+    <span className="badge badge-complete" data-testid="trial-feasibility" data-feasible="true">
+      feasible
+    </span>
+  ) : (
+    <span
+      className="badge badge-failed"
+      data-testid="trial-feasibility"
+      data-feasible="false"
+      title="A violated constraint keeps the trial out of the best and the Pareto set"
+    >
+      infeasible{breaches.length ? `: ${breaches.join(", ")}` : ""}
+    </span>
   );
 }

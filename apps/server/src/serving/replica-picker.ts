@@ -1,0 +1,84 @@
+import type { DbHandle } from "@autoglm/db/client";
+import { listReadyReplicasById, type TReadyReplica } from "@autoglm/db/queries";
+
+export interface ReplicaPickerOptions {
+  /**
+   * How long an endpoint's ready replicas are cached (ms). 250 ms: a request costs no query on
+   * a busy endpoint, and a drained replica (which still finishes requests for its 30 s grace)
+   * stops getting new ones a quarter second after the reconciler retired it.
+   */
+  cacheMs: number;
+  /** How long a replica that refused a connection is skipped (ms): until its lease lapses and it is replaced. */
+  downMs: number;
+}
+
+export const DEFAULT_PICKER_OPTIONS: ReplicaPickerOptions = { cacheMs: 250, downMs: 5_000 };
+
+/**
+ * Chooses the ready replica with the fewest requests this process has in flight to it (least
+ * outstanding, as Envoy's LEAST_REQUEST; ties go round-robin), skipping any that just refused a
+ * connection, so a dead agent's replica stops getting traffic at once (R14), not when its lease
+ * lapses. Counts are per server process: each replica of the server balances its own traffic.
+ */
+export class ReplicaPicker {
+  private readonly cache = new Map<string, { at: number; replicas: TReadyReplica[]; loading?: Promise<TReadyReplica[]> }>();
+  private readonly outstanding = new Map<string, number>();
+  private readonly downUntil = new Map<string, number>();
+  private turn = 0;
+
+  constructor(
+    private readonly db: DbHandle,
+    private readonly options: ReplicaPickerOptions = DEFAULT_PICKER_OPTIONS,
+  ) {}
+
+  async pick(endpointId: string): Promise<TReadyReplica | null> {
+    const now = Date.now();
+    const up = (await this.readyOf(endpointId, now)).filter((r) => (this.downUntil.get(r.id) ?? 0) <= now);
+    if (up.length === 0) return null;
+    let best: TReadyReplica[] = [];
+    let least = Infinity;
+    for (const r of up) {
+      const n = this.outstanding.get(r.id) ?? 0;
+      if (n < least) [least, best] = [n, [r]];
+      else if (n === least) best.push(r);
+    }
+    return best[this.turn++ % best.length]!;
+  }
+
+  /** Counts a request in flight to the replica; call the returned function once when it is over. */
+  begin(replicaId: string): () => void {
+    this.outstanding.set(replicaId, (this.outstanding.get(replicaId) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const n = (this.outstanding.get(replicaId) ?? 1) - 1;
+      if (n <= 0) this.outstanding.delete(replicaId);
+      else this.outstanding.set(replicaId, n);
+    };
+  }
+
+  /** The replica refused or dropped a connection: skip it for a while, and re-read the endpoint's replicas. */
+  markDown(endpointId: string, replicaId: string): void {
+    this.downUntil.set(replicaId, Date.now() + this.options.downMs);
+    this.cache.delete(endpointId);
+  }
+
+  private async readyOf(endpointId: string, now: number): Promise<TReadyReplica[]> {
+    const hit = this.cache.get(endpointId);
+    if (hit && now - hit.at < this.options.cacheMs) return hit.replicas;
+    if (hit?.loading) return hit.loading;
+    // One query per endpoint per window, however many requests arrive during it.
+    const loading = listReadyReplicasById(this.db, endpointId);
+    this.cache.set(endpointId, { at: hit?.at ?? 0, replicas: hit?.replicas ?? [], loading });
+    try {
+      const replicas = await loading;
+      this.cache.set(endpointId, { at: Date.now(), replicas });
+      for (const [id, until] of this.downUntil) if (until <= now) this.downUntil.delete(id);
+      return replicas;
+    } catch (err) {
+      this.cache.delete(endpointId);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,2 @@
+ALTER TABLE "trials" ADD COLUMN "constraint_values" jsonb;--> statement-breakpoint
+ALTER TABLE "trials" ADD COLUMN "feasible" boolean;

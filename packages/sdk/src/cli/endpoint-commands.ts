@@ -1,0 +1,235 @@
+import type { Command } from "commander";
+import { serveSnippets } from "@autoglm/protocol";
+import type { AutoglmClient } from "../client.js";
+import { AutoglmError } from "../errors.js";
+import type { EndpointDetail } from "../router-types.js";
+import { parseCliDuration } from "./args.js";
+import type { CliContext } from "./context.js";
+import { json, renderTable } from "./output.js";
+
+const date = (iso: string | null) => (iso ? iso.slice(0, 19).replace("T", " ") : "-");
+const target = (e: { model: string; alias: string | null; fixedVersion: number | null; targetVersion: number | null }) =>
+  `${e.model}${e.alias ? `@${e.alias}` : ""}${e.targetVersion !== null ? ` → v${e.targetVersion}` : " → (no version)"}`;
+
+/** `autoglm deploy` and `autoglm endpoint …`: inference endpoints served by the team's agents. */
+export function registerEndpointCommands(program: Command, ctx: CliContext): void {
+  registerDeploy(program, ctx);
+  const endpoint = program
+    .command("endpoint")
+    .description("inference endpoints: list, show and delete them; create and revoke their keys");
+  registerList(endpoint, ctx);
+  registerShow(endpoint, ctx);
+  registerDelete(endpoint, ctx);
+  const key = endpoint.command("key").description("an endpoint's keys (agl_…, scope infer, open only that endpoint)");
+  registerKeyCreate(key, ctx);
+  registerKeyRevoke(key, ctx);
+}
+
+/** The model's input width from its registry signature (for the example row), null when unknown. */
+async function inputWidth(client: AutoglmClient, model: string, version: number): Promise<number | null> {
+  try {
+    const v = await client.models.resolve(`${model}/${version}`);
+    return v.signature?.inputs.shape[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** One line per look while waiting, only when something changed (a pipe gets a short log, not a flood). */
+function progressLine(io: CliContext["io"], version: number): (e: EndpointDetail) => void {
+  let last = "";
+  return (e) => {
+    const mine = e.replicas.filter((r) => r.version === version && r.state !== "stopped");
+    const text = mine.length
+      ? mine.map((r) => `${r.state}${r.agent ? ` on ${r.agent}` : ""}`).join(", ")
+      : "waiting for an agent";
+    if (text !== last) io.stderr(`autoglm: ${e.name} v${version}: ${text}\n`);
+    last = text;
+  };
+}
+
+type TDeployOpts = { study: string; name?: string; model?: string; timeout?: number; wait: boolean; json?: boolean };
+
+/** What a person reads after a deploy: the URL, the key once, and a curl line to paste. */
+function printDeployed(
+  io: CliContext["io"],
+  r: { url: string; key: string | null; model: string; version: number; protocols: string[]; created: boolean },
+  name: string,
+  width: number | null,
+): void {
+  io.stdout(
+    `${r.created ? "Created" : "Updated"} endpoint ${name}: ${r.model} version ${r.version}\n` +
+      `  URL:       ${r.url}\n` +
+      `  protocols: ${r.protocols.join(", ")}\n` +
+      (r.key
+        ? `  key:       ${r.key}\n             (shown this once; create another with: autoglm endpoint key create ${name})\n`
+        : `  key:       (unchanged; create one with: autoglm endpoint key create ${name})\n`),
+  );
+  const [first] = serveSnippets({ url: r.url, endpoint: name, key: r.key, protocols: r.protocols, inputWidth: width });
+  if (first) io.stdout(`\n${first.title}:\n${first.code}\n`);
+}
+
+function registerDeploy(program: Command, { io, withClient }: CliContext): void {
+  program
+    .command("deploy")
+    .description(
+      "deploy a study's best trial: register it, point the model's production alias at it, create or update the endpoint, wait for a ready replica",
+    )
+    .requiredOption("--study <id>", "the study whose best trial to serve")
+    .option("--name <endpoint>", "the endpoint's name (default: the model's)")
+    .option("--model <name>", "the model to register under (default: the spec's register.model, else the study's name)")
+    .option("--timeout <duration>", "how long to wait for a ready replica (300, 90s, 5m); default 5m", (v: string) =>
+      parseCliDuration(v, "--timeout"),
+    )
+    .option("--no-wait", "return once the endpoint points at the version, without waiting for a replica")
+    .option("--json", 'print {"url", "key", "model", "version", "protocols"}')
+    .action(
+      withClient(async (client, opts: TDeployOpts) => {
+        const input = {
+          studyId: opts.study,
+          ...(opts.name ? { name: opts.name } : {}),
+          ...(opts.model ? { model: opts.model } : {}),
+        };
+        const r = await client.deploy(input, { wait: false });
+        const name = r.endpoint.name;
+        if (opts.wait) {
+          io.stderr(`autoglm: ${name} now follows ${r.model}@production (version ${r.version}); waiting for a ready replica\n`);
+          await client.endpoints.waitReady(name, r.version, {
+            timeoutMs: (opts.timeout ?? 300) * 1000,
+            onProgress: progressLine(io, r.version),
+          });
+        }
+        const out = { url: r.url, key: r.key, model: r.model, version: r.version, protocols: r.protocols };
+        if (opts.json) return void io.stdout(json(out));
+        printDeployed(io, { ...out, created: r.created }, name, await inputWidth(client, r.model, r.version));
+      }),
+    );
+}
+
+function registerList(endpoint: Command, { io, withClient }: CliContext): void {
+  endpoint
+    .command("list")
+    .description("the team's endpoints: model@alias → version, replicas ready/min, URL")
+    .option("--json", "print JSON")
+    .action(
+      withClient(async (client, opts: { json?: boolean }) => {
+        const rows = await client.endpoints.list();
+        if (opts.json) return void io.stdout(json(rows));
+        if (rows.length === 0)
+          return void io.stdout("no endpoints; deploy a study's best trial with: autoglm deploy --study STUDY_ID\n");
+        io.stdout(
+          renderTable(
+            ["NAME", "SERVES", "READY", "URL"],
+            rows.map((e) => [e.name, target(e), `${e.replicaCounts.ready}/${e.minReplicas}`, e.url]),
+          ),
+        );
+      }),
+    );
+}
+
+function printEndpoint(io: CliContext["io"], e: EndpointDetail): void {
+  io.stdout(
+    `${e.name}: ${target(e)}\nURL: ${e.url}\nprotocols: ${e.protocols.join(", ")}\n` +
+      `replicas: min ${e.minReplicas}, max ${e.maxReplicas}, ${e.resources.gpus} GPU each\n\n`,
+  );
+  const live = e.replicas.filter((r) => r.state !== "stopped");
+  io.stdout(
+    live.length
+      ? renderTable(
+          ["REPLICA", "VERSION", "STATE", "AGENT", "SINCE", "REASON"],
+          live.map((r) => [
+            r.id.slice(0, 8),
+            `v${r.version}`,
+            r.state,
+            r.agent ?? "-",
+            date(r.readyAt ?? r.createdAt),
+            r.reason ?? "",
+          ]),
+        )
+      : "no live replicas\n",
+  );
+  io.stdout(
+    `\nversions:\n${e.revisions.map((r) => `  v${r.version}  ${date(r.movedAt)}  ${r.via} by ${r.movedBy ?? "-"}\n`).join("")}`,
+  );
+  const keys = e.keys.filter((k) => !k.revokedAt);
+  io.stdout(
+    `\nkeys:\n${keys.map((k) => `  ${k.id}  ${k.prefix}…  ${k.name}  by ${k.createdBy}  expires ${date(k.expiresAt)}\n`).join("") || "  none\n"}`,
+  );
+}
+
+function registerShow(endpoint: Command, { io, withClient }: CliContext): void {
+  endpoint
+    .command("show")
+    .description("an endpoint: its replicas (state, agent, reason), version history and keys")
+    .argument("<name>", "the endpoint")
+    .option("--json", "print JSON")
+    .action(
+      withClient(async (client, name: string, opts: { json?: boolean }) => {
+        const e = await client.endpoints.get(name);
+        if (opts.json) return void io.stdout(json(e));
+        printEndpoint(io, e);
+      }),
+    );
+}
+
+function registerDelete(endpoint: Command, { io, withClient }: CliContext): void {
+  endpoint
+    .command("delete")
+    .description("delete an endpoint: its keys stop working at once, its replicas drain")
+    .argument("<name>", "the endpoint")
+    .option("--json", "print {ok}")
+    .action(
+      withClient(async (client, name: string, opts: { json?: boolean }) => {
+        const r = await client.endpoints.delete(name);
+        io.stdout(opts.json ? json(r) : `deleted endpoint ${name}\n`);
+      }),
+    );
+}
+
+function registerKeyCreate(key: Command, { io, withClient }: CliContext): void {
+  key
+    .command("create")
+    .description("a new key for the endpoint, shown this once")
+    .argument("<name>", "the endpoint")
+    .option("--key-name <label>", "a label for the key (default key)")
+    .option("--json", "print {id, key, prefix, expiresAt}")
+    .action(
+      withClient(async (client, name: string, opts: { keyName?: string; json?: boolean }) => {
+        const k = await client.endpoints.createKey(name, opts.keyName ? { keyName: opts.keyName } : {});
+        if (opts.json) return void io.stdout(json(k));
+        io.stdout(`${k.key}\n`);
+        io.stderr(`autoglm: key ${k.id} for endpoint ${name}, expires ${date(k.expiresAt)}; shown this once\n`);
+      }),
+    );
+}
+
+function registerKeyRevoke(key: Command, { io, withClient }: CliContext): void {
+  key
+    .command("revoke")
+    .description("revoke one of the endpoint's keys: its next request answers 401")
+    .argument("<name>", "the endpoint")
+    .argument("<key>", "the key's id, or its prefix (agl_…, as `endpoint show` lists it)")
+    .option("--json", "print {ok, keyId}")
+    .action(
+      withClient(async (client, name: string, ref: string, opts: { json?: boolean }) => {
+        const e = await client.endpoints.get(name);
+        const live = e.keys.filter((k) => !k.revokedAt);
+        const prefix = ref.replace(/…$/, "");
+        const hits = live.filter((k) => k.id === ref || (prefix.length >= 6 && k.prefix.startsWith(prefix)));
+        if (hits.length !== 1) {
+          throw new AutoglmError(
+            hits.length ? "AMBIGUOUS" : "NOT_FOUND",
+            hits.length
+              ? `"${ref}" matches ${hits.length} keys of endpoint ${name}; give the key's id`
+              : `endpoint ${name} has no live key "${ref}" (autoglm endpoint show ${name} lists them)`,
+          );
+        }
+        await client.endpoints.revokeKey(name, hits[0]!.id);
+        io.stdout(
+          opts.json
+            ? json({ ok: true, keyId: hits[0]!.id })
+            : `revoked key ${hits[0]!.prefix}… (${hits[0]!.id}) of endpoint ${name}\n`,
+        );
+      }),
+    );
+}

@@ -98,5 +98,12 @@ describe("a long study is thinned on the server", () => {
     for (let n = N - PLOT_LATEST_TRIALS; n < N; n++) expect(drawn.has(n)).toBe(true);
     // Spread over the whole study, not only its end.
     expect(numbers.filter((n) => n < N / 4).length).toBeGreaterThan(200);
+
+    // Infeasible trials are never "the best": with the 100 lowest losses breaking a constraint,
+    // the sample's best are the next feasible ones.
+    const infeasible = ranked.slice(0, 100);
+    await w.db.query(`UPDATE trials SET feasible = false WHERE study_id = $1 AND number = ANY($2::int[])`, [studyId, infeasible]);
+    const again = new Set((await owner.study.plotTrials({ studyId })).trials.map((t) => t.number));
+    expect(ranked.slice(100, 100 + PLOT_BEST_TRIALS).filter((n) => !again.has(n))).toEqual([]);
   }, 60_000);
 });

@@ -31,9 +31,10 @@ export class ReplicaPicker {
     private readonly options: ReplicaPickerOptions = DEFAULT_PICKER_OPTIONS,
   ) {}
 
-  async pick(endpointId: string): Promise<TReadyReplica | null> {
+  /** `exclude`: replicas this request already tried. */
+  async pick(endpointId: string, exclude: ReadonlySet<string> = new Set()): Promise<TReadyReplica | null> {
     const now = Date.now();
-    const up = (await this.readyOf(endpointId, now)).filter((r) => (this.downUntil.get(r.id) ?? 0) <= now);
+    const up = (await this.readyOf(endpointId, now)).filter((r) => (this.downUntil.get(r.id) ?? 0) <= now && !exclude.has(r.id));
     if (up.length === 0) return null;
     let best: TReadyReplica[] = [];
     let least = Infinity;

@@ -1,33 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Transform, type TransformCallback } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { isWellFormedApiToken, sha256Hex } from "@autoglm/api";
 import type { DbHandle } from "@autoglm/db/client";
-import { authorizeInferenceByHash, touchTokenLastUsed, type TReadyReplica } from "@autoglm/db/queries";
+import { authorizeInferenceByHash, touchTokenLastUsed } from "@autoglm/db/queries";
 import type { Logger } from "@autoglm/logging";
 import { Pool } from "undici";
+import { forwardToReplica, SERVE_MAX_BODY_BYTES, type TForwarding } from "./replica-forward.js";
 import { DEFAULT_PICKER_OPTIONS, ReplicaPicker, type ReplicaPickerOptions } from "./replica-picker.js";
 import { sendServeError } from "./serve-errors.js";
 
 /** `/serve/<team-slug>/<endpoint>/<protocol path>`: inference requests, ahead of Next and of the 1 MiB body limit. */
 export const SERVE_PREFIX = "/serve/";
 const PATH_RE = /^\/serve\/([^/]+)\/([^/]+)(\/.*)?$/;
-/** The issue's bound on an inference body: a 64-row batch of images is far below it. */
-export const SERVE_MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** Headers that describe one connection, not the request: never forwarded (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-  "authorization",
-  "cookie",
-]);
 const TOUCH_THROTTLE_MS = 60_000;
 
 export interface ServeGatewayDeps {
@@ -43,20 +26,6 @@ export interface ServeGateway {
   close(): Promise<void>;
 }
 
-class BodyTooLarge extends Error {}
-
-/** Counts a request body as it streams; past the limit it fails (the caller answers 413). */
-function limitBody(max: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      seen += chunk.length;
-      if (seen > max) cb(new BodyTooLarge(`body over ${max} bytes`));
-      else cb(null, chunk);
-    },
-  });
-}
-
 function splitPath(req: IncomingMessage, pathname: string) {
   const m = PATH_RE.exec(pathname);
   if (!m) return null;
@@ -66,21 +35,6 @@ function splitPath(req: IncomingMessage, pathname: string) {
   } catch {
     return null;
   }
-}
-
-interface TTarget {
-  rest: string;
-  query: string;
-  endpointId: string;
-  replica: TReadyReplica;
-  secret: string;
-}
-
-/** What one request's forwarding uses: the replica picker and a kept-alive pool per replica origin. */
-interface TForwarding {
-  picker: ReplicaPicker;
-  poolOf(url: string): Pool;
-  logger: Logger;
 }
 
 /** S11: the key must carry `infer` for this endpoint; anything else answers 401/403 before any replica sees the request. */
@@ -119,62 +73,18 @@ async function authorize(
   return void sendServeError(res, parts.rest, unauthenticated ? 401 : 403, access.refusal, message, unauthenticated ? www : {});
 }
 
-/** Streams the request to the replica and its answer back; the request's body counts against the 10 MB limit as it flows. */
-async function forward(f: TForwarding, req: IncomingMessage, res: ServerResponse, t: TTarget): Promise<void> {
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-  headers.authorization = `Bearer ${t.secret}`;
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  const limiter = hasBody ? limitBody(SERVE_MAX_BODY_BYTES) : null;
-  if (limiter) req.pipe(limiter);
-  const done = f.picker.begin(t.replica.id);
-  try {
-    const upstream = await f.poolOf(t.replica.url).request({
-      path: t.rest + t.query,
-      method: (req.method ?? "GET") as "GET",
-      headers,
-      body: limiter,
-    });
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-    res.writeHead(upstream.statusCode, out);
-    await pipeline(upstream.body, res);
-  } catch (err) {
-    failed(f, res, t, err);
-  } finally {
-    done();
-  }
-}
-
-function failed(f: TForwarding, res: ServerResponse, t: TTarget, err: unknown): void {
-  if (err instanceof BodyTooLarge || (err as { cause?: unknown }).cause instanceof BodyTooLarge) {
-    return sendServeError(res, t.rest, 413, "PAYLOAD_TOO_LARGE", `The body is over ${SERVE_MAX_BODY_BYTES} bytes.`, {
-      connection: "close",
-    });
-  }
-  if (res.destroyed || res.writableEnded) return; // the client went away
-  const code = (err as { code?: string }).code ?? "";
-  if (code === "ECONNREFUSED" || code === "ECONNRESET" || code.startsWith("UND_ERR_SOCKET") || code === "UND_ERR_CLOSED") {
-    f.picker.markDown(t.endpointId, t.replica.id);
-  }
-  f.logger.warn("replica request failed", { replicaId: t.replica.id, code });
-  // Headers already sent: the answer is cut (the client sees a truncated response, never a hang).
-  sendServeError(res, t.rest, 503, "REPLICA_UNAVAILABLE", "The replica stopped answering; retry.", { "retry-after": "1" });
-}
-
 /**
  * The inference gateway (ARCHITECTURE "Serving"): authenticates the endpoint key (S11: no key,
  * a malformed, revoked or expired one → 401; a key without `infer` for this endpoint, another
  * endpoint's or another team's → 403; never a byte of model output), picks a ready replica
  * (least outstanding), and streams the request to it and the answer back over kept-alive
  * connections (one undici Pool per replica), with the replica's secret as its bearer. No ready
- * replica, or one that refuses or drops the connection before answering: 503 + Retry-After.
+ * replica, or none left that answers (replica-forward.ts tries up to three): 503 + Retry-After.
  */
 export function createServeGateway(deps: ServeGatewayDeps): ServeGateway {
   const picker = new ReplicaPicker(deps.db, { ...DEFAULT_PICKER_OPTIONS, ...deps.picker });
   const pools = new Map<string, Pool>();
   const touched = new Map<string, number>();
-  let secretOf: ((replicaId: string) => string) | null = null;
   const poolOf = (url: string): Pool => {
     const origin = new URL(url).origin;
     let pool = pools.get(origin);
@@ -184,7 +94,8 @@ export function createServeGateway(deps: ServeGatewayDeps): ServeGateway {
     }
     return pool;
   };
-  const forwarding: TForwarding = { picker, poolOf, logger: deps.logger };
+  let secretOf: ((replicaId: string) => string) | null = null;
+  const forwarding: TForwarding = { picker, poolOf, secretOf: (id) => secretOf!(id), logger: deps.logger };
   // last_used_at (S3), written at most once a minute per key and never on the request's path.
   const touch = (tokenId: string) => {
     const now = Date.now();
@@ -210,7 +121,7 @@ export function createServeGateway(deps: ServeGatewayDeps): ServeGateway {
         "retry-after": "1",
       });
     }
-    await forward(forwarding, req, res, { ...parts, endpointId: access.endpointId, replica, secret: secretOf(replica.id) });
+    await forwardToReplica(forwarding, req, res, { ...parts, endpointId: access.endpointId, replica });
   }
 
   return {

@@ -7,7 +7,7 @@ import { inProject } from "./trial-scope.js";
 export interface TPlotSample {
   /** Trials drawn at most. */
   max: number;
-  /** The best complete trials by value, always in (where a reader looks first). */
+  /** The best complete, feasible trials by value, always in (where a reader looks first). */
   best: number;
   /** The highest-numbered trials, always in: a trial that just finished shows at once. */
   latest: number;
@@ -35,7 +35,7 @@ export async function samplePlotTrials(
     sql`
 WITH r AS (
   SELECT id, row_number() OVER (ORDER BY number) AS i, count(*) OVER () AS total,
-         row_number() OVER (ORDER BY (state = 'complete' AND value IS NOT NULL) DESC,
+         row_number() OVER (ORDER BY (state = 'complete' AND value IS NOT NULL AND feasible IS NOT FALSE) DESC,
                                      CASE WHEN ${s.minimize}::boolean THEN value ELSE -value END ASC) AS vr
   FROM trials
   WHERE org_id = ${scope.orgId}::uuid AND study_id = ${studyId}::uuid AND state <> 'waiting' AND ${inProject(scope)}

@@ -9,7 +9,11 @@ export function StudyStats({ studyId, study: s, spec }: { studyId: string; study
   return (
     <div className="stats">
       <div className="stat">
-        <div className="label">Best {spec.objective?.metric}</div>
+        <div className="label">
+          Best {spec.objective?.metric}
+          {/* A multi-objective study's best is its Pareto set (the header and the Pareto card); this is one objective's. */}
+          {(spec.objectives?.length ?? 0) > 1 ? ` (1st of ${spec.objectives!.length} objectives)` : null}
+        </div>
         <div className="value" data-testid="best-value">
           {s.best ? formatValue(s.best.value) : "—"}
         </div>

@@ -1,0 +1,149 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Transform, type TransformCallback } from "node:stream";
+import { buffer } from "node:stream/consumers";
+import { pipeline } from "node:stream/promises";
+import type { TReadyReplica } from "@autoglm/db/queries";
+import type { Logger } from "@autoglm/logging";
+import type { Pool } from "undici";
+import type { ReplicaPicker } from "./replica-picker.js";
+import { sendServeError } from "./serve-errors.js";
+
+/** The issue's bound on an inference body: a 64-row batch of images is far below it. */
+export const SERVE_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * Replicas one request may try. A rollout retires one version's replicas while the next
+ * version's are ready, and a dead agent takes one replica: a second try lands on a live one;
+ * the third covers a drain and a death at once.
+ */
+const MAX_TRIES = 3;
+/** Connection failures that say the replica is gone (stopped, drained or its agent killed), not that the request was bad. */
+const GONE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+/** Headers that describe one connection, not the request: never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "authorization",
+  "cookie",
+]);
+
+/** What one request's forwarding uses: the replica picker, a kept-alive pool per replica origin, the replicas' secrets. */
+export interface TForwarding {
+  picker: ReplicaPicker;
+  poolOf(url: string): Pool;
+  secretOf(replicaId: string): string;
+  logger: Logger;
+}
+
+export interface TTarget {
+  rest: string;
+  query: string;
+  endpointId: string;
+  replica: TReadyReplica;
+}
+
+class BodyTooLarge extends Error {}
+
+/** Counts a request body as it streams; past the limit it fails (the caller answers 413). */
+function limitBody(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      seen += chunk.length;
+      if (seen > max) cb(new BodyTooLarge(`body over ${max} bytes`));
+      else cb(null, chunk);
+    },
+  });
+}
+
+interface TRequest {
+  path: string;
+  method: string;
+  headers: Record<string, string | string[]>;
+  body: Buffer | undefined;
+}
+
+/**
+ * One try on one replica. "retry" when the replica is gone before it answered (refused or
+ * dropped the connection) or answered 503 (it is draining); on the last try those answer the
+ * client 503 + Retry-After instead. Once the replica's headers reach the client there is no retry.
+ */
+async function tryReplica(
+  f: TForwarding,
+  res: ServerResponse,
+  t: TTarget,
+  replica: TReadyReplica,
+  r: TRequest,
+  last: boolean,
+): Promise<"done" | "retry"> {
+  const done = f.picker.begin(replica.id);
+  try {
+    const upstream = await f.poolOf(replica.url).request({
+      path: r.path,
+      method: r.method as "GET",
+      headers: { ...r.headers, authorization: `Bearer ${f.secretOf(replica.id)}` },
+      body: r.body ?? null,
+    });
+    if (upstream.statusCode === 503 && !last) {
+      await upstream.body.dump();
+      f.picker.markDown(t.endpointId, replica.id);
+      return "retry";
+    }
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+    res.writeHead(upstream.statusCode, out);
+    await pipeline(upstream.body, res);
+    return "done";
+  } catch (err) {
+    if (res.destroyed || res.writableEnded) return "done"; // the client went away
+    const code = (err as { code?: string }).code ?? "";
+    const gone = GONE_CODES.has(code);
+    if (gone) f.picker.markDown(t.endpointId, replica.id);
+    if (gone && !last && !res.headersSent) return "retry";
+    f.logger.warn("replica request failed", { replicaId: replica.id, code });
+    // Headers already sent: the answer is cut (the client sees a truncated response, never a hang).
+    sendServeError(res, t.rest, 503, "REPLICA_UNAVAILABLE", "The replica stopped answering; retry.", { "retry-after": "1" });
+    return "done";
+  } finally {
+    done();
+  }
+}
+
+/**
+ * Sends the request to the target replica and streams its answer back. The body (at most
+ * 10 MB) is read first so that a replica that is gone before answering — drained by a rollout
+ * (R13) or on a killed agent (R14) — costs the client nothing: the request goes to another
+ * ready replica of the endpoint. Inference has no side effects, so a repeat is safe.
+ */
+export async function forwardToReplica(f: TForwarding, req: IncomingMessage, res: ServerResponse, t: TTarget): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+  let body: Buffer | undefined;
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    try {
+      body = await buffer(req.pipe(limitBody(SERVE_MAX_BODY_BYTES)));
+    } catch (err) {
+      if (!(err instanceof BodyTooLarge)) return void res.destroy(); // the client went away mid-body
+      return sendServeError(res, t.rest, 413, "PAYLOAD_TOO_LARGE", `The body is over ${SERVE_MAX_BODY_BYTES} bytes.`, {
+        connection: "close",
+      });
+    }
+  }
+  const r: TRequest = { path: t.rest + t.query, method: req.method ?? "GET", headers, body };
+  const tried = new Set<string>();
+  let replica: TReadyReplica | null = t.replica;
+  for (let i = 1; replica; i++) {
+    tried.add(replica.id);
+    if ((await tryReplica(f, res, t, replica, r, i === MAX_TRIES)) === "done") return;
+    replica = await f.picker.pick(t.endpointId, tried);
+  }
+  sendServeError(res, t.rest, 503, "REPLICA_UNAVAILABLE", "The endpoint's replicas stopped answering; retry.", {
+    "retry-after": "1",
+  });
+}

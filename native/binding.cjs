@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Generation = nativeBinding.Generation
+module.exports.JsGeneration = nativeBinding.JsGeneration
 module.exports.Model = nativeBinding.Model
 module.exports.JsModel = nativeBinding.JsModel
 module.exports.TrainRun = nativeBinding.TrainRun

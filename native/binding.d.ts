@@ -9,6 +9,16 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class Generation {
+  /** Up to `n` more bytes (fewer at `maxTokens`; an empty Buffer once it is reached). */
+  next(n: number, signal?: AbortSignal | undefined | null): Promise<unknown>
+  /** Bytes produced so far. */
+  get produced(): number
+  /** Whether `maxTokens` bytes were produced. */
+  get done(): boolean
+}
+export type JsGeneration = Generation
+
 export declare class Model {
   /** "mlp" | "glm" */
   get kind(): string
@@ -19,6 +29,11 @@ export declare class Model {
   predict(x: Float32Array, rows: number, signal?: AbortSignal | undefined | null): Promise<unknown>
   /** glm: sample bytes after each prompt (a batch runs in parallel; prompt i uses seed + i). */
   generate(prompts: Array<Uint8Array>, options?: GenerateOptions | undefined | null, signal?: AbortSignal | undefined | null): Promise<unknown>
+  /**
+   * glm: a sampling session after `prompt`; `next(n)` continues it (the first one prefills
+   * the prompt). Same seed and options → the same bytes as `generate`.
+   */
+  startGeneration(prompt: Uint8Array, options?: GenerateOptions | undefined | null): Generation
   /** glm: mean next-byte cross-entropy (nats) over `windows` evenly spaced windows. */
   evalLoss(text: Uint8Array, windows?: number | undefined | null): Promise<unknown>
   /** Writes a safetensors file (config in its header metadata). Atomic: temp file + rename. */
@@ -98,6 +113,7 @@ export interface GenerateOptions {
   maxTokens?: number
   temperature?: number
   topK?: number
+  topP?: number
   seed?: number
 }
 

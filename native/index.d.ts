@@ -165,8 +165,19 @@ export interface GenerateOptions {
   temperature?: number;
   /** 0 = no top-k cut. */
   topK?: number;
+  /** Nucleus sampling after the top-k cut: the most probable bytes whose probabilities sum to at least topP. In (0, 1]; default 1 (no cut). */
+  topP?: number;
   seed?: number;
   signal?: AbortSignal;
+}
+
+/** A glm sampling session: one KV cache and RNG continued by each `next`. */
+export declare class Generation {
+  private constructor();
+  /** Up to `n` (default 1) more bytes; an empty Buffer once `maxTokens` were produced. A second call before one settles rejects with INVALID_ARG. */
+  next(n?: number, options?: { signal?: AbortSignal }): Promise<Buffer>;
+  readonly produced: number;
+  readonly done: boolean;
 }
 
 export declare class Model {
@@ -179,6 +190,8 @@ export declare class Model {
   generate(prompt: string | Uint8Array, options?: GenerateOptions): Promise<Buffer>;
   /** A batch: sequences sampled in parallel, prompt i with seed + i. */
   generate(prompts: Array<string | Uint8Array>, options?: GenerateOptions): Promise<Buffer[]>;
+  /** glm: a streaming session; the same seed and options give the same bytes as `generate`. */
+  startGeneration(prompt: string | Uint8Array, options?: Omit<GenerateOptions, "signal">): Generation;
   evalLoss(text: string | Uint8Array, options?: { windows?: number }): Promise<number>;
   save(path: string): Promise<void>;
 }

@@ -147,11 +147,19 @@ export class Model {
    * glm: sampled continuation of `prompt` as a Buffer of bytes; given an array of prompts,
    * samples them in parallel (prompt i with seed + i) and resolves to an array of Buffers.
    */
-  async generate(prompt, { maxTokens, temperature, topK, seed, signal } = {}) {
+  async generate(prompt, { maxTokens, temperature, topK, topP, seed, signal } = {}) {
     const isBatch = Array.isArray(prompt);
     const prompts = (isBatch ? prompt : [prompt ?? ""]).map((p, i) => asBytes(p, isBatch ? `prompt[${i}]` : "prompt"));
-    const out = await callAsync(() => this.#m.generate(prompts, { maxTokens, temperature, topK, seed }, signal));
+    const out = await callAsync(() => this.#m.generate(prompts, { maxTokens, temperature, topK, topP, seed }, signal));
     return isBatch ? out : out[0];
+  }
+  /**
+   * glm: a sampling session after `prompt` whose `next(n)` resolves to up to n more bytes,
+   * continuing one KV cache and RNG (the same bytes as `generate` with the same options).
+   */
+  startGeneration(prompt, { maxTokens, temperature, topK, topP, seed } = {}) {
+    const bytes = asBytes(prompt ?? "", "prompt");
+    return new Generation(call(() => this.#m.startGeneration(bytes, { maxTokens, temperature, topK, topP, seed })));
   }
   /** glm: mean next-byte cross-entropy in nats over evenly spaced windows of `text`. */
   evalLoss(text, { windows } = {}) {
@@ -160,6 +168,29 @@ export class Model {
   /** Writes safetensors (F32 tensors; `__metadata__` holds format, model and config). */
   save(path) {
     return callAsync(() => this.#m.save(path));
+  }
+}
+
+/** A glm sampling session (Model.startGeneration). */
+export class Generation {
+  #g;
+  constructor(inner) {
+    this.#g = inner;
+  }
+  /** Up to `n` more bytes; an empty Buffer once maxTokens were produced. One call at a time. */
+  next(n = 1, { signal } = {}) {
+    if (!(Number.isInteger(n) && n > 0 && n < 2 ** 32)) {
+      return Promise.reject(new NativeError("INVALID_ARG", `Generation.next: n must be a positive integer, got ${n}`));
+    }
+    return callAsync(() => this.#g.next(n, signal));
+  }
+  /** Bytes produced so far. */
+  get produced() {
+    return this.#g.produced;
+  }
+  /** Whether maxTokens bytes were produced. */
+  get done() {
+    return this.#g.done;
   }
 }
 

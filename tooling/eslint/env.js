@@ -19,6 +19,10 @@ export const ENV_READERS = {
     },
     { files: ["src/agent.ts"], why: "the default of `options.env`, the environment trials inherit allowlisted variables from" },
     { files: ["src/system.ts"], why: "probes (nvidia-smi) run with PATH only" },
+    {
+      files: ["test-fixtures/**"],
+      why: "fixtures stand for a team's own programs (a model server), which read their environment",
+    },
   ],
   "@autoglm/sdk": [
     { files: ["src/cli-program.ts"], why: "the `autoglm` CLI's entry: its io.env default" },

@@ -230,6 +230,8 @@ export function workspaceConfig(name, options = {}) {
         "**/target/**",
         "**/coverage/**",
         "**/.turbo/**",
+        // Benchmarks' pinned Python environments (git-ignored) ship their own JavaScript.
+        "**/.venv/**",
         ...(options.ignores ?? []),
       ],
     },

@@ -63,6 +63,19 @@ export const ZServerEnv = z.object({
    */
   OPTIMIZER_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /**
+   * Sampler plugins: comma-separated absolute paths of ES modules, each exporting a sampler
+   * (packages/optimizer README, "Sampler plugins"); a study names one as `sampler: { name }`.
+   */
+  AUTOGLM_SAMPLER_PLUGINS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== ""),
+    ),
+  /**
    * /metrics (Prometheus) is never public by default. METRICS_PORT: a listener of its own on
    * METRICS_HOST (default loopback; the chart sets 0.0.0.0 for the cluster's Prometheus).
    * METRICS_TOKEN alone: /metrics on PORT with `Authorization: Bearer <token>`. Neither: 404.

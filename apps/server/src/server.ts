@@ -2,7 +2,7 @@ import path from "node:path";
 import type { ArtifactStore } from "@autoglm/artifacts";
 import { createDb, type DbHandle } from "@autoglm/db/client";
 import type { AppLogger } from "@autoglm/logging";
-import type { RunLoopConfig } from "@autoglm/scheduler";
+import { loadSamplerPlugins, type RunLoopConfig } from "@autoglm/scheduler";
 import type { Server as SocketIOServer } from "socket.io";
 import { createClientIpResolver } from "./client-ip.js";
 import { attachClusterAdapter } from "./cluster-adapter.js";
@@ -100,6 +100,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const clientIpOf = createClientIpResolver(env.TRUSTED_PROXIES);
   secureDataDir(env);
   const artifacts = await openCheckedArtifactStore(env);
+  await loadSamplerPlugins(env.AUTOGLM_SAMPLER_PLUGINS);
   const authSecret = resolveAuthSecret(env);
   const { db, closeDb } = await openDatabase(options, env, logger);
   await options.beforeRunLoop?.(db);
@@ -112,7 +113,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const known: { site?: Site } = {};
   const session = () => ({ authSecret, secureCookies: known.site?.secureCookies ?? false });
   const artifactRoutes = artifactRoutesOf({ db, store: artifacts, session }, logger);
-  const serve = createServeGateway({ db, logger });
+  const serve = createServeGateway({ db, logger, events: services.events });
   const requests = createRequestHandler({
     db,
     checkSignInLimit: services.checkSignInLimit,

@@ -62,7 +62,7 @@ async function callerOf(team: TeamFixture) {
   const { sessionId } = await startUserSession(db, { userId: team.userId });
   const deps = {
     db,
-    events: nullEvents,
+    events: server.events,
     artifacts: server.artifacts,
     runLoop: server.gateway,
     options: { publicUrl: server.url },
@@ -291,6 +291,23 @@ describe("the /serve gateway", () => {
     const none = await post(`${other.url}/invocations`, otherKey, { inputs: [[1]] });
     expect(none.status).toBe(503);
     expect(none.headers.get("retry-after")).toBe("1");
+  });
+
+  it("S11: a key that just answered is refused on its next request once revoked (the gateway's grant memory forgets it)", async () => {
+    const endpoint = A.url.split("/").pop()!;
+    const key = await A.caller.endpoint.keyCreate({ endpoint });
+    for (let i = 0; i < 3; i++) expect((await post(`${A.url}/invocations`, key.key, { inputs: [[1]] })).status).toBe(200);
+    await A.caller.endpoint.keyRevoke({ endpoint, keyId: key.id });
+    const after = await post(`${A.url}/invocations`, key.key, { inputs: [[1]] });
+    expect(after.status).toBe(401);
+    expect(await after.text()).not.toContain("predictions");
+    // A team-wide infer token revoked through the API, likewise.
+    const token = await seedToken(db, A.team, { scopes: ["infer"] });
+    expect((await post(`${A.url}/invocations`, token, { inputs: [[1]] })).status).toBe(200);
+    const hash = createHash("sha256").update(token).digest("hex");
+    const [row] = await db.query<{ id: string }>("select id from api_tokens where token_hash = $1", [hash]);
+    await A.caller.token.revoke({ id: row!.id });
+    expect((await post(`${A.url}/invocations`, token, { inputs: [[1]] })).status).toBe(401);
   });
 
   it("refuses a body over 10 MB with 413, announced or chunked", async () => {

@@ -2,10 +2,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LocalDirStore } from "@autoglm/artifacts";
 import type { DbHandle } from "@autoglm/db/client";
-import { attachAgentGateway, SchedulerLoop, type AgentGateway, type RunLoopConfig } from "@autoglm/scheduler";
+import { attachAgentGateway, SchedulerLoop, type AgentGateway, type RunLoopConfig, type ServingConfig } from "@autoglm/scheduler";
 import { Server as SocketServer } from "socket.io";
 import { AGENT_ARTIFACTS_PREFIX, createAgentArtifactUpload } from "../src/agent-artifact-upload.js";
 import { createReplicaFiles, REPLICA_FILES_PREFIX } from "../src/replica-files.js";
+import type { EndpointLoadSamplerOptions } from "../src/serving/endpoint-load-sampler.js";
+import { createLocalEvents, type PlatformEvents } from "../src/platform.js";
 import { createServeGateway, SERVE_PREFIX } from "../src/serving/serve-gateway.js";
 
 /**
@@ -17,14 +19,22 @@ export interface ServingServer {
   url: string;
   artifacts: LocalDirStore;
   gateway: AgentGateway;
+  /** The event bus the gateway listens on: API callers that publish here revoke as the server's do. */
+  events: PlatformEvents;
   close(): Promise<void>;
 }
 
 const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-export async function startServingServer(db: DbHandle, dir: string, config: Partial<RunLoopConfig>): Promise<ServingServer> {
+export async function startServingServer(
+  db: DbHandle,
+  dir: string,
+  config: Partial<RunLoopConfig>,
+  options: { serving?: Partial<ServingConfig>; load?: Partial<EndpointLoadSamplerOptions> } = {},
+): Promise<ServingServer> {
   const artifacts = new LocalDirStore(dir);
-  const serve = createServeGateway({ db, logger: silentLogger });
+  const events = createLocalEvents(() => {});
+  const serve = createServeGateway({ db, logger: silentLogger, events, ...(options.load ? { load: options.load } : {}) });
   const files = createReplicaFiles({ db, store: artifacts });
   const upload = createAgentArtifactUpload({ db, store: artifacts });
   const http = createServer((req, res) => {
@@ -35,7 +45,12 @@ export async function startServingServer(db: DbHandle, dir: string, config: Part
     res.writeHead(404).end();
   });
   const io = new SocketServer(http, { serveClient: false });
-  const gateway = attachAgentGateway(io, { db, config, serverKey: "test-server-key" });
+  const gateway = attachAgentGateway(io, {
+    db,
+    config,
+    serverKey: "test-server-key",
+    ...(options.serving ? { serving: options.serving } : {}),
+  });
   const loop = new SchedulerLoop({ db, gateway, config }).start();
   serve.setSecretOf(gateway.replicaSecretOf);
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
@@ -43,6 +58,7 @@ export async function startServingServer(db: DbHandle, dir: string, config: Part
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
     artifacts,
     gateway,
+    events,
     async close() {
       await loop.stop();
       await gateway.close();

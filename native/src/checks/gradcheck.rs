@@ -265,7 +265,7 @@ fn attention_ref(kernel: &str, rng2: &mut Rng) -> Report {
 fn kv_cache(kernel: &str, rng2: &mut Rng) -> Res<Report> {
   // KV-cache sampling against full recomputation: greedy outputs must be identical
   // within the window (the "error" is the fraction of differing bytes).
-  use crate::glm::{Glm, GlmConfig};
+  use crate::glm::{Glm, GlmConfig, Sampling};
   let mut g = Glm::new(GlmConfig { layers: 2, heads: 2, width: 16, context: 24, dropout: 0.0 }, 5)?;
   for t in g.p.data.iter_mut() {
     for v in t.iter_mut() {
@@ -273,12 +273,16 @@ fn kv_cache(kernel: &str, rng2: &mut Rng) -> Res<Report> {
     }
   }
   let prompt = b"to be or";
-  let a = g.generate(prompt, 16, 0.0, 0, 1)?;
-  let b = g.generate_recompute(prompt, 16, 0.0, 0, 1);
-  let c = g.generate(prompt, 16, 0.9, 5, 3)?;
-  let d = g.generate_recompute(prompt, 16, 0.9, 5, 3);
-  let diff = a.iter().zip(&b).filter(|(x, y)| x != y).count() + c.iter().zip(&d).filter(|(x, y)| x != y).count();
-  Ok(Report { kernel: kernel.into(), max_rel_err: diff as f64 / 32.0, checked: 32 })
+  let greedy = Sampling { temperature: 0.0, top_k: 0, top_p: 1.0 };
+  let topk = Sampling { temperature: 0.9, top_k: 5, top_p: 1.0 };
+  let nucleus = Sampling { temperature: 0.9, top_k: 0, top_p: 0.8 };
+  let mut diff = 0;
+  for (s, seed) in [(greedy, 1), (topk, 3), (nucleus, 4)] {
+    let a = g.generate(prompt, 16, s, seed)?;
+    let b = g.generate_recompute(prompt, 16, s, seed);
+    diff += a.iter().zip(&b).filter(|(x, y)| x != y).count();
+  }
+  Ok(Report { kernel: kernel.into(), max_rel_err: diff as f64 / 48.0, checked: 48 })
 }
 
 /// Whole-model check: catches wiring mistakes (a wrong residual, a swapped buffer) that the

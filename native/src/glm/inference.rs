@@ -24,7 +24,7 @@ impl KvCache {
 impl Glm {
   /// Reference sampler: recomputes the whole window for every token (O(T) forward passes
   /// of length T). Kept to check `generate` (KV cache) against; not used by the API.
-  pub fn generate_recompute(&self, prompt: &[u8], max_tokens: usize, temperature: f32, top_k: usize, seed: u64) -> Vec<u8> {
+  pub fn generate_recompute(&self, prompt: &[u8], max_tokens: usize, sampling: Sampling, seed: u64) -> Vec<u8> {
     let ctx = self.cfg.context;
     let mut rng = Rng::new(seed);
     let mut seq: Vec<u32> = prompt.iter().map(|&b| b as u32).collect();
@@ -37,7 +37,7 @@ impl Glm {
       let t = window.len();
       let mut a = Acts::new(&self.cfg, 1, t, false);
       self.forward(&mut a, window, None, None);
-      seq.push(sample(&a.logits[(t - 1) * VOCAB..t * VOCAB], temperature, top_k, &mut rng) as u32);
+      seq.push(sample(&a.logits[(t - 1) * VOCAB..t * VOCAB], sampling, &mut rng) as u32);
     }
     seq[start..].iter().map(|&v| v as u8).collect()
   }
@@ -122,38 +122,57 @@ impl Glm {
     logits
   }
 
-  /// Samples `max_tokens` bytes after `prompt` (temperature, top-k) with a KV cache: one
-  /// prefill pass, then one incremental step per token. When the window is full it
-  /// re-prefills from the last context/2 bytes (positions are absolute within the window),
-  /// so up to `context` total bytes the output equals `generate_recompute`'s exactly.
-  pub fn generate(&self, prompt: &[u8], max_tokens: usize, temperature: f32, top_k: usize, seed: u64) -> Res<Vec<u8>> {
-    if !(temperature >= 0.0 && temperature.is_finite()) {
-      return invalid(format!("temperature must be a finite number >= 0, got {temperature}"));
-    }
+  /// Samples `max_tokens` bytes after `prompt` with a KV cache: `start_generation`, then one
+  /// `generation_step` for all of them (the same code a streaming session runs piecewise).
+  pub fn generate(&self, prompt: &[u8], max_tokens: usize, sampling: Sampling, seed: u64) -> Res<Vec<u8>> {
+    let mut g = self.start_generation(prompt, max_tokens, sampling, seed)?;
+    Ok(self.generation_step(&mut g, max_tokens))
+  }
+
+  /// A sampling session after `prompt`: one prefill pass now, then `generation_step` adds
+  /// bytes with one incremental step each. When the window is full it re-prefills from the
+  /// last context/2 bytes (positions are absolute within the window), so up to `context`
+  /// total bytes the output equals `generate_recompute`'s exactly.
+  pub fn start_generation(&self, prompt: &[u8], max_tokens: usize, sampling: Sampling, seed: u64) -> Res<Generation> {
+    sampling.check()?;
     let ctx = self.cfg.context;
-    let mut rng = Rng::new(seed);
     let mut seq: Vec<u32> = prompt.iter().map(|&b| b as u32).collect();
     if seq.is_empty() {
       seq.push(b'\n' as u32);
     }
-    let start = seq.len();
     check_fits(self.cfg.train_bytes(1), &format!("generate on glm (context {ctx}, {} heads)", self.cfg.heads))?;
     let mut cache = KvCache::new(&self.cfg);
-    let mut logits = self.prefill(&mut cache, &seq[seq.len().saturating_sub(ctx)..]);
-    for i in 0..max_tokens {
-      let tok = sample(&logits, temperature, top_k, &mut rng) as u32;
-      seq.push(tok);
-      if i + 1 == max_tokens {
-        break;
+    let window = seq.split_off(seq.len().saturating_sub(ctx));
+    let logits = self.prefill(&mut cache, &window);
+    Ok(Generation { cache, rng: Rng::new(seed), tail: window, logits, pending: None, produced: 0, max_tokens, sampling })
+  }
+
+  /// Up to `n` more bytes of `g` (fewer when it reaches its `max_tokens`; none after).
+  pub fn generation_step(&self, g: &mut Generation, n: usize) -> Vec<u8> {
+    let ctx = self.cfg.context;
+    let n = n.min(g.max_tokens - g.produced);
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+      // The previous byte is fed only when another is wanted: the last one costs no step.
+      if let Some(tok) = g.pending.take() {
+        g.logits = if g.cache.len == ctx {
+          let keep = (ctx / 2).max(1);
+          self.prefill(&mut g.cache, &g.tail[g.tail.len() - keep..])
+        } else {
+          self.decode_step(&mut g.cache, tok)
+        };
       }
-      logits = if cache.len == ctx {
-        let keep = (ctx / 2).max(1);
-        self.prefill(&mut cache, &seq[seq.len() - keep..])
-      } else {
-        self.decode_step(&mut cache, tok)
-      };
+      let tok = sample(&g.logits, g.sampling, &mut g.rng) as u32;
+      g.tail.push(tok);
+      // Only the last context/2 bytes are ever re-read: keep the tail bounded by 2 windows.
+      if g.tail.len() > 2 * ctx {
+        g.tail.drain(..g.tail.len() - ctx);
+      }
+      g.pending = Some(tok);
+      out.push(tok as u8);
     }
-    Ok(seq[start..].iter().map(|&v| v as u8).collect())
+    g.produced += n;
+    out
   }
 
   /// Mean next-byte loss (nats) over `windows` evenly spaced windows of `text`.
@@ -192,18 +211,80 @@ impl Glm {
   }
 }
 
-/// Temperature + top-k sampling; temperature 0 is greedy.
-pub fn sample(logits: &[f32], temperature: f32, top_k: usize, rng: &mut Rng) -> usize {
+/// How each byte is drawn from the logits.
+#[derive(Clone, Copy, Debug)]
+pub struct Sampling {
+  /// 0 = greedy.
+  pub temperature: f32,
+  /// 0 = no top-k cut.
+  pub top_k: usize,
+  /// Nucleus: keep the most probable bytes whose probabilities sum to at least `top_p`
+  /// (after the top-k cut); 1 = no cut.
+  pub top_p: f32,
+}
+
+impl Sampling {
+  pub fn check(&self) -> Res<()> {
+    if !(self.temperature >= 0.0 && self.temperature.is_finite()) {
+      return invalid(format!("temperature must be a finite number >= 0, got {}", self.temperature));
+    }
+    if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+      return invalid(format!("topP must be in (0, 1], got {}", self.top_p));
+    }
+    Ok(())
+  }
+}
+
+/// A sampling session's state: its KV cache, RNG and the bytes a re-prefill needs. Owned (no
+/// borrow of the model), so it can live behind a mutex between calls.
+pub struct Generation {
+  cache: KvCache,
+  rng: Rng,
+  /// The window's bytes so far (prompt tail + output), bounded by 2 × context.
+  tail: Vec<u32>,
+  /// Logits for the next byte, valid when `pending` is None.
+  logits: Vec<f32>,
+  /// The last sampled byte, not yet fed through the model.
+  pending: Option<u32>,
+  produced: usize,
+  max_tokens: usize,
+  sampling: Sampling,
+}
+
+impl Generation {
+  pub fn produced(&self) -> usize {
+    self.produced
+  }
+  pub fn is_done(&self) -> bool {
+    self.produced >= self.max_tokens
+  }
+}
+
+/// Temperature, then top-k, then top-p sampling; temperature 0 is greedy.
+pub fn sample(logits: &[f32], s: Sampling, rng: &mut Rng) -> usize {
   let mut idx: Vec<usize> = (0..logits.len()).collect();
   idx.sort_by(|&a, &b| logits[b].partial_cmp(&logits[a]).unwrap_or(std::cmp::Ordering::Equal));
-  if temperature == 0.0 {
+  if s.temperature == 0.0 {
     return idx[0];
   }
-  let k = if top_k == 0 { logits.len() } else { top_k.min(logits.len()) };
+  let k = if s.top_k == 0 { logits.len() } else { s.top_k.min(logits.len()) };
   let top = &idx[..k];
   let maxv = logits[top[0]];
-  let w: Vec<f32> = top.iter().map(|&i| ((logits[i] - maxv) / temperature).exp()).collect();
-  let sum: f32 = w.iter().sum();
+  let mut w: Vec<f32> = top.iter().map(|&i| ((logits[i] - maxv) / s.temperature).exp()).collect();
+  let mut sum: f32 = w.iter().sum();
+  if s.top_p < 1.0 {
+    // `top` is sorted by probability: the nucleus is its shortest prefix reaching top_p.
+    let (mut cum, mut keep) = (0f32, w.len());
+    for (j, &wi) in w.iter().enumerate() {
+      cum += wi;
+      if cum >= s.top_p * sum {
+        keep = j + 1;
+        break;
+      }
+    }
+    w.truncate(keep);
+    sum = w.iter().sum();
+  }
   let mut r = rng.uniform() * sum;
   for (j, &wi) in w.iter().enumerate() {
     r -= wi;
@@ -211,5 +292,5 @@ pub fn sample(logits: &[f32], temperature: f32, top_k: usize, rng: &mut Rng) -> 
       return top[j];
     }
   }
-  top[k - 1]
+  top[w.len() - 1]
 }

@@ -11,6 +11,7 @@ mod forward_backward;
 mod inference;
 
 pub use acts::Acts;
+pub use inference::{Generation, Sampling};
 
 use crate::error::{invalid, Res};
 use crate::params::{Init, Tensors};

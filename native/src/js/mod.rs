@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod devices;
+pub mod generation;
 pub mod kernels;
 pub mod model;
 pub mod model_tasks;

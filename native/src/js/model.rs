@@ -1,12 +1,15 @@
-//! `Model` (predict / generate / evalLoss / save), `loadModel` and `modelFromBytes`.
+//! `Model` (predict / generate / startGeneration / evalLoss / save), `loadModel` and `modelFromBytes`.
 
+use super::generation::{JsGeneration, Session};
 use super::model_tasks::{EvalTask, GenerateTask, LoadTask, PredictTask, SaveTask};
 use super::napi_res;
 use crate::error::{catch, NativeError};
+use crate::glm::Sampling;
 use crate::model::Model;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 #[napi(js_name = "Model")]
 pub struct JsModel {
@@ -18,7 +21,24 @@ pub struct GenerateOptions {
   pub max_tokens: Option<u32>,
   pub temperature: Option<f64>,
   pub top_k: Option<u32>,
+  pub top_p: Option<f64>,
   pub seed: Option<u32>,
+}
+
+/// The most bytes one sequence may ask for.
+const MAX_TOKENS: usize = 1 << 20;
+
+impl GenerateOptions {
+  fn sampling(&self) -> Sampling {
+    Sampling { temperature: self.temperature.unwrap_or(1.0) as f32, top_k: self.top_k.unwrap_or(0) as usize, top_p: self.top_p.unwrap_or(1.0) as f32 }
+  }
+  fn max_tokens(&self) -> Result<usize> {
+    let max_tokens = self.max_tokens.unwrap_or(100) as usize;
+    if max_tokens > MAX_TOKENS {
+      return Err(NativeError::InvalidArg(format!("generate: maxTokens must be at most {MAX_TOKENS}, got {max_tokens}")).into());
+    }
+    Ok(max_tokens)
+  }
 }
 
 #[napi]
@@ -68,22 +88,33 @@ impl JsModel {
     if budget > 1 << 26 {
       return Err(NativeError::InvalidArg(format!("generate: prompts × maxTokens must be at most 67108864, got {budget}")).into());
     }
-    let o = options.unwrap_or(GenerateOptions { max_tokens: None, temperature: None, top_k: None, seed: None });
-    let max_tokens = o.max_tokens.unwrap_or(100) as usize;
-    if max_tokens > 1 << 20 {
-      return Err(NativeError::InvalidArg(format!("generate: maxTokens must be at most 1048576, got {max_tokens}")).into());
-    }
+    let o = options.unwrap_or(GenerateOptions { max_tokens: None, temperature: None, top_k: None, top_p: None, seed: None });
+    let sampling = o.sampling();
+    napi_res(sampling.check())?;
     Ok(AsyncTask::with_optional_signal(
       GenerateTask {
         model: self.inner.clone(),
         prompts: prompts.iter().map(|p| p.to_vec()).collect(),
-        max_tokens,
-        temperature: o.temperature.unwrap_or(1.0) as f32,
-        top_k: o.top_k.unwrap_or(0) as usize,
+        max_tokens: o.max_tokens()?,
+        sampling,
         seed: o.seed.unwrap_or(0) as u64,
       },
       signal,
     ))
+  }
+
+  /// glm: a sampling session after `prompt`; `next(n)` continues it (the first one prefills
+  /// the prompt). Same seed and options → the same bytes as `generate`.
+  #[napi]
+  pub fn start_generation(&self, prompt: Uint8Array, options: Option<GenerateOptions>) -> Result<JsGeneration> {
+    let o = options.unwrap_or(GenerateOptions { max_tokens: None, temperature: None, top_k: None, top_p: None, seed: None });
+    if !matches!(&*self.inner, Model::Glm(_)) {
+      return Err(NativeError::InvalidArg("startGeneration() is for glm models; use predict() for mlp".into()).into());
+    }
+    let sampling = o.sampling();
+    napi_res(sampling.check())?;
+    let session = Session { prompt: prompt.to_vec(), max_tokens: o.max_tokens()?, sampling, seed: o.seed.unwrap_or(0) as u64, started: None };
+    Ok(JsGeneration { model: self.inner.clone(), state: Arc::new(Mutex::new(session)), busy: Arc::new(AtomicBool::new(false)) })
   }
 
   /// glm: mean next-byte cross-entropy (nats) over `windows` evenly spaced windows.

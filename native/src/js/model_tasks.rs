@@ -4,6 +4,7 @@
 use super::model::JsModel;
 use super::napi_res;
 use crate::error::{self, catch};
+use crate::glm::Sampling;
 use crate::model::Model;
 use napi::bindgen_prelude::*;
 use std::sync::Arc;
@@ -33,8 +34,7 @@ pub struct GenerateTask {
   pub(super) model: Arc<Model>,
   pub(super) prompts: Vec<Vec<u8>>,
   pub(super) max_tokens: usize,
-  pub(super) temperature: f32,
-  pub(super) top_k: usize,
+  pub(super) sampling: Sampling,
   pub(super) seed: u64,
 }
 
@@ -44,10 +44,10 @@ impl Task for GenerateTask {
   fn compute(&mut self) -> Result<Vec<Vec<u8>>> {
     use rayon::prelude::*;
     let m = self.model.clone();
-    let (ps, n, t, k, s) = (std::mem::take(&mut self.prompts), self.max_tokens, self.temperature, self.top_k, self.seed);
+    let (ps, n, sampling, s) = (std::mem::take(&mut self.prompts), self.max_tokens, self.sampling, self.seed);
     napi_res(catch("generate", move || match &*m {
       // A batch is sequences sampled in parallel (one KV cache each), prompt i with seed + i.
-      Model::Glm(g) => ps.par_iter().enumerate().map(|(i, p)| g.generate(p, n, t, k, s.wrapping_add(i as u64))).collect(),
+      Model::Glm(g) => ps.par_iter().enumerate().map(|(i, p)| g.generate(p, n, sampling, s.wrapping_add(i as u64))).collect(),
       Model::Mlp(_) => error::invalid("generate() is for glm models; use predict() for mlp"),
     }))
   }

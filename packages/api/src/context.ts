@@ -16,6 +16,7 @@ import { hashApiToken, isWellFormedApiToken } from "@autoglm/protocol/api-token"
 import type { TAuthenticatedUser } from "./auth/credentials.js";
 import { verifySessionUser, type TSessionClaims } from "./auth/sessions.js";
 import { DEFAULT_SIGN_UP_LIMIT, type TSignUpLimit } from "./auth/attempt-limits.js";
+import type { TScalePoint } from "./endpoints/scaling-view.js";
 import type { TWebhookTargetPolicy } from "./webhooks/webhook-target.js";
 
 export type { TSessionClaims } from "./auth/sessions.js";
@@ -103,6 +104,8 @@ export interface TRunLoopHooks {
   stopStudyTrials(input: { orgId: string; studyId: string; reason?: string }): Promise<unknown>;
   /** An endpoint or an alias changed: the serving reconciler runs now instead of at its next tick. */
   servingChanged?(): void;
+  /** The endpoint's recent load and replica counts from the reconciler's passes, oldest first (the page's chart). */
+  endpointScaleHistory?(endpointId: string): TScalePoint[];
 }
 
 export interface TApiDeps {

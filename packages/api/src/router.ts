@@ -31,6 +31,8 @@ import { getWarmStart } from "./procedures/study/warm-start.js";
 import { getCurves } from "./procedures/study/get-curves.js";
 import { getImportance } from "./procedures/study/get-importance.js";
 import { getImprovement } from "./procedures/study/get-improvement.js";
+import { getPortfolio } from "./procedures/study/get-portfolio.js";
+import { getBestPredicted } from "./procedures/study/get-best-predicted.js";
 import { getHypervolume } from "./procedures/study/get-hypervolume.js";
 import { stopStudy } from "./procedures/study/stop-study.js";
 import { deleteStudy } from "./procedures/study/delete-study.js";
@@ -101,10 +103,12 @@ export const appRouter = router({
     list: listStudies,
     get: getStudy,
     best: getBest,
+    bestPredicted: getBestPredicted,
     history: getHistory,
     curves: getCurves,
     importance: getImportance,
     improvement: getImprovement,
+    portfolio: getPortfolio,
     hypervolume: getHypervolume,
     plotTrials: getPlotTrials,
     warmStart: getWarmStart,

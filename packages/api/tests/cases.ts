@@ -58,6 +58,8 @@ export const cases: Record<string, Case> = {
   "study.importance": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.improvement": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.hypervolume": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "study.portfolio": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
+  "study.bestPredicted": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.plotTrials": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.warmStart": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },
   "study.stop": { kind: "team", input: (t) => ({ studyId: t.studyId }), missing: () => ({ studyId: randomId() }) },

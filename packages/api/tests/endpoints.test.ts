@@ -4,7 +4,16 @@
  * scope `infer`, useless for the API), the version history, delete, and "Deploy best" from a study.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeZodIssues } from "../src/index.js";
 import { makeWorld, outcome, rowCounts, SPEC, storeTrialFile, type Caller, type World } from "./fixture.js";
+
+/** What a client reads: a refusal's message, with schema refusals as the error formatter words them. */
+async function refusal(fn: () => Promise<unknown>): Promise<{ code: string; message: string } | null> {
+  const o = await outcome(fn);
+  if (o.ok) return null;
+  const message = o.message.startsWith("[") ? describeZodIssues(JSON.parse(o.message) as []) : o.message;
+  return { code: o.code, message };
+}
 
 let w: World;
 let owner: Caller;
@@ -38,6 +47,8 @@ describe("endpoints", () => {
       protocols: ["mlflow", "kserve-v2"],
       replicas: [],
       keys: [],
+      autoscale: { targetConcurrency: 4, scaleDownDelaySeconds: 60 },
+      scaling: { concurrency: 0, rps: 0, desiredReplicas: 1, reason: "at minReplicas 1: the load needs no more", history: [] },
     });
     expect(e.revisions).toEqual([{ version: 1, via: "create", movedBy: w.A.ownerEmail, movedAt: expect.any(String) }]);
     const list = await owner.endpoint.list();
@@ -53,10 +64,10 @@ describe("endpoints", () => {
     expect((noAlias as { message: string }).message).toContain('no alias "nope"');
     const both = await outcome(() => owner.endpoint.create({ name: "x2", model: w.A.modelName, alias: "champion", version: 1 }));
     expect(both).toMatchObject({ ok: false, code: "BAD_REQUEST" });
-    const sizing = await outcome(() =>
+    const sizing = await refusal(() =>
       owner.endpoint.create({ name: "x3", model: w.A.modelName, alias: "champion", minReplicas: 3, maxReplicas: 2 }),
     );
-    expect(sizing).toMatchObject({ ok: false, code: "BAD_REQUEST", message: "minReplicas (3) must be at most maxReplicas (2)." });
+    expect(sizing).toEqual({ code: "BAD_REQUEST", message: "minReplicas (3) must be at most maxReplicas (2)." });
     const badName = await outcome(() => owner.endpoint.create({ name: "a/b", model: w.A.modelName }));
     expect(badName).toMatchObject({ ok: false, code: "BAD_REQUEST" });
     expect(await rowCounts(w.db)).toEqual(before);
@@ -80,6 +91,41 @@ describe("endpoints", () => {
       [w.A.orgId],
     );
     expect(audit!.action).toBe("endpoint.update");
+  });
+
+  it("stores autoscale settings, and refuses a target ≤ 0, a negative delay or min > max precisely, changing nothing", async () => {
+    const e = await owner.endpoint.update({
+      name: "Churn-API",
+      autoscale: { targetConcurrency: 2.5, scaleDownDelaySeconds: 30 },
+    });
+    expect(e).toMatchObject({ minReplicas: 2, maxReplicas: 3, autoscale: { targetConcurrency: 2.5, scaleDownDelaySeconds: 30 } });
+    expect(e.scaling).toMatchObject({ desiredReplicas: 2, reason: "at minReplicas 2: the load needs no more" });
+    const before = await rowCounts(w.db);
+    const cases: Array<[Parameters<typeof owner.endpoint.update>[0], string]> = [
+      [{ name: "Churn-API", autoscale: { targetConcurrency: 0 } }, "autoscale.targetConcurrency: must be greater than 0"],
+      [{ name: "Churn-API", autoscale: { targetConcurrency: -1 } }, "autoscale.targetConcurrency: must be greater than 0"],
+      [
+        { name: "Churn-API", autoscale: { scaleDownDelaySeconds: -5 } },
+        "autoscale.scaleDownDelaySeconds: Number must be greater than or equal to 0",
+      ],
+      [{ name: "Churn-API", minReplicas: 3, maxReplicas: 2 }, "minReplicas (3) must be at most maxReplicas (2)."],
+      [{ name: "Churn-API", maxReplicas: 1 }, "minReplicas (2) must be at most maxReplicas (1)."],
+    ];
+    for (const [input, message] of cases) {
+      expect(await refusal(() => owner.endpoint.update(input))).toEqual({ code: "BAD_REQUEST", message });
+    }
+    const created = await refusal(() =>
+      owner.endpoint.create({ name: "x4", model: w.A.modelName, alias: "champion", autoscale: { targetConcurrency: 0 } }),
+    );
+    expect(created).toEqual({ code: "BAD_REQUEST", message: "autoscale.targetConcurrency: must be greater than 0" });
+    expect(await rowCounts(w.db)).toEqual(before);
+    const after = await owner.endpoint.get({ name: "Churn-API" });
+    expect(after).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 3,
+      autoscale: { targetConcurrency: 2.5, scaleDownDelaySeconds: 30 },
+    });
+    expect(after.updatedAt).toBe(e.updatedAt);
   });
 
   it("gives keys that are shown once, open nothing in the API, and can be revoked", async () => {
@@ -146,6 +192,34 @@ describe("endpoints", () => {
 });
 
 describe("what endpoints can serve", () => {
+  it("lists only OpenAI for a builtin glm language model, MLflow and KServe v2 for a tabular glm", async () => {
+    const deployGlm = async (dataset: "shakespeare" | "diabetes") => {
+      const study = await owner.study.create({
+        projectId: w.A.projectId,
+        spec: {
+          ...SPEC,
+          name: `glm-${dataset}`,
+          objective: { metric: "val_loss", direction: "minimize" },
+          run: { builtin: { trainer: "glm", dataset } },
+        },
+      });
+      const tc = await w.withToken(w.A.token);
+      const { trialId } = await tc.trial.ask({ studyId: study.id });
+      await tc.trial.tell({ trialId, value: 0.5 });
+      await storeTrialFile(w.db, w.artifacts, trialId, "model.safetensors", Buffer.from("weights"));
+      await storeTrialFile(w.db, w.artifacts, trialId, "builtin.json", Buffer.from(JSON.stringify({ trainer: "glm", dataset })));
+      return owner.endpoint.deploy({ studyId: study.id });
+    };
+    const lm = await deployGlm("shakespeare");
+    expect([lm.protocols, lm.endpoint.protocols]).toEqual([["openai"], ["openai"]]);
+    expect((await owner.endpoint.get({ name: lm.endpoint.name })).protocols).toEqual(["openai"]);
+    const linear = await deployGlm("diabetes");
+    expect([linear.protocols, (await owner.endpoint.get({ name: linear.endpoint.name })).protocols]).toEqual([
+      ["mlflow", "kserve-v2"],
+      ["mlflow", "kserve-v2"],
+    ]);
+  });
+
   it("refuses files no replica can load (flavor `files`), at deploy before registering anything, and at create", async () => {
     const study = await owner.study.create({ projectId: w.A.projectId, spec: { ...SPEC, name: "opaque" } });
     const tc = await w.withToken(w.A.token);

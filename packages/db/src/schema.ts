@@ -552,6 +552,18 @@ export const endpoints = pgTable(
     resources: jsonb("resources")
       .notNull()
       .default(sql`'{}'::jsonb`),
+    /** Autoscaling: in-flight requests one replica should carry (KPA's container concurrency target). */
+    targetConcurrency: doublePrecision("target_concurrency").notNull().default(4),
+    /** Autoscaling: how long the load must stay low before replicas drain (KPA's stable window). */
+    scaleDownDelayMs: integer("scale_down_delay_ms").notNull().default(60_000),
+    /** The autoscaler's replica count (null until it first runs: `min_replicas`), kept through rollouts. */
+    desiredReplicas: integer("desired_replicas"),
+    /** Why `desired_replicas` is what it is, for the endpoint page. */
+    scaleReason: text("scale_reason"),
+    /** Since when the load asks for fewer replicas than `desired_replicas` (null: it does not). */
+    scaleLowSince: timestamp("scale_low_since", { withTimezone: true }),
+    /** The most replicas the load asked for since `scale_low_since`: a scale-down goes to this. */
+    scaleLowPeak: integer("scale_low_peak"),
     createdByUserId: uuid("created_by_user_id").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -604,6 +616,30 @@ export const endpointReplicas = pgTable(
       .on(t.agentId)
       .where(sql`${t.state} in ('starting', 'ready', 'draining')`),
   ],
+);
+
+/**
+ * Each server's gateway's recent load on an endpoint: time-averaged in-flight requests and
+ * requests/s over its last report period, and the in-flight average per replica (the autoscaler
+ * drains the least loaded). Upserted per (endpoint, server) only while the endpoint has traffic;
+ * the autoscaler sums the fresh rows, so several servers behind one database add up.
+ */
+export const endpointLoad = pgTable(
+  "endpoint_load",
+  {
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => endpoints.id, { onDelete: "cascade" }),
+    serverId: text("server_id").notNull(),
+    concurrency: doublePrecision("concurrency").notNull(),
+    rps: doublePrecision("rps").notNull(),
+    /** {replicaId: average in-flight requests} over the period. */
+    replicaLoad: jsonb("replica_load")
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    sampledAt: timestamp("sampled_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.endpointId, t.serverId] })],
 );
 
 /** The endpoint's version history: which version it served from when, and who moved it there. */

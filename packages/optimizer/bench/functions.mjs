@@ -157,6 +157,30 @@ const heldOutImpl = {
     if (p.arch === "cnn") return 0.05 + 0.5 * (lr + 2.5) ** 2 + 0.01 * (p.kernel - 5) ** 2 + d;
     return 0.8 * (lr + 3.5) ** 2 + 0.1 * (p.heads === 4 ? 0 : 1) + 0.2 * ((p.warmup - 800) / 1000) ** 2 + d;
   },
+  schwefel4: (p) => 418.9829 * 4 - xs(p, 4).reduce((s, x) => s + x * Math.sin(Math.sqrt(Math.abs(x))), 0),
+  shekel4: (p) => {
+    const x = xs(p, 4);
+    const { C, beta } = heldOut.functions.shekel4.constants;
+    let y = 0;
+    for (let i = 0; i < 10; i++) y -= 1 / (x.reduce((a, v, j) => a + (v - C[j][i]) ** 2, 0) + beta[i]);
+    return y;
+  },
+  powell8: (p) => {
+    const x = xs(p, 8);
+    let y = 0;
+    for (let k = 0; k < 8; k += 4) {
+      const [a, b, c, d] = x.slice(k, k + 4);
+      y += (a + 10 * b) ** 2 + 5 * (c - d) ** 2 + (b - 2 * c) ** 4 + 10 * (a - d) ** 4;
+    }
+    return y;
+  },
+  svm_tuning: (p) => {
+    const c = Math.log10(p.C);
+    if (p.kernel === "linear") return 0.12 + 0.05 * c ** 2;
+    const g = Math.log10(p.gamma);
+    if (p.kernel === "rbf") return 0.05 + 0.05 * (c - 1.5) ** 2 + 0.08 * (g + 2) ** 2;
+    return 0.08 + 0.05 * (c - 0.5) ** 2 + 0.08 * (g + 1) ** 2 + 0.02 * (p.degree - 3) ** 2;
+  },
   boosting: (p) => {
     const c = 0.5 * (p.subsample - 0.8) ** 2;
     const lr = Math.log10(p.lr);

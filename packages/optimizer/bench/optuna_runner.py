@@ -128,9 +128,38 @@ def boosting(p):
     return 0.3 + 0.5 * (lr + 2) ** 2 + 0.1 * (math.log10(p["l2"]) + 1) ** 2 + c
 
 
+def schwefel4(p):
+    return 418.9829 * 4 - sum(x * math.sin(math.sqrt(abs(x))) for x in xs(p, 4))
+
+
+def shekel4(p):
+    k = SPEC["functions"]["shekel4"]["constants"]
+    x = xs(p, 4)
+    return -sum(1 / (sum((x[j] - k["C"][j][i]) ** 2 for j in range(4)) + k["beta"][i]) for i in range(10))
+
+
+def powell8(p):
+    x = xs(p, 8)
+    y = 0.0
+    for k in range(0, 8, 4):
+        a, b, c, d = x[k : k + 4]
+        y += (a + 10 * b) ** 2 + 5 * (c - d) ** 2 + (b - 2 * c) ** 4 + 10 * (a - d) ** 4
+    return y
+
+
+def svm_tuning(p):
+    c = math.log10(p["C"])
+    if p["kernel"] == "linear":
+        return 0.12 + 0.05 * c**2
+    g = math.log10(p["gamma"])
+    if p["kernel"] == "rbf":
+        return 0.05 + 0.05 * (c - 1.5) ** 2 + 0.08 * (g + 2) ** 2
+    return 0.08 + 0.05 * (c - 0.5) ** 2 + 0.08 * (g + 1) ** 2 + 0.02 * (p["degree"] - 3) ** 2
+
+
 FUNCS = {
     f.__name__: f
-    for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional, levy6, rastrigin4, hartmann3, boosting, michalewicz5, zakharov4, dixon_price6, nn_tuning]
+    for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional, levy6, rastrigin4, hartmann3, boosting, michalewicz5, zakharov4, dixon_price6, nn_tuning, schwefel4, shekel4, powell8, svm_tuning]
 }
 
 

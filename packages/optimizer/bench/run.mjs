@@ -639,7 +639,7 @@ function heldOutLines() {
   if (fs.length === 0) return [];
   const out = ["### Functions outside the suite (held out), regret after 100 trials", ""];
   out.push(
-    `\`bench/held-out.json\`: ${fs.map((f) => f.name).join(", ")}: a check of how the samplers do on functions they were not developed against, no per-function setting anywhere. Batch 1 (the first four) was written after every sampler was designed; it exposed the TPE weakness that session 7's change addresses (bench/NOTES.md, "tpe in session 7"). Batch 2 (the last four) was written after that diagnosis and before the change was run on it. Same protocol and seeds as the suite's tables; the last three columns compare medians as the goals do on the suite.`,
+    `\`bench/held-out.json\`: ${fs.map((f) => f.name).join(", ")}: a check of how the samplers do on functions they were not developed against, no per-function setting anywhere. Batch 1 (the first four) was written after every sampler was designed; it exposed the TPE weakness that session 7's change addresses (bench/NOTES.md, "tpe in session 7"). Batch 2 (the next four) was written after that diagnosis and before the change was run on it. Batch 3 (schwefel4, shekel4, powell8, svm_tuning) was written with auto's online portfolio and before anything was run on it: read its rows apart. Same protocol and seeds as the suite's tables; the last three columns compare medians as the goals do on the suite.`,
     "",
   );
   const theirNames = Object.keys(results.theirs).filter((s) => fs.some((f) => results.theirs[s][f.name]));

@@ -48,6 +48,8 @@ export interface TGpSamplerConfig extends TSamplerBase {
   nStartupTrials?: number;
   /** At most this many trials condition the GP (the best half and the most recent half); keeps ask() under ~0.3 s at any history size. Default 300. */
   maxPoints?: number;
+  /** The objective is noisy: the GP models the noise and aims at the best predicted value. Default false. */
+  noise?: boolean;
 }
 export interface TCmaesSamplerConfig extends TSamplerBase {
   name: "cmaes";
@@ -70,6 +72,16 @@ export interface TNsga2SamplerConfig extends TSamplerBase {
 }
 export interface TAutoSamplerConfig extends TSamplerBase {
   name: "auto";
+  /** The objective is noisy: as gp's `noise`, for auto's GP. Default false. */
+  noise?: boolean;
+}
+/**
+ * A sampler a deployment registered (registerSampler, samplers/plugins.ts): its name and its
+ * own options, which the plugin validates.
+ */
+export interface TPluginSamplerConfig extends TSamplerBase {
+  name: string;
+  [option: string]: unknown;
 }
 export type TSamplerConfig =
   | TRandomSamplerConfig

@@ -14,7 +14,17 @@ export {
   type TCategoricalParam,
 } from "./space.js";
 export * from "./config.js";
-export type { TTrialState } from "./trial.js";
+export type { TTrialState, Sampler, SampleContext, TrialView } from "./trial.js";
+export type { CompiledSpace, Dim } from "./space.js";
+export { sampleRandom, fromUnit, toUnit, isActive } from "./space.js";
+export type { Rng } from "./rng.js";
+export {
+  registerSampler,
+  unregisterSampler,
+  samplerPluginNames,
+  type TSamplerPlugin,
+  type TSamplerPluginContext,
+} from "./samplers/plugins.js";
 export {
   createOptimizer,
   restoreOptimizer,
@@ -33,6 +43,6 @@ export {
 } from "./optimizer.js";
 export { countGridPoints } from "./samplers/grid.js";
 export { prunerMayDecide, prunerFitsModel } from "./pruners/index.js";
-export { chooseAuto, type TAutoChoice } from "./samplers/auto.js";
+export { chooseAuto, type TAutoChoice, type TPortfolioPoint } from "./samplers/auto.js";
 export { improvementHistory, regretBound, IMPROVEMENT_MIN_TRIALS, type TImprovementPoint } from "./improvement.js";
 export { paretoFront, hypervolume, hypervolumeHistory, referencePoint, dominates } from "./pareto.js";

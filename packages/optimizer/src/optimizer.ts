@@ -1,106 +1,33 @@
-import { SAMPLER_NAMES, type TDirection, type TPrunerConfig, type TSamplerConfig } from "./config.js";
+import { predictedBest } from "./best-predicted.js";
+import { SAMPLER_NAMES } from "./config.js";
 import { checkConstraints, isFeasible } from "./constraints.js";
 import { checkIntermediate } from "./intermediate.js";
 import { OptimizerError } from "./errors.js";
 import { computeImportance } from "./importance.js";
 import { pedAnovaImportance } from "./ped-anova.js";
 import { improvementHistory, regretBound, type TImprovementPoint } from "./improvement.js";
+import {
+  IMPORTANCE_METHODS,
+  type Optimizer,
+  type TAskedTrial,
+  type TBest,
+  type THistoryTrial,
+  type TImportanceOptions,
+  type TOptimizerConfig,
+  type TReportResult,
+  type TSerializedOptimizer,
+  type TTellExtra,
+  type TValue,
+} from "./optimizer-api.js";
 import { createPruner } from "./pruners/index.js";
 import { hashSeed, Rng } from "./rng.js";
-import { createSampler } from "./samplers/index.js";
-import { checkParams, compileSpace, type CompiledSpace, type TParams, type TSpace } from "./space.js";
+import { AutoSampler, type TPortfolioPoint } from "./samplers/auto.js";
+import { createSampler, isSamplerName, unknownSamplerMessage } from "./samplers/index.js";
+import { dominates } from "./pareto.js";
+import { checkParams, compileSpace, type CompiledSpace } from "./space.js";
 import type { Pruner, Sampler, TrialView, TTrialState } from "./trial.js";
 
-export interface TOptimizerConfig {
-  space: TSpace;
-  /** One direction, or one per objective for multi-objective studies. Default "minimize". */
-  direction?: TDirection | TDirection[];
-  /** Default { name: "auto" } with a random seed (kept in serialize()). */
-  sampler?: TSamplerConfig;
-  /** Default { name: "none" }. */
-  pruner?: TPrunerConfig;
-}
-
-export type TValue = number | number[];
-
-export interface TAskedTrial {
-  id: number;
-  params: TParams;
-}
-
-export interface THistoryTrial {
-  id: number;
-  params: TParams;
-  state: TTrialState;
-  value?: TValue | null;
-  intermediate?: Array<[number, number]>;
-  /** Per-constraint violations, ≤ 0 when satisfied; absent when the trial has none. */
-  constraints?: number[];
-}
-
-export const IMPORTANCE_METHODS = ["fanova", "ped-anova"] as const;
-export type TImportanceMethod = (typeof IMPORTANCE_METHODS)[number];
-
-export interface TImportanceOptions {
-  /** Which objective of a multi-objective study (default 0). */
-  objective?: number;
-  /**
-   * "fanova" (default): each param's share of the objective's variance, from a random forest.
-   * "ped-anova": how much each param matters for reaching the best 10% of the values
-   * (Watanabe et al. 2023; no model fit, so cheap on large studies).
-   */
-  method?: TImportanceMethod;
-}
-
-/** tell()'s optional extras. */
-export interface TTellExtra {
-  /**
-   * One violation per constraint, ≤ 0 when it holds (Optuna's constraints_func convention).
-   * Every trial that has constraints has the same number of them. Infeasible trials are kept
-   * and fed to the samplers that use them (tpe, gp, nsga2, auto), never best().
-   */
-  constraints?: number[];
-}
-
-export interface TBest {
-  id: number;
-  params: TParams;
-  value: TValue;
-}
-
-export interface TSerializedOptimizer {
-  version: 1;
-  config: { space: TSpace; direction: TDirection | TDirection[]; sampler: TSamplerConfig; pruner: TPrunerConfig };
-  trials: THistoryTrial[];
-}
-
-/** report()'s answer: stop the trial or not, and why (in the metric's units) when it should. */
-export interface TReportResult {
-  prune: boolean;
-  reason?: string;
-}
-
-export interface Optimizer {
-  ask(options?: { id?: number }): TAskedTrial;
-  report(id: number, step: number, value: number): TReportResult;
-  tell(id: number, value: TValue | null, state?: "complete" | "pruned" | "failed", extra?: TTellExtra): void;
-  addTrial(trial: THistoryTrial): void;
-  best(): TBest | null;
-  /** Pareto-optimal complete feasible trials (the single best one for single-objective studies). */
-  bestTrials(): TBest[];
-  /** { [param]: share }, shares summing to 1, on the complete trials. */
-  importance(options?: TImportanceOptions): Record<string, number>;
-  /**
-   * How much the best value could still improve, as the study went on (a GP regret bound, see
-   * improvement.ts); empty below 20 complete trials and for multi-objective studies.
-   */
-  improvement(): TImprovementPoint[];
-  /** The same estimate for all complete trials only (one model fit): empty where improvement() is. */
-  improvementNow(): TImprovementPoint[];
-  /** Copies of the known trials (of the given states only, when given), ascending by id. */
-  trials(states?: readonly TTrialState[]): THistoryTrial[];
-  serialize(): TSerializedOptimizer;
-}
+export * from "./optimizer-api.js";
 
 const STATES: readonly TTrialState[] = ["running", "complete", "pruned", "failed"];
 
@@ -135,11 +62,8 @@ class OptimizerImpl implements Optimizer {
     });
     this.signs = dirs.map((d) => (d === "minimize" ? 1 : -1));
     const samplerCfg = config.sampler ?? { name: "auto" };
-    if (typeof samplerCfg !== "object" || samplerCfg === null || !(SAMPLER_NAMES as readonly string[]).includes(samplerCfg.name))
-      throw new OptimizerError(
-        "INVALID_CONFIG",
-        `sampler.name: must be one of ${SAMPLER_NAMES.join(", ")} (got ${JSON.stringify((samplerCfg as { name?: unknown })?.name)})`,
-      );
+    if (typeof samplerCfg !== "object" || samplerCfg === null || !isSamplerName(samplerCfg.name))
+      throw new OptimizerError("INVALID_CONFIG", unknownSamplerMessage((samplerCfg as { name?: unknown })?.name));
     const seed = samplerCfg.seed;
     if (seed !== undefined && !(typeof seed === "number" && Number.isSafeInteger(seed)))
       throw new OptimizerError("INVALID_CONFIG", "sampler.seed: must be an integer");
@@ -217,16 +141,21 @@ class OptimizerImpl implements Optimizer {
   ask(options?: { id?: number }): TAskedTrial {
     const id = options?.id === undefined ? this.nextId() : this.checkId(options.id, "ask");
     const nKnown = this.byId.size;
-    const params = this.sampler.sample({
+    const ctx = {
       space: this.space,
       nObjectives: this.signs.length,
       trials: this.view(),
       rng: new Rng(hashSeed(this.seed, nKnown)),
       seed: this.seed,
       nKnown,
-    });
-    this.insert({ id, params, state: "running", loss: null, intermediate: [], constraints: null });
-    return { id, params: { ...params } };
+    };
+    const name = this.cfg.sampler.name;
+    const proposal = this.sampler.propose ? this.sampler.propose(ctx) : { params: this.sampler.sample(ctx), proposedBy: name };
+    // A plugin's answer is checked like a user's: a bad one must not reach the database.
+    const params = isBuiltin(name) ? proposal.params : checkParams(this.space, proposal.params, `sampler ${name}`);
+    const { proposedBy } = proposal;
+    this.insert({ id, params, state: "running", loss: null, intermediate: [], constraints: null, proposedBy });
+    return { id, params: { ...params }, proposedBy };
   }
 
   report(id: number, step: number, value: number): TReportResult {
@@ -299,7 +228,13 @@ class OptimizerImpl implements Optimizer {
     else if (v !== null && trial.state !== "pruned") badValue(`${at}: a ${trial.state} trial takes no value`);
     const constraints = this.checkConstraints(trial.constraints, trial.state, at);
     const intermediate = checkIntermediate(trial.intermediate, this.signs, at);
-    this.insert({ id, params, state: trial.state, loss, intermediate, constraints });
+    const proposedBy = trial.proposedBy ?? null;
+    if (proposedBy !== null && (typeof proposedBy !== "string" || proposedBy.length > 64))
+      throw new OptimizerError(
+        "INVALID_PARAMS",
+        `${at}: proposedBy must be a sampler's name (a string of at most 64 characters)`,
+      );
+    this.insert({ id, params, state: trial.state, loss, intermediate, constraints, proposedBy });
     if (constraints !== null) this.nConstraints = constraints.length;
   }
 
@@ -323,6 +258,21 @@ class OptimizerImpl implements Optimizer {
     if (front.length === 0) return null;
     const first = (b: TBest): number => (Array.isArray(b.value) ? b.value[0]! : b.value) * this.signs[0]!;
     return front.reduce((a, b) => (first(b) < first(a) ? b : a));
+  }
+
+  bestPredicted(): (TBest & { predicted: number; noiseSd: number }) | null {
+    if (this.signs.length !== 1) return null;
+    const p = predictedBest(this.space, this.view());
+    if (p === null) return null;
+    const t = this.byId.get(p.id)!;
+    const sign = this.signs[0]!;
+    return {
+      id: t.id,
+      params: { ...t.params },
+      value: this.fromLoss(t.loss!),
+      predicted: p.predicted * sign,
+      noiseSd: p.noiseSd,
+    };
   }
 
   importance(options: TImportanceOptions = {}): Record<string, number> {
@@ -364,7 +314,12 @@ class OptimizerImpl implements Optimizer {
       value: t.loss === null ? null : this.fromLoss(t.loss),
       intermediate: t.intermediate.map(([s, v]) => [s, v * this.signs[0]!] as [number, number]),
       ...(t.constraints === null ? {} : { constraints: [...t.constraints] }),
+      ...(t.proposedBy ? { proposedBy: t.proposedBy } : {}),
     }));
+  }
+
+  portfolio(): TPortfolioPoint[] {
+    return this.sampler instanceof AutoSampler ? this.sampler.history(this.view(), this.seed) : [];
   }
 
   serialize(): TSerializedOptimizer {
@@ -372,13 +327,9 @@ class OptimizerImpl implements Optimizer {
   }
 }
 
-function dominates(a: number[], b: number[]): boolean {
-  let strictly = false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]! > b[i]!) return false;
-    if (a[i]! < b[i]!) strictly = true;
-  }
-  return strictly;
+const BUILTIN_SAMPLERS: ReadonlySet<string> = new Set(SAMPLER_NAMES);
+function isBuiltin(name: string): boolean {
+  return BUILTIN_SAMPLERS.has(name);
 }
 
 export function createOptimizer(config: TOptimizerConfig): Optimizer {

@@ -15,6 +15,11 @@ export interface TrialView {
   /** Per-constraint violations (≤ 0 when satisfied, Optuna's convention), or null when none were told. */
   constraints: number[] | null;
   /**
+   * Which sampler proposed the params (`auto`'s member: `gp`, `tpe`, `cmaes`, `random`, a
+   * plugin's name); null or absent when unknown (enqueued by a user, loaded without it).
+   */
+  proposedBy?: string | null;
+  /**
    * Samplers' cache of the params' model coordinates, per group of dims (parzen-estimator.ts coordsOf).
    * Derived from params, which never change once a trial exists; never serialized.
    */
@@ -32,8 +37,23 @@ export interface SampleContext {
   nKnown: number;
 }
 
+/**
+ * What every sampler implements, the built-ins and a deployment's plugins (samplers/plugins.ts)
+ * alike. `sample` must be a pure function of `ctx`: the trials (pending ones included, state
+ * "running"), the seeded `rng` and `nKnown`. The platform rebuilds the optimizer from its
+ * database for each ask, so a sampler that kept state between calls would propose differently
+ * after a restart; derive everything from the history instead (CMA-ES replays its
+ * generations). It returns a value for every active param of `ctx.space` (a conditional
+ * param whose `when` does not hold is left out); the optimizer checks a plugin's answer
+ * against the space before it stores it.
+ */
 export interface Sampler {
   sample(ctx: SampleContext): TParams;
+  /**
+   * A sampler made of others (`auto`): the params and which member proposed them, recorded
+   * as the trial's `proposedBy`. Absent: the sampler's own name is recorded.
+   */
+  propose?(ctx: SampleContext): { params: TParams; proposedBy: string };
 }
 
 export interface PruneContext {

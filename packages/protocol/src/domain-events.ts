@@ -36,7 +36,8 @@ export type TAccessRevokedReason =
   | "sessions.ended"
   | "password.changed"
   | "session.ended"
-  | "token.revoked";
+  | "token.revoked"
+  | "endpoint.deleted";
 
 export type TAccessTarget =
   /** One user's connections in one team. */
@@ -46,7 +47,9 @@ export type TAccessTarget =
   /** The dashboard sockets opened with one sign-in (per-session sign-out). */
   | { kind: "session"; userId: string; sessionId: string }
   /** The agents connected with one API token. */
-  | { kind: "token"; tokenId: string };
+  | { kind: "token"; tokenId: string }
+  /** No connection: the inference gateways forget the keys they granted for a deleted endpoint. */
+  | { kind: "endpoint"; orgId: string; endpointId: string };
 
 /**
  * Live connections (agent sockets and dashboard sockets) that must end at once because the

@@ -1,6 +1,7 @@
 // Browser-safe: the dashboard bundles this. Modules needing node:crypto are subpath exports
 // (@autoglm/protocol/api-token, @autoglm/protocol/model-manifest), not re-exported here.
 export * from "./study-spec.js";
+export * from "./serve-section.js";
 export * from "./study-objectives.js";
 export * from "./metric-line.js";
 export * from "./events/index.js";

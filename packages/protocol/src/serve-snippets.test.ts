@@ -28,10 +28,13 @@ describe("serveSnippets", () => {
       protocols: ["openai"],
       inputWidth: null,
     });
-    expect(s.map((x) => x.id)).toEqual(["openai-python", "openai-ts"]);
-    expect(s[0]!.code).toContain('base_url="http://h/serve/t/chat/v1"');
-    expect(s[0]!.code).toContain('os.environ["AUTOGLM_ENDPOINT_KEY"]');
-    expect(s[1]!.code).toContain("process.env.AUTOGLM_ENDPOINT_KEY");
+    expect(s.map((x) => x.id)).toEqual(["curl-openai", "openai-python", "openai-ts"]);
+    expect(s[0]!.code).toContain("'http://h/serve/t/chat/v1/completions'");
+    expect(s[0]!.code).toContain('"Authorization: Bearer $AUTOGLM_ENDPOINT_KEY"');
+    expect(JSON.parse(/-d '(.*)'$/m.exec(s[0]!.code)![1]!)).toEqual({ model: "chat", prompt: "Hello", max_tokens: 32 });
+    expect(s[1]!.code).toContain('base_url="http://h/serve/t/chat/v1"');
+    expect(s[1]!.code).toContain('os.environ["AUTOGLM_ENDPOINT_KEY"]');
+    expect(s[2]!.code).toContain("process.env.AUTOGLM_ENDPOINT_KEY");
   });
 
   it("quotes for a shell whatever the text holds", () => {

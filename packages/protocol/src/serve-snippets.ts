@@ -15,7 +15,7 @@ export interface TServeSnippetInput {
 }
 
 export interface TServeSnippet {
-  id: "curl-mlflow" | "curl-kserve" | "openai-python" | "openai-ts";
+  id: "curl-mlflow" | "curl-kserve" | "curl-openai" | "openai-python" | "openai-ts";
   title: string;
   language: "bash" | "python" | "typescript";
   code: string;
@@ -47,7 +47,7 @@ function curlPost(url: string, key: string | null, body: unknown): string {
   ].join(" \\\n");
 }
 
-/** The snippets for an endpoint's protocols: curl for MLflow and KServe v2, the OpenAI clients for language models. */
+/** The snippets for an endpoint's protocols: curl for each, and the OpenAI Python and TypeScript clients for language models. */
 export function serveSnippets(input: TServeSnippetInput): TServeSnippet[] {
   const base = input.url.replace(/\/+$/, "");
   const row = exampleRow(input.inputWidth);
@@ -71,6 +71,12 @@ export function serveSnippets(input: TServeSnippetInput): TServeSnippet[] {
   }
   if (input.protocols.includes("openai")) {
     const key = input.key === null ? null : JSON.stringify(input.key);
+    out.push({
+      id: "curl-openai",
+      title: "curl (OpenAI /v1/completions)",
+      language: "bash",
+      code: curlPost(`${base}/v1/completions`, input.key, { model: input.endpoint, prompt: "Hello", max_tokens: 32 }),
+    });
     out.push({
       id: "openai-python",
       title: "OpenAI Python client",

@@ -42,6 +42,11 @@ describe("study spec", () => {
     }
   });
 
+  it("takes a sampler plugin's name and options as written (the server checks the name is registered)", () => {
+    const r = parseStudySpec({ ...valid, sampler: { name: "local-search", scale: 0.05 } });
+    expect(r.ok && r.spec.sampler).toEqual({ name: "local-search", seed: 0, scale: 0.05 });
+  });
+
   it("defaults sampler and pruner when omitted", () => {
     const { sampler, pruner, ...rest } = valid;
     const r = parseStudySpec(rest);
@@ -60,7 +65,9 @@ describe("study spec", () => {
       'space.momentum.when.optimizer: "adam" is not one of optimizer\'s choices',
     );
     expect(messageFor((s) => (s.budget.max_trials = 0))).toContain("budget.max_trials");
-    expect(messageFor((s) => (s.sampler.name = "bogus"))).toContain("sampler.name");
+    expect(messageFor((s) => (s.sampler.name = "Bogus!"))).toBe(
+      "sampler.name: must be one of auto, random, grid, tpe, gp, cmaes, nsga2, or the name of a sampler plugin the server registered",
+    );
     expect(messageFor((s) => (s.space.x.type = "double"))).toContain("space.x.type: type must be one of float, int, categorical");
     expect(messageFor((s) => (s.objective.direction = "down"))).toContain("objective.direction");
     expect(messageFor((s) => (s.name = " "))).toBe("name: is required");

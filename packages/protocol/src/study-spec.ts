@@ -5,6 +5,7 @@ import { checkBuiltinMetrics, checkObjectives, ZConstraints, ZObjective, ZObject
 import { gridPointCount, DEFAULT_GRID_SIZE, describeGridPoints, MAX_GRID_POINTS } from "./grid-points.js";
 import { capMessage, countValues, MAX_SPEC_MESSAGE_CHARS, MAX_SPEC_VALUES } from "./spec-size.js";
 import { findNul, NUL_MESSAGE } from "./text.js";
+import { checkServeSection, ZServeSection } from "./serve-section.js";
 
 /**
  * The study spec: one schema for the dashboard form, the tRPC API and the CLI's YAML.
@@ -119,9 +120,14 @@ export const ZSpace = z.record(z.string(), ZParamSpec).superRefine((space, ctx) 
 });
 export type TSpace = z.infer<typeof ZSpace>;
 
+/** A sampler plugin's name (the optimizer's registerSampler rule); the server checks it is registered. */
+const PLUGIN_SAMPLER_NAME = /^[a-z][a-z0-9-]{1,39}$/;
+
 export const ZSamplerConfig = z
   .object({
-    name: z.enum(SAMPLER_NAMES),
+    name: z.string().refine((n) => (SAMPLER_NAMES as readonly string[]).includes(n) || PLUGIN_SAMPLER_NAME.test(n), {
+      message: `must be one of ${SAMPLER_NAMES.join(", ")}, or the name of a sampler plugin the server registered`,
+    }),
     // A study without a seed still gets a fixed one, so the stored spec replays the same.
     seed: z
       .number()
@@ -323,6 +329,7 @@ const ZSpecShape = z
     pruner: ZPrunerConfig.default({ name: "none" }),
     budget: ZBudget.default({}),
     run: ZRunSection.optional(),
+    serve: ZServeSection.optional(),
     register: ZRegister.optional(),
     warm_start: ZWarmStart.optional(),
   })
@@ -339,6 +346,7 @@ const ZStudySpecFields = ZSpecShape.superRefine((spec, ctx) => {
   }
   checkObjectives(spec, ctx);
   checkBuiltinMetrics(spec, ctx);
+  checkServeSection(spec, ctx);
 });
 
 /**

@@ -32,11 +32,14 @@ export function roomOfTarget(target: TAccessTarget): string {
       return accessRooms.session(target.sessionId);
     case "token":
       return accessRooms.token(target.tokenId);
+    case "endpoint":
+      return `endpoint:${target.endpointId}`;
   }
 }
 
 /** The room to close in each namespace; null where the event leaves that namespace alone. */
 export function roomsToClose(event: TAccessRevokedEvent): { agents: string | null; dashboard: string | null } {
+  if (event.target.kind === "endpoint") return { agents: null, dashboard: null };
   const room = roomOfTarget(event.target);
   // A token or a sign-in opens only one kind of connection.
   const agents = event.connections !== "dashboard" && event.target.kind !== "session";
@@ -82,5 +85,11 @@ export const accessRevoked = {
     reason: "token.revoked",
     target: { kind: "token", tokenId },
     connections: "agents",
+  }),
+  endpointDeleted: (orgId: string, endpointId: string): TAccessRevokedEvent => ({
+    type: ACCESS_REVOKED,
+    reason: "endpoint.deleted",
+    target: { kind: "endpoint", orgId, endpointId },
+    connections: "all",
   }),
 };

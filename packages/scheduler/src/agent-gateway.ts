@@ -15,6 +15,7 @@ import type { EndedAttempt } from "./lifecycle/end-attempt.js";
 import { TrialLifecycle } from "./lifecycle.js";
 import { replicaSecretOf } from "./serving/replica-secret.js";
 import { servingConfigOf, type ServingConfig } from "./serving/serving-config.js";
+import type { TScalePoint } from "./serving/endpoint-autoscaler.js";
 import { ServingReconciler } from "./serving/serving-reconciler.js";
 
 export type { AgentNamespace, AgentSocket, AgentSocketData } from "./gateway/agent-namespace.js";
@@ -76,6 +77,8 @@ export interface AgentGateway {
   servingChanged(): void;
   /** The serving reconciler (tests await its passes). */
   serving: ServingReconciler;
+  /** The endpoint's recent load and replica counts, oldest first (the endpoint page's chart). */
+  endpointScaleHistory(endpointId: string): TScalePoint[];
   /** What the gateway sends a replica as `Authorization: Bearer …` (replica-secret.ts). */
   replicaSecretOf(replicaId: string): string;
   /** Adds a listener told whenever an attempt ends (the SchedulerLoop registers itself). */
@@ -116,6 +119,7 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
     addEndListener: (l) => ends.addListener(l),
     servingChanged: () => reconciler.nudge(),
     serving: reconciler,
+    endpointScaleHistory: (endpointId) => reconciler.scaleHistory(endpointId),
     replicaSecretOf: (replicaId) => replicaSecretOf(parts.serverKey, replicaId),
     async stopTrial(input) {
       const e = await lifecycle.stopTrial(input);

@@ -20,7 +20,10 @@ import {
 import { historyShapeForPruning, historyTrialsOf, pruneReason } from "./ask-optimizer.js";
 import { optimizerConfigOf, pruningConfigOf } from "./optimizer-config.js";
 import { type OptimizerPool, sharedOptimizerPool } from "./optimizer-pool.js";
-import { concatHistories, packHistory, type TPackedHistory } from "./optimizer-task.js";
+import { concatHistories, packHistory, type TAskAnswer, type TPackedHistory } from "./optimizer-task.js";
+
+/** A new trial's number, params and proposer (`trials.proposed_by`). */
+export type TStudyAsk = TAskAnswer & { id: number };
 import { OneAtATime } from "./one-at-a-time.js";
 import { StudyHistoryCache } from "./study-history.js";
 import { loadWarmStart } from "./warm-start.js";
@@ -166,11 +169,11 @@ export class StudyOptimizers {
   }
 
   /** Parameters for a new trial of the study; null when there is no optimizer or its sampler failed. */
-  ask(studyId: string): Promise<{ id: number; params: Record<string, unknown> } | null> {
+  ask(studyId: string): Promise<TStudyAsk | null> {
     return this.asks.run(studyId, () => this.askNow(studyId));
   }
 
-  private async askNow(studyId: string): Promise<{ id: number; params: Record<string, unknown> } | null> {
+  private async askNow(studyId: string): Promise<TStudyAsk | null> {
     const pausedUntil = this.askPausedUntil.get(studyId);
     if (pausedUntil !== undefined && this.nowMs() < pausedUntil) return null;
     const e = await this.get(studyId);
@@ -181,13 +184,14 @@ export class StudyOptimizers {
     // Work 0: this optimizer is already built, an inline ask rebuilds nothing.
     if (this.pool.runsInline(call, 0)) {
       const asked = e.sampling.opt.ask({ id });
-      if (e.pruning !== e.sampling) e.pruning.opt.addTrial({ id, params: asked.params, state: "running" });
+      if (e.pruning !== e.sampling)
+        e.pruning.opt.addTrial({ id, params: asked.params, state: "running", proposedBy: asked.proposedBy });
       e.known.add(id);
       return asked;
     }
-    let params: Record<string, unknown>;
+    let answer: TAskAnswer;
     try {
-      params = await this.pool.run(call, historyOf(e.sampling), { timeoutMs: this.options.timeoutMs });
+      answer = await this.pool.run(call, historyOf(e.sampling), { timeoutMs: this.options.timeoutMs });
     } catch (err) {
       // A sampler past its budget would take the same time at the next tick: pause this study.
       this.askPausedUntil.set(studyId, this.nowMs() + ASK_PAUSE_MS);
@@ -196,13 +200,14 @@ export class StudyOptimizers {
     }
     this.askPausedUntil.delete(studyId);
     try {
-      for (const v of viewsOfEntry(e)) v.opt.addTrial({ id, params: params as never, state: "running" });
+      for (const v of viewsOfEntry(e))
+        v.opt.addTrial({ id, params: answer.params, state: "running", proposedBy: answer.proposedBy });
       e.known.add(id);
     } catch {
       // The trial was added meanwhile (a report of another server's trial): rebuild next time.
       this.invalidate(studyId);
     }
-    return { id, params };
+    return { id, ...answer };
   }
 
   private readonly pruners = new Map<string, { name: string; at: number }>();

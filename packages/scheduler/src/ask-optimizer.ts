@@ -17,6 +17,8 @@ export interface THistoryRow {
     values?: unknown;
     /** Per constraint violation (jsonb); null without constraints. */
     constraintValues?: unknown;
+    /** `trials.proposed_by`: which sampler proposed the params (auto's portfolio learns from it). */
+    proposedBy?: string | null;
   };
   intermediate: Array<[number, number]>;
 }
@@ -53,6 +55,7 @@ export function historyTrialsOf(
       value: state === "complete" || state === "pruned" ? value : null,
       intermediate: single ? h.intermediate : [],
       ...(constraints ? { constraints } : {}),
+      ...(h.trial.proposedBy ? { proposedBy: h.trial.proposedBy } : {}),
     });
   }
   return out;

@@ -217,6 +217,7 @@ describe("StudyHistoryCache", () => {
         value: h.trial.value,
         values: h.trial.values,
         constraintValues: h.trial.constraintValues,
+        proposedBy: h.trial.proposedBy,
       },
       intermediate: h.intermediate,
     }));

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { THistoryTrial, TParams } from "@autoglm/optimizer";
+import type { THistoryTrial } from "@autoglm/optimizer";
 import {
   countInFlightByStudyId,
   leaseEnqueuedTrialById,
@@ -14,7 +14,7 @@ import { historyTrialsOf } from "./ask-optimizer.js";
 import { optimizerConfigOf } from "./optimizer-config.js";
 import { OneAtATime } from "./one-at-a-time.js";
 import { sharedOptimizerPool } from "./optimizer-pool.js";
-import { answerCall, historyWork, type TCallOf } from "./optimizer-task.js";
+import { answerCall, historyWork, type TAskAnswer, type TCallOf } from "./optimizer-task.js";
 import { studyHistories } from "./study-history.js";
 import { loadWarmStart } from "./warm-start.js";
 import { askLifecycle, nowOf, SchedulerError, type TActor, type TAskTellDeps } from "./ask-types.js";
@@ -89,11 +89,11 @@ async function askTrialNow(deps: TAskTellDeps, input: TInput): Promise<TAskedTri
       return { call, trials };
     });
     if ("asked" in plan) return plan.asked;
-    const params = await pool.run(plan.call, plan.trials, { timeoutMs: Math.max(1, deadline - performance.now()), budgetMs });
+    const answer = await pool.run(plan.call, plan.trials, { timeoutMs: Math.max(1, deadline - performance.now()), budgetMs });
     const asked = await withTransaction(deps.db, async (tx) => {
       const { study, spec } = await lockAskableStudy(tx, input);
       if (study.nextTrialNumber !== plan.call.id) return null;
-      return insertAskedTrial(deps, tx, input, study, spec, params);
+      return insertAskedTrial(deps, tx, input, study, spec, answer);
     });
     if (asked) return asked;
     if (round >= ASK_ROUNDS) {
@@ -178,7 +178,7 @@ async function insertAskedTrial(
   input: TInput,
   study: TLockedStudy,
   spec: TStudySpec,
-  params: TParams,
+  { params, proposedBy }: TAskAnswer,
 ): Promise<TAskedTrialResult> {
   const now = nowOf(deps);
   const number = study.nextTrialNumber;
@@ -188,7 +188,7 @@ async function insertAskedTrial(
     params: params as Record<string, unknown>,
     expectNumber: number,
     askLease: { token: leaseToken, expiresAt: leaseExpiresAt, startedAt: now },
-    proposedBy: spec.sampler.name,
+    proposedBy,
   });
   // The study row is locked and was checked just now: only a broken invariant gets here.
   if (!trial)

@@ -11,6 +11,7 @@ export { stopUserTrial, type TStopAgentTrial } from "./stop-user-trial.js";
 export { sweepExpiredAskLeases } from "./sweep-ask-leases.js";
 export { rebuildOptimizer, historyTrialsOf } from "./ask-optimizer.js";
 export { optimizerConfigOf } from "./optimizer-config.js";
+export { loadSamplerPlugins } from "./sampler-plugins.js";
 export type { TParetoAnswer } from "./optimizer-task.js";
 export { OptimizerPool, sharedOptimizerPool, OPTIMIZER_TIMEOUT_MS, type TOptimizerPoolOptions } from "./optimizer-pool.js";
 export { StudyHistoryCache, studyHistories } from "./study-history.js";

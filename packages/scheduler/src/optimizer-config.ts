@@ -1,4 +1,10 @@
-import { OptimizerError, type TOptimizerConfig, type TPrunerConfig, type TSamplerConfig } from "@autoglm/optimizer";
+import {
+  OptimizerError,
+  type TOptimizerConfig,
+  type TPluginSamplerConfig,
+  type TPrunerConfig,
+  type TSamplerConfig,
+} from "@autoglm/optimizer";
 import { objectivesOf, type TStudySpec } from "@autoglm/protocol";
 
 /**
@@ -50,7 +56,7 @@ export function prunedObjectiveIndex(spec: TStudySpec): number | null {
 /** Per sampler: its options as the spec spells them → the optimizer's names. */
 const SAMPLER_OPTIONS: Record<TSamplerConfig["name"], Record<string, string>> = {
   random: {},
-  auto: {},
+  auto: { noise: "noise" },
   grid: { grid_size: "gridSize" },
   tpe: {
     n_startup_trials: "nStartupTrials",
@@ -59,7 +65,7 @@ const SAMPLER_OPTIONS: Record<TSamplerConfig["name"], Record<string, string>> = 
     group: "group",
     constant_liar: "constantLiar",
   },
-  gp: { n_startup_trials: "nStartupTrials", max_points: "maxPoints" },
+  gp: { n_startup_trials: "nStartupTrials", max_points: "maxPoints", noise: "noise" },
   cmaes: { n_startup_trials: "nStartupTrials", sigma0: "sigma0", popsize: "popsize", restart_strategy: "restartStrategy" },
   nsga2: { population_size: "populationSize", crossover_prob: "crossoverProb", mutation_prob: "mutationProb" },
 };
@@ -79,13 +85,17 @@ const PRUNER_OPTIONS: Record<TPrunerConfig["name"], Record<string, string>> = {
   threshold: { lower: "lower", upper: "upper", n_warmup_steps: "nWarmupSteps", interval_steps: "intervalSteps" },
 };
 
-function samplerConfigOf(s: TStudySpec["sampler"]): TSamplerConfig {
-  const o = new SpecOptions("sampler", `the ${s.name} sampler`, s, SAMPLER_OPTIONS[s.name]);
+function samplerConfigOf(s: TStudySpec["sampler"]): TSamplerConfig | TPluginSamplerConfig {
+  // A registered plugin's options go to it as written: it validates them (the optimizer refuses an unregistered name).
+  if (!Object.hasOwn(SAMPLER_OPTIONS, s.name)) return { ...s };
+  const name = s.name as TSamplerConfig["name"];
+  const o = new SpecOptions("sampler", `the ${name} sampler`, s, SAMPLER_OPTIONS[name]);
   const seed = s.seed;
-  switch (s.name) {
+  switch (name) {
     case "random":
+      return { name, seed };
     case "auto":
-      return { name: s.name, seed };
+      return { name, seed, noise: o.boolean("noise") };
     case "grid":
       return { name: "grid", seed, gridSize: o.number("gridSize") };
     case "tpe":
@@ -99,7 +109,13 @@ function samplerConfigOf(s: TStudySpec["sampler"]): TSamplerConfig {
         constantLiar: o.boolean("constantLiar"),
       };
     case "gp":
-      return { name: "gp", seed, nStartupTrials: o.number("nStartupTrials"), maxPoints: o.number("maxPoints") };
+      return {
+        name: "gp",
+        seed,
+        nStartupTrials: o.number("nStartupTrials"),
+        maxPoints: o.number("maxPoints"),
+        noise: o.boolean("noise"),
+      };
     case "cmaes":
       return {
         name: "cmaes",

@@ -90,7 +90,7 @@ describe("a worker answers what the calling thread answers", () => {
       sampler,
       pruner: { name: "none" },
     });
-    expect(rebuildOptimizer(spec, rows).ask({ id: 30 }).params).toEqual(inline);
+    expect(rebuildOptimizer(spec, rows).ask({ id: 30 })).toEqual({ id: 30, ...inline });
     expect(await worker.run(call, history)).toEqual(inline);
   });
 

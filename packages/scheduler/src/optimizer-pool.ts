@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Piscina } from "piscina";
 import { prunerFitsModel, type THistoryTrial } from "@autoglm/optimizer";
 import { SchedulerError } from "./ask-types.js";
+import { loadedSamplerPlugins } from "./sampler-plugins.js";
 import {
   answerCall,
   errorOfOutcome,
@@ -69,6 +70,8 @@ const WHAT: Record<TOptimizerKind, string> = {
   report: "decide whether to prune the trial",
   importance: "estimate parameter importance",
   improvement: "estimate the improvement left",
+  portfolio: "replay its sampler portfolio's weights",
+  bestPredicted: "predict the best trial",
   pareto: "compute the Pareto set and hypervolume",
 };
 
@@ -77,6 +80,8 @@ const HINT: Record<TOptimizerKind, string> = {
   report: "The value was not stored; report it again. A pruner without a forecast (forecast: false) avoids this.",
   importance: "Try again later.",
   improvement: "Try again later.",
+  portfolio: "Try again later.",
+  bestPredicted: "Try again later.",
   pareto: "Try again later, or with fewer objectives.",
 };
 
@@ -190,6 +195,8 @@ export class OptimizerPool {
       minThreads: 0,
       maxThreads,
       idleTimeout: this.options.idleTimeoutMs ?? 60_000,
+      // Workers register the same sampler plugins as this process (loaded before the first call).
+      workerData: { samplerPlugins: [...loadedSamplerPlugins()] },
     });
     return this.piscina;
   }

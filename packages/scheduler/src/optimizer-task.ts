@@ -5,11 +5,13 @@ import {
   paretoFront,
   referencePoint,
   type THistoryTrial,
+  type Optimizer,
   type TOptimizerConfig,
   type TOptimizerErrorCode,
   type TParams,
   type TReportResult,
   type TImprovementPoint,
+  type TPortfolioPoint,
   type TImportanceOptions,
   type TTrialState,
   type TValue,
@@ -36,6 +38,8 @@ export interface TPackedHistory {
   params: TParams[];
   /** Per-constraint violations (the samplers read them), null for a trial without. */
   constraints: Array<number[] | null>;
+  /** Which sampler proposed each trial (auto's portfolio reads it), null when unknown. */
+  proposedBy: Array<string | null>;
   /** Trial i's curve is [offsets[i], offsets[i + 1]) of steps and points. */
   offsets: Uint32Array;
   steps: Float64Array;
@@ -65,6 +69,7 @@ export function packHistory(trials: readonly THistoryTrial[]): TPackedHistory {
     values: trials.map((t) => t.value ?? null),
     params: trials.map((t) => t.params),
     constraints: trials.map((t) => t.constraints ?? null),
+    proposedBy: trials.map((t) => t.proposedBy ?? null),
     offsets,
     steps,
     points,
@@ -76,6 +81,7 @@ export function unpackHistory(h: TPackedHistory): THistoryTrial[] {
     const intermediate: Array<[number, number]> = [];
     for (let k = h.offsets[i]!; k < h.offsets[i + 1]!; k++) intermediate.push([h.steps[k]!, h.points[k]!]);
     const constraints = h.constraints[i];
+    const proposedBy = h.proposedBy[i];
     return {
       id,
       params: h.params[i]!,
@@ -83,6 +89,7 @@ export function unpackHistory(h: TPackedHistory): THistoryTrial[] {
       value: h.values[i]!,
       intermediate,
       ...(constraints ? { constraints } : {}),
+      ...(proposedBy ? { proposedBy } : {}),
     };
   });
 }
@@ -106,6 +113,7 @@ export function concatHistories(a: TPackedHistory, b: TPackedHistory): TPackedHi
     values: [...a.values, ...b.values],
     params: [...a.params, ...b.params],
     constraints: [...a.constraints, ...b.constraints],
+    proposedBy: [...a.proposedBy, ...b.proposedBy],
     offsets,
     steps,
     points,
@@ -145,6 +153,10 @@ export type TOptimizerCall =
   | ({ kind: "importance"; config: TOptimizerConfig; minTrials: number } & TImportanceOptions)
   /** The improvement-left estimate as the study went on, or (`lastOnly`) for all complete trials only. */
   | { kind: "improvement"; config: TOptimizerConfig; lastOnly: boolean }
+  /** `auto`'s portfolio weights as the study went on (empty for other samplers). */
+  | { kind: "portfolio"; config: TOptimizerConfig }
+  /** The trial a GP with a noise term predicts best (null for several objectives or under 10 complete trials). */
+  | { kind: "bestPredicted"; config: TOptimizerConfig }
   /**
    * The Pareto set of the given trials (complete and feasible, values in each objective's own
    * units) and, with `historyPoints` > 0, the hypervolume as they came, thinned to that many
@@ -168,11 +180,19 @@ export interface TParetoAnswer {
   history: Array<{ id: number; hypervolume: number }>;
 }
 
+/** An ask's answer: the params and which sampler proposed them (`trials.proposed_by`). */
+export interface TAskAnswer {
+  params: TParams;
+  proposedBy: string;
+}
+
 export interface TOptimizerAnswers {
-  ask: TParams;
+  ask: TAskAnswer;
   report: TReportResult;
   importance: TImportanceAnswer;
   improvement: TImprovementPoint[];
+  portfolio: TPortfolioPoint[];
+  bestPredicted: ReturnType<Optimizer["bestPredicted"]>;
   pareto: TParetoAnswer;
 }
 
@@ -186,9 +206,11 @@ export function answerCall(call: TOptimizerCall, trials: readonly THistoryTrial[
   if (call.kind === "pareto") return answerPareto(call, trials);
   const opt = createOptimizer(call.config);
   switch (call.kind) {
-    case "ask":
+    case "ask": {
       for (const t of trials) opt.addTrial(t);
-      return opt.ask({ id: call.id }).params;
+      const { params, proposedBy } = opt.ask({ id: call.id });
+      return { params, proposedBy };
+    }
     case "report":
       for (const t of trials) opt.addTrial(t);
       return opt.report(call.id, call.step, call.value);
@@ -202,6 +224,12 @@ export function answerCall(call: TOptimizerCall, trials: readonly THistoryTrial[
       for (const t of trials) addIfFits(opt, t);
       return call.lastOnly ? opt.improvementNow() : opt.improvement();
     }
+    case "portfolio":
+      for (const t of trials) addIfFits(opt, t);
+      return opt.portfolio();
+    case "bestPredicted":
+      for (const t of trials) addIfFits(opt, t);
+      return opt.bestPredicted();
   }
 }
 

@@ -1,5 +1,10 @@
 import { setPriority } from "node:os";
+import { workerData } from "node:worker_threads";
 import { runOptimizerTask, type TOptimizerTask, type TTaskOutcome } from "./optimizer-task.js";
+import { loadSamplerPlugins } from "./sampler-plugins.js";
+
+/** The deployment's sampler plugins, as the pool's process loaded them (OptimizerPool passes their paths). */
+const plugins = loadSamplerPlugins((workerData as { samplerPlugins?: string[] } | null)?.samplerPlugins ?? []);
 
 // The server's event loop comes first: on Linux a thread's nice value is its own, so this
 // lowers only the worker's priority (elsewhere it would lower the whole process's). In S12
@@ -17,6 +22,11 @@ if (process.platform === "linux") {
  * A pool worker's entry (optimizer-pool.ts): one optimizer call per task. No study state is
  * kept between tasks; the optimizer's own cache of model fits is.
  */
-export default function optimizerWorker(task: TOptimizerTask): TTaskOutcome<unknown> {
+export default async function optimizerWorker(task: TOptimizerTask): Promise<TTaskOutcome<unknown>> {
+  try {
+    await plugins;
+  } catch (err) {
+    return { ok: false, error: { message: (err as Error).message } };
+  }
   return runOptimizerTask(task);
 }

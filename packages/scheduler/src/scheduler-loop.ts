@@ -208,7 +208,7 @@ export class SchedulerLoop {
   private async insertTrial(studyId: string): Promise<boolean> {
     const asked = await this.optimizers.ask(studyId);
     if (!asked) return false;
-    const trial = await this.lifecycle.insertTrial(studyId, { params: asked.params });
+    const trial = await this.lifecycle.insertTrial(studyId, { params: asked.params, proposedBy: asked.proposedBy });
     // Another process (or the ask API) took a number meanwhile: the cached optimizer's ids no
     // longer match the table's numbers, so rebuild it from the database next time.
     if (trial?.number !== asked.id) this.optimizers.invalidate(studyId);

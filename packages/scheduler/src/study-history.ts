@@ -57,6 +57,7 @@ export class StudyHistoryCache {
           value: t.value,
           values: t.values,
           constraintValues: t.constraintValues,
+          proposedBy: t.proposedBy,
         },
         intermediate: curve.slice(),
       };

@@ -98,6 +98,26 @@ describe("autoglm deploy", () => {
     expect(show.stdout).not.toContain(deployed.key);
   });
 
+  it("endpoint update sets replicas and autoscaling; show prints them; a target ≤ 0 is refused and changes nothing", async () => {
+    const up = await cli(
+      ["endpoint", "update", "digits", "--max", "3", "--target-concurrency", "2", "--scale-down-delay", "30s", "--json"],
+      env,
+    );
+    expect(up.code, up.stderr).toBe(0);
+    expect(JSON.parse(up.stdout)).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 3,
+      autoscale: { targetConcurrency: 2, scaleDownDelaySeconds: 30 },
+      scaling: { desiredReplicas: 1 },
+    });
+    const bad = await cli(["endpoint", "update", "digits", "--target-concurrency", "0"], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("autoscale.targetConcurrency: must be greater than 0");
+    const show = await cli(["endpoint", "show", "digits"], env);
+    expect(show.stdout).toContain("autoscale: target 2 in flight per replica, scale down after 30 s");
+    expect(show.stdout).toMatch(/scaling: 1 desired, concurrency \d+\.\d, \d+\.\d req\/s/);
+  });
+
   it("the curl line a deploy prints runs as printed; key create gives a key it takes, key revoke shuts it out", async () => {
     const again = await deploy(["--study", studyId, "--name", "digits"]);
     expect(again.code, again.stderr).toBe(0);

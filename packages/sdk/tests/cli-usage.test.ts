@@ -47,6 +47,9 @@ describe("autoglm usage errors", () => {
     [["deploy"], /required option '--study <id>' not specified/],
     [["deploy", "--study", "S", "--timeout", "soon"], /"soon" is not a duration for --timeout/],
     [["endpoint", "key", "revoke", "digits"], /missing required argument 'key'/],
+    [["endpoint", "update", "digits", "--target-concurrency", "lots"], /"lots" is not a finite number/],
+    [["endpoint", "update", "digits", "--scale-down-delay", "later"], /"later" is not a duration for --scale-down-delay/],
+    [["deploy", "--study", "S", "--max", "-1"], /"-1" is not a whole number/],
   ])("autoglm %j → exit 2", async (args, message) => {
     const r = await cli(args, { ...env, AUTOGLM_SERVER: undefined, AUTOGLM_TOKEN: undefined });
     expect(r.stderr).toMatch(message);

@@ -14,7 +14,8 @@
 //   SQLite, and `optuna-dashboard sqlite:///…` serves them on a loopback port.
 // - measured per page load (a fresh browser context: empty cache, as a first visit): ms from
 //   navigation until the history chart, the trial table's first row and the parallel-coordinates
-//   chart are in the DOM (a MutationObserver in the page records performance.now()), the JS heap
+//   chart are in the DOM, a chart's canvas once it says its marks are painted (a MutationObserver in
+//   the page records performance.now()), the JS heap
 //   (CDP Runtime.getHeapUsage, after a forced GC), bytes downloaded (CDP Network.loadingFinished,
 //   encoded sizes); and on the server the p50 of 20 calls of study.history and of trial.list's first page.
 // Not part of CI: it takes minutes (100,000 trials: ~2 M intermediate values to write twice).
@@ -394,13 +395,14 @@ async function seed(url, databaseUrl, client, n) {
   return { studyId: study.id, trials };
 }
 
-/** Records in the page when each selector first matches (performance.now(), ms since navigation). */
+/** Records in the page when each selector (or every one of a list) first matches (performance.now(), ms since navigation). */
 function markerScript(selectors) {
   return `(() => {
     const sel = ${JSON.stringify(selectors)};
     window.__drawn = {};
     const check = () => {
-      for (const [k, s] of Object.entries(sel)) if (!(k in window.__drawn) && document.querySelector(s)) window.__drawn[k] = performance.now();
+      for (const [k, s] of Object.entries(sel))
+        if (!(k in window.__drawn) && [s].flat().every((q) => document.querySelector(q))) window.__drawn[k] = performance.now();
     };
     new MutationObserver(check).observe(document, { childList: true, subtree: true, attributes: true });
   })();`;
@@ -587,10 +589,14 @@ async function benchOne(browser, n) {
       const size = (await res.arrayBuffer()).byteLength;
       log(`${n}: ${proc} ${res.status} in ${(now() - t).toFixed(0)} ms, ${(size / 1e3).toFixed(0)} kB`);
     }
+    // A chart of more than CANVAS_FROM marks draws them on a canvas that says data-drawn once they are on it.
     const selectors = {
-      history: '[data-testid="history-chart"] .recharts-line-curve',
+      history: [
+        '[data-testid="history-chart"] .recharts-line-curve',
+        '[data-testid="history-canvas"][data-drawn], [data-testid="history-chart"] .recharts-scatter-symbol',
+      ],
       table: '[data-testid="trial-row"]',
-      parallel: '[data-testid="parallel-line"]',
+      parallel: '[data-testid="parallel-line"], [data-testid="parallel-canvas"][data-drawn]',
     };
     const loads = [];
     for (let i = 0; i < LOADS; i++) {

@@ -102,6 +102,9 @@ describe("Deploy best in the dashboard", () => {
     await page.waitForURL("**/endpoints/digits-serve", { timeout: 20_000 });
     await page.waitForSelector('[data-testid="replica-row"][data-state="ready"]:has-text("serve-box")', { timeout: 20_000 });
     expect(await page.textContent('[data-testid="revision-row"]')).toContain("deploy");
+    // Autoscaling: one replica desired (min 1, max 1), and why.
+    expect(await page.textContent('[data-testid="scaling-desired"]')).toBe("1");
+    expect(await page.textContent('[data-testid="scaling-reason"]')).toContain("at minReplicas 1");
     const prefix = (await page.getAttribute('[data-testid="endpoint-key-row"]', "data-prefix"))!;
     expect(key.startsWith(prefix)).toBe(true);
     expect(await page.content()).not.toContain(key);

@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Transform, type TransformCallback } from "node:stream";
-import { buffer } from "node:stream/consumers";
-import { pipeline } from "node:stream/promises";
 import type { TReadyReplica } from "@autoglm/db/queries";
 import type { Logger } from "@autoglm/logging";
 import type { Pool } from "undici";
+import type { EndpointLoadSampler } from "./endpoint-load-sampler.js";
+import { BodyTooLarge, readLimitedBody, relayAnswer } from "./relay-streams.js";
 import type { ReplicaPicker } from "./replica-picker.js";
 import { sendServeError } from "./serve-errors.js";
 
@@ -36,6 +35,8 @@ const HOP_BY_HOP = new Set([
 /** What one request's forwarding uses: the replica picker, a kept-alive pool per replica origin, the replicas' secrets. */
 export interface TForwarding {
   picker: ReplicaPicker;
+  /** The autoscaler's per-replica load (endpoint-load-sampler.ts). */
+  load?: EndpointLoadSampler;
   poolOf(url: string): Pool;
   secretOf(replicaId: string): string;
   logger: Logger;
@@ -46,20 +47,6 @@ export interface TTarget {
   query: string;
   endpointId: string;
   replica: TReadyReplica;
-}
-
-class BodyTooLarge extends Error {}
-
-/** Counts a request body as it streams; past the limit it fails (the caller answers 413). */
-function limitBody(max: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      seen += chunk.length;
-      if (seen > max) cb(new BodyTooLarge(`body over ${max} bytes`));
-      else cb(null, chunk);
-    },
-  });
 }
 
 interface TRequest {
@@ -83,6 +70,7 @@ async function tryReplica(
   last: boolean,
 ): Promise<"done" | "retry"> {
   const done = f.picker.begin(replica.id);
+  const loaded = f.load?.beginReplica(t.endpointId, replica.id);
   try {
     const upstream = await f.poolOf(replica.url).request({
       path: r.path,
@@ -98,7 +86,7 @@ async function tryReplica(
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
     res.writeHead(upstream.statusCode, out);
-    await pipeline(upstream.body, res);
+    await relayAnswer(upstream.body, res);
     return "done";
   } catch (err) {
     if (res.destroyed || res.writableEnded) return "done"; // the client went away
@@ -112,6 +100,7 @@ async function tryReplica(
     return "done";
   } finally {
     done();
+    loaded?.();
   }
 }
 
@@ -127,7 +116,7 @@ export async function forwardToReplica(f: TForwarding, req: IncomingMessage, res
   let body: Buffer | undefined;
   if (req.method !== "GET" && req.method !== "HEAD") {
     try {
-      body = await buffer(req.pipe(limitBody(SERVE_MAX_BODY_BYTES)));
+      body = await readLimitedBody(req, SERVE_MAX_BODY_BYTES);
     } catch (err) {
       if (!(err instanceof BodyTooLarge)) return void res.destroy(); // the client went away mid-body
       return sendServeError(res, t.rest, 413, "PAYLOAD_TOO_LARGE", `The body is over ${SERVE_MAX_BODY_BYTES} bytes.`, {

@@ -1,11 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isWellFormedApiToken, sha256Hex } from "@autoglm/api";
+import type { TDomainEvent } from "@autoglm/api";
 import type { DbHandle } from "@autoglm/db/client";
 import { authorizeInferenceByHash, touchTokenLastUsed } from "@autoglm/db/queries";
 import type { Logger } from "@autoglm/logging";
 import { Pool } from "undici";
+import { DEFAULT_LOAD_SAMPLER_OPTIONS, EndpointLoadSampler, type EndpointLoadSamplerOptions } from "./endpoint-load-sampler.js";
+import { GrantedKeys } from "./granted-keys.js";
 import { forwardToReplica, SERVE_MAX_BODY_BYTES, type TForwarding } from "./replica-forward.js";
 import { DEFAULT_PICKER_OPTIONS, ReplicaPicker, type ReplicaPickerOptions } from "./replica-picker.js";
+import { memoizeSecrets } from "./replica-secrets.js";
 import { sendServeError } from "./serve-errors.js";
 
 /** `/serve/<team-slug>/<endpoint>/<protocol path>`: inference requests, ahead of Next and of the 1 MiB body limit. */
@@ -17,6 +21,10 @@ export interface ServeGatewayDeps {
   db: DbHandle;
   logger: Logger;
   picker?: Partial<ReplicaPickerOptions>;
+  /** The autoscaler's load reports (endpoint-load-sampler.ts); tests shorten the period. */
+  load?: Partial<EndpointLoadSamplerOptions>;
+  /** The server's event bus: an `access:revoked` makes the gateway forget the keys it granted. */
+  events?: { subscribe(listener: (event: TDomainEvent) => void): () => void };
 }
 
 export interface ServeGateway {
@@ -40,6 +48,7 @@ function splitPath(req: IncomingMessage, pathname: string) {
 /** S11: the key must carry `infer` for this endpoint; anything else answers 401/403 before any replica sees the request. */
 async function authorize(
   db: DbHandle,
+  grants: GrantedKeys,
   req: IncomingMessage,
   res: ServerResponse,
   parts: { slug: string; name: string; rest: string },
@@ -59,12 +68,15 @@ async function authorize(
   // The checksum first: a typo never reaches the database (S3).
   if (!isWellFormedApiToken(auth[1]))
     return void sendServeError(res, parts.rest, 401, "UNAUTHENTICATED", "This key is malformed.", www);
-  const access = await authorizeInferenceByHash(db, {
-    tokenHash: sha256Hex(auth[1]),
-    teamSlug: parts.slug,
-    endpointName: parts.name,
-  });
-  if (access.ok) return access;
+  const tokenHash = sha256Hex(auth[1]);
+  const grantKey = `${tokenHash}/${parts.slug}/${parts.name.toLowerCase()}`;
+  const granted = grants.get(grantKey, Date.now());
+  if (granted) return granted;
+  const access = await authorizeInferenceByHash(db, { tokenHash, teamSlug: parts.slug, endpointName: parts.name });
+  if (access.ok) {
+    grants.remember(grantKey, access, Date.now());
+    return access;
+  }
   const unauthenticated =
     access.refusal === "KEY_INVALID" || access.refusal === "KEY_REVOKED" || access.refusal === "KEY_EXPIRED";
   const message = unauthenticated
@@ -83,6 +95,11 @@ async function authorize(
  */
 export function createServeGateway(deps: ServeGatewayDeps): ServeGateway {
   const picker = new ReplicaPicker(deps.db, { ...DEFAULT_PICKER_OPTIONS, ...deps.picker });
+  const load = new EndpointLoadSampler(deps, { ...DEFAULT_LOAD_SAMPLER_OPTIONS, ...deps.load }).start();
+  const grants = new GrantedKeys();
+  const unsubscribe = deps.events?.subscribe((event) => {
+    if (event.type === "access:revoked") grants.forgetAll();
+  });
   const pools = new Map<string, Pool>();
   const touched = new Map<string, number>();
   const poolOf = (url: string): Pool => {
@@ -95,7 +112,7 @@ export function createServeGateway(deps: ServeGatewayDeps): ServeGateway {
     return pool;
   };
   let secretOf: ((replicaId: string) => string) | null = null;
-  const forwarding: TForwarding = { picker, poolOf, secretOf: (id) => secretOf!(id), logger: deps.logger };
+  const forwarding: TForwarding = { picker, load, poolOf, secretOf: (id) => secretOf!(id), logger: deps.logger };
   // last_used_at (S3), written at most once a minute per key and never on the request's path.
   const touch = (tokenId: string) => {
     const now = Date.now();
@@ -107,9 +124,11 @@ export function createServeGateway(deps: ServeGatewayDeps): ServeGateway {
   async function handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     const parts = splitPath(req, pathname);
     if (!parts) return sendServeError(res, "/", 404, "NOT_FOUND", "Use /serve/<team>/<endpoint>/<path>.");
-    const access = await authorize(deps.db, req, res, parts);
+    const access = await authorize(deps.db, grants, req, res, parts);
     if (!access) return;
     touch(access.tokenId);
+    // Counted before a replica is picked: requests that find none still ask for one (min 0).
+    res.once("close", load.begin(access.endpointId));
     if (Number(req.headers["content-length"] ?? 0) > SERVE_MAX_BODY_BYTES) {
       return sendServeError(res, parts.rest, 413, "PAYLOAD_TOO_LARGE", `The body is over ${SERVE_MAX_BODY_BYTES} bytes.`, {
         connection: "close",
@@ -127,9 +146,11 @@ export function createServeGateway(deps: ServeGatewayDeps): ServeGateway {
   return {
     handle,
     setSecretOf: (fn) => {
-      secretOf = fn;
+      secretOf = memoizeSecrets(fn);
     },
     async close() {
+      unsubscribe?.();
+      await load.stop();
       await Promise.all([...pools.values()].map((p) => p.close().catch(() => {})));
       pools.clear();
     },

@@ -1,8 +1,14 @@
 "use client";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, XAxis, YAxis } from "recharts";
 import { formatValue } from "@/lib/format";
 import { logDecades, type EdfPoint } from "@/lib/plot-data";
+import { CANVAS_FROM, CanvasScatter, type DotStyle } from "./canvas-scatter";
+
+const DOT: DotStyle = { r: 3.5, fill: "#6366f1" };
+const HOVER_DOT: DotStyle = { r: 6, fill: "#6366f1" };
+const dotStyle = () => DOT;
+const hoverStyle = () => HOVER_DOT;
 
 /**
  * The empirical distribution of the objective: a step up by 1/n at each trial's value, with a
@@ -12,6 +18,8 @@ export function EdfChart(props: { points: EdfPoint[]; objectiveName: string; log
   const { points, objectiveName, log, onPick } = props;
   const [hover, setHover] = useState<EdfPoint | null>(null);
   const logDomain = log ? logDecades(points.map((p) => p.value)) : undefined;
+  const onCanvas = points.length > CANVAS_FROM;
+  const dots = useMemo(() => (onCanvas ? points.map((p) => ({ ...p, xPos: p.value, yPos: p.p })) : []), [onCanvas, points]);
   return (
     <div style={{ position: "relative", width: "100%", height: "100%" }}>
       {hover ? (
@@ -46,26 +54,40 @@ export function EdfChart(props: { points: EdfPoint[]; objectiveName: string; log
             strokeWidth={2}
             isAnimationActive={false}
             activeDot={false}
-            dot={(props: { cx?: number; cy?: number; payload?: EdfPoint; index?: number }) => {
-              const p = props.payload;
-              if (!p || props.cx === undefined || props.cy === undefined) return <g key={props.index} />;
-              return (
-                <circle
-                  key={p.trialId}
-                  cx={props.cx}
-                  cy={props.cy}
-                  r={hover?.trialId === p.trialId ? 6 : 3.5}
-                  fill="#6366f1"
-                  style={{ cursor: "pointer" }}
-                  data-testid="edf-dot"
-                  data-trial-number={p.number}
-                  onMouseEnter={() => setHover(p)}
-                  onMouseLeave={() => setHover(null)}
-                  onClick={() => onPick(p.trialId)}
-                />
-              );
-            }}
+            dot={
+              !onCanvas &&
+              ((props: { cx?: number; cy?: number; payload?: EdfPoint; index?: number }) => {
+                const p = props.payload;
+                if (!p || props.cx === undefined || props.cy === undefined) return <g key={props.index} />;
+                return (
+                  <circle
+                    key={p.trialId}
+                    cx={props.cx}
+                    cy={props.cy}
+                    r={hover?.trialId === p.trialId ? 6 : 3.5}
+                    fill="#6366f1"
+                    style={{ cursor: "pointer" }}
+                    data-testid="edf-dot"
+                    data-trial-number={p.number}
+                    onMouseEnter={() => setHover(p)}
+                    onMouseLeave={() => setHover(null)}
+                    onClick={() => onPick(p.trialId)}
+                  />
+                );
+              })
+            }
           />
+          {onCanvas ? (
+            <CanvasScatter
+              points={dots}
+              styleOf={dotStyle}
+              hovered={hover ? (dots.find((d) => d.trialId === hover.trialId) ?? null) : null}
+              hoverStyle={hoverStyle}
+              onHover={setHover}
+              onPick={onPick}
+              testId="edf-canvas"
+            />
+          ) : null}
         </LineChart>
       </ResponsiveContainer>
     </div>

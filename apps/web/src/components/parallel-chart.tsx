@@ -3,6 +3,8 @@ import { useState, type PointerEvent } from "react";
 import { formatParam, formatValue } from "@/lib/format";
 import { shadeColor, type ParallelLine, type ParamAxis } from "@/lib/plot-data";
 import { brushFromSpan, brushSpan, OBJECTIVE_AXIS, type BrushAxis, type BrushRange, type Brushes } from "@/lib/plot-data-brush";
+import { CANVAS_FROM } from "./canvas-scatter";
+import { ParallelCanvas } from "./parallel-canvas";
 import { useWidth } from "./use-width";
 
 const PAD_X = 56;
@@ -70,6 +72,7 @@ export function ParallelChart(props: ParallelChartProps) {
     onBrush(axis.name, brushFromSpan(axis, ranges[drag.axis] ?? null, isLog(drag.axis), positionAt(drag.from), positionAt(to)));
   };
   const drawn = inside ? lines.filter((l) => inside.has(l.trialId)) : lines;
+  const onCanvas = lines.length > CANVAS_FROM;
   return (
     <div ref={ref} style={{ position: "relative", width: "100%", height: "100%" }}>
       {hover ? (
@@ -81,7 +84,20 @@ export function ParallelChart(props: ParallelChartProps) {
       ) : null}
       {width > 0 ? (
         <svg width={width} height={HEIGHT} role="img" aria-label="Parallel coordinates">
-          {inside
+          {onCanvas ? (
+            <ParallelCanvas
+              width={width}
+              height={HEIGHT}
+              lines={lines}
+              inside={inside}
+              hover={hover}
+              ax={ax}
+              y={y}
+              onHover={setHover}
+              onPick={onPick}
+            />
+          ) : null}
+          {!onCanvas && inside
             ? lines
                 .filter((l) => !inside.has(l.trialId))
                 .map((l) => (
@@ -97,7 +113,7 @@ export function ParallelChart(props: ParallelChartProps) {
                   />
                 ))
             : null}
-          {drawn.map((l) => (
+          {(onCanvas ? [] : drawn).map((l) => (
             <polyline
               key={l.trialId}
               points={l.ys.map((v, i) => `${ax(i)},${y(v)}`).join(" ")}

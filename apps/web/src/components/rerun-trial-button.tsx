@@ -52,9 +52,20 @@ export function RerunTrialButton({
   );
 }
 
-/** How a trial came to be, where it matters: a small badge for trials a user enqueued. */
+/** How a trial came to be: a badge for trials a user enqueued, else the sampler that proposed it (auto's member). */
 export function ProposedByBadge({ proposedBy }: { proposedBy: string | null }) {
-  if (proposedBy !== "enqueued") return null;
+  if (proposedBy === null) return null;
+  if (proposedBy !== "enqueued")
+    return (
+      <span
+        className="muted mono"
+        style={{ fontSize: 11 }}
+        data-testid="proposed-by"
+        title="The sampler that proposed these params"
+      >
+        {proposedBy}
+      </span>
+    );
   return (
     <span className="badge badge-waiting" data-testid="enqueued-badge" title="A user fixed these params (trial enqueue)">
       enqueued

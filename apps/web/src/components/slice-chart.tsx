@@ -1,9 +1,21 @@
 "use client";
-import { useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { CartesianGrid, ResponsiveContainer, Scatter, ScatterChart, XAxis, YAxis } from "recharts";
 import { formatParam, formatValue } from "@/lib/format";
 import { logDecades, type SlicePoint } from "@/lib/plot-data";
 import { STATE_COLORS } from "@/lib/state-colors";
+import { CANVAS_FROM, CanvasScatter, extremes, type DotStyle } from "./canvas-scatter";
+
+type SliceDot = SlicePoint & { xPos: number; yPos: number };
+
+const fillOf = (p: SlicePoint) => (p.infeasible ? null : (STATE_COLORS[p.state as keyof typeof STATE_COLORS] ?? "#94a3b8"));
+const dotStyle = (p: SlicePoint, hovered: boolean): DotStyle => ({
+  r: hovered ? 6 : 4,
+  fill: fillOf(p),
+  opacity: 0.8,
+  stroke: p.infeasible ? "#94a3b8" : null,
+  lineWidth: 1.5,
+});
 
 interface SliceChartProps {
   points: SlicePoint[];
@@ -22,10 +34,18 @@ interface SliceChartProps {
  */
 export function SliceChart({ points, param, objectiveName, categories, log, onPick }: SliceChartProps) {
   const [hover, setHover] = useState<SlicePoint | null>(null);
-  const data = points.map((p) => ({
-    ...p,
-    xPos: categories ? categories.indexOf(String(p.x)) + (((p.number * 0.618034) % 1) - 0.5) * 0.3 : (p.x as number),
-  }));
+  const data: SliceDot[] = useMemo(
+    () =>
+      points.map((p) => ({
+        ...p,
+        xPos: categories ? categories.indexOf(String(p.x)) + (((p.number * 0.618034) % 1) - 0.5) * 0.3 : (p.x as number),
+        yPos: p.value,
+      })),
+    [points, categories],
+  );
+  const onCanvas = data.length > CANVAS_FROM;
+  const styleOf = useCallback((p: SlicePoint) => dotStyle(p, false), []);
+  const hoverStyle = useCallback((p: SlicePoint) => dotStyle(p, true), []);
   const xDomain = categories ? [-0.5, categories.length - 0.5] : log ? logDecades(data.map((d) => d.xPos)) : undefined;
   return (
     <div style={{ position: "relative", width: "100%", height: "100%" }}>
@@ -51,7 +71,7 @@ export function SliceChart({ points, param, objectiveName, categories, log, onPi
             label={{ value: param, position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }}
           />
           <YAxis
-            dataKey="value"
+            dataKey="yPos"
             type="number"
             name={objectiveName}
             domain={["auto", "auto"]}
@@ -61,17 +81,17 @@ export function SliceChart({ points, param, objectiveName, categories, log, onPi
             label={{ value: objectiveName, angle: -90, position: "insideLeft", fontSize: 12, fill: "#8a94a3" }}
           />
           <Scatter
-            data={data}
+            data={onCanvas ? extremes(data) : data}
             isAnimationActive={false}
             shape={(props: { cx?: number; cy?: number; payload?: SlicePoint }) => {
               const p = props.payload;
-              if (!p || props.cx === undefined || props.cy === undefined) return <g />;
+              if (onCanvas || !p || props.cx === undefined || props.cy === undefined) return <g />;
               return (
                 <circle
                   cx={props.cx}
                   cy={props.cy}
                   r={hover?.trialId === p.trialId ? 6 : 4}
-                  fill={p.infeasible ? "none" : (STATE_COLORS[p.state as keyof typeof STATE_COLORS] ?? "#94a3b8")}
+                  fill={fillOf(p) ?? "none"}
                   fillOpacity={0.8}
                   stroke={p.infeasible ? "#94a3b8" : "none"}
                   strokeWidth={1.5}
@@ -86,6 +106,17 @@ export function SliceChart({ points, param, objectiveName, categories, log, onPi
               );
             }}
           />
+          {onCanvas ? (
+            <CanvasScatter
+              points={data}
+              styleOf={styleOf}
+              hovered={hover as SliceDot | null}
+              hoverStyle={hoverStyle}
+              onHover={setHover}
+              onPick={onPick}
+              testId="slice-canvas"
+            />
+          ) : null}
         </ScatterChart>
       </ResponsiveContainer>
     </div>

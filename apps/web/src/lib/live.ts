@@ -27,29 +27,51 @@ export function useLiveStudy(studyId: string, onDeleted?: () => void): { connect
 
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const refresh = () => {
-      if (timer) return;
+    /**
+     * Refetches the study's queries. On the page's first join (`before` set): only those whose answer
+     * arrived before `before` (ms epoch), leaving fetches in flight alone. On a doorbell: all, restarting
+     * a fetch in flight, which may have read the study before the change it rings for. A doorbell
+     * while a first-join refresh waits makes that one a full refresh: it must not be swallowed.
+     */
+    let pendingBefore: number | undefined;
+    const refresh = (asked?: number) => {
+      if (timer) {
+        if (asked === undefined) pendingBefore = undefined;
+        return;
+      }
+      pendingBefore = asked;
       timer = setTimeout(() => {
         timer = undefined;
-        void queryClient.invalidateQueries(trpc.study.pathFilter());
-        void queryClient.invalidateQueries(trpc.trial.pathFilter());
+        const before = pendingBefore;
+        const filter = {
+          cancelRefetch: before === undefined,
+          predicate: (q: { state: { dataUpdatedAt: number } }) => q.state.dataUpdatedAt < (before ?? Infinity),
+        };
+        void queryClient.invalidateQueries({ ...trpc.study.pathFilter(), predicate: filter.predicate }, filter);
+        void queryClient.invalidateQueries({ ...trpc.trial.pathFilter(), predicate: filter.predicate }, filter);
       }, 300);
     };
+    let firstJoin = true;
     const socket: LiveSocket = io({ path: "/socket.io", withCredentials: true, transports: ["websocket", "polling"] });
     const join = () => {
+      const askedAt = Date.now();
       socket.emit("room:join", { room: `study:${studyId}` }, (ack: { ok: boolean }) => {
         setConnected(Boolean(ack?.ok));
-        // Anything that happened while we were away.
-        if (ack?.ok) refresh();
+        if (!ack?.ok) return;
+        // Anything that happened while we were away. On the page's first join, answers that came
+        // after the join was asked for (or are still coming) read the study about when the doorbell
+        // started ringing: fetching them again doubled a 10,000-trial page's download (1 MB more).
+        refresh(firstJoin ? askedAt : undefined);
+        firstJoin = false;
       });
     };
     socket.on("connect", join);
     socket.on("disconnect", () => setConnected(false));
     socket.on("connect_error", () => setConnected(false));
-    socket.on("trial:updated", refresh);
-    socket.on("study:updated", refresh);
+    socket.on("trial:updated", () => refresh());
+    socket.on("study:updated", () => refresh());
     // The server lost its cross-process listener for a moment: doorbells may have been missed.
-    socket.on("resync", refresh);
+    socket.on("resync", () => refresh());
     socket.on("study:deleted", () => onDeletedRef.current?.());
     return () => {
       if (timer) clearTimeout(timer);

@@ -3,7 +3,9 @@ import path from "node:path";
 import { InputError } from "./batch.js";
 import { parseKserveInfer } from "./kserve-inputs.js";
 import { kserveOutputs, kserveOutputSpecs, mlflowPredictions, type TabularModel } from "./predictions.js";
-import type { ServedModel } from "./served-model.js";
+import { languageServedModel, type ServedModel } from "./served-model.js";
+import { nativeLanguageModel } from "./language-model.js";
+import type { Model } from "@autoglm/native";
 
 const positiveInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v > 0;
 
@@ -12,11 +14,7 @@ const positiveInt = (v: unknown): v is number => typeof v === "number" && Number
  * `builtin.json` (the registry's signature is read from the same file), else from the
  * weights' own config. The addon is imported here, in the replica's process only.
  */
-async function loadBuiltinMlp(dir: string): Promise<TabularModel> {
-  const { loadModel } = await import("@autoglm/native");
-  const model = await loadModel(path.join(dir, "model.safetensors"));
-  if (model.kind === "glm")
-    throw new Error("model.safetensors holds a language model; this agent does not serve the OpenAI routes yet");
+function builtinMlp(dir: string, model: Model): TabularModel {
   if (model.kind !== "mlp") throw new Error(`model.safetensors holds a ${model.kind} model, not a tabular one`);
   let described: Record<string, unknown> = {};
   try {
@@ -36,9 +34,15 @@ async function loadBuiltinMlp(dir: string): Promise<TabularModel> {
   };
 }
 
-/** A builtin model behind both protocols: one input tensor "input" [-1, width]; `predictions` (and `probabilities`). */
+/**
+ * A builtin model: a glm language model behind the OpenAI routes, else a tabular one behind
+ * both MLflow and KServe v2 (one input tensor "input" [-1, width]; `predictions` (and `probabilities`)).
+ */
 export async function loadBuiltinModel(dir: string): Promise<ServedModel> {
-  const model = await loadBuiltinMlp(dir);
+  const { loadModel } = await import("@autoglm/native");
+  const loaded = await loadModel(path.join(dir, "model.safetensors"));
+  if (loaded.kind === "glm") return languageServedModel(nativeLanguageModel(loaded));
+  const model = builtinMlp(dir, loaded);
   const outputs = kserveOutputSpecs(model, -1);
   return {
     platform: "autoglm-builtin",

@@ -38,6 +38,17 @@ function checkManifest(t: DownloadTarget): void {
     throw new ReplicaRefused(`the file list does not match the version's digest ${t.digest} (it hashes to ${listed})`);
 }
 
+/** The server's own words on a refused download (`{"error": {"code", "message"}}`), bounded; empty when it gave none. */
+async function serverMessage(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
+    const { code, message } = body.error ?? {};
+    return typeof message === "string" ? ` (${typeof code === "string" ? `${code}: ` : ""}${message.slice(0, 500)})` : "";
+  } catch {
+    return "";
+  }
+}
+
 /** Streams one file to disk through SHA-256 and a byte count; a mismatch names the file. */
 async function fetchFile(t: DownloadTarget, file: DownloadTarget["files"][number], dir: string): Promise<void> {
   const rel = safeRelative(file.name);
@@ -47,8 +58,8 @@ async function fetchFile(t: DownloadTarget, file: DownloadTarget["files"][number
     signal: t.signal,
   });
   if (!res.ok || !res.body) {
-    await res.body?.cancel();
-    throw new ReplicaRefused(`file ${JSON.stringify(file.name)}: the server answered ${res.status} to its download`);
+    const said = await serverMessage(res);
+    throw new ReplicaRefused(`file ${JSON.stringify(file.name)}: the server answered ${res.status} to its download${said}`);
   }
   const dest = path.join(dir, rel);
   mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
@@ -64,7 +75,15 @@ async function fetchFile(t: DownloadTarget, file: DownloadTarget["files"][number
       done(null, chunk);
     },
   });
-  await pipeline(Readable.fromWeb(res.body as WebReadableStream), count, createWriteStream(dest, { mode: 0o600, flags: "wx" }));
+  try {
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), count, createWriteStream(dest, { mode: 0o600, flags: "wx" }));
+  } catch (err) {
+    if (err instanceof ReplicaRefused || t.signal?.aborted) throw err;
+    // The server cuts a file whose stored bytes no longer match their SHA-256 once it has read them all (verified-download.ts).
+    throw new ReplicaRefused(
+      `file ${JSON.stringify(file.name)}: the download broke off after ${size} of ${file.size} B (the server stops sending a file whose stored bytes no longer match its SHA-256)`,
+    );
+  }
   const sha256 = hash.digest("hex");
   if (size !== file.size || sha256 !== file.sha256)
     throw new ReplicaRefused(

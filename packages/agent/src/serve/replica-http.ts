@@ -1,8 +1,10 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InputError, type Batch } from "./batch.js";
 import { parseMlflowCsv, parseMlflowJson } from "./mlflow-inputs.js";
-import type { ServedModel } from "./served-model.js";
+import { bearerCheck } from "./replica-auth.js";
+import { OpenAIError } from "./openai-requests.js";
+import { openaiRoute, type OpenAIContext } from "./openai-routes.js";
+import { LANGUAGE_MODEL_ROUTES, type ServedModel } from "./served-model.js";
 
 /** The issue's cap on one request body (the gateway applies the same before forwarding). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -69,20 +71,28 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * The replica's request handler: the gateway's secret, then MLflow scoring and KServe v2 routes.
+ * The replica's request handler: the gateway's secret, then MLflow scoring and KServe v2 routes
+ * (or, for a language model, the OpenAI routes of openai-routes.ts).
  * Bad input is a 4xx in the protocol's own error shape, never a crash; inference runs on the
  * addon's thread pool, off the event loop.
  */
 export function createReplicaHandler(model: ServedModel, id: ReplicaIdentity, state: ReplicaState) {
-  const expected = createHash("sha256").update(`Bearer ${id.secret}`).digest();
   const identity = ["x-autoglm-model", id.model, "x-autoglm-model-version", String(id.version)];
-  const isAuthorized = (header: string | undefined) =>
-    header !== undefined && timingSafeEqual(createHash("sha256").update(header).digest(), expected);
+  const isAuthorized = bearerCheck(id.secret);
   const ctx: RouteContext = { model, id, state, metadata: JSON.stringify(metadataOf(model, id)) };
+  const openai: OpenAIContext = {
+    language: model.language ?? null,
+    endpoint: id.endpoint,
+    identity,
+    created: Math.floor(Date.now() / 1000),
+    readBody,
+  };
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/";
+    const path = url.split("?", 1)[0]!;
     const isKserve = url.startsWith("/v2");
+    const isOpenAI = path === "/v1" || path.startsWith("/v1/");
     const reply: Reply = (status, body, contentType = "application/json", extra = []) => {
       res.writeHead(status, [...identity, "content-type", contentType, ...extra]);
       res.end(body);
@@ -90,7 +100,9 @@ export function createReplicaHandler(model: ServedModel, id: ReplicaIdentity, st
     const fail = (status: number, message: string, extra: string[] = []) =>
       reply(
         status,
-        JSON.stringify(isKserve ? { error: message } : { error_code: MLFLOW_CODES[status] ?? "BAD_REQUEST", message }),
+        isOpenAI
+          ? new OpenAIError(status, message).body()
+          : JSON.stringify(isKserve ? { error: message } : { error_code: MLFLOW_CODES[status] ?? "BAD_REQUEST", message }),
         "application/json",
         extra,
       );
@@ -99,7 +111,8 @@ export function createReplicaHandler(model: ServedModel, id: ReplicaIdentity, st
     if (state.draining) return fail(503, "the replica is stopping", ["retry-after", "1", "connection", "close"]);
     state.inFlight++;
     res.on("close", () => state.inFlight--);
-    route(ctx, req, url.split("?", 1)[0]!, reply, fail).catch((err: unknown) => {
+    if (isOpenAI) return void openaiRoute(openai, req, res, path);
+    route(ctx, req, path, reply, fail).catch((err: unknown) => {
       if (res.headersSent) return res.destroy();
       if (err instanceof InputError) return fail(err.status, err.message);
       fail(500, `inference failed: ${(err as Error).message}`);
@@ -128,6 +141,7 @@ async function route(ctx: RouteContext, req: IncomingMessage, path: string, repl
   const method = req.method ?? "GET";
   const modelPath = `/v2/models/${encodeURIComponent(ctx.id.endpoint)}`;
   const isGet = method === "GET" || method === "HEAD";
+  if (ctx.model.language && (path === "/invocations" || path.startsWith("/v2/models/"))) return fail(404, LANGUAGE_MODEL_ROUTES);
   if (path === "/invocations") return method === "POST" ? invocations(ctx, req, reply, fail) : fail(405, "use POST /invocations");
   if (isGet && (path === "/ping" || path === "/health")) return reply(200, "\n", "text/plain");
   if (isGet && path === "/version") return reply(200, JSON.stringify({ model: ctx.id.model, version: ctx.id.version }));

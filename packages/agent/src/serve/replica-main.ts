@@ -1,8 +1,10 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { startCommandReplica } from "./command-replica.js";
 import { createReplicaHandler, type ReplicaState } from "./replica-http.js";
 import type { ReplicaChildConfig, ReplicaChildDrain, ReplicaChildReport } from "./replica-messages.js";
 import { loadServedModel } from "./served-model.js";
+import type { TeamServer } from "./team-server.js";
 
 /**
  * A serving replica's process (started by replica-process.ts with an IPC channel): load the
@@ -12,20 +14,30 @@ import { loadServedModel } from "./served-model.js";
 
 const state: ReplicaState = { draining: false, inFlight: 0 };
 let server: Server | null = null;
+/** Flavor `command`: the team's server, stopped after the drain and killed if this process exits first. */
+let team: TeamServer | null = null;
+let teamStopGraceMs = 0;
 
 function report(msg: ReplicaChildReport): void {
   process.send?.(msg);
 }
 
-async function serve(config: ReplicaChildConfig): Promise<void> {
+async function handlerFor(config: ReplicaChildConfig): Promise<RequestListener> {
+  const id = { endpoint: config.endpoint, model: config.model, version: config.version, secret: config.secret };
+  if (config.flavor === "command") {
+    const started = await startCommandReplica(config, id, state);
+    team = started.team;
+    teamStopGraceMs = config.command?.stopGraceMs ?? 0;
+    return started.handler;
+  }
   const model = await loadServedModel(config.flavor, config.modelDir, { gpus: config.gpus });
   // Readiness means one inference answered: the weights are usable, the thread pool is warm.
   await model.warmUp();
-  const handler = createReplicaHandler(
-    model,
-    { endpoint: config.endpoint, model: config.model, version: config.version, secret: config.secret },
-    state,
-  );
+  return createReplicaHandler(model, id, state);
+}
+
+async function serve(config: ReplicaChildConfig): Promise<void> {
+  const handler = await handlerFor(config);
   server = createServer({ keepAlive: true }, handler);
   // The gateway keeps connections open; undici's pool reuses them for up to its own 4 s idle
   // timeout, so the replica's must be longer or a reused socket can close under a request.
@@ -57,6 +69,7 @@ async function drain({ graceMs }: ReplicaChildDrain): Promise<never> {
   server?.closeIdleConnections();
   const deadline = Date.now() + graceMs;
   while (state.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await team?.stop(teamStopGraceMs);
   process.exit(0);
 }
 
@@ -71,3 +84,5 @@ process.on("message", (msg: ReplicaChildConfig | ReplicaChildDrain) => {
 });
 // The agent is gone (killed, crashed): nobody renews this replica's lease, so stop serving.
 process.on("disconnect", () => process.exit(0));
+// However this process ends, the team's server does not outlive it (its port would be served by nobody's replica).
+process.on("exit", () => team?.killNow());

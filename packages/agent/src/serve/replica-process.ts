@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "@autoglm/protocol";
 import { DEFAULT_ENV_ALLOWLIST, redact } from "../env.js";
 import { LogBuffer } from "../log-buffer.js";
+import { signalByCookie } from "../process-sweep.js";
 import type { ReplicaChildConfig, ReplicaChildReport } from "./replica-messages.js";
+import { ReplicaOutputLog } from "./replica-output.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -16,7 +18,7 @@ export function replicaMainPath(): string {
 }
 
 export interface ReplicaProcessOptions {
-  config: Omit<ReplicaChildConfig, "type" | "port" | "gpus">;
+  config: Omit<ReplicaChildConfig, "type" | "port" | "gpus" | "teamEnv">;
   /** CUDA_VISIBLE_DEVICES of the replica (empty: no GPU). */
   gpus: number[];
   agentEnv: NodeJS.ProcessEnv;
@@ -33,9 +35,9 @@ export interface ReplicaProcessOptions {
 }
 
 /** The replica's environment: the agent's allowlisted variables (never its token) and its GPUs. */
-function replicaEnv(o: ReplicaProcessOptions): NodeJS.ProcessEnv {
+function replicaEnv(o: ReplicaProcessOptions): Record<string, string> {
   const allow = new Set([...DEFAULT_ENV_ALLOWLIST, ...o.envAllowlist]);
-  const env: NodeJS.ProcessEnv = {};
+  const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(o.agentEnv)) if (v !== undefined && (allow.has(k) || k.startsWith("LC_"))) env[k] = v;
   env.CUDA_VISIBLE_DEVICES = o.gpus.join(",");
   return env;
@@ -52,8 +54,24 @@ export class ReplicaProcess {
   private port = 0;
   private isStopping = false;
   private readonly tail = new LogBuffer(4096);
+  private readonly output: ReplicaOutputLog;
 
-  constructor(private readonly o: ReplicaProcessOptions) {}
+  constructor(private readonly o: ReplicaProcessOptions) {
+    this.output = new ReplicaOutputLog(o.logger, {
+      endpoint: o.config.endpoint,
+      model: o.config.model,
+      version: o.config.version,
+    });
+  }
+
+  /**
+   * Load + warm-up + health check must finish within this. A team's server gets its own
+   * `serve.startup_timeout_s`, plus 10 s for the replica process itself and the warm-up probe (≤ 5 s).
+   */
+  private get startTimeoutMs(): number {
+    const command = this.o.config.command;
+    return command ? Math.max(this.o.startTimeoutMs, command.startupTimeoutS * 1000 + 10_000) : this.o.startTimeoutMs;
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -64,8 +82,9 @@ export class ReplicaProcess {
   }
 
   start(): void {
+    const env = replicaEnv(this.o);
     const child = fork(replicaMainPath(), [], {
-      env: replicaEnv(this.o),
+      env,
       execArgv: [],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "json",
@@ -73,17 +92,21 @@ export class ReplicaProcess {
     this.child = child;
     const secret = this.o.config.secret;
     const keep = (chunk: Buffer) => {
-      for (const line of redact(chunk.toString("utf8"), [secret]).split("\n")) if (line.trim()) this.tail.push(line);
+      for (const line of redact(chunk.toString("utf8"), [secret]).split("\n")) {
+        if (!line.trim()) continue;
+        this.tail.push(line);
+        this.output.push(line);
+      }
     };
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     let failure: string | null = null;
     const timer = setTimeout(() => {
-      failure = `the replica did not load and answer within ${this.o.startTimeoutMs} ms`;
+      failure = `the replica did not load and answer within ${this.startTimeoutMs} ms`;
       child.kill("SIGKILL");
-    }, this.o.startTimeoutMs);
+    }, this.startTimeoutMs);
     child.on("message", (msg: ReplicaChildReport) => {
-      if (msg.type === "failed") failure = `the model could not be loaded: ${msg.reason}`;
+      if (msg.type === "failed") failure = this.failureOf(msg.reason);
       else if (msg.type === "listening")
         void this.checkHealth(msg.port).then((ok) => {
           clearTimeout(timer);
@@ -93,11 +116,29 @@ export class ReplicaProcess {
     });
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
+      // A team's server outlives a replica process killed with SIGKILL: it goes with it.
+      if (this.o.config.command) signalByCookie(this.o.config.command.cookie, "SIGKILL");
       if (this.child === child) this.child = null;
       this.exited(failure, code, signal);
     });
-    const config: ReplicaChildConfig = { type: "config", ...this.o.config, gpus: this.o.gpus.length, port: this.port };
+    const config: ReplicaChildConfig = {
+      type: "config",
+      ...this.o.config,
+      gpus: this.o.gpus.length,
+      port: this.port,
+      ...(this.o.config.command ? { teamEnv: env } : {}),
+    };
     child.send(config);
+  }
+
+  /** Why loading failed, for replica:ended; a team's server's last lines say more than our message. */
+  private failureOf(reason: string): string {
+    if (!this.o.config.command) return `the model could not be loaded: ${reason}`;
+    const last = this.tail
+      .lastLines(4)
+      .filter((l) => !l.includes(reason))
+      .join(" | ");
+    return `the serve command failed: ${reason}${last ? `; its last output: ${last}` : ""}`;
   }
 
   private served(port: number): void {
@@ -139,7 +180,7 @@ export class ReplicaProcess {
     const gone = new Promise<void>((r) => child.once("exit", () => r()));
     if (child.connected) child.send({ type: "drain", graceMs });
     else child.kill("SIGKILL");
-    const killer = setTimeout(() => child.kill("SIGKILL"), graceMs + 1_000);
+    const killer = setTimeout(() => child.kill("SIGKILL"), graceMs + (this.o.config.command?.stopGraceMs ?? 0) + 1_000);
     await gone;
     clearTimeout(killer);
   }

@@ -38,6 +38,8 @@ let row0: number[];
 const files = new Map<string, Buffer>();
 /** Bytes served instead of the real ones, by file name (a tampered store). */
 const tampered = new Map<string, Buffer>();
+/** Files whose transfer is cut after this many bytes, as the server cuts one whose stored bytes changed. */
+const cutAfter = new Map<string, number>();
 const fileRequests: Array<{ url: string; lease: string | undefined }> = [];
 const readies: TReplicaReady[] = [];
 const endeds: TReplicaEnded[] = [];
@@ -54,6 +56,11 @@ function serveFile(req: IncomingMessage, res: ServerResponse): void {
   const name = decodeURIComponent(m[2]!);
   const body = tampered.get(name) ?? files.get(name);
   if (!body) return void res.writeHead(404).end();
+  const cut = cutAfter.get(name);
+  if (cut !== undefined) {
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) });
+    return void res.write(body.subarray(0, cut), () => res.destroy());
+  }
   res.writeHead(200, { "content-type": "application/octet-stream" }).end(body);
 }
 
@@ -234,6 +241,17 @@ it("refuses a replica whose file does not match its SHA-256, naming the file, an
   } finally {
     tampered.clear();
   }
+  cutAfter.set("model.safetensors", 100);
+  try {
+    const msg = startMessage();
+    await sendStart(msg);
+    const ended = await waitFor(() => endeds.find((e) => e.replicaId === msg.replicaId), 20_000, "replica:ended");
+    expect(ended.reason).toMatch(
+      /^refused to load digits-mlp version 2: file "model\.safetensors": the download broke off after 100 of \d+ B \(the server stops sending a file whose stored bytes no longer match its SHA-256\)$/,
+    );
+  } finally {
+    cutAfter.clear();
+  }
   const forged = startMessage({ digest: "0".repeat(64) });
   await sendStart(forged);
   const ended = await waitFor(() => endeds.find((e) => e.replicaId === forged.replicaId), 20_000, "replica:ended");
@@ -241,7 +259,7 @@ it("refuses a replica whose file does not match its SHA-256, naming the file, an
   expect(agent.replicas()).toEqual([]);
 });
 
-it("answers a malformed replica:start BAD_REQUEST, and ends a flavor it cannot load yet failed, saying so", async () => {
+it("answers a malformed replica:start BAD_REQUEST, and ends a command version without its serve command failed, saying so", async () => {
   const [socket] = await nsp.fetchSockets();
   const bad = (await socket!
     .timeout(5_000)
@@ -251,7 +269,10 @@ it("answers a malformed replica:start BAD_REQUEST, and ends a flavor it cannot l
   command.model.flavor = "command";
   expect(await sendStart(command)).toEqual({ ok: true, accepted: true });
   const ended = await waitFor(() => endeds.find((e) => e.replicaId === command.replicaId), 10_000, "replica:ended");
-  expect(ended).toMatchObject({ outcome: "failed", reason: "flavor command is not served by this agent yet" });
+  expect(ended).toMatchObject({
+    outcome: "failed",
+    reason: "flavor command needs the version's serve command, and replica:start carried none",
+  });
   expect(agent.replicas()).toEqual([]);
 });
 

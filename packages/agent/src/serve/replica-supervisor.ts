@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { chownSync, lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -14,7 +15,9 @@ import {
 } from "@autoglm/protocol";
 import type { AgentCore, AgentPart } from "../agent-core.js";
 import { sleep } from "../connection.js";
+import { agentUser, type TrialUser } from "../trial-user.js";
 import { downloadReplicaFiles, ReplicaRefused } from "./replica-files.js";
+import type { ReplicaChildCommand } from "./replica-messages.js";
 import { ReplicaProcess } from "./replica-process.js";
 import { isLoadableFlavor } from "./served-model.js";
 
@@ -146,8 +149,11 @@ function describeFetchError(err: unknown): string {
 /** Fetch and check the files, then start the child; every failure ends the replica with a reason. */
 async function launch(core: AgentCore, replica: Replica): Promise<void> {
   const { start } = replica;
-  if (!isLoadableFlavor(start.model.flavor))
-    return end(core, replica, "failed", `flavor ${start.model.flavor} is not served by this agent yet`);
+  const flavor = start.model.flavor;
+  if (flavor !== "command" && !isLoadableFlavor(flavor))
+    return end(core, replica, "failed", `flavor ${flavor} is not served by this agent yet`);
+  if (flavor === "command" && !start.model.serve)
+    return end(core, replica, "failed", `flavor command needs the version's serve command, and replica:start carried none`);
   try {
     replica.dir = mkdtempSync(path.join(tmpdir(), "autoglm-replica-"));
     const { server, token } = core.settings;
@@ -163,6 +169,7 @@ async function launch(core: AgentCore, replica: Replica): Promise<void> {
       },
       replica.dir,
     );
+    if (flavor === "command") handFilesTo(core.launcher.runAs, replica.dir);
   } catch (err) {
     if (replica.ended) return;
     return end(
@@ -178,7 +185,8 @@ async function launch(core: AgentCore, replica: Replica): Promise<void> {
   replica.process = new ReplicaProcess({
     config: {
       modelDir: replica.dir,
-      flavor: start.model.flavor,
+      flavor,
+      ...(start.model.serve ? { command: commandOf(core, start.model.serve) } : {}),
       endpoint: start.endpoint.name,
       model: start.model.name,
       version: start.model.version,
@@ -195,6 +203,33 @@ async function launch(core: AgentCore, replica: Replica): Promise<void> {
     onFailed: (reason) => void end(core, replica, "failed", reason),
   });
   replica.process.start();
+}
+
+/** A team's server stops like a trial: SIGTERM, then SIGKILL after the agent's kill grace, here at most 5 s (its requests have drained by then). */
+const TEAM_SERVER_STOP_GRACE_MS = 5_000;
+
+function commandOf(core: AgentCore, serve: NonNullable<TReplicaStart["model"]["serve"]>): ReplicaChildCommand {
+  return {
+    ...serve,
+    runAs: core.launcher.runAs,
+    cookie: randomUUID(),
+    stopGraceMs: Math.min(core.settings.killGraceMs, TEAM_SERVER_STOP_GRACE_MS),
+  };
+}
+
+/**
+ * The team's server runs as the trial user (nobody under a root agent, S8): the files'
+ * directory (mode 0700, the agent's) becomes that user's, so it can read its model and write
+ * beside it, and nothing else of the agent's.
+ */
+function handFilesTo(user: TrialUser | null, dir: string): void {
+  const self = agentUser();
+  if (!user || (self && self.uid === user.uid && self.gid === user.gid)) return;
+  const walk = (p: string) => {
+    chownSync(p, user.uid, user.gid);
+    if (lstatSync(p).isDirectory()) for (const name of readdirSync(p)) walk(path.join(p, name));
+  };
+  walk(dir);
 }
 
 async function announceReady(core: AgentCore, replica: Replica, url: string): Promise<void> {

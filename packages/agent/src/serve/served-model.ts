@@ -1,4 +1,5 @@
-import type { Batch } from "./batch.js";
+import { InputError, type Batch } from "./batch.js";
+import type { LanguageModel } from "./language-model.js";
 
 /** A tensor as KServe v2 metadata describes it; -1 is a dimension of any size. */
 export interface TensorSpec {
@@ -35,11 +36,36 @@ export interface ServedModel {
   predict(batch: Batch): Promise<unknown[]>;
   /** A KServe v2 infer body (parsed JSON) → the output tensors it asks for (all when it names none). */
   infer(body: unknown): Promise<KserveAnswer>;
+  /** Set for a language model: it serves the OpenAI routes under /v1 and neither MLflow nor KServe v2. */
+  readonly language?: LanguageModel;
+}
+
+/** The tabular protocols' answer for a language model: a 404 naming the routes it serves. */
+export const LANGUAGE_MODEL_ROUTES =
+  "this endpoint serves a language model: use the OpenAI routes POST /v1/completions, POST /v1/chat/completions and GET /v1/models";
+
+/** A language model as a ServedModel: warm-up samples one byte; the tabular entry points refuse. */
+export function languageServedModel(lm: LanguageModel): ServedModel {
+  const refuse = () => Promise.reject(new InputError(LANGUAGE_MODEL_ROUTES, 404));
+  return {
+    platform: "autoglm-builtin",
+    mlflow: { unavailable: LANGUAGE_MODEL_ROUTES },
+    inputs: [],
+    outputs: [],
+    language: lm,
+    warmUp: async () =>
+      void (await lm.complete(
+        { prompt: new Uint8Array([10]), maxTokens: 1, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] },
+        { signal: new AbortController().signal },
+      )),
+    predict: refuse,
+    infer: refuse,
+  };
 }
 
 /**
  * The flavors a replica child can load. `builtin-glm` on a tabular set is a linear model saved
- * as an MLP with no hidden layer; a glm language model waits for the OpenAI routes.
+ * as an MLP with no hidden layer; on a text set it is a language model (the OpenAI routes).
  */
 export const LOADABLE_FLAVORS = ["builtin-mlp", "builtin-glm", "onnx"] as const;
 export type TLoadableFlavor = (typeof LOADABLE_FLAVORS)[number];

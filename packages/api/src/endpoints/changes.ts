@@ -34,22 +34,59 @@ export const ZEndpointTarget = z
   })
   .strict();
 
+/**
+ * Autoscaling between min and max replicas (Knative's KPA): replicas = ceil(in-flight requests /
+ * targetConcurrency), up at once, down after the load stayed low for scaleDownDelaySeconds.
+ */
+export const ZAutoscale = z
+  .object({
+    /**
+     * In-flight requests one replica should carry. Default 4: a replica runs inference off its
+     * event loop on a pool of a few threads (2–4 cores on a typical agent), so more in flight only
+     * queues inside it and adds latency, while fewer starts replicas for requests that take 1 ms.
+     */
+    targetConcurrency: z.number().gt(0, "must be greater than 0").max(1000).optional(),
+    /** How long the load must stay low before replicas drain (seconds). Default 60, Knative's stable window. */
+    scaleDownDelaySeconds: z.number().min(0).max(3600).optional(),
+  })
+  .strict();
+
 export const ZEndpointSizing = z
   .object({
     minReplicas: z.number().int().min(0).max(MAX_REPLICAS).optional(),
     maxReplicas: z.number().int().min(1).max(MAX_REPLICAS).optional(),
     /** Per replica, as a study's `run.resources`. */
     resources: ZRunResources.optional(),
+    autoscale: ZAutoscale.optional(),
   })
   .strict();
 
+/** min > max given in one request is refused by the schema; against stored values, by checkSizing. */
+export function refineSizing(v: { minReplicas?: number | undefined; maxReplicas?: number | undefined }, ctx: z.RefinementCtx) {
+  if (v.minReplicas !== undefined && v.maxReplicas !== undefined && v.minReplicas > v.maxReplicas) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: [],
+      message: `minReplicas (${v.minReplicas}) must be at most maxReplicas (${v.maxReplicas}).`,
+    });
+  }
+}
+
+/** The stored columns an `autoscale` input sets. */
+function autoscaleColumns(a: z.infer<typeof ZAutoscale> | undefined): { targetConcurrency?: number; scaleDownDelayMs?: number } {
+  return {
+    ...(a?.targetConcurrency !== undefined ? { targetConcurrency: a.targetConcurrency } : {}),
+    ...(a?.scaleDownDelaySeconds !== undefined ? { scaleDownDelayMs: Math.round(a.scaleDownDelaySeconds * 1000) } : {}),
+  };
+}
+
 /** Flavors a replica can load (the protocol's replica flavors that a registry version can have). */
-export const SERVABLE_FLAVORS: readonly string[] = ["builtin-mlp", "builtin-glm", "onnx"];
+export const SERVABLE_FLAVORS: readonly string[] = ["builtin-mlp", "builtin-glm", "onnx", "command"];
 
 /** `what` names the files: `version 2 of model "churn"`, `the best trial (#4) of study "digits"`. */
 export function notServable(what: string, flavor: string): AppError {
   return new AppError("MODEL_NOT_SERVABLE", {
-    userMessage: `The files of ${what} have flavor "${flavor}", which no replica can load; endpoints serve ${SERVABLE_FLAVORS.join(", ")} models (a command's trial serves once it writes model.onnx to AUTOGLM_OUTPUT_DIR).`,
+    userMessage: `The files of ${what} have flavor "${flavor}", which no replica can load; endpoints serve ${SERVABLE_FLAVORS.join(", ")} models (a command's trial serves once it writes model.onnx to AUTOGLM_OUTPUT_DIR, or when its study declares serve.command).`,
   });
 }
 
@@ -121,6 +158,7 @@ export async function createEndpointInTx(
     minReplicas: min,
     maxReplicas: max,
     resources: input.resources ?? { gpus: 0 },
+    ...autoscaleColumns(input.autoscale),
     userId: caller.actor.userId,
   });
   // A concurrent create of the same name, or a name taken outside a token's project.
@@ -151,6 +189,7 @@ export async function updateEndpointInTx(
   checkSizing(min, max);
   Object.assign(patch, { minReplicas: min, maxReplicas: max });
   if (input.resources) patch.resources = input.resources;
+  Object.assign(patch, autoscaleColumns(input.autoscale));
   await updateEndpoint(tx, caller.scope, { id: current.id, patch, at: new Date() });
   const row = (await findEndpointByName(tx, caller.scope, current.name))!;
   const { via, ...changes } = input;

@@ -9,6 +9,7 @@ import { flavorOf } from "../models/flavor.js";
 import {
   createEndpointInTx,
   notServable,
+  refineSizing,
   SERVABLE_FLAVORS,
   updateEndpointInTx,
   zEndpointName,
@@ -29,7 +30,9 @@ export const ZDeployInput = ZEndpointSizing.extend({
   model: zModelName.optional(),
   /** Return a new endpoint key (default: only when the endpoint is created). */
   createKey: z.boolean().optional(),
-}).strict();
+})
+  .strict()
+  .superRefine(refineSizing);
 export type TDeployInput = z.infer<typeof ZDeployInput>;
 
 /** A model name from a study's name: its letters, digits, `.`, `_`, `-` (others become `-`), at most 64. */
@@ -69,7 +72,12 @@ export async function deployStudyBest(
     ifAbsent: true,
   });
   const endpointName = input.name ?? model.name;
-  const sizing = { minReplicas: input.minReplicas, maxReplicas: input.maxReplicas, resources: input.resources };
+  const sizing = {
+    minReplicas: input.minReplicas,
+    maxReplicas: input.maxReplicas,
+    resources: input.resources,
+    autoscale: input.autoscale,
+  };
   return withTransaction(deps.db.db, async (tx) => {
     const existing = await findEndpointByName(tx, caller.scope, endpointName);
     const target = { model: model.name, alias: DEPLOY_ALIAS, via: "deploy" };

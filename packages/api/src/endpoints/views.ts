@@ -8,14 +8,28 @@ import {
   type TenantScope,
   type TEndpointRow,
 } from "@autoglm/db/queries";
+import { BUILTIN_DATASETS, type TBuiltinDataset } from "@autoglm/protocol";
 import { iso } from "../procedures/shared.js";
+import { refusalOf, ZEndpointRefusal } from "./refusal.js";
+import { endpointScaling, ZEndpointScaling, type TScalePoint } from "./scaling-view.js";
 
 /** The protocols a replica of each flavor speaks (the paths below the endpoint's URL). */
 export const SERVE_PROTOCOLS = ["mlflow", "kserve-v2", "openai"] as const;
 export type TServeProtocol = (typeof SERVE_PROTOCOLS)[number];
 
-export function protocolsOf(flavor: string | null): TServeProtocol[] {
-  return flavor === "builtin-glm" ? ["openai"] : ["mlflow", "kserve-v2"];
+/**
+ * A builtin glm is a language model (the OpenAI routes only) when it was trained on a text
+ * dataset; on a tabular one it is a linear model saved as an MLP (MLflow and KServe v2).
+ */
+export function protocolsOf(flavor: string | null, builtinDataset: string | null = null): TServeProtocol[] {
+  // A team's own server speaks /invocations (like an MLflow pyfunc container); whatever else it serves is proxied too.
+  if (flavor === "command") return ["mlflow"];
+  if (flavor === "builtin-glm" && isTextDataset(builtinDataset)) return ["openai"];
+  return ["mlflow", "kserve-v2"];
+}
+
+function isTextDataset(name: string | null): boolean {
+  return name !== null && Object.hasOwn(BUILTIN_DATASETS, name) && BUILTIN_DATASETS[name as TBuiltinDataset].kind === "text";
 }
 
 const ZResources = z.object({
@@ -37,6 +51,8 @@ export const ZEndpointView = z.object({
   targetVersion: z.number().int().nullable(),
   minReplicas: z.number().int(),
   maxReplicas: z.number().int(),
+  /** Autoscaling between min and max (changes.ts ZAutoscale), with the defaults filled in. */
+  autoscale: z.object({ targetConcurrency: z.number(), scaleDownDelaySeconds: z.number() }),
   resources: ZResources,
   /** `/serve/<team-slug>/<endpoint>`: every protocol path hangs from it. */
   path: z.string(),
@@ -51,6 +67,10 @@ export type TEndpointView = z.infer<typeof ZEndpointView>;
 
 export const ZEndpointDetail = ZEndpointView.extend({
   protocols: z.array(z.enum(SERVE_PROTOCOLS)),
+  /** Why the target version is not serving (its replicas failed; the previous version keeps serving); null when nothing failed. */
+  refusal: ZEndpointRefusal.nullable(),
+  /** Load, the autoscaler's count and why, and the recent history for the chart. */
+  scaling: ZEndpointScaling,
   replicas: z.array(
     z.object({
       id: z.string(),
@@ -106,6 +126,7 @@ function viewOf(e: TEndpointRow, slug: string, publicUrl: string | undefined, re
     targetVersion: e.targetVersion,
     minReplicas: e.minReplicas,
     maxReplicas: e.maxReplicas,
+    autoscale: { targetConcurrency: e.targetConcurrency, scaleDownDelaySeconds: e.scaleDownDelayMs / 1000 },
     resources: { gpus: e.resources.gpus ?? 0, ...e.resources },
     path,
     url: publicUrl ? `${publicUrl.replace(/\/$/, "")}${path}` : path,
@@ -141,15 +162,23 @@ export async function endpointDetail(
   db: DbOrTx,
   scope: TenantScope,
   e: TEndpointRow,
-  input: { publicUrl: string | undefined; flavor: string | null },
+  input: {
+    publicUrl: string | undefined;
+    flavor: string | null;
+    scaleHistory?: ((endpointId: string) => TScalePoint[]) | undefined;
+  },
 ): Promise<TEndpointDetail> {
   const slug = await teamSlugOf(db, scope);
   const replicas = await listEndpointReplicas(db, scope, { endpointIds: [e.id], limit: 100 });
   const revisions = await listEndpointRevisions(db, scope, e.id);
   const keys = await listEndpointKeys(db, scope, e.id);
+  const view = viewOf(e, slug, input.publicUrl, replicas);
+  const history = input.scaleHistory?.(e.id) ?? [];
   return {
-    ...viewOf(e, slug, input.publicUrl, replicas),
-    protocols: protocolsOf(input.flavor),
+    ...view,
+    protocols: protocolsOf(input.flavor, e.targetBuiltinDataset),
+    refusal: refusalOf(e.targetVersion, replicas),
+    scaling: await endpointScaling(db, scope, e, { pending: view.replicaCounts.pending, history }),
     replicas: replicas.map((r) => ({
       id: r.id,
       version: r.version,

@@ -1,7 +1,7 @@
 import type { TStudySpec } from "@autoglm/protocol";
 import type { TArtifactReader } from "../artifact-reader.js";
 
-export const MODEL_FLAVORS = ["builtin-mlp", "builtin-glm", "onnx", "files"] as const;
+export const MODEL_FLAVORS = ["builtin-mlp", "builtin-glm", "onnx", "command", "files"] as const;
 export type TModelFlavor = (typeof MODEL_FLAVORS)[number];
 
 /** What a builtin MLP takes and gives, read from its builtin.json. */
@@ -11,11 +11,13 @@ export interface TModelSignature {
 }
 
 /**
+ * `command` when the study declares its own server (`serve.command`: it knows its files best),
  * `builtin-<trainer>` when the study ran a builtin trainer and its builtin.json was uploaded
  * (the runner writes it beside model.safetensors), `onnx` when any `.onnx` file is there,
  * else `files`: nothing is promised about how to load them.
  */
 export function flavorOf(spec: TStudySpec, names: string[]): TModelFlavor {
+  if (spec.serve) return "command";
   const builtin = spec.run?.builtin;
   if (builtin && names.includes("builtin.json")) return builtin.trainer === "mlp" ? "builtin-mlp" : "builtin-glm";
   if (names.some((n) => n.toLowerCase().endsWith(".onnx"))) return "onnx";

@@ -18,6 +18,11 @@ export const ZLineage = z.object({
   }),
   /** The study spec's `run` section, `run.env` values masked. */
   run: z.record(z.string(), z.unknown()).nullable(),
+  /**
+   * The spec's `serve` section (defaults filled) for flavor `command`: the version is served by
+   * this command whatever the study's spec says later. Absent on versions registered before it.
+   */
+  serve: z.object({ command: z.string(), health: z.string(), startup_timeout_s: z.number() }).nullable().optional(),
   agent: z.object({ id: z.string(), name: z.string() }).nullable(),
   registeredBy: z.object({
     userId: z.string(),
@@ -46,6 +51,7 @@ export function lineageOf(src: TRegistrationSource & { attempt: number }, who: T
     objective: primaryObjective(spec),
     finalMetrics: { value: src.trial.value, values: src.trial.values, last: src.lastMetrics },
     run: (spec.run as Record<string, unknown> | undefined) ?? null,
+    serve: spec.serve ?? null,
     agent: src.agent,
     registeredBy: who,
     registeredAt: at.toISOString(),

@@ -10,7 +10,7 @@ export const INFER_SCOPE = "infer";
 export type TInferenceRefusal = "KEY_INVALID" | "KEY_REVOKED" | "KEY_EXPIRED" | "SCOPE_MISSING" | "OTHER_ENDPOINT";
 
 export type TInferenceAccess =
-  | { ok: true; endpointId: string; orgId: string; tokenId: string }
+  | { ok: true; endpointId: string; orgId: string; tokenId: string; expiresAtMs: number | null }
   | { ok: false; refusal: TInferenceRefusal | "ENDPOINT_NOT_FOUND" };
 
 /**
@@ -35,7 +35,7 @@ WITH e AS (
 ),
 k AS (
   SELECT tk.id, tk.org_id, tk.scopes, tk.endpoint_id, tk.project_id, tk.revoked_at IS NOT NULL AS revoked,
-         (tk.expires_at IS NOT NULL AND tk.expires_at <= now()) AS expired,
+         (tk.expires_at IS NOT NULL AND tk.expires_at <= now()) AS expired, tk.expires_at,
          (u.disabled_at IS NULL AND m.user_id IS NOT NULL) AS owner_ok
   FROM api_tokens tk JOIN users u ON u.id = tk.user_id
   LEFT JOIN memberships m ON m.org_id = tk.org_id AND m.user_id = tk.user_id
@@ -43,7 +43,7 @@ k AS (
 )
 SELECT (SELECT id FROM e) AS endpoint_id, (SELECT org_id FROM e) AS endpoint_org, (SELECT project_id FROM e) AS endpoint_project,
        k.id AS token_id, k.org_id AS token_org, ${INFER_SCOPE} = ANY(k.scopes) AS has_infer, k.endpoint_id AS token_endpoint,
-       k.project_id AS token_project, k.revoked, k.expired, k.owner_ok
+       k.project_id AS token_project, k.revoked, k.expired, k.expires_at, k.owner_ok
 FROM (SELECT 1) one LEFT JOIN k ON true`,
   );
   return accessOf(r ?? {});
@@ -63,7 +63,8 @@ function accessOf(r: Record<string, unknown>): TInferenceAccess {
   if (!sameTeam || (bound !== null && bound !== endpointId) || (bound === null && !projectOk)) {
     return { ok: false, refusal: "OTHER_ENDPOINT" };
   }
-  return { ok: true, endpointId: endpointId!, orgId: String(r.endpoint_org), tokenId: String(r.token_id) };
+  const expiresAtMs = r.expires_at ? new Date(r.expires_at as string | Date).getTime() : null;
+  return { ok: true, endpointId: endpointId!, orgId: String(r.endpoint_org), tokenId: String(r.token_id), expiresAtMs };
 }
 
 export interface TReadyReplica {

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { agentTokenJoinsSql, agentTokenMayActSql } from "./agent-token-rule.js";
-import { numberOf, runStatement, type SqlDb } from "./sql-runner.js";
+import { numberOf, numberOrNull, runStatement, type SqlDb } from "./sql-runner.js";
 
 /**
  * Serving replicas' lifecycle, for the scheduler's reconciler and its agent handlers: the same
@@ -46,6 +46,13 @@ export interface TServingEndpoint {
   orgId: string;
   name: string;
   minReplicas: number;
+  maxReplicas: number;
+  /** Autoscaling settings and state (endpoint-autoscale.ts). */
+  targetConcurrency: number;
+  scaleDownDelayMs: number;
+  desiredReplicas: number | null;
+  scaleLowSinceMs: number | null;
+  scaleLowPeak: number | null;
   /** Null when deleted: every replica drains. */
   targetVersionId: string | null;
   isDeleted: boolean;
@@ -70,7 +77,9 @@ export async function listServingStateAll(db: SqlDb): Promise<{ endpoints: TServ
   const eps = await runStatement<Record<string, unknown>>(
     db,
     "serving_endpoints",
-    sql`SELECT e.id, e.org_id, e.name, e.min_replicas, e.deleted_at IS NOT NULL AS is_deleted,
+    sql`SELECT e.id, e.org_id, e.name, e.min_replicas, e.max_replicas, e.deleted_at IS NOT NULL AS is_deleted,
+        e.target_concurrency, e.scale_down_delay_ms, e.desired_replicas, e.scale_low_peak,
+        round(extract(epoch FROM e.scale_low_since) * 1000)::float8 AS scale_low_since_ms,
         (SELECT v.id FROM model_versions v WHERE v.deleted_at IS NULL AND v.id = coalesce(e.version_id,
            (SELECT ma.version_id FROM model_aliases ma WHERE ma.model_id = e.model_id AND ma.alias = e.alias))) AS target,
         (SELECT count(*) FROM endpoint_replicas f WHERE f.endpoint_id = e.id AND f.state = 'failed'
@@ -93,6 +102,12 @@ export async function listServingStateAll(db: SqlDb): Promise<{ endpoints: TServ
       orgId: String(r.org_id),
       name: String(r.name),
       minReplicas: numberOf(r.min_replicas),
+      maxReplicas: numberOf(r.max_replicas),
+      targetConcurrency: numberOf(r.target_concurrency),
+      scaleDownDelayMs: numberOf(r.scale_down_delay_ms),
+      desiredReplicas: numberOrNull(r.desired_replicas),
+      scaleLowSinceMs: numberOrNull(r.scale_low_since_ms),
+      scaleLowPeak: numberOrNull(r.scale_low_peak),
       targetVersionId: r.target ? String(r.target) : null,
       isDeleted: r.is_deleted === true || r.is_deleted === "t",
       recentFailures: numberOf(r.failures),
@@ -106,20 +121,6 @@ export async function listServingStateAll(db: SqlDb): Promise<{ endpoints: TServ
       leaseToken: r.lease_token ? String(r.lease_token) : null,
     })),
   };
-}
-
-/** Unscoped: an endpoint the reconciler read. Adds `count` pending replicas of the version. */
-export async function insertPendingReplicasById(
-  db: SqlDb,
-  input: { endpointId: string; versionId: string; count: number },
-): Promise<void> {
-  await runStatement(
-    db,
-    "replicas_insert_pending",
-    sql`INSERT INTO endpoint_replicas (org_id, endpoint_id, model_version_id)
-        SELECT e.org_id, e.id, ${input.versionId} FROM endpoints e, generate_series(1, ${input.count}::int)
-        WHERE e.id = ${input.endpointId} AND e.deleted_at IS NULL`,
-  );
 }
 
 /** Everything `replica:start` carries, read after placement. */
@@ -136,6 +137,8 @@ export interface TPlacedReplica {
     flavor: string;
     digest: string;
     files: Array<{ name: string; size: number; sha256: string }>;
+    /** The `serve` section the version's lineage recorded (flavor `command`), as stored; null without one. */
+    serve: unknown;
   };
   resources: Record<string, unknown>;
 }
@@ -198,7 +201,7 @@ async function replicaStartOf(db: SqlDb, placed: Record<string, unknown>): Promi
     db,
     "replica_start_payload",
     sql`SELECT e.id AS endpoint_id, e.name AS endpoint_name, e.resources, m.name AS model_name, v.version, v.id AS version_id,
-               v.flavor, v.digest, v.files
+               v.flavor, v.digest, v.files, v.lineage->'serve' AS serve
         FROM endpoint_replicas rp JOIN endpoints e ON e.id = rp.endpoint_id
         JOIN model_versions v ON v.id = rp.model_version_id JOIN models m ON m.id = v.model_id
         WHERE rp.id = ${String(placed.id)}`,
@@ -223,6 +226,7 @@ async function replicaStartOf(db: SqlDb, placed: Record<string, unknown>): Promi
       flavor: String(d.flavor),
       digest: String(d.digest),
       files: files.map((f) => ({ name: f.name, size: numberOf(f.sizeBytes), sha256: f.sha256 })),
+      serve: (typeof d.serve === "string" ? JSON.parse(d.serve) : d.serve) ?? null,
     },
     resources: (typeof d.resources === "string" ? JSON.parse(d.resources) : d.resources) as Record<string, unknown>,
   };

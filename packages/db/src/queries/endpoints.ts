@@ -35,9 +35,18 @@ export interface TEndpointRow {
   targetVersionId: string | null;
   /** The target version's flavor (which protocols it speaks). */
   targetFlavor: string | null;
+  /** The builtin dataset the target version was trained on (its lineage's `run.builtin.dataset`): a glm on text is a language model. */
+  targetBuiltinDataset: string | null;
   minReplicas: number;
   maxReplicas: number;
   resources: TEndpointResources;
+  /** Autoscaling: in-flight requests per replica it aims at, and how long load stays low before a scale-down. */
+  targetConcurrency: number;
+  scaleDownDelayMs: number;
+  /** The autoscaler's count (null until its first pass), why, and since when load has asked for fewer. */
+  desiredReplicas: number | null;
+  scaleReason: string | null;
+  scaleLowSince: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -57,9 +66,17 @@ const ENDPOINT_COLUMNS = {
   targetVersionId: targetId,
   targetVersion: sql<number | null>`(select v.version from model_versions v where v.id = ${targetId})`,
   targetFlavor: sql<string | null>`(select v.flavor from model_versions v where v.id = ${targetId})`,
+  targetBuiltinDataset: sql<
+    string | null
+  >`(select v.lineage->'run'->'builtin'->>'dataset' from model_versions v where v.id = ${targetId})`,
   minReplicas: endpoints.minReplicas,
   maxReplicas: endpoints.maxReplicas,
   resources: endpoints.resources,
+  targetConcurrency: endpoints.targetConcurrency,
+  scaleDownDelayMs: endpoints.scaleDownDelayMs,
+  desiredReplicas: endpoints.desiredReplicas,
+  scaleReason: endpoints.scaleReason,
+  scaleLowSince: endpoints.scaleLowSince,
   createdAt: endpoints.createdAt,
   updatedAt: endpoints.updatedAt,
 };
@@ -103,6 +120,8 @@ export interface TNewEndpoint {
   minReplicas: number;
   maxReplicas: number;
   resources: TEndpointResources;
+  targetConcurrency?: number;
+  scaleDownDelayMs?: number;
   userId: string;
 }
 
@@ -118,7 +137,10 @@ export async function insertEndpoint(db: DbOrTx, scope: TenantScope, input: TNew
 }
 
 export type TEndpointPatch = Partial<
-  Pick<TNewEndpoint, "alias" | "versionId" | "minReplicas" | "maxReplicas" | "resources" | "modelId">
+  Pick<
+    TNewEndpoint,
+    "alias" | "versionId" | "minReplicas" | "maxReplicas" | "resources" | "modelId" | "targetConcurrency" | "scaleDownDelayMs"
+  >
 >;
 
 export async function updateEndpoint(

@@ -77,6 +77,41 @@ function withMetrics(rows: Array<{ trial: TTrialRow; metrics: unknown }>): TTria
 }
 
 /**
+ * The page's order. `number` is NOT NULL and unique per study, so ordering by it alone lets
+ * trials_study_number_key hand over the first 100 rows of 100,000 without sorting the study
+ * (605 ms p50 at 100,000 with the null-first term, which no index serves). Other columns may be
+ * null: nulls last whatever the direction, then number as a stable tiebreak between pages.
+ */
+function pageOrder(by: TTrialSortKey, dir: "asc" | "desc"): SQL[] {
+  const dirFn = dir === "asc" ? asc : desc;
+  if (by === "number") return [dirFn(trials.number)];
+  const col = sortColumn(by);
+  return [sql`${col} is null`, dirFn(col), asc(trials.number)];
+}
+
+/** The rows of one page of the trial table, as a statement (`listTrialPage` runs it; a test reads its plan). */
+export function trialPageStatement(
+  db: DbOrTx,
+  scope: TenantScope,
+  input: {
+    studyId: string;
+    filter: TTrialTableFilter;
+    sort?: { by: TTrialSortKey; dir: "asc" | "desc" } | undefined;
+    limit: number;
+    offset: number;
+  },
+) {
+  return db
+    .select({ trial: trials, metrics: trialValues.metrics })
+    .from(trials)
+    .leftJoin(trialValues, lastValueJoin)
+    .where(tableWhere(scope, input.studyId, input.filter))
+    .orderBy(...pageOrder(input.sort?.by ?? "number", input.sort?.dir ?? "asc"))
+    .limit(input.limit)
+    .offset(input.offset);
+}
+
+/**
  * One page of a study's trials for the trial table, and how many match the filter in all.
  * Offset paging: the last page of 100,000 trials skips 99,500 index entries, tens of
  * milliseconds, which a table a person pages through can afford (the export reads by key).
@@ -92,23 +127,12 @@ export async function listTrialPage(
     offset: number;
   },
 ): Promise<{ rows: TTrialTableRow[]; total: number }> {
-  const where = tableWhere(scope, input.studyId, input.filter);
-  const col = sortColumn(input.sort?.by ?? "number");
-  const dirFn = (input.sort?.dir ?? "asc") === "asc" ? asc : desc;
   const [rows, counted] = await Promise.all([
-    db
-      .select({ trial: trials, metrics: trialValues.metrics })
-      .from(trials)
-      .leftJoin(trialValues, lastValueJoin)
-      .where(where)
-      // Nulls last whatever the direction, then number as a stable tiebreak between pages.
-      .orderBy(sql`${col} is null`, dirFn(col), asc(trials.number))
-      .limit(input.limit)
-      .offset(input.offset),
+    trialPageStatement(db, scope, input),
     db
       .select({ n: sql<number>`count(*)::int` })
       .from(trials)
-      .where(where),
+      .where(tableWhere(scope, input.studyId, input.filter)),
   ]);
   return { rows: withMetrics(rows), total: Number(counted[0]?.n ?? 0) };
 }

@@ -88,6 +88,7 @@ export async function listTrialStampsByStudyId(db: DbOrTx, studyId: string) {
       value: trials.value,
       values: trials.values,
       constraintValues: trials.constraintValues,
+      proposedBy: trials.proposedBy,
       attempt: trials.attempt,
       lastStep: trials.lastStep,
       updatedAt: trials.updatedAt,

@@ -6,7 +6,7 @@ import { isFeasible, violationOf } from "../constraints.js";
 import { maximizeAcquisition } from "./gp-acquisition.js";
 import { feasibilityLogProb } from "./gp-constraints.js";
 import { encode } from "./gp-encoding.js";
-import { fitKernelBounded, type GpData } from "./gp-kernel.js";
+import { fitKernelBounded, NOISE_RATE, type GpData } from "./gp-kernel.js";
 import { observations, subsetIndices } from "./gp-observations.js";
 import { Posterior } from "./gp-posterior.js";
 import { countFinished, startupSample } from "./startup.js";
@@ -17,8 +17,24 @@ export interface GpOptions {
   maxPoints: number;
   /** Trials used to fit the kernel hyperparameters at most (a subset of the above). */
   maxFitPoints: number;
+  /**
+   * The objective is noisy (`noise: true`): no output warping (it would center on the luckiest
+   * draw), a weak prior on the noise term (NOISE_RATE), and EI over the best posterior mean at
+   * the evaluated points rather than the best raw value.
+   */
+  noise?: boolean;
 }
 
+/**
+ * A pending trial is believed at its posterior mean, but no better than this quantile of the
+ * observed values (kriging believer with a constant-liar floor). With the mean alone, once the
+ * GP has converged on a smooth function its pending points sit a hair from the incumbent and the
+ * next asks land beside them: 8 asks after 30 trials of a 4-param quadratic had pairs 1.3e-4 to
+ * 2e-4 apart in the unit cube, 4 of the 8 within 1e-3 of each other. With the 0.25 floor the
+ * closest pair was 0.015-0.025 apart (3 seeds), the batch keeping 2-3 local refinements at
+ * growing radii; a floor at the median (0.5) sent all but the first ask to the corners.
+ */
+const LIE_QUANTILE = 0.25;
 export const GP_DEFAULTS: GpOptions = { nStartupTrials: 10, maxPoints: 300, maxFitPoints: 150 };
 
 /**
@@ -26,7 +42,8 @@ export const GP_DEFAULTS: GpOptions = { nStartupTrials: 10, maxPoints: 300, maxF
  * marginal likelihood (L-BFGS on analytic gradients), log expected improvement
  * maximized by random + near-best candidates, L-BFGS on the continuous coordinates, then a
  * coordinate sweep over categorical choices and integer neighbours. Running trials are
- * fantasized at their posterior mean (kriging believer) so parallel asks differ.
+ * fantasized at their posterior mean (kriging believer), but no better than the best quarter
+ * of the observed values, so parallel asks differ.
  * Cost: the posterior uses at most maxPoints trials and the hyperparameter fit at most
  * maxFitPoints, so ask() is bounded (~0.3 s) however long the study runs.
  * Constraints (Optuna's constrained log EI): EI counts improvement over the best feasible
@@ -76,7 +93,7 @@ export function proposeGp(
   // scale, which is monotone in the original, so the best point is the same.
   const mn = Math.min(...raw0);
   const scale = Math.max(median(raw0) - mn, 1e-12);
-  const raw = raw0.map((v) => Math.log1p((v - mn) / scale));
+  const raw = o.noise ? raw0 : raw0.map((v) => Math.log1p((v - mn) / scale));
   const mu = raw.reduce((a, b) => a + b, 0) / n;
   const sdRaw = Math.sqrt(raw.reduce((a, b) => a + (b - mu) ** 2, 0) / n);
   const sdY = sdRaw > 0 ? sdRaw : 1;
@@ -89,22 +106,27 @@ export function proposeGp(
     raw,
     obs.map((q) => q.t.id),
     o.maxFitPoints,
+    o.noise ? NOISE_RATE.noisy : NOISE_RATE.exact,
   );
   let post = new Posterior(full, params);
   let best = Infinity;
-  for (let i = 0; i < n; i++) if (isFeasible(obs[i]!.t)) best = Math.min(best, y[i]!);
+  for (let i = 0; i < n; i++) {
+    if (!isFeasible(obs[i]!.t)) continue;
+    best = Math.min(best, o.noise ? post.predict(x.subarray(i * dim, (i + 1) * dim)).mean : y[i]!);
+  }
   if (running.length > 0) {
-    // Kriging believer: pending points enter at their posterior mean.
+    // Kriging believer: pending points enter at their posterior mean, floored (LIE_QUANTILE).
     const nr = running.length;
     const x2 = new Float64Array((n + nr) * dim);
     x2.set(x);
     const y2 = new Float64Array(n + nr);
     y2.set(y);
     const z = new Float64Array(dim);
+    const lieFloor = [...y].sort((a, b) => a - b)[Math.floor(LIE_QUANTILE * (n - 1))]!;
     running.forEach((t, k) => {
       encode(space, t.params, z);
       x2.set(z, (n + k) * dim);
-      y2[n + k] = post.predict(z).mean;
+      y2[n + k] = Math.max(post.predict(z).mean, lieFloor);
     });
     post = new Posterior({ x: x2, y: y2, n: n + nr, dim, isCat }, params);
   }

@@ -1,4 +1,4 @@
-import type { TSamplerConfig } from "../config.js";
+import { SAMPLER_NAMES, type TPluginSamplerConfig, type TSamplerConfig } from "../config.js";
 import { OptimizerError } from "../errors.js";
 import type { CompiledSpace } from "../space.js";
 import type { Sampler } from "../trial.js";
@@ -9,6 +9,7 @@ import { AutoSampler } from "./auto.js";
 import { CMAES_DEFAULTS, CmaesSampler } from "./cmaes.js";
 import { GridSampler } from "./grid.js";
 import { NSGA2_DEFAULTS, Nsga2Sampler } from "./nsga2.js";
+import { createPluginSampler, samplerPlugin, samplerPluginNames } from "./plugins.js";
 
 const bad = (msg: string): never => {
   throw new OptimizerError("INVALID_CONFIG", msg);
@@ -41,13 +42,33 @@ const SAMPLER_KEYS: Record<TSamplerConfig["name"], string[]> = {
   random: [],
   grid: ["gridSize"],
   tpe: ["nStartupTrials", "nEiCandidates", "multivariate", "group", "constantLiar"],
-  gp: ["nStartupTrials", "maxPoints"],
+  gp: ["nStartupTrials", "maxPoints", "noise"],
   cmaes: ["nStartupTrials", "sigma0", "popsize", "restartStrategy"],
   nsga2: ["populationSize", "crossoverProb", "mutationProb"],
-  auto: [],
+  auto: ["noise"],
 };
 
-export function createSampler(config: TSamplerConfig, space: CompiledSpace, nObjectives: number): Sampler {
+/** Whether `name` is a built-in sampler or a registered plugin. */
+export function isSamplerName(name: unknown): name is string {
+  return typeof name === "string" && ((SAMPLER_NAMES as readonly string[]).includes(name) || samplerPlugin(name) !== undefined);
+}
+
+/** The error for a sampler name that is neither built in nor registered. */
+export function unknownSamplerMessage(name: unknown): string {
+  const plugins = samplerPluginNames();
+  const known = [...SAMPLER_NAMES, ...plugins].join(", ");
+  return `sampler.name: must be one of ${known} (got ${JSON.stringify(name)})${plugins.length === 0 ? "; no sampler plugins are registered" : ""}`;
+}
+
+export function createSampler(config: TSamplerConfig | TPluginSamplerConfig, space: CompiledSpace, nObjectives: number): Sampler {
+  if (!(SAMPLER_NAMES as readonly string[]).includes(config.name)) {
+    const plugin = samplerPlugin(config.name);
+    return plugin ? createPluginSampler(plugin, config, nObjectives) : bad(unknownSamplerMessage(config.name));
+  }
+  return createBuiltinSampler(config as TSamplerConfig, space, nObjectives);
+}
+
+function createBuiltinSampler(config: TSamplerConfig, space: CompiledSpace, nObjectives: number): Sampler {
   const allowed = new Set(["name", "seed", ...(SAMPLER_KEYS[config.name] ?? [])]);
   for (const k of Object.keys(config)) if (!allowed.has(k)) bad(`sampler.${k}: not an option of the ${config.name} sampler`);
   switch (config.name) {
@@ -69,6 +90,7 @@ export function createSampler(config: TSamplerConfig, space: CompiledSpace, nObj
         nStartupTrials: intOption(config, "nStartupTrials", GP_DEFAULTS.nStartupTrials, 0),
         maxPoints: intOption(config, "maxPoints", GP_DEFAULTS.maxPoints, 10, 5000),
         maxFitPoints: GP_DEFAULTS.maxFitPoints,
+        noise: boolOption(config, "noise", false),
       });
     case "cmaes": {
       if (nObjectives > 1) bad("sampler: cmaes optimizes a single objective; use nsga2 or tpe for multi-objective studies");
@@ -93,7 +115,7 @@ export function createSampler(config: TSamplerConfig, space: CompiledSpace, nObj
     case "grid":
       return new GridSampler(intOption(config, "gridSize", 10, 1, 100000));
     case "auto":
-      return new AutoSampler(space, nObjectives);
+      return new AutoSampler(space, nObjectives, boolOption(config, "noise", false));
   }
   return bad(`sampler.name: unsupported ${JSON.stringify((config as { name?: unknown }).name)}`);
 }

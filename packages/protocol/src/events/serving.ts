@@ -13,6 +13,13 @@ import { ZRunResources } from "./schemas.js";
 const ZV = z.literal(PROTOCOL_VERSION);
 const ZUuid = z.string().uuid();
 
+/**
+ * Replicas of one version that may fail for their own reason (a model that does not load, a
+ * crash loop) within an hour before the platform stops starting more: the old version keeps
+ * serving, and it tries again as the failures age past the hour (or when the alias moves).
+ */
+export const MAX_REPLICA_FAILURES_PER_HOUR = 3;
+
 export const REPLICA_FLAVORS = ["builtin-mlp", "builtin-glm", "onnx", "command"] as const;
 export const ZReplicaFlavor = z.enum(REPLICA_FLAVORS);
 export type TReplicaFlavor = z.infer<typeof ZReplicaFlavor>;
@@ -45,8 +52,18 @@ export const ZReplicaStart = ZReplicaRef.extend({
        */
       digest: z.string().regex(/^[0-9a-f]{64}$/),
       files: z.array(ZReplicaFile).min(1).max(10_000),
-      /** For `command`: the study's `serve.command`, `{port}` replaced by the agent. */
-      command: z.string().min(1).max(10_000).optional(),
+      /**
+       * For `command`: the study's `serve` section as the version recorded it. The agent runs
+       * `command` (`{port}` replaced) in the files' directory and proxies to it once `health` answers.
+       */
+      serve: z
+        .object({
+          command: z.string().min(1).max(10_000),
+          health: z.string().min(1).max(500),
+          startupTimeoutS: z.number().positive().max(3600),
+        })
+        .strict()
+        .optional(),
     })
     .strict(),
   /** Sent by the gateway as `Authorization: Bearer <secret>`; the replica refuses any other caller. */

@@ -1,3 +1,6 @@
+import { ENDPOINT_LOAD_FRESH_MS } from "@autoglm/db/queries";
+import { MAX_REPLICA_FAILURES_PER_HOUR } from "@autoglm/protocol";
+
 /** The serving reconciler's timings; tests shrink them. */
 export interface ServingConfig {
   /** A replica's lease TTL (ms): its agent's heartbeats renew it, as trial leases. */
@@ -16,6 +19,12 @@ export interface ServingConfig {
    * forever, and the old version keeps serving.
    */
   maxFailuresPerHour: number;
+  /** How old a server's load report may be and still count (ms); ENDPOINT_LOAD_FRESH_MS by default. */
+  loadFreshMs: number;
+  /** Load rows untouched this long are deleted (ms): servers that stopped, endpoints that went idle. */
+  loadPruneMs: number;
+  /** Points per endpoint in the in-memory scaling history: 120 passes of 5 s, the chart's last 10 minutes. */
+  historyPoints: number;
 }
 
 export function servingConfigOf(run: { leaseTtlMs: number; sweepMs: number; ackTimeoutMs: number; startupGraceMs: number }) {
@@ -25,6 +34,9 @@ export function servingConfigOf(run: { leaseTtlMs: number; sweepMs: number; ackT
     drainGraceMs: 30_000,
     ackTimeoutMs: run.ackTimeoutMs,
     startupGraceMs: run.startupGraceMs,
-    maxFailuresPerHour: 3,
+    maxFailuresPerHour: MAX_REPLICA_FAILURES_PER_HOUR,
+    loadFreshMs: ENDPOINT_LOAD_FRESH_MS,
+    loadPruneMs: 600_000,
+    historyPoints: 120,
   } satisfies ServingConfig;
 }

@@ -2,12 +2,15 @@ import type { DbHandle } from "@autoglm/db/client";
 import {
   endReplicaById,
   expireReplicaLeasesAll,
-  insertPendingReplicasById,
   listServingStateAll,
   placeReplicaById,
   retireReplicaById,
+  retireSurplusReplicaById,
+  topUpReplicasById,
   unplaceReplicaById,
+  type TLiveReplica,
   type TPlacedReplica,
+  type TServingEndpoint,
 } from "@autoglm/db/queries";
 import {
   PROTOCOL_VERSION,
@@ -20,8 +23,17 @@ import {
 import { agentRoom, type AgentNamespace } from "../gateway/agent-namespace.js";
 import type { AgentRegistry } from "../gateway/agent-registry.js";
 import { replicaSecretOf } from "./replica-secret.js";
+import { replicaServeOf } from "./replica-serve.js";
 import type { ServingConfig } from "./serving-config.js";
+import { EndpointAutoscaler, type TScaleOutcome, type TScalePoint } from "./endpoint-autoscaler.js";
 import { planEndpoint } from "./serving-plan.js";
+
+/** Why a replica drains: the endpoint is gone, its version was replaced, or the autoscaler needs fewer. */
+function retireReason(ep: TServingEndpoint, replicas: readonly TLiveReplica[], replicaId: string): string {
+  if (ep.isDeleted) return "the endpoint was deleted";
+  const r = replicas.find((x) => x.id === replicaId);
+  return r && r.versionId === ep.targetVersionId ? "scaled down: the load needs fewer replicas" : "replaced by a newer version";
+}
 
 export interface ServingReconcilerDeps {
   db: DbHandle;
@@ -48,9 +60,16 @@ export class ServingReconciler {
   private again = false;
   private stopped = false;
   private readonly startedAt: number;
+  private readonly autoscaler: EndpointAutoscaler;
 
   constructor(private readonly deps: ServingReconcilerDeps) {
     this.startedAt = deps.nowMs();
+    this.autoscaler = new EndpointAutoscaler(deps);
+  }
+
+  /** The endpoint's recent concurrency, rps and replica counts as this server's passes saw them (the page's chart). */
+  scaleHistory(endpointId: string): TScalePoint[] {
+    return this.autoscaler.historyOf(endpointId);
   }
 
   start(): this {
@@ -97,20 +116,33 @@ export class ServingReconciler {
       for (const r of await expireReplicaLeasesAll(db)) this.deps.logger.warn("replica lease lapsed", { replicaId: r.id });
     }
     const before = await listServingStateAll(db);
-    for (const ep of before.endpoints) {
-      const plan = planEndpoint(
-        ep,
-        before.replicas.filter((r) => r.endpointId === ep.id),
-        config.maxFailuresPerHour,
-      );
-      if (plan.add > 0 && ep.targetVersionId) {
-        await insertPendingReplicasById(db, { endpointId: ep.id, versionId: ep.targetVersionId, count: plan.add });
-      }
-      for (const id of plan.retire)
-        await this.retire(id, ep.isDeleted ? "the endpoint was deleted" : "replaced by a newer version");
-    }
+    const scaled = await this.autoscaler.scale(before.endpoints, before.replicas);
+    for (const ep of before.endpoints) await this.reconcile(ep, before.replicas, scaled.get(ep.id));
     const after = await listServingStateAll(db);
     for (const r of after.replicas) if (r.state === "pending") await this.place(r.id);
+  }
+
+  /**
+   * One endpoint's plan, applied: new replicas top the target version up to the desired count,
+   * and a scale-down drains a replica only while the version keeps more than that (both under
+   * the endpoint's row lock, so reconcilers on several servers never add or drain twice).
+   */
+  private async reconcile(ep: TServingEndpoint, all: readonly TLiveReplica[], scale: TScaleOutcome | undefined): Promise<void> {
+    const replicas = all.filter((r) => r.endpointId === ep.id);
+    const want = scale?.desired ?? ep.minReplicas;
+    const plan = planEndpoint(ep, replicas, this.deps.config.maxFailuresPerHour, { ...scale, desired: want });
+    if (plan.add > 0 && ep.targetVersionId) {
+      await topUpReplicasById(this.deps.db, { endpointId: ep.id, versionId: ep.targetVersionId, upTo: want });
+    }
+    for (const id of plan.retire) {
+      const r = replicas.find((x) => x.id === id);
+      const surplus = !ep.isDeleted && r?.versionId === ep.targetVersionId;
+      await this.retire(
+        id,
+        retireReason(ep, replicas, id),
+        surplus ? { endpointId: ep.id, versionId: r.versionId, keep: want } : null,
+      );
+    }
   }
 
   /** The agents this process can send `replica:start` to now. */
@@ -127,27 +159,36 @@ export class ServingReconciler {
     const placed = await placeReplicaById(this.deps.db, { replicaId, agentIds, leaseTtlMs: this.deps.config.leaseTtlMs });
     if (!placed) return;
     const flavor = ZReplicaFlavor.safeParse(placed.model.flavor);
-    if (!flavor.success) {
+    const serve = flavor.success ? replicaServeOf(flavor.data, placed.model.serve) : null;
+    if (!flavor.success || !serve || "refused" in serve) {
       await endReplicaById(this.deps.db, {
         ...placed,
         outcome: "failed",
-        reason: `UNSERVABLE_FLAVOR: model versions of flavor "${placed.model.flavor}" cannot be served (builtin-mlp, builtin-glm, onnx or command can)`,
+        reason:
+          serve && "refused" in serve
+            ? serve.refused
+            : `UNSERVABLE_FLAVOR: model versions of flavor "${placed.model.flavor}" cannot be served (builtin-mlp, builtin-glm, onnx or command can)`,
       });
       return;
     }
-    if (!(await this.sendStart(placed, this.startPayload(placed, flavor.data)))) {
+    if (!(await this.sendStart(placed, this.startPayload(placed, flavor.data, serve.serve)))) {
       await unplaceReplicaById(this.deps.db, placed);
     }
   }
 
-  private startPayload(p: TPlacedReplica, flavor: TReplicaStart["model"]["flavor"]): TReplicaStart {
+  private startPayload(
+    p: TPlacedReplica,
+    flavor: TReplicaStart["model"]["flavor"],
+    serve: TReplicaStart["model"]["serve"],
+  ): TReplicaStart {
     const resources = p.resources as { gpus?: number; memory_gb?: number; labels?: Record<string, string> };
+    const { serve: _recorded, ...model } = p.model;
     return {
       v: PROTOCOL_VERSION,
       replicaId: p.replicaId,
       leaseToken: p.leaseToken,
       endpoint: p.endpoint,
-      model: { ...p.model, flavor },
+      model: { ...model, flavor, ...(serve ? { serve } : {}) },
       secret: replicaSecretOf(this.deps.serverKey, p.replicaId),
       resources: { ...resources, gpus: resources.gpus ?? 0 },
       leaseExpiresAt: p.leaseExpiresAt,
@@ -170,8 +211,16 @@ export class ServingReconciler {
     return false;
   }
 
-  private async retire(replicaId: string, reason: string): Promise<void> {
-    const live = await retireReplicaById(this.deps.db, { replicaId, reason: `DRAINED: ${reason}` });
+  /** `surplus`: a scale-down, which leaves `keep` replicas of the version whatever other servers drain. */
+  private async retire(
+    replicaId: string,
+    reason: string,
+    surplus: { endpointId: string; versionId: string; keep: number } | null,
+  ): Promise<void> {
+    const drained = `DRAINED: ${reason}`;
+    const live = surplus
+      ? await retireSurplusReplicaById(this.deps.db, { ...surplus, replicaId, reason: drained })
+      : await retireReplicaById(this.deps.db, { replicaId, reason: drained });
     if (!live) return;
     const stop: TReplicaStop = {
       v: PROTOCOL_VERSION,

@@ -3,7 +3,7 @@ import { serveSnippets } from "@autoglm/protocol";
 import type { AutoglmClient } from "../client.js";
 import { AutoglmError } from "../errors.js";
 import type { EndpointDetail } from "../router-types.js";
-import { parseCliDuration } from "./args.js";
+import { parseCliDuration, parseFinite, parseStep } from "./args.js";
 import type { CliContext } from "./context.js";
 import { json, renderTable } from "./output.js";
 
@@ -16,9 +16,10 @@ export function registerEndpointCommands(program: Command, ctx: CliContext): voi
   registerDeploy(program, ctx);
   const endpoint = program
     .command("endpoint")
-    .description("inference endpoints: list, show and delete them; create and revoke their keys");
+    .description("inference endpoints: list, show, update and delete them; create and revoke their keys");
   registerList(endpoint, ctx);
   registerShow(endpoint, ctx);
+  registerUpdate(endpoint, ctx);
   registerDelete(endpoint, ctx);
   const key = endpoint.command("key").description("an endpoint's keys (agl_…, scope infer, open only that endpoint)");
   registerKeyCreate(key, ctx);
@@ -48,7 +49,41 @@ function progressLine(io: CliContext["io"], version: number): (e: EndpointDetail
   };
 }
 
-type TDeployOpts = { study: string; name?: string; model?: string; timeout?: number; wait: boolean; json?: boolean };
+type TSizingOpts = { min?: number; max?: number; targetConcurrency?: number; scaleDownDelay?: number };
+type TDeployOpts = TSizingOpts & {
+  study: string;
+  name?: string;
+  model?: string;
+  timeout?: number;
+  wait: boolean;
+  json?: boolean;
+};
+
+/** `--min/--max/--target-concurrency/--scale-down-delay` on deploy and update (the server checks their ranges). */
+function sizingOptions(command: Command): Command {
+  return command
+    .option("--min <n>", "fewest replicas (0..16)", parseStep)
+    .option("--max <n>", "most replicas (1..16); the autoscaler moves between min and max", parseStep)
+    .option("--target-concurrency <n>", "in-flight requests per replica the autoscaler aims at (default 4)", parseFinite)
+    .option(
+      "--scale-down-delay <duration>",
+      "how long the load must stay low before replicas drain (30s, 2m; default 60s)",
+      (v: string) => parseCliDuration(v, "--scale-down-delay"),
+    );
+}
+
+/** The endpoint.create/update/deploy fields the sizing flags set (only those given). */
+function sizingInput(o: TSizingOpts) {
+  const autoscale = {
+    ...(o.targetConcurrency !== undefined ? { targetConcurrency: o.targetConcurrency } : {}),
+    ...(o.scaleDownDelay !== undefined ? { scaleDownDelaySeconds: o.scaleDownDelay } : {}),
+  };
+  return {
+    ...(o.min !== undefined ? { minReplicas: o.min } : {}),
+    ...(o.max !== undefined ? { maxReplicas: o.max } : {}),
+    ...(Object.keys(autoscale).length ? { autoscale } : {}),
+  };
+}
 
 /** What a person reads after a deploy: the URL, the key once, and a curl line to paste. */
 function printDeployed(
@@ -70,8 +105,7 @@ function printDeployed(
 }
 
 function registerDeploy(program: Command, { io, withClient }: CliContext): void {
-  program
-    .command("deploy")
+  sizingOptions(program.command("deploy"))
     .description(
       "deploy a study's best trial: register it, point the model's production alias at it, create or update the endpoint, wait for a ready replica",
     )
@@ -89,6 +123,7 @@ function registerDeploy(program: Command, { io, withClient }: CliContext): void 
           studyId: opts.study,
           ...(opts.name ? { name: opts.name } : {}),
           ...(opts.model ? { model: opts.model } : {}),
+          ...sizingInput(opts),
         };
         const r = await client.deploy(input, { wait: false });
         const name = r.endpoint.name;
@@ -130,7 +165,10 @@ function registerList(endpoint: Command, { io, withClient }: CliContext): void {
 function printEndpoint(io: CliContext["io"], e: EndpointDetail): void {
   io.stdout(
     `${e.name}: ${target(e)}\nURL: ${e.url}\nprotocols: ${e.protocols.join(", ")}\n` +
-      `replicas: min ${e.minReplicas}, max ${e.maxReplicas}, ${e.resources.gpus} GPU each\n\n`,
+      `replicas: min ${e.minReplicas}, max ${e.maxReplicas}, ${e.resources.gpus} GPU each; ` +
+      `autoscale: target ${e.autoscale.targetConcurrency} in flight per replica, scale down after ${e.autoscale.scaleDownDelaySeconds} s\n` +
+      `scaling: ${e.scaling.desiredReplicas} desired, concurrency ${e.scaling.concurrency.toFixed(1)}, ` +
+      `${e.scaling.rps.toFixed(1)} req/s — ${e.scaling.reason}\n\n`,
   );
   const live = e.replicas.filter((r) => r.state !== "stopped");
   io.stdout(
@@ -166,6 +204,27 @@ function registerShow(endpoint: Command, { io, withClient }: CliContext): void {
     .action(
       withClient(async (client, name: string, opts: { json?: boolean }) => {
         const e = await client.endpoints.get(name);
+        if (opts.json) return void io.stdout(json(e));
+        printEndpoint(io, e);
+      }),
+    );
+}
+
+function registerUpdate(endpoint: Command, { io, withClient }: CliContext): void {
+  sizingOptions(endpoint.command("update"))
+    .description("change an endpoint's replicas (min, max) and autoscaling (target concurrency, scale-down delay)")
+    .argument("<name>", "the endpoint")
+    .option("--json", "print the endpoint as JSON")
+    .action(
+      withClient(async (client, name: string, opts: TSizingOpts & { json?: boolean }) => {
+        const input = sizingInput(opts);
+        if (Object.keys(input).length === 0) {
+          throw new AutoglmError(
+            "BAD_REQUEST",
+            "nothing to change: give --min, --max, --target-concurrency or --scale-down-delay",
+          );
+        }
+        const e = await client.endpoints.update({ name, ...input });
         if (opts.json) return void io.stdout(json(e));
         printEndpoint(io, e);
       }),

@@ -1,9 +1,12 @@
 import { withTransaction } from "@autoglm/db/queries";
 import { orgProcedure } from "../../trpc.js";
-import { createEndpointInTx, zEndpointName, ZEndpointSizing, ZEndpointTarget } from "../../endpoints/changes.js";
+import { createEndpointInTx, refineSizing, zEndpointName, ZEndpointSizing, ZEndpointTarget } from "../../endpoints/changes.js";
 import { endpointDetail, ZEndpointDetail } from "../../endpoints/views.js";
 
-export const ZCreateEndpointInput = ZEndpointTarget.merge(ZEndpointSizing).extend({ name: zEndpointName }).strict();
+export const ZCreateEndpointInput = ZEndpointTarget.merge(ZEndpointSizing)
+  .extend({ name: zEndpointName })
+  .strict()
+  .superRefine(refineSizing);
 
 /**
  * A new endpoint serving a model's alias (default `production`) or a fixed version; the

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { revokeEndpointKey as revokeKeyRow, withTransaction, writeAudit } from "@autoglm/db/queries";
+import { accessRevoked } from "../../events.js";
 import { orgProcedure } from "../../trpc.js";
 import { notFound } from "../../errors.js";
 import { loadEndpoint, zEndpointName } from "../../endpoints/changes.js";
@@ -27,5 +28,7 @@ export const revokeEndpointKey = orgProcedure("member")
         details: { endpoint: endpoint.name, keyId: input.keyId },
       });
     });
+    // The gateways forget the keys they granted (serving/granted-keys.ts in the server).
+    ctx.events.publish(accessRevoked.tokenRevoked(input.keyId));
     return { ok: true as const };
   });

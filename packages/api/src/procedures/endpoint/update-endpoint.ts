@@ -1,9 +1,20 @@
 import { withTransaction } from "@autoglm/db/queries";
 import { orgProcedure } from "../../trpc.js";
-import { loadEndpoint, updateEndpointInTx, zEndpointName, ZEndpointSizing, ZEndpointTarget } from "../../endpoints/changes.js";
+import {
+  loadEndpoint,
+  updateEndpointInTx,
+  refineSizing,
+  zEndpointName,
+  ZEndpointSizing,
+  ZEndpointTarget,
+} from "../../endpoints/changes.js";
 import { endpointDetail, ZEndpointDetail } from "../../endpoints/views.js";
 
-export const ZUpdateEndpointInput = ZEndpointTarget.partial().merge(ZEndpointSizing).extend({ name: zEndpointName }).strict();
+export const ZUpdateEndpointInput = ZEndpointTarget.partial()
+  .merge(ZEndpointSizing)
+  .extend({ name: zEndpointName })
+  .strict()
+  .superRefine(refineSizing);
 
 /**
  * Changes what an endpoint serves (model, alias or fixed version) or its replicas and resources.

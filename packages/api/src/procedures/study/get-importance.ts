@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { loadStudyHistory } from "@autoglm/db/queries";
+import { listLatestCompleteTrials } from "@autoglm/db/queries";
 import { IMPORTANCE_METHODS, type TParams, type TValue } from "@autoglm/optimizer";
 import { objectivesOf, studySpecOf } from "@autoglm/protocol";
 import { AppError } from "../../errors.js";
@@ -58,14 +58,13 @@ export const getImportance = orgProcedure("viewer")
         .join(", ");
       throw new AppError("BAD_REQUEST", { userMessage: `objective: the study's objectives are ${names}; got ${objective}.` });
     }
-    const history = await loadStudyHistory(ctx.db.db, ctx.scope, study.id, { withIntermediate: false });
-    const complete = history
-      .map(({ trial }) => ({ trial, value: trial.state === "complete" ? valueOf(trial, nObjectives) : null }))
-      .filter((h) => h.value !== null)
-      .slice(-IMPORTANCE_MAX_TRIALS);
+    // Only the rows the forest is fitted on: the latest complete trials with a value, not the whole study.
+    const { rows, total } = await listLatestCompleteTrials(ctx.db.db, ctx.scope, study.id, { limit: IMPORTANCE_MAX_TRIALS });
+    const complete = rows.map((trial) => ({ trial, value: valueOf(trial, nObjectives) })).filter((h) => h.value !== null);
     const empty = { params: [], basedOn: complete.length, minTrials: IMPORTANCE_MIN_TRIALS };
     if (complete.length < IMPORTANCE_MIN_TRIALS) return empty;
-    const key = `${study.id}:${complete.length}:${complete.at(-1)!.trial.number}:${objective}:${method}`;
+    // The total too: a trial numbered below the latest that completes late changes the window, not its last number.
+    const key = `${study.id}:${total}:${complete.length}:${complete.at(-1)!.trial.number}:${objective}:${method}`;
     const hit = recent.get(key);
     if (hit) return hit;
     // A forest on 300 trials of 200 params is seconds of CPU: fitted in the optimizer pool.

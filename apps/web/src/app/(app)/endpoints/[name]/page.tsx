@@ -10,7 +10,9 @@ import { modelPath } from "@/lib/model-view";
 import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../../app-shell";
 import { KeysCard } from "./keys-card";
+import { RefusalNote } from "./refusal-note";
 import { HistoryCard, ReplicasCard } from "./replicas-card";
+import { ScalingCard } from "./scaling-card";
 
 export default function EndpointPage() {
   const params = useParams<{ name: string }>();
@@ -49,7 +51,8 @@ export default function EndpointPage() {
             {e.alias ? `@${e.alias}` : ""} →{" "}
             <span data-testid="endpoint-version">{e.targetVersion !== null ? `v${e.targetVersion}` : "no version"}</span>
             {" · "}
-            {e.replicaCounts.ready}/{e.minReplicas} ready · {e.resources.gpus} GPU per replica · {e.protocols.join(", ")}
+            {e.replicaCounts.ready}/{e.scaling.desiredReplicas} ready · {e.resources.gpus} GPU per replica ·{" "}
+            {e.protocols.join(", ")}
           </div>
           <div className="sub mono" data-testid="endpoint-url">
             {url}
@@ -67,6 +70,8 @@ export default function EndpointPage() {
         ) : null}
       </div>
       {remove.error ? <ErrorNote error={remove.error} /> : null}
+      <RefusalNote endpoint={e} />
+      <ScalingCard endpoint={e} />
       <ReplicasCard replicas={e.replicas} />
       <div className="grid-2" style={{ margin: "16px 0" }}>
         <KeysCard endpoint={e.name} keys={e.keys} />

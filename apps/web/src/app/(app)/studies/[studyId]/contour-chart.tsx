@@ -1,5 +1,5 @@
 "use client";
-import { useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import {
   CartesianGrid,
   DefaultZIndexes,
@@ -12,6 +12,7 @@ import {
   YAxis,
   ZIndexLayer,
 } from "recharts";
+import { CANVAS_FROM, CanvasScatter, extremes } from "@/components/canvas-scatter";
 import { formatParam, formatValue } from "@/lib/format";
 import { shadeColor, type ParamAxis } from "@/lib/plot-data";
 import type { ContourData, ContourPoint } from "@/lib/plot-data-contour";
@@ -70,11 +71,21 @@ export function ContourChart({ data, xAxis, yAxis, logX, logY, objectiveName, on
   const shade = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 0.5);
   const xt = positionTicks(xAxis, logX, data.x.domain);
   const yt = positionTicks(yAxis, logY, data.y.domain);
-  const dots = data.points.map((p) => ({
-    ...p,
-    xPos: p.xPos + categoryJitter(xAxis, p.number),
-    yPos: p.yPos + categoryJitter(yAxis, p.number + 1),
-  }));
+  const dots = useMemo(
+    () =>
+      data.points.map((p) => ({
+        ...p,
+        xPos: p.xPos + categoryJitter(xAxis, p.number),
+        yPos: p.yPos + categoryJitter(yAxis, p.number + 1),
+      })),
+    [data.points, xAxis, yAxis],
+  );
+  const onCanvas = dots.length > CANVAS_FROM;
+  const styleOf = useCallback(
+    (p: ContourPoint) => ({ r: 4, fill: shadeColor(hi > lo ? (p.value - lo) / (hi - lo) : 0.5), stroke: "#0f172a" }),
+    [lo, hi],
+  );
+  const hoverStyle = useCallback((p: ContourPoint) => ({ ...styleOf(p), r: 6 }), [styleOf]);
   return (
     <div style={{ position: "relative", width: "100%", height: "100%" }}>
       {hover ? (
@@ -121,11 +132,11 @@ export function ContourChart({ data, xAxis, yAxis, logX, logY, objectiveName, on
           />
           <ContourCells data={data} shade={shade} />
           <Scatter
-            data={dots}
+            data={onCanvas ? extremes(dots) : dots}
             isAnimationActive={false}
             shape={(props: { cx?: number; cy?: number; payload?: ContourPoint }) => {
               const p = props.payload;
-              if (!p || props.cx === undefined || props.cy === undefined) return <g />;
+              if (onCanvas || !p || props.cx === undefined || props.cy === undefined) return <g />;
               return (
                 <circle
                   cx={props.cx}
@@ -144,6 +155,17 @@ export function ContourChart({ data, xAxis, yAxis, logX, logY, objectiveName, on
               );
             }}
           />
+          {onCanvas ? (
+            <CanvasScatter
+              points={dots}
+              styleOf={styleOf}
+              hovered={hover ? (dots.find((d) => d.trialId === hover.trialId) ?? null) : null}
+              hoverStyle={hoverStyle}
+              onHover={setHover}
+              onPick={onPick}
+              testId="contour-canvas"
+            />
+          ) : null}
         </ScatterChart>
       </ResponsiveContainer>
     </div>

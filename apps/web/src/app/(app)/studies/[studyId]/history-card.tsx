@@ -1,17 +1,12 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
-import dynamic from "next/dynamic";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
+import { HistoryChart } from "@/components/history-chart";
 import { Empty, ErrorNote, Loading } from "@/components/ui";
 import type { PlotTrial } from "@/lib/plot-data";
 import { objectiveHistory, type ObjectiveView } from "@/lib/plot-objectives";
 import { useTRPC } from "@/lib/trpc";
 import { ObjectiveSelect, useObjectiveChoice } from "./objective-select";
-
-const HistoryChart = dynamic(() => import("@/components/history-chart").then((m) => m.HistoryChart), {
-  ssr: false,
-  loading: () => <Loading label="Loading chart…" />,
-});
 
 /** The history card's query, called by the page so that it starts alongside the study's instead of after it. */
 export function useStudyHistory(studyId: string) {
@@ -25,14 +20,20 @@ interface HistoryCardProps {
   objectives: ObjectiveView[];
   /** The plots' trials: their feasibility marks the history's infeasible trials, their values a chosen objective's history. */
   plotTrials: readonly PlotTrial[] | undefined;
+  /** Called once the card shows what it has: its chart drawn, or its note that there is nothing to draw. */
+  onDrawn: () => void;
 }
 
 /**
+ * The chart is imported statically, not with next/dynamic: it is the first thing the page draws and
+ * recharts is in the page's first chunks anyway; a dynamic import only added a request for its chunk
+ * and a suspended render before it.
+ *
  * Each finished trial's objective and the best so far, with a log scale when every value is positive.
  * The server thins a long history (every improvement of the best kept, an even sample of the rest):
  * the card says how many of the study's finished trials it draws.
  */
-export function HistoryCard({ studyId, history, objectives, plotTrials }: HistoryCardProps) {
+export function HistoryCard({ studyId, history, objectives, plotTrials, onDrawn }: HistoryCardProps) {
   const [log, setLog] = useState(false);
   const objective = useObjectiveChoice(objectives, plotTrials);
   const multi = objectives.length > 1;
@@ -48,6 +49,10 @@ export function HistoryCard({ studyId, history, objectives, plotTrials }: Histor
     [points],
   );
   const drawn = points?.filter((p) => p.value !== null).length ?? 0;
+  const noChart = !pending && ((!multi && Boolean(history.error)) || drawn === 0 || !points);
+  useEffect(() => {
+    if (noChart) onDrawn();
+  }, [noChart, onDrawn]);
   return (
     <div className="card" style={{ marginBottom: 16 }}>
       <div className="card-head">
@@ -83,7 +88,13 @@ export function HistoryCard({ studyId, history, objectives, plotTrials }: Histor
             Trials appear here as they are told. Run <code>autoglm trial ask {studyId.slice(0, 8)}…</code> or an agent.
           </Empty>
         ) : (
-          <HistoryChart points={points} log={log && canLog} direction={objective.direction} objectiveName={objective.name} />
+          <HistoryChart
+            points={points}
+            log={log && canLog}
+            direction={objective.direction}
+            objectiveName={objective.name}
+            onDrawn={onDrawn}
+          />
         )}
       </div>
       {!multi && history.data && history.data.points.length < history.data.total ? (

@@ -47,6 +47,11 @@ export function ImprovementCard({ studyId }: { studyId: string }) {
           <ImprovementChart points={points} threshold={q.data.threshold} />
         )}
       </div>
+      {q.data && points.length > 0 && q.data.basedOn < q.data.total ? (
+        <div className="card-body faint" style={{ fontSize: 12 }} data-testid="improvement-window">
+          Estimated from the latest {q.data.basedOn.toLocaleString("en")} of {q.data.total.toLocaleString("en")} complete trials.
+        </div>
+      ) : null}
     </div>
   );
 }

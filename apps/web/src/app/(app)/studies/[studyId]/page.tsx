@@ -2,8 +2,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
-import { useMemo, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { Empty, ErrorNote, Loading } from "@/components/ui";
+import { WhenVisible } from "@/components/when-visible";
 import { useLiveStudy } from "@/lib/live";
 import { specObjectives } from "@/lib/plot-objectives";
 import { useTRPC } from "@/lib/trpc";
@@ -16,6 +17,7 @@ import { HistoryCard, useStudyHistory } from "./history-card";
 import { HypervolumeCard } from "./hypervolume-card";
 import { ImportanceCard } from "./importance-card";
 import { ImprovementCard } from "./improvement-card";
+import { PortfolioCard } from "./portfolio-card";
 import { useObjectiveChoice } from "./objective-select";
 import { ParallelCard } from "./parallel-card";
 import { ParetoCard } from "./pareto-card";
@@ -26,8 +28,11 @@ import { StudyHeader } from "./study-header";
 import { StudyStats } from "./study-stats";
 import { withPrimaryObjective, type StudySpecView } from "./study-view";
 import { TimelineCard } from "./timeline-card";
-import { TrialTable } from "./trial-table";
+import { TrialTable, usePrefetchFirstTrialPage } from "./trial-table";
 import { useParallelCoordinates } from "./use-parallel-coordinates";
+
+/** A plot card's usual height (head, 320 px chart, note): what a card not yet mounted holds in the layout. */
+const CARD_HEIGHT = 380;
 
 export default function StudyPage() {
   const { studyId } = useParams<{ studyId: string }>();
@@ -36,11 +41,15 @@ export default function StudyPage() {
   const queryClient = useQueryClient();
   const { canWrite } = useOrg();
   const [deleted, setDeleted] = useState(false);
+  // The history card says when its chart is drawn: the cards below wait for it (and the plots' trials).
+  const [historyDrawn, setHistoryDrawn] = useState(false);
+  const onHistoryDrawn = useCallback(() => setHistoryDrawn(true), []);
   const { connected } = useLiveStudy(studyId, () => setDeleted(true));
 
   const study = useQuery(trpc.study.get.queryOptions({ studyId }));
   const history = useStudyHistory(studyId);
   const plotTrials = usePlotTrials(studyId);
+  usePrefetchFirstTrialPage(studyId);
   const objectives = useMemo(() => (study.data ? specObjectives(study.data.spec as StudySpecView) : []), [study.data]);
   // The page holds the parallel-coordinates state: its brushes (the objective's axis too) filter the trial table.
   const parallelObjective = useObjectiveChoice(objectives, plotTrials.data?.trials);
@@ -89,6 +98,8 @@ export default function StudyPage() {
     ? (pareto.find((p) => p.trialId === paretoPick) ?? pareto.find((p) => p.trialId === s.best?.trialId) ?? null)
     : null;
   const multi = objectives.length > 1;
+  // What the page draws first: the history, the parallel coordinates and the table (its first page asked for above).
+  const firstDrawn = historyDrawn && !plotTrials.isPending;
 
   return (
     <>
@@ -114,30 +125,50 @@ export default function StudyPage() {
           <HypervolumeCard studyId={studyId} objectives={objectives} />
         </div>
       ) : null}
-      <HistoryCard studyId={studyId} history={history} objectives={objectives} plotTrials={plotTrials.data?.trials} />
+      <HistoryCard
+        studyId={studyId}
+        history={history}
+        objectives={objectives}
+        plotTrials={plotTrials.data?.trials}
+        onDrawn={onHistoryDrawn}
+      />
 
-      <div className="grid-2" style={{ marginBottom: 16 }}>
-        <CurvesCard studyId={studyId} />
-        <ImportanceCard studyId={studyId} />
-      </div>
-      {multi ? null : (
-        <div style={{ marginBottom: 16 }}>
-          <ImprovementCard studyId={studyId} />
+      {/* Below the history, cards mount as they scroll into view, once the history and the plots' trials are in. */}
+      <WhenVisible height={CARD_HEIGHT} testId="lazy-curves" ready={firstDrawn}>
+        <div className="grid-2" style={{ marginBottom: 16 }}>
+          <CurvesCard studyId={studyId} />
+          <ImportanceCard studyId={studyId} />
         </div>
+      </WhenVisible>
+      {multi ? null : (
+        <WhenVisible height={CARD_HEIGHT} testId="lazy-improvement" ready={firstDrawn}>
+          <div className={spec.sampler?.name === "auto" ? "grid-2" : undefined} style={{ marginBottom: 16 }}>
+            <ImprovementCard studyId={studyId} />
+            {spec.sampler?.name === "auto" ? <PortfolioCard studyId={studyId} /> : null}
+          </div>
+        </WhenVisible>
       )}
-      <div className="grid-2" style={{ marginBottom: 16 }}>
-        <SliceCard studyId={studyId} space={s.spec.space} objectives={objectives} query={plotTrials} />
-        <EdfCard studyId={studyId} objectives={objectives} query={plotTrials} />
-      </div>
-      <div style={{ marginBottom: 16 }}>
-        <TimelineCard studyId={studyId} query={plotTrials} />
-      </div>
-      <div style={{ marginBottom: 16 }}>
-        <ContourCard studyId={studyId} space={s.spec.space} objectives={objectives} query={plotTrials} />
-      </div>
-      <div style={{ marginBottom: 16 }}>
-        <RankCard studyId={studyId} space={s.spec.space} objectives={objectives} query={plotTrials} />
-      </div>
+      <WhenVisible height={CARD_HEIGHT} testId="lazy-slice" ready={firstDrawn}>
+        <div className="grid-2" style={{ marginBottom: 16 }}>
+          <SliceCard studyId={studyId} space={s.spec.space} objectives={objectives} query={plotTrials} />
+          <EdfCard studyId={studyId} objectives={objectives} query={plotTrials} />
+        </div>
+      </WhenVisible>
+      <WhenVisible height={CARD_HEIGHT / 2} testId="lazy-timeline" ready={firstDrawn}>
+        <div style={{ marginBottom: 16 }}>
+          <TimelineCard studyId={studyId} query={plotTrials} />
+        </div>
+      </WhenVisible>
+      <WhenVisible height={CARD_HEIGHT} testId="lazy-contour" ready={firstDrawn}>
+        <div style={{ marginBottom: 16 }}>
+          <ContourCard studyId={studyId} space={s.spec.space} objectives={objectives} query={plotTrials} />
+        </div>
+      </WhenVisible>
+      <WhenVisible height={CARD_HEIGHT} testId="lazy-rank" ready={firstDrawn}>
+        <div style={{ marginBottom: 16 }}>
+          <RankCard studyId={studyId} space={s.spec.space} objectives={objectives} query={plotTrials} />
+        </div>
+      </WhenVisible>
       <div style={{ marginBottom: 16 }}>
         <ParallelCard
           studyId={studyId}

@@ -1,6 +1,7 @@
 "use client";
-import { useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { ResponsiveContainer, Scatter, ScatterChart, XAxis, YAxis } from "recharts";
+import { CANVAS_FROM, CanvasScatter, extremes, type DotStyle } from "@/components/canvas-scatter";
 import { formatParam, formatValue } from "@/lib/format";
 import { shadeColor, type ParamAxis } from "@/lib/plot-data";
 import type { RankPoint } from "@/lib/plot-data-rank";
@@ -29,21 +30,34 @@ function extent(axis: ParamAxis, positions: number[]): [number, number] | ["auto
   return [lo - pad, hi + pad];
 }
 
+const fillOf = (p: RankPoint) => (p.rank === null ? NO_RANK : shadeColor(p.rank));
+const dotStyle = (p: RankPoint): DotStyle => ({ r: 3.5, fill: fillOf(p), opacity: 0.9 });
+const hoverStyle = (p: RankPoint): DotStyle => ({ r: 5, fill: fillOf(p), opacity: 0.9, stroke: "#0f172a" });
+
 function Panel(props: {
   panel: RankPanel;
+  /** Every panel draws on a canvas when their marks together pass CANVAS_FROM. */
+  onCanvas: boolean;
   hover: RankPoint | null;
   onHover: (p: RankPoint | null) => void;
   onPick: (id: string) => void;
 }) {
-  const { panel, hover } = props;
-  const dots = panel.points
-    .map((p) => ({
-      ...p,
-      xPos: p.xPos + categoryJitter(panel.x, p.number),
-      yPos: p.yPos + categoryJitter(panel.y, p.number + 1),
-    }))
-    // Unranked first so that ranked dots draw over them; then worst first so the best stay visible.
-    .sort((a, b) => (b.rank ?? 2) - (a.rank ?? 2));
+  const { panel, hover, onCanvas, onHover } = props;
+  const dots = useMemo(
+    () =>
+      panel.points
+        .map((p) => ({
+          ...p,
+          xPos: p.xPos + categoryJitter(panel.x, p.number),
+          yPos: p.yPos + categoryJitter(panel.y, p.number + 1),
+        }))
+        // Unranked first so that ranked dots draw over them; then worst first so the best stay visible.
+        .sort((a, b) => (b.rank ?? 2) - (a.rank ?? 2)),
+    [panel],
+  );
+  // A hover over another panel's dot of the same trial highlights it here too.
+  const hovered = useMemo(() => (hover ? (dots.find((d) => d.trialId === hover.trialId) ?? null) : null), [dots, hover]);
+  const styleOf = useCallback(dotStyle, []);
   const xDomain = extent(
     panel.x,
     panel.points.map((p) => p.xPos),
@@ -78,29 +92,40 @@ function Panel(props: {
             label={{ value: panel.y.name, angle: -90, position: "insideLeft", fontSize: 11, fill: "#64748b" }}
           />
           <Scatter
-            data={dots}
+            data={onCanvas ? extremes(dots) : dots}
             isAnimationActive={false}
             shape={(s: { cx?: number; cy?: number; payload?: RankPoint }) => {
               const p = s.payload;
-              if (!p || s.cx === undefined || s.cy === undefined) return <g />;
+              if (onCanvas || !p || s.cx === undefined || s.cy === undefined) return <g />;
               return (
                 <circle
                   cx={s.cx}
                   cy={s.cy}
                   r={hover?.trialId === p.trialId ? 5 : 3.5}
-                  fill={p.rank === null ? NO_RANK : shadeColor(p.rank)}
+                  fill={fillOf(p)}
                   fillOpacity={0.9}
                   stroke={hover?.trialId === p.trialId ? "#0f172a" : "none"}
                   style={{ cursor: "pointer" }}
                   data-testid="rank-dot"
                   data-trial-number={p.number}
-                  onMouseEnter={() => props.onHover(p)}
-                  onMouseLeave={() => props.onHover(null)}
+                  onMouseEnter={() => onHover(p)}
+                  onMouseLeave={() => onHover(null)}
                   onClick={() => props.onPick(p.trialId)}
                 />
               );
             }}
           />
+          {onCanvas ? (
+            <CanvasScatter
+              points={dots}
+              styleOf={styleOf}
+              hovered={hovered}
+              hoverStyle={hoverStyle}
+              onHover={onHover}
+              onPick={props.onPick}
+              testId="rank-canvas"
+            />
+          ) : null}
         </ScatterChart>
       </ResponsiveContainer>
     </div>
@@ -122,6 +147,7 @@ export function RankChart({
 }) {
   const [hover, setHover] = useState<{ point: RankPoint; panel: RankPanel } | null>(null);
   const p = hover?.point;
+  const onCanvas = panels.reduce((n, panel) => n + panel.points.length, 0) > CANVAS_FROM;
   return (
     <div style={{ position: "relative" }}>
       {hover && p ? (
@@ -138,6 +164,7 @@ export function RankChart({
           <Panel
             key={`${panel.x.name}/${panel.y.name}`}
             panel={panel}
+            onCanvas={onCanvas}
             hover={hover?.point ?? null}
             onHover={(point) => setHover(point ? { point, panel } : null)}
             onPick={onPick}

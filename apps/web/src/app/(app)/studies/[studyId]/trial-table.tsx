@@ -1,6 +1,6 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useMemo, useState } from "react";
 import { ErrorNote, SkeletonRows } from "@/components/ui";
 import { brushedTableRows } from "@/lib/plot-data-brush";
 import { parseTrialFilter, trialListFilterInput, type ParsedFilter, type TrialFilter } from "@/lib/trial-filter";
@@ -40,14 +40,7 @@ export function TrialTable({
   const filter = useLastGoodFilter(parsed);
 
   const trials = useQuery({
-    ...trpc.trial.list.queryOptions({
-      studyId,
-      limit: prefs.pageSize,
-      offset: page * prefs.pageSize,
-      sort: { by: prefs.sortBy, dir: prefs.dir },
-      ...(prefs.state ? { state: prefs.state } : {}),
-      ...trialListFilterInput(filter),
-    }),
+    ...trpc.trial.list.queryOptions(trialPageInput(studyId, prefs, page, filter)),
     placeholderData: (prev) => prev,
   });
   const total = trials.data?.total ?? 0;
@@ -158,6 +151,37 @@ export function TrialTable({
 }
 
 /** The page index, back to the first page whenever the sort, filters or page size change. */
+/** trial.list's input for one page of the table. */
+function trialPageInput(studyId: string, prefs: TablePrefs, page: number, filter: TrialFilter | null) {
+  return {
+    studyId,
+    limit: prefs.pageSize,
+    offset: page * prefs.pageSize,
+    sort: { by: prefs.sortBy, dir: prefs.dir },
+    ...(prefs.state ? { state: prefs.state } : {}),
+    ...trialListFilterInput(filter),
+  };
+}
+
+/**
+ * Asks for the table's first page as the page opens, alongside the study's own queries: the
+ * table mounts only once the study has loaded, and its own request would start a round trip
+ * later (0.3 s of a 10,000-trial load on the dev box). The table's query finds the answer cached
+ * (fresh for the client's 5 s staleTime), and nothing here stays subscribed to page 0.
+ */
+export function usePrefetchFirstTrialPage(studyId: string) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [prefs] = useTrialTablePrefs(studyId);
+  useEffect(() => {
+    const parsed = parseTrialFilter(prefs.filterText);
+    if (!parsed.ok) return;
+    void queryClient.prefetchQuery(trpc.trial.list.queryOptions(trialPageInput(studyId, prefs, 0, parsed.filter)));
+    // Once per study: the table takes over from there.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [studyId]);
+}
+
 function usePage(studyId: string, prefs: TablePrefs) {
   const resetKey = JSON.stringify([studyId, prefs.sortBy, prefs.dir, prefs.state, prefs.filterText, prefs.pageSize]);
   const [state, setState] = useState({ key: resetKey, page: 0 });

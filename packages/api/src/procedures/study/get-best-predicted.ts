@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { objectivesOf, studySpecOf } from "@autoglm/protocol";
+import { historyTrialsOf, optimizerConfigOf, sharedOptimizerPool, studyHistories } from "@autoglm/scheduler";
+import { orgProcedure } from "../../trpc.js";
+import { loadStudyOrNotFound, ZStudyIdInput } from "./get-study.js";
+
+export const ZBestPredictedOutput = z
+  .object({
+    /** The evaluated trial a GP with a fitted noise term predicts best. */
+    number: z.number().int(),
+    params: z.record(z.string(), z.unknown()),
+    /** Its raw value, as study.best reports values. */
+    value: z.number(),
+    /** The model's prediction of its value: on a noisy objective, what to expect when it is run again. */
+    predicted: z.number(),
+    /** The objective's noise as the model fitted it (a standard deviation, objective units). */
+    noiseSd: z.number(),
+  })
+  .nullable();
+
+/**
+ * Beside study.best (the luckiest draw on a noisy objective): the evaluated trial predicted
+ * best, and the noise level (optimizer best-predicted.ts). Null for multi-objective studies
+ * and below 10 complete feasible trials.
+ */
+export const getBestPredicted = orgProcedure("viewer")
+  .input(ZStudyIdInput)
+  .output(ZBestPredictedOutput)
+  .query(async ({ ctx, input }) => {
+    const study = await loadStudyOrNotFound(ctx.db.db, ctx.scope, input.studyId);
+    const spec = studySpecOf(study.spec);
+    if (objectivesOf(spec).length > 1) return null;
+    const trials = historyTrialsOf(await studyHistories.load(ctx.db.db, study.id));
+    const best = await sharedOptimizerPool().run({ kind: "bestPredicted", config: optimizerConfigOf(spec) }, trials, {
+      timeoutMs: ctx.options.optimizerTimeoutMs,
+    });
+    if (best === null) return null;
+    return {
+      number: best.id,
+      params: best.params,
+      value: best.value as number,
+      predicted: best.predicted,
+      noiseSd: best.noiseSd,
+    };
+  });

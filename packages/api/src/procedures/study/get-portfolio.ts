@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { objectivesOf, studySpecOf } from "@autoglm/protocol";
+import { historyTrialsOf, optimizerConfigOf, sharedOptimizerPool, studyHistories } from "@autoglm/scheduler";
+import { orgProcedure } from "../../trpc.js";
+import { loadStudyOrNotFound, ZStudyIdInput } from "./get-study.js";
+
+export const ZPortfolioOutput = z.object({
+  /** The members `auto` chose from, in a stable order (weights name them). */
+  members: z.array(z.string()),
+  /**
+   * After the study's first `trials` trials, each member's share of the next asks (the
+   * schedule's shares moved toward the members that proposed good trials); empty for other
+   * samplers, multi-objective and categorical-dominated studies, where `auto` follows its schedule.
+   */
+  points: z.array(z.object({ trials: z.number().int(), weights: z.record(z.string(), z.number()) })),
+});
+
+/** How `auto`'s sampler portfolio moved its weights over the study (optimizer samplers/portfolio.ts). */
+export const getPortfolio = orgProcedure("viewer")
+  .input(ZStudyIdInput)
+  .output(ZPortfolioOutput)
+  .query(async ({ ctx, input }) => {
+    const study = await loadStudyOrNotFound(ctx.db.db, ctx.scope, input.studyId);
+    const spec = studySpecOf(study.spec);
+    if (spec.sampler.name !== "auto") return { members: [], points: [] };
+    const history = await studyHistories.load(ctx.db.db, study.id);
+    const trials = historyTrialsOf(history, undefined, { objectives: objectivesOf(spec).length });
+    const points = await sharedOptimizerPool().run({ kind: "portfolio", config: optimizerConfigOf(spec) }, trials, {
+      timeoutMs: ctx.options.optimizerTimeoutMs,
+    });
+    const members = [...new Set(points.flatMap((p) => Object.keys(p.weights)))];
+    return { members, points };
+  });

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { createOptimizer, type TSamplerConfig, type TSpace } from "./index.js";
+import { Rng } from "./rng.js";
+import type { TParams } from "./space.js";
+
+const space: TSpace = { x: { type: "float", low: -1, high: 1 }, y: { type: "float", low: -1, high: 1 } };
+/** Values from 0 to 3.3 (sd about 0.6 over the box); the optimum 0 at (0.3, -0.1). */
+const truth = (p: TParams) => ((p.x as number) - 0.3) ** 2 + ((p.y as number) + 0.1) ** 2;
+
+/** `n` trials of `sampler` on the quadratic plus Gaussian noise of sd `sigma`. */
+function noisyStudy(sigma: number, seed: number, sampler: TSamplerConfig = { name: "random", seed }, n = 150) {
+  const opt = createOptimizer({ space, sampler });
+  const noise = new Rng(1000 + seed);
+  for (let i = 0; i < n; i++) {
+    const t = opt.ask();
+    opt.tell(t.id, truth(t.params) + sigma * noise.normal());
+  }
+  return opt;
+}
+
+describe("bestPredicted: the best trial by a GP with a noise term", () => {
+  // 150 draws pin a standard deviation to about 6% (1 / sqrt(2 * 150)): within 20% is 3 of those.
+  it.each([0.02, 0.05, 0.1, 0.5])("recovers a known noise level (sd %s) within 20%", (sigma) => {
+    for (const seed of [0, 1, 2]) {
+      const { noiseSd } = noisyStudy(sigma, seed).bestPredicted()!;
+      expect(noiseSd / sigma, `seed ${seed}`).toBeGreaterThan(0.8);
+      expect(noiseSd / sigma, `seed ${seed}`).toBeLessThan(1.2);
+    }
+  });
+
+  it("finds next to no noise on a noise-free objective", () => {
+    expect(noisyStudy(0, 0).bestPredicted()!.noiseSd).toBeLessThan(0.01);
+  });
+
+  it("reports a trial truly better than the luckiest draw, beside it", () => {
+    let predictedTruth = 0;
+    let rawTruth = 0;
+    for (const seed of [0, 1, 2, 3, 4]) {
+      const opt = noisyStudy(0.1, seed);
+      const predicted = opt.bestPredicted()!;
+      expect(predicted.value).toBe(opt.trials().find((t) => t.id === predicted.id)!.value);
+      predictedTruth += truth(predicted.params);
+      rawTruth += truth(opt.best()!.params);
+    }
+    expect(predictedTruth).toBeLessThan(rawTruth);
+  });
+
+  it("is null below 10 complete trials and for several objectives", () => {
+    const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 } });
+    for (let i = 0; i < 9; i++) opt.tell(opt.ask().id, i);
+    expect(opt.bestPredicted()).toBeNull();
+    const two = createOptimizer({ space, direction: ["minimize", "minimize"], sampler: { name: "random", seed: 0 } });
+    for (let i = 0; i < 20; i++) two.tell(two.ask().id, [i, -i]);
+    expect(two.bestPredicted()).toBeNull();
+  });
+});
+
+describe("noise: true", () => {
+  it("is an option of gp and auto, checked, and changes what the GP proposes", () => {
+    expect(() => createOptimizer({ space, sampler: { name: "gp", noise: "yes" as never } })).toThrow(
+      "sampler.noise: must be a boolean",
+    );
+    for (const name of ["gp", "auto"] as const) {
+      const plain = noisyStudy(0.1, 0, { name, seed: 0 }, 30).ask();
+      const noisy = noisyStudy(0.1, 0, { name, seed: 0, noise: true }, 30).ask();
+      expect(noisy.params).not.toEqual(plain.params);
+    }
+  });
+});

@@ -1,0 +1,69 @@
+import { isFeasible } from "./constraints.js";
+import { encode } from "./samplers/gp-encoding.js";
+import { fitKernelBounded, NOISE_RATE } from "./samplers/gp-kernel.js";
+import { subsetIndices } from "./samplers/gp-observations.js";
+import { Posterior } from "./samplers/gp-posterior.js";
+import type { CompiledSpace } from "./space.js";
+import type { TrialView } from "./trial.js";
+
+/** Complete feasible trials needed before a prediction means anything (the GP sampler's startup count). */
+export const PREDICTED_MIN_TRIALS = 10;
+/** Trials the model conditions on (the best half and the most recent half), and fits on: as the GP sampler. */
+const MAX_POINTS = 300;
+const MAX_FIT_POINTS = 150;
+
+/** The evaluated trial whose predicted loss is lowest, that prediction, and the noise the model found (minimize-oriented, in the objective's units). */
+export interface TPredictedBest {
+  id: number;
+  predicted: number;
+  noiseSd: number;
+}
+
+/**
+ * On a noisy objective the lowest observed value is the luckiest draw as much as the best
+ * params. A GP with a fitted noise term (the weak noise prior of `noise: true`) smooths the
+ * draws: the trial with the lowest posterior mean at its own params is the one to report, and
+ * the fitted noise variance says how far a raw value can be trusted. Single-objective; null
+ * below PREDICTED_MIN_TRIALS complete feasible trials.
+ */
+export function predictedBest(space: CompiledSpace, trials: readonly TrialView[]): TPredictedBest | null {
+  const done = trials.filter((t) => t.state === "complete" && t.loss !== null && isFeasible(t));
+  if (done.length < PREDICTED_MIN_TRIALS) return null;
+  const obs = subsetIndices(
+    done.map((t) => t.loss![0]!),
+    done.map((t) => t.id),
+    MAX_POINTS,
+  ).map((i) => done[i]!);
+  const n = obs.length;
+  const dim = space.dims.length;
+  const raw = obs.map((t) => t.loss![0]!);
+  const mu = raw.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(raw.reduce((a, b) => a + (b - mu) ** 2, 0) / n) || 1;
+  const x = new Float64Array(n * dim);
+  obs.forEach((t, i) => encode(space, t.params, x, i * dim));
+  const data = {
+    x,
+    y: Float64Array.from(raw, (v) => (v - mu) / sd),
+    n,
+    dim,
+    isCat: space.dims.map((d) => d.type === "categorical"),
+  };
+  const params = fitKernelBounded(
+    data,
+    raw,
+    obs.map((t) => t.id),
+    MAX_FIT_POINTS,
+    NOISE_RATE.noisy,
+  );
+  const post = new Posterior(data, params);
+  let best = 0;
+  let bestMean = Infinity;
+  for (let i = 0; i < n; i++) {
+    const m = post.predict(x.subarray(i * dim, (i + 1) * dim)).mean;
+    if (m < bestMean) {
+      bestMean = m;
+      best = i;
+    }
+  }
+  return { id: obs[best]!.id, predicted: mu + sd * bestMean, noiseSd: sd * Math.sqrt(params.noise) };
+}

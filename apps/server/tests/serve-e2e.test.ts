@@ -15,7 +15,7 @@ import { createServerCaller, nullEvents, startUserSession } from "@autoglm/api";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { DIGITS_DEMO_STUDY_SPEC } from "@autoglm/scheduler";
 import { seedTeam, seedToken } from "@autoglm/scheduler/testing";
-import { startServingServer, type ServingServer } from "./serving-server.js";
+import { startServingServer, waitFor, type ServingServer } from "./serving-server.js";
 
 const RUN = { heartbeatMs: 250, leaseTtlMs: 3_000, sweepMs: 200, tickMs: 100, ackTimeoutMs: 3_000, startupGraceMs: 0 };
 const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -24,16 +24,6 @@ let db: TestDb;
 let server: ServingServer;
 let dir: string;
 let agent: RunningAgent | undefined;
-
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 beforeAll(async () => {
   db = await createTestDb();

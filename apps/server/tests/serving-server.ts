@@ -69,3 +69,14 @@ export async function startServingServer(
     },
   };
 }
+
+/** Polls `fn` every 200 ms until it gives a truthy value; throws naming `what` after `ms`. */
+export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -276,6 +276,12 @@ describe("endpoint autoscaling", () => {
       expect(idle.scaling.reason).toMatch(/^scaled down to 1: concurrency 0\.0 \(target 1 per replica\) stayed low for 2 s/);
       expect(Math.max(...idle.scaling.history.map((p) => p.desired))).toBe(3);
       expect(Math.max(...idle.scaling.history.map((p) => p.concurrency))).toBeGreaterThan(3.5);
+      // The replicas it drained end as stopped and still say why they were retired.
+      const drained = await waitFor(async () => {
+        const ended = (await caller.endpoint.get({ name: "scaled" })).replicas.filter((r) => r.state === "stopped");
+        return ended.length >= 2 ? ended : null;
+      }, 15_000);
+      for (const r of drained) expect(r.reason).toMatch(/^DRAINED: /);
     } finally {
       clearInterval(watch);
       stop.now = true;

@@ -100,6 +100,9 @@ describe("endpoints", () => {
     });
     expect(e).toMatchObject({ minReplicas: 2, maxReplicas: 3, autoscale: { targetConcurrency: 2.5, scaleDownDelaySeconds: 30 } });
     expect(e.scaling).toMatchObject({ desiredReplicas: 2, reason: "at minReplicas 2: the load needs no more" });
+    // The list counts ready replicas against the autoscaler's count, not against min.
+    const listed = (await owner.endpoint.list()).find((x) => x.name === "Churn-API");
+    expect(listed).toMatchObject({ minReplicas: 2, desiredReplicas: 2 });
     const before = await rowCounts(w.db);
     const cases: Array<[Parameters<typeof owner.endpoint.update>[0], string]> = [
       [{ name: "Churn-API", autoscale: { targetConcurrency: 0 } }, "autoscale.targetConcurrency: must be greater than 0"],

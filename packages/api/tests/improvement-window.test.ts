@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMPORTANCE_MAX_TRIALS } from "../src/procedures/study/get-importance.js";
-import { IMPROVEMENT_MAX_TRIALS } from "../src/procedures/study/get-improvement.js";
+import { IMPROVEMENT_MAX_TRIALS } from "@autoglm/optimizer";
 import { makeWorld, type World } from "./fixture.js";
 
 const N = 1_200;

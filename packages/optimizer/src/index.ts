@@ -44,5 +44,11 @@ export {
 export { countGridPoints } from "./samplers/grid.js";
 export { prunerMayDecide, prunerFitsModel } from "./pruners/index.js";
 export { chooseAuto, type TAutoChoice, type TPortfolioPoint } from "./samplers/auto.js";
-export { improvementHistory, regretBound, IMPROVEMENT_MIN_TRIALS, type TImprovementPoint } from "./improvement.js";
+export {
+  improvementHistory,
+  regretBound,
+  IMPROVEMENT_MAX_TRIALS,
+  IMPROVEMENT_MIN_TRIALS,
+  type TImprovementPoint,
+} from "./improvement.js";
 export { paretoFront, hypervolume, hypervolumeHistory, referencePoint, dominates } from "./pareto.js";

@@ -92,3 +92,26 @@ def test_deploy_waits_for_a_replica_whose_url_and_key_answer_predictions(served)
     client.endpoints.revoke_key("py-digits", extra["id"])
     assert invoke(r["url"], extra["key"]) == (401, None)
     assert invoke(r["url"], r["key"])[0] == 200
+
+
+def test_update_sets_replicas_and_autoscaling_and_a_bad_value_changes_nothing(served):
+    client, study_id = served
+    deployed = client.deploy(study_id, name="py-digits", timeout=150, max_replicas=2)
+    assert deployed["endpoint"]["maxReplicas"] == 2
+    e = client.endpoints.update("py-digits", max_replicas=3, target_concurrency=2, scale_down_delay=30)
+    assert (e["minReplicas"], e["maxReplicas"]) == (1, 3)
+    assert e["autoscale"] == {"targetConcurrency": 2, "scaleDownDelaySeconds": 30}
+    assert e["scaling"]["desiredReplicas"] == 1
+    listed = next(x for x in client.endpoints.list() if x["name"] == "py-digits")
+    assert (listed["replicaCounts"]["ready"], listed["desiredReplicas"]) == (1, 1)
+
+    with pytest.raises(autoglm.AutoglmError) as bad:
+        client.endpoints.update("py-digits", target_concurrency=0)
+    assert "autoscale.targetConcurrency: must be greater than 0" in str(bad.value)
+    with pytest.raises(autoglm.AutoglmError) as inverted:
+        client.endpoints.update("py-digits", min_replicas=3, max_replicas=2)
+    assert "minReplicas (3) must be at most maxReplicas (2)" in str(inverted.value)
+    with pytest.raises(autoglm.AutoglmError, match="nothing to change"):
+        client.endpoints.update("py-digits")
+    after = client.endpoints.get("py-digits")
+    assert (after["minReplicas"], after["maxReplicas"], after["autoscale"]["targetConcurrency"]) == (1, 3, 2)

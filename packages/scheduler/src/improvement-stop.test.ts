@@ -87,4 +87,22 @@ describe("budget.stop_when", () => {
     // Nothing new completed: the estimate is not recomputed, and nothing else stops.
     expect(await watch.check()).toEqual([]);
   });
+
+  it("judges a long study on its latest 200 complete trials, as the page's card does", async () => {
+    const s = await studyWith(1e-9);
+    // 1,000 varied trials, then 200 that all measured the same loss: over the latest 200 no
+    // model sees room to improve (bound 0); over the whole study it still would (bound > 1e-9).
+    await db.query(
+      `INSERT INTO trials (org_id, study_id, number, state, params, value, attempt)
+       SELECT $1, $2, n, 'complete'::trial_state, jsonb_build_object('x', ((n * 7919) % 1000) / 100.0 - 5),
+              CASE WHEN n < 1000 THEN power(((n * 7919) % 1000) / 100.0 - 5, 2) ELSE 4 END, 1
+       FROM generate_series(0, 1199) AS n`,
+      [s.scope.orgId, s.studyId],
+    );
+    const stopped = await new ImprovementStop(db).check();
+    expect(stopped.map((x) => x.studyId)).toContain(s.studyId);
+    expect((await getStudy(db.db, s.scope, s.studyId))!.stopReason).toBe(
+      "budget.stop_when: the improvement left (0) fell below 1e-9 after 1200 complete trials",
+    );
+  });
 });

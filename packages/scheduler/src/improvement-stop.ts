@@ -1,6 +1,6 @@
 import type { DbHandle } from "@autoglm/db/client";
-import { completeStudyWithReasonById, getStudy, listStudiesWithStopWhen, loadStudyHistory } from "@autoglm/db/queries";
-import { IMPROVEMENT_MIN_TRIALS, type TParams } from "@autoglm/optimizer";
+import { completeStudyWithReasonById, getStudy, listLatestCompleteTrials, listStudiesWithStopWhen } from "@autoglm/db/queries";
+import { IMPROVEMENT_MAX_TRIALS, IMPROVEMENT_MIN_TRIALS, type TParams } from "@autoglm/optimizer";
 import { silentLogger, studySpecOf, type Logger } from "@autoglm/protocol";
 import type { EndedAttempt } from "./lifecycle/end-attempt.js";
 import { stopStudyTrials } from "./lifecycle/stop-study-trials.js";
@@ -21,7 +21,8 @@ function formatBound(v: number): string {
 
 /**
  * `budget.stop_when: {improvement_below}`: after each new complete trial of such a study, the
- * improvement-left estimate (optimizer improvement.ts, one GP fit in the optimizer pool) is
+ * improvement-left estimate (optimizer improvement.ts, one GP fit in the optimizer pool, on the
+ * latest IMPROVEMENT_MAX_TRIALS complete trials) is
  * compared with the threshold, and the study completes with the reason once it is below.
  * Checked once per new complete trial (a count this process remembers), never on the event loop.
  */
@@ -62,12 +63,16 @@ export class ImprovementStop {
     const scope = { orgId };
     const study = await getStudy(this.db.db, scope, studyId);
     if (!study) return null;
-    const history = await loadStudyHistory(this.db.db, scope, studyId, { withIntermediate: false });
+    // The page's "Improvement left" card rests on the same latest trials, so the study stops on the
+    // value a person sees there; and a check reads a few hundred rows whatever the study's size.
     // The regret bound is about the best feasible value: infeasible trials are left out.
-    const complete = history.filter((h) => h.trial.state === "complete" && h.trial.value !== null && h.trial.feasible !== false);
+    const { rows } = await listLatestCompleteTrials(this.db.db, scope, studyId, {
+      limit: IMPROVEMENT_MAX_TRIALS,
+      feasibleOnly: true,
+    });
     const points = await sharedOptimizerPool().run(
       { kind: "improvement", config: optimizerConfigOf(studySpecOf(study.spec)), lastOnly: true },
-      complete.map(({ trial }) => ({
+      rows.map((trial) => ({
         id: trial.number,
         params: trial.params as TParams,
         state: "complete" as const,

@@ -41,6 +41,11 @@ export function scalingReason(e: TEndpointRow, input: { concurrency: number; pen
   return parts.join("; ");
 }
 
+/** The autoscaler's last count, held between min and max (a min/max change may have moved past it). */
+export function desiredReplicasOf(e: Pick<TEndpointRow, "desiredReplicas" | "minReplicas" | "maxReplicas">): number {
+  return clamp(e.desiredReplicas ?? e.minReplicas, e.minReplicas, e.maxReplicas);
+}
+
 export async function endpointScaling(
   db: DbOrTx,
   scope: TenantScope,
@@ -48,7 +53,7 @@ export async function endpointScaling(
   input: { pending: number; history: TScalePoint[] },
 ): Promise<TEndpointScaling> {
   const load = await findEndpointLoad(db, scope, { endpointId: e.id, freshMs: ENDPOINT_LOAD_FRESH_MS });
-  const desired = clamp(e.desiredReplicas ?? e.minReplicas, e.minReplicas, e.maxReplicas);
+  const desired = desiredReplicasOf(e);
   return {
     concurrency: load.concurrency,
     rps: load.rps,

@@ -11,7 +11,7 @@ import {
 import { BUILTIN_DATASETS, type TBuiltinDataset } from "@autoglm/protocol";
 import { iso } from "../procedures/shared.js";
 import { refusalOf, ZEndpointRefusal } from "./refusal.js";
-import { endpointScaling, ZEndpointScaling, type TScalePoint } from "./scaling-view.js";
+import { desiredReplicasOf, endpointScaling, ZEndpointScaling, type TScalePoint } from "./scaling-view.js";
 
 /** The protocols a replica of each flavor speaks (the paths below the endpoint's URL). */
 export const SERVE_PROTOCOLS = ["mlflow", "kserve-v2", "openai"] as const;
@@ -51,6 +51,8 @@ export const ZEndpointView = z.object({
   targetVersion: z.number().int().nullable(),
   minReplicas: z.number().int(),
   maxReplicas: z.number().int(),
+  /** How many replicas the autoscaler wants now, between min and max (what "ready" is counted against). */
+  desiredReplicas: z.number().int(),
   /** Autoscaling between min and max (changes.ts ZAutoscale), with the defaults filled in. */
   autoscale: z.object({ targetConcurrency: z.number(), scaleDownDelaySeconds: z.number() }),
   resources: ZResources,
@@ -126,6 +128,7 @@ function viewOf(e: TEndpointRow, slug: string, publicUrl: string | undefined, re
     targetVersion: e.targetVersion,
     minReplicas: e.minReplicas,
     maxReplicas: e.maxReplicas,
+    desiredReplicas: desiredReplicasOf(e),
     autoscale: { targetConcurrency: e.targetConcurrency, scaleDownDelaySeconds: e.scaleDownDelayMs / 1000 },
     resources: { gpus: e.resources.gpus ?? 0, ...e.resources },
     path,

@@ -271,7 +271,11 @@ export async function endReplicaById(
   const rows = await runStatement(
     db,
     "replica_end",
-    sql`UPDATE endpoint_replicas SET state = ${input.outcome}::replica_state, reason = ${input.reason}, ended_at = now()
+    // A drained replica keeps the reconciler's `DRAINED: …` (why it was retired) over the agent's echo of it.
+    sql`UPDATE endpoint_replicas SET state = ${input.outcome}::replica_state,
+            reason = CASE WHEN state = 'draining' AND ${input.outcome} = 'stopped' THEN coalesce(reason, ${input.reason})
+                          ELSE ${input.reason} END,
+            ended_at = now()
         WHERE id = ${input.replicaId} AND lease_token = ${input.leaseToken} AND agent_id = ${input.agentId}
           AND state IN ${LIVE}
         RETURNING id`,

@@ -66,10 +66,11 @@ class Client:
         # Never the token.
         return "autoglm.Client(server=%r)" % self.server
 
-    def deploy(self, study_id: str, name: Optional[str] = None, *, wait: bool = True, timeout: float = 300.0) -> Dict[str, Any]:
+    def deploy(self, study_id: str, name: Optional[str] = None, *, wait: bool = True, timeout: float = 300.0, **sizing: Any) -> Dict[str, Any]:
         """"Deploy best" of a study: ``{url, key, model, version, protocols, …}`` once a replica is
-        ready (``client.endpoints.deploy``; ``key`` is shown this once)."""
-        return self.endpoints.deploy(study_id, name, wait=wait, timeout=timeout)
+        ready (``client.endpoints.deploy``; ``key`` is shown this once). ``sizing``: ``min_replicas``,
+        ``max_replicas``, ``target_concurrency``, ``scale_down_delay`` (see ``client.endpoints.update``)."""
+        return self.endpoints.deploy(study_id, name, wait=wait, timeout=timeout, **sizing)
 
     # -- projects --------------------------------------------------------------------------
 

@@ -21,6 +21,28 @@ def _absolute(server: str, url: str) -> str:
     return url if url.startswith(("http://", "https://")) else server.rstrip("/") + url
 
 
+def _sizing(
+    min_replicas: Optional[int],
+    max_replicas: Optional[int],
+    target_concurrency: Optional[float],
+    scale_down_delay: Optional[float],
+) -> Dict[str, Any]:
+    """The endpoint.create/update/deploy fields for the sizing arguments given (the server checks their ranges)."""
+    out: Dict[str, Any] = {}
+    if min_replicas is not None:
+        out["minReplicas"] = min_replicas
+    if max_replicas is not None:
+        out["maxReplicas"] = max_replicas
+    autoscale: Dict[str, Any] = {}
+    if target_concurrency is not None:
+        autoscale["targetConcurrency"] = target_concurrency
+    if scale_down_delay is not None:
+        autoscale["scaleDownDelaySeconds"] = scale_down_delay
+    if autoscale:
+        out["autoscale"] = autoscale
+    return out
+
+
 class Endpoints:
     """``client.endpoints``: list, get, create, update, delete, keys, and waiting for a ready replica."""
 
@@ -47,6 +69,26 @@ class Endpoints:
         if version is not None:
             payload["version"] = version
         return self._with_url(self._t.call("POST", "endpoint.create", payload, retry=False).data)
+
+    def update(
+        self,
+        name: str,
+        *,
+        min_replicas: Optional[int] = None,
+        max_replicas: Optional[int] = None,
+        target_concurrency: Optional[float] = None,
+        scale_down_delay: Optional[float] = None,
+    ) -> Dict[str, Any]:
+        """Changes the replicas (``min_replicas``..``max_replicas``, 0..16) and autoscaling: the
+        autoscaler aims at ``target_concurrency`` in-flight requests per replica and drains replicas
+        once the load stayed low for ``scale_down_delay`` seconds. Only the arguments given change;
+        a value out of range raises ``AutoglmError`` naming the field and changes nothing."""
+        change = _sizing(min_replicas, max_replicas, target_concurrency, scale_down_delay)
+        if not change:
+            raise AutoglmError(
+                "nothing to change: give min_replicas, max_replicas, target_concurrency or scale_down_delay", code="BAD_REQUEST"
+            )
+        return self._with_url(self._t.call("POST", "endpoint.update", {"name": name, **change}, retry=False).data)
 
     def delete(self, name: str) -> None:
         """Deletes the endpoint: its keys stop working at once, its replicas drain."""
@@ -95,12 +137,24 @@ class Endpoints:
                 )
             time.sleep(poll)
 
-    def deploy(self, study_id: str, name: Optional[str] = None, *, wait: bool = True, timeout: float = 300.0) -> Dict[str, Any]:
+    def deploy(
+        self,
+        study_id: str,
+        name: Optional[str] = None,
+        *,
+        wait: bool = True,
+        timeout: float = 300.0,
+        min_replicas: Optional[int] = None,
+        max_replicas: Optional[int] = None,
+        target_concurrency: Optional[float] = None,
+        scale_down_delay: Optional[float] = None,
+    ) -> Dict[str, Any]:
         """"Deploy best": registers the study's best trial (if it is not yet a version), points the
         model's ``production`` alias at it, creates or updates the endpoint and, unless
         ``wait=False``, waits for a ready replica. Returns ``{url, key, model, version, protocols,
-        created, endpoint}``; ``key`` is new and shown this once (None when an existing endpoint moved)."""
-        payload: Dict[str, Any] = {"studyId": study_id}
+        created, endpoint}``; ``key`` is new and shown this once (None when an existing endpoint moved).
+        The sizing arguments are those of ``update``."""
+        payload: Dict[str, Any] = {"studyId": study_id, **_sizing(min_replicas, max_replicas, target_concurrency, scale_down_delay)}
         if name is not None:
             payload["name"] = name
         # Not retried: a lost answer to a deploy that went through would make a second key.

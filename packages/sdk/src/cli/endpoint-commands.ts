@@ -4,12 +4,9 @@ import type { AutoglmClient } from "../client.js";
 import { AutoglmError } from "../errors.js";
 import type { EndpointDetail } from "../router-types.js";
 import { parseCliDuration, parseFinite, parseStep } from "./args.js";
+import { cliDate, endpointTarget, endpointText } from "./endpoint-text.js";
 import type { CliContext } from "./context.js";
 import { json, renderTable } from "./output.js";
-
-const date = (iso: string | null) => (iso ? iso.slice(0, 19).replace("T", " ") : "-");
-const target = (e: { model: string; alias: string | null; fixedVersion: number | null; targetVersion: number | null }) =>
-  `${e.model}${e.alias ? `@${e.alias}` : ""}${e.targetVersion !== null ? ` → v${e.targetVersion}` : " → (no version)"}`;
 
 /** `autoglm deploy` and `autoglm endpoint …`: inference endpoints served by the team's agents. */
 export function registerEndpointCommands(program: Command, ctx: CliContext): void {
@@ -144,7 +141,7 @@ function registerDeploy(program: Command, { io, withClient }: CliContext): void 
 function registerList(endpoint: Command, { io, withClient }: CliContext): void {
   endpoint
     .command("list")
-    .description("the team's endpoints: model@alias → version, replicas ready/min, URL")
+    .description("the team's endpoints: model@alias → version, replicas ready/desired, URL")
     .option("--json", "print JSON")
     .action(
       withClient(async (client, opts: { json?: boolean }) => {
@@ -155,44 +152,11 @@ function registerList(endpoint: Command, { io, withClient }: CliContext): void {
         io.stdout(
           renderTable(
             ["NAME", "SERVES", "READY", "URL"],
-            rows.map((e) => [e.name, target(e), `${e.replicaCounts.ready}/${e.minReplicas}`, e.url]),
+            rows.map((e) => [e.name, endpointTarget(e), `${e.replicaCounts.ready}/${e.desiredReplicas}`, e.url]),
           ),
         );
       }),
     );
-}
-
-function printEndpoint(io: CliContext["io"], e: EndpointDetail): void {
-  io.stdout(
-    `${e.name}: ${target(e)}\nURL: ${e.url}\nprotocols: ${e.protocols.join(", ")}\n` +
-      `replicas: min ${e.minReplicas}, max ${e.maxReplicas}, ${e.resources.gpus} GPU each; ` +
-      `autoscale: target ${e.autoscale.targetConcurrency} in flight per replica, scale down after ${e.autoscale.scaleDownDelaySeconds} s\n` +
-      `scaling: ${e.scaling.desiredReplicas} desired, concurrency ${e.scaling.concurrency.toFixed(1)}, ` +
-      `${e.scaling.rps.toFixed(1)} req/s — ${e.scaling.reason}\n\n`,
-  );
-  const live = e.replicas.filter((r) => r.state !== "stopped");
-  io.stdout(
-    live.length
-      ? renderTable(
-          ["REPLICA", "VERSION", "STATE", "AGENT", "SINCE", "REASON"],
-          live.map((r) => [
-            r.id.slice(0, 8),
-            `v${r.version}`,
-            r.state,
-            r.agent ?? "-",
-            date(r.readyAt ?? r.createdAt),
-            r.reason ?? "",
-          ]),
-        )
-      : "no live replicas\n",
-  );
-  io.stdout(
-    `\nversions:\n${e.revisions.map((r) => `  v${r.version}  ${date(r.movedAt)}  ${r.via} by ${r.movedBy ?? "-"}\n`).join("")}`,
-  );
-  const keys = e.keys.filter((k) => !k.revokedAt);
-  io.stdout(
-    `\nkeys:\n${keys.map((k) => `  ${k.id}  ${k.prefix}…  ${k.name}  by ${k.createdBy}  expires ${date(k.expiresAt)}\n`).join("") || "  none\n"}`,
-  );
 }
 
 function registerShow(endpoint: Command, { io, withClient }: CliContext): void {
@@ -205,7 +169,7 @@ function registerShow(endpoint: Command, { io, withClient }: CliContext): void {
       withClient(async (client, name: string, opts: { json?: boolean }) => {
         const e = await client.endpoints.get(name);
         if (opts.json) return void io.stdout(json(e));
-        printEndpoint(io, e);
+        io.stdout(endpointText(e));
       }),
     );
 }
@@ -226,7 +190,7 @@ function registerUpdate(endpoint: Command, { io, withClient }: CliContext): void
         }
         const e = await client.endpoints.update({ name, ...input });
         if (opts.json) return void io.stdout(json(e));
-        printEndpoint(io, e);
+        io.stdout(endpointText(e));
       }),
     );
 }
@@ -257,7 +221,7 @@ function registerKeyCreate(key: Command, { io, withClient }: CliContext): void {
         const k = await client.endpoints.createKey(name, opts.keyName ? { keyName: opts.keyName } : {});
         if (opts.json) return void io.stdout(json(k));
         io.stdout(`${k.key}\n`);
-        io.stderr(`autoglm: key ${k.id} for endpoint ${name}, expires ${date(k.expiresAt)}; shown this once\n`);
+        io.stderr(`autoglm: key ${k.id} for endpoint ${name}, expires ${cliDate(k.expiresAt)}; shown this once\n`);
       }),
     );
 }

@@ -1,17 +1,10 @@
 import { z } from "zod";
 import { listLatestCompleteTrials } from "@autoglm/db/queries";
-import { IMPROVEMENT_MIN_TRIALS, type TParams } from "@autoglm/optimizer";
+import { IMPROVEMENT_MAX_TRIALS, IMPROVEMENT_MIN_TRIALS, type TParams } from "@autoglm/optimizer";
 import { objectivesOf, studySpecOf } from "@autoglm/protocol";
 import { optimizerConfigOf, sharedOptimizerPool } from "@autoglm/scheduler";
 import { orgProcedure } from "../../trpc.js";
 import { loadStudyOrNotFound, ZStudyIdInput } from "./get-study.js";
-
-/**
- * The latest complete trials the estimate is computed from at most. Each of its 25 GP fits
- * conditions on the best half of them; all 25 took 8.3 s of CPU at 1,000 trials on the 2-core
- * dev box, 2.4 s at 300, about 1 s at 200, and ran past the 30 s request limit at 2,000.
- */
-export const IMPROVEMENT_MAX_TRIALS = 200;
 
 export const ZImprovementOutput = z.object({
   /**

@@ -63,7 +63,7 @@ export default function EndpointsPage() {
                       </span>
                     </td>
                     <td className="num" data-testid="endpoint-ready">
-                      {e.replicaCounts.ready}/{e.minReplicas}
+                      {e.replicaCounts.ready}/{e.desiredReplicas}
                       {e.replicaCounts.starting + e.replicaCounts.pending > 0 ? (
                         <span className="muted"> (+{e.replicaCounts.starting + e.replicaCounts.pending} starting)</span>
                       ) : null}

@@ -46,6 +46,24 @@ process.stdout.write(
   `${JSON.stringify({ url: server.url, pid: process.pid, agentToken: agentToken.token, readTokens, trials })}\n`,
 );
 
+// Memory peaks for bench/artifacts.mjs, which samples VmRSS from outside: the heap and the
+// ArrayBuffer bytes (the streams' chunks and parts) every 50 ms, reported and reset on SIGUSR2.
+let memory;
+const resetMemory = () => {
+  const m = process.memoryUsage();
+  memory = { heapStart: m.heapUsed, heapPeak: m.heapUsed, buffersStart: m.arrayBuffers, buffersPeak: m.arrayBuffers };
+};
+resetMemory();
+setInterval(() => {
+  const m = process.memoryUsage();
+  memory.heapPeak = Math.max(memory.heapPeak, m.heapUsed);
+  memory.buffersPeak = Math.max(memory.buffersPeak, m.arrayBuffers);
+}, 50).unref();
+process.on("SIGUSR2", () => {
+  process.stdout.write(`${JSON.stringify({ memory })}\n`);
+  resetMemory();
+});
+
 let stopping = false;
 process.on("SIGTERM", () => {
   if (stopping) return;

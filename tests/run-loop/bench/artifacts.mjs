@@ -6,13 +6,17 @@
 //   lease-fenced, SHA-256 announced), downloads the users' route (GET /api/artifacts/…, a read token);
 // - peers: `cp` of the same files on the same disk (local store), and PutObject / lib-storage's
 //   Upload / GetObject with the same @aws-sdk client against the same moto server (S3 store);
-// - the server's VmRSS (/proc/<pid>/status) sampled every 50 ms around each 1 GiB transfer.
+// - floor (local store only): a bare node:http server (bench/artifacts-floor-server.mjs) that drops
+//   what a PUT sends and streams a GET's file, with nothing else on the path: what Node's HTTP stack
+//   moves over loopback here, the most the platform's routes could reach;
+// - the server's VmRSS (/proc/<pid>/status) sampled every 50 ms around each 1 GiB transfer, with the
+//   peaks of its heap and ArrayBuffer bytes (process.memoryUsage(), sampled by the server itself).
 // Files live under os.tmpdir() and are deleted at the end, also after a failure or the 10 min watchdog.
 // The server's database: a fresh one on DATABASE_URL's PostgreSQL (default
 // postgres://postgres:postgres@127.0.0.1:5432/postgres), or with --driver pglite the embedded one in
 // its data dir. PGlite serves one statement at a time: 10,000 small files cost it 2-3× the time
 // (73 against 263 downloads/s measured), which would take the full run past 10 minutes.
-//   node bench/artifacts.mjs [--quick] [--stores local,s3] [--concurrency 4] [--driver pglite|pg] [--server-cpu-prof DIR]
+//   node bench/artifacts.mjs [--quick] [--stores local,s3] [--sets large,small] [--concurrency 4] [--driver pglite|pg] [--server-cpu-prof DIR]
 import { execFile, spawn } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
 import http from "node:http";
@@ -45,6 +49,8 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     stores: { type: "string", default: "local,s3" },
+    /** "large" alone skips the 10,000 small files (both paths): a quicker run when tuning the large-file path. */
+    sets: { type: "string", default: "large,small" },
     concurrency: { type: "string", default: "4" },
     driver: { type: "string", default: "pg" },
     /** A directory for the server's V8 CPU profile (`node --cpu-prof`), written when it stops. */
@@ -54,12 +60,12 @@ const { values } = parseArgs({
 const MIB = 1024 * 1024;
 /** --quick: a smoke run in well under a minute. */
 const LARGE_MIB = values.quick ? 64 : 1024;
-const SMALL_FILES = values.quick ? 500 : 10_000;
+const SMALL_FILES = values.sets.split(",").includes("small") ? (values.quick ? 500 : 10_000) : 0;
 const SMALL_BYTES = 4096;
 /** Small files in flight at once, the same for the platform and its peer (`aws s3 cp` runs 10). */
 const CONCURRENCY = Number(values.concurrency);
-/** The lib-storage settings the S3 store uses (packages/artifacts s3-store.ts): 8 MiB parts, 4 in flight. */
-const PART_BYTES = 8 * MIB;
+/** The S3 store's multipart settings (packages/artifacts s3-store.ts), for lib-storage's Upload: 5 MiB parts, 4 in flight. */
+const PART_BYTES = 5 * MIB;
 const QUEUE_SIZE = 4;
 const WATCHDOG_MS = 10 * 60 * 1000;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -125,17 +131,22 @@ async function pool(items, fn) {
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
 }
 
-/** VmRSS of `pid` every 50 ms from now until stop(): the value at start and the peak. */
-function sampleRss(pid) {
-  const read = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024;
+/**
+ * VmRSS of the platform's process every 50 ms from now until stop(): the value at start and the
+ * peak; and the peaks of its heap and ArrayBuffer bytes (process.memoryUsage(), which the server
+ * samples every 50 ms and reports on SIGUSR2), to tell buffers from heap growth.
+ */
+async function sampleMemory(p) {
+  const read = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, "utf8"))[1]) * 1024;
+  await p.memoryPeaks(); // resets the server's peaks
   const start = read();
   let peak = start;
   const timer = setInterval(() => (peak = Math.max(peak, read())), 50);
   return {
-    stop() {
+    async stop() {
       clearInterval(timer);
       peak = Math.max(peak, read());
-      return { start, peak, growth: peak - start };
+      return { start, peak, growth: peak - start, ...(await p.memoryPeaks()) };
     },
   };
 }
@@ -152,21 +163,21 @@ function withoutDatabaseUrl(env) {
   return copy;
 }
 
-async function startPlatform(label, env) {
-  const dataDir = path.join(work, `server-${label}`);
-  const child = spawn(
-    process.execPath,
+function startPlatform(label, env) {
+  return startServerProcess(
     [
       ...(values["server-cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["server-cpu-prof"]}`] : []),
       path.join(HERE, "artifacts-server.mjs"),
-      dataDir,
+      path.join(work, `server-${label}`),
     ],
-    {
-      // DATABASE_URL would point the server at the developer's database: only --driver pg names one.
-      env: { ...withoutDatabaseUrl(process.env), ...databaseEnv(), ...env },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
+    // DATABASE_URL would point the server at the developer's database: only --driver pg names one.
+    { ...withoutDatabaseUrl(process.env), ...databaseEnv(), ...env },
   );
+}
+
+/** A node process that prints one JSON line (at least its url) once it listens; stop() ends it with SIGTERM. */
+async function startServerProcess(args, env) {
+  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "inherit"] });
   children.add(child);
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise((resolve, reject) => {
@@ -176,6 +187,12 @@ async function startPlatform(label, env) {
   const info = JSON.parse(first);
   return {
     ...info,
+    /** The server's memory peaks since the last call (artifacts-server.mjs answers SIGUSR2 with a line). */
+    memoryPeaks() {
+      const answer = new Promise((resolve) => lines.once("line", (line) => resolve(JSON.parse(line).memory)));
+      child.kill("SIGUSR2");
+      return answer;
+    },
     async stop() {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
@@ -239,12 +256,18 @@ async function platformGet(p, trial, name, dest, expected) {
   if (statSync(dest).size !== expected.size) throw new Error(`GET ${name}: ${statSync(dest).size} bytes`);
 }
 
+/** "heap +H MiB, buffers +B MiB": the peaks of the server's heap and ArrayBuffer bytes over their start. */
+function heapAndBuffers(m) {
+  const mib = (bytes) => (bytes / MIB).toFixed(0);
+  return `heap +${mib(m.heapPeak - m.heapStart)}, buffers +${mib(m.buffersPeak - m.buffersStart)} MiB`;
+}
+
 /** Prints each figure as it is measured (stderr), so a run cut short still shows what it got. */
 function progress(row) {
   const rate = row.bytes
     ? `${mibPerS(row.bytes, row.ms).toFixed(0)} MiB/s`
     : `${(row.files / (row.ms / 1000)).toFixed(0)} files/s`;
-  const rss = row.rss ? `, server RSS +${(row.rss.growth / MIB).toFixed(0)} MiB` : "";
+  const rss = row.rss ? `, server RSS +${(row.rss.growth / MIB).toFixed(0)} MiB (${heapAndBuffers(row.rss)})` : "";
   console.error(`bench:artifacts: ${row.kind} ${row.path} ${row.what}: ${(row.ms / 1000).toFixed(2)} s, ${rate}${rss}`);
 }
 
@@ -258,8 +281,9 @@ async function measure(kind, src, s3) {
   const { large, small } = src;
   try {
     // Warm-up (not timed): the first request compiles the route's code and prepares its statements.
-    const warm = small[0];
-    await platformPut(p, p.trials.large, "warm-up", await readFile(warm.abs), warm.size, warm.sha256);
+    const warm = { body: randomFillSync(Buffer.alloc(SMALL_BYTES)), size: SMALL_BYTES };
+    warm.sha256 = sha256(warm.body);
+    await platformPut(p, p.trials.large, "warm-up", warm.body, warm.size, warm.sha256);
     await platformGet(p, p.trials.large, "warm-up", path.join(out, "warm-up"), warm);
     let rss;
     let t;
@@ -268,12 +292,21 @@ async function measure(kind, src, s3) {
       ["model.safetensors", `upload 1 × ${LARGE_MIB} MiB, first`],
       ["model-again.safetensors", `upload 1 × ${LARGE_MIB} MiB, again`],
     ]) {
-      rss = sampleRss(p.pid);
+      rss = await sampleMemory(p);
       t = now();
       await platformPut(p, p.trials.large, name, createReadStream(large.abs), large.size, large.sha256);
-      rows.push({ kind, path: "platform", set: "large", dir: "upload", what, ms: now() - t, bytes: large.size, rss: rss.stop() });
+      rows.push({
+        kind,
+        path: "platform",
+        set: "large",
+        dir: "upload",
+        what,
+        ms: now() - t,
+        bytes: large.size,
+        rss: await rss.stop(),
+      });
     }
-    rss = sampleRss(p.pid);
+    rss = await sampleMemory(p);
     t = now();
     await platformGet(p, p.trials.large, "model.safetensors", path.join(out, "platform-large"), large);
     rows.push({
@@ -284,37 +317,92 @@ async function measure(kind, src, s3) {
       what: `download 1 × ${LARGE_MIB} MiB`,
       ms: now() - t,
       bytes: large.size,
-      rss: rss.stop(),
+      rss: await rss.stop(),
     });
     rmSync(path.join(out, "platform-large"));
-    t = now();
-    await pool(small, async (f) => platformPut(p, p.trials.small, f.name, await readFile(f.abs), f.size, f.sha256));
-    rows.push({
-      kind,
-      path: "platform",
-      set: "small",
-      dir: "upload",
-      what: `upload ${SMALL_FILES} × 4 KiB`,
-      ms: now() - t,
-      files: small.length,
-    });
-    t = now();
-    await pool(small, (f) => platformGet(p, p.trials.small, f.name, path.join(out, "platform-small", f.name), f));
-    rows.push({
-      kind,
-      path: "platform",
-      set: "small",
-      dir: "download",
-      what: `download ${SMALL_FILES} × 4 KiB`,
-      ms: now() - t,
-      files: small.length,
-    });
+    if (small.length) rows.push(...(await platformSmall(kind, p, small, out)));
   } finally {
     await p.stop();
   }
-  rows.push(...(kind === "s3" ? await directS3(s3, src, out) : await copies(src, out)));
+  if (kind === "local") rows.push(...(await floor(large, out)));
+  const peerRows = kind === "s3" ? await directS3(s3, src, out) : await copies(src, out);
+  // Without small files (--sets large) the peers' small-file steps ran on none: no row.
+  rows.push(...peerRows.filter((r) => r.set !== "small" || small.length));
   rmSync(out, { recursive: true, force: true });
   for (const row of rows) progress(row);
+  return rows;
+}
+
+/** The 4 KiB files through the platform, CONCURRENCY at a time: uploads, then downloads. */
+async function platformSmall(kind, p, small, out) {
+  const rows = [];
+  let t = now();
+  await pool(small, async (f) => platformPut(p, p.trials.small, f.name, await readFile(f.abs), f.size, f.sha256));
+  rows.push({
+    kind,
+    path: "platform",
+    set: "small",
+    dir: "upload",
+    what: `upload ${SMALL_FILES} × 4 KiB`,
+    ms: now() - t,
+    files: small.length,
+  });
+  t = now();
+  await pool(small, (f) => platformGet(p, p.trials.small, f.name, path.join(out, "platform-small", f.name), f));
+  rows.push({
+    kind,
+    path: "platform",
+    set: "small",
+    dir: "download",
+    what: `download ${SMALL_FILES} × 4 KiB`,
+    ms: now() - t,
+    files: small.length,
+  });
+  return rows;
+}
+
+/** The large file up and down through a bare node:http server (artifacts-floor-server.mjs), as the platform's client sends it. */
+async function floor(large, out) {
+  const f = await startServerProcess([path.join(HERE, "artifacts-floor-server.mjs"), large.abs], process.env);
+  const rows = [];
+  try {
+    const warm = await send(`${f.url}/warm-up`, { method: "PUT", headers: { "content-length": "1" } }, Buffer.from("x"));
+    await textOf(warm);
+    let t = now();
+    const res = await send(
+      `${f.url}/model.safetensors`,
+      { method: "PUT", headers: { "content-length": String(large.size), "content-type": "application/octet-stream" } },
+      createReadStream(large.abs),
+    );
+    const answer = JSON.parse(await textOf(res));
+    if (res.statusCode !== 201 || answer.bytes !== large.size)
+      throw new Error(`floor PUT: ${res.statusCode} ${JSON.stringify(answer)}`);
+    rows.push({
+      kind: "local",
+      path: "floor",
+      set: "large",
+      dir: "upload",
+      what: `upload 1 × ${LARGE_MIB} MiB`,
+      ms: now() - t,
+      bytes: large.size,
+    });
+    t = now();
+    const got = await send(`${f.url}/model.safetensors`, {});
+    await pipeline(got, createWriteStream(path.join(out, "floor-large")));
+    if (statSync(path.join(out, "floor-large")).size !== large.size) throw new Error("floor GET: short body");
+    rows.push({
+      kind: "local",
+      path: "floor",
+      set: "large",
+      dir: "download",
+      what: `download 1 × ${LARGE_MIB} MiB`,
+      ms: now() - t,
+      bytes: large.size,
+    });
+    rmSync(path.join(out, "floor-large"));
+  } finally {
+    await f.stop();
+  }
   return rows;
 }
 
@@ -365,7 +453,7 @@ async function directS3(s3, src, out) {
   const Bucket = s3.bucket;
   const rows = [];
   try {
-    await client.send(new PutObjectCommand({ Bucket, Key: "direct/warm-up", Body: await readFile(src.small[0].abs) }));
+    await client.send(new PutObjectCommand({ Bucket, Key: "direct/warm-up", Body: randomFillSync(Buffer.alloc(SMALL_BYTES)) }));
     let t = now();
     await new Upload({
       client,
@@ -452,20 +540,25 @@ async function startS3() {
 function report(rows) {
   // The peer of a platform transfer: the same files, the same direction (`cp` stands for both).
   const peerOf = (r) =>
-    rows.find((q) => q.kind === r.kind && q.path !== "platform" && q.set === r.set && (q.path === "cp" || q.dir === r.dir));
+    rows.find(
+      (q) =>
+        q.kind === r.kind && !["platform", "floor"].includes(q.path) && q.set === r.set && (q.path === "cp" || q.dir === r.dir),
+    );
+  const floorOf = (r) => rows.find((q) => q.kind === r.kind && q.path === "floor" && q.set === r.set && q.dir === r.dir);
+  const percent = (r, other) => (other ? `${((100 * other.ms) / r.ms).toFixed(0)}%` : "");
   const rate = (r) =>
     r.bytes ? `${mibPerS(r.bytes, r.ms).toFixed(0)} MiB/s` : `${(r.files / (r.ms / 1000)).toFixed(0)} files/s`;
   const lines = [
-    "| store | path | transfer | time | throughput | platform / peer | server RSS growth (start → peak) |",
-    "|---|---|---|---|---|---|---|",
+    "| store | path | transfer | time | throughput | platform / peer | platform / floor | server RSS growth (start → peak; peaks of heap, buffers) |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
-    const peer = r.path === "platform" ? peerOf(r) : undefined;
-    const ratio = peer ? `${((100 * peer.ms) / r.ms).toFixed(0)}%` : "";
+    const platform = r.path === "platform";
     const rss = r.rss
-      ? `${(r.rss.growth / MIB).toFixed(0)} MiB (${(r.rss.start / MIB).toFixed(0)} → ${(r.rss.peak / MIB).toFixed(0)} MiB)`
+      ? `${(r.rss.growth / MIB).toFixed(0)} MiB (${(r.rss.start / MIB).toFixed(0)} → ${(r.rss.peak / MIB).toFixed(0)} MiB; ${heapAndBuffers(r.rss)})`
       : "";
-    lines.push(`| ${r.kind} | ${r.path} | ${r.what} | ${(r.ms / 1000).toFixed(2)} s | ${rate(r)} | ${ratio} | ${rss} |`);
+    const ratios = platform ? `${percent(r, peerOf(r))} | ${percent(r, floorOf(r))}` : " | ";
+    lines.push(`| ${r.kind} | ${r.path} | ${r.what} | ${(r.ms / 1000).toFixed(2)} s | ${rate(r)} | ${ratios} | ${rss} |`);
   }
   return lines.join("\n");
 }

@@ -63,6 +63,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): {
   let web: WebApp | undefined;
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const pathname = (req.url ?? "/").split("?")[0] ?? "/";
+    // Inference streams both ways under its own 10 MB limit, from programs with an endpoint key
+    // (no cookie): outside /api/, its origin check and the 1 MiB limit for parsed bodies. First,
+    // as it is the one latency-bound route: nothing below concerns it.
+    if (deps.serve && pathname.startsWith(SERVE_PREFIX)) return deps.serve.handle(req, res, pathname);
     // Only this server says who the client is; a client-sent value is dropped.
     delete req.headers[CLIENT_IP_HEADER];
     // The app layout's sign-in redirect returns here afterwards.
@@ -85,9 +89,6 @@ export function createRequestHandler(deps: RequestHandlerDeps): {
     if (deps.artifacts?.replicaFiles && pathname.startsWith(REPLICA_FILES_PREFIX)) {
       return deps.artifacts.replicaFiles(req, res, pathname);
     }
-    // Inference streams both ways under its own 10 MB limit, from programs with an endpoint key
-    // (no cookie): outside /api/, its origin check and the 1 MiB limit for parsed bodies.
-    if (deps.serve && pathname.startsWith(SERVE_PREFIX)) return deps.serve.handle(req, res, pathname);
     if (!web) return sendStarting(req, res);
     const method = req.method ?? "GET";
     if (isCrossSiteWrite(req, method, pathname, web.allowedOrigins)) {

@@ -48,7 +48,7 @@ let dataDir: string;
 const replicaServers: HttpServer[] = [];
 const sockets: Socket[] = [];
 /** Every request a replica received: its path and the bearer it carried. */
-const seen: Array<{ path: string; auth: string | undefined }> = [];
+const seen: Array<{ path: string; auth: string | undefined; leaked?: string[] }> = [];
 
 interface Deployed {
   team: TeamFixture;
@@ -98,7 +98,9 @@ async function deployTeam(tag: string): Promise<Deployed> {
 /** The replica: answers only its own secret, names its version, and can stream, stall or drop. */
 function startReplica(start: TReplicaStart): Promise<string> {
   const http = createServer((req, res) => {
-    seen.push({ path: req.url ?? "", auth: req.headers.authorization });
+    // Undefined unless a header leaked through: toEqual below ignores undefined fields.
+    const leaked = Object.keys(req.headers).filter((h) => h.startsWith("x-autoglm-") || h === "cookie");
+    seen.push({ path: req.url ?? "", auth: req.headers.authorization, ...(leaked.length ? { leaked } : {}) });
     if (req.headers.authorization !== `Bearer ${start.secret}`) return void res.writeHead(401).end("{}");
     if (req.url === "/drop") return void req.socket.destroy();
     const chunks: Buffer[] = [];
@@ -231,6 +233,22 @@ describe("the /serve gateway", () => {
     const forwarded = seen.slice(before);
     expect(forwarded).toEqual([{ path: "/invocations", auth: `Bearer ${agent.starts[0]!.secret}` }]);
     expect(JSON.stringify(seen)).not.toContain(A.key);
+  });
+
+  it("never forwards the caller's cookies or headers in the platform's own x-autoglm- namespace", async () => {
+    const before = seen.length;
+    const res = await post(
+      `${A.url}/invocations`,
+      A.key,
+      { inputs: [[1]] },
+      {
+        "x-autoglm-client-ip": "6.6.6.6",
+        "X-AutoGLM-Lease": "forged",
+        cookie: "next-auth.session-token=abc",
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(seen.slice(before)).toEqual([{ path: "/invocations", auth: `Bearer ${agent.starts[0]!.secret}` }]);
   });
 
   it("streams the answer as the replica sends it", async () => {

@@ -3,7 +3,7 @@ import type { Logger } from "@autoglm/protocol";
 import pino from "pino";
 import pinoPretty from "pino-pretty";
 import { requestContext } from "./request-context.js";
-import { CENSOR, REDACT_PATHS, scrubValue } from "./scrub.js";
+import { scrubValue } from "./scrub.js";
 
 export const LOG_FORMATS = ["json", "pretty"] as const;
 export type TLogFormat = (typeof LOG_FORMATS)[number];
@@ -32,7 +32,7 @@ export interface AppLogger extends Logger {
 
 /**
  * A pino logger behind the protocol's Logger interface. Lines carry the request context of
- * the work that wrote them (mixin), credential-named keys are censored (redact) and token-
+ * the work that wrote them (mixin), credential-named keys are censored and token-
  * shaped text is cut from the message and every string field (logMethod hook), S10.
  * Both formats write synchronously: a line logged just before `process.exit` is not lost.
  */
@@ -55,7 +55,6 @@ export function createLogger(options: CreateLoggerOptions): AppLogger {
       name: options.name,
       level: options.level ?? "info",
       base: { pid: process.pid, ...scrubFields(options.base) },
-      redact: { paths: REDACT_PATHS, censor: CENSOR },
       mixin: () => scrubFields(requestContext()) ?? {},
       hooks: {
         logMethod(args, method) {

@@ -1,13 +1,11 @@
 /**
- * The gateway's stream hops over real sockets: a body read up to its limit (and no further), a
- * client that leaves mid-body, an answer relayed as it arrives, an upstream cut mid-answer and a
- * client that leaves mid-answer.
+ * The gateway's request body over real sockets: read up to its limit (and no further), and a
+ * client that leaves mid-body (the answer's relay: replica-answer.test.ts).
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { BodyTooLarge, readLimitedBody, relayAnswer } from "./relay-streams.js";
+import { BodyTooLarge, readLimitedBody } from "./relay-streams.js";
 
 const servers: Server[] = [];
 
@@ -86,61 +84,5 @@ describe("readLimitedBody", () => {
     await new Promise((r) => setTimeout(r, 50));
     req.destroy();
     expect(await outcome).toBe("gone");
-  });
-});
-
-describe("relayAnswer", () => {
-  it("relays each chunk as it arrives and resolves once all is sent", async () => {
-    const upstream = new PassThrough();
-    const { port, outcome } = await serve(async (_req, res) => {
-      res.writeHead(200);
-      await relayAnswer(upstream, res);
-      return "sent";
-    });
-    const { answer, req } = send(port, []);
-    const first = new Promise<string>((resolve) =>
-      req.on("response", (res) => res.once("data", (c: Buffer) => resolve(c.toString()))),
-    );
-    upstream.write("data: first\n\n");
-    expect(await first).toBe("data: first\n\n");
-    upstream.end("data: [DONE]\n\n");
-    expect(await outcome).toBe("sent");
-    expect((await answer).body).toBe("data: first\n\ndata: [DONE]\n\n");
-  });
-
-  it("cuts the client's answer when the upstream fails mid-answer", async () => {
-    const upstream = new PassThrough();
-    const { port, outcome } = await serve(async (_req, res) => {
-      res.writeHead(200, { "content-length": "100" });
-      try {
-        await relayAnswer(upstream, res);
-        return "sent";
-      } catch {
-        return res.destroyed ? "cut" : "not cut";
-      }
-    });
-    const { answer } = send(port, []);
-    upstream.write("half");
-    setTimeout(() => upstream.destroy(new Error("replica gone")), 50);
-    expect(await outcome).toBe("cut");
-    expect((await answer).body).toBe("half<cut>");
-  });
-
-  it("stops reading the upstream when the client goes away", async () => {
-    const upstream = new PassThrough();
-    const { port, outcome } = await serve(async (_req, res) => {
-      res.writeHead(200).flushHeaders();
-      try {
-        await relayAnswer(upstream, res);
-        return "sent";
-      } catch {
-        return upstream.destroyed ? "upstream stopped" : "upstream still open";
-      }
-    });
-    const { req } = send(port, []);
-    await new Promise<void>((resolve) => req.on("response", () => resolve()));
-    upstream.write("data: first\n\n");
-    req.destroy();
-    expect(await outcome).toBe("upstream stopped");
   });
 });

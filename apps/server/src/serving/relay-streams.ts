@@ -1,10 +1,8 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Readable } from "node:stream";
+import type { IncomingMessage } from "node:http";
 
-// The gateway's two stream hops, written with plain listeners. `pnpm bench:serve`'s CPU profile of
-// the gateway (1-row bodies, 16 connections) put ~4 % in stream/consumers' buffer() (it collects
-// through a Blob and an ArrayBuffer) and ~5 % in stream/promises' pipeline(), which makes and
-// aborts an AbortController per call, building a DOMException with a stack each time.
+// The request body, read with plain listeners: `pnpm bench:serve`'s CPU profile of the gateway
+// (1-row bodies, 16 connections) put ~4 % in stream/consumers' buffer(), which collects through a
+// Blob and an ArrayBuffer. The answer's hop is replica-answer.ts.
 
 export class BodyTooLarge extends Error {}
 
@@ -34,27 +32,5 @@ export function readLimitedBody(req: IncomingMessage, max: number): Promise<Buff
     req.once("close", () => {
       if (!req.complete) stop(new Error("the client went away mid-body"));
     });
-  });
-}
-
-/**
- * Streams an upstream answer to the client as it arrives and resolves once all of it is sent.
- * An upstream that fails mid-answer destroys the response (the client sees it cut, never a
- * hang); a client that goes away destroys the upstream. Either way it rejects, with the
- * response destroyed.
- */
-export function relayAnswer(body: Readable, res: ServerResponse): Promise<void> {
-  return new Promise((resolve, reject) => {
-    body.once("error", (err) => {
-      res.destroy();
-      reject(err);
-    });
-    res.once("finish", () => resolve());
-    res.once("close", () => {
-      if (res.writableFinished) return;
-      body.destroy();
-      reject(new Error("the client went away"));
-    });
-    body.pipe(res);
   });
 }

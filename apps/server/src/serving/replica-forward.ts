@@ -3,7 +3,8 @@ import type { TReadyReplica } from "@autoglm/db/queries";
 import type { Logger } from "@autoglm/logging";
 import type { Pool } from "undici";
 import type { EndpointLoadSampler } from "./endpoint-load-sampler.js";
-import { BodyTooLarge, readLimitedBody, relayAnswer } from "./relay-streams.js";
+import { BodyTooLarge, readLimitedBody } from "./relay-streams.js";
+import { HOP_BY_HOP, relayReplicaAnswer, type TReplicaRequest } from "./replica-answer.js";
 import type { ReplicaPicker } from "./replica-picker.js";
 import { sendServeError } from "./serve-errors.js";
 
@@ -17,21 +18,6 @@ export const SERVE_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const MAX_TRIES = 3;
 /** Connection failures that say the replica is gone (stopped, drained or its agent killed), not that the request was bad. */
 const GONE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
-/** Headers that describe one connection, not the request: never forwarded (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-  "authorization",
-  "cookie",
-]);
-
 /** What one request's forwarding uses: the replica picker, a kept-alive pool per replica origin, the replicas' secrets. */
 export interface TForwarding {
   picker: ReplicaPicker;
@@ -49,13 +35,6 @@ export interface TTarget {
   replica: TReadyReplica;
 }
 
-interface TRequest {
-  path: string;
-  method: string;
-  headers: Record<string, string | string[]>;
-  body: Buffer | undefined;
-}
-
 /**
  * One try on one replica. "retry" when the replica is gone before it answered (refused or
  * dropped the connection) or answered 503 (it is draining); on the last try those answer the
@@ -66,27 +45,17 @@ async function tryReplica(
   res: ServerResponse,
   t: TTarget,
   replica: TReadyReplica,
-  r: TRequest,
+  r: TReplicaRequest,
   last: boolean,
 ): Promise<"done" | "retry"> {
   const done = f.picker.begin(replica.id);
   const loaded = f.load?.beginReplica(t.endpointId, replica.id);
   try {
-    const upstream = await f.poolOf(replica.url).request({
-      path: r.path,
-      method: r.method as "GET",
-      headers: { ...r.headers, authorization: `Bearer ${f.secretOf(replica.id)}` },
-      body: r.body ?? null,
-    });
-    if (upstream.statusCode === 503 && !last) {
-      await upstream.body.dump();
+    const headers = [...r.headers, "authorization", `Bearer ${f.secretOf(replica.id)}`];
+    if ((await relayReplicaAnswer(f.poolOf(replica.url), { ...r, headers }, res, !last)) === "retry") {
       f.picker.markDown(t.endpointId, replica.id);
       return "retry";
     }
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-    res.writeHead(upstream.statusCode, out);
-    await relayAnswer(upstream.body, res);
     return "done";
   } catch (err) {
     if (res.destroyed || res.writableEnded) return "done"; // the client went away
@@ -111,9 +80,15 @@ async function tryReplica(
  * ready replica of the endpoint. Inference has no side effects, so a repeat is safe.
  */
 export async function forwardToReplica(f: TForwarding, req: IncomingMessage, res: ServerResponse, t: TTarget): Promise<void> {
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-  let body: Buffer | undefined;
+  // rawHeaders: the client's names and values as sent, with no object built for them. The
+  // platform's own x-autoglm-* headers are never taken from a caller (a team's server may trust them).
+  const headers: string[] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!HOP_BY_HOP.has(name) && !name.startsWith("x-autoglm-")) headers.push(raw[i]!, raw[i + 1]!);
+  }
+  let body: Buffer | null = null;
   if (req.method !== "GET" && req.method !== "HEAD") {
     try {
       body = await readLimitedBody(req, SERVE_MAX_BODY_BYTES);
@@ -124,7 +99,7 @@ export async function forwardToReplica(f: TForwarding, req: IncomingMessage, res
       });
     }
   }
-  const r: TRequest = { path: t.rest + t.query, method: req.method ?? "GET", headers, body };
+  const r: TReplicaRequest = { path: t.rest + t.query, method: req.method ?? "GET", headers, body };
   const tried = new Set<string>();
   let replica: TReadyReplica | null = t.replica;
   for (let i = 1; replica; i++) {

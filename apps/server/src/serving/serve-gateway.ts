@@ -102,12 +102,13 @@ export function createServeGateway(deps: ServeGatewayDeps): ServeGateway {
   });
   const pools = new Map<string, Pool>();
   const touched = new Map<string, number>();
+  // Keyed by the replica's URL as stored, which names one origin: no URL parsing per request
+  // (`new URL()` took ~6 µs of each request in the profile at 1 connection).
   const poolOf = (url: string): Pool => {
-    const origin = new URL(url).origin;
-    let pool = pools.get(origin);
+    let pool = pools.get(url);
     if (!pool) {
-      pool = new Pool(origin, { connections: 128, keepAliveTimeout: 30_000, pipelining: 1 });
-      pools.set(origin, pool);
+      pool = new Pool(new URL(url).origin, { connections: 128, keepAliveTimeout: 30_000, pipelining: 1 });
+      pools.set(url, pool);
     }
     return pool;
   };

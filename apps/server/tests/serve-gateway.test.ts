@@ -21,7 +21,7 @@ import { artifactKey } from "@autoglm/artifacts";
 import { createServerCaller, nullEvents, startUserSession } from "@autoglm/api";
 import { createTestDb, type TestDb } from "@autoglm/db/testing";
 import { seedTeam, seedToken, type TeamFixture } from "@autoglm/scheduler/testing";
-import { startServingServer, type ServingServer } from "./serving-server.js";
+import { startServingServer, waitFor, type ServingServer } from "./serving-server.js";
 
 const RUN = { heartbeatMs: 250, leaseTtlMs: 2_000, sweepMs: 200, tickMs: 100, ackTimeoutMs: 2_000, startupGraceMs: 0 };
 const SPEC = {
@@ -375,6 +375,24 @@ describe("the /serve gateway", () => {
     expect((await fetchFile(s, agent.token, "model.onnx", "00000000-0000-4000-8000-000000000000")).status).toBe(409);
     expect((await fetchFile(s, await seedToken(db, B.team), "model.onnx")).status).toBe(409);
     expect((await fetchFile(s, "agl_bogus", "model.onnx")).status).toBe(401);
+  });
+
+  it("answers again within a second once a replica that refused connections is back on its port", async () => {
+    const replica = replicaServers[0]!;
+    const port = (replica.address() as AddressInfo).port;
+    replica.closeAllConnections();
+    await new Promise((r) => replica.close(r));
+    const refused = await post(`${A.url}/invocations`, A.key, { inputs: [[1]] });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    // Its process restarted in place (a team's server does, in under a second): well inside the 5 s
+    // a refusing replica is skipped for, the gateway tries it again.
+    await new Promise<void>((r) => replica.listen(port, "127.0.0.1", r));
+    await waitFor(
+      async () => ((await post(`${A.url}/invocations`, A.key, { inputs: [[1]] })).status === 200 ? true : null),
+      2_500,
+      "the gateway to reach the replica again",
+    );
   });
 
   it("answers 503 with Retry-After when the replica drops the connection mid-request", async () => {

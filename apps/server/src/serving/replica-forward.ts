@@ -56,6 +56,7 @@ async function tryReplica(
       f.picker.markDown(t.endpointId, replica.id);
       return "retry";
     }
+    f.picker.markUp(replica.id);
     return "done";
   } catch (err) {
     if (res.destroyed || res.writableEnded) return "done"; // the client went away

@@ -10,9 +10,16 @@ export interface ReplicaPickerOptions {
   cacheMs: number;
   /** How long a replica that refused a connection is skipped (ms): until its lease lapses and it is replaced. */
   downMs: number;
+  /**
+   * While every replica of an endpoint is skipped, one request per this many ms tries one anyway
+   * (a circuit breaker's half-open state). 500 ms: a team's server restarted in place by its agent
+   * (under 1 s) answers again within half a second instead of after downMs of 503s, and a replica
+   * that is really gone costs one refused connection per half second.
+   */
+  probeMs: number;
 }
 
-export const DEFAULT_PICKER_OPTIONS: ReplicaPickerOptions = { cacheMs: 250, downMs: 5_000 };
+export const DEFAULT_PICKER_OPTIONS: ReplicaPickerOptions = { cacheMs: 250, downMs: 5_000, probeMs: 500 };
 
 /**
  * Chooses the ready replica with the fewest requests this process has in flight to it (least
@@ -24,6 +31,7 @@ export class ReplicaPicker {
   private readonly cache = new Map<string, { at: number; replicas: TReadyReplica[]; loading?: Promise<TReadyReplica[]> }>();
   private readonly outstanding = new Map<string, number>();
   private readonly downUntil = new Map<string, number>();
+  private readonly nextProbe = new Map<string, number>();
   private turn = 0;
 
   constructor(
@@ -34,8 +42,9 @@ export class ReplicaPicker {
   /** `exclude`: replicas this request already tried. */
   async pick(endpointId: string, exclude: ReadonlySet<string> = new Set()): Promise<TReadyReplica | null> {
     const now = Date.now();
-    const up = (await this.readyOf(endpointId, now)).filter((r) => (this.downUntil.get(r.id) ?? 0) <= now && !exclude.has(r.id));
-    if (up.length === 0) return null;
+    const candidates = (await this.readyOf(endpointId, now)).filter((r) => !exclude.has(r.id));
+    const up = candidates.filter((r) => (this.downUntil.get(r.id) ?? 0) <= now);
+    if (up.length === 0) return this.probe(candidates, now);
     let best: TReadyReplica[] = [];
     let least = Infinity;
     for (const r of up) {
@@ -65,6 +74,22 @@ export class ReplicaPicker {
     this.cache.delete(endpointId);
   }
 
+  /** The replica answered: it is no longer skipped. */
+  markUp(replicaId: string): void {
+    if (this.downUntil.delete(replicaId)) this.nextProbe.delete(replicaId);
+  }
+
+  /** Every candidate is skipped: the one probed longest ago, if none was probed in the last probeMs. */
+  private probe(down: TReadyReplica[], now: number): TReadyReplica | null {
+    let pick: TReadyReplica | null = null;
+    for (const r of down) {
+      const at = this.nextProbe.get(r.id) ?? 0;
+      if (at <= now && (pick === null || at < (this.nextProbe.get(pick.id) ?? 0))) pick = r;
+    }
+    if (pick) this.nextProbe.set(pick.id, now + this.options.probeMs);
+    return pick;
+  }
+
   private async readyOf(endpointId: string, now: number): Promise<TReadyReplica[]> {
     const hit = this.cache.get(endpointId);
     if (hit && now - hit.at < this.options.cacheMs) return hit.replicas;
@@ -75,7 +100,7 @@ export class ReplicaPicker {
     try {
       const replicas = await loading;
       this.cache.set(endpointId, { at: Date.now(), replicas });
-      for (const [id, until] of this.downUntil) if (until <= now) this.downUntil.delete(id);
+      for (const [id, until] of this.downUntil) if (until <= now) this.downUntil.delete(id) && this.nextProbe.delete(id);
       return replicas;
     } catch (err) {
       this.cache.delete(endpointId);

@@ -180,19 +180,6 @@ async function startAgent(team: TeamFixture): Promise<{ starts: TReplicaStart[];
   return { starts, token };
 }
 
-async function waitFor<T>(
-  fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  ms = 15_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const post = (url: string, key: string | null, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, {
     method: "POST",
@@ -211,7 +198,11 @@ beforeAll(async () => {
   A = await deployTeam("serve-a");
   B = await deployTeam("serve-b");
   agent = await startAgent(A.team);
-  await waitFor(async () => (await post(`${A.url}/invocations`, A.key, { inputs: [[0]] })).status === 200);
+  await waitFor(
+    async () => (await post(`${A.url}/invocations`, A.key, { inputs: [[0]] })).status === 200,
+    15_000,
+    "team A's replica answering through the gateway",
+  );
 }, 120_000);
 
 afterAll(async () => {

@@ -100,7 +100,11 @@ export class ReplicaPicker {
     try {
       const replicas = await loading;
       this.cache.set(endpointId, { at: Date.now(), replicas });
-      for (const [id, until] of this.downUntil) if (until <= now) this.downUntil.delete(id) && this.nextProbe.delete(id);
+      for (const [id, until] of this.downUntil) {
+        if (until > now) continue;
+        this.downUntil.delete(id);
+        this.nextProbe.delete(id);
+      }
       return replicas;
     } catch (err) {
       this.cache.delete(endpointId);

@@ -7,7 +7,9 @@ import { ErrorNote, Loading } from "@/components/ui";
 import { signOut } from "@/lib/auth-client";
 import { userMessageOf } from "@/lib/errors";
 import { getSelectedOrg, setSelectedOrg } from "@/lib/org";
-import { useTRPC } from "@/lib/trpc";
+import { useTRPC, type RouterOutputs } from "@/lib/trpc";
+
+type TMe = RouterOutputs["auth"]["me"];
 
 export type Role = "owner" | "admin" | "member" | "viewer";
 interface OrgInfo {
@@ -42,12 +44,21 @@ const NAV = [
   { href: "/settings/sso", label: "Single sign-on", adminOnly: true },
 ];
 
-export function AppShell({ user, children }: { user: { name: string; email: string }; children: ReactNode }) {
+export function AppShell({
+  user,
+  initialMe,
+  children,
+}: {
+  user: { name: string; email: string };
+  /** `auth.me` as the server answered it with the page (see server/initial-me.ts). */
+  initialMe: TMe | undefined;
+  children: ReactNode;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const router = useRouter();
   const pathname = usePathname();
-  const me = useQuery(trpc.auth.me.queryOptions());
+  const me = useQuery({ ...trpc.auth.me.queryOptions(), initialData: initialMe });
   const [orgId, setOrgId] = useState<string | null>(null);
   const [creatingTeam, setCreatingTeam] = useState(false);
 

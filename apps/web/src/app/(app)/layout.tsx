@@ -4,6 +4,7 @@ import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { sameOriginPath } from "@/lib/safe-redirect";
 import { getAuthOptions } from "@/server/auth";
+import { loadInitialMe } from "@/server/initial-me";
 import { getPlatform } from "@/server/platform";
 import { AppShell } from "./app-shell";
 
@@ -16,5 +17,9 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
     const path = sameOriginPath((await headers()).get("x-autoglm-path"), getPlatform().config.publicUrl);
     redirect(`/signin?callbackUrl=${encodeURIComponent(path)}`);
   }
-  return <AppShell user={{ name: session.user.name, email: session.user.email }}>{children}</AppShell>;
+  return (
+    <AppShell user={{ name: session.user.name, email: session.user.email }} initialMe={await loadInitialMe()}>
+      {children}
+    </AppShell>
+  );
 }

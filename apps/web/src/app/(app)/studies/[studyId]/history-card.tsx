@@ -37,12 +37,18 @@ export function HistoryCard({ studyId, history, objectives, plotTrials, onDrawn 
   const [log, setLog] = useState(false);
   const objective = useObjectiveChoice(objectives, plotTrials);
   const multi = objectives.length > 1;
+  // The infeasible trials' numbers as one string: the plots' trials landing after the history (and
+  // their live refetches) redraw the chart only when that set changes, not for every new array.
+  const infeasibleKey = useMemo(
+    () => (plotTrials ?? []).flatMap((t) => (t.feasible === false ? [t.number] : [])).join(","),
+    [plotTrials],
+  );
   const points = useMemo(() => {
     // A multi-objective study's history of the chosen objective comes from the plots' trials.
     if (multi) return objective.trials ? objectiveHistory(objective.trials, objective.direction) : undefined;
-    const infeasible = new Set((plotTrials ?? []).filter((t) => t.feasible === false).map((t) => t.number));
+    const infeasible = new Set(infeasibleKey ? infeasibleKey.split(",").map(Number) : []);
     return history.data?.points.map((p) => ({ ...p, infeasible: infeasible.has(p.number) }));
-  }, [multi, objective.trials, objective.direction, plotTrials, history.data]);
+  }, [multi, objective.trials, objective.direction, infeasibleKey, history.data]);
   const pending = multi ? plotTrials === undefined : history.isPending;
   const canLog = useMemo(
     () => (points ?? []).some((p) => p.value !== null) && (points ?? []).every((p) => p.value === null || p.value > 0),

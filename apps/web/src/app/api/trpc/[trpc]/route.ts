@@ -3,6 +3,7 @@ import type { NextRequest } from "next/server";
 import { handleTrpcFetch } from "@autoglm/api";
 import { CLIENT_IP_HEADER, getPlatform } from "@/server/platform";
 import { getSignInSettings } from "@/server/env";
+import { sessionClaimsOf } from "@/server/session-claims";
 
 export const dynamic = "force-dynamic";
 
@@ -33,17 +34,8 @@ async function handler(req: NextRequest): Promise<Response> {
       passwordSignUp: getSignInSettings().isPasswordEnabled,
     },
     // The api re-checks the session row, sessionVersion and disabled_at on every request (S4).
-    getSession: async () => {
-      const token = await getToken({ req, secret: platform.config.authSecret, secureCookie: platform.config.secureCookies });
-      if (!token || typeof token.userId !== "string" || typeof token.sessionVersion !== "number") return null;
-      // A cookie without a session id (minted before sessions had ids) cannot be signed out:
-      // it is refused like an ended session, and the user signs in again.
-      return {
-        userId: token.userId,
-        sessionVersion: token.sessionVersion,
-        sessionId: typeof token.sessionId === "string" ? token.sessionId : "",
-      };
-    },
+    getSession: async () =>
+      sessionClaimsOf(await getToken({ req, secret: platform.config.authSecret, secureCookie: platform.config.secureCookies })),
     // Set by apps/server, which drops any client-sent value (proxy-aware only via TRUSTED_PROXIES).
     getClientIp: (r) => r.headers.get(CLIENT_IP_HEADER),
   });

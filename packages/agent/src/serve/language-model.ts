@@ -29,10 +29,10 @@ export interface LanguageModel {
 }
 
 /**
- * Each `next()` aims at this much sampling. One call costs a hop through libuv's pool and back
- * to the event loop: ~0.05 ms idle, but ~1 ms measured on 2 busy cores (load 13), where 8-byte
- * steps took 2.7× `generate`'s time and whole-answer steps 1.0×. 20 ms keeps the hop under 5%
- * even then, and a stream still sends ~50 events/s.
+ * Each `next()` after the first aims at this much sampling. One call costs a hop through libuv's
+ * pool and back to the event loop: ~0.05 ms idle, but ~1 ms measured on 2 busy cores (load 13),
+ * where 8-byte steps took 2.7× `generate`'s time and whole-answer steps 1.0×. 20 ms keeps the hop
+ * under 5% even then, and a stream still sends ~50 events/s.
  */
 const TARGET_STEP_MS = 20;
 /** The step's bounds in bytes: the first call is 1 byte (time to first byte); a stop found inside a step wastes at most 255. */
@@ -40,11 +40,27 @@ const MAX_STEP_BYTES = 256;
 
 /** The byte-level glm of @autoglm/native as a LanguageModel. */
 export function nativeLanguageModel(model: Model): LanguageModel {
-  return { complete: (req, o) => sampleText(model, req, o) };
+  const context = Number(model.config.context) || Number.POSITIVE_INFINITY;
+  return { complete: (req, o) => sampleText(model, context, req, o) };
+}
+
+/**
+ * Bytes for the next step, given the last one: `sampled` bytes in `elapsedMs`, of which the
+ * first step also ran the prompt's prefill over `prefilled` positions, and `remaining` bytes
+ * still to sample. Counting the prefill keeps it from shrinking the second step: at the bench's
+ * glm (width 64, ~0.04 ms a byte) a 7-byte prompt's 1-byte first step took ~0.7 ms on a busy box,
+ * which sized the second step at ~30 bytes, so a 256-byte answer took three steps, each an event
+ * through every hop. A tail under half a step joins the step rather than being a step of its own.
+ */
+export function nextStepBytes(elapsedMs: number, sampled: number, prefilled: number, remaining: number): number {
+  const perByte = elapsedMs / Math.max(1, sampled + prefilled);
+  const step = Math.max(1, Math.min(MAX_STEP_BYTES, Math.floor(TARGET_STEP_MS / Math.max(perByte, 1e-3))));
+  return remaining - step < step / 2 ? Math.max(1, Math.min(remaining, MAX_STEP_BYTES)) : step;
 }
 
 async function sampleText(
   model: Model,
+  context: number,
   req: TextRequest,
   o: { signal: AbortSignal; onText?: (delta: string) => void },
 ): Promise<TextResult> {
@@ -62,14 +78,15 @@ async function sampleText(
     text += delta;
     o.onText?.(delta);
   };
-  for (let step = 1; !out.stopped && !gen.done;) {
+  // The first step prefills the prompt (an empty one is one newline), at most a context's worth.
+  let prefilled = Math.min(Math.max(1, req.prompt.length), context);
+  for (let step = 1; !out.stopped && !gen.done; prefilled = 0) {
     o.signal.throwIfAborted();
     const started = performance.now();
     const bytes = await gen.next(step, { signal: o.signal });
     if (bytes.length === 0) break;
     emit(out.push(bytes));
-    const perByte = (performance.now() - started) / bytes.length;
-    step = Math.max(1, Math.min(MAX_STEP_BYTES, Math.floor(TARGET_STEP_MS / Math.max(perByte, 1e-3))));
+    step = nextStepBytes(performance.now() - started, bytes.length, prefilled, req.maxTokens - gen.produced);
   }
   emit(out.finish());
   return { text, finishReason: out.stopped ? "stop" : "length", completionTokens: out.sampledBytes };

@@ -150,6 +150,17 @@ async function answer(
   json(ctx, res, { ...envelope(ctx, kind, false), choices: out, usage: usageOf(p, results) });
 }
 
+/**
+ * The `data: {…}\n\n` events of one streamed answer. The envelope (id, object, created, model)
+ * is serialized once per answer and each event serializes only its choice, keeping OpenAI's key
+ * order: id, object, created, model, choices, then `usage: null` when usage was asked for.
+ */
+function chunkFramer(head: ReturnType<typeof envelope>, includeUsage: boolean): (choice: object) => string {
+  const prefix = `data: ${JSON.stringify(head).slice(0, -1)},"choices":[`;
+  const suffix = includeUsage ? '],"usage":null}\n\n' : "]}\n\n";
+  return (choice) => prefix + JSON.stringify(choice) + suffix;
+}
+
 async function stream(
   ctx: OpenAIContext,
   lm: LanguageModel,
@@ -159,29 +170,41 @@ async function stream(
   signal: AbortSignal,
 ): Promise<void> {
   const head = envelope(ctx, kind, true);
-  const extra = p.includeUsage ? { usage: null } : {};
+  const frame = chunkFramer(head, p.includeUsage);
   res.writeHead(200, [...ctx.identity, "content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache"]);
-  const send = (choice: Record<string, unknown>) =>
-    res.write(`data: ${JSON.stringify({ ...head, choices: [choice], ...extra })}\n\n`);
   const delta = (index: number, text: string, finish: string | null, first = false) =>
-    kind === "chat"
-      ? send({
-          index,
-          delta: finish !== null ? {} : first ? { role: "assistant", content: text } : { content: text },
-          logprobs: null,
-          finish_reason: finish,
-        })
-      : send({ text, index, logprobs: null, finish_reason: finish });
+    frame(
+      kind === "chat"
+        ? {
+            index,
+            delta: finish !== null ? {} : first ? { role: "assistant", content: text } : { content: text },
+            logprobs: null,
+            finish_reason: finish,
+          }
+        : { text, index, logprobs: null, finish_reason: finish },
+    );
   const results: TextResult[] = [];
+  // Events that end a choice wait for the next write: the last one rides with `[DONE]` in one write.
+  let pending = "";
   for (const c of choices(p)) {
-    if (kind === "chat") delta(c.index, "", null, true);
+    if (kind === "chat") {
+      // The role event goes out at once (it also sends the headers), before the first byte is sampled.
+      res.write(pending + delta(c.index, "", null, true));
+      pending = "";
+    }
     const r = await lm.complete(
       { ...p.sampling, prompt: c.prompt, seed: c.seed },
-      { signal, onText: (t) => delta(c.index, t, null) },
+      {
+        signal,
+        onText: (t) => {
+          res.write(pending + delta(c.index, t, null));
+          pending = "";
+        },
+      },
     );
-    delta(c.index, "", r.finishReason);
+    pending += delta(c.index, "", r.finishReason);
     results.push(r);
   }
-  if (p.includeUsage) res.write(`data: ${JSON.stringify({ ...head, choices: [], usage: usageOf(p, results) })}\n\n`);
-  res.end("data: [DONE]\n\n");
+  if (p.includeUsage) pending += `data: ${JSON.stringify({ ...head, choices: [], usage: usageOf(p, results) })}\n\n`;
+  res.end(`${pending}data: [DONE]\n\n`);
 }

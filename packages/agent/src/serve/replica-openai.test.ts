@@ -7,7 +7,7 @@ import { loadShakespeare } from "@autoglm/native/data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, waitFor } from "../testing/harness.js";
 import { callReplica, startTestReplica, writeDigitsMlp } from "../testing/serve-fixtures.js";
-import { nativeLanguageModel, StopScanner } from "./language-model.js";
+import { nativeLanguageModel, nextStepBytes, StopScanner } from "./language-model.js";
 import type { ReplicaProcess } from "./replica-process.js";
 
 /**
@@ -208,6 +208,22 @@ describe("sampling text from the native glm", () => {
     });
     await expect(done).rejects.toThrow(/abort/i);
     expect(Buffer.byteLength(seen)).toBeLessThan(4096);
+  });
+
+  it("streams the same text as generate in few steps: the prefill does not shrink the second, a short tail joins the last", async () => {
+    // The bench's glm: a 1-byte first step of 0.7 ms over a 7-byte prompt is 8 positions at
+    // ~0.09 ms, so the rest of a 256-byte answer fits one 20 ms step; a 27-byte tail would be a third.
+    expect(nextStepBytes(0.7, 1, 7, 255)).toBe(255);
+    expect(nextStepBytes(8, 100, 0, 1000)).toBe(250);
+    expect(nextStepBytes(8, 100, 0, 300)).toBe(256);
+    // A slow model keeps ~20 ms steps, so its stream still moves.
+    expect(nextStepBytes(10, 1, 0, 1000)).toBe(2);
+    const lm = nativeLanguageModel(model);
+    const deltas: string[] = [];
+    const req = { prompt: Buffer.from("ROMEO.\n"), maxTokens: 256, temperature: 0.9, topK: 0, topP: 1, seed: 7, stop: [] };
+    const r = await lm.complete(req, { signal: new AbortController().signal, onText: (t) => deltas.push(t) });
+    const want = decode(await model.generate("ROMEO.\n", { maxTokens: 256, temperature: 0.9, seed: 7 }));
+    expect([deltas.join(""), r.text, r.finishReason, r.completionTokens]).toEqual([want, want, "length", 256]);
   });
 
   it("decodes UTF-8 split across steps and holds back a stop sequence's possible start", () => {

@@ -6,6 +6,7 @@ samplers look at the total budget).
 """
 import json
 import math
+import statistics
 import sys
 import time
 import warnings
@@ -240,6 +241,65 @@ def run_regret(job):
     return out
 
 
+def make_setting_sampler(setting, name, seed):
+    # Parallel asks: TPE with its constant liar (pending trials count as bad); the GP as is.
+    if setting == "parallel" and name == "tpe":
+        return optuna.samplers.TPESampler(constant_liar=True, seed=seed)
+    return make_sampler(name, seed)
+
+
+def run_setting(job):
+    """One cell of bench/settings.mjs's settings (parallel, noisy, long), the protocol described there."""
+    f = SPEC["functions"][job["function"]]
+    fn = FUNCS[job["function"]]
+    setting = job["setting"]
+    runs = []
+    t0 = time.time()
+    for k, seed in enumerate(job["seeds"]):
+        study = optuna.create_study(sampler=make_setting_sampler(setting, job["sampler"], seed))
+        best, curve = math.inf, []
+        if setting == "parallel":
+            for order in job["orders"][k]:
+                # Params are sampled at suggest time: suggest each before the next ask, so
+                # every ask sees the earlier ones as RUNNING trials with params.
+                asked = []
+                for _ in order:
+                    t = study.ask()
+                    asked.append((t, suggest(t, f["space"])))
+                for i in order:
+                    t, p = asked[i]
+                    y = fn(p)
+                    study.tell(t, y)
+                    best = min(best, y)
+                    curve.append(best - f["minimum"])
+            runs.append(curve)
+        elif setting == "noisy":
+            for i in range(job["budget"]):
+                t = study.ask()
+                study.tell(t, fn(suggest(t, f["space"])) + job["sd"] * job["noise"][k][i])
+            bt = study.best_trial
+            runs.append({"regret": fn(bt.params) - f["minimum"], "raw_value": bt.value})
+        elif setting == "long":
+            cpu, wall = [], []
+            n = job["budget"]
+            for i in range(n):
+                w0, c0 = time.perf_counter(), time.process_time()
+                t = study.ask()
+                p = suggest(t, f["space"])
+                if i >= n - job["timed_asks"]:
+                    cpu.append(time.process_time() - c0)
+                    wall.append(time.perf_counter() - w0)
+                y = fn(p)
+                study.tell(t, y)
+                best = min(best, y)
+                curve.append(best - f["minimum"])
+            runs.append({"curve": curve, "askCpu": statistics.median(cpu), "askWall": statistics.median(wall)})
+        else:
+            raise ValueError(setting)
+    print(f"optuna {setting} {job['sampler']} {job['function']} {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
+    return {"runs": runs, "seconds": time.time() - t0}
+
+
 def run_timing(job):
     """Seconds per ask() when the study already holds N finished trials (hartmann6, random history)."""
     import random
@@ -326,6 +386,8 @@ if __name__ == "__main__":
         res["regret"] = run_regret(job["regret"])
     if "pruners" in job:
         res["pruners"] = run_pruners(job["pruners"])
+    if "setting" in job:
+        res["setting"] = run_setting(job["setting"])
     if "timing" in job:
         res["timing"] = run_timing(job["timing"])
     json.dump(res, sys.stdout)

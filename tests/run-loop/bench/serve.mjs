@@ -220,6 +220,10 @@ async function startPlatform() {
   return {
     ...first,
     replicasOf,
+    /** Moves the server, every thread of it, to `cpu` (taskset -a -p). */
+    pinTo(cpu) {
+      execFileSync("taskset", ["-a", "-p", "-c", cpu, String(child.pid)], { stdio: "ignore" });
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
@@ -448,19 +452,18 @@ function goals(results) {
   return out;
 }
 
-/** The OpenAI goal: route tokens/s within 5 % of in-process, at 1 stream and at 8. */
+/** The OpenAI goal: route tokens/s within 5 % of in-process, at 1 stream and at 8, per placement of the server. */
 function openAiGoals(openai) {
   if (!openai) return [];
   if (openai.error)
     return [{ goal: "glm on the OpenAI route within 5 % of in-process tokens/s", value: openai.error, met: false }];
-  return [
-    ["one", "1 stream"],
-    ["concurrent", `${openai.streams} concurrent streams`],
-  ].map(([key, what]) => ({
-    goal: `glm, ${what}: OpenAI route through the gateway ≥ 95 % of in-process tokens/s`,
-    value: `${Math.round(openai[key].gateway)} vs ${Math.round(openai[key].inProcess)} tokens/s (${(100 * openai[key].gatewayVsInProcess).toFixed(1)} %; direct ${Math.round(openai[key].direct)})`,
-    met: openai[key].gatewayVsInProcess >= 0.95,
-  }));
+  return openai.placements.flatMap((placement) =>
+    placement.rows.map((row) => ({
+      goal: `glm, ${row.tokens} tokens × ${row.streams === 1 ? "1 stream" : `${row.streams} concurrent streams`}, ${placement.label}: OpenAI route through the gateway ≥ 95 % of in-process tokens/s`,
+      value: `${Math.round(row.gateway)} vs ${Math.round(row.inProcess)} tokens/s (${(100 * row.gatewayVsInProcess).toFixed(1)} %; direct ${Math.round(row.direct)}, ${(100 * (row.direct / row.inProcess)).toFixed(1)} %)`,
+      met: row.gatewayVsInProcess >= 0.95,
+    })),
+  );
 }
 
 const t0 = Date.now();
@@ -533,9 +536,29 @@ try {
   if (!opts["no-openai"]) {
     const repeats = opts.quick ? 3 : 9;
     // A failure here keeps the load figures above: it is reported, and the run exits 1.
-    openai = await measureOpenAiRoute({ client, platform, log, studyAndDeploy, spawnUnderTest, root: ROOT, work, repeats }).catch(
-      (err) => ({ error: String(err) }),
-    );
+    // Twice with pinning: the server on the replica's CPU, as every load point above runs it, and
+    // on the other CPU, as a deployment runs the gateway apart from the agents that serve.
+    const placements = PIN
+      ? [
+          { key: "sharedCpu", label: `server, agent and replica on CPU ${PIN.underTest}`, cpu: PIN.underTest },
+          {
+            key: "ownCpu",
+            label: `server on CPU ${PIN.loadGenerator} (with the bench's client), agent and replica on CPU ${PIN.underTest}`,
+            cpu: PIN.loadGenerator,
+          },
+        ]
+      : [{ key: "unpinned", label: "not pinned", cpu: null }];
+    openai = await measureOpenAiRoute({
+      client,
+      platform,
+      log,
+      studyAndDeploy,
+      spawnUnderTest,
+      root: ROOT,
+      work,
+      repeats,
+      placements,
+    }).catch((err) => ({ error: String(err) }));
   }
   const loadEnd = os.loadavg();
   const report = {

@@ -1,13 +1,23 @@
-import type { DbHandle } from "@autoglm/db/client";
-import { listReadyReplicasById, type TReadyReplica } from "@autoglm/db/queries";
+import type { TReadyReplica } from "@autoglm/db/queries";
+
+/** Reads an endpoint's ready replicas (listReadyReplicasById on the server's database). */
+export type ReadyReplicasLoader = (endpointId: string) => Promise<TReadyReplica[]>;
 
 export interface ReplicaPickerOptions {
   /**
    * How long an endpoint's ready replicas are cached (ms). 250 ms: a request costs no query on
    * a busy endpoint, and a drained replica (which still finishes requests for its 30 s grace)
-   * stops getting new ones a quarter second after the reconciler retired it.
+   * stops getting new ones a quarter second after the reconciler retired it; one that a stale
+   * list still names answers 503, and the request goes on to a replica of a fresh list.
    */
   cacheMs: number;
+  /**
+   * Past cacheMs and up to this age (ms), a request is routed by the list it has while the list
+   * is read again beside it: an endpoint called every few seconds never waits for the database.
+   * A replica gone or draining since is found by its refused connection or its 503, which drops
+   * the list and sends the request on to a replica of a fresh one (replica-forward.ts).
+   */
+  staleMs: number;
   /** How long a replica that refused a connection is skipped (ms): until its lease lapses and it is replaced. */
   downMs: number;
   /**
@@ -19,7 +29,14 @@ export interface ReplicaPickerOptions {
   probeMs: number;
 }
 
-export const DEFAULT_PICKER_OPTIONS: ReplicaPickerOptions = { cacheMs: 250, downMs: 5_000, probeMs: 500 };
+export const DEFAULT_PICKER_OPTIONS: ReplicaPickerOptions = { cacheMs: 250, staleMs: 30_000, downMs: 5_000, probeMs: 500 };
+
+interface CachedReplicas {
+  /** When `replicas` were read (0: never). */
+  at: number;
+  replicas: TReadyReplica[];
+  loading?: Promise<TReadyReplica[]>;
+}
 
 /**
  * Chooses the ready replica with the fewest requests this process has in flight to it (least
@@ -28,14 +45,14 @@ export const DEFAULT_PICKER_OPTIONS: ReplicaPickerOptions = { cacheMs: 250, down
  * lapses. Counts are per server process: each replica of the server balances its own traffic.
  */
 export class ReplicaPicker {
-  private readonly cache = new Map<string, { at: number; replicas: TReadyReplica[]; loading?: Promise<TReadyReplica[]> }>();
+  private readonly cache = new Map<string, CachedReplicas>();
   private readonly outstanding = new Map<string, number>();
   private readonly downUntil = new Map<string, number>();
   private readonly nextProbe = new Map<string, number>();
   private turn = 0;
 
   constructor(
-    private readonly db: DbHandle,
+    private readonly load: ReadyReplicasLoader,
     private readonly options: ReplicaPickerOptions = DEFAULT_PICKER_OPTIONS,
   ) {}
 
@@ -93,21 +110,31 @@ export class ReplicaPicker {
   private async readyOf(endpointId: string, now: number): Promise<TReadyReplica[]> {
     const hit = this.cache.get(endpointId);
     if (hit && now - hit.at < this.options.cacheMs) return hit.replicas;
-    if (hit?.loading) return hit.loading;
-    // One query per endpoint per window, however many requests arrive during it.
-    const loading = listReadyReplicasById(this.db, endpointId);
-    this.cache.set(endpointId, { at: hit?.at ?? 0, replicas: hit?.replicas ?? [], loading });
+    if (hit && now - hit.at < this.options.staleMs) {
+      if (!hit.loading) void this.refresh(endpointId, hit).catch(() => {});
+      return hit.replicas;
+    }
+    return hit?.loading ?? this.refresh(endpointId, hit);
+  }
+
+  /** One query per endpoint at a time, however many requests arrive during it. */
+  private async refresh(endpointId: string, hit: CachedReplicas | undefined): Promise<TReadyReplica[]> {
+    const started = Date.now();
+    const loading = this.load(endpointId);
+    const entry: CachedReplicas = { at: hit?.at ?? 0, replicas: hit?.replicas ?? [], loading };
+    this.cache.set(endpointId, entry);
     try {
       const replicas = await loading;
-      this.cache.set(endpointId, { at: Date.now(), replicas });
+      // A markDown while the query ran dropped the entry: its list may predate the failure.
+      if (this.cache.get(endpointId) === entry) this.cache.set(endpointId, { at: Date.now(), replicas });
       for (const [id, until] of this.downUntil) {
-        if (until > now) continue;
+        if (until > started) continue;
         this.downUntil.delete(id);
         this.nextProbe.delete(id);
       }
       return replicas;
     } catch (err) {
-      this.cache.delete(endpointId);
+      if (this.cache.get(endpointId) === entry) this.cache.delete(endpointId);
       throw err;
     }
   }

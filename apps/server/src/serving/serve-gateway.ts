@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isWellFormedApiToken, sha256Hex } from "@autoglm/api";
 import type { TDomainEvent } from "@autoglm/api";
 import type { DbHandle } from "@autoglm/db/client";
-import { authorizeInferenceByHash, touchTokenLastUsed } from "@autoglm/db/queries";
+import { authorizeInferenceByHash, listReadyReplicasById, touchTokenLastUsed } from "@autoglm/db/queries";
 import type { Logger } from "@autoglm/logging";
 import { Pool } from "undici";
 import { DEFAULT_LOAD_SAMPLER_OPTIONS, EndpointLoadSampler, type EndpointLoadSamplerOptions } from "./endpoint-load-sampler.js";
@@ -94,7 +94,10 @@ async function authorize(
  * replica, or none left that answers (replica-forward.ts tries up to three): 503 + Retry-After.
  */
 export function createServeGateway(deps: ServeGatewayDeps): ServeGateway {
-  const picker = new ReplicaPicker(deps.db, { ...DEFAULT_PICKER_OPTIONS, ...deps.picker });
+  const picker = new ReplicaPicker((endpointId) => listReadyReplicasById(deps.db, endpointId), {
+    ...DEFAULT_PICKER_OPTIONS,
+    ...deps.picker,
+  });
   const load = new EndpointLoadSampler(deps, { ...DEFAULT_LOAD_SAMPLER_OPTIONS, ...deps.load }).start();
   const grants = new GrantedKeys();
   const unsubscribe = deps.events?.subscribe((event) => {

@@ -72,7 +72,7 @@ pub fn attention_fwd(out: &mut [f32], att: &mut [f32], qkv: &[f32], b: usize, t:
   assert!(out.len() >= b * t * c && att.len() >= b * nh * t * t && qkv.len() >= b * t * 3 * c);
   let op = SyncPtr(out.as_mut_ptr());
   let ap = SyncPtr(att.as_mut_ptr());
-  (0..b * nh).into_par_iter().for_each(|bh| {
+  let head = |bh: usize| {
     let (bi, h) = (bh / nh, bh % nh);
     let q = qkv[bi * t * 3 * c + h * hs..].as_ptr();
     // SAFETY: (bi, h) owns att block bh and head h's columns of out for batch bi; views
@@ -103,7 +103,13 @@ pub fn attention_fwd(out: &mut [f32], att: &mut [f32], qkv: &[f32], b: usize, t:
       let o = op.get().add(bi * t * c + h * hs);
       gemm_view(t, hs, t, o, c, false, a, t, 1, v, 3 * c, 1);
     }
-  });
+  };
+  // A short window (a prompt's prefill) is less work than handing heads to rayon's workers.
+  if b * nh * t * t * hs >= 1 << 18 {
+    (0..b * nh).into_par_iter().for_each(head);
+  } else {
+    (0..b * nh).for_each(head);
+  }
 }
 
 /// Backward of `attention_fwd`; accumulates into dqkv [B, T, 3C].

@@ -1,17 +1,23 @@
 //! Token + learned position embedding, forward and (scatter-add) backward.
 
+use super::PAR_MIN_ELEMS;
 use rayon::prelude::*;
 
 /// out[b, t] = wte[token] + wpe[t]
 pub fn embedding_fwd(out: &mut [f32], tokens: &[u32], wte: &[f32], wpe: &[f32], b: usize, t: usize, c: usize) {
-  out[..b * t * c].par_chunks_mut(c).enumerate().for_each(|(r, o)| {
+  let row = |(r, o): (usize, &mut [f32])| {
     let (tok, pos) = (tokens[r] as usize, r % t);
     let e = &wte[tok * c..(tok + 1) * c];
     let p = &wpe[pos * c..(pos + 1) * c];
     for i in 0..c {
       o[i] = e[i] + p[i];
     }
-  });
+  };
+  if b * t * c >= PAR_MIN_ELEMS {
+    out[..b * t * c].par_chunks_mut(c).enumerate().for_each(row);
+  } else {
+    out[..b * t * c].chunks_mut(c).enumerate().for_each(row);
+  }
   let _ = b;
 }
 

@@ -1,5 +1,6 @@
 //! Matrix products through the `gemm` crate, and the bias gradient's column sum.
 
+use super::PAR_MIN_ELEMS;
 use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
 
@@ -44,7 +45,11 @@ pub fn sgemm(
 /// out[rows, oc] = inp[rows, ic] · w[oc, ic]ᵀ + bias
 pub fn matmul_fwd(out: &mut [f32], inp: &[f32], w: &[f32], bias: Option<&[f32]>, rows: usize, ic: usize, oc: usize) {
   if let Some(b) = bias {
-    out[..rows * oc].par_chunks_mut(oc).for_each(|r| r.copy_from_slice(&b[..oc]));
+    if rows * oc >= PAR_MIN_ELEMS {
+      out[..rows * oc].par_chunks_mut(oc).for_each(|r| r.copy_from_slice(&b[..oc]));
+    } else {
+      out[..rows * oc].chunks_mut(oc).for_each(|r| r.copy_from_slice(&b[..oc]));
+    }
   }
   sgemm(rows, oc, ic, inp, false, w, true, out, bias.is_some(), None);
 }

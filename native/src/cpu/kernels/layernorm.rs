@@ -1,13 +1,17 @@
 //! LayerNorm over the last dimension, forward and backward.
 
+use super::PAR_MIN_ELEMS;
 use rayon::prelude::*;
 
 pub const LN_EPS: f32 = 1e-5;
 
+/// One row's output and input.
+type RowIo<'a> = (&'a mut [f32], &'a [f32]);
+
 /// LayerNorm over the last dimension; saves mean and 1/std per row for the backward pass.
 #[allow(clippy::too_many_arguments)]
 pub fn layernorm_fwd(out: &mut [f32], mean: &mut [f32], rstd: &mut [f32], inp: &[f32], w: &[f32], b: &[f32], rows: usize, c: usize) {
-  out[..rows * c].par_chunks_mut(c).zip(inp.par_chunks(c)).zip(mean.par_iter_mut().zip(rstd.par_iter_mut())).for_each(|((o, x), (m, rs))| {
+  let row = |((o, x), (m, rs)): (RowIo, (&mut f32, &mut f32))| {
     let mu = x.iter().sum::<f32>() / c as f32;
     let var = x.iter().map(|v| (v - mu) * (v - mu)).sum::<f32>() / c as f32;
     let r = 1.0 / (var + LN_EPS).sqrt();
@@ -16,7 +20,12 @@ pub fn layernorm_fwd(out: &mut [f32], mean: &mut [f32], rstd: &mut [f32], inp: &
     }
     *m = mu;
     *rs = r;
-  });
+  };
+  if rows * c >= PAR_MIN_ELEMS {
+    out[..rows * c].par_chunks_mut(c).zip(inp.par_chunks(c)).zip(mean.par_iter_mut().zip(rstd.par_iter_mut())).for_each(row);
+  } else {
+    out[..rows * c].chunks_mut(c).zip(inp.chunks(c)).zip(mean.iter_mut().zip(rstd.iter_mut())).for_each(row);
+  }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -5,6 +5,13 @@
 //!
 //! One file per kernel family; this one is the table the models call through (`k::…`).
 
+/// Below this many elements a row-wise kernel runs on the calling thread. A rayon call from a
+/// thread outside rayon's pool (libuv's, serving `generate` and `Generation.next`) hands the job
+/// to a worker and sleeps until it is done: two context switches, ~10-20 µs, for work of ~1 µs.
+/// Sampling one byte of the glm makes ~13 such calls (layernorms, biases, GELU of a 1-row
+/// step); they were ~40% of generation's time, in the kernel's futex and task switching.
+pub(crate) const PAR_MIN_ELEMS: usize = 1 << 14;
+
 mod adamw;
 mod attention;
 mod embedding;

@@ -1,6 +1,7 @@
 //! Row-parallel pointwise kernels: fused bias + activation (GELU, ReLU, tanh) and dropout.
 
 use super::gemm::col_sum_acc;
+use super::PAR_MIN_ELEMS;
 use crate::rng::Rng;
 use rayon::prelude::*;
 
@@ -20,11 +21,16 @@ pub fn gelu_grad(x: f32) -> f32 {
 
 /// Fused bias + GELU (tanh form): out = gelu(x + b). `x` is kept for the backward pass.
 pub fn bias_gelu_fwd(out: &mut [f32], x: &[f32], b: &[f32], rows: usize, c: usize) {
-  out[..rows * c].par_chunks_mut(c).zip(x.par_chunks(c)).for_each(|(o, xr)| {
+  let row = |(o, xr): (&mut [f32], &[f32])| {
     for i in 0..c {
       o[i] = gelu(xr[i] + b[i]);
     }
-  });
+  };
+  if rows * c >= PAR_MIN_ELEMS {
+    out[..rows * c].par_chunks_mut(c).zip(x.par_chunks(c)).for_each(row);
+  } else {
+    out[..rows * c].chunks_mut(c).zip(x.chunks(c)).for_each(row);
+  }
 }
 
 /// dx += dout·gelu'(x+b); db += Σrows dout·gelu'(x+b). `scratch` is rows×c.
@@ -62,7 +68,7 @@ pub fn bias_act_fwd(out: &mut [f32], x: &[f32], b: &[f32], rows: usize, c: usize
   if act == Activation::Gelu {
     return bias_gelu_fwd(out, x, b, rows, c);
   }
-  out[..rows * c].par_chunks_mut(c).zip(x.par_chunks(c)).for_each(|(o, xr)| {
+  let row = |(o, xr): (&mut [f32], &[f32])| {
     for i in 0..c {
       let z = xr[i] + b[i];
       o[i] = match act {
@@ -71,7 +77,12 @@ pub fn bias_act_fwd(out: &mut [f32], x: &[f32], b: &[f32], rows: usize, c: usize
         Activation::Gelu => unreachable!(),
       };
     }
-  });
+  };
+  if rows * c >= PAR_MIN_ELEMS {
+    out[..rows * c].par_chunks_mut(c).zip(x.par_chunks(c)).for_each(row);
+  } else {
+    out[..rows * c].chunks_mut(c).zip(x.chunks(c)).for_each(row);
+  }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -41,26 +41,46 @@ const MAX_STEP_BYTES = 256;
 /** The byte-level glm of @autoglm/native as a LanguageModel. */
 export function nativeLanguageModel(model: Model): LanguageModel {
   const context = Number(model.config.context) || Number.POSITIVE_INFINITY;
-  return { complete: (req, o) => sampleText(model, context, req, o) };
+  const pace = new SamplingPace();
+  return { complete: (req, o) => sampleText(model, context, pace, req, o) };
 }
 
 /**
- * Bytes for the next step, given the last one: `sampled` bytes in `elapsedMs`, of which the
- * first step also ran the prompt's prefill over `prefilled` positions, and `remaining` bytes
- * still to sample. Counting the prefill keeps it from shrinking the second step: at the bench's
- * glm (width 64, ~0.04 ms a byte) a 7-byte prompt's 1-byte first step took ~0.7 ms on a busy box,
- * which sized the second step at ~30 bytes, so a 256-byte answer took three steps, each an event
- * through every hop. A tail under half a step joins the step rather than being a step of its own.
+ * The model's sampling speed, for sizing steps: the fastest ms per byte any of its sampling
+ * steps took. A step's clock time also holds its wait for libuv's pool and for the core: with
+ * 8 streams on one core a step's clock ran ~4× its sampling, which sized the next steps at a
+ * quarter, and each answer took 6-8 steps (hops, events, writes through every proxy) instead of 2.
+ * The fastest step is the closest to the model's own speed, however busy the replica is now.
  */
-export function nextStepBytes(elapsedMs: number, sampled: number, prefilled: number, remaining: number): number {
-  const perByte = elapsedMs / Math.max(1, sampled + prefilled);
-  const step = Math.max(1, Math.min(MAX_STEP_BYTES, Math.floor(TARGET_STEP_MS / Math.max(perByte, 1e-3))));
+export class SamplingPace {
+  private fastest = Number.POSITIVE_INFINITY;
+
+  /**
+   * Ms per byte to size the next step by, after `sampled` bytes in `elapsedMs`; an answer's first
+   * step also prefilled `prefilled` positions. A prefill's positions run as one batch, cheaper
+   * each than a sampled byte: they size only their own answer's next step, and never the pace.
+   */
+  after(elapsedMs: number, sampled: number, prefilled: number): number {
+    if (prefilled > 0) return Math.min(this.fastest, elapsedMs / Math.max(1, sampled + prefilled));
+    this.fastest = Math.min(this.fastest, elapsedMs / Math.max(1, sampled));
+    return this.fastest;
+  }
+}
+
+/**
+ * Bytes for the next step at `msPerByte`, with `remaining` bytes still to sample: ~20 ms of
+ * sampling, and a tail under half a step joins the step rather than being a step of its own
+ * (at the bench's glm, ~0.04 ms a byte, a 256-byte answer is a 1-byte first step and one more).
+ */
+export function nextStepBytes(msPerByte: number, remaining: number): number {
+  const step = Math.max(1, Math.min(MAX_STEP_BYTES, Math.floor(TARGET_STEP_MS / Math.max(msPerByte, 1e-3))));
   return remaining - step < step / 2 ? Math.max(1, Math.min(remaining, MAX_STEP_BYTES)) : step;
 }
 
 async function sampleText(
   model: Model,
   context: number,
+  pace: SamplingPace,
   req: TextRequest,
   o: { signal: AbortSignal; onText?: (delta: string) => void },
 ): Promise<TextResult> {
@@ -86,7 +106,7 @@ async function sampleText(
     const bytes = await gen.next(step, { signal: o.signal });
     if (bytes.length === 0) break;
     emit(out.push(bytes));
-    step = nextStepBytes(performance.now() - started, bytes.length, prefilled, req.maxTokens - gen.produced);
+    step = nextStepBytes(pace.after(performance.now() - started, bytes.length, prefilled), req.maxTokens - gen.produced);
   }
   emit(out.finish());
   return { text, finishReason: out.stopped ? "stop" : "length", completionTokens: out.sampledBytes };

@@ -7,7 +7,7 @@ import { loadShakespeare } from "@autoglm/native/data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, waitFor } from "../testing/harness.js";
 import { callReplica, startTestReplica, writeDigitsMlp } from "../testing/serve-fixtures.js";
-import { nativeLanguageModel, nextStepBytes, StopScanner } from "./language-model.js";
+import { nativeLanguageModel, nextStepBytes, SamplingPace, StopScanner } from "./language-model.js";
 import type { ReplicaProcess } from "./replica-process.js";
 
 /**
@@ -213,17 +213,27 @@ describe("sampling text from the native glm", () => {
   it("streams the same text as generate in few steps: the prefill does not shrink the second, a short tail joins the last", async () => {
     // The bench's glm: a 1-byte first step of 0.7 ms over a 7-byte prompt is 8 positions at
     // ~0.09 ms, so the rest of a 256-byte answer fits one 20 ms step; a 27-byte tail would be a third.
-    expect(nextStepBytes(0.7, 1, 7, 255)).toBe(255);
-    expect(nextStepBytes(8, 100, 0, 1000)).toBe(250);
-    expect(nextStepBytes(8, 100, 0, 300)).toBe(256);
+    expect(nextStepBytes(new SamplingPace().after(0.7, 1, 7), 255)).toBe(255);
+    expect(nextStepBytes(0.08, 1000)).toBe(250);
+    expect(nextStepBytes(0.08, 300)).toBe(256);
     // A slow model keeps ~20 ms steps, so its stream still moves.
-    expect(nextStepBytes(10, 1, 0, 1000)).toBe(2);
+    expect(nextStepBytes(new SamplingPace().after(10, 1, 0), 1000)).toBe(2);
     const lm = nativeLanguageModel(model);
     const deltas: string[] = [];
     const req = { prompt: Buffer.from("ROMEO.\n"), maxTokens: 256, temperature: 0.9, topK: 0, topP: 1, seed: 7, stop: [] };
     const r = await lm.complete(req, { signal: new AbortController().signal, onText: (t) => deltas.push(t) });
     const want = decode(await model.generate("ROMEO.\n", { maxTokens: 256, temperature: 0.9, seed: 7 }));
     expect([deltas.join(""), r.text, r.finishReason, r.completionTokens]).toEqual([want, want, "length", 256]);
+  });
+
+  it("sizes steps by the model's fastest sampling, not by a step slowed by other streams", () => {
+    const pace = new SamplingPace();
+    expect(pace.after(8, 100, 0)).toBe(0.08);
+    // The same 100 bytes while 3 other streams shared the core: 4× the clock time.
+    expect(nextStepBytes(pace.after(32, 100, 0), 1000)).toBe(250);
+    // A prefill's positions are cheap: they size their own answer's next step, never the pace.
+    expect(pace.after(0.4, 1, 63)).toBe(0.00625);
+    expect(pace.after(40, 100, 0)).toBe(0.08);
   });
 
   it("decodes UTF-8 split across steps and holds back a stop sequence's possible start", () => {

@@ -45,6 +45,15 @@ function splitPath(req: IncomingMessage, pathname: string) {
   }
 }
 
+/** Checks a remembered grant again beside the request that found it half-expired (granted-keys.ts). */
+function recheck(db: DbHandle, grants: GrantedKeys, grantKey: string, check: Parameters<typeof authorizeInferenceByHash>[1]) {
+  const began = grants.beginCheck();
+  authorizeInferenceByHash(db, check).then(
+    (access) => (access.ok ? grants.remember(grantKey, access, Date.now(), began) : grants.forget(grantKey)),
+    () => grants.forget(grantKey),
+  );
+}
+
 /** S11: the key must carry `infer` for this endpoint; anything else answers 401/403 before any replica sees the request. */
 async function authorize(
   db: DbHandle,
@@ -70,11 +79,17 @@ async function authorize(
     return void sendServeError(res, parts.rest, 401, "UNAUTHENTICATED", "This key is malformed.", www);
   const tokenHash = sha256Hex(auth[1]);
   const grantKey = `${tokenHash}/${parts.slug}/${parts.name.toLowerCase()}`;
-  const granted = grants.get(grantKey, Date.now());
-  if (granted) return granted;
-  const access = await authorizeInferenceByHash(db, { tokenHash, teamSlug: parts.slug, endpointName: parts.name });
+  const check = { tokenHash, teamSlug: parts.slug, endpointName: parts.name };
+  const now = Date.now();
+  const granted = grants.get(grantKey, now);
+  if (granted) {
+    if (grants.claimRecheck(grantKey, now)) recheck(db, grants, grantKey, check);
+    return granted;
+  }
+  const began = grants.beginCheck();
+  const access = await authorizeInferenceByHash(db, check);
   if (access.ok) {
-    grants.remember(grantKey, access, Date.now());
+    grants.remember(grantKey, access, Date.now(), began);
     return access;
   }
   const unauthenticated =

@@ -107,6 +107,10 @@ async function sampleText(
     if (bytes.length === 0) break;
     emit(out.push(bytes));
     step = nextStepBytes(pace.after(performance.now() - started, bytes.length, prefilled), req.maxTokens - gen.produced);
+    // The event loop writes what was just emitted before the next step wakes a pool thread: on a
+    // core it shares with that thread, the step could otherwise run first and hold the text back
+    // for a scheduler slice (first text after 5-6 ms instead of 1.3-1.7 ms, measured at 1 stream).
+    if (!gen.done && !out.stopped) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   emit(out.finish());
   return { text, finishReason: out.stopped ? "stop" : "length", completionTokens: out.sampledBytes };

@@ -108,7 +108,13 @@ function rowsOf(t: Tensor): unknown[] {
 export async function loadOnnxModel(dir: string, o: { gpus: number }): Promise<ServedModel> {
   const file = onnxFileIn(dir);
   const ort = await import("onnxruntime-node");
-  const session = await ort.InferenceSession.create(file, { executionProviders: executionProviders(o.gpus) });
+  const session = await ort.InferenceSession.create(file, {
+    executionProviders: executionProviders(o.gpus),
+    // onnxruntime's pool threads spin after each run waiting for the next: on an agent whose
+    // cores also run trials (or the bench's one pinned core) the spinning takes the core from
+    // the very thread it waits for.
+    extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+  });
   const inputs = session.inputMetadata.map((m) => specOf(m, "input"));
   const outputs: TensorSpec[] = session.outputMetadata.map((m) => specOf(m, "output"));
   if (inputs.length === 0) throw new Error("the model takes no input");

@@ -35,6 +35,7 @@ import {
   noiseSd,
   optunaJob,
   PLANS,
+  prng,
   runLong,
   runNoisy,
   runParallel,
@@ -161,18 +162,6 @@ function runOurs(fn, sampler, seed, budget) {
 
 function hartmann() {
   return FUNCTIONS.find((f) => f.name === "hartmann6");
-}
-
-/** mulberry32, for the synthetic histories and the curve task's noise. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -30,8 +30,8 @@ const NOISE_RANK = 10;
 export const settingFunctions = (setting, fns) =>
   setting === "long" ? fns.filter((f) => Object.keys(f.space).length >= 6 && Object.keys(f.space).length <= 8) : fns;
 
-/** mulberry32: the noise draws (seeded per run seed, the same for every function). */
-function prng(seed) {
+/** mulberry32: the noise draws (seeded per run seed, the same for every function), the synthetic histories and the curve task's noise. */
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

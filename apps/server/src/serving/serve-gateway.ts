@@ -45,13 +45,18 @@ function splitPath(req: IncomingMessage, pathname: string) {
   }
 }
 
-/** Checks a remembered grant again beside the request that found it half-expired (granted-keys.ts). */
-function recheck(db: DbHandle, grants: GrantedKeys, grantKey: string, check: Parameters<typeof authorizeInferenceByHash>[1]) {
+/** Asks the database whether the key opens the endpoint, and remembers a grant (granted-keys.ts) or forgets a refused one. */
+async function checkKey(
+  db: DbHandle,
+  grants: GrantedKeys,
+  grantKey: string,
+  check: Parameters<typeof authorizeInferenceByHash>[1],
+) {
   const began = grants.beginCheck();
-  authorizeInferenceByHash(db, check).then(
-    (access) => (access.ok ? grants.remember(grantKey, access, Date.now(), began) : grants.forget(grantKey)),
-    () => grants.forget(grantKey),
-  );
+  const access = await authorizeInferenceByHash(db, check);
+  if (access.ok) grants.remember(grantKey, access, Date.now(), began);
+  else grants.forget(grantKey);
+  return access;
 }
 
 /** S11: the key must carry `infer` for this endpoint; anything else answers 401/403 before any replica sees the request. */
@@ -79,19 +84,16 @@ async function authorize(
     return void sendServeError(res, parts.rest, 401, "UNAUTHENTICATED", "This key is malformed.", www);
   const tokenHash = sha256Hex(auth[1]);
   const grantKey = `${tokenHash}/${parts.slug}/${parts.name.toLowerCase()}`;
-  const check = { tokenHash, teamSlug: parts.slug, endpointName: parts.name };
+  const check = () => checkKey(db, grants, grantKey, { tokenHash, teamSlug: parts.slug, endpointName: parts.name });
   const now = Date.now();
   const granted = grants.get(grantKey, now);
   if (granted) {
-    if (grants.claimRecheck(grantKey, now)) recheck(db, grants, grantKey, check);
+    // Half its life gone: checked again beside this request, which the grant still opens.
+    if (grants.claimRecheck(grantKey, now)) check().catch(() => grants.forget(grantKey));
     return granted;
   }
-  const began = grants.beginCheck();
-  const access = await authorizeInferenceByHash(db, check);
-  if (access.ok) {
-    grants.remember(grantKey, access, Date.now(), began);
-    return access;
-  }
+  const access = await check();
+  if (access.ok) return access;
   const unauthenticated =
     access.refusal === "KEY_INVALID" || access.refusal === "KEY_REVOKED" || access.refusal === "KEY_EXPIRED";
   const message = unauthenticated

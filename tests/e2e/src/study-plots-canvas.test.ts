@@ -123,13 +123,21 @@ describe("plots drawn on a canvas", () => {
     await page.uncheck('[data-testid="parallel-axis-y"]');
     await page.click('[data-testid="parallel-axes"]');
     await expect.poll(() => page.locator('[data-testid="parallel-brush-axis"]').count(), { timeout: 5_000 }).toBe(2);
-    const xAxis = (await page.locator('[data-testid="parallel-brush-axis"][data-axis="x"]').boundingBox())!;
-    const objective = (await page.locator('[data-testid="parallel-brush-axis"][data-axis="objective"]').boundingBox())!;
-    // Half way between the axes, on the axes' lower end (their grab bands reach 4 px past it).
-    const [px, py] = [(xAxis.x + objective.x + objective.width) / 2, objective.y + objective.height - 4];
-    await page.mouse.move(px, py);
+    // Half way between the axes, on the axes' lower end (their grab bands reach 4 px past it),
+    // measured and pointed at again on each poll: the plot may still be laying out after the
+    // axes changed (the page was just navigated back to).
+    let [px, py] = [0, 0];
     await expect
-      .poll(async () => await page.textContent('[data-testid="parallel-hover"]').catch(() => null), { timeout: 5_000 })
+      .poll(
+        async () => {
+          const xAxis = (await page.locator('[data-testid="parallel-brush-axis"][data-axis="x"]').boundingBox())!;
+          const objective = (await page.locator('[data-testid="parallel-brush-axis"][data-axis="objective"]').boundingBox())!;
+          [px, py] = [(xAxis.x + objective.x + objective.width) / 2, objective.y + objective.height - 4];
+          await page.mouse.move(px, py);
+          return (await page.textContent('[data-testid="parallel-hover"]').catch(() => null)) ?? "";
+        },
+        { timeout: 10_000 },
+      )
       .toMatch(new RegExp(`^trial #${target.number} · objective 0 · x=`));
     await page.mouse.click(px, py);
     await page.waitForURL(`**/studies/${study.id}/trials/${target.trialId}`, { timeout: 20_000 });

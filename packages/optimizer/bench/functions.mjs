@@ -181,6 +181,34 @@ const heldOutImpl = {
     if (p.kernel === "rbf") return 0.05 + 0.05 * (c - 1.5) ** 2 + 0.08 * (g + 2) ** 2;
     return 0.08 + 0.05 * (c - 0.5) ** 2 + 0.08 * (g + 1) ** 2 + 0.02 * (p.degree - 3) ** 2;
   },
+  colville4: (p) => {
+    const [a, b, c, d] = xs(p, 4);
+    return (
+      100 * (a * a - b) ** 2 +
+      (a - 1) ** 2 +
+      (c - 1) ** 2 +
+      90 * (c * c - d) ** 2 +
+      10.1 * ((b - 1) ** 2 + (d - 1) ** 2) +
+      19.8 * (b - 1) * (d - 1)
+    );
+  },
+  griewank5: (p) => {
+    const x = xs(p, 5);
+    return 1 + x.reduce((s, v) => s + v * v, 0) / 4000 - x.reduce((s, v, i) => s * Math.cos(v / Math.sqrt(i + 1)), 1);
+  },
+  trid6: (p) => {
+    const x = xs(p, 6);
+    return x.reduce((s, v) => s + (v - 1) ** 2, 0) - x.slice(1).reduce((s, v, i) => s + v * x[i], 0);
+  },
+  rf_tuning: (p) => {
+    const n = Math.log10(p.n_estimators);
+    const d = Math.log2(p.max_depth);
+    const l = Math.log2(p.min_samples_leaf);
+    const common =
+      0.02 * (n - Math.log10(400)) ** 2 + 0.3 * (p.max_features - 0.4) ** 2 + 0.01 * (d - l / 2 - 4) ** 2 + 0.004 * l * l;
+    if (p.model === "rf") return 0.06 + common + (p.bootstrap ? 0 : 0.02);
+    return 0.04 + common + 0.01 * (d - 4.5) ** 2;
+  },
   boosting: (p) => {
     const c = 0.5 * (p.subsample - 0.8) ** 2;
     const lr = Math.log10(p.lr);

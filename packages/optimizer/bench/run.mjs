@@ -88,8 +88,17 @@ const OPTUNA_PRUNERS = ["none", "median", "successive_halving", "hyperband"];
  * The fixed-schedule auto's median regret at 100 trials (run-s6-full, 2026-11-23, 10 seeds):
  * the portfolio may be at most 10% worse on each suite function.
  */
-/** Held-out batch 3 (held-out.json), written before anything ran on it: its rows are tallied apart. */
-const BATCH3 = ["schwefel4", "shekel4", "powell8", "svm_tuning"];
+/** Held-out batches after the first two (held-out.json), each written before anything ran on it: their rows are tallied apart. */
+const LATER_BATCHES = {
+  schwefel4: 3,
+  shekel4: 3,
+  powell8: 3,
+  svm_tuning: 3,
+  colville4: 4,
+  griewank5: 4,
+  trid6: 4,
+  rf_tuning: 4,
+};
 const OLD_AUTO = {
   branin: 1.52e-6,
   hartmann6: 7.02e-5,
@@ -715,7 +724,7 @@ lines.push(
     results.settings,
     [...FUNCS, ...HELD],
     HELD.map((f) => f.name),
-    BATCH3,
+    LATER_BATCHES,
     SEEDS.length,
   ),
 );
@@ -732,7 +741,7 @@ function heldOutLines() {
   const tally = {};
   const out = ["### Functions outside the suite (held out), regret after 100 trials", ""];
   out.push(
-    `\`bench/held-out.json\`: ${fs.map((f) => f.name).join(", ")}: a check of how the samplers do on functions they were not developed against, no per-function setting anywhere. Batch 1 (the first four) was written after every sampler was designed; it exposed the TPE weakness that session 7's change addresses (bench/NOTES.md, "tpe in session 7"). Batch 2 (the next four) was written after that diagnosis and before the change was run on it. Batch 3 (schwefel4, shekel4, powell8, svm_tuning) was written with auto's online portfolio and before anything was run on it: read its rows apart. Same protocol and seeds as the suite's tables; the last three columns compare medians as the goals do on the suite.`,
+    `\`bench/held-out.json\`: ${fs.map((f) => f.name).join(", ")}: a check of how the samplers do on functions they were not developed against, no per-function setting anywhere. Batch 1 (the first four) was written after every sampler was designed; it exposed the TPE weakness that session 7's change addresses (bench/NOTES.md, "tpe in session 7"). Batch 2 (the next four) was written after that diagnosis and before the change was run on it. Batch 3 (schwefel4, shekel4, powell8, svm_tuning) was written with auto's online portfolio and before anything was run on it, batch 4 (colville4, griewank5, trid6, rf_tuning) with the fix to auto's CMA-ES after the hand-over and before anything was run on it: read their rows apart. Same protocol and seeds as the suite's tables; the last three columns compare medians as the goals do on the suite.`,
     "",
   );
   const theirNames = Object.keys(results.theirs).filter((s) => fs.some((f) => results.theirs[s][f.name]));
@@ -759,7 +768,7 @@ function heldOutLines() {
         : ["-", "-", "-"];
     out.push(`| ${f.name} | ${row.join(" | ")} | ${verdicts.join(" | ")} |`);
     if ("tpe" in theirs)
-      (tally[BATCH3.includes(f.name) ? "batch 3" : "batches 1-2"] ??= []).push([
+      (tally[LATER_BATCHES[f.name] ? `batch ${LATER_BATCHES[f.name]}` : "batches 1-2"] ??= []).push([
         a <= theirs.tpe,
         a <= theirs[bestName],
         Object.keys(theirs).length,
@@ -859,27 +868,29 @@ if (goals.length) lines.push("### Goal summary (timing goals: see the timing tab
 
 const section = lines.join("\n");
 console.log(section);
-writeFileSync(
-  join(HERE, "last-run.json"),
-  JSON.stringify(
-    {
-      date,
-      quick: QUICK,
-      seeds: SEEDS,
-      optunaVersion,
-      timing: results.timing,
-      pruners: results.pruners,
-      regret100: Object.fromEntries(
-        Object.entries({
-          ...Object.fromEntries(Object.entries(results.ours).map(([s, v]) => [`ours ${s}`, v])),
-          ...Object.fromEntries(Object.entries(results.theirs).map(([s, v]) => [`optuna ${s}`, v])),
-        }).map(([s, v]) => [s, Object.fromEntries(Object.entries(v).map(([f, c]) => [f, c.map((x) => x[x.length - 1])]))]),
-      ),
-    },
-    null,
-    1,
-  ),
-);
+// The one-at-a-time summaries: a run of other settings only would overwrite them with blanks.
+if (SEQUENTIAL)
+  writeFileSync(
+    join(HERE, "last-run.json"),
+    JSON.stringify(
+      {
+        date,
+        quick: QUICK,
+        seeds: SEEDS,
+        optunaVersion,
+        timing: results.timing,
+        pruners: results.pruners,
+        regret100: Object.fromEntries(
+          Object.entries({
+            ...Object.fromEntries(Object.entries(results.ours).map(([s, v]) => [`ours ${s}`, v])),
+            ...Object.fromEntries(Object.entries(results.theirs).map(([s, v]) => [`optuna ${s}`, v])),
+          }).map(([s, v]) => [s, Object.fromEntries(Object.entries(v).map(([f, c]) => [f, c.map((x) => x[x.length - 1])]))]),
+        ),
+      },
+      null,
+      1,
+    ),
+  );
 
 if (!args.has("--no-write")) {
   // Replace only our section of BENCHMARKS.md (other packages write theirs).

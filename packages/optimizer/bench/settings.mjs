@@ -172,11 +172,13 @@ function tally(oks, share, what) {
 /**
  * The tables of the three settings from the run's cells (`r[setting].ours|theirs[sampler][fn]`),
  * "—" where a cell is not computed yet, with the goal comparisons on the computed rows.
- * `heldNames` marks the rows outside the suite; batch 3 (`batch3`) is reported apart.
+ * `heldNames` marks the rows outside the suite; the later held-out batches (`laterBatches`:
+ * function name → batch number) are reported apart.
  */
-export function settingLines(r, fns, heldNames, batch3, seeds) {
+export function settingLines(r, fns, heldNames, laterBatches, seeds) {
   const out = [];
-  const group = (f) => (batch3.includes(f.name) ? "held-out batch 3" : heldNames.includes(f.name) ? "held-out" : "suite");
+  const later = (f) => laterBatches[f.name] !== undefined;
+  const group = (f) => (later(f) ? `held-out batch ${laterBatches[f.name]}` : heldNames.includes(f.name) ? "held-out" : "suite");
   const row = (f) => `${f.name}${group(f) === "suite" ? "" : ` (${group(f)})`}`;
 
   const P = PLANS.parallel;
@@ -198,7 +200,7 @@ export function settingLines(r, fns, heldNames, batch3, seeds) {
       const done = P.theirs.filter((s) => th[s]);
       const bestName = done.length ? done.reduce((x, y) => (median(th[y]) < median(th[x]) ? y : x)) : null;
       const best = a && done.length === P.theirs.length ? median(a) <= median(th[bestName]) : null;
-      if (group(f) !== "held-out batch 3") {
+      if (!later(f)) {
         okT.push(t);
         okB.push(best);
       }
@@ -228,7 +230,7 @@ export function settingLines(r, fns, heldNames, batch3, seeds) {
     const pred = o?.runs.map((x) => x.predicted);
     const bestName = done.length ? done.reduce((x, y) => (median(th[y]) < median(th[x]) ? y : x)) : null;
     const ok = pred && done.length === N.theirs.length ? median(pred) <= median(th[bestName]) : null;
-    if (group(f) !== "held-out batch 3") okN.push(ok);
+    if (!later(f)) okN.push(ok);
     out.push(
       `| ${row(f)} | ${fmt(noiseSd(f))} | ${cell(pred)} | ${cell(o?.runs.map((x) => x.raw))} | ${N.theirs.map((s) => cell(th[s])).join(" | ")} | ${ok === null ? "—" : `${mark(ok)} (${bestName})`} |`,
     );

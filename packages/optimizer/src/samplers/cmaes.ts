@@ -10,6 +10,13 @@ export interface CmaesOptions {
   restart: "ipop" | "none";
   /** Treat the first this-many trials (by id) as startup: the search starts at their best (auto's hand-over). */
   startAfter?: number;
+  /**
+   * Form generations only from the trials this member proposed (`proposedBy`): inside `auto`
+   * the portfolio's other members propose some trials after the hand-over, and those are not
+   * draws from this distribution (Optuna's CmaEsSampler likewise tells its optimizer only the
+   * trials of its own generations).
+   */
+  member?: string;
 }
 
 export const CMAES_DEFAULTS: CmaesOptions = { nStartupTrials: 5, sigma0: 1 / 6, popsize: null, restart: "ipop" };
@@ -253,7 +260,7 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
   }
   let restarts = 0;
   let state = new CmaState(d, baseLambda, bestStart ? encode(bestStart) : new Float64Array(d).fill(0.5), sigma0);
-  const rest = trials.slice(startup);
+  const rest = trials.slice(startup).filter((t) => o.member === undefined || t.proposedBy === o.member);
   let i = 0;
   while (i + state.lambda <= rest.length) {
     const gen = rest.slice(i, i + state.lambda);

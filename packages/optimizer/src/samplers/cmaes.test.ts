@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { Rng } from "../rng.js";
+import { compileSpace, type TParams } from "../space.js";
+import type { SampleContext, TrialView } from "../trial.js";
+import { CMAES_DEFAULTS, CmaesSampler } from "./cmaes.js";
+
+const space = compileSpace({
+  x0: { type: "float", low: -1, high: 1 },
+  x1: { type: "float", low: -1, high: 1 },
+  x2: { type: "float", low: -1, high: 1 },
+});
+const sphere = (p: TParams): number => (p.x0 as number) ** 2 + (p.x1 as number) ** 2 + (p.x2 as number) ** 2;
+
+/** A study handed over after `startup` trials, then CMA-ES's own trials, optionally interleaved with another member's. */
+function history(startup: number, own: number, foreignEvery: number | null): TrialView[] {
+  const rng = new Rng(7);
+  const trials: TrialView[] = [];
+  const add = (params: TParams, proposedBy: string, loss: number) =>
+    trials.push({ id: trials.length, params, state: "complete", loss: [loss], intermediate: [], constraints: null, proposedBy });
+  const point = (scale: number): TParams => ({
+    x0: scale * (2 * rng.random() - 1),
+    x1: scale * (2 * rng.random() - 1),
+    x2: scale * (2 * rng.random() - 1),
+  });
+  for (let i = 0; i < startup; i++) {
+    const p = point(1);
+    add(p, "gp", sphere(p));
+  }
+  const ownRng = new Rng(11);
+  for (let i = 0; i < own; i++) {
+    const p = { x0: 0.3 * (2 * ownRng.random() - 1), x1: 0.3 * (2 * ownRng.random() - 1), x2: 0.3 * (2 * ownRng.random() - 1) };
+    add(p, "cmaes", sphere(p));
+    // Another member's trial: a far corner told as the best value yet, which a CMA-ES update
+    // that counted it would chase.
+    if (foreignEvery !== null && i % foreignEvery === 0) add({ x0: 0.95, x1: -0.95, x2: 0.95 }, "random", -1);
+  }
+  return trials;
+}
+
+const ctxOf = (trials: TrialView[]): SampleContext => ({
+  space,
+  nObjectives: 1,
+  trials,
+  rng: new Rng(3),
+  seed: 3,
+  nKnown: trials.length,
+});
+
+describe("CMA-ES after auto's hand-over", () => {
+  const handedOver = { ...CMAES_DEFAULTS, startAfter: 40 };
+
+  it("forms its generations from its own trials only, so other members' trials do not move it", () => {
+    const sampler = new CmaesSampler({ ...handedOver, member: "cmaes" });
+    const alone = sampler.sample(ctxOf(history(40, 21, null)));
+    const interleaved = sampler.sample(ctxOf(history(40, 21, 3)));
+    expect(interleaved).toEqual(alone);
+    // The foreign corner is not where the distribution went: the next point stays near the origin.
+    expect(Math.hypot(interleaved.x0 as number, interleaved.x1 as number, interleaved.x2 as number)).toBeLessThan(0.6);
+  });
+
+  it("counts every trial after the startup ones as its own when no member is named (a CMA-ES study)", () => {
+    const sampler = new CmaesSampler(handedOver);
+    expect(sampler.sample(ctxOf(history(40, 21, 3)))).not.toEqual(sampler.sample(ctxOf(history(40, 21, null))));
+  });
+});

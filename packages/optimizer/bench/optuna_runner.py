@@ -158,9 +158,44 @@ def svm_tuning(p):
     return 0.08 + 0.05 * (c - 0.5) ** 2 + 0.08 * (g + 1) ** 2 + 0.02 * (p["degree"] - 3) ** 2
 
 
+def colville4(p):
+    a, b, c, d = xs(p, 4)
+    return (
+        100 * (a * a - b) ** 2
+        + (a - 1) ** 2
+        + (c - 1) ** 2
+        + 90 * (c * c - d) ** 2
+        + 10.1 * ((b - 1) ** 2 + (d - 1) ** 2)
+        + 19.8 * (b - 1) * (d - 1)
+    )
+
+
+def griewank5(p):
+    x = xs(p, 5)
+    prod = 1.0
+    for i, v in enumerate(x):
+        prod *= math.cos(v / math.sqrt(i + 1))
+    return 1 + sum(v * v for v in x) / 4000 - prod
+
+
+def trid6(p):
+    x = xs(p, 6)
+    return sum((v - 1) ** 2 for v in x) - sum(x[i] * x[i - 1] for i in range(1, 6))
+
+
+def rf_tuning(p):
+    n = math.log10(p["n_estimators"])
+    d = math.log2(p["max_depth"])
+    l = math.log2(p["min_samples_leaf"])
+    common = 0.02 * (n - math.log10(400)) ** 2 + 0.3 * (p["max_features"] - 0.4) ** 2 + 0.01 * (d - l / 2 - 4) ** 2 + 0.004 * l * l
+    if p["model"] == "rf":
+        return 0.06 + common + (0 if p["bootstrap"] else 0.02)
+    return 0.04 + common + 0.01 * (d - 4.5) ** 2
+
+
 FUNCS = {
     f.__name__: f
-    for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional, levy6, rastrigin4, hartmann3, boosting, michalewicz5, zakharov4, dixon_price6, nn_tuning, schwefel4, shekel4, powell8, svm_tuning]
+    for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional, levy6, rastrigin4, hartmann3, boosting, michalewicz5, zakharov4, dixon_price6, nn_tuning, schwefel4, shekel4, powell8, svm_tuning, colville4, griewank5, trid6, rf_tuning]
 }
 
 

@@ -10,6 +10,7 @@
 //   --check-seeds=N               seeds of the tpe-vs-Optuna-TPE check (default 1000, 0 = off)
 //   --settings=a,b                compute only these settings' cells (sequential, parallel, noisy,
 //                                 long; default all); the report shows every cell already cached
+//   --functions=a,b               only these functions (e.g. a new held-out batch)
 //
 // The settings beyond one trial at a time (parallel, noisy, long) are in bench/settings.mjs;
 // the rest stays in this one (long) file because the cells, the Optuna queue and the report
@@ -62,11 +63,17 @@ const CACHE = join(dirname(fileURLToPath(import.meta.url)), ".cache", RUN_ID);
 mkdirSync(CACHE, { recursive: true });
 const SEEDS = QUICK ? [0, 1] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 const BUDGETS = [50, 100];
-const FUNCS = QUICK ? FUNCTIONS.filter((f) => ["branin", "hartmann6", "mixed"].includes(f.name)) : FUNCTIONS;
+// --functions=a,b: only these (suite or held-out) functions' cells, e.g. a new held-out batch.
+const ONLY_FUNCTIONS = argValue("functions")?.split(",");
+for (const name of ONLY_FUNCTIONS ?? [])
+  if (![...FUNCTIONS, ...HELD_OUT_FUNCTIONS].some((f) => f.name === name))
+    throw new Error(`--functions: unknown function ${name}`);
+const chosen = (fs) => (ONLY_FUNCTIONS ? fs.filter((f) => ONLY_FUNCTIONS.includes(f.name)) : fs);
+const FUNCS = QUICK ? FUNCTIONS.filter((f) => ["branin", "hartmann6", "mixed"].includes(f.name)) : chosen(FUNCTIONS);
 const OURS = ["random", "tpe", "gp", "cmaes", "auto"];
 // Functions outside the suite (held-out.json), both sides, same protocol; reported apart from
 // the goals, with the tpe check over HELD_CHECK_SEEDS seeds.
-const HELD = QUICK || ONLY_TIMING ? [] : HELD_OUT_FUNCTIONS;
+const HELD = QUICK || ONLY_TIMING ? [] : chosen(HELD_OUT_FUNCTIONS);
 const HELD_CHECK_SEEDS = HELD.length && !args.has("--no-held-check") ? 200 : 0;
 const THEIRS = QUICK ? ["tpe", "gp"] : ["random", "tpe", "gp", "cmaes"];
 const SIZES = QUICK ? [100, 1000] : [100, 1000, 2000];
@@ -311,12 +318,14 @@ if (WITH_OPTUNA) {
       key: `optuna-pruner-${p}`,
       job: { pruners: { pruners: [p], seeds: SEEDS, trials: 100 } },
       put: (r) => (results.pruners.theirs[p] = r.pruners[p]),
+      compute: SEQUENTIAL && !ONLY_FUNCTIONS,
     });
   for (const s of ["tpe", "cmaes", "gp"])
     optunaJobs.push({
       key: `optuna-timing-${s}`,
       job: { timing: { samplers: [s], sizes: SIZES, reps: { tpe: 30, gp: 2, cmaes: 10 }, warmup: WARMUP } },
       put: (r) => (results.timing.theirs[s] = r.timing[s]),
+      compute: SEQUENTIAL && !ONLY_FUNCTIONS,
     });
   for (const f of HELD_CHECK_SEEDS ? HELD : [])
     optunaJobs.push({
@@ -408,12 +417,14 @@ const optunaDone = !WITH_OPTUNA
 const pastDeadline = () => (Date.now() - started) / 60000 > MAX_MINUTES;
 /** A cell of the one-at-a-time tables: computed if "sequential" is among --settings (and before the deadline), else only read. */
 const seqCell = (key, compute) => (SEQUENTIAL && !pastDeadline() ? cached(key, compute) : peek(key));
+// Cells of no one function (timings, pruners): not computed when --functions picks some.
+const sharedCell = (key, compute) => (ONLY_FUNCTIONS ? peek(key) : seqCell(key, compute));
 // Many cheap asks per cell: single asks vary by a GC pause or a late compilation.
 const REPS = { tpe: 100, gp: 3, cmaes: 30, auto: 3 };
 for (const s of ["tpe", "gp", "cmaes", "auto"]) {
   results.timing.ours[s] = {};
   for (const n of SIZES) {
-    results.timing.ours[s][n] = await seqCell(`ours-timing-${s}-${n}`, () => timeOurs(s, n, REPS[s]));
+    results.timing.ours[s][n] = await sharedCell(`ours-timing-${s}-${n}`, () => timeOurs(s, n, REPS[s]));
     if (results.timing.ours[s][n])
       log(`ours timing ${s} n=${n} cpu ${ms(results.timing.ours[s][n].cpu)} wall ${ms(results.timing.ours[s][n].wall)}`);
     await tick();
@@ -431,7 +442,7 @@ for (const s of ONLY_TIMING ? [] : OURS) {
   }
 }
 for (const p of ONLY_TIMING ? [] : PRUNERS) {
-  results.pruners.ours[p] = await seqCell(`ours-pruner-${p}`, () => SEEDS.map((seed) => curveTask(p, seed, 100)));
+  results.pruners.ours[p] = await sharedCell(`ours-pruner-${p}`, () => SEEDS.map((seed) => curveTask(p, seed, 100)));
   log(`ours pruner ${p}`);
   await tick();
 }
@@ -439,7 +450,7 @@ for (const task of ONLY_TIMING || !OTHER_CURVE_SEEDS ? [] : OTHER_CURVE_TASKS) {
   const t0 = Date.now();
   results.otherCurves[task.name] = {};
   for (const p of PRUNERS) {
-    results.otherCurves[task.name][p] = await seqCell(`ours-other-curve-${task.name}-${p}-${OTHER_CURVE_SEEDS}`, () =>
+    results.otherCurves[task.name][p] = await sharedCell(`ours-other-curve-${task.name}-${p}-${OTHER_CURVE_SEEDS}`, () =>
       [...Array(OTHER_CURVE_SEEDS).keys()].map((seed) => curveTask(p, seed, 100, task)),
     );
     await tick();

@@ -41,8 +41,8 @@ export type TAutoChoice = "tpe" | "gp" | "cmaes" | "nsga2";
  *   since TPE's recombination of good coordinates finds better basins that the GP then
  *   refines, while costing the GP little on smooth ones (hartmann6 7e-5 vs 6e-5 alone).
  * - After AUTO_GP_UNTIL trials: CMA-ES for all-numeric spaces (started from the best trial
- *   with a step size from the spread of the best tenth, its generations made of the trials
- *   it proposed), TPE otherwise; both keep ask() cheap however long the study runs.
+ *   with the step size and shape of the best tenth's spread, its generations made of the
+ *   trials it proposed), TPE otherwise; both keep ask() cheap however long the study runs.
  * - Constrained studies (some trial has constraints): the same, except that TPE takes
  *   CMA-ES's place, which has no use for constraints. TPE, GP and NSGA-II use them.
  *

@@ -63,3 +63,24 @@ describe("CMA-ES after auto's hand-over", () => {
     expect(sampler.sample(ctxOf(history(40, 21, 3)))).not.toEqual(sampler.sample(ctxOf(history(40, 21, null))));
   });
 });
+
+describe("CMA-ES's start after auto's hand-over", () => {
+  it("takes the shape of the best tenth: points along a diagonal valley make the first draws correlated", () => {
+    // 200 startup trials on a valley along x0 = x1: the best tenth lies along the diagonal.
+    const valley = (p: TParams): number => ((p.x0 as number) - (p.x1 as number)) ** 2 * 100 + (p.x2 as number) ** 2;
+    const rng = new Rng(5);
+    const trials: TrialView[] = Array.from({ length: 200 }, (_, id) => {
+      const params = { x0: 2 * rng.random() - 1, x1: 2 * rng.random() - 1, x2: 2 * rng.random() - 1 };
+      return { id, params, state: "complete", loss: [valley(params)], intermediate: [], constraints: null, proposedBy: "gp" };
+    });
+    const sampler = new CmaesSampler({ ...CMAES_DEFAULTS, startAfter: 200, member: "cmaes" });
+    const draws = Array.from({ length: 400 }, (_, k) => sampler.sample({ ...ctxOf(trials), rng: new Rng(100 + k) }));
+    const a = draws.map((p) => p.x0 as number);
+    const b = draws.map((p) => p.x1 as number);
+    const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+    const [ma, mb] = [mean(a), mean(b)];
+    const cov = mean(a.map((x, i) => (x - ma) * (b[i]! - mb)));
+    const corr = cov / Math.sqrt(mean(a.map((x) => (x - ma) ** 2)) * mean(b.map((x) => (x - mb) ** 2)));
+    expect(corr).toBeGreaterThan(0.8);
+  });
+});

@@ -839,12 +839,16 @@ if (pc.none && pc.asha && pc.hyperband) {
   lines.push("");
 }
 
-if (Object.keys(results.otherCurves).length) {
+// Tasks whose cells were all computed (a run of other settings or functions has none).
+const curveTasksDone = Object.keys(results.otherCurves).filter((n) =>
+  PRUNERS.every((p) => results.otherCurves[n][p] !== undefined),
+);
+if (curveTasksDone.length) {
   lines.push(
     `On three other curve tasks (ours, ${OTHER_CURVE_SEEDS} seeds, 100 trials of TPE; bench/functions.mjs, written after the pruners were designed and not tuned on): best final value, the best finished configuration's noise-free value, and the share of the no-pruning steps. For \`accuracy\` higher is better.`,
     "",
   );
-  const names = Object.keys(results.otherCurves);
+  const names = curveTasksDone;
   lines.push(
     `| pruner | ${names.map((n) => `${n}: best / noise-free / steps`).join(" | ")} |`,
     `|---|${names.map(() => "---").join("|")}|`,

@@ -235,6 +235,18 @@ export class CmaesSampler implements Sampler {
   }
 }
 
+/** The covariance of the hand-over's best points, scaled to a mean variance of 1, plus HANDOVER_RIDGE. */
+function handoverShape(good: Float64Array[], meanVariance: number): Float64Array {
+  const d = good[0]!.length;
+  const mean = Float64Array.from({ length: d }, (_, i) => good.reduce((a, x) => a + x[i]!, 0) / good.length);
+  const c = new Float64Array(d * d);
+  for (const x of good)
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) c[i * d + j]! += (x[i]! - mean[i]!) * (x[j]! - mean[j]!);
+  for (let k = 0; k < d * d; k++) c[k] = c[k]! / good.length / meanVariance;
+  for (let i = 0; i < d; i++) c[i * d + i]! += HANDOVER_RIDGE;
+  return c;
+}
+
 function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
   const d = numDims.length;
   const trials = ctx.trials;
@@ -248,7 +260,9 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
   // Start at the best startup trial. After a hand-over, the best tenth's spread gives the step
   // size and its covariance the shape (warm-starting CMA-ES from a promising distribution,
   // WS-CMA-ES, Nomura et al. 2021): the model phase's good points lie along the valleys, so the
-  // search need not learn them again from an isotropic start (see HANDOVER_RIDGE).
+  // search need not learn them again from an isotropic start (see HANDOVER_RIDGE). Before the
+  // hand-over (the portfolio trying CMA-ES off its schedule) the best tenth is a handful of
+  // points, too few for a d x d covariance: the step size only.
   let sigma0 = o.sigma0;
   let startC: Float64Array | null = null;
   let bestStart: TrialView | null = null;
@@ -263,18 +277,13 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
       .sort((a, b) => loss(a)! - loss(b)!)
       .slice(0, Math.max(5, Math.ceil(startup / 10)))
       .map(encode);
-    const mean = Float64Array.from({ length: d }, (_, i) => good.reduce((a, x) => a + x[i]!, 0) / good.length);
-    const cov = new Float64Array(d * d);
-    for (const x of good)
-      for (let i = 0; i < d; i++)
-        for (let j = 0; j < d; j++) cov[i * d + j]! += ((x[i]! - mean[i]!) * (x[j]! - mean[j]!)) / good.length;
     let spread = 0;
-    for (let i = 0; i < d; i++) spread += cov[i * d + i]!;
-    sigma0 = Math.min(o.sigma0, Math.max(1e-3, Math.sqrt(spread / d)));
-    if (spread > 0) {
-      startC = Float64Array.from(cov, (v) => v / (spread / d));
-      for (let i = 0; i < d; i++) startC[i * d + i]! += HANDOVER_RIDGE;
+    for (let i = 0; i < d; i++) {
+      const m = good.reduce((a, x) => a + x[i]!, 0) / good.length;
+      spread += good.reduce((a, x) => a + (x[i]! - m) ** 2, 0) / good.length;
     }
+    sigma0 = Math.min(o.sigma0, Math.max(1e-3, Math.sqrt(spread / d)));
+    if (spread > 0 && trials.length >= o.startAfter) startC = handoverShape(good, spread / d);
   }
   let restarts = 0;
   let state = new CmaState(d, baseLambda, bestStart ? encode(bestStart) : new Float64Array(d).fill(0.5), sigma0);

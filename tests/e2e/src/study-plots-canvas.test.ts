@@ -104,16 +104,40 @@ describe("plots drawn on a canvas", () => {
     // Slice over x: the target is alone at the lowest x and a loss of 0.
     await page.locator('[data-testid="slice-card"]').evaluate((e) => e.scrollIntoView({ block: "center" }));
     await page.selectOption('[data-testid="slice-param"]', "x");
-    const [sx, sy] = [await axisPixel("slice-card", "x", target.x), await axisPixel("slice-card", "y", 0)];
-    await page.mouse.move(sx, sy);
+    // Measured and pointed at again on each poll: the cards above may still be laying out.
+    const pointAtTarget = async (): Promise<[number, number, string]> => {
+      const [x, y] = [await axisPixel("slice-card", "x", target.x), await axisPixel("slice-card", "y", 0)];
+      await page.mouse.move(x, y);
+      return [x, y, (await page.textContent('[data-testid="slice-hover"]').catch(() => null)) ?? ""];
+    };
+    let [sx, sy] = [0, 0];
     await expect
-      .poll(async () => await page.textContent('[data-testid="slice-hover"]').catch(() => null), { timeout: 5_000 })
+      .poll(
+        async () => {
+          const [x, y, named] = await pointAtTarget();
+          [sx, sy] = [x, y];
+          return named;
+        },
+        { timeout: 10_000 },
+      )
       .toMatch(new RegExp(`^trial #${target.number} · complete · x = [0-9.e-]+ · objective 0$`));
     // Off every mark, nothing is named.
     await page.mouse.move(sx + 200, sy);
     await expect.poll(() => page.locator('[data-testid="slice-hover"]').count(), { timeout: 5_000 }).toBe(0);
-    await page.mouse.click(sx, sy);
-    await page.waitForURL(`**/studies/${study.id}/trials/${target.trialId}`, { timeout: 20_000 });
+    // A click where the target is named opens its trial.
+    const trialUrl = `/studies/${study.id}/trials/${target.trialId}`;
+    await expect
+      .poll(
+        async () => {
+          if (page.url().endsWith(trialUrl)) return true;
+          const [x, y, named] = await pointAtTarget();
+          if (named.startsWith(`trial #${target.number} `)) await page.mouse.click(x, y);
+          return page.url().endsWith(trialUrl);
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toBe(true);
+    await page.waitForURL(`**${trialUrl}`, { timeout: 20_000 });
     await page.goBack();
 
     // Parallel coordinates over x and the objective: the target's line is the only one along the bottom

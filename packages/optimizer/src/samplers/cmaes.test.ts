@@ -11,24 +11,26 @@ const space = compileSpace({
 });
 const sphere = (p: TParams): number => (p.x0 as number) ** 2 + (p.x1 as number) ** 2 + (p.x2 as number) ** 2;
 
+/** A uniform point of the box [-scale, scale]^3. */
+const randomPoint = (rng: Rng, scale: number): TParams => ({
+  x0: scale * (2 * rng.random() - 1),
+  x1: scale * (2 * rng.random() - 1),
+  x2: scale * (2 * rng.random() - 1),
+});
+
 /** A study handed over after `startup` trials, then CMA-ES's own trials, optionally interleaved with another member's. */
 function history(startup: number, own: number, foreignEvery: number | null): TrialView[] {
   const rng = new Rng(7);
   const trials: TrialView[] = [];
   const add = (params: TParams, proposedBy: string, loss: number) =>
     trials.push({ id: trials.length, params, state: "complete", loss: [loss], intermediate: [], constraints: null, proposedBy });
-  const point = (scale: number): TParams => ({
-    x0: scale * (2 * rng.random() - 1),
-    x1: scale * (2 * rng.random() - 1),
-    x2: scale * (2 * rng.random() - 1),
-  });
   for (let i = 0; i < startup; i++) {
-    const p = point(1);
+    const p = randomPoint(rng, 1);
     add(p, "gp", sphere(p));
   }
   const ownRng = new Rng(11);
   for (let i = 0; i < own; i++) {
-    const p = { x0: 0.3 * (2 * ownRng.random() - 1), x1: 0.3 * (2 * ownRng.random() - 1), x2: 0.3 * (2 * ownRng.random() - 1) };
+    const p = randomPoint(ownRng, 0.3);
     add(p, "cmaes", sphere(p));
     // Another member's trial: a far corner told as the best value yet, which a CMA-ES update
     // that counted it would chase.
@@ -70,7 +72,7 @@ describe("CMA-ES's start after auto's hand-over", () => {
     const valley = (p: TParams): number => ((p.x0 as number) - (p.x1 as number)) ** 2 * 100 + (p.x2 as number) ** 2;
     const rng = new Rng(5);
     const trials: TrialView[] = Array.from({ length: 200 }, (_, id) => {
-      const params = { x0: 2 * rng.random() - 1, x1: 2 * rng.random() - 1, x2: 2 * rng.random() - 1 };
+      const params = randomPoint(rng, 1);
       return { id, params, state: "complete", loss: [valley(params)], intermediate: [], constraints: null, proposedBy: "gp" };
     });
     const sampler = new CmaesSampler({ ...CMAES_DEFAULTS, startAfter: 200, member: "cmaes" });

@@ -85,6 +85,19 @@ export function normCdf(x: number): number {
   return 0.5 * erfc(-x / SQRT2);
 }
 
+/** The standard normal quantile Phi^{-1}(p), 0 < p < 1: bisection on normCdf, as accurate as it is. */
+export function normQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normQuantile: p must be in (0, 1), got ${p}`);
+  let lo = -40;
+  let hi = 40;
+  while (hi - lo > 1e-12) {
+    const mid = (lo + hi) / 2;
+    if (normCdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
 export function normPdf(x: number): number {
   return Math.exp(-0.5 * x * x - LOG_SQRT_2PI);
 }

@@ -86,3 +86,56 @@ describe("CMA-ES's start after auto's hand-over", () => {
     expect(corr).toBeGreaterThan(0.8);
   });
 });
+
+describe("CMA-ES's covariance update", () => {
+  it("narrows the search along the direction where a generation's worse half failed (active CMA)", () => {
+    // The startup's best is the centre, the next generation (7 points for 3 params) has its better
+    // half at the centre too (no step, no rank-mu shape from them) and its worse half along x0.
+    const trials: TrialView[] = [];
+    const add = (params: TParams, loss: number) =>
+      trials.push({ id: trials.length, params, state: "complete", loss: [loss], intermediate: [], constraints: null });
+    add({ x0: 0, x1: 0, x2: 0 }, 0);
+    for (const c of [0.8, -0.8]) {
+      add({ x0: c, x1: c, x2: 0 }, 10);
+      add({ x0: -c, x1: c, x2: c }, 10);
+    }
+    for (const loss of [0.1, 0.2, 0.3]) add({ x0: 0, x1: 0, x2: 0 }, loss);
+    for (const [x0, loss] of [
+      [0.3, 1],
+      [-0.3, 2],
+      [0.5, 3],
+      [-0.5, 4],
+    ] as const)
+      add({ x0, x1: 0, x2: 0 }, loss);
+    const sampler = new CmaesSampler(CMAES_DEFAULTS);
+    const draws = Array.from({ length: 3000 }, (_, k) => sampler.sample({ ...ctxOf(trials), rng: new Rng(500 + k) }));
+    const variance = (v: number[]) => {
+      const m = v.reduce((s, x) => s + x, 0) / v.length;
+      return v.reduce((s, x) => s + (x - m) ** 2, 0) / v.length;
+    };
+    const ratio = variance(draws.map((p) => p.x0 as number)) / variance(draws.map((p) => p.x1 as number));
+    expect(ratio).toBeLessThan(0.85);
+  });
+});
+
+describe("CMA-ES on integer params", () => {
+  it("keeps a small chance of moving an integer it settled on, so the continuous params go on converging", () => {
+    const mixed = compileSpace({ x: { type: "float", low: 0, high: 1 }, k: { type: "int", low: 0, high: 10 } });
+    const f = (p: TParams): number => ((p.x as number) - 0.3) ** 2 + 0.01 * ((p.k as number) - 5) ** 2;
+    const sampler = new CmaesSampler(CMAES_DEFAULTS);
+    const trials: TrialView[] = [];
+    // 200 trials: converged, and before IPOP would restart it.
+    for (let id = 0; id < 200; id++) {
+      const params = sampler.sample({ space: mixed, nObjectives: 1, trials, rng: new Rng(id), seed: 1, nKnown: id });
+      trials.push({ id, params, state: "complete", loss: [f(params)], intermediate: [], constraints: null });
+    }
+    const draws = Array.from({ length: 400 }, (_, k) =>
+      sampler.sample({ space: mixed, nObjectives: 1, trials, rng: new Rng(1000 + k), seed: 1, nKnown: 200 }),
+    );
+    const moved = draws.filter((p) => p.k !== 5).length;
+    // The margin is 1 / (d * lambda) = 1/12 for 2 params: about 8% of draws, never none.
+    expect(moved).toBeGreaterThan(0);
+    expect(moved / draws.length).toBeLessThan(0.2);
+    expect(Math.min(...trials.slice(-50).map((t) => t.loss![0]!))).toBeLessThan(1e-6);
+  });
+});

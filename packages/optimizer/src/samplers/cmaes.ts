@@ -1,3 +1,4 @@
+import { normQuantile } from "../math.js";
 import { hashSeed, Rng } from "../rng.js";
 import { fromUnit, isActive, sampleDim, toUnit, type Dim, type TParams } from "../space.js";
 import type { SampleContext, Sampler, TrialView } from "../trial.js";
@@ -99,15 +100,28 @@ class CmaState {
     this.d = d;
     this.lambda = lambda;
     this.mu = Math.floor(lambda / 2);
-    const raw = Array.from({ length: this.mu }, (_, i) => Math.log(this.mu + 0.5) - Math.log(i + 1));
-    const sum = raw.reduce((a, b) => a + b, 0);
-    this.w = Float64Array.from(raw, (x) => x / sum);
-    this.mueff = 1 / this.w.reduce((a, b) => a + b * b, 0);
+    // Weights of all lambda ranks (Hansen 2016, eq. 49-53): the better half's sum to 1, the
+    // worse half's are negative (active CMA: the covariance shrinks along directions that
+    // failed), scaled so that C stays positive definite.
+    const prime = Array.from({ length: lambda }, (_, i) => Math.log((lambda + 1) / 2) - Math.log(i + 1));
+    const pos = prime.slice(0, this.mu);
+    const neg = prime.slice(this.mu);
+    const sq = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) ** 2 / xs.reduce((a, b) => a + b * b, 0);
+    this.mueff = sq(pos);
+    const mueffMinus = neg.length && neg.some((x) => x !== 0) ? sq(neg) : 0;
     this.cs = (this.mueff + 2) / (d + this.mueff + 5);
     this.ds = 1 + 2 * Math.max(0, Math.sqrt((this.mueff - 1) / (d + 1)) - 1) + this.cs;
     this.cc = (4 + this.mueff / d) / (d + 4 + (2 * this.mueff) / d);
     this.c1 = 2 / ((d + 1.3) ** 2 + this.mueff);
-    this.cmu = Math.min(1 - this.c1, (2 * (this.mueff - 2 + 1 / this.mueff)) / ((d + 2) ** 2 + this.mueff));
+    this.cmu = Math.min(1 - this.c1 - 1e-8, (2 * (this.mueff - 2 + 1 / this.mueff)) / ((d + 2) ** 2 + this.mueff));
+    const alphaMin = Math.min(
+      1 + this.c1 / this.cmu,
+      1 + (2 * mueffMinus) / (this.mueff + 2),
+      (1 - this.c1 - this.cmu) / (d * this.cmu),
+    );
+    const posSum = prime.filter((x) => x > 0).reduce((a, b) => a + b, 0);
+    const negSum = prime.filter((x) => x < 0).reduce((a, b) => a - b, 0);
+    this.w = Float64Array.from(prime, (x) => (x >= 0 ? x / posSum : (alphaMin / negSum) * x));
     this.chiN = Math.sqrt(d) * (1 - 1 / (4 * d) + 1 / (21 * d * d));
     this.mean = mean;
     this.sigma = sigma;
@@ -120,27 +134,15 @@ class CmaState {
   }
 
   /** Updates with the generation's points (unit coords) sorted best first. */
-  update(sorted: Float64Array[], minStd: Float64Array): void {
+  update(sorted: Float64Array[], minStdAt: (mean: Float64Array, lambda: number) => Float64Array): void {
     const { d, w, mueff, cs, ds, cc, c1, cmu, chiN } = this;
     const k = Math.min(this.mu, sorted.length);
     const wsum = w.subarray(0, k).reduce((a, b) => a + b, 0);
-    const ys = sorted.slice(0, k).map((x) => Float64Array.from(x, (v, i) => (v - this.mean[i]!) / this.sigma));
+    const ys = sorted.slice(0, this.lambda).map((x) => Float64Array.from(x, (v, i) => (v - this.mean[i]!) / this.sigma));
     const step = new Float64Array(d);
     for (let j = 0; j < k; j++) for (let i = 0; i < d; i++) step[i]! += (w[j]! / wsum) * ys[j]![i]!;
     const newMean = Float64Array.from(this.mean, (m, i) => m + this.sigma * step[i]!);
-    // C^{-1/2} step = B D^{-1} B^T step
-    const bt = new Float64Array(d);
-    for (let i = 0; i < d; i++) {
-      let s = 0;
-      for (let r = 0; r < d; r++) s += this.B[r * d + i]! * step[r]!;
-      bt[i] = s / this.D[i]!;
-    }
-    const invSqrtStep = new Float64Array(d);
-    for (let r = 0; r < d; r++) {
-      let s = 0;
-      for (let i = 0; i < d; i++) s += this.B[r * d + i]! * bt[i]!;
-      invSqrtStep[r] = s;
-    }
+    const invSqrtStep = this.invSqrtC(step);
     const a = Math.sqrt(cs * (2 - cs) * mueff);
     let psNorm = 0;
     for (let i = 0; i < d; i++) {
@@ -152,27 +154,48 @@ class CmaState {
     const b = Math.sqrt(cc * (2 - cc) * mueff);
     for (let i = 0; i < d; i++) this.pc[i] = (1 - cc) * this.pc[i]! + hs * b * step[i]!;
     const dh = (1 - hs) * cc * (2 - cc);
+    // A negative weight acts on the point's Mahalanobis-normalized direction (eq. 46), so a far
+    // outlier cannot shrink C by more than a near one.
+    const wio = ys.map((y, j) => {
+      if (w[j]! >= 0) return w[j]!;
+      const z = this.invSqrtC(y);
+      return (w[j]! * d) / (z.reduce((s, v) => s + v * v, 0) + 1e-8);
+    });
+    const wTotal = w.subarray(0, ys.length).reduce((s, x) => s + x, 0);
     for (let i = 0; i < d; i++)
       for (let j = 0; j < d; j++) {
         let rank = 0;
-        for (let q = 0; q < k; q++) rank += (w[q]! / wsum) * ys[q]![i]! * ys[q]![j]!;
-        this.C[i * d + j] =
-          (1 - c1 - cmu) * this.C[i * d + j]! + c1 * (this.pc[i]! * this.pc[j]! + dh * this.C[i * d + j]!) + cmu * rank;
+        for (let q = 0; q < ys.length; q++) rank += wio[q]! * ys[q]![i]! * ys[q]![j]!;
+        this.C[i * d + j] = (1 + c1 * dh - c1 - cmu * wTotal) * this.C[i * d + j]! + c1 * this.pc[i]! * this.pc[j]! + cmu * rank;
       }
     this.sigma *= Math.exp(Math.min(1, (cs / ds) * (psNorm / chiN - 1)));
     this.sigma = Math.min(this.sigma, 1);
-    // Integer/stepped coordinates: keep the marginal std at least half a bin, so the search
-    // can still step to a neighbouring value (the point of CMA-ES with margin, Hamano 2022).
+    this.mean = Float64Array.from(newMean, (v) => Math.min(1, Math.max(0, v)));
+    const minStd = minStdAt(this.mean, this.lambda);
     for (let i = 0; i < d; i++) {
       const sd = this.sigma * Math.sqrt(this.C[i * d + i]!);
-      if (sd < minStd[i]!) {
-        const target = (minStd[i]! / this.sigma) ** 2;
-        this.C[i * d + i] = target;
-      }
+      if (sd < minStd[i]!) this.C[i * d + i] = (minStd[i]! / this.sigma) ** 2;
     }
-    this.mean = Float64Array.from(newMean, (v) => Math.min(1, Math.max(0, v)));
     this.gen++;
     this.decompose();
+  }
+
+  /** C^{-1/2} v = B D^{-1} B^T v. */
+  invSqrtC(v: Float64Array): Float64Array {
+    const d = this.d;
+    const bt = new Float64Array(d);
+    for (let i = 0; i < d; i++) {
+      let s = 0;
+      for (let r = 0; r < d; r++) s += this.B[r * d + i]! * v[r]!;
+      bt[i] = s / this.D[i]!;
+    }
+    const out = new Float64Array(d);
+    for (let r = 0; r < d; r++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += this.B[r * d + i]! * bt[i]!;
+      out[r] = s;
+    }
+    return out;
   }
 
   decompose(): void {
@@ -209,9 +232,10 @@ class CmaState {
 }
 
 /**
- * CMA-ES over the numeric params (categoricals drawn at random, as Optuna does), with IPOP
- * restarts (population doubled on stagnation) and a minimum marginal std on integer and
- * stepped params. The state is rebuilt by replaying the history on every ask: trials after
+ * CMA-ES over the numeric params (categoricals drawn at random, as Optuna does), with the
+ * active covariance update of Hansen's tutorial (the default of the `cmaes` library under
+ * Optuna's CmaEsSampler), IPOP restarts (population doubled on stagnation) and a minimum
+ * marginal std on integer and stepped params. The state is rebuilt by replaying the history on every ask: trials after
  * the startup ones form generations of `popsize` in id order, each generation updates the
  * distribution once all its trials finished. That keeps it exactly reproducible from the
  * database and costs O(generations * d^3), microseconds per generation for d < 50.
@@ -235,6 +259,28 @@ export class CmaesSampler implements Sampler {
   }
 }
 
+/**
+ * The least marginal std of each integer or stepped coordinate at `mean` (unit coords), so that
+ * a draw still leaves the mean's value on either side with probability at least margin / 2,
+ * margin = 1 / (d * lambda): about one step to a neighbouring value per generation. That is the
+ * lower bound of CMA-ES with margin (Hamano et al. 2022, the default of the `cmaes` library's
+ * CMAwM), taken by widening the marginal variance: the search can still move an integer, and the
+ * continuous coordinates keep converging because few draws of a generation change one.
+ */
+export function marginStd(dims: Dim[], mean: Float64Array, lambda: number): Float64Array {
+  const z = normQuantile(1 - 1 / (2 * dims.length * lambda));
+  return Float64Array.from(dims, (dim, i) => {
+    if (dim.step === null || dim.size < 2) return 0;
+    const m = mean[i]!;
+    const v = fromUnit(dim, m) as number;
+    const k = Math.round((v - dim.low) / dim.step);
+    // The distance to the farther edge of the value's bin, where there is a value beyond it.
+    const below = k > 0 ? m - toUnit(dim, v - dim.step / 2) : 0;
+    const above = k < dim.size - 1 ? toUnit(dim, v + dim.step / 2) - m : 0;
+    return Math.max(Math.abs(below), Math.abs(above)) / z;
+  });
+}
+
 /** The covariance of the hand-over's best points, scaled to a mean variance of 1, plus HANDOVER_RIDGE. */
 function handoverShape(good: Float64Array[], meanVariance: number): Float64Array {
   const d = good[0]!.length;
@@ -255,7 +301,7 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
     Float64Array.from(numDims, (dim) => (dim.name in t.params ? toUnit(dim, t.params[dim.name]!) : 0.5));
   const loss = (t: TrialView): number | null =>
     t.state === "complete" && t.loss ? t.loss[0]! : t.state === "pruned" ? Infinity : null;
-  const minStd = Float64Array.from(numDims, (dim) => (Number.isFinite(dim.size) ? 0.5 / dim.size : 0));
+  const minStdAt = (mean: Float64Array, lambda: number): Float64Array => marginStd(numDims, mean, lambda);
   const baseLambda = o.popsize ?? 4 + Math.floor(3 * Math.log(d));
   // Start at the best startup trial. After a hand-over, the best tenth's spread gives the step
   // size and its covariance the shape (warm-starting CMA-ES from a promising distribution,
@@ -310,7 +356,7 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
     } else state.stale++;
     state.update(
       scored.map((s) => s.x),
-      minStd,
+      minStdAt,
     );
     const spread = scored[scored.length - 1]!.l - scored[0]!.l;
     const stalled =

@@ -134,7 +134,7 @@ class CmaState {
   }
 
   /** Updates with the generation's points (unit coords) sorted best first. */
-  update(sorted: Float64Array[], minStdAt: (mean: Float64Array, lambda: number) => Float64Array): void {
+  update(sorted: Float64Array[], dims: Dim[]): void {
     const { d, w, mueff, cs, ds, cc, c1, cmu, chiN } = this;
     const k = Math.min(this.mu, sorted.length);
     const wsum = w.subarray(0, k).reduce((a, b) => a + b, 0);
@@ -171,7 +171,7 @@ class CmaState {
     this.sigma *= Math.exp(Math.min(1, (cs / ds) * (psNorm / chiN - 1)));
     this.sigma = Math.min(this.sigma, 1);
     this.mean = Float64Array.from(newMean, (v) => Math.min(1, Math.max(0, v)));
-    const minStd = minStdAt(this.mean, this.lambda);
+    const minStd = marginStd(dims, this.mean, this.lambda);
     for (let i = 0; i < d; i++) {
       const sd = this.sigma * Math.sqrt(this.C[i * d + i]!);
       if (sd < minStd[i]!) this.C[i * d + i] = (minStd[i]! / this.sigma) ** 2;
@@ -234,10 +234,10 @@ class CmaState {
 /**
  * CMA-ES over the numeric params (categoricals drawn at random, as Optuna does), with the
  * active covariance update of Hansen's tutorial (the default of the `cmaes` library under
- * Optuna's CmaEsSampler), IPOP restarts (population doubled on stagnation) and a minimum
- * marginal std on integer and stepped params. The state is rebuilt by replaying the history on every ask: trials after
- * the startup ones form generations of `popsize` in id order, each generation updates the
- * distribution once all its trials finished. That keeps it exactly reproducible from the
+ * Optuna's CmaEsSampler), IPOP restarts (population doubled on stagnation) and the margin of
+ * CMA-ES with margin on integer and stepped params (marginStd). The state is rebuilt by
+ * replaying the history on every ask: trials after the startup ones form generations of
+ * `popsize` in id order, each generation updates the distribution once all its trials finished. That keeps it exactly reproducible from the
  * database and costs O(generations * d^3), microseconds per generation for d < 50.
  */
 export class CmaesSampler implements Sampler {
@@ -281,15 +281,14 @@ export function marginStd(dims: Dim[], mean: Float64Array, lambda: number): Floa
   });
 }
 
-/** The covariance of the hand-over's best points, scaled to a mean variance of 1, plus HANDOVER_RIDGE. */
-function handoverShape(good: Float64Array[], meanVariance: number): Float64Array {
-  const d = good[0]!.length;
-  const mean = Float64Array.from({ length: d }, (_, i) => good.reduce((a, x) => a + x[i]!, 0) / good.length);
+/** The covariance of points (unit coords), row-major d x d. */
+function covariance(points: Float64Array[]): Float64Array {
+  const d = points[0]!.length;
+  const mean = Float64Array.from({ length: d }, (_, i) => points.reduce((a, x) => a + x[i]!, 0) / points.length);
   const c = new Float64Array(d * d);
-  for (const x of good)
+  for (const x of points)
     for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) c[i * d + j]! += (x[i]! - mean[i]!) * (x[j]! - mean[j]!);
-  for (let k = 0; k < d * d; k++) c[k] = c[k]! / good.length / meanVariance;
-  for (let i = 0; i < d; i++) c[i * d + i]! += HANDOVER_RIDGE;
+  for (let k = 0; k < d * d; k++) c[k] = c[k]! / points.length;
   return c;
 }
 
@@ -301,7 +300,6 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
     Float64Array.from(numDims, (dim) => (dim.name in t.params ? toUnit(dim, t.params[dim.name]!) : 0.5));
   const loss = (t: TrialView): number | null =>
     t.state === "complete" && t.loss ? t.loss[0]! : t.state === "pruned" ? Infinity : null;
-  const minStdAt = (mean: Float64Array, lambda: number): Float64Array => marginStd(numDims, mean, lambda);
   const baseLambda = o.popsize ?? 4 + Math.floor(3 * Math.log(d));
   // Start at the best startup trial. After a hand-over, the best tenth's spread gives the step
   // size and its covariance the shape (warm-starting CMA-ES from a promising distribution,
@@ -323,13 +321,15 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
       .sort((a, b) => loss(a)! - loss(b)!)
       .slice(0, Math.max(5, Math.ceil(startup / 10)))
       .map(encode);
+    const cov = covariance(good);
     let spread = 0;
-    for (let i = 0; i < d; i++) {
-      const m = good.reduce((a, x) => a + x[i]!, 0) / good.length;
-      spread += good.reduce((a, x) => a + (x[i]! - m) ** 2, 0) / good.length;
-    }
+    for (let i = 0; i < d; i++) spread += cov[i * d + i]!;
     sigma0 = Math.min(o.sigma0, Math.max(1e-3, Math.sqrt(spread / d)));
-    if (spread > 0 && trials.length >= o.startAfter) startC = handoverShape(good, spread / d);
+    // The shape: the covariance scaled to a mean variance of 1, plus HANDOVER_RIDGE.
+    if (spread > 0 && trials.length >= o.startAfter) {
+      startC = Float64Array.from(cov, (v) => v / (spread / d));
+      for (let i = 0; i < d; i++) startC[i * d + i]! += HANDOVER_RIDGE;
+    }
   }
   let restarts = 0;
   let state = new CmaState(d, baseLambda, bestStart ? encode(bestStart) : new Float64Array(d).fill(0.5), sigma0);
@@ -356,7 +356,7 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
     } else state.stale++;
     state.update(
       scored.map((s) => s.x),
-      minStdAt,
+      numDims,
     );
     const spread = scored[scored.length - 1]!.l - scored[0]!.l;
     const stalled =

@@ -209,6 +209,33 @@ const heldOutImpl = {
     if (p.model === "rf") return 0.06 + common + (p.bootstrap ? 0 : 0.02);
     return 0.04 + common + 0.01 * (d - 4.5) ** 2;
   },
+  perm6: (p) => {
+    const x = xs(p, 6);
+    let y = 0;
+    for (let i = 1; i <= 6; i++) {
+      let s = 0;
+      for (let j = 1; j <= 6; j++) s += (j ** i + 0.5) * ((x[j - 1] / j) ** i - 1);
+      y += s * s;
+    }
+    return y;
+  },
+  salomon7: (p) => {
+    const r = Math.sqrt(xs(p, 7).reduce((s, v) => s + v * v, 0));
+    return 1 - Math.cos(2 * Math.PI * r) + 0.1 * r;
+  },
+  alpine8: (p) => xs(p, 8).reduce((s, v) => s + Math.abs(v * Math.sin(v) + 0.1 * v), 0),
+  lgbm_tuning: (p) => {
+    const u = Math.log10(p.learning_rate) + { gbdt: 1.5, dart: 1.2, goss: 1.8 }[p.boosting];
+    const common =
+      0.15 * u ** 2 +
+      0.01 * (Math.log2(p.num_leaves) - 6 - 2 * u) ** 2 +
+      0.005 * (Math.log2(p.min_child_samples) - Math.log2(20)) ** 2 +
+      0.2 * (p.feature_fraction - 0.7) ** 2 +
+      0.01 * (Math.log10(p.lambda_l2) + 1) ** 2;
+    if (p.boosting === "dart") return 0.095 + common + 0.5 * (p.drop_rate - 0.1) ** 2;
+    if (p.boosting === "goss") return 0.105 + common + 0.3 * (p.top_rate - 0.2) ** 2;
+    return 0.1 + common;
+  },
   boosting: (p) => {
     const c = 0.5 * (p.subsample - 0.8) ** 2;
     const lr = Math.log10(p.lr);

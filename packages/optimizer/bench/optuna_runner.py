@@ -193,9 +193,39 @@ def rf_tuning(p):
     return 0.04 + common + 0.01 * (d - 4.5) ** 2
 
 
+def perm6(p):
+    x = xs(p, 6)
+    return sum(sum((j**i + 0.5) * ((x[j - 1] / j) ** i - 1) for j in range(1, 7)) ** 2 for i in range(1, 7))
+
+
+def salomon7(p):
+    r = math.sqrt(sum(v * v for v in xs(p, 7)))
+    return 1 - math.cos(2 * math.pi * r) + 0.1 * r
+
+
+def alpine8(p):
+    return sum(abs(v * math.sin(v) + 0.1 * v) for v in xs(p, 8))
+
+
+def lgbm_tuning(p):
+    u = math.log10(p["learning_rate"]) + {"gbdt": 1.5, "dart": 1.2, "goss": 1.8}[p["boosting"]]
+    common = (
+        0.15 * u**2
+        + 0.01 * (math.log2(p["num_leaves"]) - 6 - 2 * u) ** 2
+        + 0.005 * (math.log2(p["min_child_samples"]) - math.log2(20)) ** 2
+        + 0.2 * (p["feature_fraction"] - 0.7) ** 2
+        + 0.01 * (math.log10(p["lambda_l2"]) + 1) ** 2
+    )
+    if p["boosting"] == "dart":
+        return 0.095 + common + 0.5 * (p["drop_rate"] - 0.1) ** 2
+    if p["boosting"] == "goss":
+        return 0.105 + common + 0.3 * (p["top_rate"] - 0.2) ** 2
+    return 0.1 + common
+
+
 FUNCS = {
     f.__name__: f
-    for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional, levy6, rastrigin4, hartmann3, boosting, michalewicz5, zakharov4, dixon_price6, nn_tuning, schwefel4, shekel4, powell8, svm_tuning, colville4, griewank5, trid6, rf_tuning]
+    for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional, levy6, rastrigin4, hartmann3, boosting, michalewicz5, zakharov4, dixon_price6, nn_tuning, schwefel4, shekel4, powell8, svm_tuning, colville4, griewank5, trid6, rf_tuning, perm6, salomon7, alpine8, lgbm_tuning]
 }
 
 

@@ -1,4 +1,4 @@
-import { usesConstraints } from "../constraints.js";
+import { isFeasible, usesConstraints } from "../constraints.js";
 import { hashSeed, Rng } from "../rng.js";
 import type { SampleContext, Sampler, TrialView } from "../trial.js";
 import type { CompiledSpace, TParams } from "../space.js";
@@ -10,8 +10,14 @@ import { coupledChoice, memberStats, portfolioWeights, type TWeights } from "./p
 import { RandomSampler } from "./random.js";
 import { TPE_DEFAULTS, TpeSampler } from "./tpe.js";
 
-/** Trials after which `auto` hands a GP study over to CMA-ES (all-numeric) or TPE. */
+/** Trials after which `auto` hands a GP study over to CMA-ES (and TPE) at the latest. */
 export const AUTO_GP_UNTIL = 500;
+/** The earliest trial at which a stalled GP phase is handed over: shorter studies never are. */
+export const AUTO_HANDOVER_FROM = 250;
+/** The trials over which the GP phase's progress is judged (several CMA-ES generations). */
+export const HANDOVER_WINDOW = 50;
+/** Stalled: the window moved the best by less than this share of (median loss - best). */
+export const HANDOVER_STALL = 1e-3;
 /**
  * The GP as a member after the hand-over: conditioned on the best 75 and the latest 75 trials
  * (fit on 100) instead of 300 (fit on 150). At 1,000 trials of hartmann6 (loaded 2-core box,
@@ -40,25 +46,73 @@ export type TAutoChoice = "tpe" | "gp" | "cmaes" | "nsga2";
  *   separable multimodal one (styblinski_tang8: GP ~85, TPE ~66); alternating gave ~60 there,
  *   since TPE's recombination of good coordinates finds better basins that the GP then
  *   refines, while costing the GP little on smooth ones (hartmann6 7e-5 vs 6e-5 alone).
- * - After AUTO_GP_UNTIL trials: CMA-ES for all-numeric spaces (started from the best trial
- *   with the step size and shape of the best tenth's spread, its generations made of the
- *   trials it proposed), TPE otherwise; both keep ask() cheap however long the study runs.
+ * - After the hand-over (autoHandover: once the GP phase stalls, from AUTO_HANDOVER_FROM
+ *   trials, at AUTO_GP_UNTIL at the latest): CMA-ES for all-numeric spaces (started from the
+ *   best trial with the step size and shape of the best tenth's spread, its generations made
+ *   of the trials it proposed); in mixed and conditional spaces CMA-ES on the numeric params
+ *   of the best trial's categorical choices and TPE take turns. Both keep ask() cheap however
+ *   long the study runs.
  * - Constrained studies (some trial has constraints): the same, except that TPE takes
  *   CMA-ES's place, which has no use for constraints. TPE, GP and NSGA-II use them.
  *
  * For single-objective studies outside the TPE-only case this schedule is the prior of an
  * online portfolio (portfolio.ts) that moves asks to the member finding good points.
  */
-export function chooseAuto(space: CompiledSpace, nObjectives: number, nKnown: number, constrained = false): TAutoChoice {
-  const p = pick(space, nObjectives, nKnown, constrained);
+export function chooseAuto(
+  space: CompiledSpace,
+  nObjectives: number,
+  nKnown: number,
+  constrained = false,
+  handover: number | null = nKnown >= AUTO_GP_UNTIL ? AUTO_GP_UNTIL : null,
+): TAutoChoice {
+  const p = pick(space, nObjectives, nKnown, constrained, handover);
   return p === "portfolioTpe" ? "tpe" : p;
 }
 
+/**
+ * The trial count at which the GP phase ended, or null while it goes on: the first n from
+ * AUTO_HANDOVER_FROM at which the last HANDOVER_WINDOW trials improved the best by less than
+ * HANDOVER_STALL of the scale of the values (the median of the first AUTO_HANDOVER_FROM
+ * trials' losses minus the best), else AUTO_GP_UNTIL. From the complete feasible trials in id
+ * order as they stand now, like the portfolio's weights. Why: at 1,000 trials the GP phase
+ * made no progress between trials 250 and 500 on hartmann6 (10 of 10 seeds) and trid6, while
+ * CMA-ES from the same start went on converging (BENCHMARKS.md, the adaptive hand-over); a
+ * phase still finding better basins (improvements of a fair share of the scale) keeps going.
+ */
+export function autoHandover(trials: readonly TrialView[], nKnown: number): number | null {
+  if (nKnown < AUTO_HANDOVER_FROM) return null;
+  const last = Math.min(nKnown, AUTO_GP_UNTIL, trials.length);
+  const bestBefore = new Float64Array(last + 1).fill(Infinity);
+  const firstLosses: number[] = [];
+  for (let k = 0; k < last; k++) {
+    const t = trials[k]!;
+    const loss = t.state === "complete" && t.loss !== null && isFeasible(t) ? t.loss[0]! : Infinity;
+    if (k < AUTO_HANDOVER_FROM && Number.isFinite(loss)) firstLosses.push(loss);
+    bestBefore[k + 1] = Math.min(bestBefore[k]!, loss);
+  }
+  firstLosses.sort((a, b) => a - b);
+  const median = firstLosses.length ? firstLosses[Math.floor(firstLosses.length / 2)]! : NaN;
+  for (let n = AUTO_HANDOVER_FROM; n <= last; n++) {
+    const moved = bestBefore[n - HANDOVER_WINDOW]! - bestBefore[n]!;
+    if (moved <= HANDOVER_STALL * (median - bestBefore[n]!)) return n;
+  }
+  return nKnown >= AUTO_GP_UNTIL ? AUTO_GP_UNTIL : null;
+}
+
 /** chooseAuto, telling TPE's turns inside the GP/TPE portfolio apart (see portfolioTpe). */
-function pick(space: CompiledSpace, nObjectives: number, nKnown: number, constrained: boolean): TAutoChoice | "portfolioTpe" {
+function pick(
+  space: CompiledSpace,
+  nObjectives: number,
+  nKnown: number,
+  constrained: boolean,
+  handover: number | null,
+): TAutoChoice | "portfolioTpe" {
   if (nObjectives > 1) return nKnown < AUTO_MO_TPE_UNTIL ? "tpe" : "nsga2";
   if (tpeOnly(space)) return "tpe";
-  if (nKnown >= AUTO_GP_UNTIL) return space.nCategorical === 0 && !space.isConditional && !constrained ? "cmaes" : "tpe";
+  if (handover !== null && nKnown >= handover) {
+    if (constrained) return "tpe";
+    return numericOnly(space) || nKnown % 2 === 0 ? "cmaes" : "tpe";
+  }
   const explore = nKnown < explorePhase(space);
   const tpeTurn = explore ? nKnown % 2 === 1 : nKnown % 4 === 3;
   return tpeTurn ? "portfolioTpe" : "gp";
@@ -69,6 +123,10 @@ function tpeOnly(space: CompiledSpace): boolean {
   const dims = space.dims.length;
   const cats = space.dims.filter((d) => d.type === "categorical");
   return cats.length > dims - cats.length || cats.some((d) => d.size > 8) || dims > AUTO_GP_MAX_DIMS;
+}
+
+function numericOnly(space: CompiledSpace): boolean {
+  return space.nCategorical === 0 && !space.isConditional;
 }
 
 /** Trials in which the schedule alternates GP and TPE: 10 per param. */
@@ -90,7 +148,10 @@ interface TPlan {
 }
 
 export class AutoSampler implements Sampler {
-  private readonly samplers: Record<TAutoChoice | "portfolioTpe" | "random" | "lateGp", Sampler>;
+  private readonly samplers: Record<Exclude<TAutoChoice, "cmaes"> | "portfolioTpe" | "random" | "lateGp", Sampler>;
+
+  /** The CMA-ES member per hand-over point (its start is the hand-over's best trials). */
+  private readonly cmaes = new Map<number, CmaesSampler>();
 
   /** Plugins registered with `portfolio: true`, as members (single-objective studies only). */
   private readonly plugins: Map<string, Sampler>;
@@ -113,7 +174,6 @@ export class AutoSampler implements Sampler {
       gp: new GpSampler({ ...GP_DEFAULTS, noise }),
       lateGp: new GpSampler({ ...GP_DEFAULTS, ...AUTO_LATE_GP, noise }),
       nsga2: new Nsga2Sampler(NSGA2_DEFAULTS),
-      cmaes: new CmaesSampler({ ...CMAES_DEFAULTS, startAfter: AUTO_GP_UNTIL, member: "cmaes" }),
       random: new RandomSampler(),
     };
     const plugins = nObjectives === 1 ? portfolioPlugins() : [];
@@ -126,15 +186,17 @@ export class AutoSampler implements Sampler {
 
   propose(ctx: SampleContext): { params: TParams; proposedBy: string } {
     const constrained = usesConstraints(ctx.trials);
-    const plan = this.plan(ctx.nKnown, constrained);
+    const handover = this.learns() ? autoHandover(ctx.trials, ctx.nKnown) : null;
+    const plan = this.plan(ctx.nKnown, constrained, handover);
     if (plan === null) {
-      const p = pick(this.space, this.nObjectives, ctx.nKnown, constrained);
-      return { params: this.samplers[p].sample(ctx), proposedBy: p === "portfolioTpe" ? "tpe" : p };
+      const p = pick(this.space, this.nObjectives, ctx.nKnown, constrained, handover);
+      const sampler = p === "cmaes" ? this.member("cmaes", handover) : this.samplers[p];
+      return { params: sampler.sample(ctx), proposedBy: p === "portfolioTpe" ? "tpe" : p };
     }
     const rng = new Rng(hashSeed(ctx.seed, 0xa070, ctx.nKnown));
     const weights = this.weightsOf(plan, ctx.trials, ctx.nKnown, rng);
     const member = coupledChoice(plan.scheduled, plan.prior, weights, rng);
-    return { params: this.member(member, ctx.nKnown).sample(ctx), proposedBy: member };
+    return { params: this.member(member, handover).sample(ctx), proposedBy: member };
   }
 
   /**
@@ -150,9 +212,9 @@ export class AutoSampler implements Sampler {
     const ks = [...Array(Math.floor(trials.length / stride) + 1).keys()].map((i) => i * stride);
     if (ks.at(-1) !== trials.length) ks.push(trials.length);
     for (const k of ks) {
-      const plan = this.plan(k, constrained);
-      if (plan === null) return [];
       const prefix = trials.slice(0, k);
+      const plan = this.plan(k, constrained, this.learns() ? autoHandover(prefix, k) : null);
+      if (plan === null) return [];
       out.push({ trials: k, weights: this.weightsOf(plan, prefix, k, new Rng(hashSeed(seed, 0xa070, k))) });
     }
     return out;
@@ -163,22 +225,45 @@ export class AutoSampler implements Sampler {
     return portfolioWeights(stats, plan.prior, explorePhase(this.space), nKnown, rng);
   }
 
+  /** Whether the portfolio learns here (single-objective studies outside the TPE-only case). */
+  private learns(): boolean {
+    return this.nObjectives === 1 && !tpeOnly(this.space);
+  }
+
   /** The schedule at this trial as a prior, or null where `auto` follows its schedule alone. */
-  private plan(nKnown: number, constrained: boolean): TPlan | null {
-    const p = pick(this.space, this.nObjectives, nKnown, constrained);
-    if (this.nObjectives > 1 || tpeOnly(this.space)) return null;
-    const numeric = this.space.nCategorical === 0 && !this.space.isConditional && !constrained;
-    const members = ["gp", "tpe", "random", ...(numeric ? ["cmaes"] : []), ...this.plugins.keys()];
-    if (p === "cmaes") return { scheduled: "cmaes", prior: { cmaes: 1 }, members };
+  private plan(nKnown: number, constrained: boolean, handover: number | null): TPlan | null {
+    if (!this.learns()) return null;
+    const p = pick(this.space, this.nObjectives, nKnown, constrained, handover);
+    const numeric = numericOnly(this.space);
+    // CMA-ES is a member wherever it can use the trials: before the hand-over only in
+    // all-numeric spaces (off the schedule), after it in mixed ones too; never with constraints.
+    const cmaes = !constrained && (numeric || (handover !== null && nKnown >= handover));
+    const members = ["gp", "tpe", "random", ...(cmaes ? ["cmaes"] : []), ...this.plugins.keys()];
+    if (handover !== null && nKnown >= handover && !constrained)
+      return numeric
+        ? { scheduled: "cmaes", prior: { cmaes: 1 }, members }
+        : { scheduled: p, prior: { cmaes: 0.5, tpe: 0.5 }, members };
     if (p === "tpe") return { scheduled: "tpe", prior: { tpe: 1 }, members };
     const gpShare = nKnown < explorePhase(this.space) ? 0.5 : 0.75;
     return { scheduled: p === "gp" ? "gp" : "tpe", prior: { gp: gpShare, tpe: 1 - gpShare }, members };
   }
 
-  private member(name: string, nKnown: number): Sampler {
-    if (name === "tpe") return nKnown < AUTO_GP_UNTIL ? this.samplers.portfolioTpe : this.samplers.tpe;
-    if (name === "gp" && nKnown >= AUTO_GP_UNTIL) return this.samplers.lateGp;
-    if (name === "gp" || name === "cmaes" || name === "random") return this.samplers[name];
+  /** A member by name, as it samples before or after the hand-over (null: not yet). */
+  private member(name: string, handover: number | null): Sampler {
+    if (name === "tpe") return handover === null ? this.samplers.portfolioTpe : this.samplers.tpe;
+    if (name === "gp") return handover === null ? this.samplers.gp : this.samplers.lateGp;
+    if (name === "cmaes") {
+      // Before the hand-over (the portfolio trying it off the schedule) it samples around the
+      // best trial so far, as a hand-over at AUTO_GP_UNTIL would start it.
+      const at = handover ?? AUTO_GP_UNTIL;
+      let s = this.cmaes.get(at);
+      if (!s) {
+        s = new CmaesSampler({ ...CMAES_DEFAULTS, startAfter: at, member: "cmaes", categoricals: "incumbent" });
+        this.cmaes.set(at, s);
+      }
+      return s;
+    }
+    if (name === "random") return this.samplers.random;
     return this.plugins.get(name)!;
   }
 }

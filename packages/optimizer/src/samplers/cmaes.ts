@@ -1,3 +1,4 @@
+import { isFeasible } from "../constraints.js";
 import { normQuantile } from "../math.js";
 import { hashSeed, Rng } from "../rng.js";
 import { fromUnit, isActive, sampleDim, toUnit, type Dim, type TParams } from "../space.js";
@@ -18,6 +19,12 @@ export interface CmaesOptions {
    * trials of its own generations).
    */
   member?: string;
+  /**
+   * Categorical params: drawn at random (Optuna's CmaEsSampler) or taken from the best trial so
+   * far ("incumbent": auto's member after a hand-over in a mixed space refines the numeric
+   * params of the choices its model phase found, while TPE's turns keep trying other choices).
+   */
+  categoricals?: "random" | "incumbent";
 }
 
 /**
@@ -250,10 +257,12 @@ export class CmaesSampler implements Sampler {
     const state = replay(ctx, numDims, this.o);
     const x = state.sample(ctx.rng);
     const byName = new Map(numDims.map((d, i) => [d.name, x[i]!]));
+    const incumbent = this.o.categoricals === "incumbent" ? bestTrial(ctx.trials) : null;
     const out: TParams = {};
     for (const d of ctx.space.dims) {
       if (!isActive(d, out)) continue;
-      out[d.name] = d.type === "categorical" ? sampleDim(d, ctx.rng) : fromUnit(d, byName.get(d.name)!);
+      if (d.type !== "categorical") out[d.name] = fromUnit(d, byName.get(d.name)!);
+      else out[d.name] = incumbent && d.name in incumbent.params ? incumbent.params[d.name]! : sampleDim(d, ctx.rng);
     }
     return out;
   }
@@ -279,6 +288,14 @@ export function marginStd(dims: Dim[], mean: Float64Array, lambda: number): Floa
     const above = k < dim.size - 1 ? toUnit(dim, v + dim.step / 2) - m : 0;
     return Math.max(Math.abs(below), Math.abs(above)) / z;
   });
+}
+
+/** The complete feasible trial with the lowest loss, or null. */
+function bestTrial(trials: readonly TrialView[]): TrialView | null {
+  let best: TrialView | null = null;
+  for (const t of trials)
+    if (t.state === "complete" && t.loss !== null && isFeasible(t) && (best === null || t.loss[0]! < best.loss![0]!)) best = t;
+  return best;
 }
 
 /** The covariance of points (unit coords), row-major d x d. */

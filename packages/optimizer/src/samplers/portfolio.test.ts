@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createOptimizer, type TSpace } from "../index.js";
+import { Rng } from "../rng.js";
 import { compileSpace, type TParams } from "../space.js";
-import { chooseAuto } from "./auto.js";
+import type { TrialView } from "../trial.js";
+import { AUTO_GP_UNTIL, AUTO_HANDOVER_FROM, autoHandover, chooseAuto, HANDOVER_WINDOW } from "./auto.js";
 import { registerSampler, unregisterSampler, type TSamplerPlugin } from "./plugins.js";
 
 const box = (d: number): TSpace =>
@@ -76,5 +78,64 @@ describe("auto's portfolio", () => {
     const copy = createOptimizer({ space, sampler: { name: "auto", seed: 2 } });
     for (const t of opt.trials()) copy.addTrial(t);
     expect(copy.ask()).toEqual(opt.ask());
+  });
+});
+
+describe("auto's hand-over", () => {
+  const trialsOf = (losses: number[]): TrialView[] =>
+    losses.map((l, id) => ({
+      id,
+      params: {},
+      state: "complete",
+      loss: [l],
+      intermediate: [],
+      constraints: null,
+      proposedBy: "gp",
+    }));
+
+  it("hands a stalled GP phase over at the earliest point, one still improving at the latest", () => {
+    // Stalled: the best reached at trial 100, nothing better after it.
+    const stalled = trialsOf(Array.from({ length: 600 }, (_, k) => (k <= 100 ? 10 - k / 10 : 5 + (k % 7))));
+    expect(autoHandover(stalled, AUTO_HANDOVER_FROM - 1)).toBeNull();
+    expect(autoHandover(stalled, 300)).toBe(AUTO_HANDOVER_FROM);
+    // Improving: every tenth trial a new best by a fair share of the scale.
+    const improving = trialsOf(Array.from({ length: 600 }, (_, k) => (k % 10 === 0 ? -k / 10 : 100)));
+    expect(autoHandover(improving, 499)).toBeNull();
+    expect(autoHandover(improving, 600)).toBe(AUTO_GP_UNTIL);
+    // Slowing down: from trial 320 the best moves by less than a thousandth of the scale; the
+    // first window wholly after the last big step (trial 319) ends at trial 370.
+    const slowing = trialsOf(Array.from({ length: 600 }, (_, k) => (k < 320 ? 50 - k / 10 : 18 - 1e-6 * k)));
+    expect(autoHandover(slowing, 600)).toBe(320 + 1 + HANDOVER_WINDOW);
+  });
+
+  it("hands a mixed space's study over to CMA-ES on the best trial's choices taking turns with TPE", () => {
+    // Two branches; the better one ("b") among the model phase's trials (a history of random
+    // points whose last window found nothing better: stalled at the earliest hand-over).
+    const space: TSpace = {
+      kind: { type: "categorical", choices: ["a", "b"] },
+      x: { type: "float", low: -1, high: 1 },
+      y: { type: "float", low: -1, high: 1, when: { kind: "b" } },
+    };
+    const f = (p: TParams) => (p.kind === "b" ? 0 : 0.5) + (p.x as number) ** 2 + (p.y === undefined ? 0 : (p.y as number) ** 2);
+    const opt = createOptimizer({ space, sampler: { name: "auto", seed: 7 } });
+    const rng = new Rng(11);
+    for (let id = 0; id < AUTO_HANDOVER_FROM; id++) {
+      const kind = rng.random() < 0.5 ? "a" : "b";
+      const params: TParams = { kind, x: 2 * rng.random() - 1, ...(kind === "b" ? { y: 2 * rng.random() - 1 } : {}) };
+      const value = f(params) + (id >= AUTO_HANDOVER_FROM - HANDOVER_WINDOW ? 1 : 0);
+      opt.addTrial({ id, params, state: "complete", value, proposedBy: id % 4 === 3 ? "tpe" : "gp" });
+    }
+    const by: Array<{ by: string; kind: unknown }> = [];
+    for (let i = 0; i < 60; i++) {
+      const t = opt.ask();
+      by.push({ by: t.proposedBy, kind: t.params.kind });
+      opt.tell(t.id, f(t.params));
+    }
+    expect(opt.best()!.params.kind).toBe("b");
+    expect(by.filter((t) => t.by === "gp").length).toBeLessThan(by.length / 4);
+    const cma = by.filter((t) => t.by === "cmaes");
+    expect(cma.length).toBeGreaterThan(15);
+    expect(cma.every((t) => t.kind === "b")).toBe(true);
+    expect(by.filter((t) => t.by === "tpe").length).toBeGreaterThan(10);
   });
 });

@@ -248,6 +248,8 @@ describe("auto", () => {
     });
     expect(chooseAuto(cat, 1, 40)).toBe("tpe");
     const mixed = compileSpace({ a: { type: "categorical", choices: [1, 2] }, x: { type: "float", low: 0, high: 1 } });
-    expect(chooseAuto(mixed, 1, 800)).toBe("tpe");
+    expect(chooseAuto(mixed, 1, 800)).toBe("cmaes");
+    expect(chooseAuto(mixed, 1, 801)).toBe("tpe");
+    expect(chooseAuto(mixed, 1, 801, true)).toBe("tpe");
   });
 });

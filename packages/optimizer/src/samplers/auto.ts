@@ -33,8 +33,9 @@ export const AUTO_GP_MAX_DIMS = 16;
 export type TAutoChoice = "tpe" | "gp" | "cmaes" | "nsga2";
 
 /**
- * Which sampler `auto` uses for the trial at position nKnown. A pure function of the space
- * and the number of known trials, so a study rebuilt from the database picks the same one.
+ * Which sampler `auto` uses for the trial at position nKnown. A pure function of the space,
+ * the number of known trials and the hand-over point (autoHandover, itself a function of the
+ * trials), so a study rebuilt from the database picks the same one.
  *
  * - Multi-objective: TPE (MOTPE-style ranking) early, NSGA-II for long runs.
  * - Categorical-dominated spaces (more categorical than numeric params, or a choice list
@@ -75,9 +76,10 @@ export function chooseAuto(
  * HANDOVER_STALL of the scale of the values (the median of the first AUTO_HANDOVER_FROM
  * trials' losses minus the best), else AUTO_GP_UNTIL. From the complete feasible trials in id
  * order as they stand now, like the portfolio's weights. Why: at 1,000 trials the GP phase
- * made no progress between trials 250 and 500 on hartmann6 (10 of 10 seeds) and trid6, while
- * CMA-ES from the same start went on converging (BENCHMARKS.md, the adaptive hand-over); a
- * phase still finding better basins (improvements of a fair share of the scale) keeps going.
+ * made no progress between trials 250 and 500 on hartmann6 (5 of 5 seeds) and trid6 (3 of 5),
+ * while CMA-ES from there went on converging (BENCHMARKS.md, "The hand-over decided by the
+ * study"); a phase still finding better basins (improvements of a fair share of the scale)
+ * keeps going.
  */
 export function autoHandover(trials: readonly TrialView[], nKnown: number): number | null {
   if (nKnown < AUTO_HANDOVER_FROM) return null;

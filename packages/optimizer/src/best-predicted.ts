@@ -1,4 +1,4 @@
-import { isFeasible } from "./constraints.js";
+import { isFeasibleComplete } from "./constraints.js";
 import { encode } from "./samplers/gp-encoding.js";
 import { fitKernelBounded, NOISE_RATE } from "./samplers/gp-kernel.js";
 import { subsetIndices } from "./samplers/gp-observations.js";
@@ -27,7 +27,7 @@ export interface TPredictedBest {
  * below PREDICTED_MIN_TRIALS complete feasible trials.
  */
 export function predictedBest(space: CompiledSpace, trials: readonly TrialView[]): TPredictedBest | null {
-  const done = trials.filter((t) => t.state === "complete" && t.loss !== null && isFeasible(t));
+  const done = trials.filter(isFeasibleComplete);
   if (done.length < PREDICTED_MIN_TRIALS) return null;
   const obs = subsetIndices(
     done.map((t) => t.loss![0]!),

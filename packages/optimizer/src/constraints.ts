@@ -34,6 +34,11 @@ export function isFeasible(t: TrialView): boolean {
   return t.constraints === null || t.constraints.every((v) => v <= 0);
 }
 
+/** A complete trial with a value and no violated constraint: what a study's best is taken from. */
+export function isFeasibleComplete(t: TrialView): t is TrialView & { loss: number[] } {
+  return t.state === "complete" && t.loss !== null && isFeasible(t);
+}
+
 /** Total positive violation, for ranking infeasible trials: 0 when feasible (Optuna's `_get_infeasible_trial_score`). */
 export function violationOf(t: TrialView): number {
   if (t.constraints === null) return 0;

@@ -1,4 +1,4 @@
-import { isFeasible } from "./constraints.js";
+import { isFeasibleComplete } from "./constraints.js";
 import { Rng } from "./rng.js";
 import { encode } from "./samplers/gp-encoding.js";
 import { fitKernelBounded } from "./samplers/gp-kernel.js";
@@ -46,7 +46,7 @@ function betaOf(dim: number, n: number): number {
  * Only feasible trials count: the bound is on the best feasible value, the one best() reports.
  */
 export function regretBound(space: CompiledSpace, complete: readonly TrialView[], seed: number): number | null {
-  const done = complete.filter(isDone);
+  const done = complete.filter(isFeasibleComplete);
   if (done.length < IMPROVEMENT_MIN_TRIALS) return null;
   const top = [...done]
     .sort((a, b) => a.loss![0]! - b.loss![0]! || a.id - b.id)
@@ -89,17 +89,12 @@ export function regretBound(space: CompiledSpace, complete: readonly TrialView[]
   return Math.max(0, upper - lower) * sd;
 }
 
-/** A complete, feasible trial with a value: what the bound is about. */
-function isDone(t: TrialView): boolean {
-  return t.state === "complete" && t.loss !== null && isFeasible(t);
-}
-
 /**
  * The bound as the study went on: at up to IMPROVEMENT_MAX_POINTS evenly spaced counts of
  * complete trials (in the order they were numbered), the last one being all of them.
  */
 export function improvementHistory(space: CompiledSpace, trials: readonly TrialView[], seed: number): TImprovementPoint[] {
-  const done = trials.filter(isDone).sort((a, b) => a.id - b.id);
+  const done = trials.filter(isFeasibleComplete).sort((a, b) => a.id - b.id);
   if (done.length < IMPROVEMENT_MIN_TRIALS) return [];
   const span = done.length - IMPROVEMENT_MIN_TRIALS;
   const steps = Math.min(IMPROVEMENT_MAX_POINTS - 1, span);

@@ -1,6 +1,6 @@
 import { predictedBest } from "./best-predicted.js";
 import { SAMPLER_NAMES } from "./config.js";
-import { checkConstraints, isFeasible } from "./constraints.js";
+import { checkConstraints, isFeasibleComplete } from "./constraints.js";
 import { checkIntermediate } from "./intermediate.js";
 import { OptimizerError } from "./errors.js";
 import { computeImportance } from "./importance.js";
@@ -239,7 +239,7 @@ class OptimizerImpl implements Optimizer {
   }
 
   bestTrials(): TBest[] {
-    const done = this.view().filter((t) => t.state === "complete" && t.loss !== null && isFeasible(t));
+    const done = this.view().filter(isFeasibleComplete);
     if (done.length === 0) return [];
     let front: TrialView[];
     if (this.signs.length === 1) {
@@ -301,7 +301,7 @@ class OptimizerImpl implements Optimizer {
     if (this.signs.length !== 1) return [];
     const view = this.view();
     const bound = regretBound(this.space, view, hashSeed(this.seed, 0x7e5));
-    const counted = view.filter((t) => t.state === "complete" && t.loss !== null && isFeasible(t)).length;
+    const counted = view.filter(isFeasibleComplete).length;
     return bound === null ? [] : [{ trials: counted, bound }];
   }
 

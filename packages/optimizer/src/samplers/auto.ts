@@ -1,4 +1,4 @@
-import { isFeasible, usesConstraints } from "../constraints.js";
+import { isFeasibleComplete, usesConstraints } from "../constraints.js";
 import { hashSeed, Rng } from "../rng.js";
 import type { SampleContext, Sampler, TrialView } from "../trial.js";
 import type { CompiledSpace, TParams } from "../space.js";
@@ -88,7 +88,7 @@ export function autoHandover(trials: readonly TrialView[], nKnown: number): numb
   const firstLosses: number[] = [];
   for (let k = 0; k < last; k++) {
     const t = trials[k]!;
-    const loss = t.state === "complete" && t.loss !== null && isFeasible(t) ? t.loss[0]! : Infinity;
+    const loss = isFeasibleComplete(t) ? t.loss[0]! : Infinity;
     if (k < AUTO_HANDOVER_FROM && Number.isFinite(loss)) firstLosses.push(loss);
     bestBefore[k + 1] = Math.min(bestBefore[k]!, loss);
   }
@@ -111,7 +111,7 @@ function pick(
 ): TAutoChoice | "portfolioTpe" {
   if (nObjectives > 1) return nKnown < AUTO_MO_TPE_UNTIL ? "tpe" : "nsga2";
   if (tpeOnly(space)) return "tpe";
-  if (handover !== null && nKnown >= handover) {
+  if (handedOver(nKnown, handover)) {
     if (constrained) return "tpe";
     return numericOnly(space) || nKnown % 2 === 0 ? "cmaes" : "tpe";
   }
@@ -125,6 +125,10 @@ function tpeOnly(space: CompiledSpace): boolean {
   const dims = space.dims.length;
   const cats = space.dims.filter((d) => d.type === "categorical");
   return cats.length > dims - cats.length || cats.some((d) => d.size > 8) || dims > AUTO_GP_MAX_DIMS;
+}
+
+function handedOver(nKnown: number, handover: number | null): boolean {
+  return handover !== null && nKnown >= handover;
 }
 
 function numericOnly(space: CompiledSpace): boolean {
@@ -151,9 +155,6 @@ interface TPlan {
 
 export class AutoSampler implements Sampler {
   private readonly samplers: Record<Exclude<TAutoChoice, "cmaes"> | "portfolioTpe" | "random" | "lateGp", Sampler>;
-
-  /** The CMA-ES member per hand-over point (its start is the hand-over's best trials). */
-  private readonly cmaes = new Map<number, CmaesSampler>();
 
   /** Plugins registered with `portfolio: true`, as members (single-objective studies only). */
   private readonly plugins: Map<string, Sampler>;
@@ -237,11 +238,12 @@ export class AutoSampler implements Sampler {
     if (!this.learns()) return null;
     const p = pick(this.space, this.nObjectives, nKnown, constrained, handover);
     const numeric = numericOnly(this.space);
+    const after = handedOver(nKnown, handover);
     // CMA-ES is a member wherever it can use the trials: before the hand-over only in
     // all-numeric spaces (off the schedule), after it in mixed ones too; never with constraints.
-    const cmaes = !constrained && (numeric || (handover !== null && nKnown >= handover));
+    const cmaes = !constrained && (numeric || after);
     const members = ["gp", "tpe", "random", ...(cmaes ? ["cmaes"] : []), ...this.plugins.keys()];
-    if (handover !== null && nKnown >= handover && !constrained)
+    if (after && !constrained)
       return numeric
         ? { scheduled: "cmaes", prior: { cmaes: 1 }, members }
         : { scheduled: p, prior: { cmaes: 0.5, tpe: 0.5 }, members };
@@ -255,15 +257,11 @@ export class AutoSampler implements Sampler {
     if (name === "tpe") return handover === null ? this.samplers.portfolioTpe : this.samplers.tpe;
     if (name === "gp") return handover === null ? this.samplers.gp : this.samplers.lateGp;
     if (name === "cmaes") {
-      // Before the hand-over (the portfolio trying it off the schedule) it samples around the
-      // best trial so far, as a hand-over at AUTO_GP_UNTIL would start it.
-      const at = handover ?? AUTO_GP_UNTIL;
-      let s = this.cmaes.get(at);
-      if (!s) {
-        s = new CmaesSampler({ ...CMAES_DEFAULTS, startAfter: at, member: "cmaes", categoricals: "incumbent" });
-        this.cmaes.set(at, s);
-      }
-      return s;
+      // Stateless (it replays the trials), so built per ask with its start: the hand-over's
+      // trials. Before the hand-over (the portfolio trying it off the schedule) it samples
+      // around the best trial so far, as a hand-over at AUTO_GP_UNTIL would start it.
+      const startAfter = handover ?? AUTO_GP_UNTIL;
+      return new CmaesSampler({ ...CMAES_DEFAULTS, startAfter, member: "cmaes", categoricals: "incumbent" });
     }
     if (name === "random") return this.samplers.random;
     return this.plugins.get(name)!;

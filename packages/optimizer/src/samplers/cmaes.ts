@@ -1,4 +1,4 @@
-import { isFeasible } from "../constraints.js";
+import { isFeasibleComplete } from "../constraints.js";
 import { normQuantile } from "../math.js";
 import { hashSeed, Rng } from "../rng.js";
 import { fromUnit, isActive, sampleDim, toUnit, type Dim, type TParams } from "../space.js";
@@ -293,8 +293,7 @@ export function marginStd(dims: Dim[], mean: Float64Array, lambda: number): Floa
 /** The complete feasible trial with the lowest loss, or null. */
 function bestTrial(trials: readonly TrialView[]): TrialView | null {
   let best: TrialView | null = null;
-  for (const t of trials)
-    if (t.state === "complete" && t.loss !== null && isFeasible(t) && (best === null || t.loss[0]! < best.loss![0]!)) best = t;
+  for (const t of trials) if (isFeasibleComplete(t) && (best === null || t.loss[0]! < best.loss![0]!)) best = t;
   return best;
 }
 

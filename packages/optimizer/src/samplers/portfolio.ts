@@ -1,4 +1,4 @@
-import { isFeasible } from "../constraints.js";
+import { isFeasibleComplete } from "../constraints.js";
 import type { Rng } from "../rng.js";
 import type { TrialView } from "../trial.js";
 
@@ -55,7 +55,7 @@ export function memberStats(trials: readonly TrialView[], members: readonly stri
   let seen = false;
   for (const t of trials) {
     const own = t.proposedBy ? rewards.get(t.proposedBy) : undefined;
-    const loss = t.state === "complete" && t.loss !== null && isFeasible(t) ? t.loss[0]! : null;
+    const loss = isFeasibleComplete(t) ? t.loss[0]! : null;
     if (own && seen && (t.state === "complete" || t.state === "pruned")) own.push(loss !== null && loss < best ? 1 : 0);
     if (loss !== null) {
       best = Math.min(best, loss);

@@ -45,6 +45,27 @@ describe("bestPredicted: the best trial by a GP with a noise term", () => {
     expect(predictedTruth).toBeLessThan(rawTruth);
   });
 
+  it("reports one of the five lowest observed values where the landscape is rugged", () => {
+    // Ripples a smooth model cannot follow at 150 random points: it takes them for noise, and
+    // its lowest mean falls between them on trials whose own values were mediocre.
+    const rugged = (p: TParams) =>
+      truth(p) + 0.3 * (2 - Math.cos(12 * Math.PI * (p.x as number)) - Math.cos(12 * Math.PI * (p.y as number)));
+    for (const seed of [0, 1, 2, 3, 4]) {
+      const opt = createOptimizer({ space, sampler: { name: "random", seed } });
+      const noise = new Rng(2000 + seed);
+      for (let i = 0; i < 150; i++) {
+        const t = opt.ask();
+        opt.tell(t.id, rugged(t.params) + 0.05 * noise.normal());
+      }
+      const predicted = opt.bestPredicted()!;
+      const lowest = opt
+        .trials()
+        .map((t) => t.value as number)
+        .sort((a, b) => a - b);
+      expect(predicted.value, `seed ${seed}`).toBeLessThanOrEqual(lowest[4]!);
+    }
+  });
+
   it("is null below 10 complete trials and for several objectives", () => {
     const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 } });
     for (let i = 0; i < 9; i++) opt.tell(opt.ask().id, i);

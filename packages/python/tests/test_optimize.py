@@ -4,6 +4,7 @@ server stores them, the study's budget, failures, timeouts and the result access
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 
@@ -136,3 +137,21 @@ def test_enqueue_runs_the_given_params_next(client, project):
     assert study.enqueue({"lr": 0.01, "layers": 2, "act": "gelu"}) == 0
     trial = study.ask()
     assert (trial.number, trial.params) == (0, {"lr": 0.01, "layers": 2, "act": "gelu"})
+
+
+def test_a_noisy_study_names_its_best_predicted_trial_beside_the_lowest_value(client, project):
+    study = client.create_study(
+        project=project, name="noisy", space=SPACE, max_trials=16, sampler={"name": "auto", "seed": 4, "noise": True}
+    )
+    assert study.best_predicted is None  # nothing told yet
+    rng = random.Random(7)
+    study.optimize(lambda trial: bowl(trial.params) + rng.gauss(0, 0.3), n_trials=16)
+
+    got = study.best_predicted
+    assert got is not None and set(got) == {"number", "params", "value", "predicted", "noise_sd"}
+    by_number = {t.number: t for t in study.trials}
+    named = by_number[got["number"]]
+    assert got["params"] == named.params and got["value"] == named.value
+    # Among the five lowest values: the model picks among the trials that also look good on their own.
+    assert sorted(t.value for t in by_number.values()).index(named.value) < 5
+    assert got["noise_sd"] > 0

@@ -93,6 +93,12 @@ export function createStudyCalls(trpc: TRPCClient<AppRouter>, call: TCall, proje
     get: (studyId: string) => call(() => trpc.study.get.query({ studyId })),
     best: (studyId: string) => call(() => trpc.study.best.query({ studyId })),
     /**
+     * A noisy study's best: of the five trials with the lowest values, the one a GP with a fitted
+     * noise term predicts best, its prediction and the noise sd (null below 10 complete trials
+     * and for several objectives). `best` is the lowest value, on a noisy objective a lucky draw.
+     */
+    bestPredicted: (studyId: string) => call(() => trpc.study.bestPredicted.query({ studyId })),
+    /**
      * A multi-objective study's hypervolume as trials arrived (at most 300 points), against
      * `reference` (one value per objective) or the nadir of its trials + 10% of each range.
      */

@@ -15,6 +15,21 @@ export async function getTrial(db: DbOrTx, scope: TenantScope, trialId: string):
   return rows[0] ?? null;
 }
 
+/** The trial numbered `number` in a study (numbers are unique per study), or null. */
+export async function getTrialByNumber(
+  db: DbOrTx,
+  scope: TenantScope,
+  studyId: string,
+  number: number,
+): Promise<TTrialRow | null> {
+  const rows = await db
+    .select()
+    .from(trials)
+    .where(and(trialScopeWhere(scope), eq(trials.studyId, studyId), eq(trials.number, number)))
+    .limit(1);
+  return rows[0] ?? null;
+}
+
 export async function lockTrial(db: DbOrTx, scope: TenantScope, trialId: string): Promise<TTrialRow | null> {
   const rows = await db
     .select()

@@ -311,6 +311,23 @@ class Study:
         return [FrozenTrial(dict(r, state="complete", value=(r.get("values") or [r.get("value")])[0])) for r in rows]
 
     @property
+    def best_predicted(self) -> Optional[Dict[str, Any]]:
+        """A noisy study's best (``sampler: {noise: true}``): of the five trials with the lowest
+        values, the one a GP with a fitted noise term predicts best, as ``{"number", "params",
+        "value", "predicted", "noise_sd"}``; ``None`` below 10 complete trials and for several
+        objectives. ``best_trial`` is the lowest value, on a noisy objective a lucky draw."""
+        got = self._client._transport.call("GET", "study.bestPredicted", {"studyId": self._require_id()}).data
+        if got is None:
+            return None
+        return {
+            "number": int(got["number"]),
+            "params": dict(got["params"]),
+            "value": float(got["value"]),
+            "predicted": float(got["predicted"]),
+            "noise_sd": float(got["noiseSd"]),
+        }
+
+    @property
     def best_params(self) -> Dict[str, Any]:
         return self.best_trial.params
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { getTrialByNumber } from "@autoglm/db/queries";
 import { objectivesOf, studySpecOf } from "@autoglm/protocol";
 import { historyTrialsOf, optimizerConfigOf, sharedOptimizerPool, studyHistories } from "@autoglm/scheduler";
 import { orgProcedure } from "../../trpc.js";
@@ -6,7 +7,8 @@ import { loadStudyOrNotFound, ZStudyIdInput } from "./get-study.js";
 
 export const ZBestPredictedOutput = z
   .object({
-    /** The evaluated trial a GP with a fitted noise term predicts best. */
+    /** The evaluated trial a GP with a fitted noise term predicts best (of the five lowest values). */
+    trialId: z.string(),
     number: z.number().int(),
     params: z.record(z.string(), z.unknown()),
     /** Its raw value, as study.best reports values. */
@@ -35,7 +37,10 @@ export const getBestPredicted = orgProcedure("viewer")
       timeoutMs: ctx.options.optimizerTimeoutMs,
     });
     if (best === null) return null;
+    const trial = await getTrialByNumber(ctx.db.db, ctx.scope, study.id, best.id);
+    if (!trial) return null;
     return {
+      trialId: trial.id,
       number: best.id,
       params: best.params,
       value: best.value as number,

@@ -18,6 +18,7 @@ import { HypervolumeCard } from "./hypervolume-card";
 import { ImportanceCard } from "./importance-card";
 import { ImprovementCard } from "./improvement-card";
 import { PortfolioCard } from "./portfolio-card";
+import { PredictedBestCard } from "./predicted-best-card";
 import { useObjectiveChoice } from "./objective-select";
 import { ParallelCard } from "./parallel-card";
 import { ParetoCard } from "./pareto-card";
@@ -119,6 +120,7 @@ export default function StudyPage() {
 
       <StudyStats studyId={studyId} study={s} spec={spec} />
       {s.best ? <BestParamsCard best={s.best} objectives={objectives} chosen={chosenPareto} onChoose={setParetoPick} /> : null}
+      {!multi && spec.sampler?.noise === true ? <PredictedBestCard studyId={studyId} lowest={s.best} /> : null}
       {multi ? (
         <div className="grid-2" style={{ marginBottom: 16 }}>
           <ParetoCard studyId={studyId} objectives={objectives} best={s.best} query={plotTrials} />

@@ -8,7 +8,8 @@ export interface StudySpecView {
   /** A multi-objective study's objectives (then `objective` is absent from the stored spec). */
   objectives?: Array<{ metric?: string; direction?: string }>;
   constraints?: Array<{ metric: string; min?: number; max?: number }>;
-  sampler?: { name?: string; seed?: number };
+  /** `noise: true`: the objective is noisy (gp, auto); the page shows the best predicted trial. */
+  sampler?: { name?: string; seed?: number; noise?: boolean };
   budget?: { max_trials?: number; max_parallel?: number };
   run?: { env?: Record<string, string> };
 }

@@ -66,6 +66,23 @@ describe("bestPredicted: the best trial by a GP with a noise term", () => {
     }
   });
 
+  it("on a maximized objective, picks among the five highest values and predicts in its units", () => {
+    const opt = createOptimizer({ space, direction: "maximize", sampler: { name: "random", seed: 6 } });
+    const noise = new Rng(3000);
+    for (let i = 0; i < 60; i++) {
+      const t = opt.ask();
+      opt.tell(t.id, 10 - truth(t.params) + 0.1 * noise.normal());
+    }
+    const predicted = opt.bestPredicted()!;
+    const highest = opt
+      .trials()
+      .map((t) => t.value as number)
+      .sort((a, b) => b - a);
+    expect(predicted.value).toBeGreaterThanOrEqual(highest[4]!);
+    expect(Math.abs(predicted.predicted - predicted.value)).toBeLessThan(0.5);
+    expect(predicted.predicted).toBeGreaterThan(9);
+  });
+
   it("is null below 10 complete trials and for several objectives", () => {
     const opt = createOptimizer({ space, sampler: { name: "random", seed: 0 } });
     for (let i = 0; i < 9; i++) opt.tell(opt.ask().id, i);

@@ -93,9 +93,9 @@ export function createStudyCalls(trpc: TRPCClient<AppRouter>, call: TCall, proje
     get: (studyId: string) => call(() => trpc.study.get.query({ studyId })),
     best: (studyId: string) => call(() => trpc.study.best.query({ studyId })),
     /**
-     * A noisy study's best: of the five trials with the lowest values, the one a GP with a fitted
+     * A noisy study's best: of the five trials with the best values, the one a GP with a fitted
      * noise term predicts best, its prediction and the noise sd (null below 10 complete trials
-     * and for several objectives). `best` is the lowest value, on a noisy objective a lucky draw.
+     * and for several objectives). `best` is the best value, on a noisy objective partly a lucky draw.
      */
     bestPredicted: (studyId: string) => call(() => trpc.study.bestPredicted.query({ studyId })),
     /**

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, startPlatform, type Platform } from "./harness.js";
 import { createTokenInUi, signUp } from "./ui-flows.js";
 
-// A study whose spec says its objective is noisy (`noise: true`): beside the lowest value, a
+// A study whose spec says its objective is noisy (`noise: true`): beside the best observed value, a
 // lucky draw, the page names the trial the noise model predicts best, as the API does, and
 // opens it; it waits for 10 complete trials and follows new ones live. A study that does not
 // say so shows no such card.
@@ -75,7 +75,7 @@ describe("a noisy study's best predicted trial", () => {
       new RegExp(`^trial #${predicted.number}: predicted -?[0-9.e-]+, observed -?[0-9.e-]+, noise sd ≈ [0-9.e-]+\\.`),
     );
     const best = (await client.studies.best(study.id))!;
-    if (best.number !== predicted.number) expect(summary).toContain(`The lowest value, trial #${best.number} at`);
+    if (best.number !== predicted.number) expect(summary).toContain(`The best observed value, trial #${best.number} at`);
     // Its parameters, one chip each.
     const chips = await page.locator('[data-testid="predicted-best"] .chip').allTextContents();
     expect(chips.map((c) => c.split("=")[0]).sort()).toEqual(["x", "y"]);

@@ -312,10 +312,10 @@ class Study:
 
     @property
     def best_predicted(self) -> Optional[Dict[str, Any]]:
-        """A noisy study's best (``sampler: {noise: true}``): of the five trials with the lowest
+        """A noisy study's best (``sampler: {noise: true}``): of the five trials with the best
         values, the one a GP with a fitted noise term predicts best, as ``{"number", "params",
         "value", "predicted", "noise_sd"}``; ``None`` below 10 complete trials and for several
-        objectives. ``best_trial`` is the lowest value, on a noisy objective a lucky draw."""
+        objectives. ``best_trial`` has the best value, on a noisy objective partly a lucky draw."""
         got = self._client._transport.call("GET", "study.bestPredicted", {"studyId": self._require_id()}).data
         if got is None:
             return None

@@ -7,7 +7,7 @@ import { loadStudyOrNotFound, ZStudyIdInput } from "./get-study.js";
 
 export const ZBestPredictedOutput = z
   .object({
-    /** The evaluated trial a GP with a fitted noise term predicts best (of the five lowest values). */
+    /** The evaluated trial a GP with a fitted noise term predicts best (of the five with the best values). */
     trialId: z.string(),
     number: z.number().int(),
     params: z.record(z.string(), z.unknown()),

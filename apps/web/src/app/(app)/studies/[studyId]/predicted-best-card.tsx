@@ -7,13 +7,13 @@ import { useTRPC } from "@/lib/trpc";
 
 interface PredictedBestCardProps {
   studyId: string;
-  /** The trial with the lowest value (the study's best), to say where it differs. */
+  /** The trial with the best observed value (the study's best), to say where it differs. */
   lowest: { number: number; value: number } | null;
 }
 
 /**
- * A noisy study's best (`sampler: {noise: true}`). Its lowest value is partly a lucky draw: of
- * the five lowest, the trial a GP with a fitted noise term predicts best is what to expect when
+ * A noisy study's best (`sampler: {noise: true}`). Its best observed value is partly a lucky draw:
+ * of the five best, the trial a GP with a fitted noise term predicts best is what to expect when
  * it is run again. Shown with its prediction, its observed value and the noise the model found.
  */
 export function PredictedBestCard({ studyId, lowest }: PredictedBestCardProps) {
@@ -43,7 +43,7 @@ export function PredictedBestCard({ studyId, lowest }: PredictedBestCardProps) {
               </Link>
               : predicted {formatValue(p.predicted)}, observed {formatValue(p.value)}, noise sd ≈ {formatValue(p.noiseSd)}.
               {lowest && lowest.number !== p.number
-                ? ` The lowest value, trial #${lowest.number} at ${formatValue(lowest.value)}, is partly a lucky draw.`
+                ? ` The best observed value, trial #${lowest.number} at ${formatValue(lowest.value)}, is partly a lucky draw.`
                 : ""}
             </p>
             {Object.entries(p.params).map(([k, v]) => (

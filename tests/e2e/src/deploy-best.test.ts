@@ -89,6 +89,7 @@ describe("Deploy best in the dashboard", () => {
     );
     const curl = (await page.textContent('[data-testid="code-curl-mlflow"]'))!;
     expect(curl).toContain(key);
+    expect(curl).toContain(JSON.stringify({ inputs: [Array<number>(64).fill(0)] }));
     await page.screenshot({ path: path.join(resultsDir, "deploy-best.png") });
 
     // The curl line exactly as shown, run by a shell.

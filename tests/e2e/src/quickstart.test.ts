@@ -81,6 +81,8 @@ describe("npm start", () => {
     const key = await page.inputValue('[data-testid="endpoint-key-new-value"]', { timeout: 30_000 });
     const curl = (await page.textContent('[data-testid="code-curl-mlflow"]'))!;
     expect(curl).toContain(`${platform.url}/serve/demo-team/digits/invocations`);
+    // An example row of the model's 64 features, even while the alias moves to a newer version.
+    expect(curl).toContain(JSON.stringify({ inputs: [Array<number>(64).fill(0)] }));
     const { stdout } = await promisify(execFile)("sh", ["-c", curl], {
       env: { ...process.env, AUTOGLM_ENDPOINT_KEY: key },
       timeout: 30_000,

@@ -1,7 +1,8 @@
 "use client";
 import { serveSnippets } from "@autoglm/protocol";
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { Loading } from "@/components/ui";
 import { useTRPC } from "@/lib/trpc";
 
 /** A copy button for any text (clipboard), saying "Copied" once done. */
@@ -25,11 +26,20 @@ export function CopyButton({ text, testId }: { text: string; testId?: string }) 
   );
 }
 
-/** The model's features per row, from the registry signature of the version served (null: unknown). */
-function useInputWidth(model: string, version: number | null): number | null {
+/**
+ * The model's features per row, from the registry signature of the version served (width null:
+ * unknown). While a newly served version's signature loads, the previous version's width stands
+ * in (`loading` only before any is known): an example row of the wrong width is a 400 for
+ * whoever copies it, which the endpoint's page showed for a moment each time its alias moved.
+ */
+function useInputWidth(model: string, version: number | null): { width: number | null; loading: boolean } {
   const trpc = useTRPC();
-  const v = useQuery({ ...trpc.model.resolve.queryOptions({ ref: `${model}/${version ?? 0}` }), enabled: version !== null });
-  return v.data?.signature?.inputs.shape[1] ?? null;
+  const v = useQuery({
+    ...trpc.model.resolve.queryOptions({ ref: `${model}/${version ?? 0}` }),
+    enabled: version !== null,
+    placeholderData: keepPreviousData,
+  });
+  return { width: v.data?.signature?.inputs.shape[1] ?? null, loading: version !== null && v.isPending };
 }
 
 /**
@@ -45,7 +55,8 @@ export function ServeSnippets(props: {
   model: string;
   version: number | null;
 }) {
-  const width = useInputWidth(props.model, props.version);
+  const { width, loading } = useInputWidth(props.model, props.version);
+  if (loading) return <Loading label="Reading the model's input…" />;
   const snippets = serveSnippets({
     url: props.url,
     endpoint: props.endpoint,

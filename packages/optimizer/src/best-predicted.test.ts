@@ -78,8 +78,8 @@ describe("bestPredicted: the best trial by a GP with a noise term", () => {
       .trials()
       .map((t) => t.value as number)
       .sort((a, b) => b - a);
-    expect(predicted.value).toBeGreaterThanOrEqual(highest[4]!);
-    expect(Math.abs(predicted.predicted - predicted.value)).toBeLessThan(0.5);
+    expect(predicted.value as number).toBeGreaterThanOrEqual(highest[4]!);
+    expect(Math.abs(predicted.predicted - (predicted.value as number))).toBeLessThan(0.5);
     expect(predicted.predicted).toBeGreaterThan(9);
   });
 

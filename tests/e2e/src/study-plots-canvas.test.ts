@@ -85,6 +85,24 @@ async function textNow(selector: string): Promise<string> {
   return (await page.locator(selector).allTextContents())[0] ?? "";
 }
 
+/**
+ * Points again (the plot may still move) and clicks where trial `number` is named, until its
+ * page (`trialUrl`) opens.
+ */
+async function clickUntilOpened(point: () => Promise<[number, number, string]>, number: number, trialUrl: string): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        if (page.url().endsWith(trialUrl)) return true;
+        const [x, y, named] = await point();
+        if (named.startsWith(`trial #${number} `)) await page.mouse.click(x, y);
+        return page.url().endsWith(trialUrl);
+      },
+      { timeout: 30_000, interval: 1_000 },
+    )
+    .toBe(true);
+}
+
 describe("plots drawn on a canvas", () => {
   it("name the trial under the pointer and open it on a click", async (ctx) => {
     if (!browser) return ctx.skip();
@@ -156,17 +174,7 @@ describe("plots drawn on a canvas", () => {
     await expect.poll(() => page.locator('[data-testid="slice-hover"]').count(), { timeout: 5_000 }).toBe(0);
     // A click where the target is named opens its trial.
     const trialUrl = `/studies/${study.id}/trials/${target.trialId}`;
-    await expect
-      .poll(
-        async () => {
-          if (page.url().endsWith(trialUrl)) return true;
-          const [x, y, named] = await pointAtTarget();
-          if (named.startsWith(`trial #${target.number} `)) await page.mouse.click(x, y);
-          return page.url().endsWith(trialUrl);
-        },
-        { timeout: 30_000, interval: 1_000 },
-      )
-      .toBe(true);
+    await clickUntilOpened(pointAtTarget, target.number, trialUrl);
     await page.waitForURL(`**${trialUrl}`, { timeout: 20_000 });
     await page.goBack();
 
@@ -191,16 +199,6 @@ describe("plots drawn on a canvas", () => {
     await expect
       .poll(async () => (await pointAtBottomLine())[2], { timeout: 30_000 })
       .toMatch(new RegExp(`^trial #${target.number} · objective 0 · x=`));
-    await expect
-      .poll(
-        async () => {
-          if (page.url().endsWith(trialUrl)) return true;
-          const [x, y, named] = await pointAtBottomLine();
-          if (named.startsWith(`trial #${target.number} `)) await page.mouse.click(x, y);
-          return page.url().endsWith(trialUrl);
-        },
-        { timeout: 30_000, interval: 1_000 },
-      )
-      .toBe(true);
+    await clickUntilOpened(pointAtBottomLine, target.number, trialUrl);
   }, 180_000);
 });

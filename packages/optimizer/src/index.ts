@@ -43,7 +43,7 @@ export {
 } from "./optimizer.js";
 export { countGridPoints } from "./samplers/grid.js";
 export { prunerMayDecide, prunerFitsModel } from "./pruners/index.js";
-export { chooseAuto, type TAutoChoice, type TPortfolioPoint } from "./samplers/auto.js";
+export { chooseAuto, type TAutoChoice, type THandover, type THandoverReason, type TPortfolioPoint } from "./samplers/auto.js";
 export {
   improvementHistory,
   regretBound,

@@ -143,7 +143,7 @@ export function logSumExp(a: ArrayLike<number>): number {
   return m + Math.log(s);
 }
 
-export function median(xs: number[]): number {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : 0.5 * (s[m - 1]! + s[m]!);

@@ -1,6 +1,6 @@
 import type { TDirection, TPluginSamplerConfig, TPrunerConfig, TSamplerConfig } from "./config.js";
 import type { TImprovementPoint } from "./improvement.js";
-import type { TPortfolioPoint } from "./samplers/auto.js";
+import type { THandover, TPortfolioPoint } from "./samplers/auto.js";
 import type { TParams, TSpace } from "./space.js";
 import type { TTrialState } from "./trial.js";
 
@@ -112,6 +112,13 @@ export interface Optimizer {
    * that many trials); empty for other samplers and where `auto` follows its schedule alone.
    */
   portfolio(): TPortfolioPoint[];
+  /**
+   * `auto`'s hand-over from its model phase (GP and TPE) to CMA-ES: the trial count, why
+   * ("rugged": the first 100 trials showed a rugged landscape, with the share of the variance
+   * the GP left to noise; "stalled": the GP phase stopped improving; "limit": it ran to 500),
+   * from the trials as they stand; null before it and for other samplers.
+   */
+  handover(): THandover | null;
   /** Copies of the known trials (of the given states only, when given), ascending by id. */
   trials(states?: readonly TTrialState[]): THistoryTrial[];
   serialize(): TSerializedOptimizer;

@@ -21,7 +21,7 @@ import {
 } from "./optimizer-api.js";
 import { createPruner } from "./pruners/index.js";
 import { hashSeed, Rng } from "./rng.js";
-import { AutoSampler, type TPortfolioPoint } from "./samplers/auto.js";
+import { AutoSampler, type THandover, type TPortfolioPoint } from "./samplers/auto.js";
 import { createSampler, isSamplerName, unknownSamplerMessage } from "./samplers/index.js";
 import { dominates } from "./pareto.js";
 import { checkParams, compileSpace, type CompiledSpace } from "./space.js";
@@ -320,6 +320,10 @@ class OptimizerImpl implements Optimizer {
 
   portfolio(): TPortfolioPoint[] {
     return this.sampler instanceof AutoSampler ? this.sampler.history(this.view(), this.seed) : [];
+  }
+
+  handover(): THandover | null {
+    return this.sampler instanceof AutoSampler ? this.sampler.handoverOf(this.view()) : null;
   }
 
   serialize(): TSerializedOptimizer {

@@ -8,6 +8,7 @@ import { NSGA2_DEFAULTS, Nsga2Sampler } from "./nsga2.js";
 import { createPluginSampler, portfolioPlugins } from "./plugins.js";
 import { coupledChoice, memberStats, portfolioWeights, type TWeights } from "./portfolio.js";
 import { RandomSampler } from "./random.js";
+import { gpNoiseShare, RUGGED_NOISE_SHARE } from "./ruggedness.js";
 import { TPE_DEFAULTS, TpeSampler } from "./tpe.js";
 
 /** Trials after which `auto` hands a GP study over to CMA-ES (and TPE) at the latest. */
@@ -25,6 +26,12 @@ export const HANDOVER_STALL = 1e-3;
  * for a CMA-ES ask: after the hand-over the GP gets asks only as it earns them.
  */
 const AUTO_LATE_GP = { maxPoints: 150, maxFitPoints: 100 };
+/**
+ * Where a study whose first trials show a rugged landscape (ruggedness.ts) is handed over:
+ * judged on the first AUTO_RUGGED_AT trials once they all finished, so 100-trial studies
+ * propose what they did before.
+ */
+export const AUTO_RUGGED_AT = 100;
 /** Trials after which `auto` hands a multi-objective study from TPE to NSGA-II. */
 export const AUTO_MO_TPE_UNTIL = 300;
 /** Above this many parameters the GP's ARD fit gets data-starved at typical budgets: TPE. */
@@ -47,8 +54,9 @@ export type TAutoChoice = "tpe" | "gp" | "cmaes" | "nsga2";
  *   separable multimodal one (styblinski_tang8: GP ~85, TPE ~66); alternating gave ~60 there,
  *   since TPE's recombination of good coordinates finds better basins that the GP then
  *   refines, while costing the GP little on smooth ones (hartmann6 7e-5 vs 6e-5 alone).
- * - After the hand-over (autoHandover: once the GP phase stalls, from AUTO_HANDOVER_FROM
- *   trials, at AUTO_GP_UNTIL at the latest): CMA-ES for all-numeric spaces (started from the
+ * - After the hand-over (at AUTO_RUGGED_AT where the first trials show a rugged landscape,
+ *   else autoHandover: once the GP phase stalls, from AUTO_HANDOVER_FROM trials, at
+ *   AUTO_GP_UNTIL at the latest): CMA-ES for all-numeric spaces (started from the
  *   best trial with the step size and shape of the best tenth's spread, its generations made
  *   of the trials it proposed); in mixed and conditional spaces CMA-ES on the numeric params
  *   of the best trial's categorical choices and TPE take turns. Both keep ask() cheap however
@@ -140,6 +148,16 @@ function explorePhase(space: CompiledSpace): number {
   return 10 * space.dims.length;
 }
 
+/** Why `auto` handed its study from the model phase to CMA-ES (see AutoSampler.handoverOf). */
+export type THandoverReason = "rugged" | "stalled" | "limit";
+
+/** `auto`'s hand-over: the trial count where the GP phase ended, why, and for "rugged" the share of the variance the GP left to noise. */
+export interface THandover {
+  trial: number;
+  reason: THandoverReason;
+  noiseShare: number | null;
+}
+
 /** One point of the portfolio's weights (Optimizer.portfolio): after `trials` trials, each member's share of the asks. */
 export interface TPortfolioPoint {
   trials: number;
@@ -159,10 +177,13 @@ export class AutoSampler implements Sampler {
   /** Plugins registered with `portfolio: true`, as members (single-objective studies only). */
   private readonly plugins: Map<string, Sampler>;
 
+  /** The ruggedness of the first AUTO_RUGGED_AT trials, computed once per study (a GP fit). */
+  private ruggedMemo: { key: string; share: number | null } | null = null;
+
   constructor(
     private readonly space: CompiledSpace,
     private readonly nObjectives: number,
-    noise = false,
+    private readonly noise = false,
   ) {
     this.samplers = {
       tpe: new TpeSampler(TPE_DEFAULTS),
@@ -189,7 +210,7 @@ export class AutoSampler implements Sampler {
 
   propose(ctx: SampleContext): { params: TParams; proposedBy: string } {
     const constrained = usesConstraints(ctx.trials);
-    const handover = this.learns() ? autoHandover(ctx.trials, ctx.nKnown) : null;
+    const handover = this.handover(ctx.trials, ctx.nKnown);
     const plan = this.plan(ctx.nKnown, constrained, handover);
     if (plan === null) {
       const p = pick(this.space, this.nObjectives, ctx.nKnown, constrained, handover);
@@ -216,7 +237,7 @@ export class AutoSampler implements Sampler {
     if (ks.at(-1) !== trials.length) ks.push(trials.length);
     for (const k of ks) {
       const prefix = trials.slice(0, k);
-      const plan = this.plan(k, constrained, this.learns() ? autoHandover(prefix, k) : null);
+      const plan = this.plan(k, constrained, this.handover(prefix, k));
       if (plan === null) return [];
       out.push({ trials: k, weights: this.weightsOf(plan, prefix, k, new Rng(hashSeed(seed, 0xa070, k))) });
     }
@@ -226,6 +247,38 @@ export class AutoSampler implements Sampler {
   private weightsOf(plan: TPlan, trials: readonly TrialView[], nKnown: number, rng: Rng): TWeights {
     const stats = memberStats(trials, plan.members);
     return portfolioWeights(stats, plan.prior, explorePhase(this.space), nKnown, rng);
+  }
+
+  /**
+   * The trial count at which the GP phase ended, or null while it goes on: AUTO_RUGGED_AT where
+   * the first trials show a rugged landscape (not on a noisy objective, whose noise the same
+   * share measures), else autoHandover's point.
+   */
+  private handover(trials: readonly TrialView[], nKnown: number): number | null {
+    if (!this.learns()) return null;
+    if (!this.noise && this.ruggedStart(trials, nKnown)) return AUTO_RUGGED_AT;
+    return autoHandover(trials, nKnown);
+  }
+
+  private ruggedStart(trials: readonly TrialView[], nKnown: number): boolean {
+    if (nKnown < AUTO_RUGGED_AT || trials.length < AUTO_RUGGED_AT) return false;
+    const first = trials.slice(0, AUTO_RUGGED_AT);
+    if (first.some((t) => t.state === "running")) return false;
+    const key = first.map((t) => `${t.id}:${t.state}:${t.loss?.[0] ?? ""}`).join(",");
+    if (this.ruggedMemo?.key !== key) this.ruggedMemo = { key, share: gpNoiseShare(this.space, first) };
+    const share = this.ruggedMemo.share;
+    return share !== null && share > RUGGED_NOISE_SHARE;
+  }
+
+  /**
+   * Where and why the study left its model phase, from the trials as they stand; null before
+   * that, and where the portfolio does not learn. "limit": the GP phase ran to AUTO_GP_UNTIL.
+   */
+  handoverOf(trials: readonly TrialView[]): THandover | null {
+    const trial = this.handover(trials, trials.length);
+    if (trial === null) return null;
+    if (trial === AUTO_RUGGED_AT) return { trial, reason: "rugged", noiseShare: this.ruggedMemo?.share ?? null };
+    return { trial, reason: trial < AUTO_GP_UNTIL ? "stalled" : "limit", noiseShare: null };
   }
 
   /** Whether the portfolio learns here (single-objective studies outside the TPE-only case). */
@@ -261,7 +314,13 @@ export class AutoSampler implements Sampler {
       // trials. Before the hand-over (the portfolio trying it off the schedule) it samples
       // around the best trial so far, as a hand-over at AUTO_GP_UNTIL would start it.
       const startAfter = handover ?? AUTO_GP_UNTIL;
-      return new CmaesSampler({ ...CMAES_DEFAULTS, startAfter, member: "cmaes", categoricals: "incumbent" });
+      return new CmaesSampler({
+        ...CMAES_DEFAULTS,
+        startAfter,
+        member: "cmaes",
+        categoricals: "incumbent",
+        startShape: handover !== AUTO_RUGGED_AT,
+      });
     }
     if (name === "random") return this.samplers.random;
     return this.plugins.get(name)!;

@@ -25,6 +25,12 @@ export interface CmaesOptions {
    * params of the choices its model phase found, while TPE's turns keep trying other choices).
    */
   categoricals?: "random" | "incumbent";
+  /**
+   * After startAfter: start from the best tenth's covariance as well as its spread (default), or
+   * isotropic with its spread only (auto's hand-over of a rugged landscape, whose good points lie
+   * in different basins rather than along one valley).
+   */
+  startShape?: boolean;
 }
 
 /**
@@ -342,7 +348,7 @@ function replay(ctx: SampleContext, numDims: Dim[], o: CmaesOptions): CmaState {
     for (let i = 0; i < d; i++) spread += cov[i * d + i]!;
     sigma0 = Math.min(o.sigma0, Math.max(1e-3, Math.sqrt(spread / d)));
     // The shape: the covariance scaled to a mean variance of 1, plus HANDOVER_RIDGE.
-    if (spread > 0 && trials.length >= o.startAfter) {
+    if (o.startShape !== false && spread > 0 && trials.length >= o.startAfter) {
       startC = Float64Array.from(cov, (v) => v / (spread / d));
       for (let i = 0; i < d; i++) startC[i * d + i]! += HANDOVER_RIDGE;
     }

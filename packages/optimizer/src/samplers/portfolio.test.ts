@@ -131,6 +131,7 @@ describe("auto's hand-over", () => {
       by.push({ by: t.proposedBy, kind: t.params.kind });
       opt.tell(t.id, f(t.params));
     }
+    expect(opt.handover()).toEqual({ trial: AUTO_HANDOVER_FROM, reason: "stalled", noiseShare: null });
     expect(opt.best()!.params.kind).toBe("b");
     expect(by.filter((t) => t.by === "gp").length).toBeLessThan(by.length / 4);
     const cma = by.filter((t) => t.by === "cmaes");

@@ -1,0 +1,44 @@
+import type { CompiledSpace } from "../space.js";
+import type { TrialView } from "../trial.js";
+import { gpTargets, GP_DEFAULTS } from "./gp.js";
+import { encode } from "./gp-encoding.js";
+import { fitKernelBounded, NOISE_RATE } from "./gp-kernel.js";
+import { observations, subsetIndices } from "./gp-observations.js";
+
+/** Rugged: the noise-free GP leaves more than this share of the values' variance to its noise term. */
+export const RUGGED_NOISE_SHARE = 0.01;
+
+/**
+ * The share of the (warped, standardized) values' variance that a GP fitted as the GP sampler
+ * fits on a noise-free objective leaves to its noise term: what the smooth model cannot follow.
+ * Measured on `auto`'s 100-trial studies of the 28 benchmark functions (bench/NOTES.md, "A
+ * rugged landscape handed to TPE"): from trial 30 on, the smooth ones (branin, hartmann6,
+ * rosenbrock4, the tuning-shaped spaces, ...) stay at most 8.6e-3 and mostly at the 1e-6 floor,
+ * the multimodal ones (levy6, ackley5, rastrigin4, salomon7, alpine8, schwefel4, ...) at least
+ * 0.01 and mostly above 0.02. Null below the GP's startup count.
+ */
+export function gpNoiseShare(space: CompiledSpace, trials: readonly TrialView[]): number | null {
+  const obsAll = observations(trials);
+  if (obsAll.length < GP_DEFAULTS.nStartupTrials) return null;
+  const pick = subsetIndices(
+    obsAll.map((o) => o.y),
+    obsAll.map((o) => o.t.id),
+    GP_DEFAULTS.maxPoints,
+  );
+  const obs = pick.map((i) => obsAll[i]!);
+  const dim = space.dims.length;
+  const { raw, y } = gpTargets(
+    obs.map((o) => o.y),
+    false,
+  );
+  const x = new Float64Array(obs.length * dim);
+  obs.forEach((o, i) => encode(space, o.t.params, x, i * dim));
+  const params = fitKernelBounded(
+    { x, y, n: obs.length, dim, isCat: space.dims.map((d) => d.type === "categorical") },
+    raw,
+    obs.map((o) => o.t.id),
+    GP_DEFAULTS.maxFitPoints,
+    NOISE_RATE.exact,
+  );
+  return params.noise;
+}

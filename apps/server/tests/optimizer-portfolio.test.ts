@@ -83,10 +83,13 @@ it("an auto study records the member that proposed each trial, and the portfolio
   const portfolio = await who.browser.call<{
     members: string[];
     points: Array<{ trials: number; weights: Record<string, number> }>;
+    handover: unknown;
   }>("study.portfolio", { studyId }, { org: who.orgId, query: true });
   expect(portfolio.members).toEqual(["gp", "tpe", "random", "cmaes", "local-search"]);
   expect(portfolio.points[0]).toEqual({ trials: 0, weights: { gp: 0.5, tpe: 0.5, random: 0, cmaes: 0, "local-search": 0 } });
   expect(portfolio.points.at(-1)!.trials).toBe(24);
+  // 24 trials: still the model phase.
+  expect(portfolio.handover).toBeNull();
 }, 180_000);
 
 it("a sampler name no module registered is refused at study.create, naming the ones that exist", async () => {

@@ -11,6 +11,7 @@ import {
   type TParams,
   type TReportResult,
   type TImprovementPoint,
+  type THandover,
   type TPortfolioPoint,
   type TImportanceOptions,
   type TTrialState,
@@ -191,7 +192,7 @@ export interface TOptimizerAnswers {
   report: TReportResult;
   importance: TImportanceAnswer;
   improvement: TImprovementPoint[];
-  portfolio: TPortfolioPoint[];
+  portfolio: { points: TPortfolioPoint[]; handover: THandover | null };
   bestPredicted: ReturnType<Optimizer["bestPredicted"]>;
   pareto: TParetoAnswer;
 }
@@ -226,7 +227,7 @@ export function answerCall(call: TOptimizerCall, trials: readonly THistoryTrial[
     }
     case "portfolio":
       for (const t of trials) addIfFits(opt, t);
-      return opt.portfolio();
+      return { points: opt.portfolio(), handover: opt.handover() };
     case "bestPredicted":
       for (const t of trials) addIfFits(opt, t);
       return opt.bestPredicted();

@@ -62,5 +62,33 @@ describe("study page of an auto study", () => {
     expect(await page.textContent('[data-testid="portfolio-leader"]')).toMatch(/^now (gp|tpe|random|cmaes) \d+%$/);
     // The chart draws one line per member, named in its legend.
     await page.waitForSelector('[data-testid="portfolio-chart"] .recharts-legend-item-text:has-text("cmaes")');
+    // 24 trials: still in the model phase, so no hand-over is named.
+    expect(await page.locator('[data-testid="portfolio-handover"]').count()).toBe(0);
+  });
+
+  it("says where and why a rugged study was handed to CMA-ES", async (ctx) => {
+    if (!browser) return ctx.skip();
+    const project = await client.projects.create({ name: "rugged" });
+    const rugged = spec.replace("name: portfolio", "name: rugged").replace("max_trials: 60", "max_trials: 200");
+    const study = await client.studies.create({ projectId: project.id, yaml: rugged });
+    // Rastrigin: a bowl covered in local minima one unit apart.
+    const rastrigin = (p: Record<string, unknown>) =>
+      [Number(p.x), Number(p.y)].reduce((a, x) => a + x * x - 10 * Math.cos(2 * Math.PI * x) + 10, 0);
+    for (let i = 0; i < 104; i++) {
+      const t = await client.trials.ask(study.id);
+      await client.trials.tell(t.trialId, rastrigin(t.params));
+    }
+    await page.goto(`${platform.url}/studies/${study.id}`);
+    await page.locator('[data-testid="portfolio-chart"]').evaluate((e) => e.scrollIntoView({ block: "center" }));
+    const note = page.locator('[data-testid="portfolio-handover"]');
+    await note.waitFor({ timeout: 30_000 });
+    expect(await note.getAttribute("data-reason")).toBe("rugged");
+    expect(await note.textContent()).toMatch(
+      /^CMA-ES leads since trial 100: the first 100 trials showed a rugged landscape \(the GP could not follow \d+% of their variance\), where CMA-ES searches better than the GP\.$/,
+    );
+    // The chart marks the trial where it happened.
+    // A vertical line has no width: Playwright calls it hidden, so wait for it to be there.
+    await page.waitForSelector('[data-testid="portfolio-chart"] .recharts-reference-line-line', { state: "attached" });
+    await page.waitForSelector('[data-testid="portfolio-chart"] .recharts-label:has-text("CMA-ES")');
   });
 });

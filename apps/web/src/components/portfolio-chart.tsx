@@ -1,5 +1,5 @@
 "use client";
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
 export interface PortfolioPoint {
   trials: number;
@@ -10,8 +10,16 @@ export interface PortfolioPoint {
 const COLORS: Record<string, string> = { gp: "#0ea5e9", tpe: "#f59e0b", cmaes: "#10b981", random: "#94a3b8" };
 const PLUGIN_COLORS = ["#8b5cf6", "#ec4899", "#14b8a6", "#ef4444"];
 
-/** `auto`'s portfolio weights (each member's share of the next asks) against the number of trials. */
-export function PortfolioChart({ members, points }: { members: string[]; points: PortfolioPoint[] }) {
+/** `auto`'s portfolio weights (each member's share of the next asks) against the number of trials; a line where it handed over to CMA-ES. */
+export function PortfolioChart({
+  members,
+  points,
+  handoverAt,
+}: {
+  members: string[];
+  points: PortfolioPoint[];
+  handoverAt: number | null;
+}) {
   const data = points.map((p) => ({ trials: p.trials, ...p.weights }));
   let plugin = 0;
   const colorOf = new Map(members.map((m) => [m, COLORS[m] ?? PLUGIN_COLORS[plugin++ % PLUGIN_COLORS.length]!]));
@@ -38,6 +46,14 @@ export function PortfolioChart({ members, points }: { members: string[]; points:
           labelFormatter={(n) => `after ${String(n)} trials`}
         />
         <Legend wrapperStyle={{ fontSize: 12 }} />
+        {handoverAt !== null ? (
+          <ReferenceLine
+            x={handoverAt}
+            stroke="#10b981"
+            strokeDasharray="4 3"
+            label={{ value: "CMA-ES", position: "insideTopRight", fontSize: 11, fill: "#047857" }}
+          />
+        ) : null}
         {members.map((m) => (
           <Line key={m} dataKey={m} stroke={colorOf.get(m)} strokeWidth={2} dot={false} isAnimationActive={false} />
         ))}

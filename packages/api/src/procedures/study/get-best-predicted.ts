@@ -3,6 +3,7 @@ import { getTrialByNumber } from "@autoglm/db/queries";
 import { objectivesOf, studySpecOf } from "@autoglm/protocol";
 import { historyTrialsOf, optimizerConfigOf, sharedOptimizerPool, studyHistories } from "@autoglm/scheduler";
 import { orgProcedure } from "../../trpc.js";
+import { derivedCache, finishedTrialsKey } from "./derived-cache.js";
 import { loadStudyOrNotFound, ZStudyIdInput } from "./get-study.js";
 
 export const ZBestPredictedOutput = z
@@ -33,9 +34,10 @@ export const getBestPredicted = orgProcedure("viewer")
     const spec = studySpecOf(study.spec);
     if (objectivesOf(spec).length > 1) return null;
     const trials = historyTrialsOf(await studyHistories.load(ctx.db.db, study.id));
-    const best = await sharedOptimizerPool().run({ kind: "bestPredicted", config: optimizerConfigOf(spec) }, trials, {
-      timeoutMs: ctx.options.optimizerTimeoutMs,
-    });
+    const config = optimizerConfigOf(spec);
+    const best = await derivedCache.get("bestPredicted", study.id, finishedTrialsKey(trials, config), () =>
+      sharedOptimizerPool().run({ kind: "bestPredicted", config }, trials, { timeoutMs: ctx.options.optimizerTimeoutMs }),
+    );
     if (best === null) return null;
     const trial = await getTrialByNumber(ctx.db.db, ctx.scope, study.id, best.id);
     if (!trial) return null;

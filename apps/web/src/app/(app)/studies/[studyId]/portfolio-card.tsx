@@ -42,9 +42,25 @@ export function PortfolioCard({ studyId }: { studyId: string }) {
             member whose trials rank best.
           </Empty>
         ) : (
-          <PortfolioChart members={q.data.members} points={points} />
+          <PortfolioChart members={q.data.members} points={points} handoverAt={q.data.handover?.trial ?? null} />
         )}
       </div>
+      {q.data?.handover ? (
+        <div className="card-body muted" data-testid="portfolio-handover" data-reason={q.data.handover.reason}>
+          {handoverText(q.data.handover)}
+        </div>
+      ) : null}
     </div>
   );
+}
+
+/** Why the study moved from its model phase to CMA-ES, in words. */
+function handoverText(h: { trial: number; reason: "rugged" | "stalled" | "limit"; noiseShare: number | null }): string {
+  const since = `CMA-ES leads since trial ${h.trial}`;
+  if (h.reason === "rugged") {
+    const share = h.noiseShare === null ? "" : ` (the GP could not follow ${Math.round(h.noiseShare * 100)}% of their variance)`;
+    return `${since}: the first ${h.trial} trials showed a rugged landscape${share}, where CMA-ES searches better than the GP.`;
+  }
+  if (h.reason === "stalled") return `${since}: the GP phase had stopped improving the best value.`;
+  return `${since}: the GP phase's limit of ${h.trial} trials, past which CMA-ES keeps each ask cheap.`;
 }

@@ -155,3 +155,21 @@ def test_a_noisy_study_names_its_best_predicted_trial_beside_the_lowest_value(cl
     # Among the five lowest values: the model picks among the trials that also look good on their own.
     assert sorted(t.value for t in by_number.values()).index(named.value) < 5
     assert got["noise_sd"] > 0
+
+
+def test_portfolio_says_where_a_rugged_auto_study_went_to_cmaes(client, project):
+    space = {"x": {"type": "float", "low": -5.12, "high": 5.12}, "y": {"type": "float", "low": -5.12, "high": 5.12}}
+    study = client.create_study(
+        project=project, name="rugged", space=space, max_trials=200, sampler={"name": "auto", "seed": 2}
+    )
+    assert study.portfolio["handover"] is None
+
+    def rastrigin(trial):  # a bowl covered in local minima one unit apart
+        return sum(v * v - 10 * math.cos(2 * math.pi * v) + 10 for v in (trial.params["x"], trial.params["y"]))
+
+    study.optimize(rastrigin, n_trials=104)
+    got = study.portfolio
+    assert got["members"] == ["gp", "tpe", "random", "cmaes"]
+    assert got["points"][-1]["trials"] == 104
+    assert got["handover"]["trial"] == 100 and got["handover"]["reason"] == "rugged"
+    assert got["handover"]["noise_share"] > 0.01

@@ -99,6 +99,13 @@ export function createStudyCalls(trpc: TRPCClient<AppRouter>, call: TCall, proje
      */
     bestPredicted: (studyId: string) => call(() => trpc.study.bestPredicted.query({ studyId })),
     /**
+     * What the `auto` sampler learned: its members' shares of the asks as the study went on
+     * (`points`), and where and why it left its model phase for CMA-ES (`handover`: trial,
+     * reason "rugged" / "stalled" / "limit", and for "rugged" the share of the variance the GP
+     * could not follow); empty points and a null handover for other samplers.
+     */
+    portfolio: (studyId: string) => call(() => trpc.study.portfolio.query({ studyId })),
+    /**
      * A multi-objective study's hypervolume as trials arrived (at most 300 points), against
      * `reference` (one value per objective) or the nadir of its trials + 10% of each range.
      */

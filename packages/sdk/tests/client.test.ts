@@ -124,6 +124,26 @@ describe("the TypeScript client against the real router", () => {
     expect((await client.trials.get(run.trials[2]!.trialId)).endReason).toBe(why);
   });
 
+  it("portfolio says which members auto gave its asks to, and where a rugged study went to CMA-ES", async () => {
+    const client = createClient({ server: srv.url, token: srv.token });
+    const space = {
+      x: { type: "float" as const, low: -5.12, high: 5.12 },
+      y: { type: "float" as const, low: -5.12, high: 5.12 },
+    };
+    const spec = { ...SPEC, name: "rugged", space, sampler: { name: "auto" as const, seed: 2 }, budget: { max_trials: 200 } };
+    const { id } = await client.studies.create({ projectId: srv.projectId, spec });
+    // Rastrigin: a bowl covered in local minima one unit apart.
+    const rastrigin = (p: Record<string, unknown>) =>
+      [Number(p.x), Number(p.y)].reduce((a, v) => a + v * v - 10 * Math.cos(2 * Math.PI * v) + 10, 0);
+    expect((await client.studies.portfolio(id)).handover).toBeNull();
+    await client.optimize(id, (trial) => rastrigin(trial.params), { nTrials: 104 });
+    const portfolio = await client.studies.portfolio(id);
+    expect(portfolio.members).toEqual(["gp", "tpe", "random", "cmaes"]);
+    expect(portfolio.points.at(-1)!.trials).toBe(104);
+    expect(portfolio.handover).toMatchObject({ trial: 100, reason: "rugged" });
+    expect(portfolio.handover!.noiseShare).toBeGreaterThan(0.01);
+  }, 120_000);
+
   it("errors are AutoglmError with the server's sentence and code", async () => {
     const bad = createClient({ server: srv.url, token: "agl_notarealtoken000000000000000000000000" });
     const auth = await bad.studies.list().catch((e: unknown) => e);

@@ -328,6 +328,23 @@ class Study:
         }
 
     @property
+    def portfolio(self) -> Dict[str, Any]:
+        """What the ``auto`` sampler learned: ``{"members", "points", "handover"}``. ``points``
+        are its members' shares of the asks as the study went on (``{"trials", "weights"}``);
+        ``handover`` says where and why it left its model phase for CMA-ES (``{"trial",
+        "reason", "noise_share"}``, reason ``"rugged"``, ``"stalled"`` or ``"limit"``), ``None``
+        before that. Empty points and no handover for other samplers."""
+        got = self._client._transport.call("GET", "study.portfolio", {"studyId": self._require_id()}).data
+        handover = got.get("handover")
+        return {
+            "members": list(got["members"]),
+            "points": [{"trials": int(p["trials"]), "weights": dict(p["weights"])} for p in got["points"]],
+            "handover": None
+            if handover is None
+            else {"trial": int(handover["trial"]), "reason": handover["reason"], "noise_share": handover["noiseShare"]},
+        }
+
+    @property
     def best_params(self) -> Dict[str, Any]:
         return self.best_trial.params
 

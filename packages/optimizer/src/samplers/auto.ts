@@ -8,7 +8,7 @@ import { NSGA2_DEFAULTS, Nsga2Sampler } from "./nsga2.js";
 import { createPluginSampler, portfolioPlugins } from "./plugins.js";
 import { coupledChoice, memberStats, portfolioWeights, type TWeights } from "./portfolio.js";
 import { RandomSampler } from "./random.js";
-import { gpNoiseShare, RUGGED_NOISE_SHARE } from "./ruggedness.js";
+import { cachedNoiseShare, RUGGED_NOISE_SHARE } from "./ruggedness.js";
 import { TPE_DEFAULTS, TpeSampler } from "./tpe.js";
 
 /** Trials after which `auto` hands a GP study over to CMA-ES (and TPE) at the latest. */
@@ -177,9 +177,6 @@ export class AutoSampler implements Sampler {
   /** Plugins registered with `portfolio: true`, as members (single-objective studies only). */
   private readonly plugins: Map<string, Sampler>;
 
-  /** The ruggedness of the first AUTO_RUGGED_AT trials, computed once per study (a GP fit). */
-  private ruggedMemo: { key: string; share: number | null } | null = null;
-
   constructor(
     private readonly space: CompiledSpace,
     private readonly nObjectives: number,
@@ -261,13 +258,16 @@ export class AutoSampler implements Sampler {
   }
 
   private ruggedStart(trials: readonly TrialView[], nKnown: number): boolean {
-    if (nKnown < AUTO_RUGGED_AT || trials.length < AUTO_RUGGED_AT) return false;
-    const first = trials.slice(0, AUTO_RUGGED_AT);
-    if (first.some((t) => t.state === "running")) return false;
-    const key = first.map((t) => `${t.id}:${t.state}:${t.loss?.[0] ?? ""}`).join(",");
-    if (this.ruggedMemo?.key !== key) this.ruggedMemo = { key, share: gpNoiseShare(this.space, first) };
-    const share = this.ruggedMemo.share;
+    const share = this.firstShare(trials, nKnown);
     return share !== null && share > RUGGED_NOISE_SHARE;
+  }
+
+  /** The GP's noise share on the first AUTO_RUGGED_AT trials once they all finished, else null (one fit per study and process). */
+  private firstShare(trials: readonly TrialView[], nKnown: number): number | null {
+    if (nKnown < AUTO_RUGGED_AT || trials.length < AUTO_RUGGED_AT) return null;
+    const first = trials.slice(0, AUTO_RUGGED_AT);
+    if (first.some((t) => t.state === "running")) return null;
+    return cachedNoiseShare(this.space, first);
   }
 
   /**
@@ -277,7 +277,7 @@ export class AutoSampler implements Sampler {
   handoverOf(trials: readonly TrialView[]): THandover | null {
     const trial = this.handover(trials, trials.length);
     if (trial === null) return null;
-    if (trial === AUTO_RUGGED_AT) return { trial, reason: "rugged", noiseShare: this.ruggedMemo?.share ?? null };
+    if (trial === AUTO_RUGGED_AT) return { trial, reason: "rugged", noiseShare: this.firstShare(trials, trials.length) };
     return { trial, reason: trial < AUTO_GP_UNTIL ? "stalled" : "limit", noiseShare: null };
   }
 

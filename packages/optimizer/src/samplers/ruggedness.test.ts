@@ -4,7 +4,7 @@ import { Rng } from "../rng.js";
 import { compileSpace, type TParams } from "../space.js";
 import type { TrialView } from "../trial.js";
 import { AUTO_RUGGED_AT, type THandover } from "./auto.js";
-import { gpNoiseShare, RUGGED_NOISE_SHARE } from "./ruggedness.js";
+import { gpNoiseShare, noiseShareFits, RUGGED_NOISE_SHARE } from "./ruggedness.js";
 
 const box = (d: number): TSpace =>
   Object.fromEntries(Array.from({ length: d }, (_, i) => [`x${i}`, { type: "float" as const, low: -5.12, high: 5.12 }]));
@@ -64,5 +64,26 @@ describe("a rugged landscape", () => {
     const noisy = membersAfter(rastrigin, true);
     expect(noisy.by.cmaes ?? 0).toBeLessThan(5);
     expect(noisy.handover).toBeNull();
+  });
+
+  it("is judged once per study however often a server rebuilds its sampler", () => {
+    const space = box(3);
+    const first = history(space, rastrigin, AUTO_RUGGED_AT, 12);
+    const told: Array<{ id: number; params: TParams; value: number; proposedBy: string }> = first.map((t) => ({
+      id: t.id,
+      params: t.params,
+      value: t.loss![0]!,
+      proposedBy: "gp",
+    }));
+    const before = noiseShareFits();
+    for (let i = 0; i < 5; i++) {
+      // As the server asks: a fresh optimizer from the stored history for every ask.
+      const opt = createOptimizer({ space, sampler: { name: "auto", seed: 3 } });
+      for (const t of told) opt.addTrial({ ...t, state: "complete" });
+      const asked = opt.ask();
+      expect(opt.handover()).toMatchObject({ trial: AUTO_RUGGED_AT, reason: "rugged" });
+      told.push({ id: asked.id, params: asked.params, value: rastrigin(asked.params), proposedBy: asked.proposedBy });
+    }
+    expect(noiseShareFits() - before).toBe(1);
   });
 });

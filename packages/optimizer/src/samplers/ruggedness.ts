@@ -42,3 +42,41 @@ export function gpNoiseShare(space: CompiledSpace, trials: readonly TrialView[])
   );
   return params.noise;
 }
+
+/** Shares already fitted, by space and trials: see cachedNoiseShare. */
+const SHARES = new Map<string, number | null>();
+const MAX_SHARES = 64;
+let fits = 0;
+
+/**
+ * gpNoiseShare, remembered per process (the least recently used of MAX_SHARES forgotten): a
+ * server rebuilds a study's sampler from its history for every ask, and `auto` judges the same
+ * first trials on each of them once they have finished.
+ */
+export function cachedNoiseShare(space: CompiledSpace, trials: readonly TrialView[]): number | null {
+  const key = `${JSON.stringify(space.dims)}|${trials
+    .map((t) => {
+      const last = t.state === "pruned" ? (t.intermediate.at(-1)?.[1] ?? "") : "";
+      return `${t.id}:${t.state}:${t.loss?.[0] ?? ""}:${last}:${JSON.stringify(t.params)}`;
+    })
+    .join(",")}`;
+  if (SHARES.has(key)) {
+    const hit = SHARES.get(key)!;
+    SHARES.delete(key);
+    SHARES.set(key, hit);
+    return hit;
+  }
+  fits++;
+  const share = gpNoiseShare(space, trials);
+  SHARES.set(key, share);
+  for (const [k] of SHARES) {
+    if (SHARES.size <= MAX_SHARES) break;
+    SHARES.delete(k);
+  }
+  return share;
+}
+
+/** How many fits cachedNoiseShare has made in this process (its tests read it). */
+export function noiseShareFits(): number {
+  return fits;
+}

@@ -6,7 +6,7 @@ import { isFeasible, violationOf } from "../constraints.js";
 import { maximizeAcquisition } from "./gp-acquisition.js";
 import { feasibilityLogProb } from "./gp-constraints.js";
 import { encode } from "./gp-encoding.js";
-import { fitKernelBounded, NOISE_RATE, type GpData } from "./gp-kernel.js";
+import { fitKernelBounded, NOISE_RATE, type GpData, type KernelParams } from "./gp-kernel.js";
 import { observations, subsetIndices } from "./gp-observations.js";
 import { Posterior } from "./gp-posterior.js";
 import { countFinished, startupSample } from "./startup.js";
@@ -76,7 +76,7 @@ export class GpSampler implements Sampler {
  * 3.3 regret and left the benign functions as good or better. EI is computed on the warped
  * scale, which is monotone in the original, so the best point is the same.
  */
-export function gpTargets(raw0: readonly number[], noise: boolean): { raw: number[]; y: Float64Array } {
+function gpTargets(raw0: readonly number[], noise: boolean): { raw: number[]; y: Float64Array } {
   const n = raw0.length;
   const mn = Math.min(...raw0);
   const scale = Math.max(median(raw0) - mn, 1e-12);
@@ -87,13 +87,16 @@ export function gpTargets(raw0: readonly number[], noise: boolean): { raw: numbe
   return { raw, y: Float64Array.from(raw, (v) => (v - mu) / sdY) };
 }
 
-export function proposeGp(
+/**
+ * The GP as the sampler fits it: on at most maxPoints observations (the best half, infeasible
+ * trials ranked last, and the most recent), targets from gpTargets, hyperparameters fitted on at
+ * most maxFitPoints of them.
+ */
+export function fitGp(
   space: CompiledSpace,
   obsAll: { t: TrialView; y: number }[],
-  running: readonly TrialView[],
   o: GpOptions,
-  rng: Rng,
-): TParams {
+): { obs: { t: TrialView; y: number }[]; full: GpData; params: KernelParams } {
   const dim = space.dims.length;
   const isCat = space.dims.map((d) => d.type === "categorical");
   // Infeasible trials rank after every feasible one for the "best half" (they still enter as recent ones).
@@ -118,6 +121,20 @@ export function proposeGp(
     o.maxFitPoints,
     o.noise ? NOISE_RATE.noisy : NOISE_RATE.exact,
   );
+  return { obs, full, params };
+}
+
+export function proposeGp(
+  space: CompiledSpace,
+  obsAll: { t: TrialView; y: number }[],
+  running: readonly TrialView[],
+  o: GpOptions,
+  rng: Rng,
+): TParams {
+  const dim = space.dims.length;
+  const isCat = space.dims.map((d) => d.type === "categorical");
+  const { obs, full, params } = fitGp(space, obsAll, o);
+  const { x, y, n } = full;
   let post = new Posterior(full, params);
   let best = Infinity;
   for (let i = 0; i < n; i++) {

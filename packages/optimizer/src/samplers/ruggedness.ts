@@ -1,9 +1,7 @@
 import type { CompiledSpace } from "../space.js";
 import type { TrialView } from "../trial.js";
-import { gpTargets, GP_DEFAULTS } from "./gp.js";
-import { encode } from "./gp-encoding.js";
-import { fitKernelBounded, NOISE_RATE } from "./gp-kernel.js";
-import { observations, subsetIndices } from "./gp-observations.js";
+import { fitGp, GP_DEFAULTS } from "./gp.js";
+import { observations } from "./gp-observations.js";
 
 /** Rugged: the noise-free GP leaves more than this share of the values' variance to its noise term. */
 export const RUGGED_NOISE_SHARE = 0.01;
@@ -18,29 +16,9 @@ export const RUGGED_NOISE_SHARE = 0.01;
  * 0.01 and mostly above 0.02. Null below the GP's startup count.
  */
 export function gpNoiseShare(space: CompiledSpace, trials: readonly TrialView[]): number | null {
-  const obsAll = observations(trials);
-  if (obsAll.length < GP_DEFAULTS.nStartupTrials) return null;
-  const pick = subsetIndices(
-    obsAll.map((o) => o.y),
-    obsAll.map((o) => o.t.id),
-    GP_DEFAULTS.maxPoints,
-  );
-  const obs = pick.map((i) => obsAll[i]!);
-  const dim = space.dims.length;
-  const { raw, y } = gpTargets(
-    obs.map((o) => o.y),
-    false,
-  );
-  const x = new Float64Array(obs.length * dim);
-  obs.forEach((o, i) => encode(space, o.t.params, x, i * dim));
-  const params = fitKernelBounded(
-    { x, y, n: obs.length, dim, isCat: space.dims.map((d) => d.type === "categorical") },
-    raw,
-    obs.map((o) => o.t.id),
-    GP_DEFAULTS.maxFitPoints,
-    NOISE_RATE.exact,
-  );
-  return params.noise;
+  const obs = observations(trials);
+  if (obs.length < GP_DEFAULTS.nStartupTrials) return null;
+  return fitGp(space, obs, GP_DEFAULTS).params.noise;
 }
 
 /** Shares already fitted, by space and trials: see cachedNoiseShare. */

@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import type { Logger, TLeaseRef, TReplicaRef } from "@autoglm/protocol";
+import type { Logger } from "@autoglm/protocol";
 import type { AgentSettings } from "./agent-options.js";
 import type { AgentConnection } from "./connection.js";
 import type { Registration } from "./registration.js";
@@ -18,28 +18,4 @@ export interface AgentCore {
   readonly launcher: TrialLauncher;
   /** stop() was called: no new work is accepted (R10). */
   isStopping(): boolean;
-}
-
-/**
- * One part of the agent, made by a function of the AgentCore that answers its own socket
- * events. startAgent keeps a list of them; each hook below is optional.
- */
-export interface AgentPart {
-  /** Leases this part holds, sent with agent:register and agent:heartbeat (R2). */
-  heldLeases?(): TLeaseRef[];
-  /**
-   * The server answered that these leases (by id, out of the refs `sent`) are no longer ours:
-   * end their work at once (R2).
-   */
-  dropStale?(staleIds: string[], sent: TLeaseRef[], via: string): void;
-  /** Serving replicas this part runs, sent with agent:register and agent:heartbeat (their leases are renewed). */
-  heldReplicas?(): TReplicaRef[];
-  /** The server answered that these replicas (by id, out of the refs `sent`) are no longer ours: stop them at once. */
-  dropStaleReplicas?(staleIds: string[], sent: TReplicaRef[], via: string): void;
-  /** The server refused the agent's token: nothing of ours will be accepted any more. */
-  onTokenRefused?(): void;
-  /** Graceful shutdown (R10): hand the held work back; resolves with how many leases were handed back. */
-  drain?(): Promise<number>;
-  /** Last step of stop(): clear timers. */
-  close?(): void;
 }

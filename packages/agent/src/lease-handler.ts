@@ -1,5 +1,6 @@
 import { ZTrialLease, type TLeaseAck, type TTrialLease } from "@autoglm/protocol";
-import type { AgentCore, AgentPart } from "./agent-core.js";
+import type { AgentCore } from "./agent-core.js";
+import type { AgentPart } from "./agent-part.js";
 import { sleep } from "./connection.js";
 import { forwardPoints } from "./metric-forwarding.js";
 import { Outbox } from "./outbox.js";

@@ -1,4 +1,5 @@
-import type { AgentCore, AgentPart } from "./agent-core.js";
+import type { AgentCore } from "./agent-core.js";
+import type { AgentPart } from "./agent-part.js";
 
 /** How often the watchdog looks at the clock. */
 const TICK_MS = 100;

@@ -8,7 +8,7 @@ import {
   type TReplicaRef,
 } from "@autoglm/protocol";
 import type { EventEmitter } from "node:events";
-import type { AgentPart } from "./agent-core.js";
+import type { AgentPart } from "./agent-part.js";
 import type { AgentSettings } from "./agent-options.js";
 import { sleep, type AgentConnection } from "./connection.js";
 import { readGpuUse } from "./system.js";

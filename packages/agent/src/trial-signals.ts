@@ -1,5 +1,6 @@
 import { ZTrialSignal, type TSignalAck } from "@autoglm/protocol";
-import type { AgentCore, AgentPart } from "./agent-core.js";
+import type { AgentCore } from "./agent-core.js";
+import type { AgentPart } from "./agent-part.js";
 
 /**
  * The server's trial:prune and trial:stop: stop the run holding that lease (SIGTERM, then

@@ -13,7 +13,7 @@ import { AppError, sanitizeError } from "./errors.js";
 import type { TEventSink } from "./events.js";
 import type { TArtifactReader } from "./artifact-reader.js";
 import { hashApiToken, isWellFormedApiToken } from "@autoglm/protocol/api-token";
-import type { TAuthenticatedUser } from "./auth/credentials.js";
+import type { TAuthenticatedUser } from "./auth/sessions.js";
 import { verifySessionUser, type TSessionClaims } from "./auth/sessions.js";
 import { DEFAULT_SIGN_UP_LIMIT, type TSignUpLimit } from "./auth/attempt-limits.js";
 import type { TScalePoint } from "./endpoints/scaling-view.js";

@@ -1,4 +1,4 @@
-import type { TParamSpec } from "./study-spec.js";
+import type { TParamSpec } from "./param-spec.js";
 
 /**
  * The most points a `grid` study may have. A grid is meant to be walked: this is 100 times

@@ -3,6 +3,7 @@ import { zAliasName, zModelName } from "./model-names.js";
 import { BUILTIN_DATASET_NAMES, BUILTIN_TRAINERS, builtinKind, type TBuiltinDataset } from "./builtin.js";
 import { checkBuiltinMetrics, checkObjectives, ZConstraints, ZObjective, ZObjectives } from "./study-objectives.js";
 import { gridPointCount, DEFAULT_GRID_SIZE, describeGridPoints, MAX_GRID_POINTS } from "./grid-points.js";
+import { ZParamSpec } from "./param-spec.js";
 import { capMessage, countValues, MAX_SPEC_MESSAGE_CHARS, MAX_SPEC_VALUES } from "./spec-size.js";
 import { findNul, NUL_MESSAGE } from "./text.js";
 import { checkServeSection, ZServeSection } from "./serve-section.js";
@@ -27,48 +28,9 @@ export const PRUNER_NAMES = [
   "threshold",
 ] as const;
 
+export { ZParamSpec, type TParamSpec } from "./param-spec.js";
+
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
-
-const ZChoice = z.union([z.string().max(200), z.number().finite(), z.boolean()]);
-const ZWhen = z.record(z.string(), z.union([ZChoice, z.array(ZChoice).min(1).max(100)]));
-
-const ZFloatParam = z
-  .object({
-    type: z.literal("float"),
-    low: z.number().finite(),
-    high: z.number().finite(),
-    log: z.boolean().optional(),
-    step: z.number().finite().positive().optional(),
-    when: ZWhen.optional(),
-  })
-  .strict();
-
-const ZIntParam = z
-  .object({
-    type: z.literal("int"),
-    low: z.number().int(),
-    high: z.number().int(),
-    log: z.boolean().optional(),
-    step: z.number().int().positive().optional(),
-    when: ZWhen.optional(),
-  })
-  .strict();
-
-const ZCategoricalParam = z
-  .object({
-    type: z.literal("categorical"),
-    choices: z.array(ZChoice).min(1, "needs at least one choice").max(1000),
-    when: ZWhen.optional(),
-  })
-  .strict();
-
-export const ZParamSpec = z.discriminatedUnion("type", [ZFloatParam, ZIntParam, ZCategoricalParam], {
-  errorMap: (issue, ctx) =>
-    issue.code === "invalid_union_discriminator"
-      ? { message: "type must be one of float, int, categorical" }
-      : { message: ctx.defaultError },
-});
-export type TParamSpec = z.infer<typeof ZParamSpec>;
 
 export const ZSpace = z.record(z.string(), ZParamSpec).superRefine((space, ctx) => {
   const names = Object.keys(space);

@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Piscina } from "piscina";
 import { prunerFitsModel, type THistoryTrial } from "@autoglm/optimizer";
-import { SchedulerError } from "./ask-types.js";
+import { SchedulerError } from "./scheduler-error.js";
 import { loadedSamplerPlugins } from "./sampler-plugins.js";
 import {
   answerCall,

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { startCommandReplica } from "./command-replica.js";
 import { createReplicaHandler, type ReplicaState } from "./replica-http.js";
 import type { ReplicaChildConfig, ReplicaChildDrain, ReplicaChildReport } from "./replica-messages.js";
-import { loadServedModel } from "./served-model.js";
+import { loadServedModel } from "./model-loader.js";
 import type { TeamServer } from "./team-server.js";
 
 /**

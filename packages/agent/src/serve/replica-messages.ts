@@ -1,4 +1,4 @@
-import type { TLoadableFlavor } from "./served-model.js";
+import type { TLoadableFlavor } from "./model-loader.js";
 import type { TeamServerSpec } from "./team-server.js";
 
 /** What a replica child serves: a model it loads itself, or (`command`) the team's own server it starts and proxies to. */

@@ -13,13 +13,14 @@ import {
   type TReplicaStart,
   type TReplicaStartAck,
 } from "@autoglm/protocol";
-import type { AgentCore, AgentPart } from "../agent-core.js";
+import type { AgentCore } from "../agent-core.js";
+import type { AgentPart } from "../agent-part.js";
 import { sleep } from "../connection.js";
 import { agentUser, type TrialUser } from "../trial-user.js";
 import { downloadReplicaFiles, ReplicaRefused } from "./replica-files.js";
 import type { ReplicaChildCommand } from "./replica-messages.js";
 import { ReplicaProcess } from "./replica-process.js";
-import { isLoadableFlavor } from "./served-model.js";
+import { isLoadableFlavor } from "./model-loader.js";
 
 /** Crashes of one replica restarted before it is given up (the figure). */
 const MAX_RESTARTS = 3;

@@ -4,7 +4,7 @@ import { train } from "@autoglm/native";
 import { loadDiabetes, loadDigits } from "@autoglm/native/data";
 import { silentLogger } from "@autoglm/protocol";
 import { ReplicaProcess } from "../serve/replica-process.js";
-import type { TLoadableFlavor } from "../serve/served-model.js";
+import type { TLoadableFlavor } from "../serve/model-loader.js";
 
 /** The digits set (1,797 × 64, 10 classes) and a small MLP trained on it for 2 epochs (≈ 50 ms), saved as the builtin runner saves it. */
 export async function writeDigitsMlp(dir: string): Promise<{ x: Float32Array; y: Float32Array; rows: number; cols: number }> {

@@ -3,16 +3,10 @@ import { clearAuthAttempts, deleteAuthAttempts, findUserByEmail } from "@autoglm
 import { AppError } from "../errors.js";
 import { dummyPasswordHash, verifyPassword } from "./password.js";
 import { DEFAULT_SIGN_IN_LIMITS, readSignInVerdict, reserveSignInAttempt, type TSignInLimits } from "./attempt-limits.js";
+import type { TAuthenticatedUser } from "./sessions.js";
 
 export { DEFAULT_SIGN_IN_LIMITS, type TSignInLimits } from "./attempt-limits.js";
-export { verifySessionUser } from "./sessions.js";
-
-export interface TAuthenticatedUser {
-  id: string;
-  email: string;
-  name: string;
-  sessionVersion: number;
-}
+export { verifySessionUser, type TAuthenticatedUser } from "./sessions.js";
 
 function rateLimited(retryAfterSeconds: number): AppError {
   const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));

@@ -14,7 +14,7 @@ import {
   type TUserRow,
 } from "@autoglm/db/queries";
 import { AppError } from "../errors.js";
-import type { TAuthenticatedUser } from "./credentials.js";
+import type { TAuthenticatedUser } from "./sessions.js";
 
 /** What the host took from an ID token that openid-client has verified (signature, iss, aud, nonce). */
 export interface TOidcClaims {

@@ -7,7 +7,14 @@ import {
   pruneUserSessions,
   revokeUserSession,
 } from "@autoglm/db/queries";
-import type { TAuthenticatedUser } from "./credentials.js";
+
+/** A user whose password, session or identity provider was just verified. */
+export interface TAuthenticatedUser {
+  id: string;
+  email: string;
+  name: string;
+  sessionVersion: number;
+}
 
 /** 30 days, like the API token default; the cookie's JWT carries the same expiry. */
 export const SESSION_MAX_AGE_MS = 30 * 24 * 3600_000;

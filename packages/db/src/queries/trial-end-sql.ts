@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { agentMayAct } from "./agent-token-rule.js";
 import { isoOrNull, numberOf, numberOrNull } from "./sql-runner.js";
-import type { TEndAttemptQuery, TEndedAttemptRow } from "./trial-end.js";
+import type { TEndAttemptQuery, TEndedAttemptRow } from "./trial-end-types.js";
 
 /**
  * The end of an attempt as common table expressions, for `endTrialAttemptById` and for the

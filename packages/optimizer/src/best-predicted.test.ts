@@ -105,3 +105,29 @@ describe("noise: true", () => {
     }
   });
 });
+
+describe("noise: true on values that span orders of magnitude", () => {
+  // A quartic valley on a wide box: values from 0 to 8e5, noise sd 1. Modelled as they are,
+  // the tail swamps the standardized targets and the GP takes the valley's floor for noise
+  // (fitted sds of 14-110); the likelihood picks the warped model here, whose noise is the true one.
+  const wide: TSpace = { x: { type: "float", low: -10, high: 10 }, y: { type: "float", low: -10, high: 10 } };
+  const valley = (p: TParams) => {
+    const s = (p.x as number) + 2 * (p.y as number);
+    return (p.x as number) ** 2 + (p.y as number) ** 2 + s ** 2 + s ** 4;
+  };
+
+  it("recovers the noise level and reports a trial near the optimum", () => {
+    for (const seed of [0, 1, 2]) {
+      const opt = createOptimizer({ space: wide, sampler: { name: "gp", seed, noise: true } });
+      const noise = new Rng(1000 + seed);
+      for (let i = 0; i < 60; i++) {
+        const t = opt.ask();
+        opt.tell(t.id, valley(t.params) + noise.normal());
+      }
+      const predicted = opt.bestPredicted()!;
+      expect(predicted.noiseSd, `seed ${seed}`).toBeGreaterThan(0.7);
+      expect(predicted.noiseSd, `seed ${seed}`).toBeLessThan(1.4);
+      expect(valley(predicted.params), `seed ${seed}`).toBeLessThan(1);
+    }
+  });
+});

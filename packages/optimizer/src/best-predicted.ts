@@ -1,8 +1,6 @@
 import { isFeasibleComplete } from "./constraints.js";
-import { encode } from "./samplers/gp-encoding.js";
-import { fitKernelBounded, NOISE_RATE } from "./samplers/gp-kernel.js";
-import { subsetIndices } from "./samplers/gp-observations.js";
 import { Posterior } from "./samplers/gp-posterior.js";
+import { fitGp, GP_DEFAULTS } from "./samplers/gp.js";
 import type { CompiledSpace } from "./space.js";
 import type { TrialView } from "./trial.js";
 
@@ -10,9 +8,6 @@ import type { TrialView } from "./trial.js";
 export const PREDICTED_MIN_TRIALS = 10;
 /** The reported trial is the one with the lowest posterior mean among this many with the lowest observed values: see predictedBest. */
 export const PREDICTED_CANDIDATES = 5;
-/** Trials the model conditions on (the best half and the most recent half), and fits on: as the GP sampler. */
-const MAX_POINTS = 300;
-const MAX_FIT_POINTS = 150;
 
 /** The evaluated trial whose predicted loss is lowest, that prediction, and the noise the model found (minimize-oriented, in the objective's units). */
 export interface TPredictedBest {
@@ -23,10 +18,12 @@ export interface TPredictedBest {
 
 /**
  * On a noisy objective the lowest observed value is the luckiest draw as much as the best
- * params. A GP with a fitted noise term (the weak noise prior of `noise: true`) smooths the
- * draws: the trial with the lowest posterior mean at its own params is the one to report, and
- * the fitted noise variance says how far a raw value can be trusted. Single-objective; null
- * below PREDICTED_MIN_TRIALS complete feasible trials.
+ * params. The GP sampler's model of a noisy study (fitGp: a noise term with a weak prior, the
+ * output warping where the likelihood picks it) smooths the draws: the trial with the lowest
+ * posterior mean at its own params is the one to report, and the fitted noise says how far a
+ * raw value can be trusted (under the warp, at the reported trial: the warped model's noise is
+ * constant on its own scale). Single-objective; null below PREDICTED_MIN_TRIALS complete
+ * feasible trials.
  *
  * The candidates are the PREDICTED_CANDIDATES trials with the lowest observed values, not all
  * of them: where the landscape is rugged the smooth model puts the ruggedness into its noise
@@ -44,42 +41,27 @@ export interface TPredictedBest {
 export function predictedBest(space: CompiledSpace, trials: readonly TrialView[]): TPredictedBest | null {
   const done = trials.filter(isFeasibleComplete);
   if (done.length < PREDICTED_MIN_TRIALS) return null;
-  const obs = subsetIndices(
-    done.map((t) => t.loss![0]!),
-    done.map((t) => t.id),
-    MAX_POINTS,
-  ).map((i) => done[i]!);
-  const n = obs.length;
-  const dim = space.dims.length;
-  const raw = obs.map((t) => t.loss![0]!);
-  const mu = raw.reduce((a, b) => a + b, 0) / n;
-  const sd = Math.sqrt(raw.reduce((a, b) => a + (b - mu) ** 2, 0) / n) || 1;
-  const x = new Float64Array(n * dim);
-  obs.forEach((t, i) => encode(space, t.params, x, i * dim));
-  const data = {
-    x,
-    y: Float64Array.from(raw, (v) => (v - mu) / sd),
-    n,
-    dim,
-    isCat: space.dims.map((d) => d.type === "categorical"),
-  };
-  const params = fitKernelBounded(
-    data,
-    raw,
-    obs.map((t) => t.id),
-    MAX_FIT_POINTS,
-    NOISE_RATE.noisy,
+  const { obs, full, params, targets } = fitGp(
+    space,
+    done.map((t) => ({ t, y: t.loss![0]! })),
+    { ...GP_DEFAULTS, noise: true },
   );
-  const post = new Posterior(data, params);
-  const candidates = [...raw.keys()].sort((a, b) => raw[a]! - raw[b]! || obs[a]!.id - obs[b]!.id).slice(0, PREDICTED_CANDIDATES);
+  const dim = space.dims.length;
+  const raw = obs.map((q) => q.y);
+  const post = new Posterior(full, params);
+  const candidates = [...raw.keys()]
+    .sort((a, b) => raw[a]! - raw[b]! || obs[a]!.t.id - obs[b]!.t.id)
+    .slice(0, PREDICTED_CANDIDATES);
   let best = candidates[0]!;
   let bestMean = Infinity;
   for (const i of candidates) {
-    const m = post.predict(x.subarray(i * dim, (i + 1) * dim)).mean;
+    const m = post.predict(full.x.subarray(i * dim, (i + 1) * dim)).mean;
     if (m < bestMean) {
       bestMean = m;
       best = i;
     }
   }
-  return { id: obs[best]!.id, predicted: mu + sd * bestMean, noiseSd: sd * Math.sqrt(params.noise) };
+  // A warped model's noise is the same on its scale everywhere: in loss units, at the reported trial.
+  const noiseSd = Math.sqrt(params.noise) * targets.lossPerY(bestMean);
+  return { id: obs[best]!.t.id, predicted: targets.toLoss(bestMean), noiseSd };
 }

@@ -19,6 +19,8 @@ export interface KernelParams {
   invLs2: Float64Array;
   scale: number;
   noise: number;
+  /** The fit's objective at its optimum: negative log marginal likelihood minus the log priors. */
+  negLogPosterior?: number;
 }
 
 export function sqDist(
@@ -150,14 +152,19 @@ export function fitKernel(data: GpData, noiseRate: number = NOISE_RATE.exact): K
   hi[dim] = Math.log(1e2);
   lo[dim + 1] = Math.log(1e-9);
   hi[dim + 1] = Math.log(2);
-  const { x } = minimizeLbfgs((t, g) => negLogPosterior(data, t, g, noiseRate), theta0, lo, hi, {
+  const { x, f } = minimizeLbfgs((t, g) => negLogPosterior(data, t, g, noiseRate), theta0, lo, hi, {
     maxIter: 60,
     gtol: 1e-3,
     ftol: 1e-9,
   });
   const invLs2 = new Float64Array(dim);
   for (let d = 0; d < dim; d++) invLs2[d] = Math.exp(x[d]!);
-  return { invLs2, scale: Math.exp(x[dim]!), noise: MIN_NOISE + Math.exp(x[dim + 1]!) };
+  return { invLs2, scale: Math.exp(x[dim]!), noise: MIN_NOISE + Math.exp(x[dim + 1]!), negLogPosterior: f };
+}
+
+/** The points fitKernelBounded fits on: all n (null), or the best and most recent maxFit. */
+export function fitSubset(ys: number[], ids: number[], maxFit: number): number[] | null {
+  return ys.length <= maxFit ? null : subsetIndices(ys, ids, maxFit);
 }
 
 /** fitKernel on at most maxFit points of data: the best (by ys) and most recent (by ids). */
@@ -168,9 +175,9 @@ export function fitKernelBounded(
   maxFit: number,
   noiseRate: number = NOISE_RATE.exact,
 ): KernelParams {
-  if (data.n <= maxFit) return fitKernel(data, noiseRate);
+  const sub = fitSubset(ys, ids, maxFit);
+  if (sub === null) return fitKernel(data, noiseRate);
   const { dim, x, y, isCat } = data;
-  const sub = subsetIndices(ys, ids, maxFit);
   const fx = new Float64Array(sub.length * dim);
   sub.forEach((i, k) => fx.set(x.subarray(i * dim, (i + 1) * dim), k * dim));
   return fitKernel({ x: fx, y: Float64Array.from(sub, (i) => y[i]!), n: sub.length, dim, isCat }, noiseRate);

@@ -236,6 +236,30 @@ const heldOutImpl = {
     if (p.boosting === "goss") return 0.105 + common + 0.3 * (p.top_rate - 0.2) ** 2;
     return 0.1 + common;
   },
+  goldstein_price2: (p) => {
+    const [a, b] = xs(p, 2);
+    const u = 1 + (a + b + 1) ** 2 * (19 - 14 * a + 3 * a * a - 14 * b + 6 * a * b + 3 * b * b);
+    const v = 30 + (2 * a - 3 * b) ** 2 * (18 - 32 * a + 12 * a * a + 48 * b - 36 * a * b + 27 * b * b);
+    return u * v;
+  },
+  qing6: (p) => xs(p, 6).reduce((s, v, i) => s + (v * v - (i + 1)) ** 2, 0),
+  dropwave2: (p) => {
+    const r2 = xs(p, 2).reduce((s, v) => s + v * v, 0);
+    return -(1 + Math.cos(12 * Math.sqrt(r2))) / (0.5 * r2 + 2);
+  },
+  xgb_tuning: (p) => {
+    const e = Math.log10(p.eta) + 1.3;
+    const common = 0.12 * e * e + 0.3 * (p.subsample - 0.8) ** 2 + 0.01 * Math.log10(p.reg_lambda) ** 2;
+    const tree = (dc) =>
+      0.004 * (p.max_depth - dc + 3 * e) ** 2 +
+      0.01 * (Math.log10(p.min_child_weight) - 0.3) ** 2 +
+      0.15 * (p.colsample_bytree - 0.6) ** 2;
+    if (p.booster === "gbtree") return 0.08 + common + tree(7);
+    if (p.booster === "dart") return 0.075 + common + tree(9) + 0.4 * (p.rate_drop - 0.15) ** 2;
+    return (
+      0.14 + 0.12 * (Math.log10(p.eta) + 0.7) ** 2 + 0.02 * (Math.log10(p.reg_lambda) + 1) ** 2 + 0.3 * (p.subsample - 0.8) ** 2
+    );
+  },
   boosting: (p) => {
     const c = 0.5 * (p.subsample - 0.8) ** 2;
     const lr = Math.log10(p.lr);

@@ -223,9 +223,43 @@ def lgbm_tuning(p):
     return 0.1 + common
 
 
+
+def goldstein_price2(p):
+    a, b = xs(p, 2)
+    u = 1 + (a + b + 1) ** 2 * (19 - 14 * a + 3 * a * a - 14 * b + 6 * a * b + 3 * b * b)
+    v = 30 + (2 * a - 3 * b) ** 2 * (18 - 32 * a + 12 * a * a + 48 * b - 36 * a * b + 27 * b * b)
+    return u * v
+
+
+def qing6(p):
+    return sum((v * v - (i + 1)) ** 2 for i, v in enumerate(xs(p, 6)))
+
+
+def dropwave2(p):
+    r2 = sum(v * v for v in xs(p, 2))
+    return -(1 + math.cos(12 * math.sqrt(r2))) / (0.5 * r2 + 2)
+
+
+def xgb_tuning(p):
+    e = math.log10(p["eta"]) + 1.3
+    common = 0.12 * e * e + 0.3 * (p["subsample"] - 0.8) ** 2 + 0.01 * math.log10(p["reg_lambda"]) ** 2
+
+    def tree(dc):
+        return (
+            0.004 * (p["max_depth"] - dc + 3 * e) ** 2
+            + 0.01 * (math.log10(p["min_child_weight"]) - 0.3) ** 2
+            + 0.15 * (p["colsample_bytree"] - 0.6) ** 2
+        )
+
+    if p["booster"] == "gbtree":
+        return 0.08 + common + tree(7)
+    if p["booster"] == "dart":
+        return 0.075 + common + tree(9) + 0.4 * (p["rate_drop"] - 0.15) ** 2
+    return 0.14 + 0.12 * (math.log10(p["eta"]) + 0.7) ** 2 + 0.02 * (math.log10(p["reg_lambda"]) + 1) ** 2 + 0.3 * (p["subsample"] - 0.8) ** 2
+
 FUNCS = {
     f.__name__: f
-    for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional, levy6, rastrigin4, hartmann3, boosting, michalewicz5, zakharov4, dixon_price6, nn_tuning, schwefel4, shekel4, powell8, svm_tuning, colville4, griewank5, trid6, rf_tuning, perm6, salomon7, alpine8, lgbm_tuning]
+    for f in [branin, hartmann6, rosenbrock4, ackley5, styblinski_tang8, six_hump_camel, mixed, conditional, levy6, rastrigin4, hartmann3, boosting, michalewicz5, zakharov4, dixon_price6, nn_tuning, schwefel4, shekel4, powell8, svm_tuning, colville4, griewank5, trid6, rf_tuning, perm6, salomon7, alpine8, lgbm_tuning, goldstein_price2, qing6, dropwave2, xgb_tuning]
 }
 
 

@@ -109,6 +109,10 @@ const LATER_BATCHES = {
   salomon7: 5,
   alpine8: 5,
   lgbm_tuning: 5,
+  goldstein_price2: 6,
+  qing6: 6,
+  dropwave2: 6,
+  xgb_tuning: 6,
 };
 const OLD_AUTO = {
   branin: 1.52e-6,
@@ -756,7 +760,7 @@ function heldOutLines() {
   const tally = {};
   const out = ["### Functions outside the suite (held out), regret after 100 trials", ""];
   out.push(
-    `\`bench/held-out.json\`: ${fs.map((f) => f.name).join(", ")}: a check of how the samplers do on functions they were not developed against, no per-function setting anywhere. Batch 1 (the first four) was written after every sampler was designed; it exposed the TPE weakness that session 7's change addresses (bench/NOTES.md, "tpe in session 7"). Batch 2 (the next four) was written after that diagnosis and before the change was run on it. Batch 3 (schwefel4, shekel4, powell8, svm_tuning) was written with auto's online portfolio and before anything was run on it, batch 4 (colville4, griewank5, trid6, rf_tuning) with the fix to auto's CMA-ES after the hand-over and before anything was run on it, batch 5 (perm6, salomon7, alpine8, lgbm_tuning) with the adaptive hand-over of long studies and before anything was run on it: read their rows apart. Same protocol and seeds as the suite's tables; the last three columns compare medians as the goals do on the suite.`,
+    `\`bench/held-out.json\`: ${fs.map((f) => f.name).join(", ")}: a check of how the samplers do on functions they were not developed against, no per-function setting anywhere. Batch 1 (the first four) was written after every sampler was designed; it exposed the TPE weakness that session 7's change addresses (bench/NOTES.md, "tpe in session 7"). Batch 2 (the next four) was written after that diagnosis and before the change was run on it. Batch 3 (schwefel4, shekel4, powell8, svm_tuning) was written with auto's online portfolio and before anything was run on it, batch 4 (colville4, griewank5, trid6, rf_tuning) with the fix to auto's CMA-ES after the hand-over and before anything was run on it, batch 5 (perm6, salomon7, alpine8, lgbm_tuning) with the adaptive hand-over of long studies and before anything was run on it, batch 6 (goldstein_price2, qing6, dropwave2, xgb_tuning) with the likelihood's choice of the noisy GP's output warping and before anything was run on it: read their rows apart. Same protocol and seeds as the suite's tables; the last three columns compare medians as the goals do on the suite.`,
     "",
   );
   const theirNames = Object.keys(results.theirs).filter((s) => fs.some((f) => results.theirs[s][f.name]));

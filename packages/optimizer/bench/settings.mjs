@@ -169,6 +169,19 @@ function tally(oks, share, what) {
   return `- ${what}: ${yes}/${done.length} of the functions computed so far${left ? ` (${left} not computed yet)` : ""}: ${met}`;
 }
 
+/** One line per later held-out batch: how many of its computed rows meet each comparison. */
+function batchTallies(rows, whats) {
+  const byBatch = new Map();
+  for (const [batch, oks] of rows) (byBatch.get(batch) ?? byBatch.set(batch, []).get(batch)).push(oks);
+  return [...byBatch].map(([batch, list]) => {
+    const parts = whats.map((what, i) => {
+      const done = list.filter((oks) => oks[i] !== null);
+      return `${what} on ${done.filter((oks) => oks[i]).length}/${done.length}`;
+    });
+    return `- Held-out batch ${batch}, read apart: auto no worse than ${parts.join(", than ")} computed rows`;
+  });
+}
+
 /**
  * The tables of the three settings from the run's cells (`r[setting].ours|theirs[sampler][fn]`),
  * "—" where a cell is not computed yet, with the goal comparisons on the computed rows.
@@ -193,6 +206,7 @@ export function settingLines(r, fns, heldNames, laterBatches, seeds) {
     out.push(`| function | ${cols.join(" | ")} |`, `|---|${cols.map(() => "---").join("|")}|`);
     const okT = [];
     const okB = [];
+    const apart = [];
     for (const f of pf) {
       const a = at(r.parallel.ours.auto?.[f.name], b);
       const th = Object.fromEntries(P.theirs.map((s) => [s, at(r.parallel.theirs[s]?.[f.name], b)]));
@@ -203,13 +217,14 @@ export function settingLines(r, fns, heldNames, laterBatches, seeds) {
       if (!later(f)) {
         okT.push(t);
         okB.push(best);
-      }
+      } else apart.push([laterBatches[f.name], [t, best]]);
       out.push(
         `| ${row(f)} | ${[...P.ours.map((s) => cell(at(r.parallel.ours[s]?.[f.name], b))), cell(th.tpe), cell(th.gp)].join(" | ")} | ${t === null ? "—" : mark(t)} | ${best === null ? "—" : `${mark(best)} (${bestName})`} |`,
       );
     }
     out.push("", tally(okT, 1, `auto no worse than Optuna's TPE (suite and batches 1-2)`));
-    out.push(tally(okB, 2 / 3, `auto no worse than Optuna's best of TPE and GP on ≥ 2/3 (suite and batches 1-2)`), "");
+    out.push(tally(okB, 2 / 3, `auto no worse than Optuna's best of TPE and GP on ≥ 2/3 (suite and batches 1-2)`));
+    out.push(...batchTallies(apart, ["Optuna's TPE", "the better of Optuna's TPE and GP"]), "");
   }
 
   const N = PLANS.noisy;
@@ -223,6 +238,7 @@ export function settingLines(r, fns, heldNames, laterBatches, seeds) {
     "|---|---|---|---|---|---|---|---|",
   );
   const okN = [];
+  const apartN = [];
   for (const f of settingFunctions("noisy", fns)) {
     const o = r.noisy.ours.auto?.[f.name];
     const th = Object.fromEntries(N.theirs.map((s) => [s, r.noisy.theirs[s]?.[f.name]?.map((x) => x.regret)]));
@@ -231,11 +247,13 @@ export function settingLines(r, fns, heldNames, laterBatches, seeds) {
     const bestName = done.length ? done.reduce((x, y) => (median(th[y]) < median(th[x]) ? y : x)) : null;
     const ok = pred && done.length === N.theirs.length ? median(pred) <= median(th[bestName]) : null;
     if (!later(f)) okN.push(ok);
+    else apartN.push([laterBatches[f.name], [ok]]);
     out.push(
       `| ${row(f)} | ${fmt(noiseSd(f))} | ${cell(pred)} | ${cell(o?.runs.map((x) => x.raw))} | ${N.theirs.map((s) => cell(th[s])).join(" | ")} | ${ok === null ? "—" : `${mark(ok)} (${bestName})`} |`,
     );
   }
-  out.push("", tally(okN, 2 / 3, "auto (best predicted) no worse than Optuna's best on ≥ 2/3 (suite and batches 1-2)"), "");
+  out.push("", tally(okN, 2 / 3, "auto (best predicted) no worse than Optuna's best on ≥ 2/3 (suite and batches 1-2)"));
+  out.push(...batchTallies(apartN, ["Optuna's best"]), "");
 
   const L = PLANS.long;
   out.push(`### (c) Long studies, ${L.budget} trials on the 6-8 parameter functions`, "");

@@ -76,8 +76,9 @@ export class GpSampler implements Sampler {
  * marginal likelihood of the losses themselves (the fit's own, plus the log-slope of the
  * transform at each point) models the study. The warp compresses the tail, which helps where
  * values grow by orders of magnitude; it also stretches the noise of the best draws, which costs
- * where they do not. Neither fixed choice was right on the benchmark's noisy functions
- * (bench/NOTES.md, "A warp chosen by the likelihood"); the likelihood tells them apart per study.
+ * where they do not. Neither fixed choice was right on the benchmark's noisy functions; the
+ * likelihood tells them apart per study (bench/NOTES.md, "The noisy GP's output warping, chosen
+ * per study by the likelihood").
  */
 export function fitGp(
   space: CompiledSpace,

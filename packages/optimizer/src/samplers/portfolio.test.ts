@@ -108,6 +108,37 @@ describe("auto's hand-over", () => {
     expect(autoHandover(slowing, 600)).toBe(320 + 1 + HANDOVER_WINDOW);
   });
 
+  it("after the hand-over, keeps the asks with CMA-ES while its improvements are sparse and the other members find nothing", () => {
+    // A stalled model phase on a bowl (hand-over at the earliest point), then 300 trials: CMA-ES
+    // betters the best every 40th of its trials (the last time 50 of its trials ago), TPE,
+    // random and the GP propose 30 trials each in the first 180 and never improve.
+    const opt = createOptimizer({ space: box(2), sampler: { name: "auto", seed: 5 } });
+    const rng = new Rng(3);
+    const point = (): TParams => ({ x0: 10 * rng.random() - 5, x1: 10 * rng.random() - 5 });
+    const bowl = (p: TParams) => xs(p).reduce((a, x) => a + x * x, 0);
+    let id = 0;
+    let best = Infinity;
+    for (; id < AUTO_HANDOVER_FROM; id++) {
+      const params = point();
+      const value = bowl(params) + (id >= AUTO_HANDOVER_FROM - HANDOVER_WINDOW ? 1 : 0);
+      best = Math.min(best, value);
+      opt.addTrial({ id, params, state: "complete", value, proposedBy: id % 4 === 3 ? "tpe" : "gp" });
+    }
+    const others = ["tpe", "random", "gp"];
+    let cma = 0;
+    for (let k = 0; k < 300; k++, id++) {
+      const by = k < 180 && k % 2 === 1 ? others[Math.floor(k / 2) % 3]! : "cmaes";
+      let value = best + 1;
+      if (by === "cmaes" && ++cma % 40 === 0 && cma <= 160) value = best -= 0.01;
+      opt.addTrial({ id, params: point(), state: "complete", value, proposedBy: by });
+    }
+    expect(opt.handover()).toEqual({ trial: AUTO_HANDOVER_FROM, reason: "stalled", noiseShare: null });
+    const last = opt.portfolio().at(-1)!;
+    expect(last.trials).toBe(id);
+    // CMA-ES's 4 improvements in 210 trials against none in 90.
+    expect(last.weights.cmaes).toBeGreaterThan(0.8);
+  });
+
   it("hands a mixed space's study over to CMA-ES on the best trial's choices taking turns with TPE", () => {
     // Two branches; the better one ("b") among the model phase's trials (a history of random
     // points whose last window found nothing better: stalled at the earliest hand-over).

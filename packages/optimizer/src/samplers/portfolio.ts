@@ -17,7 +17,9 @@ import type { TrialView } from "../trial.js";
  * Improvements are sparse (11-20 per 100-trial run on the suite), hence the prior below.
  *
  * Bandit: Thompson sampling on each member's last REWARD_WINDOW rewards (a Beta posterior by
- * its normal approximation, so it tracks the phase of the study rather than its start), each
+ * its normal approximation, so it tracks the phase of the study rather than its start; after
+ * `auto`'s hand-over to CMA-ES, on every reward of that phase, since improvements there come
+ * once in 20-40 asks and a window of 30 would often hold none for any member), each
  * member starting from the study's pooled improvement rate worth PRIOR_STRENGTH asks (members
  * outside the schedule, random, CMA-ES before the hand-over and plugins, from half of it: they
  * get tried when the scheduled ones stop improving, not by default). THOMPSON_DRAWS draws give
@@ -48,13 +50,21 @@ export interface TMemberStats {
   sum: number;
 }
 
-/** Each member's rewards (its last REWARD_WINDOW finished trials), from the trials in id order. */
-export function memberStats(trials: readonly TrialView[], members: readonly string[]): Map<string, TMemberStats> {
+/**
+ * Each member's rewards, from the trials in id order: its last REWARD_WINDOW finished trials,
+ * or, given `since` (the trial count where the current phase began), every finished trial of
+ * the phase (an improvement still means beating every trial before it, of any phase).
+ */
+export function memberStats(
+  trials: readonly TrialView[],
+  members: readonly string[],
+  since: number | null = null,
+): Map<string, TMemberStats> {
   const rewards = new Map<string, number[]>(members.map((m) => [m, []]));
   let best = Infinity;
   let seen = false;
-  for (const t of trials) {
-    const own = t.proposedBy ? rewards.get(t.proposedBy) : undefined;
+  for (const [k, t] of trials.entries()) {
+    const own = t.proposedBy && (since === null || k >= since) ? rewards.get(t.proposedBy) : undefined;
     const loss = isFeasibleComplete(t) ? t.loss[0]! : null;
     if (own && seen && (t.state === "complete" || t.state === "pruned")) own.push(loss !== null && loss < best ? 1 : 0);
     if (loss !== null) {
@@ -64,7 +74,7 @@ export function memberStats(trials: readonly TrialView[], members: readonly stri
   }
   const out = new Map<string, TMemberStats>();
   for (const [m, r] of rewards) {
-    const last = r.slice(-REWARD_WINDOW);
+    const last = since === null ? r.slice(-REWARD_WINDOW) : r;
     out.set(m, { n: last.length, sum: last.reduce((a, b) => a + b, 0) });
   }
   return out;

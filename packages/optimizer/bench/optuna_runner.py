@@ -223,7 +223,6 @@ def lgbm_tuning(p):
     return 0.1 + common
 
 
-
 def goldstein_price2(p):
     a, b = xs(p, 2)
     u = 1 + (a + b + 1) ** 2 * (19 - 14 * a + 3 * a * a - 14 * b + 6 * a * b + 3 * b * b)
@@ -256,6 +255,7 @@ def xgb_tuning(p):
     if p["booster"] == "dart":
         return 0.075 + common + tree(9) + 0.4 * (p["rate_drop"] - 0.15) ** 2
     return 0.14 + 0.12 * (math.log10(p["eta"]) + 0.7) ** 2 + 0.02 * (math.log10(p["reg_lambda"]) + 1) ** 2 + 0.3 * (p["subsample"] - 0.8) ** 2
+
 
 FUNCS = {
     f.__name__: f

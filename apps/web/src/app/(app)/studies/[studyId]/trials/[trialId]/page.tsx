@@ -27,6 +27,10 @@ export default function TrialPage() {
   useLiveStudy(studyId);
   const trial = useQuery(trpc.trial.get.queryOptions({ trialId }));
   const study = useQuery(trpc.study.get.queryOptions({ studyId }));
+  const project = useQuery({
+    ...trpc.project.get.queryOptions({ projectId: study.data?.projectId ?? "" }),
+    enabled: Boolean(study.data?.projectId),
+  });
 
   if (trial.isPending) return <Loading />;
   if (trial.error) return <ErrorNote error={trial.error} />;
@@ -37,8 +41,10 @@ export default function TrialPage() {
 
   return (
     <>
-      <div className="crumbs">
-        <Link href="/projects">Projects</Link> / <Link href={`/studies/${studyId}`}>{study.data?.name ?? "Study"}</Link> /
+      <div className="crumbs" data-testid="trial-crumbs">
+        <Link href="/projects">Projects</Link> /{" "}
+        {study.data ? <Link href={`/projects/${study.data.projectId}`}>{project.data?.name ?? "Project"}</Link> : "…"} /{" "}
+        <Link href={`/studies/${studyId}`}>{study.data?.name ?? "Study"}</Link> /
       </div>
       <div className="page-head">
         <div>

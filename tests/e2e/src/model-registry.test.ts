@@ -76,6 +76,18 @@ function manifestDigest(files: Array<{ name: string; size: number; sha256: strin
   return createHash("sha256").update(canonical, "utf8").digest("hex");
 }
 
+/** Whether axis labels are evenly spaced multiples of one step of 1, 2 or 5 times a power of ten. */
+function roundScale(labels: number[]): boolean {
+  const v = [...labels].sort((a, b) => a - b);
+  if (v.length < 2 || v.some((x) => !Number.isFinite(x))) return false;
+  const step = v[1]! - v[0]!;
+  const mantissa = step / 10 ** Math.floor(Math.log10(step));
+  const near = (x: number) => Math.abs(x - Math.round(x)) < 1e-6;
+  return (
+    [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6) && v.every((x, i) => near(x / step) && near((x - v[0]!) / step - i))
+  );
+}
+
 describe("model registry in the dashboard", () => {
   it("registers a study's best mlp, shows lineage and digest, moves an alias, and downloads a verified file", async (ctx) => {
     if (!browser) return ctx.skip();
@@ -116,6 +128,13 @@ describe("model registry in the dashboard", () => {
 
     // The best trial's files are listed with their SHA-256.
     await owner.goto(`${platform.url}/studies/${study.id}/trials/${best.trialId}`);
+    await expect
+      .poll(() => owner.locator('[data-testid="trial-crumbs"]').textContent(), { timeout: 20_000 })
+      .toBe("Projects / digits / digits-mlp /");
+    // The intermediate values' axis reads at round values, whatever the accuracies were.
+    const yTicks = owner.locator('[data-testid="intermediate-chart"] .recharts-yAxis-tick-labels text');
+    await expect.poll(() => yTicks.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    expect(roundScale((await yTicks.allTextContents()).map(Number))).toBe(true);
     const weights = owner.locator('[data-testid="artifact-row"][data-name="model.safetensors"]').first();
     await weights.waitFor({ timeout: 30_000 });
     await owner.waitForSelector('[data-testid="artifact-row"][data-name="builtin.json"]');

@@ -1,6 +1,7 @@
 "use client";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatValue } from "@/lib/format";
+import { roundAxis } from "@/lib/round-axis";
 
 export interface CompareSeries {
   id: string;
@@ -11,6 +12,7 @@ export interface CompareSeries {
 
 /** Each study's best value so far against its trial number: one step line per study, named in the legend. */
 export function CompareHistoryChart({ series }: { series: CompareSeries[] }) {
+  const y = roundAxis(series.flatMap((s) => s.points.map((p) => p.best)));
   return (
     <ResponsiveContainer width="100%" height="100%">
       <LineChart margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
@@ -26,7 +28,8 @@ export function CompareHistoryChart({ series }: { series: CompareSeries[] }) {
         />
         <YAxis
           type="number"
-          domain={["auto", "auto"]}
+          domain={y?.domain ?? ["auto", "auto"]}
+          ticks={y?.ticks}
           tickFormatter={(v: number) => formatValue(v)}
           tick={{ fontSize: 12 }}
           width={72}

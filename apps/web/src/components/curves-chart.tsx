@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, XAxis, YAxis } from "recharts";
 import { formatValue } from "@/lib/format";
+import { roundAxis } from "@/lib/round-axis";
 import { STATE_COLORS } from "@/lib/state-colors";
 
 export interface Curve {
@@ -21,6 +22,7 @@ export function CurvesChart({ curves, onPick }: { curves: Curve[]; onPick?: (tri
   const [hover, setHover] = useState<Curve | null>(null);
   const series = curves.map((c) => ({ ...c, data: c.points.map(([step, value]) => ({ step, value })) }));
   const last = hover?.points.at(-1);
+  const y = roundAxis(curves.flatMap((c) => c.points.map(([, value]) => value)));
   return (
     <div style={{ position: "relative", width: "100%", height: "100%" }}>
       {hover && last ? (
@@ -43,7 +45,8 @@ export function CurvesChart({ curves, onPick }: { curves: Curve[]; onPick?: (tri
           />
           <YAxis
             type="number"
-            domain={["auto", "auto"]}
+            domain={y?.domain ?? ["auto", "auto"]}
+            ticks={y?.ticks}
             tickFormatter={(v: number) => formatValue(v)}
             tick={{ fontSize: 12 }}
             width={72}

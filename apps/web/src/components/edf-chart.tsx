@@ -3,6 +3,7 @@ import { useMemo, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, XAxis, YAxis } from "recharts";
 import { formatValue } from "@/lib/format";
 import { logDecades, type EdfPoint } from "@/lib/plot-data";
+import { decadeTicks, roundAxis } from "@/lib/round-axis";
 import { CANVAS_FROM, CanvasScatter, type DotStyle } from "./canvas-scatter";
 
 const DOT: DotStyle = { r: 3.5, fill: "#6366f1" };
@@ -18,6 +19,7 @@ export function EdfChart(props: { points: EdfPoint[]; objectiveName: string; log
   const { points, objectiveName, log, onPick } = props;
   const [hover, setHover] = useState<EdfPoint | null>(null);
   const logDomain = log ? logDecades(points.map((p) => p.value)) : undefined;
+  const linearX = useMemo(() => (log ? null : roundAxis(points.map((p) => p.value))), [log, points]);
   const onCanvas = points.length > CANVAS_FROM;
   const dots = useMemo(() => (onCanvas ? points.map((p) => ({ ...p, xPos: p.value, yPos: p.p })) : []), [onCanvas, points]);
   return (
@@ -35,7 +37,8 @@ export function EdfChart(props: { points: EdfPoint[]; objectiveName: string; log
             dataKey="value"
             type="number"
             scale={log ? "log" : "linear"}
-            domain={logDomain ?? ["auto", "auto"]}
+            domain={logDomain ?? linearX?.domain ?? ["auto", "auto"]}
+            ticks={log ? decadeTicks(logDomain) : linearX?.ticks}
             tickFormatter={(v: number) => formatValue(v)}
             tick={{ fontSize: 12 }}
             label={{ value: objectiveName, position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }}

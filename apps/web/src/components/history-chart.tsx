@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Scatter, Tooltip, XAxis, YAxis } from "recharts";
 import { formatValue } from "@/lib/format";
+import { decadeTicks, roundAxis } from "@/lib/round-axis";
 import { CANVAS_FROM, CanvasScatter, type DotStyle } from "./canvas-scatter";
 
 export interface HistoryPoint {
@@ -73,6 +74,7 @@ export function HistoryChart({ points, log, direction, objectiveName = "objectiv
           10 ** Math.max(Math.floor(Math.log10(Math.min(...values))) + 1, Math.ceil(Math.log10(Math.max(...values)))),
         ]
       : undefined;
+  const linearY = log ? null : roundAxis(values);
   // On a canvas, the dots' series keep their legend entries; one invisible series carries the values' extent for the y domain.
   const series = onCanvas ? { data: [] } : {};
   const extent = onCanvas
@@ -112,7 +114,8 @@ export function HistoryChart({ points, log, direction, objectiveName = "objectiv
           <YAxis
             type="number"
             scale={log ? "log" : "linear"}
-            domain={logDomain ?? ["auto", "auto"]}
+            domain={logDomain ?? linearY?.domain ?? ["auto", "auto"]}
+            ticks={log ? decadeTicks(logDomain) : linearY?.ticks}
             tickFormatter={(v: number) => formatValue(v)}
             tick={{ fontSize: 12 }}
             width={72}

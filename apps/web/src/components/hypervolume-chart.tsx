@@ -1,6 +1,7 @@
 "use client";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatValue } from "@/lib/format";
+import { roundAxis } from "@/lib/round-axis";
 
 export interface HypervolumePoint {
   number: number;
@@ -9,6 +10,7 @@ export interface HypervolumePoint {
 
 /** The hypervolume the complete feasible trials dominate after each trial: a step up at each trial that grows the front. */
 export function HypervolumeChart({ points }: { points: HypervolumePoint[] }) {
+  const y = roundAxis([0, ...points.map((p) => p.hypervolume)]);
   return (
     <ResponsiveContainer width="100%" height="100%">
       <LineChart data={points} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
@@ -23,7 +25,8 @@ export function HypervolumeChart({ points }: { points: HypervolumePoint[] }) {
         />
         <YAxis
           type="number"
-          domain={[0, "auto"]}
+          domain={y?.domain ?? [0, "auto"]}
+          ticks={y?.ticks}
           tickFormatter={(v: number) => formatValue(v)}
           tick={{ fontSize: 12 }}
           width={72}

@@ -3,6 +3,7 @@ import { useCallback, useMemo, useState } from "react";
 import { CartesianGrid, ResponsiveContainer, Scatter, ScatterChart, XAxis, YAxis } from "recharts";
 import { formatParam, formatValue } from "@/lib/format";
 import { logDecades, type SlicePoint } from "@/lib/plot-data";
+import { decadeTicks, roundAxis } from "@/lib/round-axis";
 import { STATE_COLORS } from "@/lib/state-colors";
 import { CANVAS_FROM, CanvasScatter, extremes, type DotStyle } from "./canvas-scatter";
 
@@ -46,7 +47,9 @@ export function SliceChart({ points, param, objectiveName, categories, log, onPi
   const onCanvas = data.length > CANVAS_FROM;
   const styleOf = useCallback((p: SlicePoint) => dotStyle(p, false), []);
   const hoverStyle = useCallback((p: SlicePoint) => dotStyle(p, true), []);
-  const xDomain = categories ? [-0.5, categories.length - 0.5] : log ? logDecades(data.map((d) => d.xPos)) : undefined;
+  const linearX = useMemo(() => (categories || log ? null : roundAxis(data.map((d) => d.xPos))), [data, categories, log]);
+  const y = useMemo(() => roundAxis(data.map((d) => d.yPos)), [data]);
+  const xDomain = categories ? [-0.5, categories.length - 0.5] : log ? logDecades(data.map((d) => d.xPos)) : linearX?.domain;
   return (
     <div style={{ position: "relative", width: "100%", height: "100%" }}>
       {hover ? (
@@ -65,7 +68,13 @@ export function SliceChart({ points, param, objectiveName, categories, log, onPi
             name={param}
             scale={log && !categories ? "log" : "linear"}
             domain={xDomain ?? ["auto", "auto"]}
-            ticks={categories ? categories.map((_, i) => i) : undefined}
+            ticks={
+              categories
+                ? categories.map((_, i) => i)
+                : log
+                  ? decadeTicks(xDomain as [number, number] | undefined)
+                  : linearX?.ticks
+            }
             tickFormatter={(v: number) => (categories ? (categories[v] ?? "") : formatValue(v))}
             tick={{ fontSize: 12 }}
             label={{ value: param, position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }}
@@ -74,7 +83,8 @@ export function SliceChart({ points, param, objectiveName, categories, log, onPi
             dataKey="yPos"
             type="number"
             name={objectiveName}
-            domain={["auto", "auto"]}
+            domain={y?.domain ?? ["auto", "auto"]}
+            ticks={y?.ticks}
             tickFormatter={(v: number) => formatValue(v)}
             tick={{ fontSize: 12 }}
             width={72}

@@ -1,9 +1,11 @@
 "use client";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatValue } from "@/lib/format";
+import { roundAxis } from "@/lib/round-axis";
 
 /** The objective metric of each live version, in version order. */
 export function VersionObjectiveChart({ metric, points }: { metric: string; points: Array<{ version: number; value: number }> }) {
+  const y = roundAxis(points.map((p) => p.value));
   return (
     <ResponsiveContainer width="100%" height="100%">
       <LineChart data={points} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
@@ -18,7 +20,8 @@ export function VersionObjectiveChart({ metric, points }: { metric: string; poin
         />
         <YAxis
           type="number"
-          domain={["auto", "auto"]}
+          domain={y?.domain ?? ["auto", "auto"]}
+          ticks={y?.ticks}
           tickFormatter={(v: number) => formatValue(v)}
           tick={{ fontSize: 12 }}
           width={72}

@@ -15,6 +15,7 @@ const SPACE: TSpace = {
   lr: { type: "float", low: 1e-4, high: 1, log: true },
   act: { type: "categorical", choices: ["relu", "gelu", "tanh"] },
   momentum: { type: "float", low: 0.5, high: 0.99, when: { act: "relu" } },
+  layers: { type: "int", low: 1, high: 4 },
 };
 
 let n = 0;
@@ -34,12 +35,13 @@ function trial(over: Partial<PlotTrial>): PlotTrial {
 }
 
 describe("paramAxes", () => {
-  it("reads the space: log floats, categories in the space's order; unknown params from the trials", () => {
+  it("reads the space: log floats, integers, categories in the space's order; unknown params from the trials", () => {
     const axes = paramAxes(SPACE, [trial({ params: { extra: "b" } }), trial({ params: { extra: "a", depth: 3 } })]);
     expect(axes).toEqual([
-      { name: "lr", kind: "numeric", canLog: true },
+      { name: "lr", kind: "numeric", canLog: true, integer: false },
       { name: "act", kind: "categorical", categories: ["relu", "gelu", "tanh"] },
-      { name: "momentum", kind: "numeric", canLog: false },
+      { name: "momentum", kind: "numeric", canLog: false, integer: false },
+      { name: "layers", kind: "numeric", canLog: false, integer: true },
       { name: "extra", kind: "categorical", categories: ["a", "b"] },
       { name: "depth", kind: "numeric", canLog: false },
     ]);

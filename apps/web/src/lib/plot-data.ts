@@ -18,7 +18,8 @@ export interface PlotTrial {
 
 /** How a parameter is drawn: a numeric axis (linear or log) or evenly spaced categories. */
 export type ParamAxis =
-  { name: string; kind: "numeric"; canLog: boolean } | { name: string; kind: "categorical"; categories: string[] };
+  | { name: string; kind: "numeric"; canLog: boolean; integer?: boolean }
+  | { name: string; kind: "categorical"; categories: string[] };
 
 /**
  * The axes of a study's parameters, from its search space; a parameter some trial has but the
@@ -31,7 +32,7 @@ export function paramAxes(space: TSpace | undefined, trials: readonly PlotTrial[
       name,
       p.type === "categorical"
         ? { name, kind: "categorical", categories: p.choices.map(String) }
-        : { name, kind: "numeric", canLog: p.log === true },
+        : { name, kind: "numeric", canLog: p.log === true, integer: p.type === "int" },
     );
   }
   const extra = new Map<string, Set<string> | null>();

@@ -1,5 +1,6 @@
 import { formatValue } from "@/lib/format";
 import type { ParamAxis } from "@/lib/plot-data";
+import { logTicksWithin, roundTicksWithin } from "@/lib/round-axis";
 
 /** Ticks and labels for a recharts axis in axisPosition units (log10 on a log axis, the index on a categorical one). */
 export function positionTicks(
@@ -10,11 +11,11 @@ export function positionTicks(
   if (axis.kind === "categorical") {
     return { ticks: axis.categories.map((_, i) => i), format: (v) => axis.categories[Math.round(v)] ?? "" };
   }
-  if (!log) return { ticks: undefined, format: (v) => formatValue(v) };
-  // Whole decades when the axis spans two or more; recharts' own ticks in between otherwise.
+  if (!log) return { ticks: roundTicksWithin(domain, 5, axis.integer === true), format: (v) => formatValue(v) };
+  // Whole decades when the axis spans two or more; 1, 2 and 5 times a power of ten otherwise.
   const decades: number[] = [];
   for (let d = Math.ceil(domain[0]); d <= Math.floor(domain[1]); d++) decades.push(d);
-  return { ticks: decades.length >= 2 ? decades : undefined, format: (v) => formatValue(10 ** v) };
+  return { ticks: decades.length >= 2 ? decades : logTicksWithin(domain), format: (v) => formatValue(10 ** v) };
 }
 
 /**

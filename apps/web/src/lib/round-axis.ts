@@ -74,7 +74,13 @@ export function logTicksWithin(domain: readonly [number, number]): number[] | un
  */
 export function decadeTicks(domain: readonly [number, number] | undefined): number[] | undefined {
   if (!domain || !(domain[0] > 0) || !(domain[1] > domain[0])) return undefined;
-  const out: number[] = [];
-  for (let k = Math.ceil(Math.log10(domain[0]) - 1e-9); k <= Math.floor(Math.log10(domain[1]) + 1e-9); k++) out.push(10 ** k);
+  const out = wholeExponents(Math.log10(domain[0]) - 1e-9, Math.log10(domain[1]) + 1e-9).map((k) => 10 ** k);
   return out.length >= 2 ? out : undefined;
+}
+
+/** The integers from lo to hi: the powers of ten, as exponents, on a log axis spanning 10^lo … 10^hi. */
+export function wholeExponents(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let k = Math.ceil(lo); k <= Math.floor(hi); k++) out.push(k);
+  return out;
 }

@@ -1,6 +1,6 @@
 import { formatValue } from "@/lib/format";
 import type { ParamAxis } from "@/lib/plot-data";
-import { logTicksWithin, roundTicksWithin } from "@/lib/round-axis";
+import { logTicksWithin, roundTicksWithin, wholeExponents } from "@/lib/round-axis";
 
 /** Ticks and labels for a recharts axis in axisPosition units (log10 on a log axis, the index on a categorical one). */
 export function positionTicks(
@@ -13,8 +13,7 @@ export function positionTicks(
   }
   if (!log) return { ticks: roundTicksWithin(domain, 5, axis.integer === true), format: (v) => formatValue(v) };
   // Whole decades when the axis spans two or more; 1, 2 and 5 times a power of ten otherwise.
-  const decades: number[] = [];
-  for (let d = Math.ceil(domain[0]); d <= Math.floor(domain[1]); d++) decades.push(d);
+  const decades = wholeExponents(domain[0], domain[1]);
   return { ticks: decades.length >= 2 ? decades : logTicksWithin(domain), format: (v) => formatValue(10 ** v) };
 }
 

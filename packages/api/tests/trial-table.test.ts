@@ -116,6 +116,14 @@ describe("trial.list paging and filters", () => {
     expect((await tc.trial.list({ studyId, paramRanges: { act: { min: 0 } } })).total).toBe(0);
     const byValue = await tc.trial.list({ studyId, valueRange: { min: 2 }, sort: { by: "value", dir: "desc" }, limit: 5 });
     expect(byValue.items.map((t) => t.value)).toEqual([2.498, 2.497, 2.496, 2.495, 2.494]);
+
+    // One trial by its number (what `STUDY#N` names), and none past the last.
+    const one = await tc.trial.list({ studyId, number: 42 });
+    expect(one.total).toBe(1);
+    expect(one.items.map((t) => [t.number, t.value, t.params.layers, t.params.act])).toEqual([
+      [42, all[42]!.value, all[42]!.layers, all[42]!.act],
+    ]);
+    expect((await tc.trial.list({ studyId, number: N })).items).toEqual([]);
   });
 
   it("refuses an empty or inverted range and a cursor with an offset, precisely", async () => {

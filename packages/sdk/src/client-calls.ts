@@ -7,6 +7,7 @@ import { AutoglmError } from "./errors.js";
 import type { AskedTrial, RouterInputs } from "./router-types.js";
 import { isUuid } from "./server-url.js";
 import { parseStudyYaml, validateStudySpec } from "./spec.js";
+import { pickStudy, splitTrialRef } from "./study-ref.js";
 
 /** Runs one call and turns every failure into an `AutoglmError`. */
 export type TCall = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -90,6 +91,22 @@ export function createStudyCalls(trpc: TRPCClient<AppRouter>, call: TCall, proje
       return call(() => trpc.study.applySpec.mutate(body as RouterInputs["study"]["applySpec"]));
     },
     list: (filter: RouterInputs["study"]["list"] = {}) => call(() => trpc.study.list.query(filter)),
+    /**
+     * A study id from what a person types: an id (returned as is, no request), the study's
+     * name (the newest of that name), `project-slug/name`, or a unique prefix of its id.
+     * `project` (id or slug) narrows the search to one project. STUDY_NOT_FOUND names the
+     * team's studies; STUDY_AMBIGUOUS lists the matches.
+     */
+    async resolveId(ref: string, opts: { project?: string } = {}): Promise<string> {
+      if (isUuid(ref)) return ref;
+      const projectId = opts.project ? await projects.resolveId(opts.project) : undefined;
+      const [rows, projectList] = await Promise.all([
+        call(() => trpc.study.list.query(projectId ? { projectId } : {})),
+        projects.list(),
+      ]);
+      const slugs = new Map(projectList.map((p) => [p.id, p.slug]));
+      return pickStudy(ref, rows, (id) => slugs.get(id) ?? id);
+    },
     get: (studyId: string) => call(() => trpc.study.get.query({ studyId })),
     best: (studyId: string) => call(() => trpc.study.best.query({ studyId })),
     /**
@@ -117,8 +134,25 @@ export function createStudyCalls(trpc: TRPCClient<AppRouter>, call: TCall, proje
   };
 }
 
-export function createTrialCalls(trpc: TRPCClient<AppRouter>, call: TCall) {
+export function createTrialCalls(trpc: TRPCClient<AppRouter>, call: TCall, studies: Pick<StudyCalls, "resolveId">) {
   const trials = {
+    /**
+     * A trial id from an id (returned as is, no request) or `STUDY#N`: trial number N of the
+     * study that `STUDY` names (any reference `studies.resolveId` takes), as `agent list` and
+     * the dashboard show trials.
+     */
+    async resolveId(ref: string): Promise<string> {
+      if (isUuid(ref)) return ref;
+      const parts = splitTrialRef(ref);
+      if (!parts) {
+        throw new AutoglmError("TRIAL_NOT_FOUND", `"${ref}" is not a trial id or STUDY#NUMBER (e.g. my-study#12)`);
+      }
+      const studyId = await studies.resolveId(parts.study);
+      const page = await call(() => trpc.trial.list.query({ studyId, number: parts.number, limit: 1 }));
+      const hit = page.items[0];
+      if (!hit) throw new AutoglmError("TRIAL_NOT_FOUND", `study "${parts.study}" has no trial #${parts.number}`);
+      return hit.id;
+    },
     /** Leases a new trial of the study for this program to evaluate. */
     ask: (studyId: string) => call(() => trpc.trial.ask.mutate({ studyId })),
     /**

@@ -69,7 +69,7 @@ export function createClient(options: ClientOptions) {
     export: (studyId: string, format: TExportFormat, target: Parameters<typeof exportStudy>[3], opts: TExportOptions = {}) =>
       exportStudy(transport, studyId, format, target, opts),
   };
-  const trials = createTrialCalls(trpc, call);
+  const trials = createTrialCalls(trpc, call, studies);
   const serving = createEndpointCalls(trpc, call, server);
   return {
     server,

@@ -44,7 +44,7 @@ describe("autoglm usage errors", () => {
     [["model", "alias", "m", "champion", "2", "--remove"], /--remove takes NAME ALIAS only, no VERSION/],
     [["model", "alias", "m", "champion", "0"], /"0" is not a version number/],
     [["model", "download", "m/1"], /required option '-o, --output <dir>' not specified/],
-    [["deploy"], /required option '--study <id>' not specified/],
+    [["deploy"], /required option '--study <study>' not specified/],
     [["deploy", "--study", "S", "--timeout", "soon"], /"soon" is not a duration for --timeout/],
     [["endpoint", "key", "revoke", "digits"], /missing required argument 'key'/],
     [["endpoint", "update", "digits", "--target-concurrency", "lots"], /"lots" is not a finite number/],

@@ -14,6 +14,8 @@ export interface TRange {
 /** What the trial table and the export narrow a study's trials by. */
 export interface TTrialTableFilter {
   state?: TTrialState | undefined;
+  /** The trial with this number (numbers are unique in a study). */
+  number?: number | undefined;
   /** Parameters equal to these (strings, numbers, booleans), e.g. `{ layers: 3 }`. */
   paramEquals?: Record<string, string | number | boolean> | undefined;
   /** Numeric parameters within these intervals, e.g. `{ lr: { min: 0.001, max: 0.01 } }`; a non-numeric value never matches. */
@@ -41,6 +43,7 @@ function tableWhere(scope: TenantScope, studyId: string, f: TTrialTableFilter): 
     trialScopeWhere(scope),
     eq(trials.studyId, studyId),
     f.state ? eq(trials.state, f.state) : undefined,
+    f.number === undefined ? undefined : eq(trials.number, f.number),
     f.paramEquals && Object.keys(f.paramEquals).length
       ? sql`${trials.params} @> ${JSON.stringify(f.paramEquals)}::jsonb`
       : undefined,

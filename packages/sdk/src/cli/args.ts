@@ -2,6 +2,12 @@
 import { InvalidArgumentError } from "commander";
 import { parseDuration, parseFailIf, type TFailIf } from "../study-wait.js";
 
+/** How a `<study>` argument may be given (resolved by `client.studies.resolveId`). */
+export const STUDY_ARGUMENT = "the study's id, an id prefix, its name (the newest of that name) or PROJECT/NAME";
+
+/** How a `<trial>` argument may be given (resolved by `client.trials.resolveId`). */
+export const TRIAL_ARGUMENT = "the trial's id, or STUDY#NUMBER (e.g. my-study#12)";
+
 export function parseFinite(raw: string): number {
   const trimmed = raw.trim();
   const n = Number(trimmed);

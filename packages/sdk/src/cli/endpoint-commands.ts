@@ -3,7 +3,7 @@ import { serveSnippets } from "@autoglm/protocol";
 import type { AutoglmClient } from "../client.js";
 import { AutoglmError } from "../errors.js";
 import type { EndpointDetail } from "../router-types.js";
-import { parseCliDuration, parseFinite, parseStep } from "./args.js";
+import { parseCliDuration, parseFinite, parseStep, STUDY_ARGUMENT } from "./args.js";
 import { cliDate, endpointTarget, endpointText } from "./endpoint-text.js";
 import type { CliContext } from "./context.js";
 import { json, renderTable } from "./output.js";
@@ -106,7 +106,7 @@ function registerDeploy(program: Command, { io, withClient }: CliContext): void 
     .description(
       "deploy a study's best trial: register it, point the model's production alias at it, create or update the endpoint, wait for a ready replica",
     )
-    .requiredOption("--study <id>", "the study whose best trial to serve")
+    .requiredOption("--study <study>", `the study whose best trial to serve: ${STUDY_ARGUMENT}`)
     .option("--name <endpoint>", "the endpoint's name (default: the model's)")
     .option("--model <name>", "the model to register under (default: the spec's register.model, else the study's name)")
     .option("--timeout <duration>", "how long to wait for a ready replica (300, 90s, 5m); default 5m", (v: string) =>
@@ -117,7 +117,7 @@ function registerDeploy(program: Command, { io, withClient }: CliContext): void 
     .action(
       withClient(async (client, opts: TDeployOpts) => {
         const input = {
-          studyId: opts.study,
+          studyId: await client.studies.resolveId(opts.study),
           ...(opts.name ? { name: opts.name } : {}),
           ...(opts.model ? { model: opts.model } : {}),
           ...sizingInput(opts),

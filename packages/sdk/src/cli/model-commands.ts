@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { ModelDetail, ModelVersion } from "../router-types.js";
+import { TRIAL_ARGUMENT } from "./args.js";
 import { formatBytes, printDownloadProgress } from "./download-progress.js";
 import { usageError, type CliContext } from "./context.js";
 import { formatParams, formatValue, json, renderTable } from "./output.js";
@@ -33,7 +34,7 @@ function registerRegister(model: Command, { io, withClient }: CliContext): void 
   model
     .command("register")
     .description("register a trial's uploaded files as the model's next version (the model is created on first use)")
-    .requiredOption("--trial <id>", "the trial whose outputs to register")
+    .requiredOption("--trial <trial>", `the trial whose outputs to register: ${TRIAL_ARGUMENT}`)
     .requiredOption("--name <name>", "the model's name (letters, digits, . _ -)")
     .option("--alias <alias>", "point this alias (e.g. champion) at the new version")
     .option("--description <text>", "the version's description")
@@ -50,7 +51,7 @@ function registerRegister(model: Command, { io, withClient }: CliContext): void 
           opts: { trial: string; name: string; alias?: string; description?: string; attempt?: number; json?: boolean },
         ) => {
           const v = await client.models.register({
-            trialId: opts.trial,
+            trialId: await client.trials.resolveId(opts.trial),
             name: opts.name,
             ...(opts.alias ? { alias: opts.alias } : {}),
             ...(opts.description ? { description: opts.description } : {}),

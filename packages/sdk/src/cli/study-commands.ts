@@ -4,7 +4,7 @@ import { type Command, Option } from "commander";
 import { AutoglmError } from "../errors.js";
 import { parseStudyYaml } from "../spec.js";
 import { waitForStudy, type TFailIf } from "../study-wait.js";
-import { parseCliDuration, parseCliFailIf } from "./args.js";
+import { parseCliDuration, parseCliFailIf, STUDY_ARGUMENT } from "./args.js";
 import { EXIT_FAILURE, type CliContext, type CliIo } from "./context.js";
 import { formatBytes } from "./download-progress.js";
 import { formatParams, formatValue, json, renderTable } from "./output.js";
@@ -89,10 +89,11 @@ function registerShow(study: Command, { io, withClient }: CliContext): void {
   study
     .command("show")
     .description("a study's state, trial counts and best trial")
-    .argument("<study>", "study id")
+    .argument("<study>", STUDY_ARGUMENT)
     .option("--json", "print JSON")
     .action(
-      withClient(async (client, studyId: string, opts: { json?: boolean }) => {
+      withClient(async (client, ref: string, opts: { json?: boolean }) => {
+        const studyId = await client.studies.resolveId(ref);
         const s = await client.studies.get(studyId);
         if (opts.json) return void io.stdout(json(s));
         const c = s.counts;
@@ -110,10 +111,11 @@ function registerBest(study: Command, { io, withClient }: CliContext): void {
   study
     .command("best")
     .description("the study's best trial so far; a multi-objective study's Pareto set")
-    .argument("<study>", "study id")
+    .argument("<study>", STUDY_ARGUMENT)
     .option("--json", "print JSON ({trialId, number, value, params} or null; with several objectives also pareto: [...])")
     .action(
-      withClient(async (client, studyId: string, opts: { json?: boolean }) => {
+      withClient(async (client, ref: string, opts: { json?: boolean }) => {
+        const studyId = await client.studies.resolveId(ref);
         const best = await client.studies.best(studyId);
         if (opts.json) return void io.stdout(json(best));
         if (!best) return void io.stdout("no completed trial yet\n");
@@ -168,7 +170,7 @@ function registerWait(study: Command, { io, withClient, setExitCode }: CliContex
   study
     .command("wait")
     .description("follow a study until it ends: exit 0 when it completes, 1 when it fails, is stopped or times out")
-    .argument("<study>", "study id")
+    .argument("<study>", STUDY_ARGUMENT)
     .option("--timeout <duration>", "give up after this long (90s, 30m, 2h, 1h30m); default: no limit", (v: string) =>
       parseCliDuration(v, "--timeout"),
     )
@@ -180,7 +182,8 @@ function registerWait(study: Command, { io, withClient, setExitCode }: CliContex
     .option("--interval <duration>", "how often to poll (default 5s)", (v: string) => parseCliDuration(v, "--interval"), 5)
     .option("--json", "print {id, state, counts, best, ok, summary, failIf} at the end")
     .action(
-      withClient(async (client, studyId: string, opts: WaitOptions) => {
+      withClient(async (client, ref: string, opts: WaitOptions) => {
+        const studyId = await client.studies.resolveId(ref);
         const r = await waitForStudy(client, studyId, {
           ...(opts.timeout !== undefined ? { timeoutSeconds: opts.timeout } : {}),
           ...(opts.failIf ? { failIf: opts.failIf } : {}),
@@ -204,10 +207,11 @@ function registerStop(study: Command, { io, withClient }: CliContext): void {
   study
     .command("stop")
     .description("stop a study: no more trials; running ones are stopped (agents end their processes) and marked failed")
-    .argument("<study>", "study id")
+    .argument("<study>", STUDY_ARGUMENT)
     .option("--json", "print {ok}")
     .action(
-      withClient(async (client, studyId: string, opts: { json?: boolean }) => {
+      withClient(async (client, ref: string, opts: { json?: boolean }) => {
+        const studyId = await client.studies.resolveId(ref);
         await client.studies.stop(studyId);
         io.stdout(opts.json ? json({ ok: true }) : `stopped ${studyId}\n`);
       }),
@@ -221,11 +225,12 @@ function registerExport(study: Command, { io, withClient }: CliContext): void {
   study
     .command("export")
     .description("every trial of a study (number, state, params, value, times, last metrics) as CSV or JSON")
-    .argument("<study>", "study id")
+    .argument("<study>", STUDY_ARGUMENT)
     .addOption(new Option("--format <format>", "csv or json").choices(["csv", "json"]).default("csv"))
     .option("-o, --output <file>", "write to FILE instead of standard output")
     .action(
-      withClient(async (client, studyId: string, opts: { format: "csv" | "json"; output?: string }) => {
+      withClient(async (client, ref: string, opts: { format: "csv" | "json"; output?: string }) => {
+        const studyId = await client.studies.resolveId(ref);
         let last = 0;
         const onProgress = (p: { trials: number; total: number; bytes: number }) => {
           const now = Date.now();

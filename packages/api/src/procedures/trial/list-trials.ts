@@ -20,6 +20,8 @@ export const ZListTrialsInput = z
   .object({
     studyId: zId,
     state: zTrialState.optional(),
+    /** Only the trial with this number (what `STUDY#N` names). */
+    number: z.number().int().min(0).max(999_999_999).optional(),
     sort: z
       .object({
         by: z.enum(["number", "value", "state", "startedAt", "finishedAt", "duration"]),
@@ -112,7 +114,13 @@ export const listTrials = orgProcedure("viewer")
     const offset = input.cursor ? Number(input.cursor) : (input.offset ?? 0);
     const { rows, total } = await listTrialPage(ctx.db.db, ctx.scope, {
       studyId: study.id,
-      filter: { state: input.state, paramEquals: input.paramFilter, paramRanges: input.paramRanges, value: input.valueRange },
+      filter: {
+        state: input.state,
+        number: input.number,
+        paramEquals: input.paramFilter,
+        paramRanges: input.paramRanges,
+        value: input.valueRange,
+      },
       sort: input.sort,
       limit: input.limit,
       offset,

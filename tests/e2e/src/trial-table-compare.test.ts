@@ -138,6 +138,24 @@ describe("trial table and compare view", () => {
     }
     await page.goto(`${platform.url}/projects/${project.id}`);
     await expect.poll(() => page.locator('[data-testid="compare-check"]').count(), { timeout: 20_000 }).toBe(2);
+
+    // The name filter: any case, every word; kept in the address, so a study and back finds it applied.
+    const listedNames = () => page.locator('[data-testid="study-row"] td:nth-child(2)').allTextContents();
+    await page.fill('[data-testid="study-name-filter"]', "ACC table");
+    await expect.poll(listedNames, { timeout: 10_000 }).toEqual(["e2e-table-acc"]);
+    expect(await page.textContent('[data-testid="study-filter-count"]')).toBe("1 of 2 studies");
+    expect(new URL(page.url()).searchParams.get("q")).toBe("ACC table");
+    await page.click('[data-testid="study-row"] a');
+    await page.waitForURL(`**/studies/${other.id}`, { timeout: 20_000 });
+    await page.goBack();
+    await expect.poll(listedNames, { timeout: 20_000 }).toEqual(["e2e-table-acc"]);
+    expect(await page.inputValue('[data-testid="study-name-filter"]')).toBe("ACC table");
+    await page.fill('[data-testid="study-name-filter"]', "acc loss");
+    await expect.poll(() => page.textContent(".empty h3"), { timeout: 10_000 }).toBe("No study matches “acc loss”");
+    await page.click('[data-testid="study-filter-clear"]');
+    await expect.poll(listedNames, { timeout: 10_000 }).toEqual(expect.arrayContaining(["e2e-table", "e2e-table-acc"]));
+    expect(new URL(page.url()).searchParams.has("q")).toBe(false);
+
     await page.locator('[data-testid="compare-check"]').nth(0).check();
     await page.locator('[data-testid="compare-check"]').nth(1).check();
     await page.click('[data-testid="compare-selected"]');

@@ -1,23 +1,48 @@
 "use client";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useParams } from "next/navigation";
-import { useState } from "react";
+import { useParams, useSearchParams } from "next/navigation";
+import { Suspense, useState } from "react";
 import { Empty, ErrorNote, Loading, SkeletonRows, StateBadge } from "@/components/ui";
 import { MAX_COMPARED } from "@/lib/compare-studies";
 import { formatDate, formatValue } from "@/lib/format";
 import { useLiveOrg } from "@/lib/live";
+import { nameMatches } from "@/lib/name-filter";
 import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../../app-shell";
 
 const STATES = ["", "running", "stopped", "completed", "failed"] as const;
 
 export default function ProjectPage() {
+  // useSearchParams (the name filter lives in ?q=) needs a Suspense boundary for the page to build.
+  return (
+    <Suspense fallback={<Loading />}>
+      <ProjectView />
+    </Suspense>
+  );
+}
+
+/** Keeps the filter in the address (replaced, not pushed), so going back from a study finds the list as it was left. */
+function useNameFilter(): [string, (q: string) => void] {
+  const initial = useSearchParams().get("q") ?? "";
+  const [query, setQuery] = useState(initial);
+  const update = (q: string) => {
+    setQuery(q);
+    const url = new URL(window.location.href);
+    if (q) url.searchParams.set("q", q);
+    else url.searchParams.delete("q");
+    window.history.replaceState(window.history.state, "", url);
+  };
+  return [query, update];
+}
+
+function ProjectView() {
   const { projectId } = useParams<{ projectId: string }>();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { org, canWrite } = useOrg();
   const [state, setState] = useState<(typeof STATES)[number]>("");
+  const [query, setQuery] = useNameFilter();
   // Studies ticked for the compare view, in the order they were ticked.
   const [picked, setPicked] = useState<string[]>([]);
   const project = useQuery(trpc.project.get.queryOptions({ projectId }));
@@ -25,6 +50,8 @@ export default function ProjectPage() {
   // Trial counts, best values and states move while agents and ask/tell loops run: the team's
   // doorbell (coalesced) re-reads the list instead of waiting for a focus or a reload.
   useLiveOrg(org.id, () => void queryClient.invalidateQueries(trpc.study.list.pathFilter()));
+
+  const shown = (studies.data ?? []).filter((s) => nameMatches(s.name, query));
 
   if (project.isPending) return <Loading />;
   if (project.error) return <ErrorNote error={project.error} />;
@@ -62,6 +89,15 @@ export default function ProjectPage() {
                 Tick two or more studies to compare them
               </span>
             )}
+            <input
+              type="search"
+              aria-label="Filter studies by name"
+              placeholder="Filter by name"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+              style={{ width: 200 }}
+              data-testid="study-name-filter"
+            />
             <label htmlFor="state-filter" className="muted" style={{ margin: 0, fontWeight: 400 }}>
               State
             </label>
@@ -93,8 +129,24 @@ export default function ProjectPage() {
           >
             A study searches a space of hyperparameters for the best value of one metric.
           </Empty>
+        ) : shown.length === 0 ? (
+          <Empty
+            title={`No ${state ? `${state} ` : ""}study matches “${query.trim()}”`}
+            action={
+              <button type="button" className="btn" onClick={() => setQuery("")} data-testid="study-filter-clear">
+                Clear the filter
+              </button>
+            }
+          >
+            The filter keeps the studies whose name holds every word typed, in any order and case.
+          </Empty>
         ) : (
           <div className="table-wrap">
+            {shown.length < studies.data.length ? (
+              <div className="card-body muted" style={{ fontSize: 12, padding: "6px 16px" }} data-testid="study-filter-count">
+                {shown.length} of {studies.data.length} studies
+              </div>
+            ) : null}
             <table data-testid="study-table">
               <thead>
                 <tr>
@@ -109,7 +161,7 @@ export default function ProjectPage() {
                 </tr>
               </thead>
               <tbody>
-                {studies.data.map((s) => (
+                {shown.map((s) => (
                   <tr key={s.id} data-testid="study-row">
                     <td style={{ width: 28 }}>
                       <input

@@ -95,6 +95,42 @@ describe("sign-out", () => {
   });
 });
 
+describe("the top bar", () => {
+  it("keeps the team switcher and Sign out on screen down to 800 px; Settings opens the team's settings tabs", async (ctx) => {
+    if (!browser) return ctx.skip();
+    const { page } = await newPerson("Narrow");
+    for (const width of [1280, 1024, 800]) {
+      await page.setViewportSize({ width, height: 700 });
+      await page.goto(`${platform.url}/projects`);
+      const signOut = await page.locator('[data-testid="sign-out"]').boundingBox();
+      const team = await page.locator('[data-testid="team-switcher"]').boundingBox();
+      expect(signOut!.x + signOut!.width, `Sign out at ${width} px`).toBeLessThanOrEqual(width);
+      expect(team!.x + team!.width, `team switcher at ${width} px`).toBeLessThanOrEqual(width);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), `page width at ${width} px`).toBe(width);
+      // Every section of the bar is on screen, none cut at the edge.
+      const sections = await page.locator("nav.nav a").evaluateAll((as) => as.map((a) => a.getBoundingClientRect().right));
+      expect(sections).toHaveLength(5);
+      const navRight = await page.locator("nav.nav").evaluate((n) => n.getBoundingClientRect().right);
+      for (const right of sections) expect(right, `nav at ${width} px`).toBeLessThanOrEqual(navRight + 0.5);
+    }
+    await page.click('nav.nav a:has-text("Settings")');
+    await page.waitForURL((u) => u.pathname === "/settings/tokens", { timeout: 30_000 });
+    const tabs = page.locator('[data-testid="settings-tabs"] a');
+    expect(await tabs.allTextContents()).toEqual([
+      "API tokens",
+      "Members",
+      "Webhooks",
+      "Audit",
+      "Single sign-on",
+      "Your account",
+    ]);
+    expect(await page.getAttribute('[data-testid="settings-tabs"] a[aria-current="page"]', "href")).toBe("/settings/tokens");
+    await tabs.filter({ hasText: "Webhooks" }).click();
+    await page.waitForURL((u) => u.pathname === "/settings/webhooks", { timeout: 30_000 });
+    expect(await page.getAttribute("nav.nav a.active", "href")).toBe("/settings/tokens");
+  });
+});
+
 describe("sign-up of an email that already has an account", () => {
   it("answers like any sign-up; only the account's password gets in", async (ctx) => {
     if (!browser) return ctx.skip();

@@ -32,16 +32,13 @@ export function useOrg(): OrgContextValue {
   return ctx;
 }
 
+/** The top bar's sections; the team's settings have their own tabs (settings/layout.tsx). */
 const NAV = [
-  { href: "/projects", label: "Projects" },
-  { href: "/models", label: "Models" },
-  { href: "/endpoints", label: "Endpoints" },
-  { href: "/agents", label: "Agents" },
-  { href: "/settings/tokens", label: "API tokens" },
-  { href: "/settings/members", label: "Members" },
-  { href: "/settings/webhooks", label: "Webhooks" },
-  { href: "/settings/audit", label: "Audit", adminOnly: true },
-  { href: "/settings/sso", label: "Single sign-on", adminOnly: true },
+  { href: "/projects", label: "Projects", sections: ["/projects", "/studies"] },
+  { href: "/models", label: "Models", sections: ["/models"] },
+  { href: "/endpoints", label: "Endpoints", sections: ["/endpoints"] },
+  { href: "/agents", label: "Agents", sections: ["/agents"] },
+  { href: "/settings/tokens", label: "Settings", sections: ["/settings"] },
 ];
 
 export function AppShell({
@@ -94,11 +91,11 @@ export function AppShell({
       <header className="topbar">
         <div className="topbar-inner">
           <Link href="/projects" className="brand">
-            <span className="brand-mark" /> Open-AutoGLM
+            <span className="brand-mark" /> <span className="brand-name">Open-AutoGLM</span>
           </Link>
           <nav className="nav">
-            {NAV.filter((n) => !n.adminOnly || value?.isAdmin).map((n) => (
-              <Link key={n.href} href={n.href} className={pathname.startsWith(n.href) ? "active" : undefined}>
+            {NAV.map((n) => (
+              <Link key={n.href} href={n.href} className={n.sections.some((p) => pathname.startsWith(p)) ? "active" : undefined}>
                 {n.label}
               </Link>
             ))}

@@ -16,3 +16,4 @@ export * from "./clock.js";
 export * from "./logger.js";
 export * from "./model-names.js";
 export * from "./serve-snippets.js";
+export * from "./endpoint-revisions.js";

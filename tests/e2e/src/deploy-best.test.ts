@@ -102,7 +102,12 @@ describe("Deploy best in the dashboard", () => {
     await page.click('[data-testid="deploy-endpoint-link"]');
     await page.waitForURL("**/endpoints/digits-serve", { timeout: 20_000 });
     await page.waitForSelector('[data-testid="replica-row"][data-state="ready"]:has-text("serve-box")', { timeout: 20_000 });
-    expect(await page.textContent('[data-testid="revision-row"]')).toContain("deploy");
+    expect(await page.locator('[data-testid="revision-row"]').first().locator("td").allTextContents()).toEqual([
+      "v1",
+      "Deploy best",
+      expect.stringMatching(/^dana-\d+@example\.com$/),
+      expect.any(String),
+    ]);
     // Autoscaling: one replica desired (min 1, max 1), and why.
     expect(await page.textContent('[data-testid="scaling-desired"]')).toBe("1");
     expect(await page.textContent('[data-testid="scaling-reason"]')).toContain("at minReplicas 1");

@@ -1,3 +1,4 @@
+import { revisionCause } from "@autoglm/protocol";
 import type { EndpointDetail } from "../router-types.js";
 import { renderTable } from "./output.js";
 
@@ -41,7 +42,7 @@ export function endpointText(e: EndpointDetail): string {
         ]),
       )
     : "no live replicas\n";
-  const versions = `\nversions:\n${e.revisions.map((r) => `  v${r.version}  ${cliDate(r.movedAt)}  ${r.via} by ${r.movedBy ?? "-"}\n`).join("")}`;
+  const versions = `\nversions:\n${e.revisions.map((r) => `  v${r.version}  ${cliDate(r.movedAt)}  ${revisionCause(r.via)}, by ${r.movedBy ?? "the platform"}\n`).join("")}`;
   const keys = e.keys.filter((k) => !k.revokedAt);
   const keyLines = keys.map((k) => `  ${k.id}  ${k.prefix}…  ${k.name}  by ${k.createdBy}  expires ${cliDate(k.expiresAt)}\n`);
   return head + refusalText(e) + replicas + versions + `\nkeys:\n${keyLines.join("") || "  none\n"}`;

@@ -1,4 +1,5 @@
 "use client";
+import { revisionCause } from "@autoglm/protocol";
 import { StateBadge } from "@/components/ui";
 import { formatDate, formatRelative } from "@/lib/format";
 import type { TEndpointDetail } from "@/lib/endpoint-view";
@@ -64,20 +65,36 @@ export function HistoryCard({ revisions }: { revisions: TEndpointDetail["revisio
       <div className="card-head">
         <h2>Version history</h2>
       </div>
-      <div className="card-body">
-        {revisions.length === 0 ? (
-          <div className="muted">No version yet.</div>
-        ) : (
-          <ul className="list">
-            {revisions.map((r, i) => (
-              <li key={`${r.movedAt}-${i}`} data-testid="revision-row">
-                <strong>v{r.version}</strong> <span className="muted">· {r.via}</span> by {r.movedBy ?? "the platform"}{" "}
-                <span className="muted">{formatDate(r.movedAt)}</span>
-              </li>
-            ))}
-          </ul>
-        )}
-      </div>
+      {revisions.length === 0 ? (
+        <div className="card-body muted">No version yet.</div>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th>How</th>
+                <th>By</th>
+                <th>When</th>
+              </tr>
+            </thead>
+            <tbody>
+              {revisions.map((r, i) => (
+                <tr key={`${r.movedAt}-${i}`} data-testid="revision-row">
+                  <td>
+                    <strong>v{r.version}</strong>
+                  </td>
+                  <td style={{ whiteSpace: "nowrap" }}>{revisionCause(r.via)}</td>
+                  <td>{r.movedBy ?? "the platform"}</td>
+                  <td className="muted" style={{ whiteSpace: "nowrap" }}>
+                    {formatDate(r.movedAt)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </div>
   );
 }

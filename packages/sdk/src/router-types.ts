@@ -10,6 +10,7 @@ export type StudySummary = RouterOutputs["study"]["list"][number];
 export type StudyDetail = RouterOutputs["study"]["get"];
 export type StudyBest = RouterOutputs["study"]["best"];
 export type AskedTrial = RouterOutputs["trial"]["ask"];
+export type TrialDetail = RouterOutputs["trial"]["get"];
 export type ProjectSummary = RouterOutputs["project"]["list"][number];
 export type AgentSummary = RouterOutputs["agent"]["list"][number];
 export type TrialState = "complete" | "failed" | "pruned";

@@ -12,6 +12,7 @@ import {
 } from "./args.js";
 import { usageError, type CliContext } from "./context.js";
 import { formatParams, formatValue, json } from "./output.js";
+import { trialText } from "./trial-text.js";
 
 /** `autoglm trial …`: the ask/tell loop (ask for a trial, report, tell) and stopping a trial. */
 export function registerTrialCommands(program: Command, ctx: CliContext): void {
@@ -162,23 +163,7 @@ function registerGet(trial: Command, { io, withClient }: CliContext): void {
         const trialId = await client.trials.resolveId(ref);
         const t = await client.trials.get(trialId);
         if (opts.json) return void io.stdout(json(t));
-        io.stdout(
-          `trial #${t.number} (${t.id}) ${t.state}${t.endCode ? ` ${t.endCode}` : ""}\n${describeResult(t)}${formatParams(t.params)}\n`,
-        );
+        io.stdout(trialText(t));
       }),
     );
-}
-
-/** `value 0.3` or `values 0.3, 12`, then feasibility with each constraint's violation (≤ 0 holds). */
-function describeResult(t: {
-  value: number | null;
-  values: number[] | null;
-  feasible: boolean | null;
-  constraintValues: number[] | null;
-}): string {
-  const value =
-    t.values && t.values.length > 1 ? `values ${t.values.map(formatValue).join(", ")}` : `value ${formatValue(t.value)}`;
-  if (t.feasible === null) return `${value}\n`;
-  const violations = (t.constraintValues ?? []).map(formatValue).join(", ");
-  return `${value}\n${t.feasible ? "feasible" : "infeasible"} (constraint violations ${violations}; ≤ 0 holds)\n`;
 }

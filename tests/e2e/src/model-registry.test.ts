@@ -125,6 +125,14 @@ describe("model registry in the dashboard", () => {
       .toBe(2);
     const best = (await client.studies.get(study.id)).best!;
     expect(best).not.toBeNull();
+    // On a log scale the history's axis spans the accuracies (all under a decade apart) at round
+    // values, instead of the decade 0.1 … 1 with every point in its top tenth.
+    await owner.check('[data-testid="log-scale"]');
+    const historyTicks = owner.locator('[data-testid="history-chart"] .recharts-yAxis-tick-labels text');
+    await expect.poll(() => historyTicks.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    const logLabels = (await historyTicks.allTextContents()).map(Number);
+    expect(roundScale(logLabels)).toBe(true);
+    expect(Math.min(...logLabels)).toBeGreaterThan(0.1);
 
     // The best trial's files are listed with their SHA-256.
     await owner.goto(`${platform.url}/studies/${study.id}/trials/${best.trialId}`);

@@ -2,8 +2,8 @@
 import { useMemo, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, XAxis, YAxis } from "recharts";
 import { formatValue } from "@/lib/format";
-import { logDecades, type EdfPoint } from "@/lib/plot-data";
-import { decadeTicks, roundAxis } from "@/lib/round-axis";
+import type { EdfPoint } from "@/lib/plot-data";
+import { logAxis, roundAxis } from "@/lib/round-axis";
 import { CANVAS_FROM, CanvasScatter, type DotStyle } from "./canvas-scatter";
 
 const DOT: DotStyle = { r: 3.5, fill: "#6366f1" };
@@ -18,8 +18,7 @@ const hoverStyle = () => HOVER_DOT;
 export function EdfChart(props: { points: EdfPoint[]; objectiveName: string; log: boolean; onPick: (trialId: string) => void }) {
   const { points, objectiveName, log, onPick } = props;
   const [hover, setHover] = useState<EdfPoint | null>(null);
-  const logDomain = log ? logDecades(points.map((p) => p.value)) : undefined;
-  const linearX = useMemo(() => (log ? null : roundAxis(points.map((p) => p.value))), [log, points]);
+  const x = useMemo(() => (log ? logAxis : roundAxis)(points.map((p) => p.value)), [log, points]);
   const onCanvas = points.length > CANVAS_FROM;
   const dots = useMemo(() => (onCanvas ? points.map((p) => ({ ...p, xPos: p.value, yPos: p.p })) : []), [onCanvas, points]);
   return (
@@ -37,8 +36,8 @@ export function EdfChart(props: { points: EdfPoint[]; objectiveName: string; log
             dataKey="value"
             type="number"
             scale={log ? "log" : "linear"}
-            domain={logDomain ?? linearX?.domain ?? ["auto", "auto"]}
-            ticks={log ? decadeTicks(logDomain) : linearX?.ticks}
+            domain={x?.domain ?? ["auto", "auto"]}
+            ticks={x?.ticks}
             tickFormatter={(v: number) => formatValue(v)}
             tick={{ fontSize: 12 }}
             label={{ value: objectiveName, position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }}

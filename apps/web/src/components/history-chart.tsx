@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Scatter, Tooltip, XAxis, YAxis } from "recharts";
 import { formatValue } from "@/lib/format";
-import { decadeTicks, roundAxis } from "@/lib/round-axis";
+import { logAxis, roundAxis } from "@/lib/round-axis";
 import { CANVAS_FROM, CanvasScatter, type DotStyle } from "./canvas-scatter";
 
 export interface HistoryPoint {
@@ -65,16 +65,9 @@ export function HistoryChart({ points, log, direction, objectiveName = "objectiv
     pruned: p.state === "pruned" ? p.value : null,
     best: p.best !== null && (!log || p.best > 0) ? p.best : null,
   }));
-  // recharts' "auto" domain clips a log axis; use whole decades around the data instead.
   const values = usable.map((p) => p.value as number);
-  const logDomain: [number, number] | undefined =
-    log && values.length
-      ? [
-          10 ** Math.floor(Math.log10(Math.min(...values))),
-          10 ** Math.max(Math.floor(Math.log10(Math.min(...values))) + 1, Math.ceil(Math.log10(Math.max(...values)))),
-        ]
-      : undefined;
-  const linearY = log ? null : roundAxis(values);
+  // recharts' "auto" domain clips a log axis and labels adaptive ticks: round ones instead.
+  const y = log ? logAxis(values) : roundAxis(values);
   // On a canvas, the dots' series keep their legend entries; one invisible series carries the values' extent for the y domain.
   const series = onCanvas ? { data: [] } : {};
   const extent = onCanvas
@@ -114,8 +107,8 @@ export function HistoryChart({ points, log, direction, objectiveName = "objectiv
           <YAxis
             type="number"
             scale={log ? "log" : "linear"}
-            domain={logDomain ?? linearY?.domain ?? ["auto", "auto"]}
-            ticks={log ? decadeTicks(logDomain) : linearY?.ticks}
+            domain={y?.domain ?? ["auto", "auto"]}
+            ticks={y?.ticks}
             tickFormatter={(v: number) => formatValue(v)}
             tick={{ fontSize: 12 }}
             width={72}

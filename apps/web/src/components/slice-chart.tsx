@@ -2,8 +2,8 @@
 import { useCallback, useMemo, useState } from "react";
 import { CartesianGrid, ResponsiveContainer, Scatter, ScatterChart, XAxis, YAxis } from "recharts";
 import { formatParam, formatValue } from "@/lib/format";
-import { logDecades, type SlicePoint } from "@/lib/plot-data";
-import { decadeTicks, roundAxis } from "@/lib/round-axis";
+import type { SlicePoint } from "@/lib/plot-data";
+import { logAxis, roundAxis } from "@/lib/round-axis";
 import { STATE_COLORS } from "@/lib/state-colors";
 import { CANVAS_FROM, CanvasScatter, extremes, type DotStyle } from "./canvas-scatter";
 
@@ -48,8 +48,9 @@ export function SliceChart({ points, param, objectiveName, categories, log, onPi
   const styleOf = useCallback((p: SlicePoint) => dotStyle(p, false), []);
   const hoverStyle = useCallback((p: SlicePoint) => dotStyle(p, true), []);
   const linearX = useMemo(() => (categories || log ? null : roundAxis(data.map((d) => d.xPos))), [data, categories, log]);
+  const logX = useMemo(() => (categories || !log ? null : logAxis(data.map((d) => d.xPos))), [data, categories, log]);
   const y = useMemo(() => roundAxis(data.map((d) => d.yPos)), [data]);
-  const xDomain = categories ? [-0.5, categories.length - 0.5] : log ? logDecades(data.map((d) => d.xPos)) : linearX?.domain;
+  const xDomain = categories ? [-0.5, categories.length - 0.5] : log ? logX?.domain : linearX?.domain;
   return (
     <div style={{ position: "relative", width: "100%", height: "100%" }}>
       {hover ? (
@@ -68,13 +69,7 @@ export function SliceChart({ points, param, objectiveName, categories, log, onPi
             name={param}
             scale={log && !categories ? "log" : "linear"}
             domain={xDomain ?? ["auto", "auto"]}
-            ticks={
-              categories
-                ? categories.map((_, i) => i)
-                : log
-                  ? decadeTicks(xDomain as [number, number] | undefined)
-                  : linearX?.ticks
-            }
+            ticks={categories ? categories.map((_, i) => i) : log ? logX?.ticks : linearX?.ticks}
             tickFormatter={(v: number) => (categories ? (categories[v] ?? "") : formatValue(v))}
             tick={{ fontSize: 12 }}
             label={{ value: param, position: "insideBottomRight", offset: -2, fontSize: 12, fill: "#8a94a3" }}

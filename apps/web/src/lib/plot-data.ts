@@ -233,13 +233,6 @@ export function parallelLines(
   return { lines, ranges };
 }
 
-/** Whole decades around positive values: recharts' "auto" domain clips a log axis. */
-export function logDecades(values: readonly number[]): [number, number] | undefined {
-  if (values.length === 0) return undefined;
-  const lo = Math.floor(Math.log10(Math.min(...values)));
-  return [10 ** lo, 10 ** Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...values))))];
-}
-
 /**
  * The plots' one colour scale for a position in [0, 1] (an objective's share of its range, a
  * rank): 0 blue, 1 amber, the hue running 230° → 35°, so the low end reads cool on every card.

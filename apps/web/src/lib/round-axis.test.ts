@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decadeTicks, logTicksWithin, roundAxis, roundTicksWithin } from "./round-axis";
+import { logAxis, logTicksWithin, roundAxis, roundTicksWithin } from "./round-axis";
 
 describe("roundAxis", () => {
   it("labels a narrow accuracy range at round hundredths, not at its own ends", () => {
@@ -73,15 +73,23 @@ describe("logTicksWithin", () => {
   });
 });
 
-describe("decadeTicks", () => {
-  it("labels a log axis at its powers of ten", () => {
-    expect(decadeTicks([0.001, 0.1])).toEqual([0.001, 0.01, 0.1]);
-    expect(decadeTicks([1, 1e4])).toEqual([1, 10, 100, 1000, 10000]);
+describe("logAxis", () => {
+  it("under a decade, spans the data with round ticks instead of squeezing it into a decade", () => {
+    const a = logAxis([0.9023, 0.9412, 0.9778]);
+    expect(a?.domain).toEqual([0.9, 0.98]);
+    expect(a?.ticks?.map((t) => Number(t.toFixed(6)))).toEqual([0.9, 0.92, 0.94, 0.96, 0.98]);
+    const one = logAxis([0.5]);
+    expect(one!.domain[0]).toBeLessThan(0.5);
+    expect(one!.domain[1]).toBeGreaterThan(0.5);
   });
 
-  it("leaves a domain without two powers of ten, or not positive, to recharts", () => {
-    expect(decadeTicks([2, 9])).toBeUndefined();
-    expect(decadeTicks([0, 10])).toBeUndefined();
-    expect(decadeTicks(undefined)).toBeUndefined();
+  it("over a decade, whole decades with 1, 2 and 5 up to two decades and the powers of ten beyond", () => {
+    expect(logAxis([0.02, 0.9])).toEqual({ domain: [0.01, 1], ticks: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1] });
+    expect(logAxis([0.0012, 0.5])).toEqual({ domain: [0.001, 1], ticks: [0.001, 0.01, 0.1, 1] });
+  });
+
+  it("ignores values a log axis cannot show, and is null without a positive one", () => {
+    expect(logAxis([0, -3, 2, 8])?.domain).toEqual([2, 8]);
+    expect(logAxis([0, -1, Number.NaN])).toBeNull();
   });
 });

@@ -68,14 +68,34 @@ export function logTicksWithin(domain: readonly [number, number]): number[] | un
 }
 
 /**
- * The powers of ten inside a log axis's domain (in values, for a recharts axis with
- * scale="log"): 0.001, 0.01, 0.1 for [0.001, 0.1], where recharts labels two points near the
- * data's ends (0.0012498, 0.0297223). Undefined with fewer than two.
+ * A log axis over `values` (the positive ones), in values, for a recharts axis with scale="log".
+ * Under a decade the data's own span, widened to round numbers, with round ticks (0.9, 0.92, …,
+ * 0.98 for accuracies from 0.902 to 0.978), where whole decades would squeeze every point into
+ * the top tenth of an axis from 0.1 to 1. Over a decade, whole decades: ticks at 1, 2 and 5 times
+ * each power of ten up to two decades, at the powers of ten beyond. Null when no value is positive.
  */
-export function decadeTicks(domain: readonly [number, number] | undefined): number[] | undefined {
-  if (!domain || !(domain[0] > 0) || !(domain[1] > domain[0])) return undefined;
-  const out = wholeExponents(Math.log10(domain[0]) - 1e-9, Math.log10(domain[1]) + 1e-9).map((k) => 10 ** k);
-  return out.length >= 2 ? out : undefined;
+export function logAxis(values: Iterable<number>, count = 5): { domain: [number, number]; ticks: number[] | undefined } | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!(v > 0) || !Number.isFinite(v)) continue;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (lo > hi) return null;
+  if (hi / lo < 10) {
+    if (lo === hi) [lo, hi] = [lo / 1.25, hi * 1.25];
+    const [a, b] = nice(lo, hi, count);
+    const domain: [number, number] = [a > 0 ? a : lo, b];
+    const inside = ticks(domain[0], domain[1], count).filter((t) => t > 0);
+    return { domain, ticks: inside.length >= 2 ? inside : undefined };
+  }
+  const from = Math.floor(Math.log10(lo));
+  const to = Math.ceil(Math.log10(hi));
+  const steps = to - from <= 2 ? [1, 2, 5] : [1];
+  const inside: number[] = [];
+  for (let k = from; k <= to; k++) for (const m of steps) if (k < to || m === 1) inside.push(m * 10 ** k);
+  return { domain: [10 ** from, 10 ** to], ticks: inside };
 }
 
 /** The integers from lo to hi: the powers of ten, as exponents, on a log axis spanning 10^lo … 10^hi. */

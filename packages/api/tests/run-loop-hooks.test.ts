@@ -112,12 +112,41 @@ describe("agent.list", () => {
     const owner = await w.as(w.A.ownerId, w.A.orgId);
     const other = await owner.project.create({ name: "agents-elsewhere" });
     const t = await owner.token.create({ name: "restricted-agents", scopes: ["read"], projectId: other.id });
+    // A replica of each project's endpoint on trainer-1: the token sees its project's only.
+    const [trainer] = await w.db.query<{ id: string }>(`select id from agents where name = 'trainer-1'`);
+    for (const [name, projectId] of [
+      ["serve-home", w.A.projectId],
+      ["serve-elsewhere", other.id],
+    ] as const) {
+      const [m] = await w.db.query<{ id: string }>(`insert into models (org_id, name) values ($1, $2) returning id`, [
+        w.A.orgId,
+        name,
+      ]);
+      const [v] = await w.db.query<{ id: string }>(
+        `insert into model_versions (org_id, model_id, version, flavor, files, digest, total_bytes, attempt, lineage)
+         values ($1, $2, 1, 'builtin-mlp', '[]'::jsonb, $3, 0, 1, '{}'::jsonb) returning id`,
+        [w.A.orgId, m!.id, "c".repeat(64)],
+      );
+      const [e] = await w.db.query<{ id: string }>(
+        `insert into endpoints (org_id, project_id, name, model_id, version_id) values ($1, $2, $3, $4, $5) returning id`,
+        [w.A.orgId, projectId, name, m!.id, v!.id],
+      );
+      await w.db.query(
+        `insert into endpoint_replicas (org_id, endpoint_id, model_version_id, agent_id, state) values ($1, $2, $3, $4, 'starting')`,
+        [w.A.orgId, e!.id, v!.id, trainer!.id],
+      );
+    }
     const rc = await w.withToken(t.token);
     const list = await rc.agent.list();
     const t1 = list.find((x) => x.name === "trainer-1")!;
     expect(t1).toBeDefined();
     expect(t1.running).toEqual([]);
+    expect(t1.replicas).toEqual([
+      { replicaId: expect.any(String), endpoint: "serve-elsewhere", version: 1, state: "starting", gpus: [] },
+    ]);
     expect(JSON.stringify(list)).not.toContain("run-trainer-1");
+    const owners = (await owner.agent.list()).find((x) => x.name === "trainer-1")!;
+    expect(owners.replicas.map((r) => r.endpoint)).toEqual(["serve-elsewhere", "serve-home"]);
   });
 });
 

@@ -61,6 +61,24 @@ async function agentTrial(agentId: string, number: number): Promise<string> {
   return t!.id;
 }
 
+/** An endpoint `name` serving version 3 of a model, with one replica on the agent in `state` holding `gpus`. */
+async function agentReplica(agentId: string, name: string, state: "ready" | "stopped", gpus: number[]): Promise<void> {
+  const [m] = await srv.db.query<{ id: string }>(`insert into models (org_id, name) values ($1, $2) returning id`, [orgId, name]);
+  const [v] = await srv.db.query<{ id: string }>(
+    `insert into model_versions (org_id, model_id, version, flavor, files, digest, total_bytes, attempt, lineage)
+     values ($1, $2, 3, 'builtin-mlp', '[]'::jsonb, $3, 0, 1, '{}'::jsonb) returning id`,
+    [orgId, m!.id, "b".repeat(64)],
+  );
+  const [e] = await srv.db.query<{ id: string }>(
+    `insert into endpoints (org_id, name, model_id, version_id) values ($1, $2, $3, $4) returning id`,
+    [orgId, name, m!.id, v!.id],
+  );
+  await srv.db.query(
+    `insert into endpoint_replicas (org_id, endpoint_id, model_version_id, agent_id, state, gpus) values ($1, $2, $3, $4, $5, $6::jsonb)`,
+    [orgId, e!.id, v!.id, agentId, state, JSON.stringify(gpus)],
+  );
+}
+
 describe("autoglm agent list", () => {
   it("with no agents explains how to start one", async () => {
     const r = await cli(["agent", "list"], env);
@@ -81,6 +99,9 @@ describe("autoglm agent list", () => {
     await addAgent("old-laptop", { online: true });
     await srv.db.query(`update agents set last_heartbeat_at = now() - interval '10 minutes' where name = 'old-laptop'`);
     trialOnGpu = await agentTrial(gpuBox, 1000);
+    // A replica serving on GPU 1 shows beside the trial and counts as a GPU in use; a stopped one does not.
+    await agentReplica(gpuBox, "digits", "ready", [1]);
+    await agentReplica(gpuBox, "retired", "stopped", [0]);
 
     const r = await cli(["agent", "list"], env);
     expect(r.stderr).toBe("");
@@ -89,7 +110,7 @@ describe("autoglm agent list", () => {
     expect(lines[0]).toMatch(/^NAME\s+STATUS\s+HOST\s+CPU\s+MEM\s+GPUS\s+LABELS\s+HEARTBEAT\s+RUNNING$/);
     const gpu = lines.find((l) => l.startsWith("gpu-box"))!;
     expect(gpu).toMatch(
-      /^gpu-box\s+online\s+gpu-box\.lab\s+16\s+128G\s+0\/2 A100 40G 73%, A100 40G\s+tier=fast,zone=eu\s+\d+s ago\s+agents-study#1000$/,
+      /^gpu-box\s+online\s+gpu-box\.lab\s+16\s+128G\s+1\/2 A100 40G 73%, A100 40G\s+tier=fast,zone=eu\s+\d+s ago\s+agents-study#1000,digits@v3$/,
     );
     const laptop = lines.find((l) => l.startsWith("old-laptop"))!;
     // Silent for 10 minutes: offline, whatever its row's is_online says.
@@ -108,6 +129,8 @@ describe("autoglm agent list", () => {
         { index: 1, model: "A100", memoryMb: 40960, utilizationPct: null },
       ],
       running: [{ trialId: trialOnGpu, studyId, studyName: "agents-study", number: 1000, attempt: 1 }],
+      replicas: [{ replicaId: expect.any(String), endpoint: "digits", version: 3, state: "ready", gpus: [1] }],
+      gpusInUse: 1,
     });
   });
 

@@ -74,9 +74,30 @@ export interface TAgentSummaryRow {
   /** Connected and heard from within `staleAfterMs` (a crashed agent's row may still say online). */
   isOnline: boolean;
   lastHeartbeatAt: string | null;
-  /** GPUs its running trials asked for, out of gpus.length. */
+  /** GPUs its running trials asked for and its live replicas hold, out of gpus.length. */
   gpusInUse: number;
   running: Array<{ trialId: string; studyId: string; number: number; attempt: number; startedAt: string | null }>;
+  /** Its live serving replicas (starting, ready, draining), with the GPUs each holds. */
+  replicas: Array<{
+    replicaId: string;
+    endpointId: string;
+    endpoint: string;
+    /** The endpoint's project, for a project-restricted reader (null: a team-wide endpoint). */
+    projectId: string | null;
+    version: number;
+    state: "starting" | "ready" | "draining";
+    gpus: number[];
+  }>;
+}
+
+interface TReplicaJson {
+  replicaId: string;
+  endpointId: string;
+  endpoint: string;
+  projectId: string | null;
+  version: number | string;
+  state: "starting" | "ready" | "draining";
+  gpus: unknown;
 }
 
 interface TRunningJson {
@@ -111,6 +132,7 @@ export async function listAgentSummaries(
     last_heartbeat_at: Date | string | null;
     online: boolean | null;
     running: TRunningJson[] | string;
+    replicas: TReplicaJson[] | string;
   }>(
     db,
     "list_agent_summaries",
@@ -121,12 +143,21 @@ export async function listAgentSummaries(
                                                         'gpus', s.gpus_needed)
                                       ORDER BY t.started_at)
                       FROM trials t JOIN studies s ON s.id = t.study_id
-                      WHERE t.agent_id = g.id AND t.state = 'running' AND t.lease_kind = 'agent'), '[]'::json) AS running
+                      WHERE t.agent_id = g.id AND t.state = 'running' AND t.lease_kind = 'agent'), '[]'::json) AS running,
+            coalesce((SELECT json_agg(json_build_object('replicaId', r.id, 'endpointId', e.id, 'endpoint', e.name,
+                                                        'projectId', e.project_id, 'version', v.version,
+                                                        'state', r.state, 'gpus', r.gpus)
+                                      ORDER BY e.name, r.created_at)
+                      FROM endpoint_replicas r JOIN endpoints e ON e.id = r.endpoint_id
+                                               JOIN model_versions v ON v.id = r.model_version_id
+                      WHERE r.agent_id = g.id AND r.state IN ('starting', 'ready', 'draining')), '[]'::json) AS replicas
      FROM agents g WHERE g.org_id = ${scope.orgId} ORDER BY g.name`,
   );
   return rows.map((r) => {
     // json comes back parsed from pg and as text from PGlite.
     const running = (typeof r.running === "string" ? JSON.parse(r.running) : r.running) as TRunningJson[];
+    const replicas = (typeof r.replicas === "string" ? JSON.parse(r.replicas) : r.replicas) as TReplicaJson[];
+    const gpusOf = (g: unknown) => (Array.isArray(g) ? g.filter((i): i is number => typeof i === "number") : []);
     return {
       id: String(r.id),
       name: String(r.name),
@@ -138,13 +169,22 @@ export async function listAgentSummaries(
       maxTrials: numberOf(r.max_trials),
       isOnline: Boolean(r.online),
       lastHeartbeatAt: r.last_heartbeat_at ? isoOf(r.last_heartbeat_at) : null,
-      gpusInUse: running.reduce((a, t) => a + numberOf(t.gpus), 0),
+      gpusInUse: running.reduce((a, t) => a + numberOf(t.gpus), 0) + replicas.reduce((a, x) => a + gpusOf(x.gpus).length, 0),
       running: running.map((t) => ({
         trialId: String(t.trialId),
         studyId: String(t.studyId),
         number: numberOf(t.number),
         attempt: numberOf(t.attempt),
         startedAt: t.startedAt ? isoOf(t.startedAt) : null,
+      })),
+      replicas: replicas.map((x) => ({
+        replicaId: String(x.replicaId),
+        endpointId: String(x.endpointId),
+        endpoint: String(x.endpoint),
+        projectId: x.projectId ? String(x.projectId) : null,
+        version: numberOf(x.version),
+        state: x.state,
+        gpus: gpusOf(x.gpus),
       })),
     };
   });

@@ -52,7 +52,10 @@ function printAgents(rows: AgentSummary[], asJson: boolean, io: CliIo): void {
           .map(([k, v]) => `${k}=${v}`)
           .join(",") || "-",
         ago(a.lastHeartbeatAt),
-        a.running.map((t) => `${t.studyName}#${t.number}`).join(",") || "-",
+        [
+          ...a.running.map((t) => `${t.studyName}#${t.number}`),
+          ...a.replicas.map((r) => `${r.endpoint}@v${r.version}${r.state === "ready" ? "" : ` (${r.state})`}`),
+        ].join(",") || "-",
       ]),
     ),
   );

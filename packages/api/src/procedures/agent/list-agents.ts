@@ -25,7 +25,7 @@ export const ZAgentItem = z.object({
   maxTrials: z.number().int(),
   isOnline: z.boolean(),
   lastHeartbeatAt: z.string().nullable(),
-  /** GPUs its running trials asked for (`run.resources.gpus`), out of gpus.length. */
+  /** GPUs its running trials asked for (`run.resources.gpus`) and its serving replicas hold, out of gpus.length. */
   gpusInUse: z.number().int(),
   running: z.array(
     z.object({
@@ -35,6 +35,16 @@ export const ZAgentItem = z.object({
       number: z.number().int(),
       attempt: z.number().int(),
       startedAt: z.string().nullable(),
+    }),
+  ),
+  /** Its live replicas of the team's endpoints (starting, ready or draining) and the GPU indices each holds. */
+  replicas: z.array(
+    z.object({
+      replicaId: z.string(),
+      endpoint: z.string(),
+      version: z.number().int(),
+      state: z.enum(["starting", "ready", "draining"]),
+      gpus: z.array(z.number().int()),
     }),
   ),
 });
@@ -86,5 +96,9 @@ export const listAgents = orgProcedure("viewer")
         const s = studies.get(t.studyId);
         return s ? [{ ...t, studyName: s.name }] : [];
       }),
+      // Like its trials: a project-restricted token sees only its project's endpoints' replicas.
+      replicas: a.replicas.flatMap(({ replicaId, endpoint, version, state, gpus, projectId }) =>
+        !ctx.scope.projectId || projectId === ctx.scope.projectId ? [{ replicaId, endpoint, version, state, gpus }] : [],
+      ),
     }));
   });

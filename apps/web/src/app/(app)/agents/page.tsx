@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import { Empty, ErrorNote, SkeletonRows } from "@/components/ui";
 import { formatRelative } from "@/lib/format";
+import { endpointPagePath } from "@/lib/endpoint-view";
 import { useLiveOrg } from "@/lib/live";
 import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../app-shell";
@@ -156,18 +157,26 @@ export default function AgentsPage() {
                       {formatRelative(a.lastHeartbeatAt)}
                     </td>
                     <td data-testid="agent-running">
-                      {a.running.length === 0 ? (
-                        <span className="faint">idle</span>
-                      ) : (
-                        a.running.map((t) => (
-                          <div key={t.trialId} style={{ whiteSpace: "nowrap" }}>
-                            <Link href={`/studies/${t.studyId}/trials/${t.trialId}`} data-testid="agent-trial-link">
-                              {t.studyName} #{t.number}
-                            </Link>
-                            {t.attempt > 1 ? <span className="faint"> (attempt {t.attempt})</span> : null}
-                          </div>
-                        ))
-                      )}
+                      {a.running.length === 0 && a.replicas.length === 0 ? <span className="faint">idle</span> : null}
+                      {a.running.map((t) => (
+                        <div key={t.trialId} style={{ whiteSpace: "nowrap" }}>
+                          <Link href={`/studies/${t.studyId}/trials/${t.trialId}`} data-testid="agent-trial-link">
+                            {t.studyName} #{t.number}
+                          </Link>
+                          {t.attempt > 1 ? <span className="faint"> (attempt {t.attempt})</span> : null}
+                        </div>
+                      ))}
+                      {a.replicas.map((r) => (
+                        <div key={r.replicaId} style={{ whiteSpace: "nowrap" }} data-testid="agent-replica">
+                          <span className="faint">serves </span>
+                          <Link href={endpointPagePath(r.endpoint)}>{r.endpoint}</Link>{" "}
+                          <span className="muted">
+                            v{r.version}
+                            {r.state === "ready" ? "" : ` · ${r.state}`}
+                            {r.gpus.length ? ` · GPU ${r.gpus.join(", ")}` : ""}
+                          </span>
+                        </div>
+                      ))}
                     </td>
                   </tr>
                 ))}

@@ -106,7 +106,7 @@ describe("the top bar", () => {
       const team = await page.locator('[data-testid="team-switcher"]').boundingBox();
       expect(signOut!.x + signOut!.width, `Sign out at ${width} px`).toBeLessThanOrEqual(width);
       expect(team!.x + team!.width, `team switcher at ${width} px`).toBeLessThanOrEqual(width);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth), `page width at ${width} px`).toBe(width);
+      expect(await page.locator("html").evaluate((html) => html.scrollWidth), `page width at ${width} px`).toBe(width);
       // Every section of the bar is on screen, none cut at the edge.
       const sections = await page.locator("nav.nav a").evaluateAll((as) => as.map((a) => a.getBoundingClientRect().right));
       expect(sections).toHaveLength(5);

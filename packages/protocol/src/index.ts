@@ -17,3 +17,4 @@ export * from "./logger.js";
 export * from "./model-names.js";
 export * from "./serve-snippets.js";
 export * from "./endpoint-revisions.js";
+export * from "./name-filter.js";

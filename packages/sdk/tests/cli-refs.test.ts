@@ -79,6 +79,17 @@ describe("a study given by name, PROJECT/NAME or id prefix", () => {
   });
 });
 
+describe("study list --filter", () => {
+  it("keeps the studies whose name holds every word, in any order and case", async () => {
+    const r = await cli(["study", "list", "--filter", "SWEEP lr", "--json"], env);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as Array<{ id: string }>).map((s) => s.id).sort()).toEqual([older, newer].sort());
+    const none = await cli(["study", "list", "--filter", "lr shared"], env);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe('no study matches "lr shared"\n');
+  });
+});
+
 describe("a trial given as STUDY#N", () => {
   it("ask by study name, then tell and get the trial by STUDY#N", async () => {
     const asked = await cli(["trial", "ask", "lr-sweep", "--json"], env);

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { Writable } from "node:stream";
+import { nameMatches } from "@autoglm/protocol";
 import { type Command, Option } from "commander";
 import { AutoglmError } from "../errors.js";
 import { parseStudyYaml } from "../spec.js";
@@ -59,14 +60,16 @@ function registerList(study: Command, { io, withClient }: CliContext): void {
     .description("list the team's studies")
     .option("-p, --project <project>", "only this project (id or slug)")
     .addOption(new Option("--state <state>", "only studies in this state").choices(["running", "stopped", "completed", "failed"]))
+    .option("--filter <words>", "only studies whose name holds every word, in any order and case (as the dashboard's filter)")
     .option("--json", "print JSON")
     .action(
-      withClient(async (client, opts: { project?: string; state?: string; json?: boolean }) => {
+      withClient(async (client, opts: { project?: string; state?: string; filter?: string; json?: boolean }) => {
         const projectId = opts.project ? await client.projects.resolveId(opts.project) : undefined;
         const filter = { ...(projectId ? { projectId } : {}), ...(opts.state ? { state: opts.state } : {}) };
-        const rows = await client.studies.list(filter as Parameters<typeof client.studies.list>[0]);
+        const listed = await client.studies.list(filter as Parameters<typeof client.studies.list>[0]);
+        const rows = opts.filter ? listed.filter((s) => nameMatches(s.name, opts.filter!)) : listed;
         if (opts.json) return void io.stdout(json(rows));
-        if (rows.length === 0) return void io.stdout("no studies\n");
+        if (rows.length === 0) return void io.stdout(opts.filter ? `no study matches "${opts.filter}"\n` : "no studies\n");
         io.stdout(
           renderTable(
             ["ID", "NAME", "STATE", "TRIALS", "BEST", "OBJECTIVE", "CREATED"],

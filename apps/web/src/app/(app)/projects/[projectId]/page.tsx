@@ -7,7 +7,7 @@ import { Empty, ErrorNote, Loading, SkeletonRows, StateBadge } from "@/component
 import { MAX_COMPARED } from "@/lib/compare-studies";
 import { formatDate, formatValue } from "@/lib/format";
 import { useLiveOrg } from "@/lib/live";
-import { nameMatches } from "@/lib/name-filter";
+import { nameMatches } from "@autoglm/protocol";
 import { useTRPC } from "@/lib/trpc";
 import { useOrg } from "../../app-shell";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nameMatches } from "./name-filter";
+import { nameMatches } from "./name-filter.js";
 
 describe("nameMatches", () => {
   it("finds every word anywhere in the name, ignoring case and order", () => {

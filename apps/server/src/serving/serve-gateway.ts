@@ -79,10 +79,8 @@ async function authorize(
       www,
     );
   }
-  // The checksum first: a typo never reaches the database (S3).
-  if (!isWellFormedApiToken(auth[1]))
-    return void sendServeError(res, parts.rest, 401, "UNAUTHENTICATED", "This key is malformed.", www);
-  const tokenHash = sha256Hex(auth[1]);
+  const token = auth[1] ?? "";
+  const tokenHash = sha256Hex(token);
   const grantKey = `${tokenHash}/${parts.slug}/${parts.name.toLowerCase()}`;
   const check = () => checkKey(db, grants, grantKey, { tokenHash, teamSlug: parts.slug, endpointName: parts.name });
   const now = Date.now();
@@ -92,6 +90,9 @@ async function authorize(
     if (grants.claimRecheck(grantKey, now)) check().catch(() => grants.forget(grantKey));
     return granted;
   }
+  // The checksum before the database: a typo never reaches it (S3). A granted key passed it.
+  if (!isWellFormedApiToken(token))
+    return void sendServeError(res, parts.rest, 401, "UNAUTHENTICATED", "This key is malformed.", www);
   const access = await check();
   if (access.ok) return access;
   const unauthenticated =

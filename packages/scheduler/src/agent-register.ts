@@ -17,7 +17,8 @@ export type RegisterResult =
  * they are ended as AGENT_LOST at once instead of waiting for the lease to lapse, except
  * the ones this server is offering to the agent at that moment (`offering`): those leases
  * were sent while its connection dropped and never reached it (it reconnected, it did not
- * restart), so they end as LEASE_NOT_DELIVERED, which spends no attempt.
+ * restart), so they end as LEASE_NOT_DELIVERED, which spends no attempt; so do the ones it
+ * wrote and never sent (`unsent`: the database failed around the lease).
  */
 export async function registerAgent(
   lifecycle: TrialLifecycle<DbHandle>,
@@ -29,6 +30,8 @@ export async function registerAgent(
     leaseTtlMs: number;
     /** Trials whose lease this process has offered to the agent and not yet heard back about. */
     offering?: (agentId: string) => ReadonlySet<string>;
+    /** Lease tokens this process wrote but never handed over (LeasePump's unsent leases). */
+    unsent?: (leaseToken: string) => boolean;
   },
 ): Promise<RegisterResult> {
   const m = input.msg;
@@ -66,7 +69,7 @@ export async function registerAgent(
   const offering = input.offering?.(agentId);
   for (const t of held) {
     if (reported.has(t.trialId)) continue;
-    const undelivered = offering?.has(t.trialId) ?? false;
+    const undelivered = (offering?.has(t.trialId) ?? false) || (input.unsent?.(t.leaseToken) ?? false);
     const e = await lifecycle.endAttempt({
       trialId: t.trialId,
       leaseToken: t.leaseToken,

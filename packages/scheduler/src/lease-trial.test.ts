@@ -239,6 +239,33 @@ describe("registerAgent", () => {
   });
 });
 
+describe("registerAgent after a lease the server never sent", () => {
+  it("ends a lease written as the database failed (unsent) as LEASE_NOT_DELIVERED, not AGENT_LOST", async () => {
+    const studyId = await seedRunStudy(db, team, { run, budget: { max_trials: 10, max_parallel: 4, max_attempts: 3 } });
+    await seedWaitingTrials(db, team, studyId, 1);
+    const name = `unsent-${Date.now()}`;
+    const agentId = await seedAgent(db, team, { name, maxTrials: 1 });
+    const unsent = (await leaseTrial(db, { agentId, leaseTtlMs: TTL }))!;
+    const [{ token_id: tokenId }] = (await db.query<{ token_id: string }>(`SELECT token_id FROM agents WHERE id = $1`, [
+      agentId,
+    ])) as [{ token_id: string }];
+    const r = await registerAgent(new TrialLifecycle({ db }), {
+      orgId: team.orgId,
+      tokenId,
+      msg: { v: 1, name, host: "localhost", cpuCores: 4, memoryMb: 64_000, gpus: [], labels: {}, maxTrials: 1, running: [] },
+      leaseTtlMs: TTL,
+      unsent: (leaseToken) => leaseToken === unsent.leaseToken,
+    });
+    expect(r).toMatchObject({ ok: true, agentId });
+    const [row] = await db.query<{ state: string; end_code: string }>(
+      `SELECT t.state, a.end_code FROM trials t JOIN trial_attempts a ON a.trial_id = t.id WHERE t.id = $1`,
+      [unsent.trialId],
+    );
+    expect(row).toMatchObject({ state: "waiting", end_code: "LEASE_NOT_DELIVERED" });
+    await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyId]);
+  });
+});
+
 describe("R6 double-lease race", () => {
   // Two "server replicas" (two connection pools on the real server; one PGlite otherwise)
   // fire concurrent lease calls, one per distinct agent, over a queue of waiting trials.

@@ -1,5 +1,5 @@
 import type { DbHandle } from "@autoglm/db/client";
-import { leaseTrialToAgentById, type TAgentLeaseRow } from "@autoglm/db/queries";
+import { leaseTrialToAgentById, type TAgentLeaseRow, type TLeaseRequest } from "@autoglm/db/queries";
 import { studySpecOf, type TStudySpec, type TTrialLease } from "@autoglm/protocol";
 
 export interface LeasedTrial {
@@ -21,7 +21,7 @@ export interface LeasedTrial {
  * org and token project (S8), free slots, GPUs, memory and labels, `FOR UPDATE SKIP LOCKED`
  * (R6)). Callers serialise leases per agent (the gateway does, with a promise chain per agent).
  */
-export async function leaseTrial(handle: DbHandle, input: { agentId: string; leaseTtlMs: number }): Promise<LeasedTrial | null> {
+export async function leaseTrial(handle: DbHandle, input: TLeaseRequest): Promise<LeasedTrial | null> {
   const row = await leaseTrialToAgentById(handle, input);
   return row ? leasedTrialOf(row) : null;
 }

@@ -92,7 +92,7 @@ export class TrialLifecycle<D extends SqlDb = SqlDb> {
       agentId: string;
       msg: TTrialComplete;
       metrics?: TValueMetrics | undefined;
-      leaseNext?: { leaseTtlMs: number } | undefined;
+      leaseNext?: { leaseTtlMs: number; leaseToken?: string | undefined } | undefined;
     },
   ): Promise<CompleteResult> {
     return completeAgentTrial(this.db, input);

@@ -2,6 +2,18 @@ import { sql, type SQL } from "drizzle-orm";
 import { agentTokenJoinsSql, agentTokenMayActSql } from "./agent-token-rule.js";
 import { numberOf } from "./sql-runner.js";
 
+/** What one lease asks for. */
+export interface TLeaseRequest {
+  agentId: string;
+  leaseTtlMs: number;
+  /**
+   * The lease's token, chosen by the caller (else the database picks one): a statement whose
+   * connection drops may still have committed, and the token is how the caller finds that lease
+   * again to take it back (LeasePump).
+   */
+  leaseToken?: string | undefined;
+}
+
 /** A trial just leased to an agent: the trial's columns and its study's spec as stored. */
 export interface TAgentLeaseRow {
   trialId: string;
@@ -53,7 +65,7 @@ export function agentLeaseOf(r: TLeaseSqlRow): TAgentLeaseRow {
  * `end_upd` ends in the same statement no longer counts as running on the agent (the
  * statement's snapshot still shows it running), and nothing is leased unless it ended.
  */
-export function leaseCtes(input: { agentId: string; leaseTtlMs: number }, options: { afterEnd?: boolean } = {}): SQL {
+export function leaseCtes(input: TLeaseRequest, options: { afterEnd?: boolean } = {}): SQL {
   const ttl = Math.round(input.leaseTtlMs);
   const gate = options.afterEnd ? sql` AND EXISTS (SELECT 1 FROM end_upd)` : sql``;
   const notEnded = options.afterEnd ? sql` AND t.id NOT IN (SELECT id FROM end_upd)` : sql``;
@@ -115,7 +127,7 @@ lease_upd AS (
   SET state = 'running',
       attempt = t.attempt + 1,
       lease_kind = 'agent',
-      lease_token = gen_random_uuid(),
+      lease_token = coalesce(${input.leaseToken ?? null}::uuid, gen_random_uuid()),
       lease_expires_at = now() + ${ttl}::int * interval '1 millisecond',
       agent_id = ${input.agentId},
       started_at = coalesce(t.started_at, now()),

@@ -1,8 +1,15 @@
 import { sql } from "drizzle-orm";
-import { agentLeaseOf, LEASE_SELECT, leaseCtes, type TAgentLeaseRow, type TLeaseSqlRow } from "./agent-lease-sql.js";
+import {
+  agentLeaseOf,
+  LEASE_SELECT,
+  leaseCtes,
+  type TAgentLeaseRow,
+  type TLeaseRequest,
+  type TLeaseSqlRow,
+} from "./agent-lease-sql.js";
 import { runStatement, type SqlDb } from "./sql-runner.js";
 
-export type { TAgentLeaseRow };
+export type { TAgentLeaseRow, TLeaseRequest };
 
 /**
  * Unscoped: keyed by the agent, whose own team and token project the statement reads (S8).
@@ -25,10 +32,7 @@ export type { TAgentLeaseRow };
  * per agent (the gateway does, with a promise chain per agent). Different agents never
  * contend on capacity, only on trial rows, which SKIP LOCKED settles.
  */
-export async function leaseTrialToAgentById(
-  db: SqlDb,
-  input: { agentId: string; leaseTtlMs: number },
-): Promise<TAgentLeaseRow | null> {
+export async function leaseTrialToAgentById(db: SqlDb, input: TLeaseRequest): Promise<TAgentLeaseRow | null> {
   const rows = await runStatement<TLeaseSqlRow>(db, "lease_trial", sql`WITH ${leaseCtes(input)} ${LEASE_SELECT}`);
   const r = rows[0];
   return r ? agentLeaseOf(r) : null;
@@ -45,6 +49,19 @@ export async function listAgentLeasesByAgentId(
     sql`SELECT id, lease_token FROM trials WHERE agent_id = ${agentId} AND state = 'running' AND lease_kind = 'agent'`,
   );
   return rows.map((r) => ({ trialId: String(r.id), leaseToken: String(r.lease_token) }));
+}
+
+/**
+ * Unscoped, fenced by the token the caller chose for a lease it could not confirm: the trial
+ * that lease holds, if the statement committed and the lease is still open.
+ */
+export async function findAgentLeaseByToken(db: SqlDb, leaseToken: string): Promise<{ trialId: string } | null> {
+  const rows = await runStatement<{ id: string }>(
+    db,
+    "agent_lease_by_token",
+    sql`SELECT id FROM trials WHERE lease_token = ${leaseToken}::uuid AND state = 'running' AND lease_kind = 'agent'`,
+  );
+  return rows[0] ? { trialId: String(rows[0].id) } : null;
 }
 
 /** Unscoped: the run loop's pass over every team. The teams with a queued trial, each offered to its own agents. */

@@ -1,5 +1,12 @@
 import { sql } from "drizzle-orm";
-import { agentLeaseOf, LEASE_SELECT, leaseCtes, type TAgentLeaseRow, type TLeaseSqlRow } from "./agent-lease-sql.js";
+import {
+  agentLeaseOf,
+  LEASE_SELECT,
+  leaseCtes,
+  type TAgentLeaseRow,
+  type TLeaseRequest,
+  type TLeaseSqlRow,
+} from "./agent-lease-sql.js";
 import { runStatement, type SqlDb } from "./sql-runner.js";
 import { endAttemptCtes, endedAttemptOf } from "./trial-end-sql.js";
 import type { TEndAttemptQuery, TEndedAttemptRow } from "./trial-end.js";
@@ -17,12 +24,12 @@ import type { TEndAttemptQuery, TEndedAttemptRow } from "./trial-end.js";
 export async function endAttemptAndLeaseNextById(
   db: SqlDb,
   end: TEndAttemptQuery & { agentId: string },
-  next: { leaseTtlMs: number },
+  next: Omit<TLeaseRequest, "agentId">,
 ): Promise<{ ended: TEndedAttemptRow | null; lease: TAgentLeaseRow | null }> {
   const rows = await runStatement<{ ended: Record<string, unknown> | null; lease: TLeaseSqlRow | null }>(
     db,
     "end_attempt_and_lease",
-    sql`WITH ${endAttemptCtes(end)}, ${leaseCtes({ agentId: end.agentId, leaseTtlMs: next.leaseTtlMs }, { afterEnd: true })}
+    sql`WITH ${endAttemptCtes(end)}, ${leaseCtes({ ...next, agentId: end.agentId }, { afterEnd: true })}
 SELECT (SELECT to_jsonb(e) FROM end_upd e) AS ended, (SELECT to_jsonb(l) FROM (${LEASE_SELECT}) l) AS lease`,
   );
   const r = rows[0];

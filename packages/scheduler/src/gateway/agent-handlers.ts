@@ -63,6 +63,7 @@ async function register(parts: GatewayParts, conn: TAgentConnection, msg: TAgent
     msg,
     leaseTtlMs: config.leaseTtlMs,
     offering: (agentId) => pump.offeringTo(agentId),
+    unsent: (leaseToken) => pump.isUnsent(leaseToken),
   });
   if (!r.ok && r.code === "UNAUTHORIZED") return conn.refuse();
   if (!r.ok) {

@@ -1,6 +1,7 @@
+import { randomUUID } from "node:crypto";
 import type { DbHandle } from "@autoglm/db/client";
 import { valueMetricsOf } from "../lifecycle/trial-values.js";
-import { listOrgIdsWithWaitingTrials } from "@autoglm/db/queries";
+import { findAgentLeaseByToken, listOrgIdsWithWaitingTrials } from "@autoglm/db/queries";
 import { ZLeaseAck, type Logger, type PublishEvent } from "@autoglm/protocol";
 import type { RunLoopConfig } from "../agent-types.js";
 import { leasePayloadOf } from "../lease-payload.js";
@@ -33,6 +34,14 @@ export class LeasePump {
   private readonly chains = new Map<string, Promise<number>>();
   /** Per agent: trials whose lease is being offered and not yet acknowledged or taken back. */
   private readonly offering = new Map<string, Set<string>>();
+  /**
+   * Leases never handed to their agent that the database may still hold, by token (→ agent):
+   * a lease statement whose connection dropped (PostgreSQL crashed mid-statement: it may have
+   * committed), or a take-back the database did not take. Left alone, such a lease lapses and
+   * the sweep charges its trial an AGENT_LOST attempt for an agent that never saw it (R5).
+   * `settleUnsent` takes them back once the database answers.
+   */
+  private readonly unsent = new Map<string, string>();
 
   constructor(
     private readonly parts: {
@@ -54,6 +63,34 @@ export class LeasePump {
     return this.offering.get(agentId) ?? new Set();
   }
 
+  /** Whether a lease with this token was never handed to its agent (registration: LEASE_NOT_DELIVERED, not AGENT_LOST). */
+  isUnsent(leaseToken: string): boolean {
+    return this.unsent.has(leaseToken);
+  }
+
+  /**
+   * Ends, without spending an attempt, every unsent lease the database still holds (none is
+   * handed out after its failure, so no agent runs one), and forgets the ones it holds no more.
+   * Throws while the database is down; what is left is tried again on the next call.
+   */
+  async settleUnsent(): Promise<void> {
+    for (const [token, agentId] of [...this.unsent]) {
+      const held = await findAgentLeaseByToken(this.parts.db, token);
+      if (held) {
+        const e = await this.parts.lifecycle.endAttempt({
+          trialId: held.trialId,
+          leaseToken: token,
+          agentId,
+          mode: "retry",
+          code: "LEASE_NOT_DELIVERED",
+          reason: "the lease was written as the database connection failed and never reached the agent",
+        });
+        if (e) this.parts.ends.afterEnd(e, { signalAgent: false });
+      }
+      this.unsent.delete(token);
+    }
+  }
+
   /** Leases trials to one connected agent until it is full or nothing fits; how many it accepted. */
   offer(agentId: string): Promise<number> {
     // The agent's idle moment: a lease's latency counts from here, waiting behind the agent's
@@ -72,7 +109,9 @@ export class LeasePump {
    */
   endThenOffer<T>(
     agentId: string,
-    end: (leaseNext: { leaseTtlMs: number } | undefined) => Promise<{ result: T; offer: boolean; next?: LeasedTrial | null }>,
+    end: (
+      leaseNext: { leaseTtlMs: number; leaseToken: string } | undefined,
+    ) => Promise<{ result: T; offer: boolean; next?: LeasedTrial | null }>,
     ackSent: Promise<void>,
   ): Promise<T> {
     const requestedAt = performance.now();
@@ -87,9 +126,11 @@ export class LeasePump {
     return new Promise<T>((resolve, reject) => {
       void this.inChain(agentId, async () => {
         let r: Awaited<ReturnType<typeof end>>;
+        const leaseToken = randomUUID();
         try {
-          r = await end({ leaseTtlMs: this.parts.config.leaseTtlMs });
+          r = await end({ leaseTtlMs: this.parts.config.leaseTtlMs, leaseToken });
         } catch (err) {
+          this.unsent.set(leaseToken, agentId);
           reject(err);
           return 0;
         }
@@ -103,7 +144,7 @@ export class LeasePump {
         }
         if (!this.mayOffer(agentId, agent)) {
           // Gone, paused or draining since the statement: the lease goes back, no attempt spent.
-          await this.takeBack(r.next, { accepted: false, answered: true, reason: "the agent stopped taking work" });
+          await this.takeBack(agentId, r.next, { accepted: false, answered: true, reason: "the agent stopped taking work" });
           return 0;
         }
         this.parts.onLeaseGranted?.(performance.now() - requestedAt);
@@ -133,6 +174,7 @@ export class LeasePump {
   /** Offers to every connected agent; `onlyHungry` skips agents that found nothing last time. */
   async offerAll(options: { onlyHungry?: boolean } = {}): Promise<number> {
     const { registry, db } = this.parts;
+    if (this.unsent.size > 0) await this.settleUnsent();
     if (!options.onlyHungry) registry.unpauseAll();
     let candidates = registry.entries().filter(([, a]) => !(options.onlyHungry && a.starved));
     if (candidates.length > 0) {
@@ -169,7 +211,13 @@ export class LeasePump {
     let since = requestedAt;
     const free = agent.maxTrials - agent.running.size;
     for (let i = 0; i < free && this.mayOffer(agentId, agent); i++) {
-      const lease = await leaseTrial(this.parts.db, { agentId, leaseTtlMs: this.parts.config.leaseTtlMs });
+      const leaseToken = randomUUID();
+      const lease = await leaseTrial(this.parts.db, { agentId, leaseTtlMs: this.parts.config.leaseTtlMs, leaseToken }).catch(
+        (err: unknown) => {
+          this.unsent.set(leaseToken, agentId);
+          throw err;
+        },
+      );
       if (!lease) {
         agent.starved = true;
         break;
@@ -191,7 +239,7 @@ export class LeasePump {
       const delivery = await this.deliver(agent, lease);
       if (!delivery.accepted) {
         agent.paused = true;
-        await this.takeBack(lease, delivery);
+        await this.takeBack(agentId, lease, delivery);
         return false;
       }
     } finally {
@@ -219,7 +267,16 @@ export class LeasePump {
     return { accepted: false, answered: false, reason: "the agent did not acknowledge the lease" };
   }
 
-  private async takeBack(lease: LeasedTrial, delivery: TDelivery): Promise<void> {
+  private async takeBack(agentId: string, lease: LeasedTrial, delivery: TDelivery): Promise<void> {
+    try {
+      await this.giveBack(lease, delivery);
+    } catch (err) {
+      this.unsent.set(lease.leaseToken, agentId);
+      throw err;
+    }
+  }
+
+  private async giveBack(lease: LeasedTrial, delivery: TDelivery): Promise<void> {
     const { lifecycle, ends } = this.parts;
     if (delivery.answered) {
       await lifecycle.unlease({ trialId: lease.trialId, leaseToken: lease.leaseToken });

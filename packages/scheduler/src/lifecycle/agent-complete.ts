@@ -37,7 +37,7 @@ export async function completeAgentTrial(
     agentId: string;
     msg: TTrialComplete;
     metrics?: TValueMetrics | undefined;
-    leaseNext?: { leaseTtlMs: number } | undefined;
+    leaseNext?: { leaseTtlMs: number; leaseToken?: string | undefined } | undefined;
   },
 ): Promise<CompleteResult> {
   const m = input.msg;

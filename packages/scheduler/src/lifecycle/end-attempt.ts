@@ -78,7 +78,7 @@ export function endAttempt(db: SqlDb, input: EndAttemptInput): Promise<EndedAtte
 export function endAttemptThenLease(
   db: SqlDb,
   input: EndAttemptInput & { agentId: string },
-  next: { leaseTtlMs: number },
+  next: { leaseTtlMs: number; leaseToken?: string | undefined },
 ): Promise<{ ended: EndedAttempt | null; lease: TAgentLeaseRow | null }> {
   return endAttemptAndLeaseNextById(db, { ...queryOf(input), agentId: input.agentId }, next);
 }

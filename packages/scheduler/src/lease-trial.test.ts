@@ -204,29 +204,32 @@ describe("the run loop's lease sweep", () => {
 });
 
 describe("registerAgent", () => {
-  it("ends a lease the agent does not report as AGENT_LOST, but one still being offered to it as LEASE_NOT_DELIVERED (no attempt spent, R10)", async () => {
+  it("ends a lease the agent does not report as AGENT_LOST, but one still being offered to it, or written and never sent, as LEASE_NOT_DELIVERED (no attempt spent, R10)", async () => {
     const studyId = await seedRunStudy(db, team, { run, budget: { max_trials: 10, max_parallel: 4, max_attempts: 3 } });
-    await seedWaitingTrials(db, team, studyId, 2);
+    await seedWaitingTrials(db, team, studyId, 3);
     const name = `reconnecting-${Date.now()}`;
-    const agentId = await seedAgent(db, team, { name, maxTrials: 2 });
+    const agentId = await seedAgent(db, team, { name, maxTrials: 3 });
     const lost = (await leaseTrial(db, { agentId, leaseTtlMs: TTL }))!;
     const offered = (await leaseTrial(db, { agentId, leaseTtlMs: TTL }))!;
-    // The agent comes back reporting neither: the first was lost with a previous process of
-    // it; the second is the one this server was offering when the connection dropped.
+    const unsent = (await leaseTrial(db, { agentId, leaseTtlMs: TTL }))!;
+    // The agent comes back reporting none: the first was lost with a previous process of it;
+    // the second is the one this server was offering when the connection dropped; the third was
+    // written as the database connection failed, and never sent.
     const [{ token_id: tokenId }] = (await db.query<{ token_id: string }>(`SELECT token_id FROM agents WHERE id = $1`, [
       agentId,
     ])) as [{ token_id: string }];
     const r = await registerAgent(new TrialLifecycle({ db }), {
       orgId: team.orgId,
       tokenId,
-      msg: { v: 1, name, host: "localhost", cpuCores: 4, memoryMb: 64_000, gpus: [], labels: {}, maxTrials: 2, running: [] },
+      msg: { v: 1, name, host: "localhost", cpuCores: 4, memoryMb: 64_000, gpus: [], labels: {}, maxTrials: 3, running: [] },
       leaseTtlMs: TTL,
       offering: (id) => new Set(id === agentId ? [offered.trialId] : []),
+      unsent: (leaseToken) => leaseToken === unsent.leaseToken,
     });
     expect(r).toMatchObject({ ok: true, agentId });
     const rows = await db.query<{ id: string; state: string; attempt: unknown; end_code: string; end_reason: string }>(
       `SELECT t.id, t.state, t.attempt, a.end_code, a.end_reason FROM trials t JOIN trial_attempts a ON a.trial_id = t.id WHERE t.id = ANY($1)`,
-      [[lost.trialId, offered.trialId]],
+      [[lost.trialId, offered.trialId, unsent.trialId]],
     );
     const byId = new Map(rows.map((x) => [x.id, x]));
     expect(byId.get(lost.trialId)).toMatchObject({
@@ -235,33 +238,7 @@ describe("registerAgent", () => {
       end_reason: "the agent restarted without this trial",
     });
     expect(byId.get(offered.trialId)).toMatchObject({ state: "waiting", end_code: "LEASE_NOT_DELIVERED" });
-    await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyId]);
-  });
-});
-
-describe("registerAgent after a lease the server never sent", () => {
-  it("ends a lease written as the database failed (unsent) as LEASE_NOT_DELIVERED, not AGENT_LOST", async () => {
-    const studyId = await seedRunStudy(db, team, { run, budget: { max_trials: 10, max_parallel: 4, max_attempts: 3 } });
-    await seedWaitingTrials(db, team, studyId, 1);
-    const name = `unsent-${Date.now()}`;
-    const agentId = await seedAgent(db, team, { name, maxTrials: 1 });
-    const unsent = (await leaseTrial(db, { agentId, leaseTtlMs: TTL }))!;
-    const [{ token_id: tokenId }] = (await db.query<{ token_id: string }>(`SELECT token_id FROM agents WHERE id = $1`, [
-      agentId,
-    ])) as [{ token_id: string }];
-    const r = await registerAgent(new TrialLifecycle({ db }), {
-      orgId: team.orgId,
-      tokenId,
-      msg: { v: 1, name, host: "localhost", cpuCores: 4, memoryMb: 64_000, gpus: [], labels: {}, maxTrials: 1, running: [] },
-      leaseTtlMs: TTL,
-      unsent: (leaseToken) => leaseToken === unsent.leaseToken,
-    });
-    expect(r).toMatchObject({ ok: true, agentId });
-    const [row] = await db.query<{ state: string; end_code: string }>(
-      `SELECT t.state, a.end_code FROM trials t JOIN trial_attempts a ON a.trial_id = t.id WHERE t.id = $1`,
-      [unsent.trialId],
-    );
-    expect(row).toMatchObject({ state: "waiting", end_code: "LEASE_NOT_DELIVERED" });
+    expect(byId.get(unsent.trialId)).toMatchObject({ state: "waiting", end_code: "LEASE_NOT_DELIVERED" });
     await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyId]);
   });
 });

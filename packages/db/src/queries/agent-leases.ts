@@ -52,16 +52,20 @@ export async function listAgentLeasesByAgentId(
 }
 
 /**
- * Unscoped, fenced by the token the caller chose for a lease it could not confirm: the trial
- * that lease holds, if the statement committed and the lease is still open.
+ * Unscoped, fenced by the tokens the caller chose for leases it could not confirm: the open
+ * leases among them (their statements committed after all), with their trials.
  */
-export async function findAgentLeaseByToken(db: SqlDb, leaseToken: string): Promise<{ trialId: string } | null> {
-  const rows = await runStatement<{ id: string }>(
+export async function listAgentLeasesByToken(
+  db: SqlDb,
+  leaseTokens: readonly string[],
+): Promise<Array<{ trialId: string; leaseToken: string }>> {
+  const rows = await runStatement<{ id: string; lease_token: string }>(
     db,
-    "agent_lease_by_token",
-    sql`SELECT id FROM trials WHERE lease_token = ${leaseToken}::uuid AND state = 'running' AND lease_kind = 'agent'`,
+    "agent_leases_by_token",
+    sql`SELECT id, lease_token FROM trials
+        WHERE lease_token = ANY(${`{${leaseTokens.join(",")}}`}::uuid[]) AND state = 'running' AND lease_kind = 'agent'`,
   );
-  return rows[0] ? { trialId: String(rows[0].id) } : null;
+  return rows.map((r) => ({ trialId: String(r.id), leaseToken: String(r.lease_token) }));
 }
 
 /** Unscoped: the run loop's pass over every team. The teams with a queued trial, each offered to its own agents. */

@@ -45,6 +45,26 @@ function dropsAnswerOnce(real: DbHandle, statement: string): DbHandle {
   });
 }
 
+/** The database refusing the named statement's connection once: it never ran. */
+function refusesOnce(real: DbHandle, statement: string): DbHandle {
+  let refused = false;
+  return new Proxy(real, {
+    get(target, key) {
+      if (key === "query") {
+        return async (text: string, params?: unknown[], name?: string) => {
+          if (name === statement && !refused) {
+            refused = true;
+            throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+          }
+          return target.query(text, params, name);
+        };
+      }
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
 /** An agent connection that accepts every lease it is sent, and records them. */
 function acceptingAgent(orgId: string, received: string[]): ConnectedAgent {
   const socket = {
@@ -69,6 +89,18 @@ function acceptingAgent(orgId: string, received: string[]): ConnectedAgent {
   };
 }
 
+function pumpOver(handle: DbHandle, registry: AgentRegistry, ended: EndedAttempt[]): LeasePump {
+  return new LeasePump({
+    db: handle,
+    lifecycle: new TrialLifecycle({ db: handle }),
+    logger: silentLogger,
+    config: DEFAULT_RUN_LOOP_CONFIG,
+    nowMs: () => Date.now(),
+    registry,
+    ends: { afterEnd: (e: EndedAttempt) => ended.push(e), afterUnlease: () => {} } as unknown as TrialEnds,
+  });
+}
+
 describe("LeasePump", () => {
   it("takes back, with no attempt spent, a lease whose statement committed as its connection dropped; the agent never saw it", async () => {
     const studyId = await seedRunStudy(db, team, { run: { command: "true" }, budget: { max_trials: 2, max_attempts: 3 } });
@@ -79,15 +111,7 @@ describe("LeasePump", () => {
     const received: string[] = [];
     registry.add(agentId, acceptingAgent(team.orgId, received));
     const ended: EndedAttempt[] = [];
-    const pump = new LeasePump({
-      db: flaky,
-      lifecycle: new TrialLifecycle({ db: flaky }),
-      logger: silentLogger,
-      config: DEFAULT_RUN_LOOP_CONFIG,
-      nowMs: () => Date.now(),
-      registry,
-      ends: { afterEnd: (e: EndedAttempt) => ended.push(e), afterUnlease: () => {} } as unknown as TrialEnds,
-    });
+    const pump = pumpOver(flaky, registry, ended);
 
     // The lease is in the database, but the pump saw an error and handed nothing over.
     expect(await pump.offer(agentId)).toBe(0);
@@ -112,6 +136,26 @@ describe("LeasePump", () => {
       { attempt: 2, end_code: null },
     ]);
     expect(pump.isUnsent(leased!.lease_token)).toBe(false);
+    await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyId]);
+  });
+
+  it("forgets a failed lease that never reached the database, ending nothing", async () => {
+    const studyId = await seedRunStudy(db, team, { run: { command: "true" }, budget: { max_trials: 2, max_attempts: 3 } });
+    await seedWaitingTrials(db, team, studyId, 1);
+    const agentId = await seedAgent(db, team, { maxTrials: 1 });
+    const registry = new AgentRegistry();
+    const received: string[] = [];
+    registry.add(agentId, acceptingAgent(team.orgId, received));
+    const ended: EndedAttempt[] = [];
+    const pump = pumpOver(refusesOnce(db, "lease_trial"), registry, ended);
+    expect(await pump.offer(agentId)).toBe(0);
+    expect(await pump.offerAll()).toBe(1);
+    expect(ended).toEqual([]);
+    const attempts = await db.query<{ attempt: number; end_code: string | null }>(
+      `SELECT a.attempt, a.end_code FROM trial_attempts a JOIN trials t ON t.id = a.trial_id WHERE t.study_id = $1`,
+      [studyId],
+    );
+    expect(attempts).toEqual([{ attempt: 1, end_code: null }]);
     await db.query(`UPDATE studies SET state = 'stopped' WHERE id = $1`, [studyId]);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DbHandle } from "@autoglm/db/client";
 import { valueMetricsOf } from "../lifecycle/trial-values.js";
-import { findAgentLeaseByToken, listOrgIdsWithWaitingTrials } from "@autoglm/db/queries";
+import { listAgentLeasesByToken, listOrgIdsWithWaitingTrials } from "@autoglm/db/queries";
 import { ZLeaseAck, type Logger, type PublishEvent } from "@autoglm/protocol";
 import type { RunLoopConfig } from "../agent-types.js";
 import { leasePayloadOf } from "../lease-payload.js";
@@ -10,6 +10,9 @@ import type { EndedAttempt } from "../lifecycle/end-attempt.js";
 import type { TrialLifecycle } from "../lifecycle.js";
 import type { AgentRegistry, ConnectedAgent } from "./agent-registry.js";
 import type { TrialEnds } from "./trial-ends.js";
+
+/** Unsent lease tokens kept at most (LeasePump.unsent). */
+const MAX_UNSENT = 10_000;
 
 /** How the agent answered one `trial:lease`. */
 interface TDelivery {
@@ -63,6 +66,15 @@ export class LeasePump {
     return this.offering.get(agentId) ?? new Set();
   }
 
+  /**
+   * Bounded: a long outage fails every lease tried meanwhile (most never reached the database);
+   * past the bound the oldest are forgotten, and those few the sweep ends as before.
+   */
+  private markUnsent(leaseToken: string, agentId: string): void {
+    this.unsent.set(leaseToken, agentId);
+    if (this.unsent.size > MAX_UNSENT) this.unsent.delete(this.unsent.keys().next().value!);
+  }
+
   /** Whether a lease with this token was never handed to its agent (registration: LEASE_NOT_DELIVERED, not AGENT_LOST). */
   isUnsent(leaseToken: string): boolean {
     return this.unsent.has(leaseToken);
@@ -74,21 +86,21 @@ export class LeasePump {
    * Throws while the database is down; what is left is tried again on the next call.
    */
   async settleUnsent(): Promise<void> {
-    for (const [token, agentId] of [...this.unsent]) {
-      const held = await findAgentLeaseByToken(this.parts.db, token);
-      if (held) {
-        const e = await this.parts.lifecycle.endAttempt({
-          trialId: held.trialId,
-          leaseToken: token,
-          agentId,
-          mode: "retry",
-          code: "LEASE_NOT_DELIVERED",
-          reason: "the lease was written as the database connection failed and never reached the agent",
-        });
-        if (e) this.parts.ends.afterEnd(e, { signalAgent: false });
-      }
-      this.unsent.delete(token);
+    const tokens = [...this.unsent.keys()];
+    for (const held of await listAgentLeasesByToken(this.parts.db, tokens)) {
+      const e = await this.parts.lifecycle.endAttempt({
+        trialId: held.trialId,
+        leaseToken: held.leaseToken,
+        agentId: this.unsent.get(held.leaseToken),
+        mode: "retry",
+        code: "LEASE_NOT_DELIVERED",
+        reason: "the lease was written as the database connection failed and never reached the agent",
+      });
+      if (e) this.parts.ends.afterEnd(e, { signalAgent: false });
+      this.unsent.delete(held.leaseToken);
     }
+    // The rest never committed (most failures happen before the statement runs).
+    for (const token of tokens) this.unsent.delete(token);
   }
 
   /** Leases trials to one connected agent until it is full or nothing fits; how many it accepted. */
@@ -130,7 +142,7 @@ export class LeasePump {
         try {
           r = await end({ leaseTtlMs: this.parts.config.leaseTtlMs, leaseToken });
         } catch (err) {
-          this.unsent.set(leaseToken, agentId);
+          this.markUnsent(leaseToken, agentId);
           reject(err);
           return 0;
         }
@@ -214,7 +226,7 @@ export class LeasePump {
       const leaseToken = randomUUID();
       const lease = await leaseTrial(this.parts.db, { agentId, leaseTtlMs: this.parts.config.leaseTtlMs, leaseToken }).catch(
         (err: unknown) => {
-          this.unsent.set(leaseToken, agentId);
+          this.markUnsent(leaseToken, agentId);
           throw err;
         },
       );
@@ -271,7 +283,7 @@ export class LeasePump {
     try {
       await this.giveBack(lease, delivery);
     } catch (err) {
-      this.unsent.set(lease.leaseToken, agentId);
+      this.markUnsent(lease.leaseToken, agentId);
       throw err;
     }
   }

@@ -86,6 +86,7 @@ const BY_ID: Record<string, string> = {
 /** Everything else that takes no scope, and why. */
 const OTHER_UNSCOPED: Record<string, string> = {
   withTransaction: "runs a callback; the queries inside it are checked themselves",
+  listAgentLeasesByToken: "lease tokens the run loop itself chose for leases it could not confirm (random, never a caller's)",
   isUuid: "no database",
   slugify: "no database",
   studyScopeWhere: "no database: builds the scope's condition",

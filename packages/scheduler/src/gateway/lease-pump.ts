@@ -186,7 +186,12 @@ export class LeasePump {
   /** Offers to every connected agent; `onlyHungry` skips agents that found nothing last time. */
   async offerAll(options: { onlyHungry?: boolean } = {}): Promise<number> {
     const { registry, db } = this.parts;
-    if (this.unsent.size > 0) await this.settleUnsent();
+    // Never in the way of offering: what fails here is tried again next round.
+    if (this.unsent.size > 0) {
+      await this.settleUnsent().catch((err: unknown) =>
+        this.parts.logger.warn("unsent leases not settled yet", { count: this.unsent.size, error: String(err) }),
+      );
+    }
     if (!options.onlyHungry) registry.unpauseAll();
     let candidates = registry.entries().filter(([, a]) => !(options.onlyHungry && a.starved));
     if (candidates.length > 0) {

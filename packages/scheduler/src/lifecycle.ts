@@ -1,4 +1,4 @@
-import type { SqlDb } from "@autoglm/db/queries";
+import type { SqlDb, TLeaseRequest } from "@autoglm/db/queries";
 import { silentLogger, type Clock, type Logger, type TTrialComplete } from "@autoglm/protocol";
 import type { DbHandle } from "@autoglm/db/client";
 import { completeAgentTrial, type CompleteResult } from "./lifecycle/agent-complete.js";
@@ -92,7 +92,7 @@ export class TrialLifecycle<D extends SqlDb = SqlDb> {
       agentId: string;
       msg: TTrialComplete;
       metrics?: TValueMetrics | undefined;
-      leaseNext?: { leaseTtlMs: number; leaseToken?: string | undefined } | undefined;
+      leaseNext?: Omit<TLeaseRequest, "agentId"> | undefined;
     },
   ): Promise<CompleteResult> {
     return completeAgentTrial(this.db, input);

@@ -22,41 +22,27 @@ afterAll(async () => {
 });
 
 /**
- * The database as a crash leaves it: the named statement commits, then its connection drops
- * before the answer arrives ("Connection terminated unexpectedly"), once.
+ * The database failing the named statement once: "after" as a crash leaves it (the statement
+ * commits, then its connection drops before the answer arrives), "before" refusing the
+ * connection (the statement never ran).
  */
-function dropsAnswerOnce(real: DbHandle, statement: string): DbHandle {
-  let dropped = false;
+function failsOnce(real: DbHandle, statement: string, when: "before" | "after"): DbHandle {
+  let failed = false;
+  const fail = (name: string | undefined) => {
+    if (name !== statement || failed) return;
+    failed = true;
+    throw when === "after"
+      ? new Error("Connection terminated unexpectedly")
+      : Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+  };
   return new Proxy(real, {
     get(target, key) {
       if (key === "query") {
         return async (text: string, params?: unknown[], name?: string) => {
+          if (when === "before") fail(name);
           const rows = await target.query(text, params, name);
-          if (name === statement && !dropped) {
-            dropped = true;
-            throw new Error("Connection terminated unexpectedly");
-          }
+          if (when === "after") fail(name);
           return rows;
-        };
-      }
-      const v = Reflect.get(target, key, target) as unknown;
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-}
-
-/** The database refusing the named statement's connection once: it never ran. */
-function refusesOnce(real: DbHandle, statement: string): DbHandle {
-  let refused = false;
-  return new Proxy(real, {
-    get(target, key) {
-      if (key === "query") {
-        return async (text: string, params?: unknown[], name?: string) => {
-          if (name === statement && !refused) {
-            refused = true;
-            throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
-          }
-          return target.query(text, params, name);
         };
       }
       const v = Reflect.get(target, key, target) as unknown;
@@ -106,7 +92,7 @@ describe("LeasePump", () => {
     const studyId = await seedRunStudy(db, team, { run: { command: "true" }, budget: { max_trials: 2, max_attempts: 3 } });
     await seedWaitingTrials(db, team, studyId, 1);
     const agentId = await seedAgent(db, team, { maxTrials: 1 });
-    const flaky = dropsAnswerOnce(db, "lease_trial");
+    const flaky = failsOnce(db, "lease_trial", "after");
     const registry = new AgentRegistry();
     const received: string[] = [];
     registry.add(agentId, acceptingAgent(team.orgId, received));
@@ -147,7 +133,7 @@ describe("LeasePump", () => {
     const received: string[] = [];
     registry.add(agentId, acceptingAgent(team.orgId, received));
     const ended: EndedAttempt[] = [];
-    const pump = pumpOver(refusesOnce(db, "lease_trial"), registry, ended);
+    const pump = pumpOver(failsOnce(db, "lease_trial", "before"), registry, ended);
     expect(await pump.offer(agentId)).toBe(0);
     expect(await pump.offerAll()).toBe(1);
     expect(ended).toEqual([]);

@@ -1,4 +1,10 @@
-import { fillAttemptReportById, findTrialLeaseById, lastTrialValueById, type SqlDb } from "@autoglm/db/queries";
+import {
+  fillAttemptReportById,
+  findTrialLeaseById,
+  lastTrialValueById,
+  type SqlDb,
+  type TLeaseRequest,
+} from "@autoglm/db/queries";
 import type { DbHandle } from "@autoglm/db/client";
 import type { TTrialComplete, TTrialEndCode } from "@autoglm/protocol";
 import { leasedTrialOf, type LeasedTrial } from "../lease-trial.js";
@@ -37,7 +43,7 @@ export async function completeAgentTrial(
     agentId: string;
     msg: TTrialComplete;
     metrics?: TValueMetrics | undefined;
-    leaseNext?: { leaseTtlMs: number; leaseToken?: string | undefined } | undefined;
+    leaseNext?: Omit<TLeaseRequest, "agentId"> | undefined;
   },
 ): Promise<CompleteResult> {
   const m = input.msg;

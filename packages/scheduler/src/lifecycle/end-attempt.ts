@@ -7,6 +7,7 @@ import {
   type TEndAttemptQuery,
   type TEndedAttemptRow,
   type TEndMode,
+  type TLeaseRequest,
 } from "@autoglm/db/queries";
 import { NON_CONSUMING_END_CODES, TRIAL_END_CODES, type TSourceRef, type TTrialEndCode } from "@autoglm/protocol";
 
@@ -78,7 +79,7 @@ export function endAttempt(db: SqlDb, input: EndAttemptInput): Promise<EndedAtte
 export function endAttemptThenLease(
   db: SqlDb,
   input: EndAttemptInput & { agentId: string },
-  next: { leaseTtlMs: number; leaseToken?: string | undefined },
+  next: Omit<TLeaseRequest, "agentId">,
 ): Promise<{ ended: EndedAttempt | null; lease: TAgentLeaseRow | null }> {
   return endAttemptAndLeaseNextById(db, { ...queryOf(input), agentId: input.agentId }, next);
 }

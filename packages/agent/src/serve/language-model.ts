@@ -35,8 +35,14 @@ export interface LanguageModel {
  * under 5% even then, and a stream still sends ~50 events/s.
  */
 const TARGET_STEP_MS = 20;
-/** The step's bounds in bytes: the first call is 1 byte (time to first byte); a stop found inside a step wastes at most 255. */
-const MAX_STEP_BYTES = 256;
+/**
+ * The step's bounds in bytes: the first call is 1 byte (time to first byte). With stop sequences
+ * a step is at most 256 bytes, so a stop found inside one wastes at most 255 bytes of sampling;
+ * without, only the time target sizes it (a 1,024-byte answer of the bench's glm takes 3 steps
+ * instead of 5, each step a hop through libuv's pool and an event through every proxy).
+ */
+export const MAX_STEP_BYTES = 4096;
+export const MAX_STEP_BYTES_WITH_STOP = 256;
 
 /** The byte-level glm of @autoglm/native as a LanguageModel. */
 export function nativeLanguageModel(model: Model): LanguageModel {
@@ -69,12 +75,13 @@ export class SamplingPace {
 
 /**
  * Bytes for the next step at `msPerByte`, with `remaining` bytes still to sample: ~20 ms of
- * sampling, and a tail under half a step joins the step rather than being a step of its own
- * (at the bench's glm, ~0.04 ms a byte, a 256-byte answer is a 1-byte first step and one more).
+ * sampling, at most `maxStep`, and a tail under half a step joins the step rather than being a
+ * step of its own (at the bench's glm, ~0.04 ms a byte, a 256-byte answer is a 1-byte first step
+ * and one more).
  */
-export function nextStepBytes(msPerByte: number, remaining: number): number {
-  const step = Math.max(1, Math.min(MAX_STEP_BYTES, Math.floor(TARGET_STEP_MS / Math.max(msPerByte, 1e-3))));
-  return remaining - step < step / 2 ? Math.max(1, Math.min(remaining, MAX_STEP_BYTES)) : step;
+export function nextStepBytes(msPerByte: number, remaining: number, maxStep = MAX_STEP_BYTES): number {
+  const step = Math.max(1, Math.min(maxStep, Math.floor(TARGET_STEP_MS / Math.max(msPerByte, 1e-3))));
+  return remaining - step < step / 2 ? Math.max(1, Math.min(remaining, maxStep)) : step;
 }
 
 async function sampleText(
@@ -92,6 +99,7 @@ async function sampleText(
     seed: req.seed,
   });
   const out = new StopScanner(req.stop);
+  const maxStep = req.stop.length > 0 ? MAX_STEP_BYTES_WITH_STOP : MAX_STEP_BYTES;
   let text = "";
   const emit = (delta: string) => {
     if (delta === "") return;
@@ -106,7 +114,7 @@ async function sampleText(
     const bytes = await gen.next(step, { signal: o.signal });
     if (bytes.length === 0) break;
     emit(out.push(bytes));
-    step = nextStepBytes(pace.after(performance.now() - started, bytes.length, prefilled), req.maxTokens - gen.produced);
+    step = nextStepBytes(pace.after(performance.now() - started, bytes.length, prefilled), req.maxTokens - gen.produced, maxStep);
     // The event loop writes what was just emitted before the next step wakes a pool thread: on a
     // core it shares with that thread, the step could otherwise run first and hold the text back
     // for a scheduler slice (first text after 5-6 ms instead of 1.3-1.7 ms, measured at 1 stream).

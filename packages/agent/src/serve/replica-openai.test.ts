@@ -7,7 +7,7 @@ import { loadShakespeare } from "@autoglm/native/data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, waitFor } from "../testing/harness.js";
 import { callReplica, startTestReplica, writeDigitsMlp } from "../testing/serve-fixtures.js";
-import { nativeLanguageModel, nextStepBytes, SamplingPace, StopScanner } from "./language-model.js";
+import { MAX_STEP_BYTES_WITH_STOP, nativeLanguageModel, nextStepBytes, SamplingPace, StopScanner } from "./language-model.js";
 import type { ReplicaProcess } from "./replica-process.js";
 
 /**
@@ -215,7 +215,11 @@ describe("sampling text from the native glm", () => {
     // ~0.09 ms, so the rest of a 256-byte answer fits one 20 ms step; a 27-byte tail would be a third.
     expect(nextStepBytes(new SamplingPace().after(0.7, 1, 7), 255)).toBe(255);
     expect(nextStepBytes(0.08, 1000)).toBe(250);
-    expect(nextStepBytes(0.08, 300)).toBe(256);
+    expect(nextStepBytes(0.08, 300)).toBe(300);
+    // With a stop sequence a step stays within 256 bytes, so a stop inside it wastes little.
+    expect(nextStepBytes(0.08, 300, MAX_STEP_BYTES_WITH_STOP)).toBe(256);
+    // Without one, only the time target sizes it: the rest of a 1,024-byte answer is 2 steps, not 4.
+    expect([nextStepBytes(0.04, 1023), nextStepBytes(0.04, 523)]).toEqual([500, 523]);
     // A slow model keeps ~20 ms steps, so its stream still moves.
     expect(nextStepBytes(new SamplingPace().after(10, 1, 0), 1000)).toBe(2);
     const lm = nativeLanguageModel(model);
@@ -224,6 +228,11 @@ describe("sampling text from the native glm", () => {
     const r = await lm.complete(req, { signal: new AbortController().signal, onText: (t) => deltas.push(t) });
     const want = decode(await model.generate("ROMEO.\n", { maxTokens: 256, temperature: 0.9, seed: 7 }));
     expect([deltas.join(""), r.text, r.finishReason, r.completionTokens]).toEqual([want, want, "length", 256]);
+    // Steps past 256 bytes sample the same bytes as one call.
+    const long = { ...req, maxTokens: 1024 };
+    const longText = await lm.complete(long, { signal: new AbortController().signal });
+    const wantLong = decode(await model.generate("ROMEO.\n", { maxTokens: 1024, temperature: 0.9, seed: 7 }));
+    expect([longText.text, longText.completionTokens]).toEqual([wantLong, 1024]);
   });
 
   it("sizes steps by the model's fastest sampling, not by a step slowed by other streams", () => {

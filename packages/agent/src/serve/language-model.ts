@@ -35,14 +35,21 @@ export interface LanguageModel {
  * under 5% even then, and a stream still sends ~50 events/s.
  */
 const TARGET_STEP_MS = 20;
-/**
- * The step's bounds in bytes: the first call is 1 byte (time to first byte). With stop sequences
- * a step is at most 256 bytes, so a stop found inside one wastes at most 255 bytes of sampling;
- * without, only the time target sizes it (a 1,024-byte answer of the bench's glm takes 3 steps
- * instead of 5, each step a hop through libuv's pool and an event through every proxy).
- */
+/** The step's bounds in bytes (see stepCap); the first call is 1 byte (time to first byte). */
 export const MAX_STEP_BYTES = 4096;
-export const MAX_STEP_BYTES_WITH_STOP = 256;
+export const SHARED_STEP_BYTES = 256;
+
+/**
+ * The most bytes the next step may sample. A lone answer without stop sequences: only the time
+ * target sizes its steps (a 1,024-byte answer of the bench's glm takes 3 steps instead of 5, each
+ * a hop through libuv's pool and an event through every proxy). With stop sequences, 256, so a
+ * stop found inside a step wastes at most 255 bytes of sampling; and while other answers sample
+ * on the same model, 256, so that the streams sharing the pool and the core take turns in short
+ * steps and end together rather than one waiting out another's long last step.
+ */
+export function stepCap(stops: number, generations: number): number {
+  return stops > 0 || generations > 1 ? SHARED_STEP_BYTES : MAX_STEP_BYTES;
+}
 
 /** The byte-level glm of @autoglm/native as a LanguageModel. */
 export function nativeLanguageModel(model: Model): LanguageModel {
@@ -60,6 +67,8 @@ export function nativeLanguageModel(model: Model): LanguageModel {
  */
 export class SamplingPace {
   private fastest = Number.POSITIVE_INFINITY;
+  /** Answers sampling on this model now. */
+  generations = 0;
 
   /**
    * Ms per byte to size the next step by, after `sampled` bytes in `elapsedMs`; an answer's first
@@ -99,7 +108,6 @@ async function sampleText(
     seed: req.seed,
   });
   const out = new StopScanner(req.stop);
-  const maxStep = req.stop.length > 0 ? MAX_STEP_BYTES_WITH_STOP : MAX_STEP_BYTES;
   let text = "";
   const emit = (delta: string) => {
     if (delta === "") return;
@@ -108,17 +116,23 @@ async function sampleText(
   };
   // The first step prefills the prompt (an empty one is one newline), at most a context's worth.
   let prefilled = Math.min(Math.max(1, req.prompt.length), context);
-  for (let step = 1; !out.stopped && !gen.done; prefilled = 0) {
-    o.signal.throwIfAborted();
-    const started = performance.now();
-    const bytes = await gen.next(step, { signal: o.signal });
-    if (bytes.length === 0) break;
-    emit(out.push(bytes));
-    step = nextStepBytes(pace.after(performance.now() - started, bytes.length, prefilled), req.maxTokens - gen.produced, maxStep);
-    // The event loop writes what was just emitted before the next step wakes a pool thread: on a
-    // core it shares with that thread, the step could otherwise run first and hold the text back
-    // for a scheduler slice (first text after 5-6 ms instead of 1.3-1.7 ms, measured at 1 stream).
-    if (!gen.done && !out.stopped) await new Promise<void>((resolve) => setImmediate(resolve));
+  pace.generations++;
+  try {
+    for (let step = 1; !out.stopped && !gen.done; prefilled = 0) {
+      o.signal.throwIfAborted();
+      const started = performance.now();
+      const bytes = await gen.next(step, { signal: o.signal });
+      if (bytes.length === 0) break;
+      emit(out.push(bytes));
+      const msPerByte = pace.after(performance.now() - started, bytes.length, prefilled);
+      step = nextStepBytes(msPerByte, req.maxTokens - gen.produced, stepCap(req.stop.length, pace.generations));
+      // The event loop writes what was just emitted before the next step wakes a pool thread: on a
+      // core it shares with that thread, the step could otherwise run first and hold the text back
+      // for a scheduler slice (first text after 5-6 ms instead of 1.3-1.7 ms, measured at 1 stream).
+      if (!gen.done && !out.stopped) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    pace.generations--;
   }
   emit(out.finish());
   return { text, finishReason: out.stopped ? "stop" : "length", completionTokens: out.sampledBytes };

@@ -7,7 +7,7 @@ import { loadShakespeare } from "@autoglm/native/data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, waitFor } from "../testing/harness.js";
 import { callReplica, startTestReplica, writeDigitsMlp } from "../testing/serve-fixtures.js";
-import { MAX_STEP_BYTES_WITH_STOP, nativeLanguageModel, nextStepBytes, SamplingPace, StopScanner } from "./language-model.js";
+import { nativeLanguageModel, nextStepBytes, SamplingPace, stepCap, StopScanner } from "./language-model.js";
 import type { ReplicaProcess } from "./replica-process.js";
 
 /**
@@ -216,10 +216,11 @@ describe("sampling text from the native glm", () => {
     expect(nextStepBytes(new SamplingPace().after(0.7, 1, 7), 255)).toBe(255);
     expect(nextStepBytes(0.08, 1000)).toBe(250);
     expect(nextStepBytes(0.08, 300)).toBe(300);
-    // With a stop sequence a step stays within 256 bytes, so a stop inside it wastes little.
-    expect(nextStepBytes(0.08, 300, MAX_STEP_BYTES_WITH_STOP)).toBe(256);
-    // Without one, only the time target sizes it: the rest of a 1,024-byte answer is 2 steps, not 4.
-    expect([nextStepBytes(0.04, 1023), nextStepBytes(0.04, 523)]).toEqual([500, 523]);
+    // A lone answer without stop sequences: only the time target sizes its steps, so the rest of
+    // a 1,024-byte answer is 2 steps, not 4.
+    expect([nextStepBytes(0.04, 1023, stepCap(0, 1)), nextStepBytes(0.04, 523, stepCap(0, 1))]).toEqual([500, 523]);
+    // With a stop sequence, or beside other answers, a step stays within 256 bytes.
+    expect([nextStepBytes(0.04, 1023, stepCap(1, 1)), nextStepBytes(0.04, 1023, stepCap(0, 2))]).toEqual([256, 256]);
     // A slow model keeps ~20 ms steps, so its stream still moves.
     expect(nextStepBytes(new SamplingPace().after(10, 1, 0), 1000)).toBe(2);
     const lm = nativeLanguageModel(model);

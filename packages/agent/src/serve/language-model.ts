@@ -36,8 +36,8 @@ export interface LanguageModel {
  */
 const TARGET_STEP_MS = 20;
 /** The step's bounds in bytes (see stepCap); the first call is 1 byte (time to first byte). */
-export const MAX_STEP_BYTES = 4096;
-export const SHARED_STEP_BYTES = 256;
+const MAX_STEP_BYTES = 4096;
+const SHARED_STEP_BYTES = 256;
 
 /**
  * The most bytes the next step may sample. A lone answer without stop sequences: only the time
